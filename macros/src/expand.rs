@@ -1,0 +1,301 @@
+//! Codegen: one policy marker and one injected guard per handler.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{FnArg, Ident};
+
+use crate::model::{Kind, Mode, Policy};
+use crate::parse::{self, HandlerFn};
+use crate::paths;
+
+/// Expands the outermost authgate attribute of a handler, together with every authgate
+/// attribute below it.
+///
+/// Input:
+///
+/// ```text
+/// #[require_role("admin")]
+/// #[require_scope("users:read")]
+/// pub async fn list_users(State(db): State<Db>) -> Json<Vec<User>> { body }
+/// ```
+///
+/// Output:
+///
+/// ```text
+/// #[doc(hidden)] pub struct __authgate_policy_list_users;
+/// impl Policy for __authgate_policy_list_users {
+///     const SPEC: &'static PolicySpec = &PolicySpec { roles: &[Any(&["admin"])], scopes: .. };
+///     const HANDLER: &'static str = "list_users";
+/// }
+/// pub async fn list_users(
+///     __authgate_guard: Guard<__authgate_policy_list_users>,   // mixed-site: invisible to body
+///     State(db): State<Db>,
+/// ) -> Json<Vec<User>> { body }                                // body untouched
+/// ```
+///
+/// On any error the handler is still emitted (with a fail-closed guard), followed by every
+/// error, so one mistake gives one message and the IDE keeps working.
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let output = match syn::parse2::<HandlerFn>(item.clone()) {
+        Ok(handler) => expand_handler(kind, args, handler),
+        Err(_) => {
+            let span = parse::item_keyword_span(item.clone());
+            let error = syn::Error::new(
+                span,
+                format!(
+                    "#[{}] applies to async fn handlers: put it on an `async fn` that axum routes to",
+                    kind.name()
+                ),
+            );
+            let error = error.into_compile_error();
+            quote!(#item #error)
+        }
+    };
+    if std::env::var_os("AUTHGATE_DEBUG").is_some_and(|v| v != "0") {
+        eprintln!("authgate: #[{}] expanded to:\n{output}\n", kind.name());
+    }
+    output
+}
+
+fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> TokenStream {
+    let mut errors: Vec<syn::Error> = Vec::new();
+    let mut attrs = Vec::new();
+    match parse::policy_attr(kind, Span::call_site(), args) {
+        Ok(attr) => attrs.push(attr),
+        Err(e) => errors.push(e),
+    }
+    // Gather the authgate attributes below this one: they are expanded here, once.
+    let mut kept = Vec::with_capacity(handler.attrs.len());
+    for attr in handler.attrs.drain(..) {
+        let Some(sibling) = parse::authgate_kind(&attr) else {
+            kept.push(attr);
+            continue;
+        };
+        let span = syn::spanned::Spanned::span(&attr);
+        match parse::sibling_args(&attr).and_then(|args| parse::policy_attr(sibling, span, args)) {
+            Ok(parsed) => attrs.push(parsed),
+            Err(e) => errors.push(e),
+        }
+    }
+    handler.attrs = kept;
+    errors.extend(check_signature(kind, &handler));
+
+    let policy = match Policy::build(&attrs) {
+        Ok(policy) if errors.is_empty() => policy,
+        Ok(_) => Policy::fallback(),
+        Err(e) => {
+            errors.push(e);
+            Policy::fallback()
+        }
+    };
+    let mut output = emit(&handler, &policy);
+    for error in errors {
+        output.extend(error.into_compile_error());
+    }
+    output
+}
+
+/// The checks on the function itself: async, free (no `self`).
+fn check_signature(kind: Kind, handler: &HandlerFn) -> Vec<syn::Error> {
+    let mut errors = Vec::new();
+    let sig = &handler.sig;
+    if sig.asyncness.is_none() {
+        errors.push(syn::Error::new_spanned(
+            sig.fn_token,
+            format!(
+                "#[{}] guards async axum handlers: make this an `async fn`",
+                kind.name()
+            ),
+        ));
+    }
+    if let Some(receiver) = sig.receiver() {
+        errors.push(syn::Error::new_spanned(
+            receiver,
+            format!(
+                "#[{}] goes on free `async fn` handlers; axum handlers take no `self`: move this \
+                 function out of the impl block",
+                kind.name()
+            ),
+        ));
+    }
+    errors
+}
+
+/// The marker type, its `Policy` impl, and the handler with the guard as first argument.
+fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
+    let HandlerFn {
+        attrs,
+        vis,
+        sig,
+        body,
+    } = handler;
+    let name = &sig.ident;
+    let marker = format_ident!(
+        "__authgate_policy_{}",
+        name.to_string().trim_start_matches("r#")
+    );
+    let spec = spec_tokens(policy);
+    let handler_name = name.to_string();
+    let (policy_trait, policy_spec, guard) =
+        (paths::policy_trait(), paths::policy_spec(), paths::guard());
+
+    // Mixed-site hygiene: the body cannot name the guard binding, and no user binding can
+    // shadow it. The leading underscore keeps `unused_variables` quiet.
+    let guard_ident = Ident::new("__authgate_guard", Span::mixed_site());
+    let guard_arg: FnArg = syn::parse_quote_spanned! {name.span()=>
+        #guard_ident: #guard<#marker>
+    };
+    let mut sig = sig.clone();
+    sig.inputs.insert(0, guard_arg);
+
+    quote_spanned! {name.span()=>
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+        #vis struct #marker;
+
+        impl #policy_trait for #marker {
+            const SPEC: &'static #policy_spec = &#spec;
+            const HANDLER: &'static str = #handler_name;
+        }
+
+        #(#attrs)*
+        #vis #sig #body
+    }
+}
+
+fn spec_tokens(policy: &Policy) -> TokenStream {
+    let (spec, access, option) = (paths::policy_spec(), paths::access(), paths::option());
+    let access = match &policy.public_reason {
+        Some(reason) => quote!(#access::Public { reason: #reason }),
+        None => quote!(#access::Authenticated),
+    };
+    let roles = requirements(&policy.roles);
+    let scopes = requirements(&policy.scopes);
+    let redirect = match &policy.redirect {
+        Some(url) => quote!(#option::Some(#url)),
+        None => quote!(#option::None),
+    };
+    quote! {
+        #spec {
+            access: #access,
+            roles: &[#(#roles),*],
+            scopes: &[#(#scopes),*],
+            ownership: #option::None,
+            redirect: #redirect,
+        }
+    }
+}
+
+fn requirements(list: &[(Mode, Vec<String>)]) -> Vec<TokenStream> {
+    let requirement = paths::requirement();
+    list.iter()
+        .map(|(mode, names)| match mode {
+            Mode::Any => quote!(#requirement::Any(&[#(#names),*])),
+            Mode::All => quote!(#requirement::All(&[#(#names),*])),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(kind: Kind, args: TokenStream, item: TokenStream) -> String {
+        expand(kind, args, item).to_string()
+    }
+
+    #[test]
+    fn injects_guard_first_and_keeps_body() {
+        let out = expand_str(
+            Kind::Role,
+            quote!("admin"),
+            quote! {
+                /// Docs stay.
+                pub(crate) async fn list(State(db): State<Db>) -> String { db.name() }
+            },
+        );
+        assert!(
+            out.contains("pub (crate) struct __authgate_policy_list"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "pub (crate) async fn list (__authgate_guard : :: authgate :: __private :: Guard < __authgate_policy_list > , State (db) : State < Db >)"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("{ db . name () }"), "{out}");
+        assert!(out.contains("Requirement :: Any (& [\"admin\"])"), "{out}");
+        assert!(out.contains("doc = r\" Docs stay.\""), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn gathers_stacked_attributes_once() {
+        let out = expand_str(
+            Kind::Role,
+            quote!("admin"),
+            quote! {
+                #[authgate::require_scope(all("a", "b"))]
+                #[tracing::instrument]
+                #[require_auth(redirect = "/login")]
+                async fn h() {}
+            },
+        );
+        assert_eq!(out.matches("__authgate_guard").count(), 1, "{out}");
+        assert!(
+            out.contains(
+                "scopes : & [:: authgate :: __private :: Requirement :: All (& [\"a\" , \"b\"])]"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("# [tracing :: instrument]"), "{out}");
+        assert!(!out.contains("require_scope"), "{out}");
+        assert!(out.contains("Some (\"/login\")"), "{out}");
+    }
+
+    #[test]
+    fn public_policy() {
+        let out = expand_str(
+            Kind::Public,
+            quote!(reason = "health"),
+            quote!(
+                async fn health() {}
+            ),
+        );
+        assert!(
+            out.contains("Access :: Public { reason : \"health\" }"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn errors_still_emit_the_handler() {
+        let out = expand_str(
+            Kind::Role,
+            quote!(),
+            quote!(
+                fn sync_handler(&self) {}
+            ),
+        );
+        assert!(out.contains("fn sync_handler"), "{out}");
+        assert!(out.contains("needs a role"), "{out}");
+        assert!(out.contains("make this an `async fn`"), "{out}");
+        assert!(out.contains("take no `self`"), "{out}");
+        // A fail-closed guard is still injected, so no cascade of "not an access guard".
+        assert!(out.contains("Access :: Authenticated"), "{out}");
+    }
+
+    #[test]
+    fn non_fn_items_get_one_error() {
+        let out = expand_str(
+            Kind::Auth,
+            quote!(),
+            quote!(
+                pub struct S;
+            ),
+        );
+        assert!(out.contains("pub struct S ;"), "{out}");
+        assert!(out.contains("applies to async fn handlers"), "{out}");
+    }
+}

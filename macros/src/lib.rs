@@ -1,0 +1,41 @@
+//! Attribute macros of [authgate](https://docs.rs/authgate). Use them through the `authgate`
+//! crate, which re-exports them and provides the runtime they expand to.
+//!
+//! Each entry point is one line; the work happens on `proc_macro2` tokens in [`expand`], so it
+//! can be unit-tested: parse the handler and every authgate attribute on it ([`parse`]),
+//! check them all and collect every error ([`model`]), then emit one guard ([`expand`]).
+
+mod expand;
+mod model;
+mod parse;
+mod paths;
+
+use proc_macro::TokenStream;
+
+/// Requires any valid credential. `#[require_auth(redirect = "/login")]` sends anonymous page
+/// visitors to the login page (303) instead of answering 401.
+#[proc_macro_attribute]
+pub fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(model::Kind::Auth, args.into(), item.into()).into()
+}
+
+/// Requires a role: `#[require_role("admin")]`, `#[require_role(any("admin", "billing"))]`,
+/// `#[require_role(all("staff", "billing"))]`. Implies authentication.
+#[proc_macro_attribute]
+pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(model::Kind::Role, args.into(), item.into()).into()
+}
+
+/// Requires a scope: `#[require_scope("invoices:write")]`, with the same `any`/`all` forms as
+/// `require_role`. Implies authentication.
+#[proc_macro_attribute]
+pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(model::Kind::Scope, args.into(), item.into()).into()
+}
+
+/// Opens a handler to anonymous callers: `#[public(reason = "load-balancer health check")]`.
+/// The reason is required and shows in the route audit.
+#[proc_macro_attribute]
+pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(model::Kind::Public, args.into(), item.into()).into()
+}

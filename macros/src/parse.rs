@@ -1,0 +1,340 @@
+//! Parsing: the handler (signature parsed, body kept as tokens) and each attribute's arguments.
+//!
+//! Argument grammar, one small parser for every attribute:
+//!
+//! ```text
+//! args  := item ("," item)* ","?
+//! item  := "name"                      require_role / require_scope: one name
+//!        | any("a", "b") | all("a", "b")
+//!        | key = "value"               redirect (guards), reason (public)
+//! ```
+//!
+//! Errors name the fix and point at the offending token; duplicates are reported at the second
+//! occurrence; unknown keys list the valid ones.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::{Attribute, Ident, LitStr, Signature, Token, Visibility};
+
+use crate::model::{Kind, Mode, NameList, PolicyAttr};
+
+/// A handler as the attribute receives it. The body stays tokens: it is never parsed, so a
+/// body with a syntax error still gets its signature rewritten and rust-analyzer keeps working.
+pub(crate) struct HandlerFn {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) sig: Signature,
+    pub(crate) body: TokenStream,
+}
+
+impl Parse for HandlerFn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let sig: Signature = input.parse()?;
+        let body = match input.parse::<TokenTree>()? {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => g.into_token_stream(),
+            other => return Err(syn::Error::new(other.span(), "expected a function body")),
+        };
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the function body"));
+        }
+        Ok(HandlerFn {
+            attrs,
+            vis,
+            sig,
+            body,
+        })
+    }
+}
+
+/// The span of the first token after the attributes and visibility of a non-fn item (`struct`,
+/// `impl`, ...), for the "applies to async fn" error.
+pub(crate) fn item_keyword_span(item: TokenStream) -> Span {
+    let parser = |input: ParseStream| {
+        input.call(Attribute::parse_outer)?;
+        input.parse::<Visibility>()?;
+        let span = input.cursor().token_tree().map(|(tt, _)| tt.span());
+        input.parse::<TokenStream>()?;
+        Ok(span)
+    };
+    parser
+        .parse2(item)
+        .ok()
+        .flatten()
+        .unwrap_or_else(Span::call_site)
+}
+
+/// Which authgate attribute, if any, an attribute path names: `require_role` or
+/// `authgate::require_role` (the re-export the docs show).
+pub(crate) fn authgate_kind(attr: &Attribute) -> Option<Kind> {
+    let path = attr.path();
+    let segments: Vec<&Ident> = path.segments.iter().map(|s| &s.ident).collect();
+    let name = match segments.as_slice() {
+        [name] if path.leading_colon.is_none() => name,
+        [krate, name] if *krate == "authgate" => name,
+        _ => return None,
+    };
+    Kind::from_name(&name.to_string())
+}
+
+/// The arguments of a sibling attribute found on the handler.
+pub(crate) fn sibling_args(attr: &Attribute) -> syn::Result<TokenStream> {
+    match &attr.meta {
+        syn::Meta::Path(_) => Ok(TokenStream::new()),
+        syn::Meta::List(list) => Ok(list.tokens.clone()),
+        syn::Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+            &nv.eq_token,
+            "authgate attributes take arguments in parentheses, like `#[require_role(\"admin\")]`",
+        )),
+    }
+}
+
+/// Parses one attribute's arguments into what it asks for.
+pub(crate) fn policy_attr(kind: Kind, span: Span, args: TokenStream) -> syn::Result<PolicyAttr> {
+    let parser = |input: ParseStream| parse_items(kind, span, input);
+    parser.parse2(args)
+}
+
+fn parse_items(kind: Kind, span: Span, input: ParseStream) -> syn::Result<PolicyAttr> {
+    let mut attr = PolicyAttr {
+        kind,
+        span,
+        names: None,
+        redirect: None,
+        reason: None,
+    };
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |e: syn::Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
+    while !input.is_empty() {
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            let list = NameList {
+                mode: Mode::Any,
+                names: vec![lit.clone()],
+                span: lit.span(),
+            };
+            set_names(kind, &mut attr, list, &mut push);
+        } else if input.peek(Ident) && input.peek2(syn::token::Paren) {
+            let ident: Ident = input.parse()?;
+            let content;
+            syn::parenthesized!(content in input);
+            let mode = match ident.to_string().as_str() {
+                "any" => Some(Mode::Any),
+                "all" => Some(Mode::All),
+                _ => None,
+            };
+            match (mode, kind.noun()) {
+                (Some(mode), Some(noun)) => {
+                    let mut names: Vec<LitStr> = Vec::new();
+                    while !content.is_empty() {
+                        names.push(name_lit(&content, noun)?);
+                        if !content.is_empty() {
+                            content.parse::<Token![,]>()?;
+                        }
+                    }
+                    if names.is_empty() {
+                        push(syn::Error::new(
+                            ident.span(),
+                            format!(
+                                "`{ident}(..)` needs at least one {noun}: `{ident}(\"a\", \"b\")`"
+                            ),
+                        ));
+                    }
+                    set_names(
+                        kind,
+                        &mut attr,
+                        NameList {
+                            mode,
+                            names,
+                            span: ident.span(),
+                        },
+                        &mut push,
+                    );
+                }
+                _ => {
+                    content.parse::<TokenStream>()?;
+                    push(unknown_argument(kind, &ident));
+                }
+            }
+        } else if input.peek(Ident) && input.peek2(Token![=]) {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let value = input.parse::<syn::Lit>()?;
+            let slot = match key.to_string().as_str() {
+                "redirect" if kind != Kind::Public => &mut attr.redirect,
+                "reason" if kind == Kind::Public => &mut attr.reason,
+                _ => {
+                    push(unknown_argument(kind, &key));
+                    if !input.is_empty() {
+                        input.parse::<Token![,]>()?;
+                    }
+                    continue;
+                }
+            };
+            match value {
+                syn::Lit::Str(s) if slot.is_none() => *slot = Some(s),
+                syn::Lit::Str(_) => push(syn::Error::new(
+                    key.span(),
+                    format!("duplicate `{key}` argument"),
+                )),
+                other => push(syn::Error::new(
+                    other.span(),
+                    format!("`{key}` takes a string literal: `{key} = \"...\"`"),
+                )),
+            }
+        } else {
+            let tt: TokenTree = input.parse()?;
+            push(match kind.noun() {
+                Some(noun) => syn::Error::new(
+                    tt.span(),
+                    format!(
+                        "expected a {noun} name in quotes, like `\"{}\"`, or `any(..)` / `all(..)`",
+                        kind.example()
+                    ),
+                ),
+                None => unknown_argument_span(kind, tt.span(), &tt.to_string()),
+            });
+            input.parse::<TokenStream>()?;
+            break;
+        }
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(attr),
+    }
+}
+
+fn name_lit(input: ParseStream, noun: &str) -> syn::Result<LitStr> {
+    if input.peek(LitStr) {
+        return input.parse();
+    }
+    let tt: TokenTree = input.parse()?;
+    Err(syn::Error::new(
+        tt.span(),
+        format!("expected a {noun} name in quotes, like `\"{tt}\"`"),
+    ))
+}
+
+fn set_names(kind: Kind, attr: &mut PolicyAttr, list: NameList, push: &mut impl FnMut(syn::Error)) {
+    match kind.noun() {
+        None => push(syn::Error::new(
+            list.span,
+            format!(
+                "#[{}] takes no role or scope; use `#[require_role(\"...\")]` or \
+                 `#[require_scope(\"...\")]` instead",
+                kind.name()
+            ),
+        )),
+        Some(noun) if attr.names.is_some() => push(syn::Error::new(
+            list.span,
+            format!(
+                "one {noun} requirement per attribute: write `any(\"a\", \"b\")` for either, \
+                 `all(\"a\", \"b\")` for both"
+            ),
+        )),
+        Some(_) => attr.names = Some(list),
+    }
+}
+
+fn unknown_argument(kind: Kind, key: &Ident) -> syn::Error {
+    unknown_argument_span(kind, key.span(), &key.to_string())
+}
+
+fn unknown_argument_span(kind: Kind, span: Span, key: &str) -> syn::Error {
+    let valid = match kind {
+        Kind::Public => "`reason = \"...\"`",
+        Kind::Auth => "`redirect = \"/login\"`",
+        Kind::Role | Kind::Scope => {
+            "a name in quotes, `any(..)`, `all(..)` and `redirect = \"/login\"`"
+        }
+    };
+    syn::Error::new(
+        span,
+        format!(
+            "unknown argument `{key}` for #[{}]; expected {valid}",
+            kind.name()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn parse(kind: Kind, args: TokenStream) -> Result<PolicyAttr, String> {
+        policy_attr(kind, Span::call_site(), args).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn role_forms() {
+        let one = parse(Kind::Role, quote!("admin")).unwrap();
+        let names = one.names.unwrap();
+        assert_eq!(names.mode, Mode::Any);
+        assert_eq!(names.names[0].value(), "admin");
+        let all = parse(Kind::Role, quote!(all("a", "b",), redirect = "/login")).unwrap();
+        assert_eq!(all.names.unwrap().mode, Mode::All);
+        assert_eq!(all.redirect.unwrap().value(), "/login");
+    }
+
+    #[test]
+    fn argument_errors_name_the_fix() {
+        let cases = [
+            (Kind::Role, quote!(admin), "expected a role name in quotes"),
+            (Kind::Role, quote!(42), "expected a role name in quotes"),
+            (
+                Kind::Role,
+                quote!("a", "b"),
+                "one role requirement per attribute",
+            ),
+            (Kind::Role, quote!(some("a")), "unknown argument `some`"),
+            (Kind::Role, quote!(any()), "needs at least one role"),
+            (
+                Kind::Scope,
+                quote!(any(x)),
+                "expected a scope name in quotes",
+            ),
+            (
+                Kind::Public,
+                quote!(reason = "a", reason = "b"),
+                "duplicate `reason` argument",
+            ),
+            (
+                Kind::Public,
+                quote!(why = "a"),
+                "unknown argument `why` for #[public]",
+            ),
+            (
+                Kind::Public,
+                quote!(reason = 1),
+                "`reason` takes a string literal",
+            ),
+            (
+                Kind::Auth,
+                quote!("admin"),
+                "#[require_auth] takes no role or scope",
+            ),
+        ];
+        for (kind, args, want) in cases {
+            let Err(err) = parse(kind, args.clone()) else {
+                panic!("{args} parsed")
+            };
+            assert!(err.contains(want), "{args}: {err}");
+        }
+    }
+
+    #[test]
+    fn handler_body_is_not_parsed() {
+        let f: HandlerFn = syn::parse2(quote!(pub async fn h() { this is not rust })).unwrap();
+        assert_eq!(f.sig.ident, "h");
+        assert!(f.body.to_string().contains("not rust"));
+    }
+}

@@ -1,0 +1,615 @@
+//! The Gate: the configuration every guard reads from app state.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::MatchedPath;
+use axum::response::Response;
+use http::request::Parts;
+use jsonwebtoken::Algorithm;
+
+use crate::credentials::{self, CredentialError};
+use crate::policy::{PolicySpec, all_met};
+use crate::principal::{AuthState, CredentialKind, Principal};
+use crate::reject::{Rejection, RejectionKind};
+use crate::verify::{self, ClaimPath, Invalid, Key, KeySet, KeySource, Rules};
+
+/// The access configuration guards read from app state through `FromRef`: keys, claim rules,
+/// where roles and scopes live, and how rejections render. Cheap to clone (`Arc` inside).
+///
+/// ```
+/// use authgate::Gate;
+/// use axum::extract::FromRef;
+///
+/// #[derive(Clone, FromRef)]
+/// struct AppState {
+///     gate: Gate,
+/// }
+///
+/// let gate = Gate::builder()
+///     .hs256("an HMAC secret of at least 32 bytes!!")
+///     .issuer("https://auth.example.com")
+///     .audience("invoices-api")
+///     .build()?;
+/// let state = AppState { gate };
+/// # Ok::<(), authgate::GateError>(())
+/// ```
+#[derive(Clone)]
+pub struct Gate {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    realm: String,
+    keys: Keys,
+    rules: Rules,
+    clock: Clock,
+    renderer: Option<Renderer>,
+}
+
+enum Keys {
+    Static(KeySet),
+    Source(Arc<dyn KeySource>),
+}
+
+type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+type Renderer = Arc<dyn Fn(&Rejection) -> Response + Send + Sync>;
+
+impl fmt::Debug for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = match &self.inner.keys {
+            Keys::Static(set) => format!("{} static", set.len()),
+            Keys::Source(_) => "dynamic".to_owned(),
+        };
+        f.debug_struct("Gate")
+            .field("realm", &self.inner.realm)
+            .field("keys", &keys)
+            .field("rules", &self.inner.rules)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configuration the [`GateBuilder`] refuses, with what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GateError {
+    /// No verification key was configured.
+    NoKey,
+    /// An HMAC secret shorter than its hash.
+    WeakSecret {
+        /// The algorithm the secret was given for.
+        algorithm: Algorithm,
+        /// Its length in bytes.
+        len: usize,
+        /// The minimum length.
+        min: usize,
+    },
+    /// A key constructor that does not fit the algorithm (an HMAC secret for RS256).
+    WrongKeyType {
+        /// The algorithm asked for.
+        algorithm: Algorithm,
+        /// What was given.
+        given: &'static str,
+    },
+    /// A key that does not parse.
+    InvalidKey {
+        /// The algorithm the key was given for.
+        algorithm: Algorithm,
+        /// The parser's complaint.
+        detail: String,
+    },
+    /// HMAC secrets next to public keys, or public keys of several families without `kid`s.
+    MixedFamilies,
+    /// Two keys with the same `kid`.
+    DuplicateKid(String),
+    /// A leeway longer than five minutes.
+    LeewayTooLong(Duration),
+    /// A maximum token size or lifetime of zero.
+    ZeroLimit(&'static str),
+    /// An empty claim name or path.
+    EmptyClaimPath,
+    /// Both static keys and a key source were configured.
+    KeysAndSource,
+}
+
+impl fmt::Display for GateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GateError::NoKey => f.write_str(
+                "no verification key: add one with `.hs256(secret)`, `.key(Key::from_pem(..))` \
+                 or `.key_source(..)`",
+            ),
+            GateError::WeakSecret {
+                algorithm,
+                len,
+                min,
+            } => write!(
+                f,
+                "the {algorithm:?} secret is {len} bytes; use at least {min} bytes of random data \
+                 (for example `openssl rand -base64 {min}`)"
+            ),
+            GateError::WrongKeyType { algorithm, given } => {
+                write!(
+                    f,
+                    "{algorithm:?} cannot use {given}: pass the key type of its family"
+                )
+            }
+            GateError::InvalidKey { algorithm, detail } => {
+                write!(
+                    f,
+                    "the {algorithm:?} key does not parse ({detail}); pass a public key"
+                )
+            }
+            GateError::MixedFamilies => f.write_str(
+                "keys of different families in one Gate: never mix HMAC secrets with public keys, \
+                 and give every public key a `kid` when RSA, EC and EdDSA keys are mixed",
+            ),
+            GateError::DuplicateKid(kid) => {
+                write!(f, "two keys have the kid {kid:?}; kids must be unique")
+            }
+            GateError::LeewayTooLong(d) => {
+                write!(
+                    f,
+                    "a leeway of {d:?} is too long; use at most 5 minutes (default 30 s)"
+                )
+            }
+            GateError::ZeroLimit(what) => write!(f, "{what} must be greater than zero"),
+            GateError::EmptyClaimPath => f.write_str("a claim name or path segment is empty"),
+            GateError::KeysAndSource => f.write_str(
+                "both static keys and a key source are configured: put the static keys into the \
+                 source's key set, or drop the source",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GateError {}
+
+/// Builds a [`Gate`]. Errors are collected and reported by [`build`](GateBuilder::build), so
+/// the whole chain reads as one expression.
+///
+/// ```
+/// use std::time::Duration;
+/// use authgate::{Algorithm, Gate, Key};
+///
+/// # let pem = include_bytes!("../../tests/keys/rsa_public.pem");
+/// let gate = Gate::builder()
+///     .realm("invoices")
+///     .key(Key::from_pem(Algorithm::RS256, pem)?.with_kid("2026-11"))
+///     .issuer("https://auth.example.com")
+///     .audience("invoices-api")
+///     .leeway(Duration::from_secs(10))
+///     .max_lifetime(Duration::from_secs(3600))
+///     .roles_at(["realm_access", "roles"])
+///     .build()?;
+/// # Ok::<(), authgate::GateError>(())
+/// ```
+#[must_use]
+pub struct GateBuilder {
+    realm: String,
+    keys: Vec<Key>,
+    source: Option<Arc<dyn KeySource>>,
+    errors: Vec<GateError>,
+    rules: Rules,
+    clock: Option<Clock>,
+    renderer: Option<Renderer>,
+}
+
+impl Gate {
+    /// Starts a builder with the defaults: realm `api`, leeway 30 s, maximum lifetime 24 h,
+    /// maximum token size 8 KiB, roles in the `roles` claim, scopes in `scope` or `scp`.
+    pub fn builder() -> GateBuilder {
+        GateBuilder {
+            realm: "api".to_owned(),
+            keys: Vec::new(),
+            source: None,
+            errors: Vec::new(),
+            rules: Rules {
+                issuers: Vec::new(),
+                audiences: Vec::new(),
+                leeway: 30,
+                max_lifetime: 24 * 3600,
+                max_token_bytes: 8 * 1024,
+                roles: ClaimPath(vec!["roles".to_owned()]),
+                scopes: vec![
+                    ClaimPath(vec!["scope".to_owned()]),
+                    ClaimPath(vec!["scp".to_owned()]),
+                ],
+            },
+            clock: None,
+            renderer: None,
+        }
+    }
+
+    /// The realm named in `WWW-Authenticate`.
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
+    }
+
+    /// The current time in seconds since the Unix epoch, as this Gate's clock tells it.
+    pub fn now(&self) -> u64 {
+        (self.inner.clock)()
+    }
+
+    /// Renders a rejection through the app's hook (or as JSON), then makes sure the protocol
+    /// headers are there whatever the hook did.
+    pub fn render(&self, rejection: &Rejection) -> Response {
+        let mut response = match &self.inner.renderer {
+            Some(render) => render(rejection),
+            None => rejection.json_response(),
+        };
+        rejection.add_protocol_headers(&mut response);
+        response
+    }
+
+    fn reject(&self, kind: RejectionKind) -> Rejection {
+        Rejection::new(kind, self.inner.realm.clone())
+    }
+
+    /// Reads and verifies the request's credential. `Ok(None)`: none was presented.
+    pub(crate) async fn authenticate(&self, parts: &Parts) -> Result<Option<Principal>, Failure> {
+        let rules = &self.inner.rules;
+        let token = match credentials::bearer_token(&parts.headers, rules.max_token_bytes) {
+            Ok(Some(token)) => token,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(Failure::Header(e)),
+        };
+        let now = self.now();
+        let principal = match &self.inner.keys {
+            Keys::Static(keys) => {
+                verify::verify_token(token, keys, rules, now, CredentialKind::Bearer)
+            }
+            Keys::Source(source) => {
+                let keys = source
+                    .keys()
+                    .await
+                    .map_err(|e| Failure::Unavailable(e.to_string()))?;
+                verify::verify_token(token, &keys, rules, now, CredentialKind::Bearer)
+            }
+        };
+        principal.map(Some).map_err(Failure::Token)
+    }
+
+    /// The guard's whole decision for one request: authenticate, check roles and scopes,
+    /// leave the principal in the request, and log the outcome.
+    pub(crate) async fn authorize(
+        &self,
+        parts: &mut Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+    ) -> Result<(), Response> {
+        if !spec.requires_authentication() {
+            parts.extensions.insert(AuthState::Public);
+            log(parts, spec, handler, "public", "public");
+            return Ok(());
+        }
+        let principal = match self.authenticate(parts).await {
+            Ok(Some(principal)) => principal,
+            Ok(None) => return Err(self.deny(parts, spec, handler, Failure::Missing)),
+            Err(failure) => return Err(self.deny(parts, spec, handler, failure)),
+        };
+        let bearer = principal.credential == CredentialKind::Bearer;
+        if !all_met(spec.roles, &principal.roles) {
+            return Err(self.deny(parts, spec, handler, Failure::Role { bearer }));
+        }
+        if !all_met(spec.scopes, &principal.scopes) {
+            return Err(self.deny(parts, spec, handler, Failure::Scope { bearer }));
+        }
+        log(parts, spec, handler, "allowed", "ok");
+        parts
+            .extensions
+            .insert(AuthState::User(Arc::new(principal)));
+        Ok(())
+    }
+
+    /// Turns a failure into the rendered response and logs it.
+    pub(crate) fn deny(
+        &self,
+        parts: &Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+        failure: Failure,
+    ) -> Response {
+        let reason = failure.reason();
+        let kind = match failure {
+            Failure::Missing | Failure::Header(_) | Failure::Token(_)
+                if spec.redirect.is_some() =>
+            {
+                RejectionKind::Redirect {
+                    location: login_location(spec.redirect.unwrap_or("/"), parts),
+                }
+            }
+            Failure::Missing => RejectionKind::Unauthenticated,
+            Failure::Header(_) => RejectionKind::InvalidRequest,
+            Failure::Token(_) => RejectionKind::InvalidToken,
+            Failure::Role { bearer } => RejectionKind::Forbidden {
+                bearer,
+                scopes: None,
+            },
+            Failure::Scope { bearer } => RejectionKind::Forbidden {
+                bearer,
+                scopes: Some(
+                    spec.scopes
+                        .iter()
+                        .flat_map(|r| r.names())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+            },
+            Failure::Unavailable(_) => RejectionKind::Unavailable,
+        };
+        let rejection = self.reject(kind);
+        let outcome = rejection.code();
+        if let Failure::Unavailable(detail) = &failure {
+            tracing::error!(target: "authgate", route = %route(parts), handler, error = %detail,
+                "credential verification unavailable");
+        }
+        log(parts, spec, handler, outcome, reason);
+        self.render(&rejection)
+    }
+
+    /// The 500 answer for `CurrentUser` in a handler with no guard.
+    pub(crate) fn misconfigured(&self, parts: &Parts, what: &'static str) -> Response {
+        tracing::error!(target: "authgate", route = %route(parts), problem = what,
+            "authgate is misconfigured");
+        self.render(&self.reject(RejectionKind::Misconfigured))
+    }
+
+    /// Renders a rejection of this kind, for extractors outside the guard.
+    pub(crate) fn rejection(&self, kind: RejectionKind) -> Response {
+        self.render(&self.reject(kind))
+    }
+}
+
+/// Why authentication or authorization failed; the reason goes to logs only.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Missing,
+    Header(CredentialError),
+    Token(Invalid),
+    Role { bearer: bool },
+    Scope { bearer: bool },
+    Unavailable(String),
+}
+
+impl Failure {
+    fn reason(&self) -> &'static str {
+        match self {
+            Failure::Missing => "no_credentials",
+            Failure::Header(e) => e.as_str(),
+            Failure::Token(e) => e.as_str(),
+            Failure::Role { .. } => "missing_role",
+            Failure::Scope { .. } => "missing_scope",
+            Failure::Unavailable(_) => "key_source_unavailable",
+        }
+    }
+}
+
+/// The route template when axum matched one, else the path; never the query, which may carry
+/// secrets such as `?access_token=`.
+fn route(parts: &Parts) -> &str {
+    parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+        .unwrap_or(parts.uri.path())
+}
+
+fn log(parts: &Parts, spec: &PolicySpec, handler: &'static str, outcome: &str, reason: &str) {
+    if outcome == "allowed" || outcome == "public" {
+        tracing::debug!(target: "authgate", method = %parts.method, route = %route(parts), handler,
+            policy = %spec, outcome, reason, "access decision");
+    } else {
+        tracing::info!(target: "authgate", method = %parts.method, route = %route(parts), handler,
+            policy = %spec, outcome, reason, "access decision");
+    }
+}
+
+/// `login?next=<path and query, percent-encoded>`.
+fn login_location(login: &str, parts: &Parts) -> String {
+    let target = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    let separator = if login.contains('?') { '&' } else { '?' };
+    format!("{login}{separator}next={}", percent_encode(target))
+}
+
+/// Encodes everything but RFC 3986 unreserved characters.
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl GateBuilder {
+    /// The realm named in `WWW-Authenticate` challenges (default `api`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// Adds a verification key. Call it several times for key rotation (give each a `kid`).
+    pub fn key(mut self, key: Key) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Adds an HS256 secret (at least 32 bytes).
+    pub fn hs256(self, secret: impl AsRef<[u8]>) -> Self {
+        self.try_key(Key::hmac(Algorithm::HS256, secret))
+    }
+
+    /// Adds a key whose construction may have failed; the error is reported by `build`.
+    pub fn try_key(mut self, key: Result<Key, GateError>) -> Self {
+        match key {
+            Ok(key) => self.keys.push(key),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Reads keys from a source that may fail (answering 503 then), instead of static keys.
+    pub fn key_source(mut self, source: impl KeySource) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Accepts tokens from this issuer. When any issuer is configured, `iss` is required and
+    /// must be one of them. Call it again to accept several.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.rules.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accepts tokens for this audience. When any audience is configured, `aud` is required
+    /// and must name one of them.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.rules.audiences.push(audience.into());
+        self
+    }
+
+    /// Clock skew allowed on `exp`, `nbf` and `iat` (default 30 s, at most 5 min).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        if leeway > Duration::from_secs(300) {
+            self.errors.push(GateError::LeewayTooLong(leeway));
+        }
+        self.rules.leeway = leeway.as_secs();
+        self
+    }
+
+    /// The longest lifetime a token may have: `exp` further than this from now (or from `iat`)
+    /// is refused (default 24 h).
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        if lifetime.as_secs() == 0 {
+            self.errors.push(GateError::ZeroLimit("max_lifetime"));
+        }
+        self.rules.max_lifetime = lifetime.as_secs();
+        self
+    }
+
+    /// The largest token accepted, in bytes (default 8 KiB). Larger ones are refused unread.
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        if bytes == 0 {
+            self.errors.push(GateError::ZeroLimit("max_token_bytes"));
+        }
+        self.rules.max_token_bytes = bytes;
+        self
+    }
+
+    /// Roles live in this top-level claim (default `roles`). The name is taken whole, so a
+    /// namespaced claim such as `https://example.com/claims/roles` works.
+    pub fn roles_claim(self, name: impl Into<String>) -> Self {
+        self.roles_at([name.into()])
+    }
+
+    /// Roles live at this path of nested objects, for example `["realm_access", "roles"]`.
+    pub fn roles_at<I: IntoIterator<Item = T>, T: Into<String>>(mut self, path: I) -> Self {
+        match claim_path(path) {
+            Ok(path) => self.rules.roles = path,
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Scopes live in this top-level claim, as a space-delimited string or an array (default:
+    /// `scope`, then `scp`). Replaces the defaults; call again to add more places.
+    pub fn scopes_claim(self, name: impl Into<String>) -> Self {
+        self.scopes_at([name.into()])
+    }
+
+    /// Scopes live at this path of nested objects. The first place present wins.
+    pub fn scopes_at<I: IntoIterator<Item = T>, T: Into<String>>(mut self, path: I) -> Self {
+        match claim_path(path) {
+            Ok(path) => {
+                if self.rules.scopes.first().is_some_and(|p| p.0 == ["scope"])
+                    && self.rules.scopes.len() == 2
+                    && self.rules.scopes[1].0 == ["scp"]
+                {
+                    self.rules.scopes.clear();
+                }
+                self.rules.scopes.push(path);
+            }
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Renders every rejection with this function instead of the default JSON, for example
+    /// as `application/problem+json` or an HTML page. The status, `WWW-Authenticate`,
+    /// `Location` and `Cache-Control: no-store` are set by authgate afterwards, so the hook
+    /// cannot get the protocol wrong.
+    ///
+    /// ```
+    /// use authgate::{Gate, Rejection};
+    /// use axum::response::{Html, IntoResponse};
+    ///
+    /// let gate = Gate::builder()
+    ///     .hs256([7u8; 32])
+    ///     .render_rejection(|r: &Rejection| Html(format!("<h1>{}</h1>", r.message())).into_response())
+    ///     .build()?;
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn render_rejection<F>(mut self, render: F) -> Self
+    where
+        F: Fn(&Rejection) -> Response + Send + Sync + 'static,
+    {
+        self.renderer = Some(Arc::new(render));
+        self
+    }
+
+    /// Replaces the clock (seconds since the Unix epoch), for tests of expiry.
+    pub fn clock<F>(mut self, now: F) -> Self
+    where
+        F: Fn() -> u64 + Send + Sync + 'static,
+    {
+        self.clock = Some(Arc::new(now));
+        self
+    }
+
+    /// Checks the configuration and builds the Gate, or says what to change.
+    pub fn build(mut self) -> Result<Gate, GateError> {
+        if let Some(e) = self.errors.drain(..).next() {
+            return Err(e);
+        }
+        let keys = match (self.source, self.keys.is_empty()) {
+            (Some(source), true) => Keys::Source(source),
+            (Some(_), false) => return Err(GateError::KeysAndSource),
+            (None, _) => Keys::Static(KeySet::new(self.keys)?),
+        };
+        let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        Ok(Gate {
+            inner: Arc::new(Inner {
+                realm: self.realm,
+                keys,
+                rules: self.rules,
+                clock,
+                renderer: self.renderer,
+            }),
+        })
+    }
+}
+
+fn claim_path<I: IntoIterator<Item = T>, T: Into<String>>(path: I) -> Result<ClaimPath, GateError> {
+    let path: Vec<String> = path.into_iter().map(Into::into).collect();
+    if path.is_empty() || path.iter().any(String::is_empty) {
+        return Err(GateError::EmptyClaimPath);
+    }
+    Ok(ClaimPath(path))
+}
+
+fn system_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,264 @@
+//! The guard extractor the attributes inject, and `CurrentUser`, which reads what it found.
+//!
+//! `#[require_role("admin")]` rewrites
+//!
+//! ```text
+//! async fn list_users(State(db): State<Db>) -> Json<Vec<User>>
+//! ```
+//!
+//! into (in spirit)
+//!
+//! ```text
+//! async fn list_users(_guard: Guard<__authgate_policy_list_users>, State(db): State<Db>) -> ..
+//! ```
+//!
+//! axum runs extractors in argument order, so the guard runs before `Path`, `Query`, `Json` or
+//! `Form` is parsed and before the body is read: an anonymous request with a malformed body
+//! gets 401, not 400 or 422.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::response::Response;
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::gate::Gate;
+use crate::policy::{Policy, PolicySpec};
+use crate::principal::{AuthState, CredentialKind, Principal};
+use crate::reject::RejectionKind;
+use crate::verify::Invalid;
+
+/// The access check of one handler, as an extractor. The attributes inject it as the
+/// handler's first argument; you do not write it yourself.
+///
+/// It reads the [`Gate`] from state (`Gate: FromRef<S>`), verifies the credential, checks the
+/// policy `P`, and leaves the verified caller in the request for [`CurrentUser`].
+pub struct Guard<P: Policy>(PhantomData<fn() -> P>);
+
+impl<P: Policy> Guard<P> {
+    /// The policy this guard enforces.
+    pub const SPEC: &'static PolicySpec = P::SPEC;
+}
+
+impl<P: Policy> fmt::Debug for Guard<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Guard({})", P::SPEC)
+    }
+}
+
+impl<P, S> FromRequestParts<S> for Guard<P>
+where
+    P: Policy,
+    Gate: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let gate = Gate::from_ref(state);
+        gate.authorize(parts, P::SPEC, P::HANDLER).await?;
+        Ok(Guard(PhantomData))
+    }
+}
+
+/// The verified caller of a guarded handler, with its claims typed as `C`.
+///
+/// Subject, roles and scopes come from the verified credential only, never from the body,
+/// the query or a header the client controls. `C` is any `Deserialize` struct of your claims;
+/// it is deserialized once per request. `CurrentUser` dereferences to `C`.
+///
+/// ```
+/// use authgate::{CurrentUser, require_auth};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct MyClaims {
+///     sub: String,
+///     tenant: String,
+/// }
+///
+/// #[require_auth]
+/// async fn whoami(user: CurrentUser<MyClaims>) -> String {
+///     format!("{} of {} (roles: {:?})", user.subject(), user.tenant, user.roles())
+/// }
+/// ```
+///
+/// In a handler without a guard it answers 500 and logs the configuration error: it never
+/// yields an anonymous user. On `#[public]` routes use `Option<CurrentUser>`, which is `None`
+/// for anonymous callers and still answers 401 to a presented but invalid credential.
+pub struct CurrentUser<C = Claims> {
+    principal: Arc<Principal>,
+    claims: C,
+}
+
+impl<C> CurrentUser<C> {
+    /// The verified subject (`sub`).
+    pub fn subject(&self) -> &str {
+        &self.principal.subject
+    }
+
+    /// The subject parsed as the app's id type, for scoping queries to the caller:
+    /// `let id: i64 = user.id()?;`. A subject that does not parse is an error, never a
+    /// default id.
+    pub fn id<T: std::str::FromStr>(&self) -> Result<T, T::Err> {
+        self.principal.subject.parse()
+    }
+
+    /// The verified roles, exactly as the credential carries them.
+    pub fn roles(&self) -> &[String] {
+        &self.principal.roles
+    }
+
+    /// The verified scopes.
+    pub fn scopes(&self) -> &[String] {
+        &self.principal.scopes
+    }
+
+    /// Whether the caller holds this role (exact, case-sensitive).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.principal.roles.iter().any(|r| r == role)
+    }
+
+    /// Whether the caller holds this scope (exact, case-sensitive).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.principal.scopes.iter().any(|s| s == scope)
+    }
+
+    /// When the credential expires.
+    pub fn expires_at(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.principal.expires_at)
+    }
+
+    /// When the credential was issued, if it says (`iat`).
+    pub fn issued_at(&self) -> Option<SystemTime> {
+        self.principal
+            .issued_at
+            .map(|t| UNIX_EPOCH + Duration::from_secs(t))
+    }
+
+    /// Where the credential came from.
+    pub fn credential(&self) -> CredentialKind {
+        self.principal.credential
+    }
+
+    /// The typed claims.
+    pub fn claims(&self) -> &C {
+        &self.claims
+    }
+
+    /// The typed claims, by value.
+    pub fn into_claims(self) -> C {
+        self.claims
+    }
+}
+
+impl<C> Deref for CurrentUser<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.claims
+    }
+}
+
+impl<C> fmt::Debug for CurrentUser<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Claims may hold personal data: print what identifies the caller and nothing more.
+        f.debug_struct("CurrentUser")
+            .field("subject", &self.principal.subject)
+            .field("roles", &self.principal.roles)
+            .field("scopes", &self.principal.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default claims: the registered ones, and every other claim in `extra`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Claims {
+    /// Subject.
+    pub sub: String,
+    /// Issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Token id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Every other claim (`aud`, `exp`, `roles`, custom ones).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl<C: DeserializeOwned> CurrentUser<C> {
+    fn from_principal(principal: Arc<Principal>) -> Result<Self, Invalid> {
+        let claims = serde_json::from_str(&principal.claims).map_err(|_| Invalid::ClaimType)?;
+        Ok(CurrentUser { principal, claims })
+    }
+}
+
+impl<C, S> FromRequestParts<S> for CurrentUser<C>
+where
+    C: DeserializeOwned + Send + Sync + 'static,
+    Gate: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let gate = Gate::from_ref(state);
+        match parts.extensions.get::<AuthState>() {
+            Some(AuthState::User(principal)) => CurrentUser::from_principal(principal.clone())
+                .map_err(|_| claims_mismatch(&gate, parts)),
+            Some(AuthState::Public) => Err(gate.misconfigured(
+                parts,
+                "CurrentUser in a #[public] handler: use Option<CurrentUser> there",
+            )),
+            None => Err(gate.misconfigured(
+                parts,
+                "CurrentUser in a handler without an authgate guard: add #[require_auth] or \
+                 another policy attribute to the handler",
+            )),
+        }
+    }
+}
+
+impl<C, S> OptionalFromRequestParts<S> for CurrentUser<C>
+where
+    C: DeserializeOwned + Send + Sync + 'static,
+    Gate: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Response> {
+        let gate = Gate::from_ref(state);
+        if let Some(AuthState::User(principal)) = parts.extensions.get::<AuthState>() {
+            return CurrentUser::from_principal(principal.clone())
+                .map(Some)
+                .map_err(|_| claims_mismatch(&gate, parts));
+        }
+        const OPTIONAL: PolicySpec = PolicySpec::public("Option<CurrentUser>");
+        match gate.authenticate(parts).await {
+            Ok(None) => Ok(None),
+            Ok(Some(principal)) => {
+                let principal = Arc::new(principal);
+                let user = CurrentUser::from_principal(principal.clone())
+                    .map_err(|_| claims_mismatch(&gate, parts))?;
+                parts.extensions.insert(AuthState::User(principal));
+                Ok(Some(user))
+            }
+            Err(failure) => Err(gate.deny(parts, &OPTIONAL, "Option<CurrentUser>", failure)),
+        }
+    }
+}
+
+/// The token verified but its claims do not fit the app's claims type: for this app it is not
+/// a usable credential.
+fn claims_mismatch(gate: &Gate, parts: &Parts) -> Response {
+    tracing::info!(target: "authgate", route = %parts.uri.path(), reason = "claims_shape",
+        "verified claims do not match the CurrentUser claims type");
+    gate.rejection(RejectionKind::InvalidToken)
+}

@@ -1,0 +1,77 @@
+//! Secure-by-default access control for axum handlers.
+//!
+//! An axum handler is a public HTTP endpoint. authgate moves its access check into the handler,
+//! at compile time: one attribute, a check that runs before any of the handler's own
+//! extractors, the right status code, and a router that does not compile a handler without a
+//! policy.
+//!
+//! ```
+//! use authgate::{CurrentUser, Gate, Router, public, require_auth, require_role, routing::get};
+//!
+//! #[public(reason = "load-balancer health check")]
+//! async fn health() -> &'static str { "ok" }
+//!
+//! #[require_auth]
+//! async fn me(user: CurrentUser) -> String { user.subject().to_owned() }
+//!
+//! #[require_role("admin")]
+//! async fn admin_users() -> &'static str { "[]" }
+//!
+//! # fn main() -> Result<(), authgate::GateError> {
+//! let gate = Gate::builder()
+//!     .hs256("an HMAC secret of at least 32 bytes!!")
+//!     .issuer("https://auth.example.com")
+//!     .audience("my-api")
+//!     .build()?;
+//! let app = Router::new()
+//!     .route("/health", get(health))
+//!     .route("/api/me", get(me))
+//!     .route("/api/admin/users", get(admin_users));
+//! for line in app.policies() {
+//!     println!("{line}"); // GET /api/me require_auth ...
+//! }
+//! let app: axum::Router = app.with_state(gate).into_axum();
+//! # Ok(()) }
+//! ```
+//!
+//! | attribute | who passes | otherwise |
+//! |---|---|---|
+//! | `#[require_auth]` | any valid credential | 401 (`WWW-Authenticate`) |
+//! | `#[require_role("admin")]`, `any(..)`, `all(..)` | holders of the roles | 401, or 403 when known |
+//! | `#[require_scope("invoices:write")]`, `any(..)`, `all(..)` | holders of the scopes | 401, or 403 when known |
+//! | `#[public(reason = "...")]` | everyone | — |
+//!
+//! Stacked role and scope attributes all must hold. `redirect = "/login"` on `require_auth`,
+//! `require_role` or `require_scope` sends anonymous page visitors to the login page (303)
+//! instead of answering 401.
+//!
+//! Set `AUTHGATE_DEBUG=1` while building to print every expansion to stderr.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod credentials;
+mod gate;
+mod guard;
+mod policy;
+mod principal;
+mod reject;
+mod router;
+mod verify;
+
+pub use authgate_macros::{public, require_auth, require_role, require_scope};
+pub use gate::{Gate, GateBuilder, GateError};
+pub use guard::{Claims, CurrentUser, Guard};
+pub use jsonwebtoken::Algorithm;
+pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
+pub use principal::CredentialKind;
+pub use reject::{Rejection, RejectionKind};
+pub use router::{MethodRouter, RoutePolicy, Router, routing};
+pub use verify::{BoxFuture, Invalid, Key, KeySet, KeySource, KeySourceError};
+
+/// Paths used by the code the attribute macros generate. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::guard::Guard;
+    pub use crate::policy::{Access, Ownership, Policy, PolicySpec, Requirement};
+}

@@ -1,0 +1,289 @@
+//! Rejections: one type, one rendering, the right status for every failure.
+//!
+//! | case | status | extras |
+//! |---|---|---|
+//! | no credentials | 401 | `WWW-Authenticate: Bearer realm="..."` |
+//! | malformed / invalid / expired credentials | 401 | `WWW-Authenticate: Bearer realm="...", error="invalid_token"` |
+//! | authenticated, role or scope missing | 403 | bearer: `error="insufficient_scope"` |
+//! | cross-origin state change with a cookie credential | 403 | |
+//! | resource owned by someone else, or missing | 404 | same body for both |
+//! | page handler with `redirect`, not logged in | 303 | `Location: /login?next=...` |
+//! | key source or session store unavailable | 503 | never 401, never 200 |
+//! | `CurrentUser` without a guard (a configuration bug) | 500 | |
+//!
+//! Bodies are `{"error": "<code>", "message": "<generic text>"}` with `Cache-Control: no-store`.
+//! Messages are fixed per code, so a client cannot tell "unknown key" from "bad signature" or
+//! "expired": the precise reason goes to the `tracing` event only.
+
+use std::fmt;
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+
+/// Why a request was refused, with everything needed to render it.
+///
+/// The guard renders it through the Gate's hook
+/// ([`GateBuilder::render_rejection`](crate::GateBuilder::render_rejection)) or, by default,
+/// as JSON:
+///
+/// ```
+/// use authgate::{Rejection, RejectionKind};
+/// use axum::response::IntoResponse;
+///
+/// let response = Rejection::new(RejectionKind::Unauthenticated, "api").into_response();
+/// assert_eq!(response.status(), 401);
+/// assert_eq!(response.headers()["www-authenticate"], r#"Bearer realm="api""#);
+/// assert_eq!(response.headers()["cache-control"], "no-store");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    kind: RejectionKind,
+    realm: String,
+}
+
+/// The class of a rejection. Each class has one status, one code and one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectionKind {
+    /// No credential was presented: 401.
+    Unauthenticated,
+    /// A credential was presented but is malformed, invalid or expired: 401 `invalid_token`.
+    InvalidToken,
+    /// The `Authorization` header itself is malformed (two headers, an unusable scheme, bytes
+    /// that are not a token): 401, `WWW-Authenticate` with `error="invalid_request"`.
+    InvalidRequest,
+    /// The caller is known but lacks a role or scope: 403.
+    Forbidden {
+        /// The caller authenticated with a bearer token (adds `error="insufficient_scope"`).
+        bearer: bool,
+        /// The scopes the route needs, when a scope check failed (the RFC 6750 `scope` hint).
+        scopes: Option<String>,
+    },
+    /// A cookie-authenticated state change from another origin: 403.
+    CrossOrigin,
+    /// The resource does not exist or belongs to someone else: 404, one body for both.
+    NotFound,
+    /// A page handler's anonymous visitor is sent to the login page: 303.
+    Redirect {
+        /// The `Location` header, already validated and encoded.
+        location: String,
+    },
+    /// The key source or session store could not answer: 503.
+    Unavailable,
+    /// The app is wired wrongly (for example `CurrentUser` in a handler with no guard): 500.
+    Misconfigured,
+}
+
+impl Rejection {
+    /// A rejection of `kind`; `realm` goes into `WWW-Authenticate`.
+    pub fn new(kind: RejectionKind, realm: impl Into<String>) -> Self {
+        Rejection {
+            kind,
+            realm: realm.into(),
+        }
+    }
+
+    /// The class of this rejection.
+    pub fn kind(&self) -> &RejectionKind {
+        &self.kind
+    }
+
+    /// The HTTP status this rejection answers with.
+    pub fn status(&self) -> StatusCode {
+        match self.kind {
+            RejectionKind::Unauthenticated
+            | RejectionKind::InvalidToken
+            | RejectionKind::InvalidRequest => StatusCode::UNAUTHORIZED,
+            RejectionKind::Forbidden { .. } | RejectionKind::CrossOrigin => StatusCode::FORBIDDEN,
+            RejectionKind::NotFound => StatusCode::NOT_FOUND,
+            RejectionKind::Redirect { .. } => StatusCode::SEE_OTHER,
+            RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            RejectionKind::Misconfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The machine-readable code of the JSON body: `unauthenticated`, `invalid_token`,
+    /// `forbidden`, `not_found`, `unavailable`, `redirect` or `internal_error`.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            RejectionKind::Unauthenticated => "unauthenticated",
+            RejectionKind::InvalidToken | RejectionKind::InvalidRequest => "invalid_token",
+            RejectionKind::Forbidden { .. } | RejectionKind::CrossOrigin => "forbidden",
+            RejectionKind::NotFound => "not_found",
+            RejectionKind::Redirect { .. } => "redirect",
+            RejectionKind::Unavailable => "unavailable",
+            RejectionKind::Misconfigured => "internal_error",
+        }
+    }
+
+    /// The human-readable message: fixed per code, so it never tells an attacker which check
+    /// failed.
+    pub fn message(&self) -> &'static str {
+        match self.kind {
+            RejectionKind::Unauthenticated => "authentication is required",
+            RejectionKind::InvalidToken | RejectionKind::InvalidRequest => {
+                "the credential is invalid or expired"
+            }
+            RejectionKind::Forbidden { .. } | RejectionKind::CrossOrigin => {
+                "you do not have access to this resource"
+            }
+            RejectionKind::NotFound => "not found",
+            RejectionKind::Redirect { .. } => "authentication is required",
+            RejectionKind::Unavailable => "authentication is temporarily unavailable",
+            RejectionKind::Misconfigured => "internal server error",
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge (RFC 6750 section 3) this rejection carries, if any.
+    pub fn www_authenticate(&self) -> Option<String> {
+        let realm = quote_param(&self.realm);
+        match &self.kind {
+            RejectionKind::Unauthenticated => Some(format!("Bearer realm={realm}")),
+            RejectionKind::InvalidToken => {
+                Some(format!("Bearer realm={realm}, error=\"invalid_token\""))
+            }
+            RejectionKind::InvalidRequest => {
+                Some(format!("Bearer realm={realm}, error=\"invalid_request\""))
+            }
+            RejectionKind::Forbidden {
+                bearer: true,
+                scopes,
+            } => {
+                let mut value = format!("Bearer realm={realm}, error=\"insufficient_scope\"");
+                if let Some(scopes) = scopes {
+                    value.push_str(&format!(", scope={}", quote_param(scopes)));
+                }
+                Some(value)
+            }
+            _ => None,
+        }
+    }
+
+    /// The default JSON rendering. A custom renderer can start from it.
+    pub fn json_response(&self) -> Response {
+        let body = format!(
+            r#"{{"error":"{}","message":"{}"}}"#,
+            self.code(),
+            self.message()
+        );
+        let mut response = (self.status(), body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        self.add_protocol_headers(&mut response);
+        response
+    }
+
+    /// Adds the headers every rejection must carry, whoever rendered the body:
+    /// `WWW-Authenticate`, `Location` for redirects, and `Cache-Control: no-store`.
+    pub(crate) fn add_protocol_headers(&self, response: &mut Response) {
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        if let Some(value) = self
+            .www_authenticate()
+            .and_then(|v| HeaderValue::try_from(v).ok())
+        {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let RejectionKind::Redirect { location } = &self.kind {
+            if let Ok(value) = HeaderValue::try_from(location.as_str()) {
+                headers.insert(header::LOCATION, value);
+            }
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// An RFC 7230 quoted-string, dropping what cannot be quoted (control characters).
+fn quote_param(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        self.json_response()
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status().as_u16(), self.code())
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realm_is_quoted_safely() {
+        let r = Rejection::new(RejectionKind::InvalidToken, "a \"b\" \\ c\r\n");
+        assert_eq!(
+            r.www_authenticate().as_deref(),
+            Some(r#"Bearer realm="a \"b\" \\ c", error="invalid_token""#)
+        );
+    }
+
+    #[test]
+    fn forbidden_challenge_only_for_bearer() {
+        let cookie = Rejection::new(
+            RejectionKind::Forbidden {
+                bearer: false,
+                scopes: None,
+            },
+            "r",
+        );
+        assert_eq!(cookie.www_authenticate(), None);
+        let bearer = Rejection::new(
+            RejectionKind::Forbidden {
+                bearer: true,
+                scopes: Some("a:b c".into()),
+            },
+            "r",
+        );
+        assert_eq!(
+            bearer.www_authenticate().as_deref(),
+            Some(r#"Bearer realm="r", error="insufficient_scope", scope="a:b c""#)
+        );
+    }
+
+    #[test]
+    fn statuses_and_codes() {
+        let cases = [
+            (RejectionKind::Unauthenticated, 401, "unauthenticated"),
+            (RejectionKind::InvalidToken, 401, "invalid_token"),
+            (RejectionKind::InvalidRequest, 401, "invalid_token"),
+            (
+                RejectionKind::Forbidden {
+                    bearer: false,
+                    scopes: None,
+                },
+                403,
+                "forbidden",
+            ),
+            (RejectionKind::CrossOrigin, 403, "forbidden"),
+            (RejectionKind::NotFound, 404, "not_found"),
+            (RejectionKind::Unavailable, 503, "unavailable"),
+            (RejectionKind::Misconfigured, 500, "internal_error"),
+        ];
+        for (kind, status, code) in cases {
+            let r = Rejection::new(kind, "r");
+            assert_eq!((r.status().as_u16(), r.code()), (status, code));
+            let resp = r.json_response();
+            assert_eq!(resp.status().as_u16(), status);
+            assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-store");
+        }
+    }
+}

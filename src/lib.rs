@@ -1,0 +1,1 @@
+//! Hosts examples and tests.
