@@ -36,6 +36,9 @@ use crate::paths;
 /// On any error the handler is still emitted (with a fail-closed guard), followed by every
 /// error, so one mistake gives one message and the IDE keeps working.
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    if is_stacked_marker(&args) {
+        return item;
+    }
     let output = match syn::parse2::<HandlerFn>(item.clone()) {
         Ok(handler) => expand_handler(kind, args, handler),
         Err(_) => {
@@ -57,6 +60,15 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     output
 }
 
+/// `__authgate_stacked`: this attribute was already expanded by the one above it.
+fn is_stacked_marker(args: &TokenStream) -> bool {
+    let mut tokens = args.clone().into_iter();
+    matches!(
+        (tokens.next(), tokens.next()),
+        (Some(proc_macro2::TokenTree::Ident(ident)), None) if ident == "__authgate_stacked"
+    )
+}
+
 fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> TokenStream {
     let mut errors: Vec<syn::Error> = Vec::new();
     let mut attrs = Vec::new();
@@ -64,9 +76,11 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
         Ok(attr) => attrs.push(attr),
         Err(e) => errors.push(e),
     }
-    // Gather the authgate attributes below this one: they are expanded here, once.
+    // Gather the authgate attributes below this one: they are expanded here, once. Each stays
+    // on the handler as `#[require_scope(__authgate_stacked)]`, which expands to nothing, so
+    // the user's `use authgate::require_scope` counts as used.
     let mut kept = Vec::with_capacity(handler.attrs.len());
-    for attr in handler.attrs.drain(..) {
+    for mut attr in handler.attrs.drain(..) {
         let Some(sibling) = parse::authgate_kind(&attr) else {
             kept.push(attr);
             continue;
@@ -76,12 +90,21 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
             Ok(parsed) => attrs.push(parsed),
             Err(e) => errors.push(e),
         }
+        let path = attr.path().clone();
+        attr.meta = syn::parse_quote!(#path(__authgate_stacked));
+        kept.push(attr);
     }
     handler.attrs = kept;
     errors.extend(check_signature(kind, &handler));
 
     let policy = match Policy::build(&attrs) {
-        Ok(policy) if errors.is_empty() => policy,
+        Ok(policy) if errors.is_empty() => match check_owner_binding(&handler, &policy) {
+            Ok(()) => policy,
+            Err(e) => {
+                errors.push(e);
+                Policy::fallback()
+            }
+        },
         Ok(_) => Policy::fallback(),
         Err(e) => {
             errors.push(e);
@@ -121,6 +144,56 @@ fn check_signature(kind: Kind, handler: &HandlerFn) -> Vec<syn::Error> {
     errors
 }
 
+/// `#[owned_by(invoice.user_id)]` must start from a binding of the handler's arguments.
+fn check_owner_binding(handler: &HandlerFn, policy: &Policy) -> syn::Result<()> {
+    let Some(owner) = &policy.owner else {
+        return Ok(());
+    };
+    let mut bindings = Vec::new();
+    for arg in &handler.sig.inputs {
+        if let FnArg::Typed(typed) = arg {
+            collect_bindings(&typed.pat, &mut bindings);
+        }
+    }
+    if bindings.iter().any(|b| *b == owner.root) {
+        return Ok(());
+    }
+    let message = if bindings.is_empty() {
+        format!(
+            "#[owned_by({})]: this handler has no arguments; extract the id or the resource \
+             first, for example `Path(user_id): Path<u64>` or `Load(invoice): Load<Invoice>`",
+            owner.text
+        )
+    } else {
+        let names: Vec<String> = bindings.iter().map(|b| format!("`{b}`")).collect();
+        format!(
+            "#[owned_by]: no argument of this handler binds `{}`; the arguments bind {}",
+            owner.root,
+            names.join(", ")
+        )
+    };
+    Err(syn::Error::new(owner.root.span(), message))
+}
+
+fn collect_bindings(pat: &syn::Pat, out: &mut Vec<Ident>) {
+    match pat {
+        syn::Pat::Ident(p) => {
+            out.push(p.ident.clone());
+            if let Some((_, sub)) = &p.subpat {
+                collect_bindings(sub, out);
+            }
+        }
+        syn::Pat::TupleStruct(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
+        syn::Pat::Tuple(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
+        syn::Pat::Struct(p) => p.fields.iter().for_each(|f| collect_bindings(&f.pat, out)),
+        syn::Pat::Slice(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
+        syn::Pat::Reference(p) => collect_bindings(&p.pat, out),
+        syn::Pat::Paren(p) => collect_bindings(&p.pat, out),
+        syn::Pat::Type(p) => collect_bindings(&p.pat, out),
+        _ => {}
+    }
+}
+
 /// The marker type, its `Policy` impl, and the handler with the guard as first argument.
 fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
     let HandlerFn {
@@ -147,6 +220,10 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
     };
     let mut sig = sig.clone();
     sig.inputs.insert(0, guard_arg);
+    let body = match &policy.owner {
+        Some(owner) => owner_check(&mut sig, body, &guard_ident, &owner.expr),
+        None => body.clone(),
+    };
 
     quote_spanned! {name.span()=>
         #[doc(hidden)]
@@ -163,6 +240,64 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
     }
 }
 
+/// Puts the ownership check before the first statement of the body.
+///
+/// Input:  `async fn show(Load(invoice): Load<Invoice>) -> Json<Invoice> { body }`
+///
+/// Output:
+///
+/// ```text
+/// async fn show(guard, Load(invoice): Load<Invoice>) -> Owned<Json<Invoice>> {
+///     if let Err(rejection) = guard.check_owner(&(invoice.user_id)) {
+///         return Owned::Rejected(rejection);
+///     }
+///     Owned::Handler(async move { body }.await)   // `return` in body still returns the handler's type
+/// }
+/// ```
+fn owner_check(
+    sig: &mut syn::Signature,
+    body: &TokenStream,
+    guard: &Ident,
+    expr: &syn::Expr,
+) -> TokenStream {
+    let owned = paths::owned();
+    let original = match &sig.output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    // Pins the async block's output to the declared type, so `?` in the body infers as it did
+    // (tracing-attributes' technique). `impl Trait` cannot be written in a `let`, so it is
+    // left to inference there.
+    let fake_return = if original.to_string().contains("impl") {
+        quote!()
+    } else {
+        quote! {
+            #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop,
+                clippy::let_unit_value, clippy::needless_return)]
+            if false {
+                let __authgate_fake_return: #original = loop {};
+                return __authgate_fake_return;
+            }
+        }
+    };
+    let arrow = match &sig.output {
+        syn::ReturnType::Type(arrow, _) => *arrow,
+        syn::ReturnType::Default => Default::default(),
+    };
+    sig.output = syn::ReturnType::Type(arrow, Box::new(syn::parse_quote!(#owned<#original>)));
+    let inner = match syn::parse2::<proc_macro2::Group>(body.clone()) {
+        Ok(group) => group.stream(),
+        Err(_) => body.clone(),
+    };
+    let rejection = Ident::new("__authgate_rejection", Span::mixed_site());
+    quote! {{
+        if let ::core::result::Result::Err(#rejection) = #guard.check_owner(&(#expr)) {
+            return #owned::Rejected(#rejection);
+        }
+        #owned::Handler(async move { #fake_return #inner }.await)
+    }}
+}
+
 fn spec_tokens(policy: &Policy) -> TokenStream {
     let (spec, access, option) = (paths::policy_spec(), paths::access(), paths::option());
     let access = match &policy.public_reason {
@@ -171,6 +306,21 @@ fn spec_tokens(policy: &Policy) -> TokenStream {
     };
     let roles = requirements(&policy.roles);
     let scopes = requirements(&policy.scopes);
+    let ownership = match &policy.owner {
+        Some(owner) => {
+            let own = paths::ownership();
+            let (path, status) = (&owner.text, owner.status);
+            let bypass = match &owner.bypass {
+                Some(bypass) => {
+                    let req = requirements(std::slice::from_ref(bypass));
+                    quote!(#option::Some(#(#req)*))
+                }
+                None => quote!(#option::None),
+            };
+            quote!(#option::Some(#own { path: #path, status: #status, bypass: #bypass }))
+        }
+        None => quote!(#option::None),
+    };
     let redirect = match &policy.redirect {
         Some(url) => quote!(#option::Some(#url)),
         None => quote!(#option::None),
@@ -180,7 +330,7 @@ fn spec_tokens(policy: &Policy) -> TokenStream {
             access: #access,
             roles: &[#(#roles),*],
             scopes: &[#(#scopes),*],
-            ownership: #option::None,
+            ownership: #ownership,
             redirect: #redirect,
         }
     }
@@ -244,14 +394,33 @@ mod tests {
         );
         assert_eq!(out.matches("__authgate_guard").count(), 1, "{out}");
         assert!(
+            out.contains("# [authgate :: require_scope (__authgate_stacked)]"),
+            "{out}"
+        );
+        assert!(
+            out.contains("# [require_auth (__authgate_stacked)]"),
+            "{out}"
+        );
+        assert!(
             out.contains(
                 "scopes : & [:: authgate :: __private :: Requirement :: All (& [\"a\" , \"b\"])]"
             ),
             "{out}"
         );
         assert!(out.contains("# [tracing :: instrument]"), "{out}");
-        assert!(!out.contains("require_scope"), "{out}");
+        assert!(!out.contains("\"a\" , \"b\")]\n"), "{out}");
         assert!(out.contains("Some (\"/login\")"), "{out}");
+    }
+
+    #[test]
+    fn stacked_marker_expands_to_the_item() {
+        let item = quote!(
+            async fn h(guard: G) {}
+        );
+        assert_eq!(
+            expand(Kind::Scope, quote!(__authgate_stacked), item.clone()).to_string(),
+            item.to_string()
+        );
     }
 
     #[test]

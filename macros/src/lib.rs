@@ -39,3 +39,13 @@ pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(model::Kind::Public, args.into(), item.into()).into()
 }
+
+/// Requires that the caller owns the resource: `#[owned_by(user_id)]` names an argument
+/// binding, `#[owned_by(invoice.user_id)]` a field of one. A mismatch answers 404 with the
+/// bytes of a missing resource (`status = 403` to say so instead); `or_role = "admin"` (or
+/// `any(..)`/`all(..)`) lets those roles pass. Implies authentication; the check runs before
+/// the first statement of the body.
+#[proc_macro_attribute]
+pub fn owned_by(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(model::Kind::OwnedBy, args.into(), item.into()).into()
+}

@@ -12,6 +12,7 @@ pub(crate) enum Kind {
     Role,
     Scope,
     Public,
+    OwnedBy,
 }
 
 impl Kind {
@@ -21,6 +22,7 @@ impl Kind {
             "require_role" => Kind::Role,
             "require_scope" => Kind::Scope,
             "public" => Kind::Public,
+            "owned_by" => Kind::OwnedBy,
             _ => return None,
         })
     }
@@ -31,6 +33,7 @@ impl Kind {
             Kind::Role => "require_role",
             Kind::Scope => "require_scope",
             Kind::Public => "public",
+            Kind::OwnedBy => "owned_by",
         }
     }
 
@@ -39,7 +42,7 @@ impl Kind {
         match self {
             Kind::Role => Some("role"),
             Kind::Scope => Some("scope"),
-            Kind::Auth | Kind::Public => None,
+            Kind::Auth | Kind::Public | Kind::OwnedBy => None,
         }
     }
 
@@ -71,6 +74,27 @@ pub(crate) struct PolicyAttr {
     pub(crate) names: Option<NameList>,
     pub(crate) redirect: Option<LitStr>,
     pub(crate) reason: Option<LitStr>,
+    pub(crate) owner: Option<OwnerArg>,
+}
+
+/// The arguments of `#[owned_by(invoice.user_id, or_role = "admin", status = 403)]`.
+pub(crate) struct OwnerArg {
+    /// `invoice.user_id`: a binding of the handler's arguments, then fields.
+    pub(crate) root: syn::Ident,
+    pub(crate) expr: syn::Expr,
+    /// The path as written, for the audit.
+    pub(crate) text: String,
+    pub(crate) status: Option<syn::LitInt>,
+    pub(crate) or_role: Option<NameList>,
+}
+
+/// The ownership rule, checked.
+pub(crate) struct OwnerRule {
+    pub(crate) root: syn::Ident,
+    pub(crate) expr: syn::Expr,
+    pub(crate) text: String,
+    pub(crate) status: u16,
+    pub(crate) bypass: Option<(Mode, Vec<String>)>,
 }
 
 /// Everything the handler's attributes ask for together.
@@ -79,6 +103,7 @@ pub(crate) struct Policy {
     pub(crate) roles: Vec<(Mode, Vec<String>)>,
     pub(crate) scopes: Vec<(Mode, Vec<String>)>,
     pub(crate) redirect: Option<String>,
+    pub(crate) owner: Option<OwnerRule>,
 }
 
 impl Policy {
@@ -90,6 +115,7 @@ impl Policy {
             roles: Vec::new(),
             scopes: Vec::new(),
             redirect: None,
+            owner: None,
         }
     }
 
@@ -131,6 +157,19 @@ impl Policy {
                     }
                     auth_seen = true;
                     guarded = guarded.or(Some((index, attr)));
+                }
+                Kind::OwnedBy => {
+                    guarded = guarded.or(Some((index, attr)));
+                    if policy.owner.is_some() {
+                        errors.push(
+                            attr.span,
+                            "#[owned_by] is given twice; one handler has one owner check"
+                                .to_owned(),
+                        );
+                    }
+                    if let Some(arg) = &attr.owner {
+                        policy.owner = Some(check_owner(arg, &mut errors));
+                    }
                 }
                 Kind::Role | Kind::Scope => {
                     guarded = guarded.or(Some((index, attr)));
@@ -183,6 +222,34 @@ impl Policy {
         }
         policy.redirect = redirect.map(LitStr::value);
         errors.finish(policy)
+    }
+}
+
+fn check_owner(arg: &OwnerArg, errors: &mut Errors) -> OwnerRule {
+    let status = match &arg.status {
+        None => 404,
+        Some(lit) => match lit.base10_parse::<u16>() {
+            Ok(code @ (403 | 404)) => code,
+            _ => {
+                errors.push(
+                    lit.span(),
+                    "`status` is 404 (the default: do not reveal that the resource exists) or 403"
+                        .to_owned(),
+                );
+                404
+            }
+        },
+    };
+    let bypass = arg
+        .or_role
+        .as_ref()
+        .map(|list| (list.mode, check_names(list, Kind::Role, errors)));
+    OwnerRule {
+        root: arg.root.clone(),
+        expr: arg.expr.clone(),
+        text: arg.text.clone(),
+        status,
+        bypass,
     }
 }
 

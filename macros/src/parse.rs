@@ -17,7 +17,7 @@ use quote::ToTokens;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::{Attribute, Ident, LitStr, Signature, Token, Visibility};
 
-use crate::model::{Kind, Mode, NameList, PolicyAttr};
+use crate::model::{Kind, Mode, NameList, OwnerArg, PolicyAttr};
 
 /// A handler as the attribute receives it. The body stays tokens: it is never parsed, so a
 /// body with a syntax error still gets its signature rewritten and rust-analyzer keeps working.
@@ -93,8 +93,134 @@ pub(crate) fn sibling_args(attr: &Attribute) -> syn::Result<TokenStream> {
 
 /// Parses one attribute's arguments into what it asks for.
 pub(crate) fn policy_attr(kind: Kind, span: Span, args: TokenStream) -> syn::Result<PolicyAttr> {
+    if kind == Kind::OwnedBy {
+        let parser = |input: ParseStream| parse_owner(span, input);
+        return parser.parse2(args);
+    }
     let parser = |input: ParseStream| parse_items(kind, span, input);
     parser.parse2(args)
+}
+
+/// `owned_by(path.to.id, or_role = "admin" | any(..) | all(..), status = 403)`.
+fn parse_owner(span: Span, input: ParseStream) -> syn::Result<PolicyAttr> {
+    let mut attr = PolicyAttr {
+        kind: Kind::OwnedBy,
+        span,
+        names: None,
+        redirect: None,
+        reason: None,
+        owner: None,
+    };
+    if input.is_empty() {
+        return Err(syn::Error::new(
+            span,
+            "#[owned_by] needs the owner id to compare with the caller: \
+             `#[owned_by(user_id)]` or `#[owned_by(invoice.user_id)]`",
+        ));
+    }
+    let expr: syn::Expr = input.parse()?;
+    let root = owner_root(&expr)?;
+    let text = owner_text(&expr);
+    let (mut status, mut or_role) = (None, None);
+    while !input.is_empty() {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        let key: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        match key.to_string().as_str() {
+            "status" if status.is_none() => status = Some(input.parse::<syn::LitInt>()?),
+            "or_role" if or_role.is_none() => {
+                or_role = Some(if input.peek(LitStr) {
+                    let lit: LitStr = input.parse()?;
+                    NameList {
+                        mode: Mode::Any,
+                        span: lit.span(),
+                        names: vec![lit],
+                    }
+                } else {
+                    let ident: Ident = input.parse()?;
+                    let mode = match ident.to_string().as_str() {
+                        "any" => Mode::Any,
+                        "all" => Mode::All,
+                        _ => {
+                            return Err(syn::Error::new(
+                                ident.span(),
+                                "`or_role` takes a role in quotes, `any(\"a\", \"b\")` or `all(..)`",
+                            ));
+                        }
+                    };
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let mut names = Vec::new();
+                    while !content.is_empty() {
+                        names.push(name_lit(&content, "role")?);
+                        if !content.is_empty() {
+                            content.parse::<Token![,]>()?;
+                        }
+                    }
+                    NameList {
+                        mode,
+                        names,
+                        span: ident.span(),
+                    }
+                });
+            }
+            "status" | "or_role" => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("duplicate `{key}` argument"),
+                ));
+            }
+            _ => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "unknown argument `{key}` for #[owned_by]; expected `or_role = \"...\"` or `status = 403`"
+                    ),
+                ));
+            }
+        }
+    }
+    attr.owner = Some(OwnerArg {
+        root,
+        expr,
+        text,
+        status,
+        or_role,
+    });
+    Ok(attr)
+}
+
+/// The binding an owner path starts from: `invoice` in `invoice.user_id`.
+fn owner_root(expr: &syn::Expr) -> syn::Result<Ident> {
+    match expr {
+        syn::Expr::Path(p)
+            if p.qself.is_none() && p.path.segments.len() == 1 && p.attrs.is_empty() =>
+        {
+            Ok(p.path.segments[0].ident.clone())
+        }
+        syn::Expr::Field(f) => owner_root(&f.base),
+        _ => Err(syn::Error::new_spanned(
+            expr,
+            "#[owned_by] takes an argument name or a field path, like `user_id` or \
+             `invoice.user_id`",
+        )),
+    }
+}
+
+fn owner_text(expr: &syn::Expr) -> String {
+    match expr {
+        syn::Expr::Field(f) => {
+            let member = match &f.member {
+                syn::Member::Named(ident) => ident.to_string(),
+                syn::Member::Unnamed(index) => index.index.to_string(),
+            };
+            format!("{}.{member}", owner_text(&f.base))
+        }
+        other => other.to_token_stream().to_string(),
+    }
 }
 
 fn parse_items(kind: Kind, span: Span, input: ParseStream) -> syn::Result<PolicyAttr> {
@@ -104,6 +230,7 @@ fn parse_items(kind: Kind, span: Span, input: ParseStream) -> syn::Result<Policy
         names: None,
         redirect: None,
         reason: None,
+        owner: None,
     };
     let mut errors: Option<syn::Error> = None;
     let mut push = |e: syn::Error| match &mut errors {
@@ -255,6 +382,7 @@ fn unknown_argument_span(kind: Kind, span: Span, key: &str) -> syn::Error {
         Kind::Role | Kind::Scope => {
             "a name in quotes, `any(..)`, `all(..)` and `redirect = \"/login\"`"
         }
+        Kind::OwnedBy => "`or_role = \"...\"` and `status = 403`",
     };
     syn::Error::new(
         span,

@@ -27,3 +27,11 @@ pub(crate) fn requirement() -> TokenStream {
 pub(crate) fn option() -> TokenStream {
     quote!(::core::option::Option)
 }
+
+pub(crate) fn ownership() -> TokenStream {
+    quote!(::authgate::__private::Ownership)
+}
+
+pub(crate) fn owned() -> TokenStream {
+    quote!(::authgate::__private::Owned)
+}

@@ -278,11 +278,11 @@ impl Gate {
         parts: &mut Parts,
         spec: &'static PolicySpec,
         handler: &'static str,
-    ) -> Result<(), Response> {
+    ) -> Result<Option<Arc<Principal>>, Response> {
         if !spec.requires_authentication() {
             parts.extensions.insert(AuthState::Public);
             log(parts, spec, handler, "public", "public");
-            return Ok(());
+            return Ok(None);
         }
         let principal = match self.authenticate(parts).await {
             Ok(Some(principal)) => principal,
@@ -297,10 +297,9 @@ impl Gate {
             return Err(self.deny(parts, spec, handler, Failure::Scope { bearer }));
         }
         log(parts, spec, handler, "allowed", "ok");
-        parts
-            .extensions
-            .insert(AuthState::User(Arc::new(principal)));
-        Ok(())
+        let principal = Arc::new(principal);
+        parts.extensions.insert(AuthState::User(principal.clone()));
+        Ok(Some(principal))
     }
 
     /// Turns a failure into the rendered response and logs it.

@@ -22,13 +22,14 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, MatchedPath, OptionalFromRequestParts};
 use axum::response::Response;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::gate::Gate;
+use crate::ownership::OwnerId;
 use crate::policy::{Policy, PolicySpec};
 use crate::principal::{AuthState, CredentialKind, Principal};
 use crate::reject::RejectionKind;
@@ -39,11 +40,54 @@ use crate::verify::Invalid;
 ///
 /// It reads the [`Gate`] from state (`Gate: FromRef<S>`), verifies the credential, checks the
 /// policy `P`, and leaves the verified caller in the request for [`CurrentUser`].
-pub struct Guard<P: Policy>(PhantomData<fn() -> P>);
+pub struct Guard<P: Policy> {
+    gate: Gate,
+    principal: Option<Arc<Principal>>,
+    route: Option<MatchedPath>,
+    policy: PhantomData<fn() -> P>,
+}
 
 impl<P: Policy> Guard<P> {
     /// The policy this guard enforces.
     pub const SPEC: &'static PolicySpec = P::SPEC;
+
+    /// The ownership check of `#[owned_by]`, run by the generated code before the first
+    /// statement of the handler body. Passes the owner and the declared bypass roles;
+    /// anyone else gets the rejection of the policy (404 by default).
+    #[doc(hidden)]
+    pub fn check_owner<T: OwnerId + ?Sized>(&self, owner: &T) -> Result<(), Response> {
+        let Some(rule) = P::SPEC.ownership else {
+            return Ok(());
+        };
+        let route = self.route.as_ref().map_or("", MatchedPath::as_str);
+        let Some(principal) = &self.principal else {
+            // The macros never emit ownership without authentication; fail closed regardless.
+            return Err(self.gate.rejection(RejectionKind::NotFound));
+        };
+        if owner.is_subject(&principal.subject) {
+            return Ok(());
+        }
+        if rule
+            .bypass
+            .is_some_and(|roles| roles.is_met_by(&principal.roles))
+        {
+            tracing::info!(target: "authgate", route, handler = P::HANDLER, policy = %P::SPEC,
+                outcome = "allowed", reason = "ownership_bypass_role", "access decision");
+            return Ok(());
+        }
+        let kind = if rule.status == 403 {
+            RejectionKind::Forbidden {
+                bearer: false,
+                scopes: None,
+            }
+        } else {
+            RejectionKind::NotFound
+        };
+        let rejection = self.gate.rejection(kind);
+        tracing::info!(target: "authgate", route, handler = P::HANDLER, policy = %P::SPEC,
+            outcome = %rejection.status().as_u16(), reason = "not_owner", "access decision");
+        Err(rejection)
+    }
 }
 
 impl<P: Policy> fmt::Debug for Guard<P> {
@@ -62,8 +106,14 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let gate = Gate::from_ref(state);
-        gate.authorize(parts, P::SPEC, P::HANDLER).await?;
-        Ok(Guard(PhantomData))
+        let principal = gate.authorize(parts, P::SPEC, P::HANDLER).await?;
+        let route = parts.extensions.get::<MatchedPath>().cloned();
+        Ok(Guard {
+            gate,
+            principal,
+            route,
+            policy: PhantomData,
+        })
     }
 }
 

@@ -53,16 +53,18 @@
 pub mod credentials;
 mod gate;
 mod guard;
+mod ownership;
 mod policy;
 mod principal;
 mod reject;
 mod router;
 mod verify;
 
-pub use authgate_macros::{public, require_auth, require_role, require_scope};
+pub use authgate_macros::{owned_by, public, require_auth, require_role, require_scope};
 pub use gate::{Gate, GateBuilder, GateError};
 pub use guard::{Claims, CurrentUser, Guard};
 pub use jsonwebtoken::Algorithm;
+pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 pub use principal::CredentialKind;
 pub use reject::{Rejection, RejectionKind};
@@ -73,5 +75,6 @@ pub use verify::{BoxFuture, Invalid, Key, KeySet, KeySource, KeySourceError};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::guard::Guard;
+    pub use crate::ownership::Owned;
     pub use crate::policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 }

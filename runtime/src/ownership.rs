@@ -1,0 +1,226 @@
+//! Ownership: `#[owned_by(invoice.user_id)]` against IDOR (OWASP API1:2023).
+//!
+//! The most common API hole is not a missing login check: it is user A reading user B's
+//! invoice by changing the id in the URL. `#[owned_by]` compares a value the handler already
+//! has (a path id, or a field of a resource loaded with [`Load`]) with the verified subject,
+//! before the first statement of the handler body. A mismatch answers 404 with exactly the
+//! bytes of a missing resource, so the caller cannot learn that the id exists.
+//!
+//! ```
+//! use authgate::{Gate, Load, LoadError, Resource, owned_by, require_auth};
+//! use axum::Json;
+//! use serde::Serialize;
+//!
+//! #[derive(Serialize)]
+//! struct Invoice { id: u64, user_id: u64, amount_cents: i64 }
+//!
+//! impl Resource<Gate> for Invoice {
+//!     type Id = u64;
+//!     async fn load(id: u64, _state: &Gate) -> Result<Option<Self>, LoadError> {
+//!         Ok((id == 1).then(|| Invoice { id, user_id: 7, amount_cents: 1200 }))
+//!     }
+//! }
+//!
+//! #[require_auth]
+//! #[owned_by(invoice.user_id, or_role = "admin")]
+//! async fn show(Load(invoice): Load<Invoice>) -> Json<Invoice> {
+//!     Json(invoice) // only the owner (subject "7") or an admin gets here
+//! }
+//! ```
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+
+use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::gate::Gate;
+use crate::principal::AuthState;
+use crate::reject::RejectionKind;
+
+/// A value that can be compared with the caller's verified subject (`sub`, a string).
+///
+/// Implemented for strings, all integer types (compared in their decimal form, so `"007"` does
+/// not own `7`), `Option` (where `None` is owned by nobody), references, and with the `uuid`
+/// feature for `uuid::Uuid`.
+///
+/// ```
+/// use authgate::OwnerId;
+/// assert!(42u64.is_subject("42"));
+/// assert!(!42u64.is_subject("042"));
+/// assert!("alice".is_subject("alice"));
+/// assert!(!None::<u64>.is_subject("42"));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be compared with the caller's subject",
+    label = "#[owned_by] needs an id: a string, an integer, a Uuid, or a type implementing `authgate::OwnerId`",
+    note = "name the owner id field (`#[owned_by(invoice.user_id)]`), or implement \
+            `authgate::OwnerId` for `{Self}` with `fn is_subject(&self, subject: &str) -> bool`"
+)]
+pub trait OwnerId {
+    /// Whether this id names the caller whose verified subject is `subject`.
+    fn is_subject(&self, subject: &str) -> bool;
+}
+
+impl OwnerId for str {
+    fn is_subject(&self, subject: &str) -> bool {
+        self == subject
+    }
+}
+
+impl OwnerId for String {
+    fn is_subject(&self, subject: &str) -> bool {
+        self == subject
+    }
+}
+
+impl<T: OwnerId + ?Sized> OwnerId for &T {
+    fn is_subject(&self, subject: &str) -> bool {
+        (**self).is_subject(subject)
+    }
+}
+
+impl<T: OwnerId> OwnerId for Option<T> {
+    fn is_subject(&self, subject: &str) -> bool {
+        self.as_ref().is_some_and(|id| id.is_subject(subject))
+    }
+}
+
+impl<T: OwnerId + ?Sized> OwnerId for Box<T> {
+    fn is_subject(&self, subject: &str) -> bool {
+        (**self).is_subject(subject)
+    }
+}
+
+impl<T: OwnerId + ?Sized> OwnerId for std::sync::Arc<T> {
+    fn is_subject(&self, subject: &str) -> bool {
+        (**self).is_subject(subject)
+    }
+}
+
+macro_rules! integer_ids {
+    ($($t:ty)*) => {$(
+        impl OwnerId for $t {
+            fn is_subject(&self, subject: &str) -> bool {
+                // Compare the decimal text: "+7", "07" and " 7" are not "7".
+                subject == self.to_string()
+            }
+        }
+    )*};
+}
+integer_ids!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize);
+
+#[cfg(feature = "uuid")]
+impl OwnerId for uuid::Uuid {
+    fn is_subject(&self, subject: &str) -> bool {
+        uuid::Uuid::parse_str(subject).is_ok_and(|s| s == *self)
+    }
+}
+
+/// A resource an extractor can load by its path id, for `#[owned_by]` to check.
+///
+/// `S` is the app state the loader reads (a database pool, say). The loader runs after the
+/// guard (authentication, roles, scopes) and before the handler body.
+pub trait Resource<S>: Sized + Send + 'static {
+    /// The path parameters that identify the resource (`u64`, `(u64, String)`, a struct).
+    type Id: DeserializeOwned + Send + 'static;
+
+    /// Loads the resource: `Ok(None)` when it does not exist (404), `Err` when the store
+    /// failed (503).
+    fn load(
+        id: Self::Id,
+        state: &S,
+    ) -> impl Future<Output = Result<Option<Self>, LoadError>> + Send;
+}
+
+/// A resource loaded from the request path with [`Resource::load`].
+///
+/// - a path id that does not parse, or a resource that does not exist: 404, the same bytes as
+///   an ownership mismatch;
+/// - a loader error: 503, logged, never 200 and never a leak of the error text.
+///
+/// It refuses to load in a handler without an authgate guard (500, logged), so a resource is
+/// never loaded for a caller nobody checked.
+#[derive(Debug, Clone)]
+pub struct Load<R>(pub R);
+
+/// Why a [`Resource`] could not be loaded. Any error type converts with `?`.
+pub struct LoadError(Box<dyn StdError + Send + Sync>);
+
+impl<E: StdError + Send + Sync + 'static> From<E> for LoadError {
+    fn from(error: E) -> Self {
+        LoadError(Box::new(error))
+    }
+}
+
+impl LoadError {
+    /// A load error from a message.
+    pub fn msg(message: impl Into<String>) -> Self {
+        LoadError(message.into().into())
+    }
+}
+
+impl fmt::Debug for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl<R, S> FromRequestParts<S> for Load<R>
+where
+    R: Resource<S>,
+    Gate: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let gate = Gate::from_ref(state);
+        if parts.extensions.get::<AuthState>().is_none() {
+            return Err(gate.misconfigured(
+                parts,
+                "Load<R> in a handler without an authgate guard: add a policy attribute",
+            ));
+        }
+        let Ok(Path(id)) = Path::<R::Id>::from_request_parts(parts, state).await else {
+            return Err(gate.rejection(RejectionKind::NotFound));
+        };
+        match R::load(id, state).await {
+            Ok(Some(resource)) => Ok(Load(resource)),
+            Ok(None) => Err(gate.rejection(RejectionKind::NotFound)),
+            Err(error) => {
+                tracing::error!(target: "authgate", route = %parts.uri.path(), %error,
+                    "resource loader failed");
+                Err(gate.rejection(RejectionKind::Unavailable))
+            }
+        }
+    }
+}
+
+/// The response of a handler with `#[owned_by]`: the handler's own, or the ownership
+/// rejection. The macro rewrites the return type to this; you do not name it.
+#[doc(hidden)]
+pub enum Owned<R> {
+    /// The handler ran.
+    Handler(R),
+    /// The ownership check refused the caller before the first statement.
+    Rejected(Response),
+}
+
+impl<R: IntoResponse> IntoResponse for Owned<R> {
+    fn into_response(self) -> Response {
+        match self {
+            Owned::Handler(response) => response.into_response(),
+            Owned::Rejected(response) => response,
+        }
+    }
+}
