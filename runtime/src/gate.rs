@@ -10,9 +10,15 @@ use http::request::Parts;
 use jsonwebtoken::Algorithm;
 
 use crate::credentials::{self, CredentialError};
+use crate::csrf::Csrf;
+use crate::guard::CurrentUser;
 use crate::policy::{PolicySpec, all_met};
 use crate::principal::{AuthState, CredentialKind, Principal};
 use crate::reject::{Rejection, RejectionKind};
+use crate::session::{
+    RenewSlot, SessionCookie, SessionError, SessionKind, SessionLayer, SessionRecord, SessionUser,
+    Sessions, new_session_id,
+};
 use crate::verify::{self, ClaimPath, Invalid, Key, KeySet, KeySource, Rules};
 
 /// The access configuration guards read from app state through `FromRef`: keys, claim rules,
@@ -46,6 +52,8 @@ struct Inner {
     rules: Rules,
     clock: Clock,
     renderer: Option<Renderer>,
+    sessions: Option<Sessions>,
+    csrf: Csrf,
 }
 
 enum Keys {
@@ -111,6 +119,8 @@ pub enum GateError {
     EmptyClaimPath,
     /// Both static keys and a key source were configured.
     KeysAndSource,
+    /// The session settings cannot work.
+    Sessions(String),
 }
 
 impl fmt::Display for GateError {
@@ -156,6 +166,7 @@ impl fmt::Display for GateError {
             }
             GateError::ZeroLimit(what) => write!(f, "{what} must be greater than zero"),
             GateError::EmptyClaimPath => f.write_str("a claim name or path segment is empty"),
+            GateError::Sessions(problem) => write!(f, "sessions: {problem}"),
             GateError::KeysAndSource => f.write_str(
                 "both static keys and a key source are configured: put the static keys into the \
                  source's key set, or drop the source",
@@ -194,6 +205,8 @@ pub struct GateBuilder {
     rules: Rules,
     clock: Option<Clock>,
     renderer: Option<Renderer>,
+    sessions: Option<Sessions>,
+    csrf: Csrf,
 }
 
 impl Gate {
@@ -219,6 +232,8 @@ impl Gate {
             },
             clock: None,
             renderer: None,
+            sessions: None,
+            csrf: Csrf::default(),
         }
     }
 
@@ -248,27 +263,244 @@ impl Gate {
     }
 
     /// Reads and verifies the request's credential. `Ok(None)`: none was presented.
+    ///
+    /// The `Authorization` header wins when present, valid or not: a presented credential
+    /// never falls back to another source. Otherwise the session cookie is read; for
+    /// state-changing methods it is CSRF-checked before the store is asked.
     pub(crate) async fn authenticate(&self, parts: &Parts) -> Result<Option<Principal>, Failure> {
         let rules = &self.inner.rules;
-        let token = match credentials::bearer_token(&parts.headers, rules.max_token_bytes) {
-            Ok(Some(token)) => token,
-            Ok(None) => return Ok(None),
-            Err(e) => return Err(Failure::Header(e)),
-        };
-        let now = self.now();
-        let principal = match &self.inner.keys {
-            Keys::Static(keys) => {
-                verify::verify_token(token, keys, rules, now, CredentialKind::Bearer)
+        match credentials::bearer_token(&parts.headers, rules.max_token_bytes) {
+            Ok(Some(token)) => {
+                return self
+                    .verify_jwt(token, CredentialKind::Bearer)
+                    .await
+                    .map(Some);
             }
+            Ok(None) => {}
+            Err(e) => return Err(Failure::Header(e)),
+        }
+        let Some(sessions) = &self.inner.sessions else {
+            return Ok(None);
+        };
+        let value = match sessions.cookie_values(&parts.headers).as_slice() {
+            [] => return Ok(None),
+            [first, rest @ ..] if rest.iter().all(|v| v == first) => *first,
+            _ => return Err(Failure::Token(Invalid::SessionCookie)),
+        };
+        self.inner.csrf.check(parts).map_err(Failure::Csrf)?;
+        match &sessions.kind {
+            SessionKind::Stateless(key) => {
+                let principal = self.verify_jwt(value, CredentialKind::Cookie).await?;
+                self.renew_if_due(parts, sessions, key, &principal);
+                Ok(Some(principal))
+            }
+            SessionKind::Server(store) => {
+                if value.len() != 43
+                    || !value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    return Err(Failure::Token(Invalid::SessionCookie));
+                }
+                let now = self.now();
+                let loaded = store
+                    .load(value)
+                    .await
+                    .map_err(|e| Failure::Unavailable(e.to_string()))?;
+                let Some(mut record) = loaded else {
+                    return Err(Failure::Token(Invalid::UnknownSession));
+                };
+                let idle_end = record.last_seen.saturating_add(sessions.idle_timeout);
+                if now >= record.expires_at || now >= idle_end {
+                    store
+                        .delete(value)
+                        .await
+                        .map_err(|e| Failure::Unavailable(e.to_string()))?;
+                    return Err(Failure::Token(Invalid::SessionExpired));
+                }
+                // Write last-seen at most once a minute (or per quarter of the idle timeout):
+                // the idle clock stays accurate without a store write on every request.
+                if now.saturating_sub(record.last_seen) >= (sessions.idle_timeout / 4).min(60) {
+                    record.last_seen = now;
+                    store
+                        .save(&record)
+                        .await
+                        .map_err(|e| Failure::Unavailable(e.to_string()))?;
+                }
+                let expires_at = record
+                    .expires_at
+                    .min(record.last_seen.saturating_add(sessions.idle_timeout));
+                Ok(Some(Principal {
+                    subject: record.subject,
+                    roles: record.roles,
+                    scopes: record.scopes,
+                    expires_at,
+                    issued_at: Some(record.created_at),
+                    credential: CredentialKind::Cookie,
+                    claims: record.claims,
+                    session_id: Some(record.id),
+                }))
+            }
+        }
+    }
+
+    async fn verify_jwt(&self, token: &str, kind: CredentialKind) -> Result<Principal, Failure> {
+        let rules = &self.inner.rules;
+        let now = self.now();
+        match &self.inner.keys {
+            Keys::Static(keys) => verify::verify_token(token, keys, rules, now, kind),
             Keys::Source(source) => {
                 let keys = source
                     .keys()
                     .await
                     .map_err(|e| Failure::Unavailable(e.to_string()))?;
-                verify::verify_token(token, &keys, rules, now, CredentialKind::Bearer)
+                verify::verify_token(token, &keys, rules, now, kind)
             }
+        }
+        .map_err(Failure::Token)
+    }
+
+    /// Re-issues a stateless cookie with less than half its lifetime left, through the
+    /// [`SessionLayer`], never past the absolute lifetime (`auth_time` + lifetime).
+    fn renew_if_due(
+        &self,
+        parts: &Parts,
+        sessions: &Sessions,
+        key: &crate::session::SigningKey,
+        principal: &Principal,
+    ) {
+        let Some(slot) = parts.extensions.get::<RenewSlot>() else {
+            return;
         };
-        principal.map(Some).map_err(Failure::Token)
+        let now = self.now();
+        if principal.expires_at.saturating_sub(now) > sessions.idle_timeout / 2 {
+            return;
+        }
+        let Ok(mut claims) =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&principal.claims)
+        else {
+            return;
+        };
+        let auth_time = claims
+            .get("auth_time")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        let end = auth_time.saturating_add(sessions.absolute_lifetime);
+        if now >= end {
+            return;
+        }
+        let exp = now.saturating_add(sessions.idle_timeout).min(end);
+        claims.insert("iat".into(), now.into());
+        claims.insert("exp".into(), exp.into());
+        if let Ok(token) = verify::sign_jwt(key, &claims) {
+            if let Ok(mut slot) = slot.0.lock() {
+                *slot = Some(sessions.set_cookie(&token, exp - now));
+            }
+        }
+    }
+
+    /// Starts a session for `user` with a fresh id (never an id the request brought), and
+    /// returns the cookie to send.
+    ///
+    /// ```
+    /// use authgate::{Gate, MemoryStore, SessionCookie, SessionError, SessionUser, Sessions};
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .sessions(Sessions::server_side("__Host-session", MemoryStore::new()))
+    ///     .build()?;
+    /// let cookie: SessionCookie = gate.login(SessionUser::new("42").roles(["user"])).await?;
+    /// assert!(cookie.header_value().to_str()?.starts_with("__Host-session="));
+    /// # Ok(()) }
+    /// ```
+    pub async fn login(&self, user: SessionUser) -> Result<SessionCookie, SessionError> {
+        let sessions = self
+            .inner
+            .sessions
+            .as_ref()
+            .ok_or(SessionError::NotConfigured)?;
+        let now = self.now();
+        let mut claims = user.claims;
+        claims.insert("sub".into(), user.subject.clone().into());
+        claims.insert("roles".into(), user.roles.clone().into());
+        claims.insert("scope".into(), user.scopes.join(" ").into());
+        match &sessions.kind {
+            SessionKind::Server(store) => {
+                let id = new_session_id().map_err(SessionError::Store)?;
+                let record = SessionRecord {
+                    id: id.clone(),
+                    subject: user.subject,
+                    roles: user.roles,
+                    scopes: user.scopes,
+                    claims: serde_json::Value::Object(claims).to_string(),
+                    created_at: now,
+                    last_seen: now,
+                    expires_at: now.saturating_add(sessions.absolute_lifetime),
+                };
+                store.save(&record).await.map_err(SessionError::Store)?;
+                Ok(SessionCookie(
+                    sessions.set_cookie(&id, sessions.absolute_lifetime),
+                ))
+            }
+            SessionKind::Stateless(key) => {
+                let lifetime = sessions.idle_timeout.min(sessions.absolute_lifetime);
+                claims.insert("iat".into(), now.into());
+                claims.insert("auth_time".into(), now.into());
+                claims.insert("exp".into(), now.saturating_add(lifetime).into());
+                claims.insert(
+                    "jti".into(),
+                    new_session_id().map_err(SessionError::Store)?.into(),
+                );
+                if let Some(iss) = self.inner.rules.issuers.first() {
+                    claims.insert("iss".into(), iss.clone().into());
+                }
+                if let Some(aud) = self.inner.rules.audiences.first() {
+                    claims.insert("aud".into(), aud.clone().into());
+                }
+                let token = verify::sign_jwt(key, &claims).map_err(SessionError::Signing)?;
+                Ok(SessionCookie(sessions.set_cookie(&token, lifetime)))
+            }
+        }
+    }
+
+    /// Ends the caller's session: deletes it from the store (server-side) and returns the
+    /// cookie that clears it in the browser.
+    pub async fn logout<C>(&self, user: &CurrentUser<C>) -> Result<SessionCookie, SessionError> {
+        let sessions = self
+            .inner
+            .sessions
+            .as_ref()
+            .ok_or(SessionError::NotConfigured)?;
+        if let (SessionKind::Server(store), Some(id)) = (&sessions.kind, user.session_id()) {
+            store.delete(id).await.map_err(SessionError::Store)?;
+        }
+        Ok(SessionCookie(sessions.set_cookie("", 0)))
+    }
+
+    /// Ends every server-side session of a user, for example after a password change.
+    /// Returns how many were ended.
+    pub async fn revoke_user(&self, subject: &str) -> Result<u64, SessionError> {
+        match &self.inner.sessions {
+            None => Err(SessionError::NotConfigured),
+            Some(Sessions {
+                kind: SessionKind::Stateless(_),
+                ..
+            }) => Err(SessionError::Stateless),
+            Some(Sessions {
+                kind: SessionKind::Server(store),
+                ..
+            }) => store
+                .delete_user(subject)
+                .await
+                .map_err(SessionError::Store),
+        }
+    }
+
+    /// The layer that re-issues stateless session cookies close to expiry:
+    /// `router.layer(gate.session_layer())`.
+    pub fn session_layer(&self) -> SessionLayer {
+        SessionLayer
     }
 
     /// The guard's whole decision for one request: authenticate, check roles and scopes,
@@ -338,6 +570,7 @@ impl Gate {
                 ),
             },
             Failure::Unavailable(_) => RejectionKind::Unavailable,
+            Failure::Csrf(_) => RejectionKind::CrossOrigin,
         };
         let rejection = self.reject(kind);
         let outcome = rejection.code();
@@ -370,6 +603,7 @@ pub(crate) enum Failure {
     Token(Invalid),
     Role { bearer: bool },
     Scope { bearer: bool },
+    Csrf(&'static str),
     Unavailable(String),
 }
 
@@ -381,7 +615,8 @@ impl Failure {
             Failure::Token(e) => e.as_str(),
             Failure::Role { .. } => "missing_role",
             Failure::Scope { .. } => "missing_scope",
-            Failure::Unavailable(_) => "key_source_unavailable",
+            Failure::Csrf(reason) => reason,
+            Failure::Unavailable(_) => "credential_store_unavailable",
         }
     }
 }
@@ -566,6 +801,19 @@ impl GateBuilder {
         self
     }
 
+    /// Accepts session cookies as credentials too (bearer tokens still win when present).
+    pub fn sessions(mut self, sessions: Sessions) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// CSRF settings for cookie-authenticated requests (on by default; this adds trusted
+    /// origins or the strict mode).
+    pub fn csrf(mut self, csrf: Csrf) -> Self {
+        self.csrf = csrf;
+        self
+    }
+
     /// Replaces the clock (seconds since the Unix epoch), for tests of expiry.
     pub fn clock<F>(mut self, now: F) -> Self
     where
@@ -586,6 +834,9 @@ impl GateBuilder {
             (None, _) => Keys::Static(KeySet::new(self.keys)?),
         };
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        if let Some(sessions) = &self.sessions {
+            check_sessions(sessions, &keys, &self.rules)?;
+        }
         Ok(Gate {
             inner: Arc::new(Inner {
                 realm: self.realm,
@@ -593,9 +844,57 @@ impl GateBuilder {
                 rules: self.rules,
                 clock,
                 renderer: self.renderer,
+                sessions: self.sessions,
+                csrf: self.csrf,
             }),
         })
     }
+}
+
+/// Cookie name, `__Host-` rules, timeouts, and that a stateless cookie's signing key is one
+/// this Gate verifies with (a probe token is signed and verified).
+fn check_sessions(sessions: &Sessions, keys: &Keys, rules: &Rules) -> Result<(), GateError> {
+    let name = &sessions.cookie;
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !valid {
+        return Err(GateError::Sessions(format!(
+            "{name:?} is not a valid cookie name"
+        )));
+    }
+    if !sessions.secure {
+        if name.starts_with("__Host-") || name.starts_with("__Secure-") {
+            return Err(GateError::Sessions(format!(
+                "the cookie {name:?} needs `Secure`: drop insecure_for_local_development or the prefix"
+            )));
+        }
+        tracing::warn!(target: "authgate", cookie = %name,
+            "session cookies are sent without `Secure`: only for plain-HTTP local development");
+    }
+    if sessions.idle_timeout == 0 || sessions.absolute_lifetime == 0 {
+        return Err(GateError::ZeroLimit("session timeouts"));
+    }
+    if let (SessionKind::Stateless(key), Keys::Static(set)) = (&sessions.kind, keys) {
+        let mut probe = serde_json::Map::new();
+        probe.insert("sub".into(), "probe".into());
+        probe.insert("exp".into(), (system_now() + 60).into());
+        if let Some(iss) = rules.issuers.first() {
+            probe.insert("iss".into(), iss.clone().into());
+        }
+        if let Some(aud) = rules.audiences.first() {
+            probe.insert("aud".into(), aud.clone().into());
+        }
+        let token = verify::sign_jwt(key, &probe).map_err(GateError::Sessions)?;
+        if verify::verify_token(&token, set, rules, system_now(), CredentialKind::Cookie).is_err() {
+            return Err(GateError::Sessions(
+                "the stateless session signing key does not match any verification key of this Gate"
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn claim_path<I: IntoIterator<Item = T>, T: Into<String>>(path: I) -> Result<ClaimPath, GateError> {

@@ -192,6 +192,11 @@ impl<C> CurrentUser<C> {
             .map(|t| UNIX_EPOCH + Duration::from_secs(t))
     }
 
+    /// The server-side session id, when the caller authenticated with a session cookie.
+    pub(crate) fn session_id(&self) -> Option<&str> {
+        self.principal.session_id.as_deref()
+    }
+
     /// Where the credential came from.
     pub fn credential(&self) -> CredentialKind {
         self.principal.credential

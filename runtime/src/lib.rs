@@ -51,24 +51,37 @@
 #![warn(missing_docs)]
 
 pub mod credentials;
+mod csrf;
 mod gate;
 mod guard;
 mod ownership;
 mod policy;
 mod principal;
+mod redirect;
 mod reject;
 mod router;
+mod session;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod verify;
 
 pub use authgate_macros::{owned_by, public, require_auth, require_role, require_scope};
+pub use csrf::Csrf;
 pub use gate::{Gate, GateBuilder, GateError};
 pub use guard::{Claims, CurrentUser, Guard};
 pub use jsonwebtoken::Algorithm;
 pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 pub use principal::CredentialKind;
+pub use redirect::{is_safe_next, safe_next};
 pub use reject::{Rejection, RejectionKind};
 pub use router::{MethodRouter, RoutePolicy, Router, routing};
+pub use session::{
+    MemoryStore, SameSite, SessionCookie, SessionError, SessionLayer, SessionRecord,
+    SessionService, SessionStore, SessionUser, Sessions, SigningKey, StoreError,
+};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 pub use verify::{BoxFuture, Invalid, Key, KeySet, KeySource, KeySourceError};
 
 /// Paths used by the code the attribute macros generate. Not a public API.

@@ -24,6 +24,8 @@ pub struct Principal {
     pub(crate) credential: CredentialKind,
     /// The verified claims as JSON, for typed claims structs.
     pub(crate) claims: String,
+    /// The server-side session id, for logout.
+    pub(crate) session_id: Option<String>,
 }
 
 /// What the guard left in the request's extensions.

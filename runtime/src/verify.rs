@@ -49,6 +49,30 @@ static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
 static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
     &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
 
+/// Signs a JWT with our backend (not jsonwebtoken's process default, which panics when another
+/// crate enables both of its backends).
+pub(crate) fn sign_jwt(
+    key: &crate::session::SigningKey,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, String> {
+    let mut header = serde_json::json!({ "alg": format!("{:?}", key.algorithm), "typ": "JWT" });
+    if let Some(kid) = &key.kid {
+        header["kid"] = serde_json::Value::from(kid.as_str());
+    }
+    let header = serde_json::to_vec(&header).map_err(|e| e.to_string())?;
+    let payload = serde_json::to_vec(claims).map_err(|e| e.to_string())?;
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signer = (PROVIDER.signer_factory)(&key.algorithm, &key.key).map_err(|e| e.to_string())?;
+    let signature = signer
+        .try_sign(message.as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
 /// One verification key, bound to exactly one algorithm and optionally to a `kid`.
 ///
 /// ```
@@ -328,6 +352,12 @@ pub enum Invalid {
     Audience,
     /// `sub` is missing or empty.
     Subject,
+    /// Two session cookies with different values, or a value that is not a session id.
+    SessionCookie,
+    /// The session id is not in the store (logged out, revoked, or made up).
+    UnknownSession,
+    /// The session passed its idle timeout or absolute lifetime.
+    SessionExpired,
 }
 
 impl Invalid {
@@ -348,6 +378,9 @@ impl Invalid {
             Invalid::Issuer => "issuer",
             Invalid::Audience => "audience",
             Invalid::Subject => "subject",
+            Invalid::SessionCookie => "bad_session_cookie",
+            Invalid::UnknownSession => "unknown_session",
+            Invalid::SessionExpired => "session_expired",
         }
     }
 }
@@ -499,6 +532,7 @@ pub(crate) fn check_claims(
         issued_at: iat.map(|t| t as u64),
         credential,
         claims: payload,
+        session_id: None,
     })
 }
 
