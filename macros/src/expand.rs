@@ -155,7 +155,7 @@ fn check_owner_binding(handler: &HandlerFn, policy: &Policy) -> syn::Result<()> 
             collect_bindings(&typed.pat, &mut bindings);
         }
     }
-    if bindings.iter().any(|b| *b == owner.root) {
+    if bindings.contains(&owner.root) {
         return Ok(());
     }
     let message = if bindings.is_empty() {

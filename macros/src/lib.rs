@@ -1,9 +1,9 @@
 //! Attribute macros of [authgate](https://docs.rs/authgate). Use them through the `authgate`
 //! crate, which re-exports them and provides the runtime they expand to.
 //!
-//! Each entry point is one line; the work happens on `proc_macro2` tokens in [`expand`], so it
-//! can be unit-tested: parse the handler and every authgate attribute on it ([`parse`]),
-//! check them all and collect every error ([`model`]), then emit one guard ([`expand`]).
+//! Each entry point is one line; the work happens on `proc_macro2` tokens in `expand`, so it
+//! can be unit-tested: parse the handler and every authgate attribute on it (`parse`),
+//! check them all and collect every error (`model`), then emit one guard (`expand`).
 
 mod expand;
 mod model;

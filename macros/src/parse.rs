@@ -85,7 +85,7 @@ pub(crate) fn sibling_args(attr: &Attribute) -> syn::Result<TokenStream> {
         syn::Meta::Path(_) => Ok(TokenStream::new()),
         syn::Meta::List(list) => Ok(list.tokens.clone()),
         syn::Meta::NameValue(nv) => Err(syn::Error::new_spanned(
-            &nv.eq_token,
+            nv.eq_token,
             "authgate attributes take arguments in parentheses, like `#[require_role(\"admin\")]`",
         )),
     }

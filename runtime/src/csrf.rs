@@ -52,10 +52,10 @@ impl Csrf {
             return Ok(());
         }
         let origin = single(parts, header::ORIGIN.as_str())?;
-        if let Some(origin) = origin {
-            if self.trusted.iter().any(|t| t == origin) {
-                return Ok(());
-            }
+        if let Some(origin) = origin
+            && self.trusted.iter().any(|t| t == origin)
+        {
+            return Ok(());
         }
         if let Some(site) = single(parts, "sec-fetch-site")? {
             return match site {
@@ -111,7 +111,8 @@ mod tests {
     fn matrix() {
         let csrf = Csrf::default().trusted_origin("https://admin.example.com/");
         let host = ("host", "app.example.com");
-        let cases: &[(&str, &[(&str, &str)], bool)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+        let cases: &[Case<'_>] = &[
             ("GET", &[("sec-fetch-site", "cross-site")], true),
             ("POST", &[host, ("sec-fetch-site", "same-origin")], true),
             ("POST", &[host, ("sec-fetch-site", "none")], true),

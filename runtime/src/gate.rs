@@ -28,9 +28,16 @@ use crate::verify::{self, ClaimPath, Invalid, Key, KeySet, KeySource, Rules};
 /// use authgate::Gate;
 /// use axum::extract::FromRef;
 ///
-/// #[derive(Clone, FromRef)]
+/// #[derive(Clone)]
 /// struct AppState {
 ///     gate: Gate,
+/// }
+///
+/// // Or `#[derive(FromRef)]` with axum's `macros` feature.
+/// impl FromRef<AppState> for Gate {
+///     fn from_ref(state: &AppState) -> Gate {
+///         state.gate.clone()
+///     }
 /// }
 ///
 /// let gate = Gate::builder()
@@ -392,10 +399,10 @@ impl Gate {
         let exp = now.saturating_add(sessions.idle_timeout).min(end);
         claims.insert("iat".into(), now.into());
         claims.insert("exp".into(), exp.into());
-        if let Ok(token) = verify::sign_jwt(key, &claims) {
-            if let Ok(mut slot) = slot.0.lock() {
-                *slot = Some(sessions.set_cookie(&token, exp - now));
-            }
+        if let Ok(token) = verify::sign_jwt(key, &claims)
+            && let Ok(mut slot) = slot.0.lock()
+        {
+            *slot = Some(sessions.set_cookie(&token, exp - now));
         }
     }
 

@@ -55,6 +55,7 @@ impl<P: Policy> Guard<P> {
     /// statement of the handler body. Passes the owner and the declared bypass roles;
     /// anyone else gets the rejection of the policy (404 by default).
     #[doc(hidden)]
+    #[allow(clippy::result_large_err)] // the rejection path; boxing would cost the happy path nothing but read worse
     pub fn check_owner<T: OwnerId + ?Sized>(&self, owner: &T) -> Result<(), Response> {
         let Some(rule) = P::SPEC.ownership else {
             return Ok(());

@@ -8,10 +8,7 @@
 //!
 //! ```
 //! use authgate::{Gate, Load, LoadError, Resource, owned_by, require_auth};
-//! use axum::Json;
-//! use serde::Serialize;
 //!
-//! #[derive(Serialize)]
 //! struct Invoice { id: u64, user_id: u64, amount_cents: i64 }
 //!
 //! impl Resource<Gate> for Invoice {
@@ -23,8 +20,9 @@
 //!
 //! #[require_auth]
 //! #[owned_by(invoice.user_id, or_role = "admin")]
-//! async fn show(Load(invoice): Load<Invoice>) -> Json<Invoice> {
-//!     Json(invoice) // only the owner (subject "7") or an admin gets here
+//! async fn show(Load(invoice): Load<Invoice>) -> String {
+//!     // Only the owner (subject "7") or an admin gets here.
+//!     format!("invoice {}: {} cents", invoice.id, invoice.amount_cents)
 //! }
 //! ```
 

@@ -186,10 +186,10 @@ impl Rejection {
         {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
-        if let RejectionKind::Redirect { location } = &self.kind {
-            if let Ok(value) = HeaderValue::try_from(location.as_str()) {
-                headers.insert(header::LOCATION, value);
-            }
+        if let RejectionKind::Redirect { location } = &self.kind
+            && let Ok(value) = HeaderValue::try_from(location.as_str())
+        {
+            headers.insert(header::LOCATION, value);
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

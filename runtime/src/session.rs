@@ -359,10 +359,10 @@ impl Sessions {
                 continue;
             };
             for pair in header.split(';') {
-                if let Some((name, value)) = pair.trim().split_once('=') {
-                    if name == self.cookie {
-                        values.push(value.trim_matches('"'));
-                    }
+                if let Some((name, value)) = pair.trim().split_once('=')
+                    && name == self.cookie
+                {
+                    values.push(value.trim_matches('"'));
                 }
             }
         }

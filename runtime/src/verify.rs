@@ -247,10 +247,10 @@ impl KeySet {
         }
         let mut by_kid = HashMap::new();
         for (i, key) in keys.iter().enumerate() {
-            if let Some(kid) = &key.kid {
-                if by_kid.insert(kid.clone(), i).is_some() {
-                    return Err(GateError::DuplicateKid(kid.clone()));
-                }
+            if let Some(kid) = &key.kid
+                && by_kid.insert(kid.clone(), i).is_some()
+            {
+                return Err(GateError::DuplicateKid(kid.clone()));
             }
         }
         Ok(KeySet { keys, by_kid })
@@ -480,10 +480,10 @@ pub(crate) fn check_claims(
     if exp - now_f > (rules.max_lifetime + rules.leeway) as f64 {
         return Err(Invalid::LifetimeTooLong);
     }
-    if let Some(nbf) = claims.number("nbf")? {
-        if nbf > now_f + leeway {
-            return Err(Invalid::NotYetValid);
-        }
+    if let Some(nbf) = claims.number("nbf")?
+        && nbf > now_f + leeway
+    {
+        return Err(Invalid::NotYetValid);
     }
     let iat = claims.number("iat")?;
     if let Some(iat) = iat {
