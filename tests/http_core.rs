@@ -1,0 +1,1318 @@
+//! HTTP-level tests of the core pipeline (bearer JWT), through `tower::ServiceExt::oneshot`:
+//! the rejection table, every attribute form, extractor ordering, Gate refusals, the router,
+//! custom rendering and log hygiene.
+//!
+//! Every rejection test also proves the handler body did not run (the `Hits` counter).
+
+mod support;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use authgate::{
+    Algorithm, BoxFuture, CurrentUser, Gate, GateError, Key, KeySet, KeySource, KeySourceError,
+    Rejection, Router, public, require_auth, require_role, require_scope, routing::get,
+    routing::post,
+};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use support::*;
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+#[require_auth]
+async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+#[require_role("admin")]
+async fn admin(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    format!("admin {}", user.subject())
+}
+
+#[require_role(any("admin", "billing"))]
+async fn admin_or_billing(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "admin or billing"
+}
+
+#[require_role(all("staff", "billing"))]
+async fn staff_and_billing(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "staff and billing"
+}
+
+#[require_scope("invoices:write")]
+async fn write_invoices(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.scopes().join(",")
+}
+
+#[require_scope(all("invoices:read", "invoices:write"))]
+async fn read_write_invoices(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "read and write"
+}
+
+#[require_role("admin")]
+#[require_scope("users:write")]
+async fn admin_write_users(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "admin + users:write"
+}
+
+#[public(reason = "load-balancer health check")]
+async fn health(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "ok"
+}
+
+#[public(reason = "greets anyone, by name when known")]
+async fn hello(State(hits): State<Hits>, user: Option<CurrentUser>) -> String {
+    hits.hit();
+    match user {
+        Some(user) => format!("hello {}", user.subject()),
+        None => "hello stranger".to_owned(),
+    }
+}
+
+#[public(reason = "misuse on purpose: CurrentUser in a public handler")]
+async fn public_with_current_user(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+/// No guard at all: only routable through plain axum.
+async fn unguarded(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+#[derive(Deserialize)]
+struct TenantClaims {
+    sub: String,
+    tenant: String,
+    #[serde(default)]
+    plan: Option<String>,
+}
+
+#[require_auth]
+async fn tenant(State(hits): State<Hits>, user: CurrentUser<TenantClaims>) -> String {
+    hits.hit();
+    format!(
+        "{} of {} on {} ({})",
+        user.sub,
+        user.tenant,
+        user.plan.as_deref().unwrap_or("free"),
+        user.subject()
+    )
+}
+
+#[require_auth(redirect = "/login")]
+async fn dashboard(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "dashboard"
+}
+
+#[require_role("admin", redirect = "/login")]
+async fn admin_page(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "admin page"
+}
+
+#[require_auth]
+async fn create_item(State(hits): State<Hits>, Json(body): Json<Value>) -> Json<Value> {
+    hits.hit();
+    Json(json!({ "created": body }))
+}
+
+#[require_role("admin")]
+async fn admin_create_item(State(hits): State<Hits>, Json(body): Json<Value>) -> Json<Value> {
+    hits.hit();
+    Json(json!({ "created": body }))
+}
+
+#[require_auth]
+async fn item(State(hits): State<Hits>, Path(id): Path<u32>) -> String {
+    hits.hit();
+    format!("item {id}")
+}
+
+#[require_auth]
+async fn fallback_handler(State(hits): State<Hits>, user: CurrentUser) -> Response {
+    hits.hit();
+    (
+        StatusCode::NOT_FOUND,
+        format!("no such page, {}", user.subject()),
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Apps
+
+/// The main app: every attribute form on its own route.
+fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/hello", get(hello))
+        .route("/me", get(me))
+        .route("/admin", get(admin))
+        .route("/admin-or-billing", get(admin_or_billing))
+        .route("/staff-and-billing", get(staff_and_billing))
+        .route("/invoices", post(write_invoices))
+        .route("/invoices/all", get(read_write_invoices))
+        .route("/users", post(admin_write_users))
+        .route("/public-current-user", get(public_with_current_user))
+        .route("/tenant", get(tenant))
+        .route("/dashboard", get(dashboard))
+        .route("/admin-page", get(admin_page))
+        .route("/items", post(create_item))
+        .route("/admin/items", post(admin_create_item))
+        .route("/items/{id}", get(item))
+}
+
+fn app_with(gate: Gate) -> (axum::Router, Hits) {
+    let state = AppState::new(gate);
+    let hits = state.hits.clone();
+    (routes().with_state(state).into_axum(), hits)
+}
+
+fn app() -> (axum::Router, Hits) {
+    app_with(gate())
+}
+
+/// A key source that can be switched off, for the 503 row.
+struct SwitchableSource {
+    up: Arc<AtomicBool>,
+    keys: Arc<KeySet>,
+}
+
+impl KeySource for SwitchableSource {
+    fn keys(&self) -> BoxFuture<'_, Result<Arc<KeySet>, KeySourceError>> {
+        Box::pin(async move {
+            if self.up.load(Ordering::SeqCst) {
+                Ok(self.keys.clone())
+            } else {
+                Err(KeySourceError("JWKS endpoint timed out".to_owned()))
+            }
+        })
+    }
+}
+
+fn switchable_gate() -> (Gate, Arc<AtomicBool>) {
+    let up = Arc::new(AtomicBool::new(true));
+    let keys = KeySet::new(vec![Key::hmac(Algorithm::HS256, SECRET).unwrap()]).unwrap();
+    let gate = keyless_gate_builder()
+        .key_source(SwitchableSource {
+            up: up.clone(),
+            keys: Arc::new(keys),
+        })
+        .build()
+        .expect("gate with a key source");
+    (gate, up)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The rejection table
+
+#[tokio::test]
+async fn no_credentials_is_401_with_a_bare_challenge() {
+    let (app, hits) = app();
+    for uri in [
+        "/me",
+        "/admin",
+        "/admin-or-billing",
+        "/invoices/all",
+        "/tenant",
+    ] {
+        let reply = send(&app, get_request(uri, None)).await;
+        assert_unauthenticated(&reply);
+    }
+    let reply = send(&app, request(Method::POST, "/invoices", None)).await;
+    assert_unauthenticated(&reply);
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn valid_token_reaches_the_handler() {
+    let (app, hits) = app();
+    let reply = send(&app, get_request("/me", Some(&token("alice", &[])))).await;
+    assert_ok(&reply, "alice");
+    assert_eq!(reply.header("cache-control"), None);
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn invalid_token_is_401_invalid_token() {
+    let (app, hits) = app();
+    let forged = sign(
+        Algorithm::HS256,
+        &jsonwebtoken::EncodingKey::from_secret(b"another secret of at least 32 bytes!!"),
+        None,
+        &claims("alice"),
+    );
+    let reply = send(&app, get_request("/me", Some(&forged))).await;
+    assert_invalid_token(&reply);
+    let reply = send(&app, get_request("/me", Some("not-a-jwt"))).await;
+    assert_invalid_token(&reply);
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn basic_scheme_is_invalid_request() {
+    let (app, hits) = app();
+    let basic = HeaderValue::from_static("Basic YWxpY2U6c2VjcmV0");
+    let reply = send(&app, get_with_authorization("/me", &[basic])).await;
+    assert_invalid_request(&reply);
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_invalid_request() {
+    let (app, hits) = app();
+    let a = HeaderValue::try_from(format!("Bearer {}", token("alice", &["admin"]))).unwrap();
+    let b = HeaderValue::try_from(format!("Bearer {}", token("bob", &[]))).unwrap();
+    let reply = send(&app, get_with_authorization("/me", &[a.clone(), b])).await;
+    assert_invalid_request(&reply);
+    // Even the same valid token twice.
+    let reply = send(&app, get_with_authorization("/me", &[a.clone(), a])).await;
+    assert_invalid_request(&reply);
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn bearer_without_token_is_invalid_request() {
+    let (app, hits) = app();
+    for value in ["Bearer", "Bearer ", "Bearer    ", "bearer"] {
+        let value = HeaderValue::from_static(value);
+        let reply = send(&app, get_with_authorization("/me", &[value])).await;
+        assert_invalid_request(&reply);
+    }
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn non_ascii_authorization_is_invalid_request() {
+    let (app, hits) = app();
+    let mut value = b"Bearer ".to_vec();
+    value.extend_from_slice(token("alice", &[]).as_bytes());
+    value.extend_from_slice("é".as_bytes());
+    let value = HeaderValue::from_bytes(&value).unwrap();
+    let reply = send(&app, get_with_authorization("/me", &[value])).await;
+    assert_invalid_request(&reply);
+    let value = HeaderValue::from_bytes(b"Bearer \xffabc.def.ghi").unwrap();
+    let reply = send(&app, get_with_authorization("/me", &[value])).await;
+    assert_invalid_request(&reply);
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn oversized_authorization_is_invalid_request() {
+    let (app, hits) = app();
+    // Default bound: 8 KiB. A token of 9000 bytes, and one just over the bound.
+    for len in [9000, 8 * 1024 + 1] {
+        let value = HeaderValue::try_from(format!("Bearer {}", "a".repeat(len))).unwrap();
+        let reply = send(&app, get_with_authorization("/me", &[value])).await;
+        assert_invalid_request(&reply);
+    }
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn token_with_characters_outside_token68_is_invalid_request() {
+    let (app, hits) = app();
+    for value in ["Bearer a b", "Bearer a,b", "Bearer \"abc\""] {
+        let value = HeaderValue::from_static(value);
+        let reply = send(&app, get_with_authorization("/me", &[value])).await;
+        assert_invalid_request(&reply);
+    }
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn missing_role_is_403_insufficient_scope_without_scope_hint() {
+    let (app, hits) = app();
+    let reply = send(
+        &app,
+        get_request("/admin", Some(&token("alice", &["staff"]))),
+    )
+    .await;
+    assert_forbidden(&reply, None);
+    let reply = send(&app, get_request("/admin", Some(&token("alice", &[])))).await;
+    assert_forbidden(&reply, None);
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn missing_scope_is_403_with_the_scope_hint() {
+    let (app, hits) = app();
+    let t = hs256(&with(claims("alice"), "scope", json!("invoices:read")));
+    let reply = send(&app, request(Method::POST, "/invoices", Some(&t))).await;
+    assert_forbidden(&reply, Some("invoices:write"));
+    // No scope claim at all.
+    let reply = send(
+        &app,
+        request(Method::POST, "/invoices", Some(&token("alice", &[]))),
+    )
+    .await;
+    assert_forbidden(&reply, Some("invoices:write"));
+    // all(..): every name in the hint.
+    let reply = send(&app, get_request("/invoices/all", Some(&t))).await;
+    assert_forbidden(&reply, Some("invoices:read invoices:write"));
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn key_source_down_is_503_never_401_or_200() {
+    let (gate, up) = switchable_gate();
+    let (app, hits) = app_with(gate);
+    let t = token("alice", &["admin"]);
+
+    // Up: the source's keys verify.
+    assert_ok(&send(&app, get_request("/me", Some(&t))).await, "alice");
+    assert_eq!(hits.count(), 1);
+
+    up.store(false, Ordering::SeqCst);
+    for uri in ["/me", "/admin"] {
+        let reply = send(&app, get_request(uri, Some(&t))).await;
+        assert_rejection(&reply, 503, "unavailable", None);
+    }
+    // A forged token cannot be told from a good one while the keys are unknown: 503 too.
+    let forged = format!("{}x", t);
+    let reply = send(&app, get_request("/me", Some(&forged))).await;
+    assert_rejection(&reply, 503, "unavailable", None);
+    // Option<CurrentUser> on a public route: the presented token cannot be checked either.
+    let reply = send(&app, get_request("/hello", Some(&t))).await;
+    assert_rejection(&reply, 503, "unavailable", None);
+    assert_eq!(hits.count(), 1);
+
+    // Anonymous callers need no keys: still 401, and public routes still work.
+    assert_unauthenticated(&send(&app, get_request("/me", None)).await);
+    assert_ok(&send(&app, get_request("/health", None)).await, "ok");
+    assert_eq!(hits.count(), 2);
+
+    up.store(true, Ordering::SeqCst);
+    assert_ok(&send(&app, get_request("/me", Some(&t))).await, "alice");
+}
+
+#[tokio::test]
+async fn current_user_without_a_guard_is_500() {
+    let state = AppState::new(gate());
+    let hits = state.hits.clone();
+    let app: axum::Router = axum::Router::new()
+        .route("/unguarded", axum::routing::get(unguarded))
+        .with_state(state);
+    for t in [None, Some(token("alice", &["admin"]))] {
+        let reply = send(&app, get_request("/unguarded", t.as_deref())).await;
+        assert_rejection(&reply, 500, "internal_error", None);
+    }
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn current_user_in_a_public_handler_is_500() {
+    let (app, hits) = app();
+    for t in [None, Some(token("alice", &["admin"]))] {
+        let reply = send(&app, get_request("/public-current-user", t.as_deref())).await;
+        assert_rejection(&reply, 500, "internal_error", None);
+    }
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn anonymous_page_visit_redirects_to_login_with_encoded_next() {
+    let (app, hits) = app();
+    let reply = send(&app, get_request("/dashboard?a=1", None)).await;
+    assert_rejection(&reply, 303, "redirect", None);
+    assert_eq!(
+        reply.header("location"),
+        Some("/login?next=%2Fdashboard%3Fa%3D1")
+    );
+
+    // Everything outside the RFC 3986 unreserved set is encoded, so the query of the page
+    // cannot leak into the login URL's own query.
+    let reply = send(&app, get_request("/dashboard?x=a%20b&y=2#frag", None)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        reply.header("location"),
+        Some("/login?next=%2Fdashboard%3Fx%3Da%2520b%26y%3D2")
+    );
+
+    // No query: just the path.
+    let reply = send(&app, get_request("/dashboard", None)).await;
+    assert_eq!(reply.header("location"), Some("/login?next=%2Fdashboard"));
+
+    // The role page also redirects anonymous visitors.
+    let reply = send(&app, get_request("/admin-page", None)).await;
+    assert_rejection(&reply, 303, "redirect", None);
+    assert_eq!(reply.header("location"), Some("/login?next=%2Fadmin-page"));
+    assert_eq!(hits.count(), 0);
+
+    // A logged-in visitor passes.
+    let reply = send(&app, get_request("/dashboard", Some(&token("alice", &[])))).await;
+    assert_ok(&reply, "dashboard");
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn logged_in_user_lacking_the_role_on_a_redirect_route_gets_403() {
+    let (app, hits) = app();
+    let reply = send(
+        &app,
+        get_request("/admin-page", Some(&token("alice", &["staff"]))),
+    )
+    .await;
+    assert_forbidden(&reply, None);
+    assert_eq!(reply.header("location"), None);
+    assert_eq!(hits.count(), 0);
+    let reply = send(
+        &app,
+        get_request("/admin-page", Some(&token("root", &["admin"]))),
+    )
+    .await;
+    assert_ok(&reply, "admin page");
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn redirect_from_a_nested_route_keeps_the_full_path() {
+    let state = AppState::new(gate());
+    let hits = state.hits.clone();
+    let app: axum::Router = Router::new()
+        .nest("/app", Router::new().route("/dashboard", get(dashboard)))
+        .with_state(state)
+        .into_axum();
+    let reply = send(&app, get_request("/app/dashboard?a=1", None)).await;
+    assert_rejection(&reply, 303, "redirect", None);
+    // After logging in, the user must come back to /app/dashboard, not /dashboard.
+    assert_eq!(
+        reply.header("location"),
+        Some("/login?next=%2Fapp%2Fdashboard%3Fa%3D1")
+    );
+    assert_eq!(hits.count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Every attribute form
+
+#[tokio::test]
+async fn require_auth_accepts_any_valid_token() {
+    let (app, hits) = app();
+    for (sub, roles) in [("alice", &[][..]), ("bob", &["staff"][..])] {
+        let reply = send(&app, get_request("/me", Some(&token(sub, roles)))).await;
+        assert_ok(&reply, sub);
+    }
+    assert_eq!(hits.count(), 2);
+}
+
+#[tokio::test]
+async fn require_role_single() {
+    let (app, hits) = app();
+    let reply = send(
+        &app,
+        get_request("/admin", Some(&token("root", &["staff", "admin"]))),
+    )
+    .await;
+    assert_ok(&reply, "admin root");
+    // A single string in the roles claim is one role.
+    let t = hs256(&with(claims("root"), "roles", json!("admin")));
+    assert_ok(
+        &send(&app, get_request("/admin", Some(&t))).await,
+        "admin root",
+    );
+    assert_eq!(hits.count(), 2);
+}
+
+#[tokio::test]
+async fn role_names_are_case_sensitive() {
+    let (app, hits) = app();
+    for roles in [&["Admin"][..], &["ADMIN"], &["admin "], &[" admin"]] {
+        let reply = send(&app, get_request("/admin", Some(&token("mallory", roles)))).await;
+        assert_forbidden(&reply, None);
+    }
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn require_role_any() {
+    let (app, hits) = app();
+    for roles in [&["admin"][..], &["billing"], &["staff", "billing"]] {
+        let reply = send(
+            &app,
+            get_request("/admin-or-billing", Some(&token("u", roles))),
+        )
+        .await;
+        assert_ok(&reply, "admin or billing");
+    }
+    assert_eq!(hits.count(), 3);
+    for roles in [&[][..], &["staff"], &["Billing"]] {
+        let reply = send(
+            &app,
+            get_request("/admin-or-billing", Some(&token("u", roles))),
+        )
+        .await;
+        assert_forbidden(&reply, None);
+    }
+    assert_eq!(hits.count(), 3);
+}
+
+#[tokio::test]
+async fn require_role_all() {
+    let (app, hits) = app();
+    for roles in [&["staff", "billing"][..], &["billing", "admin", "staff"]] {
+        let reply = send(
+            &app,
+            get_request("/staff-and-billing", Some(&token("u", roles))),
+        )
+        .await;
+        assert_ok(&reply, "staff and billing");
+    }
+    assert_eq!(hits.count(), 2);
+    for roles in [&["staff"][..], &["billing"], &["admin"], &[]] {
+        let reply = send(
+            &app,
+            get_request("/staff-and-billing", Some(&token("u", roles))),
+        )
+        .await;
+        assert_forbidden(&reply, None);
+    }
+    assert_eq!(hits.count(), 2);
+}
+
+#[tokio::test]
+async fn require_scope_from_space_delimited_scope() {
+    let (app, hits) = app();
+    let t = hs256(&with(
+        claims("alice"),
+        "scope",
+        json!("invoices:read invoices:write"),
+    ));
+    let reply = send(&app, request(Method::POST, "/invoices", Some(&t))).await;
+    assert_ok(&reply, "invoices:read,invoices:write");
+    assert_ok(
+        &send(&app, get_request("/invoices/all", Some(&t))).await,
+        "read and write",
+    );
+    assert_eq!(hits.count(), 2);
+    // A scope is one space-delimited word: "invoices:write-all" is not "invoices:write".
+    let t = hs256(&with(claims("alice"), "scope", json!("invoices:write-all")));
+    let reply = send(&app, request(Method::POST, "/invoices", Some(&t))).await;
+    assert_forbidden(&reply, Some("invoices:write"));
+    assert_eq!(hits.count(), 2);
+}
+
+#[tokio::test]
+async fn require_scope_from_scp_array() {
+    let (app, hits) = app();
+    let t = hs256(&with(
+        claims("alice"),
+        "scp",
+        json!(["invoices:write", "profile"]),
+    ));
+    let reply = send(&app, request(Method::POST, "/invoices", Some(&t))).await;
+    assert_ok(&reply, "invoices:write,profile");
+    assert_eq!(hits.count(), 1);
+    let t = hs256(&with(claims("alice"), "scp", json!(["invoices:read"])));
+    let reply = send(&app, request(Method::POST, "/invoices", Some(&t))).await;
+    assert_forbidden(&reply, Some("invoices:write"));
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn stacked_role_and_scope_both_must_hold() {
+    let (app, hits) = app();
+    let both = hs256(&with(
+        claims_with_roles("root", &["admin"]),
+        "scope",
+        json!("users:write"),
+    ));
+    let reply = send(&app, request(Method::POST, "/users", Some(&both))).await;
+    assert_ok(&reply, "admin + users:write");
+    assert_eq!(hits.count(), 1);
+
+    let role_only = token("root", &["admin"]);
+    let reply = send(&app, request(Method::POST, "/users", Some(&role_only))).await;
+    assert_forbidden(&reply, Some("users:write"));
+
+    let scope_only = hs256(&with(claims("eve"), "scope", json!("users:write")));
+    let reply = send(&app, request(Method::POST, "/users", Some(&scope_only))).await;
+    assert_forbidden(&reply, None);
+
+    assert_unauthenticated(&send(&app, request(Method::POST, "/users", None)).await);
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn public_route_is_open() {
+    let (app, hits) = app();
+    let reply = send(&app, get_request("/health", None)).await;
+    assert_ok(&reply, "ok");
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn optional_current_user_on_a_public_route() {
+    let (app, hits) = app();
+    assert_ok(
+        &send(&app, get_request("/hello", None)).await,
+        "hello stranger",
+    );
+    let reply = send(&app, get_request("/hello", Some(&token("alice", &[])))).await;
+    assert_ok(&reply, "hello alice");
+    assert_eq!(hits.count(), 2);
+
+    // Presented but invalid: 401, never silently anonymous.
+    let expired = hs256(&with(claims("alice"), "exp", json!(NOW - 3600)));
+    assert_invalid_token(&send(&app, get_request("/hello", Some(&expired))).await);
+    let basic = HeaderValue::from_static("Basic YWxpY2U6c2VjcmV0");
+    assert_invalid_request(&send(&app, get_with_authorization("/hello", &[basic])).await);
+    assert_eq!(hits.count(), 2);
+}
+
+#[tokio::test]
+async fn custom_claims_struct() {
+    let (app, hits) = app();
+    let t = hs256(&with(
+        with(claims("alice"), "tenant", json!("acme")),
+        "plan",
+        json!("pro"),
+    ));
+    let reply = send(&app, get_request("/tenant", Some(&t))).await;
+    assert_ok(&reply, "alice of acme on pro (alice)");
+    assert_eq!(hits.count(), 1);
+
+    // Verified, but without the claims the app's type requires: not a usable credential here.
+    let reply = send(&app, get_request("/tenant", Some(&token("alice", &[])))).await;
+    assert_invalid_token(&reply);
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn nested_roles_path() {
+    let gate = gate_builder()
+        .roles_at(["realm_access", "roles"])
+        .build()
+        .unwrap();
+    let (app, hits) = app_with(gate);
+    let t = hs256(&with(
+        claims("root"),
+        "realm_access",
+        json!({ "roles": ["admin"] }),
+    ));
+    assert_ok(
+        &send(&app, get_request("/admin", Some(&t))).await,
+        "admin root",
+    );
+    assert_eq!(hits.count(), 1);
+
+    // The top-level `roles` claim is no longer read.
+    let reply = send(
+        &app,
+        get_request("/admin", Some(&token("root", &["admin"]))),
+    )
+    .await;
+    assert_forbidden(&reply, None);
+    let t = hs256(&with(
+        claims("root"),
+        "realm_access",
+        json!({ "roles": ["staff"] }),
+    ));
+    assert_forbidden(&send(&app, get_request("/admin", Some(&t))).await, None);
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn namespaced_roles_claim() {
+    let gate = gate_builder()
+        .roles_claim("https://example.com/claims/roles")
+        .build()
+        .unwrap();
+    let (app, hits) = app_with(gate);
+    let t = hs256(&with(
+        claims("root"),
+        "https://example.com/claims/roles",
+        json!(["admin"]),
+    ));
+    assert_ok(
+        &send(&app, get_request("/admin", Some(&t))).await,
+        "admin root",
+    );
+    assert_eq!(hits.count(), 1);
+
+    // Taken whole: no path splitting on '/' or '.'.
+    let t = hs256(&with(
+        claims("root"),
+        "https:",
+        json!({ "example.com": { "claims": { "roles": ["admin"] } } }),
+    ));
+    assert_forbidden(&send(&app, get_request("/admin", Some(&t))).await, None);
+    assert_forbidden(
+        &send(
+            &app,
+            get_request("/admin", Some(&token("root", &["admin"]))),
+        )
+        .await,
+        None,
+    );
+    assert_eq!(hits.count(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Ordering: the guard runs before any extractor, and before the body is read
+
+fn post_json(
+    uri: &str,
+    content_type: &str,
+    body: &'static [u8],
+    token: Option<&str>,
+) -> (Request<Body>, Arc<AtomicBool>) {
+    let (body, read) = probed_body(body);
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, content_type);
+    if let Some(token) = token {
+        builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    (builder.body(body).unwrap(), read)
+}
+
+#[tokio::test]
+async fn body_probe_detects_reads() {
+    // The probe itself: an authorized request with a malformed body is read and refused by Json.
+    let (app, hits) = app();
+    let t = token("alice", &[]);
+    let (req, read) = post_json("/items", "application/json", b"{not json", Some(&t));
+    let reply = send(&app, req).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(read.load(Ordering::SeqCst), "Json must have read the body");
+    let (req, read) = post_json("/items", "application/json", br#"{"a":1}"#, Some(&t));
+    let reply = send(&app, req).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), json!({ "created": { "a": 1 } }));
+    assert!(read.load(Ordering::SeqCst));
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn anonymous_post_with_malformed_json_is_401_and_body_unread() {
+    let (app, hits) = app();
+    let (req, read) = post_json("/items", "application/json", b"{not json", None);
+    assert_unauthenticated(&send(&app, req).await);
+    assert!(
+        !read.load(Ordering::SeqCst),
+        "the body was read before the guard refused"
+    );
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn anonymous_post_with_wrong_content_type_is_401_and_body_unread() {
+    let (app, hits) = app();
+    let (req, read) = post_json("/items", "text/plain", b"hello", None);
+    assert_unauthenticated(&send(&app, req).await);
+    assert!(!read.load(Ordering::SeqCst));
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn invalid_token_post_with_malformed_json_is_401_and_body_unread() {
+    let (app, hits) = app();
+    let (req, read) = post_json("/items", "application/json", b"[[[", Some("a.b.c"));
+    assert_invalid_token(&send(&app, req).await);
+    assert!(!read.load(Ordering::SeqCst));
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn anonymous_unparsable_path_parameter_is_401() {
+    let (app, hits) = app();
+    let reply = send(&app, get_request("/items/abc", None)).await;
+    assert_unauthenticated(&reply);
+    assert_eq!(hits.count(), 0);
+    // Authenticated, the same path is the Path extractor's 400.
+    let reply = send(&app, get_request("/items/abc", Some(&token("alice", &[])))).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(hits.count(), 0);
+    let reply = send(&app, get_request("/items/7", Some(&token("alice", &[])))).await;
+    assert_ok(&reply, "item 7");
+    assert_eq!(hits.count(), 1);
+}
+
+#[tokio::test]
+async fn forbidden_user_with_malformed_body_is_403_not_422() {
+    let (app, hits) = app();
+    let t = token("alice", &["staff"]);
+    for (content_type, body) in [
+        ("application/json", &b"{not json"[..]),
+        ("application/json", br#"["valid json, wrong shape?"]"#),
+        ("text/plain", b"hello"),
+    ] {
+        let body: &'static [u8] = body;
+        let (req, read) = post_json("/admin/items", content_type, body, Some(&t));
+        assert_forbidden(&send(&app, req).await, None);
+        assert!(!read.load(Ordering::SeqCst), "{content_type}: body read");
+    }
+    assert_eq!(hits.count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. GateBuilder refusals
+
+#[test]
+fn gate_refuses_a_31_byte_hmac_secret() {
+    let err = Gate::builder().hs256([7u8; 31]).build().unwrap_err();
+    assert_eq!(
+        err,
+        GateError::WeakSecret {
+            algorithm: Algorithm::HS256,
+            len: 31,
+            min: 32
+        }
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("31 bytes"), "{msg}");
+    assert!(msg.contains("at least 32 bytes"), "{msg}");
+    // 32 bytes is enough.
+    Gate::builder().hs256([7u8; 32]).build().unwrap();
+    // HS384 and HS512 need 48 and 64.
+    let err = Key::hmac(Algorithm::HS512, [7u8; 63]).unwrap_err();
+    assert!(err.to_string().contains("at least 64 bytes"), "{err}");
+}
+
+#[test]
+fn gate_refuses_no_key() {
+    let err = Gate::builder()
+        .issuer(ISS)
+        .audience(AUD)
+        .build()
+        .unwrap_err();
+    assert_eq!(err, GateError::NoKey);
+    let msg = err.to_string();
+    assert!(msg.contains("no verification key"), "{msg}");
+    assert!(msg.contains(".hs256(secret)"), "{msg}");
+    assert!(msg.contains(".key_source("), "{msg}");
+}
+
+#[test]
+fn gate_refuses_hmac_mixed_with_rsa() {
+    let rsa = Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap();
+    for builder in [
+        Gate::builder().hs256(SECRET).key(rsa.clone()),
+        Gate::builder().key(rsa.clone()).hs256(SECRET),
+        // kids do not make it acceptable.
+        Gate::builder()
+            .key(rsa.with_kid("r"))
+            .key(Key::hmac(Algorithm::HS256, SECRET).unwrap().with_kid("h")),
+    ] {
+        let err = builder.build().unwrap_err();
+        assert_eq!(err, GateError::MixedFamilies);
+        let msg = err.to_string();
+        assert!(
+            msg.contains("never mix HMAC secrets with public keys"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn gate_refuses_a_leeway_over_five_minutes() {
+    let err = gate_builder()
+        .leeway(Duration::from_secs(301))
+        .build()
+        .unwrap_err();
+    assert_eq!(err, GateError::LeewayTooLong(Duration::from_secs(301)));
+    let msg = err.to_string();
+    assert!(msg.contains("use at most 5 minutes"), "{msg}");
+    gate_builder()
+        .leeway(Duration::from_secs(300))
+        .build()
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Router
+
+#[require_role("admin")]
+async fn api_admin(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "api admin"
+}
+
+#[require_auth]
+async fn api_me(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+#[require_scope("reports:write")]
+async fn api_write_report(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "written"
+}
+
+fn static_js() -> impl tower::Service<
+    Request<Body>,
+    Response = &'static str,
+    Error = Infallible,
+    Future = std::future::Ready<Result<&'static str, Infallible>>,
+> + Clone
++ Send
++ Sync
++ 'static {
+    tower::service_fn(|_req: Request<Body>| {
+        std::future::ready(Ok::<_, Infallible>("console.log(1)"))
+    })
+}
+
+fn full_router() -> Router<AppState> {
+    let api = Router::new()
+        .route("/admin", get(api_admin))
+        .route("/me", get(api_me).post(api_write_report));
+    let extra = Router::new().route("/status", get(health));
+    Router::new()
+        .route("/health", get(health))
+        .nest("/api/v1", api)
+        .merge(extra)
+        .public_service("/static/app.js", "static assets", static_js())
+}
+
+#[test]
+fn policies_lists_every_route() {
+    let router = full_router().fallback(fallback_handler);
+    let lines: Vec<String> = router.policies().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /health public: load-balancer health check",
+            "GET /api/v1/admin require_role(admin)",
+            "GET /api/v1/me require_auth",
+            "POST /api/v1/me require_scope(reports:write)",
+            "GET /status public: load-balancer health check",
+            "* /static/app.js public: static assets",
+            "* * require_auth",
+        ]
+    );
+    let handlers: Vec<&str> = router.policies().iter().map(|p| p.handler).collect();
+    assert_eq!(
+        handlers,
+        [
+            "health",
+            "api_admin",
+            "api_me",
+            "api_write_report",
+            "health",
+            "service",
+            "fallback_handler"
+        ]
+    );
+
+    // Every attribute form, as the audit shows it.
+    let lines: Vec<String> = routes()
+        .policies()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for expected in [
+        "GET /admin-or-billing require_role(any(admin, billing))",
+        "GET /staff-and-billing require_role(all(staff, billing))",
+        "POST /invoices require_scope(invoices:write)",
+        "GET /invoices/all require_scope(all(invoices:read, invoices:write))",
+        "POST /users require_role(admin) + require_scope(users:write)",
+        "GET /dashboard require_auth [redirect: /login]",
+        "GET /admin-page require_role(admin) [redirect: /login]",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "{expected} in {lines:#?}"
+        );
+    }
+
+    // A nested router's fallback shows under its prefix.
+    let nested = Router::<AppState>::new().nest(
+        "/api",
+        Router::new()
+            .route("/me", get(api_me))
+            .fallback(fallback_handler),
+    );
+    let lines: Vec<String> = nested.policies().iter().map(ToString::to_string).collect();
+    assert_eq!(lines, ["GET /api/me require_auth", "* /api/* require_auth"]);
+}
+
+#[tokio::test]
+async fn unknown_route_is_404_not_401() {
+    let state = AppState::new(gate());
+    let hits = state.hits.clone();
+    let app: axum::Router = full_router().with_state(state).into_axum();
+    for t in [None, Some(token("alice", &[]))] {
+        let reply = send(&app, get_request("/nope", t.as_deref())).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        assert_eq!(reply.header("www-authenticate"), None);
+        let reply = send(&app, get_request("/api/v1/nope", t.as_deref())).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(hits.count(), 0);
+}
+
+#[tokio::test]
+async fn nested_and_merged_routes_are_reachable_and_guarded() {
+    let state = AppState::new(gate());
+    let hits = state.hits.clone();
+    let app: axum::Router = full_router().with_state(state).into_axum();
+
+    assert_unauthenticated(&send(&app, get_request("/api/v1/admin", None)).await);
+    assert_forbidden(
+        &send(
+            &app,
+            get_request("/api/v1/admin", Some(&token("a", &["staff"]))),
+        )
+        .await,
+        None,
+    );
+    let t = hs256(&with(claims("a"), "scope", json!("reports:read")));
+    assert_forbidden(
+        &send(&app, request(Method::POST, "/api/v1/me", Some(&t))).await,
+        Some("reports:write"),
+    );
+    assert_eq!(hits.count(), 0);
+
+    assert_ok(
+        &send(
+            &app,
+            get_request("/api/v1/admin", Some(&token("a", &["admin"]))),
+        )
+        .await,
+        "api admin",
+    );
+    assert_ok(
+        &send(&app, get_request("/api/v1/me", Some(&token("a", &[])))).await,
+        "a",
+    );
+    assert_ok(&send(&app, get_request("/status", None)).await, "ok");
+    assert_ok(&send(&app, get_request("/health", None)).await, "ok");
+    assert_eq!(hits.count(), 4);
+    // The public service answers anonymous callers.
+    assert_ok(
+        &send(&app, get_request("/static/app.js", None)).await,
+        "console.log(1)",
+    );
+}
+
+#[tokio::test]
+async fn guarded_fallback_answers_401_to_anonymous_callers() {
+    let state = AppState::new(gate());
+    let hits = state.hits.clone();
+    let app: axum::Router = full_router()
+        .fallback(fallback_handler)
+        .with_state(state)
+        .into_axum();
+    for uri in ["/nope", "/api/v1/nope", "/deep/er/path?x=1"] {
+        assert_unauthenticated(&send(&app, get_request(uri, None)).await);
+    }
+    assert_invalid_token(&send(&app, get_request("/nope", Some("x.y.z"))).await);
+    assert_eq!(hits.count(), 0);
+    let reply = send(&app, get_request("/nope", Some(&token("alice", &[])))).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.text(), "no such page, alice");
+    assert_eq!(hits.count(), 1);
+    // Known routes are unaffected by the fallback.
+    assert_ok(&send(&app, get_request("/health", None)).await, "ok");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Custom rejection renderer
+
+fn problem_gate() -> Gate {
+    gate_builder()
+        .render_rejection(|r: &Rejection| {
+            let body = json!({
+                "type": format!("https://errors.example.test/{}", r.code()),
+                "title": r.message(),
+                "status": r.status().as_u16(),
+            });
+            // Deliberately wrong status: authgate must put the right one back.
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/problem+json")],
+                body.to_string(),
+            )
+                .into_response()
+        })
+        .build()
+        .unwrap()
+}
+
+#[track_caller]
+fn assert_problem(reply: &Reply, status: u16, code: &str, www: Option<&str>) {
+    assert_eq!(reply.status.as_u16(), status);
+    assert_eq!(reply.header("www-authenticate"), www);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(
+        reply.json(),
+        json!({
+            "type": format!("https://errors.example.test/{code}"),
+            "title": message_of(code),
+            "status": status,
+        })
+    );
+}
+
+#[tokio::test]
+async fn custom_renderer_keeps_status_and_protocol_headers() {
+    let (app, hits) = app_with(problem_gate());
+    let reply = send(&app, get_request("/me", None)).await;
+    assert_problem(&reply, 401, "unauthenticated", Some(&www_missing()));
+
+    let reply = send(&app, get_request("/me", Some("a.b.c"))).await;
+    assert_problem(&reply, 401, "invalid_token", Some(&www_invalid_token()));
+
+    let basic = HeaderValue::from_static("Basic YWxpY2U6c2VjcmV0");
+    let reply = send(&app, get_with_authorization("/me", &[basic])).await;
+    assert_problem(&reply, 401, "invalid_token", Some(&www_invalid_request()));
+
+    let reply = send(&app, get_request("/admin", Some(&token("a", &[])))).await;
+    assert_problem(&reply, 403, "forbidden", Some(&www_insufficient(None)));
+
+    let reply = send(
+        &app,
+        request(Method::POST, "/invoices", Some(&token("a", &[]))),
+    )
+    .await;
+    assert_problem(
+        &reply,
+        403,
+        "forbidden",
+        Some(&www_insufficient(Some("invoices:write"))),
+    );
+
+    let reply = send(&app, get_request("/dashboard?a=1", None)).await;
+    assert_problem(&reply, 303, "redirect", None);
+    assert_eq!(
+        reply.header("location"),
+        Some("/login?next=%2Fdashboard%3Fa%3D1")
+    );
+
+    let reply = send(&app, get_request("/public-current-user", None)).await;
+    assert_problem(&reply, 500, "internal_error", None);
+    assert_eq!(hits.count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Logging hygiene
+
+/// Asserts that one line of the captured logs contains every fragment.
+#[track_caller]
+fn assert_logged(logs: &str, fragments: &[&str]) {
+    assert!(
+        logs.lines()
+            .any(|line| fragments.iter().all(|f| line.contains(f))),
+        "no log line with all of {fragments:?}:\n{logs}"
+    );
+}
+
+#[tokio::test]
+async fn logs_carry_decisions_but_never_tokens() {
+    let (logs, _guard) = capture_logs();
+    let (app, hits) = app();
+
+    let good = token("alice", &["staff"]);
+    let (_, _, good_sig) = parts(&good);
+    let (good_header, good_payload, _) = parts(&good);
+    let expired = hs256(&with(claims("alice"), "exp", json!(NOW - 3600)));
+    let (_, _, expired_sig) = parts(&expired);
+    let tampered_payload = b64url(
+        with(claims_with_roles("alice", &["admin"]), "x", json!(1))
+            .to_string()
+            .as_bytes(),
+    );
+    let tampered = format!("{good_header}.{tampered_payload}.{good_sig}");
+
+    assert_ok(&send(&app, get_request("/me", Some(&good))).await, "alice");
+    assert_invalid_token(&send(&app, get_request("/me", Some(&expired))).await);
+    assert_invalid_token(&send(&app, get_request("/admin", Some(&tampered))).await);
+    assert_forbidden(&send(&app, get_request("/admin", Some(&good))).await, None);
+    // A token in the query string must not reach the logs through the route either.
+    let reply = send(&app, get_request(&format!("/me?access_token={good}"), None)).await;
+    assert_unauthenticated(&reply);
+    // A Basic credential (a password) must not be logged either.
+    let basic = HeaderValue::from_static("Basic YWxpY2U6c2VjcmV0");
+    assert_invalid_request(&send(&app, get_with_authorization("/me", &[basic])).await);
+    assert_eq!(hits.count(), 1);
+
+    let out = logs.contents();
+    // One decision event per request, each naming the route, the outcome and the reason.
+    for (route, outcome, reason) in [
+        ("/me", "allowed", "ok"),
+        ("/me", "invalid_token", "expired"),
+        ("/admin", "invalid_token", "bad_signature"),
+        ("/admin", "forbidden", "missing_role"),
+        ("/me", "unauthenticated", "no_credentials"),
+        ("/me", "invalid_token", "unsupported_scheme"),
+    ] {
+        assert_logged(
+            &out,
+            &[
+                "access decision",
+                &format!("route={route} "),
+                &format!(r#"outcome="{outcome}""#),
+                &format!(r#"reason="{reason}""#),
+            ],
+        );
+    }
+    assert!(!out.contains("access_token"), "query logged:\n{out}");
+    for secret in [
+        good.as_str(),
+        good_sig,
+        good_payload,
+        expired.as_str(),
+        expired_sig,
+        tampered.as_str(),
+        tampered_payload.as_str(),
+        "YWxpY2U6c2VjcmV0",
+    ] {
+        assert!(
+            !out.contains(secret),
+            "token material {secret:?} in logs:\n{out}"
+        );
+    }
+    assert!(
+        !out.contains(std::str::from_utf8(SECRET).unwrap()),
+        "secret in logs"
+    );
+}
+
+#[tokio::test]
+async fn key_source_outage_is_logged_as_an_error_without_the_token() {
+    let (logs, _guard) = capture_logs();
+    let (gate, up) = switchable_gate();
+    up.store(false, Ordering::SeqCst);
+    let (app, hits) = app_with(gate);
+    let t = token("alice", &[]);
+    let reply = send(&app, get_request("/me", Some(&t))).await;
+    assert_rejection(&reply, 503, "unavailable", None);
+    assert_eq!(hits.count(), 0);
+    let out = logs.contents();
+    assert_logged(&out, &["ERROR", "route=/me", "JWKS endpoint timed out"]);
+    assert_logged(
+        &out,
+        &["access decision", "route=/me", r#"outcome="unavailable""#],
+    );
+    let (_, payload, sig) = parts(&t);
+    assert!(!out.contains(payload) && !out.contains(sig), "{out}");
+}
