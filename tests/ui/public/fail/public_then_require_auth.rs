@@ -1,0 +1,15 @@
+// `#[public]` above `#[require_auth]`: a handler is either public or guarded. The error points
+// at the later attribute.
+use authgate::{public, require_auth};
+
+#[public(reason = "x")]
+#[require_auth]
+async fn handler() -> &'static str {
+    "ok"
+}
+
+fn main() {
+    // Routed, to show that the error does not cascade into "not an access guard".
+    let _app: authgate::Router<authgate::Gate> =
+        authgate::Router::new().route("/", authgate::routing::get(handler));
+}

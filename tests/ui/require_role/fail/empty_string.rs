@@ -1,0 +1,13 @@
+// An empty role name is rejected at the literal.
+use authgate::require_role;
+
+#[require_role("")]
+async fn handler() -> &'static str {
+    "ok"
+}
+
+fn main() {
+    // Routed, to show that the error does not cascade into "not an access guard".
+    let _app: authgate::Router<authgate::Gate> =
+        authgate::Router::new().route("/", authgate::routing::get(handler));
+}
