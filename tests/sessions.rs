@@ -20,29 +20,41 @@ const SECRET: &[u8] = b"session-tests-secret-of-32-bytes!!!!";
 const COOKIE: &str = "__Host-session";
 const START: u64 = 1_800_000_000;
 
-static RUNS: AtomicUsize = AtomicUsize::new(0);
+// Each #[tokio::test] runs its handlers on its own thread (current-thread runtime), so a
+// thread-local counter sees only that test's handler runs.
+thread_local! {
+    static RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn ran() {
+    RUNS.with(|r| r.set(r.get() + 1));
+}
+
+fn handler_runs() -> usize {
+    RUNS.with(|r| r.get())
+}
 
 #[require_auth]
 async fn me(user: CurrentUser) -> String {
-    RUNS.fetch_add(1, Ordering::SeqCst);
+    ran();
     user.subject().to_owned()
 }
 
 #[require_auth]
 async fn change(user: CurrentUser) -> String {
-    RUNS.fetch_add(1, Ordering::SeqCst);
+    ran();
     format!("changed by {}", user.subject())
 }
 
 #[require_auth(redirect = "/login")]
 async fn dashboard(user: CurrentUser) -> String {
-    RUNS.fetch_add(1, Ordering::SeqCst);
+    ran();
     format!("dashboard of {}", user.subject())
 }
 
 #[require_role("admin", redirect = "/login")]
 async fn admin_page() -> &'static str {
-    RUNS.fetch_add(1, Ordering::SeqCst);
+    ran();
     "admin"
 }
 
@@ -222,7 +234,7 @@ async fn server_side_login_access_logout_rejected() {
     );
     assert!(store.is_empty(), "logout left the session in the store");
 
-    let runs = RUNS.load(Ordering::SeqCst);
+    let runs = handler_runs();
     let after = send(&app, with_cookie("GET", "/me", &cookie), "").await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -233,7 +245,7 @@ async fn server_side_login_access_logout_rejected() {
         after.body,
         r#"{"error":"invalid_token","message":"the credential is invalid or expired"}"#
     );
-    assert_eq!(RUNS.load(Ordering::SeqCst), runs);
+    assert_eq!(handler_runs(), runs);
 }
 
 #[tokio::test]
@@ -359,15 +371,11 @@ async fn tampered_moved_and_duplicated_cookies() {
             (format!("{name}=../../etc/passwd"), StatusCode::UNAUTHORIZED),
         ];
         for (header_value, want) in cases {
-            let runs = RUNS.load(Ordering::SeqCst);
+            let runs = handler_runs();
             let reply = send(&app, with_cookie("GET", "/me", &header_value), "").await;
             assert_eq!(reply.status, want, "{header_value}");
             if want != StatusCode::OK {
-                assert_eq!(
-                    RUNS.load(Ordering::SeqCst),
-                    runs,
-                    "handler ran for {header_value}"
-                );
+                assert_eq!(handler_runs(), runs, "handler ran for {header_value}");
                 assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
             }
         }
@@ -406,7 +414,14 @@ async fn csrf_matrix() {
         .unwrap()
     };
     // (method, sec-fetch-site, origin, cookie (true) or bearer (false), expected)
-    let cases: &[(&str, Option<&str>, Option<&str>, bool, StatusCode)] = &[
+    type Case = (
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        bool,
+        StatusCode,
+    );
+    let cases: &[Case] = &[
         (
             "GET",
             Some("cross-site"),
@@ -492,7 +507,7 @@ async fn csrf_matrix() {
         if let Some(origin) = origin {
             req = req.header(header::ORIGIN, *origin);
         }
-        let runs = RUNS.load(Ordering::SeqCst);
+        let runs = handler_runs();
         let reply = send(&app, req, "").await;
         assert_eq!(
             reply.status, *want,
@@ -504,11 +519,7 @@ async fn csrf_matrix() {
                 r#"{"error":"forbidden","message":"you do not have access to this resource"}"#
             );
             assert!(reply.headers.get(header::WWW_AUTHENTICATE).is_none());
-            assert_eq!(
-                RUNS.load(Ordering::SeqCst),
-                runs,
-                "handler ran on a forged request"
-            );
+            assert_eq!(handler_runs(), runs, "handler ran on a forged request");
         }
     }
 }
@@ -592,7 +603,7 @@ async fn failing_store_is_503_and_csrf_runs_before_it() {
     );
     let app = app(gate);
     let cookie = format!("{COOKIE}={}", "A".repeat(43));
-    let runs = RUNS.load(Ordering::SeqCst);
+    let runs = handler_runs();
     for (method, uri) in [
         ("GET", "/me"),
         ("POST", "/me"),
@@ -613,7 +624,7 @@ async fn failing_store_is_503_and_csrf_runs_before_it() {
         assert!(reply.headers.get(header::WWW_AUTHENTICATE).is_none());
     }
     assert_eq!(
-        RUNS.load(Ordering::SeqCst),
+        handler_runs(),
         runs,
         "a handler ran while the store was down"
     );

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::MatchedPath;
+use axum::extract::{MatchedPath, OriginalUri};
 use axum::response::Response;
 use http::request::Parts;
 use jsonwebtoken::Algorithm;
@@ -650,11 +650,12 @@ fn log(parts: &Parts, spec: &PolicySpec, handler: &'static str, outcome: &str, r
 
 /// `login?next=<path and query, percent-encoded>`.
 fn login_location(login: &str, parts: &Parts) -> String {
-    let target = parts
-        .uri
-        .path_and_query()
-        .map(|pq| pq.as_str())
-        .unwrap_or("/");
+    // Inside `nest`, axum strips the prefix from `parts.uri`; the original URI has it.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    let target = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
     let separator = if login.contains('?') { '&' } else { '?' };
     format!("{login}{separator}next={}", percent_encode(target))
 }

@@ -407,16 +407,6 @@ pub(crate) struct Rules {
     pub(crate) scopes: Vec<ClaimPath>,
 }
 
-#[derive(Deserialize)]
-struct Header<'a> {
-    #[serde(borrow)]
-    alg: Cow<'a, str>,
-    #[serde(borrow, default)]
-    kid: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<de::IgnoredAny>,
-}
-
 /// Verifies `token` against `keys` and `rules` at time `now` (seconds since the epoch).
 pub(crate) fn verify_token(
     token: &str,
@@ -433,17 +423,20 @@ pub(crate) fn verify_token(
     if payload_b64.contains('.') {
         return Err(Invalid::Malformed);
     }
-    let header_json = b64(header_b64)?;
-    let header: Header<'_> =
-        serde_json::from_slice(&header_json).map_err(|_| Invalid::Malformed)?;
-    if header.crit.is_some() {
+    let header_json = String::from_utf8(b64(header_b64)?).map_err(|_| Invalid::Malformed)?;
+    // The header must be a JSON object (RFC 7515 section 4) without duplicate names; any
+    // `crit` member, even `null`, is refused: we understand no extension.
+    let header = Object::parse(&header_json)?;
+    if header.raw("crit").is_some() {
         return Err(Invalid::Crit);
     }
-    let alg: Algorithm = header.alg.parse().map_err(|_| Invalid::Algorithm)?;
+    let alg: Cow<'_, str> = header.get("alg")?.ok_or(Invalid::Algorithm)?;
+    let alg: Algorithm = alg.parse().map_err(|_| Invalid::Algorithm)?;
+    let kid: Option<Cow<'_, str>> = header.get("kid")?;
     let signature = b64(signature)?;
     let mut any_key = false;
     let mut verified = false;
-    for key in keys.candidates(alg, header.kid.as_deref())? {
+    for key in keys.candidates(alg, kid.as_deref())? {
         any_key = true;
         if key.verifies(message.as_bytes(), &signature) {
             verified = true;
