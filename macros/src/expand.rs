@@ -290,8 +290,10 @@ fn owner_check(
         Err(_) => body.clone(),
     };
     let rejection = Ident::new("__authgate_rejection", Span::mixed_site());
+    // Spanned at the user's expression, so "cannot be compared" underlines `invoice.user_id`.
+    let check = quote_spanned!(syn::spanned::Spanned::span(expr)=> #guard.check_owner(&(#expr)));
     quote! {{
-        if let ::core::result::Result::Err(#rejection) = #guard.check_owner(&(#expr)) {
+        if let ::core::result::Result::Err(#rejection) = #check {
             return #owned::Rejected(#rejection);
         }
         #owned::Handler(async move { #fake_return #inner }.await)
