@@ -1297,6 +1297,22 @@ async fn logs_carry_decisions_but_never_tokens() {
     );
 }
 
+/// A fallback has no route template; the concrete path may carry a secret (an invite code),
+/// so the decision names `<fallback>` and never the path.
+#[tokio::test]
+async fn fallback_decisions_never_log_the_concrete_path() {
+    let (logs, _guard) = capture_logs();
+    let state = AppState::new(gate());
+    let app: axum::Router = full_router()
+        .fallback(fallback_handler)
+        .with_state(state)
+        .into_axum();
+    assert_unauthenticated(&send(&app, get_request("/invite/s3cr3t-invite-code", None)).await);
+    let out = logs.contents();
+    assert_logged(&out, &["access decision", "route=<fallback>", r#"outcome="unauthenticated""#]);
+    assert!(!out.contains("s3cr3t-invite-code"), "path logged:\n{out}");
+}
+
 #[tokio::test]
 async fn key_source_outage_is_logged_as_an_error_without_the_token() {
     let (logs, _guard) = capture_logs();

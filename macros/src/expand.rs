@@ -37,7 +37,7 @@ use crate::paths;
 /// error, so one mistake gives one message and the IDE keeps working.
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     if is_stacked_marker(&args) {
-        return item;
+        return stacked(kind, item);
     }
     let output = match syn::parse2::<HandlerFn>(item.clone()) {
         Ok(handler) => expand_handler(kind, args, handler),
@@ -69,6 +69,30 @@ fn is_stacked_marker(args: &TokenStream) -> bool {
     )
 }
 
+/// A stacked attribute's remains: the item passes through, but only if the attribute above
+/// really injected a guard. A hand-written `#[require_role(__authgate_stacked)]` on a handler
+/// without one is an error, never a silently unguarded handler.
+fn stacked(kind: Kind, item: TokenStream) -> TokenStream {
+    let guarded = syn::parse2::<HandlerFn>(item.clone()).is_ok_and(|handler| {
+        matches!(
+            handler.sig.inputs.first(),
+            Some(FnArg::Typed(arg)) if matches!(&*arg.pat, syn::Pat::Ident(p) if p.ident == "__authgate_guard")
+        )
+    });
+    if guarded {
+        return item;
+    }
+    let error = syn::Error::new(
+        Span::call_site(),
+        format!(
+            "`__authgate_stacked` is internal to authgate; give #[{}] its arguments instead",
+            kind.name()
+        ),
+    )
+    .into_compile_error();
+    quote!(#item #error)
+}
+
 fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> TokenStream {
     let mut errors: Vec<syn::Error> = Vec::new();
     let mut attrs = Vec::new();
@@ -85,7 +109,8 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
             kept.push(attr);
             continue;
         };
-        let span = syn::spanned::Spanned::span(&attr);
+        // The attribute's name: stable Rust cannot join spans, so this underlines more than `#`.
+        let span = attr.path().segments.last().map_or_else(Span::call_site, |s| s.ident.span());
         match parse::sibling_args(&attr).and_then(|args| parse::policy_attr(sibling, span, args)) {
             Ok(parsed) => attrs.push(parsed),
             Err(e) => errors.push(e),
@@ -96,6 +121,20 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
     }
     handler.attrs = kept;
     errors.extend(check_signature(kind, &handler));
+    if handler.sig.receiver().is_some() {
+        // A method in an impl block: no marker struct can go there, so emit the function as it
+        // was (minus our attributes) with just our error.
+        handler.attrs.retain(|attr| parse::authgate_kind(attr).is_none());
+        if let Err(e) = Policy::build(&attrs) {
+            errors.push(e);
+        }
+        let HandlerFn { attrs, vis, sig, body } = &handler;
+        let mut output = quote!(#(#attrs)* #vis #sig #body);
+        for error in errors {
+            output.extend(error.into_compile_error());
+        }
+        return output;
+    }
 
     let policy = match Policy::build(&attrs) {
         Ok(policy) if errors.is_empty() => match check_owner_binding(&handler, &policy) {
@@ -208,7 +247,7 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
         name.to_string().trim_start_matches("r#")
     );
     let spec = spec_tokens(policy);
-    let handler_name = name.to_string();
+    let handler_name = syn::ext::IdentExt::unraw(name).to_string();
     let (policy_trait, policy_spec, guard) =
         (paths::policy_trait(), paths::policy_spec(), paths::guard());
 
@@ -417,12 +456,24 @@ mod tests {
     #[test]
     fn stacked_marker_expands_to_the_item() {
         let item = quote!(
-            async fn h(guard: G) {}
+            async fn h(__authgate_guard: G) {}
         );
         assert_eq!(
             expand(Kind::Scope, quote!(__authgate_stacked), item.clone()).to_string(),
             item.to_string()
         );
+    }
+
+    #[test]
+    fn forged_stacked_marker_is_an_error() {
+        let out = expand_str(Kind::Role, quote!(__authgate_stacked), quote!(async fn h() {}));
+        assert!(out.contains("internal to authgate"), "{out}");
+    }
+
+    #[test]
+    fn raw_identifiers_are_unraw_in_the_audit() {
+        let out = expand_str(Kind::Auth, quote!(), quote!(async fn r#type() {}));
+        assert!(out.contains("HANDLER : & 'static str = \"type\""), "{out}");
     }
 
     #[test]
@@ -453,6 +504,15 @@ mod tests {
         assert!(out.contains("needs a role"), "{out}");
         assert!(out.contains("make this an `async fn`"), "{out}");
         assert!(out.contains("take no `self`"), "{out}");
+        // In an impl block no marker struct can be emitted: the method stays as it was.
+        assert!(!out.contains("struct"), "{out}");
+        assert!(out.contains("fn sync_handler (& self) { }"), "{out}");
+    }
+
+    #[test]
+    fn free_fn_errors_keep_a_fail_closed_guard() {
+        let out = expand_str(Kind::Role, quote!(), quote!(fn sync_handler() {}));
+        assert!(out.contains("needs a role"), "{out}");
         // A fail-closed guard is still injected, so no cascade of "not an access guard".
         assert!(out.contains("Access :: Authenticated"), "{out}");
     }

@@ -628,14 +628,13 @@ impl Failure {
     }
 }
 
-/// The route template when axum matched one, else the path; never the query, which may carry
-/// secrets such as `?access_token=`.
-fn route(parts: &Parts) -> &str {
+/// The route template when axum matched one, else `<fallback>`; never the concrete path or
+/// query, which may carry secrets (`/invite/{code}`, `?access_token=`).
+pub(crate) fn route(parts: &Parts) -> &str {
     parts
         .extensions
         .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-        .unwrap_or(parts.uri.path())
+        .map_or("<fallback>", MatchedPath::as_str)
 }
 
 fn log(parts: &Parts, spec: &PolicySpec, handler: &'static str, outcome: &str, reason: &str) {

@@ -314,7 +314,7 @@ where
 /// The token verified but its claims do not fit the app's claims type: for this app it is not
 /// a usable credential.
 fn claims_mismatch(gate: &Gate, parts: &Parts) -> Response {
-    tracing::info!(target: "authgate", route = %parts.uri.path(), reason = "claims_shape",
+    tracing::info!(target: "authgate", route = crate::gate::route(parts), reason = "claims_shape",
         "verified claims do not match the CurrentUser claims type");
     gate.rejection(RejectionKind::InvalidToken)
 }

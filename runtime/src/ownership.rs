@@ -196,7 +196,7 @@ where
             Ok(Some(resource)) => Ok(Load(resource)),
             Ok(None) => Err(gate.rejection(RejectionKind::NotFound)),
             Err(error) => {
-                tracing::error!(target: "authgate", route = %parts.uri.path(), %error,
+                tracing::error!(target: "authgate", route = crate::gate::route(parts), %error,
                     "resource loader failed");
                 Err(gate.rejection(RejectionKind::Unavailable))
             }

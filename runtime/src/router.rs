@@ -34,6 +34,8 @@ pub trait AccessGuard {
     const HANDLER: &'static str;
 }
 
+// Not offered as a suggestion in errors: users never write `Guard<P>` themselves.
+#[diagnostic::do_not_recommend]
 impl<P: Policy> AccessGuard for Guard<P> {
     const SPEC: &'static PolicySpec = P::SPEC;
     const HANDLER: &'static str = P::HANDLER;
