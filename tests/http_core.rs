@@ -1309,7 +1309,14 @@ async fn fallback_decisions_never_log_the_concrete_path() {
         .into_axum();
     assert_unauthenticated(&send(&app, get_request("/invite/s3cr3t-invite-code", None)).await);
     let out = logs.contents();
-    assert_logged(&out, &["access decision", "route=<fallback>", r#"outcome="unauthenticated""#]);
+    assert_logged(
+        &out,
+        &[
+            "access decision",
+            "route=<fallback>",
+            r#"outcome="unauthenticated""#,
+        ],
+    );
     assert!(!out.contains("s3cr3t-invite-code"), "path logged:\n{out}");
 }
 

@@ -110,7 +110,11 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
             continue;
         };
         // The attribute's name: stable Rust cannot join spans, so this underlines more than `#`.
-        let span = attr.path().segments.last().map_or_else(Span::call_site, |s| s.ident.span());
+        let span = attr
+            .path()
+            .segments
+            .last()
+            .map_or_else(Span::call_site, |s| s.ident.span());
         match parse::sibling_args(&attr).and_then(|args| parse::policy_attr(sibling, span, args)) {
             Ok(parsed) => attrs.push(parsed),
             Err(e) => errors.push(e),
@@ -124,11 +128,18 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
     if handler.sig.receiver().is_some() {
         // A method in an impl block: no marker struct can go there, so emit the function as it
         // was (minus our attributes) with just our error.
-        handler.attrs.retain(|attr| parse::authgate_kind(attr).is_none());
+        handler
+            .attrs
+            .retain(|attr| parse::authgate_kind(attr).is_none());
         if let Err(e) = Policy::build(&attrs) {
             errors.push(e);
         }
-        let HandlerFn { attrs, vis, sig, body } = &handler;
+        let HandlerFn {
+            attrs,
+            vis,
+            sig,
+            body,
+        } = &handler;
         let mut output = quote!(#(#attrs)* #vis #sig #body);
         for error in errors {
             output.extend(error.into_compile_error());
@@ -466,13 +477,25 @@ mod tests {
 
     #[test]
     fn forged_stacked_marker_is_an_error() {
-        let out = expand_str(Kind::Role, quote!(__authgate_stacked), quote!(async fn h() {}));
+        let out = expand_str(
+            Kind::Role,
+            quote!(__authgate_stacked),
+            quote!(
+                async fn h() {}
+            ),
+        );
         assert!(out.contains("internal to authgate"), "{out}");
     }
 
     #[test]
     fn raw_identifiers_are_unraw_in_the_audit() {
-        let out = expand_str(Kind::Auth, quote!(), quote!(async fn r#type() {}));
+        let out = expand_str(
+            Kind::Auth,
+            quote!(),
+            quote!(
+                async fn r#type() {}
+            ),
+        );
         assert!(out.contains("HANDLER : & 'static str = \"type\""), "{out}");
     }
 
@@ -511,7 +534,13 @@ mod tests {
 
     #[test]
     fn free_fn_errors_keep_a_fail_closed_guard() {
-        let out = expand_str(Kind::Role, quote!(), quote!(fn sync_handler() {}));
+        let out = expand_str(
+            Kind::Role,
+            quote!(),
+            quote!(
+                fn sync_handler() {}
+            ),
+        );
         assert!(out.contains("needs a role"), "{out}");
         // A fail-closed guard is still injected, so no cascade of "not an access guard".
         assert!(out.contains("Access :: Authenticated"), "{out}");
