@@ -1,0 +1,131 @@
+//! The app: its state, its Gate, and its routes with their policies.
+
+use std::time::Duration;
+
+use authgate::{Gate, Router, Sessions, SqliteStore, routing::delete, routing::get, routing::post};
+use axum::extract::FromRef;
+
+use crate::auth::{AUDIENCE, Auth, ISSUER};
+use crate::db::{DEMO_USERS, Db};
+use crate::{auth, handlers, pages};
+
+/// The realm of `WWW-Authenticate` challenges.
+pub const REALM: &str = "invoices";
+/// The session cookie over plain HTTP (local development).
+pub const LOCAL_COOKIE: &str = "invoices_session";
+/// The session cookie over HTTPS: the `__Host-` prefix pins it to this host, `Secure`, `Path=/`.
+pub const SECURE_COOKIE: &str = "__Host-invoices";
+/// The longest bearer-token lifetime the Gate accepts (tokens are issued for 15 minutes).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Everything the handlers read from state, each part reachable through `FromRef`.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub gate: Gate,
+    pub db: Db,
+    pub auth: Auth,
+}
+
+impl FromRef<AppState> for Gate {
+    fn from_ref(state: &AppState) -> Gate {
+        state.gate.clone()
+    }
+}
+
+impl FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Db {
+        state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for Auth {
+    fn from_ref(state: &AppState) -> Auth {
+        state.auth.clone()
+    }
+}
+
+/// How to start: where the database is, the token secret, and the cookie mode.
+#[derive(Clone)]
+pub struct Settings {
+    /// A file path, or `:memory:`.
+    pub db: String,
+    /// The HS256 secret (at least 32 bytes).
+    pub jwt_secret: Vec<u8>,
+    /// `__Host-invoices` with `Secure` (behind HTTPS) instead of `invoices_session` without.
+    pub secure_cookies: bool,
+}
+
+/// A built app: the routes with their state, and what the start banner reports.
+pub struct App {
+    pub router: Router,
+    pub db: Db,
+    /// Whether this start seeded the demo users (a new database).
+    pub seeded: bool,
+    pub cookie: &'static str,
+}
+
+/// Every route and its policy; `main` prints `policies()` of this as the route audit.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(handlers::health))
+        .route("/login", get(pages::login_form).post(handlers::login))
+        .route("/logout", post(handlers::logout))
+        .route("/api/me", get(handlers::me))
+        .route(
+            "/api/invoices",
+            get(handlers::list_invoices).post(handlers::create_invoice),
+        )
+        .route(
+            "/api/invoices/{id}",
+            get(handlers::show_invoice).delete(handlers::delete_invoice),
+        )
+        .route("/api/admin/users", get(handlers::list_users))
+        .route("/api/admin/users/{id}", delete(handlers::delete_user))
+        .route("/dashboard", get(pages::dashboard))
+        .route("/dashboard/invoices", post(pages::create_invoice))
+        .fallback(handlers::not_found)
+}
+
+/// Opens and migrates the database, seeds the demo users on its first start, and builds the
+/// Gate (bearer tokens and server-side sessions in the same database).
+pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error>> {
+    let db = Db::open(&settings.db).await?;
+    let seeded = !db.demo_users_seeded().await?;
+    if seeded {
+        let mut hashes = Vec::new();
+        for (_, password, _) in DEMO_USERS {
+            hashes.push(auth::hash_password(password.to_owned()).await?);
+        }
+        db.seed_demo_users(&hashes).await?;
+    }
+    let store = SqliteStore::new(db.pool().clone()).await?;
+    let sessions = if settings.secure_cookies {
+        Sessions::server_side(SECURE_COOKIE, store)
+    } else {
+        Sessions::server_side(LOCAL_COOKIE, store).insecure_for_local_development()
+    };
+    let gate = Gate::builder()
+        .realm(REALM)
+        .hs256(&settings.jwt_secret)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .max_lifetime(MAX_TOKEN_LIFETIME)
+        .sessions(sessions)
+        .build()?;
+    let auth = Auth::new(&settings.jwt_secret).await?;
+    let state = AppState {
+        gate,
+        db: db.clone(),
+        auth,
+    };
+    Ok(App {
+        router: routes().with_state(state),
+        db,
+        seeded,
+        cookie: if settings.secure_cookies {
+            SECURE_COOKIE
+        } else {
+            LOCAL_COOKIE
+        },
+    })
+}

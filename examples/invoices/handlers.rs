@@ -1,0 +1,275 @@
+//! The JSON API and the login endpoints. Each handler is a few lines: the attribute decides
+//! who gets in, before any of the handler's own extractors run.
+
+use authgate::{
+    Csrf, CurrentUser, Gate, Load, LoadError, Resource, SessionUser, owned_by, public,
+    require_auth, require_role, safe_next,
+};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::db::{Db, Invoice, NewInvoice, User};
+use crate::error::{ApiError, FieldErrors};
+use crate::pages;
+
+#[public(reason = "load-balancer health check")]
+pub async fn health() -> &'static str {
+    "ok\n"
+}
+
+#[public(reason = "unknown paths answer 404")]
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// `POST /login`, JSON or form: checks the password, starts a session (the cookie), and for
+/// JSON also issues a bearer token.
+#[public(reason = "login: checks the password")]
+pub async fn login(State(app): State<AppState>, input: LoginInput) -> Result<Response, ApiError> {
+    let user = app
+        .auth
+        .check_password(&app.db, &input.email, &input.password)
+        .await?;
+    let Some(user) = user else {
+        return Ok(input.failed());
+    };
+    let cookie = app.gate.login(session_user(&user)).await?;
+    match input.next {
+        Some(next) => {
+            Ok((cookie, Redirect::to(safe_next(Some(&next), "/dashboard"))).into_response())
+        }
+        None => {
+            let token = app.auth.issue_token(&user, app.gate.now())?;
+            let body = Json(LoginReply { token, user });
+            Ok((cookie, [(header::CACHE_CONTROL, "no-store")], body).into_response())
+        }
+    }
+}
+
+/// `POST /logout`: ends the session server-side and clears the cookie. A form post (the
+/// dashboard's button) is sent back to the login page with 303; anything else gets 204.
+/// A bearer token cannot be revoked: it expires within 15 minutes.
+#[require_auth]
+pub async fn logout(
+    State(gate): State<Gate>,
+    user: CurrentUser,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let cookie = gate.logout(&user).await?;
+    if is_form(&headers) {
+        return Ok((cookie, Redirect::to("/login")).into_response());
+    }
+    Ok((cookie, StatusCode::NO_CONTENT).into_response())
+}
+
+#[require_auth]
+pub async fn me(State(db): State<Db>, user: CurrentUser) -> Result<Json<User>, ApiError> {
+    let me = db
+        .user(caller(&user)?)
+        .await?
+        .ok_or(ApiError::AccountGone)?;
+    Ok(Json(me))
+}
+
+#[require_auth]
+pub async fn list_invoices(
+    State(db): State<Db>,
+    user: CurrentUser,
+) -> Result<Json<Vec<Invoice>>, ApiError> {
+    Ok(Json(db.invoices_of(caller(&user)?).await?))
+}
+
+/// `POST /api/invoices`: the owner is the caller, whatever the body says.
+#[require_auth]
+pub async fn create_invoice(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let new = NewInvoice::from_json(&body?.0)?;
+    let invoice = app
+        .db
+        .create_invoice(caller(&user)?, &new, app.gate.now())
+        .await?;
+    let invoice = invoice.ok_or(ApiError::AccountGone)?;
+    let location = format!("/api/invoices/{}", invoice.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(invoice),
+    )
+        .into_response())
+}
+
+/// Loads `{id}` for `Load<Invoice>`; a missing invoice and another user's answer the same 404.
+impl Resource<AppState> for Invoice {
+    type Id = i64;
+    async fn load(id: i64, state: &AppState) -> Result<Option<Self>, LoadError> {
+        Ok(state.db.invoice(id).await?)
+    }
+}
+
+#[require_auth]
+#[owned_by(invoice.user_id)]
+pub async fn show_invoice(Load(invoice): Load<Invoice>) -> Json<Invoice> {
+    Json(invoice)
+}
+
+#[require_auth]
+#[owned_by(invoice.user_id)]
+pub async fn delete_invoice(
+    State(db): State<Db>,
+    Load(invoice): Load<Invoice>,
+) -> Result<StatusCode, ApiError> {
+    db.delete_invoice(invoice.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[require_role("admin")]
+pub async fn list_users(State(db): State<Db>) -> Result<Json<Vec<User>>, ApiError> {
+    Ok(Json(db.users().await?))
+}
+
+/// `DELETE /api/admin/users/{id}`: the user, their invoices and all their sessions.
+#[require_role("admin")]
+pub async fn delete_user(
+    State(app): State<AppState>,
+    admin: CurrentUser,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
+    if caller(&admin)? == id {
+        return Err(ApiError::Conflict("cannot delete your own account"));
+    }
+    if !app.db.delete_user(id).await? {
+        return Err(ApiError::NotFound);
+    }
+    app.gate.revoke_user(&id.to_string()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's user id: the verified subject, never anything from the request.
+pub fn caller(user: &CurrentUser) -> Result<i64, ApiError> {
+    user.id().map_err(|_| ApiError::AccountGone)
+}
+
+fn session_user(user: &User) -> SessionUser {
+    SessionUser::new(user.id.to_string()).roles(user.roles.iter().cloned())
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+impl NewInvoice {
+    /// `{"amount_cents": positive integer, "description": 1 to 200 characters}`; other
+    /// fields (such as `user_id`) are ignored.
+    pub fn from_json(body: &Value) -> Result<NewInvoice, ApiError> {
+        let amount = body.get("amount_cents").and_then(Value::as_i64);
+        let description = body.get("description").and_then(Value::as_str);
+        NewInvoice::validate(amount, description).map_err(ApiError::Invalid)
+    }
+
+    /// The same rules for the dashboard's form, whose fields arrive as text.
+    pub fn validate(
+        amount: Option<i64>,
+        description: Option<&str>,
+    ) -> Result<NewInvoice, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let amount = amount.filter(|a| *a > 0);
+        if amount.is_none() {
+            errors.insert("amount_cents", "must be a positive integer");
+        }
+        let description = description
+            .map(str::trim)
+            .filter(|d| (1..=200).contains(&d.chars().count()));
+        if description.is_none() {
+            errors.insert("description", "must be 1 to 200 characters");
+        }
+        match (amount, description) {
+            (Some(amount_cents), Some(description)) => Ok(NewInvoice {
+                amount_cents,
+                description: description.to_owned(),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The body of `POST /login`: JSON `{email, password}` (answered with a token and the user),
+/// or a form `email, password, next` (answered with a redirect).
+pub struct LoginInput {
+    email: String,
+    password: String,
+    /// `Some` for a form login: where to go after it (validated by `safe_next`).
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LoginReply {
+    token: String,
+    user: User,
+}
+
+#[derive(Deserialize)]
+struct LoginJson {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+impl LoginInput {
+    /// The answer to a wrong password or an unknown email: the same bytes for both.
+    fn failed(&self) -> Response {
+        match &self.next {
+            Some(next) => pages::login_failed(next),
+            None => ApiError::BadCredentials.into_response(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for LoginInput {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_form(req.headers()) {
+            let Json(login) = Json::<LoginJson>::from_request(req, state).await?;
+            return Ok(LoginInput {
+                email: login.email,
+                password: login.password,
+                next: None,
+            });
+        }
+        // A cross-site form must not log the browser into someone else's account (login
+        // CSRF): the same origin check the guards apply to cookie-authenticated posts.
+        let (parts, body) = req.into_parts();
+        Csrf::default()
+            .check(&parts)
+            .map_err(|_| ApiError::CrossOrigin)?;
+        let req = Request::from_parts(parts, body);
+        let Form(login) = Form::<LoginForm>::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::BadBody(StatusCode::BAD_REQUEST, "send email and password"))?;
+        Ok(LoginInput {
+            email: login.email,
+            password: login.password,
+            next: Some(login.next),
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! The invoices example: a multi-user JSON API and web app on embedded SQLite, guarded by
+//! authgate. `cargo run --example invoices`, then see the README's "The invoices example, with
+//! curl".
+//!
+//! - `main.rs`: options, the start banner (demo accounts and route audit), serving, shutdown
+//! - `app.rs`: state, Gate, routes
+//! - `handlers.rs`: login, logout and the JSON API; `pages.rs`: the HTML pages
+//! - `auth.rs`: passwords (argon2id) and bearer tokens; `db.rs`: SQLite; `error.rs`: answers
+//!
+//! Options: `--addr HOST:PORT` (or `INVOICES_ADDR`, default `127.0.0.1:3000`), `--db PATH`
+//! (or `INVOICES_DB`, default `invoices.db`; `:memory:` for a throw-away database).
+//! Environment: `INVOICES_JWT_SECRET` (at least 32 bytes; unset: a random one per start),
+//! `INVOICES_SECURE_COOKIES=1` (behind HTTPS: the `__Host-invoices` cookie with `Secure`).
+
+mod app;
+mod auth;
+mod db;
+mod error;
+mod handlers;
+mod pages;
+
+use std::process::ExitCode;
+
+use app::{App, Settings};
+
+const USAGE: &str = "usage: invoices [--addr HOST:PORT] [--db PATH]
+  --addr   where to listen (env INVOICES_ADDR, default 127.0.0.1:3000)
+  --db     the SQLite file (env INVOICES_DB, default invoices.db; `:memory:` for none)
+env: INVOICES_JWT_SECRET (at least 32 bytes; unset: random per start),
+     INVOICES_SECURE_COOKIES=1 (serve behind HTTPS with the __Host-invoices cookie)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
+    let (addr, settings) = match options(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&addr, &settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(addr: &str, settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let App {
+        router,
+        db,
+        seeded,
+        cookie,
+    } = app::build(settings).await?;
+    banner(&router, seeded, cookie);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router.into_axum())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await;
+    println!("shut down");
+    Ok(())
+}
+
+/// The demo accounts (the only passwords this program ever prints) and the route audit.
+fn banner(router: &authgate::Router, seeded: bool, cookie: &str) {
+    let when = if seeded {
+        "seeded now"
+    } else {
+        "seeded on the first start"
+    };
+    println!("demo accounts ({when}; demo passwords, for local use only):");
+    for (email, password, role) in db::DEMO_USERS {
+        println!("  {email:<18} {password:<15} roles [\"{role}\"]");
+    }
+    println!("route audit:");
+    for policy in router.policies() {
+        println!("{policy}");
+    }
+    if cookie == app::LOCAL_COOKIE {
+        println!(
+            "session cookie {cookie} without Secure, for plain HTTP on localhost \
+             (INVOICES_SECURE_COOKIES=1 behind HTTPS)"
+        );
+    }
+}
+
+/// `--addr` and `--db` (or their environment variables), and the secret from the environment.
+fn options(args: impl Iterator<Item = String>) -> Result<(String, Settings), String> {
+    let mut addr = env("INVOICES_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+    let mut db = env("INVOICES_DB").unwrap_or_else(|| "invoices.db".to_owned());
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
+            None => (arg, None),
+        };
+        let target = match name.as_str() {
+            "--addr" => &mut addr,
+            "--db" => &mut db,
+            "-h" | "--help" => return Err("invoices: the authgate example server".to_owned()),
+            other => return Err(format!("unknown option {other}")),
+        };
+        *target = inline
+            .or_else(|| args.next())
+            .ok_or_else(|| format!("{name} needs a value"))?;
+    }
+    let settings = Settings {
+        db,
+        jwt_secret: jwt_secret()?,
+        secure_cookies: env("INVOICES_SECURE_COOKIES").is_some_and(|v| v == "1"),
+    };
+    Ok((addr, settings))
+}
+
+/// `INVOICES_JWT_SECRET`, or 32 random bytes (tokens then die with the process). Only its
+/// length is ever reported.
+fn jwt_secret() -> Result<Vec<u8>, String> {
+    if let Some(secret) = env("INVOICES_JWT_SECRET") {
+        if secret.len() < 32 {
+            return Err(format!(
+                "INVOICES_JWT_SECRET has {} bytes; use at least 32 (for example `openssl rand -base64 32`)",
+                secret.len()
+            ));
+        }
+        return Ok(secret.into_bytes());
+    }
+    eprintln!(
+        "warning: INVOICES_JWT_SECRET is unset: tokens are signed with a random secret \
+         for this run only"
+    );
+    let mut secret = vec![0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| format!("no OS randomness: {e}"))?;
+    Ok(secret)
+}
+
+/// A set, non-empty environment variable.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, then return.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

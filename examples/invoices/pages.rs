@@ -1,0 +1,206 @@
+//! The HTML pages: the login form and the dashboard. Anonymous visitors of the dashboard are
+//! sent to the login form (`redirect = "/login"`) instead of getting a 401.
+
+use authgate::{CurrentUser, is_safe_next, public, require_auth};
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::db::{Invoice, NewInvoice};
+use crate::error::{ApiError, FieldErrors};
+use crate::handlers::caller;
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// `GET /login?next=/dashboard`: the form, which posts back `next`.
+#[public(reason = "login form")]
+pub async fn login_form(Query(query): Query<LoginQuery>) -> Response {
+    page(
+        StatusCode::OK,
+        "Log in",
+        &login_body(query.next.as_deref(), false),
+    )
+}
+
+/// The form again after a wrong email or password. It never repeats the email, so an
+/// unknown email and a wrong password answer the same bytes.
+pub fn login_failed(next: &str) -> Response {
+    let mut response = page(
+        StatusCode::UNAUTHORIZED,
+        "Log in",
+        &login_body(Some(next), true),
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static(r#"Bearer realm="invoices""#),
+    );
+    response
+}
+
+#[require_auth(redirect = "/login")]
+pub async fn dashboard(
+    State(app): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, ApiError> {
+    let id = caller(&user)?;
+    let me = app.db.user(id).await?.ok_or(ApiError::AccountGone)?;
+    let invoices = app.db.invoices_of(id).await?;
+    Ok(page(
+        StatusCode::OK,
+        "Dashboard",
+        &dashboard_body(&me.email, &invoices),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct InvoiceForm {
+    #[serde(default)]
+    amount_cents: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// `POST /dashboard/invoices`: a cookie-authenticated form post, so the guard checks that it
+/// comes from this site (CSRF) before anything else.
+#[require_auth(redirect = "/login")]
+pub async fn create_invoice(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<InvoiceForm>,
+) -> Result<Response, ApiError> {
+    let amount = form.amount_cents.trim().parse().ok();
+    let new = match NewInvoice::validate(amount, Some(&form.description)) {
+        Ok(new) => new,
+        Err(errors) => return Ok(invalid_invoice(&errors)),
+    };
+    let created = app
+        .db
+        .create_invoice(caller(&user)?, &new, app.gate.now())
+        .await?;
+    created.ok_or(ApiError::AccountGone)?;
+    Ok(Redirect::to("/dashboard").into_response())
+}
+
+fn invalid_invoice(errors: &FieldErrors) -> Response {
+    let items: String = errors
+        .iter()
+        .map(|(field, message)| format!("<li>{field}: {message}</li>"))
+        .collect();
+    let body = format!(
+        "<h1>The invoice was not created</h1><ul class=\"error\">{items}</ul>\
+         <p><a href=\"/dashboard\">Back to the dashboard</a></p>"
+    );
+    page(StatusCode::UNPROCESSABLE_ENTITY, "Invalid invoice", &body)
+}
+
+fn login_body(next: Option<&str>, failed: bool) -> String {
+    // Only a safe same-site path is carried along; the login handler checks it again.
+    let next = next.filter(|n| is_safe_next(n)).unwrap_or("/dashboard");
+    let error = if failed {
+        "<p class=\"error\">Wrong email or password.</p>"
+    } else {
+        ""
+    };
+    format!(
+        "<h1>Log in</h1>{error}
+<form method=\"post\" action=\"/login\">
+  <label>Email <input type=\"email\" name=\"email\" autocomplete=\"username\" required></label>
+  <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>
+  <input type=\"hidden\" name=\"next\" value=\"{}\">
+  <button type=\"submit\">Log in</button>
+</form>",
+        escape(next)
+    )
+}
+
+fn dashboard_body(email: &str, invoices: &[Invoice]) -> String {
+    let rows: String = invoices
+        .iter()
+        .map(|i| {
+            format!(
+                "<tr><td>#{}</td><td class=\"amount\">{}</td><td>{}</td></tr>",
+                i.id,
+                money(i.amount_cents),
+                escape(&i.description)
+            )
+        })
+        .collect();
+    let table = if invoices.is_empty() {
+        "<p>No invoices yet.</p>".to_owned()
+    } else {
+        format!("<table><tr><th>Invoice</th><th>Amount</th><th>Description</th></tr>{rows}</table>")
+    };
+    format!(
+        "<h1>Invoices of {}</h1>
+<form method=\"post\" action=\"/logout\"><button type=\"submit\">Log out</button></form>
+{table}
+<h2>New invoice</h2>
+<form method=\"post\" action=\"/dashboard/invoices\">
+  <label>Amount in cents <input type=\"number\" name=\"amount_cents\" min=\"1\" required></label>
+  <label>Description <input name=\"description\" maxlength=\"200\" required></label>
+  <button type=\"submit\">Create</button>
+</form>",
+        escape(email)
+    )
+}
+
+/// A whole page: no caching (it shows personal data), and a policy that runs no script and
+/// posts forms only to this site.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html>
+<html lang=\"en\">
+<head>
+<meta charset=\"utf-8\">
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">
+<title>{title} · invoices</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }}
+label {{ display: block; margin: 0.5rem 0; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: 0.3rem; text-align: left; }}
+.amount {{ text-align: right; }}
+.error {{ color: #b00; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"
+    );
+    let headers = [
+        (header::CACHE_CONTROL, "no-store"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    ];
+    (status, headers, Html(html)).into_response()
+}
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, (cents % 100).abs())
+}
+
+/// Escapes text for HTML content and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
