@@ -918,3 +918,22 @@ fn system_now() -> u64 {
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
+
+#[cfg(feature = "testing")]
+impl Gate {
+    /// What `authgate::testing` needs to mint credentials this Gate accepts.
+    pub(crate) fn testing_view(&self) -> crate::testing::GateView {
+        let hmac = match &self.inner.keys {
+            Keys::Static(keys) => keys.hmac_secret(),
+            Keys::Source(_) => None,
+        };
+        crate::testing::GateView {
+            hmac,
+            issuer: self.inner.rules.issuers.first().cloned(),
+            audience: self.inner.rules.audiences.first().cloned(),
+            roles: self.inner.rules.roles.0.clone(),
+            now: self.now(),
+            has_sessions: self.inner.sessions.is_some(),
+        }
+    }
+}

@@ -63,6 +63,8 @@ mod router;
 mod session;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod verify;
 
 pub use authgate_macros::{owned_by, public, require_auth, require_role, require_scope};
@@ -75,7 +77,7 @@ pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 pub use principal::CredentialKind;
 pub use redirect::{is_safe_next, safe_next};
 pub use reject::{Rejection, RejectionKind};
-pub use router::{MethodRouter, RoutePolicy, Router, routing};
+pub use router::{MethodRouter, RouteAudit, RoutePolicy, Router, routing};
 pub use session::{
     MemoryStore, SameSite, SessionCookie, SessionError, SessionLayer, SessionRecord,
     SessionService, SessionStore, SessionUser, Sessions, SigningKey, StoreError,

@@ -131,6 +131,50 @@ impl fmt::Display for RoutePolicy {
     }
 }
 
+/// The route audit: every route's method, full path, policy and handler.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RouteAudit(pub Vec<RoutePolicy>);
+
+impl RouteAudit {
+    /// Pretty JSON: an array of `{"method", "path", "policy", "handler"}`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.0).unwrap_or_else(|_| "[]".to_owned())
+    }
+}
+
+/// An aligned table with a header row, one line per route.
+impl fmt::Display for RouteAudit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<[String; 4]> = self
+            .0
+            .iter()
+            .map(|r| {
+                [
+                    r.method.to_owned(),
+                    r.path.clone(),
+                    r.policy.to_string(),
+                    r.handler.to_owned(),
+                ]
+            })
+            .collect();
+        let header = ["METHOD", "PATH", "POLICY", "HANDLER"].map(str::to_owned);
+        let mut widths = [0usize; 3];
+        for row in std::iter::once(&header).chain(&rows) {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        for row in std::iter::once(&header).chain(&rows) {
+            for (cell, width) in row.iter().zip(widths) {
+                write!(f, "{cell:<width$}  ")?;
+            }
+            writeln!(f, "{}", row[3])?;
+        }
+        Ok(())
+    }
+}
+
 /// A method router whose every handler carries a policy. Build it with the functions of
 /// [`routing`](crate::routing) and chain more methods: `get(show).delete(remove)`.
 #[must_use]
@@ -431,6 +475,35 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// Every route with its method, full path and policy: the route audit.
     pub fn policies(&self) -> &[RoutePolicy] {
         &self.routes
+    }
+
+    /// The route audit as a table (`Display`) and as JSON (`Serialize`), for a CI step that
+    /// diffs it so a reviewer sees every new public route.
+    ///
+    /// ```
+    /// use authgate::{Gate, Router, public, require_role, routing::get};
+    ///
+    /// #[public(reason = "health check")]
+    /// async fn health() -> &'static str { "ok" }
+    /// #[require_role("admin")]
+    /// async fn users() -> &'static str { "[]" }
+    ///
+    /// let app: Router<Gate> = Router::new().route("/health", get(health)).route("/admin/users", get(users));
+    /// let audit = app.audit();
+    /// assert_eq!(audit.to_string(), "\
+    /// METHOD  PATH          POLICY                HANDLER
+    /// GET     /health       public: health check  health
+    /// GET     /admin/users  require_role(admin)   users
+    /// ");
+    /// assert!(audit.to_json().contains(r#""policy": "require_role(admin)""#));
+    /// ```
+    pub fn audit(&self) -> RouteAudit {
+        RouteAudit(self.routes.clone())
+    }
+
+    #[cfg(feature = "testing")]
+    pub(crate) fn clone_axum(&self) -> axum::Router<S> {
+        self.inner.clone()
     }
 
     /// The plain `axum::Router`, for `axum::serve` or for mixing with other axum code.

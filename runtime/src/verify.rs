@@ -794,3 +794,15 @@ mod tests {
         ));
     }
 }
+
+#[cfg(feature = "testing")]
+impl KeySet {
+    /// The first HMAC secret, so `authgate::testing` can mint tokens the Gate accepts.
+    pub(crate) fn hmac_secret(&self) -> Option<(Algorithm, Option<String>, Vec<u8>)> {
+        self.keys.iter().find_map(|key| {
+            let bytes = key.decoding.try_get_as_bytes().ok()?;
+            (key.algorithm.family() == AlgorithmFamily::Hmac)
+                .then(|| (key.algorithm, key.kid.clone(), bytes.to_vec()))
+        })
+    }
+}
