@@ -5,18 +5,15 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use authgate::testing::{Minter, TestClient};
 use authgate::{
     Gate, Load, LoadError, OwnerId, Resource, Router, owned_by, require_auth, require_role,
     routing::get,
 };
-use axum::body::Body;
 use axum::extract::{FromRef, Path, State};
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::{Json, response::IntoResponse};
-use http_body_util::BodyExt;
-use jsonwebtoken::{EncodingKey, Header, encode};
 use serde::{Deserialize, Serialize};
-use tower::ServiceExt;
 
 const SECRET: &[u8] = b"ownership-tests-secret-of-32-bytes!!";
 
@@ -157,18 +154,12 @@ fn seeded() -> Db {
 }
 
 fn token(sub: &str, roles: &[&str]) -> String {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+    let gate = Gate::builder().hs256(SECRET).build().unwrap();
+    Minter::new(&gate)
         .unwrap()
-        .as_secs()
-        + 600;
-    let claims = serde_json::json!({ "sub": sub, "roles": roles, "exp": exp });
-    encode(
-        &Header::default(),
-        &claims,
-        &EncodingKey::from_secret(SECRET),
-    )
-    .unwrap()
+        .user(sub)
+        .roles(roles.iter().copied())
+        .token()
 }
 
 async fn call(
@@ -177,27 +168,13 @@ async fn call(
     uri: &str,
     bearer: Option<&str>,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = bearer {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    let method = axum::http::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = TestClient::new(app.clone()).request(method, uri);
+    if let Some(token) = bearer {
+        request = request.bearer(token);
     }
-    let resp = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    (
-        status,
-        headers,
-        resp.into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
+    let reply = request.send().await;
+    (reply.status, reply.headers, reply.body.to_vec())
 }
 
 const NOT_FOUND_BODY: &str = r#"{"error":"not_found","message":"not found"}"#;
