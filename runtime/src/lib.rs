@@ -67,6 +67,12 @@ mod sqlite;
 pub mod testing;
 mod verify;
 
+/// Crate-private parsers behind plain functions, for `fuzz/` and the property tests. Not a
+/// public API.
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
+
 pub use authgate_macros::{owned_by, public, require_auth, require_role, require_scope};
 pub use csrf::Csrf;
 pub use gate::{Gate, GateBuilder, GateError};

@@ -1,0 +1,220 @@
+//! A hidden surface for the fuzz targets in `fuzz/` and the property tests in
+//! `tests/properties.rs`: the crate-private parsers, each behind a plain function. Not a public
+//! API; nothing here is covered by semver.
+//!
+//! Everything runs on one fixed configuration, built once: an HS256 key, issuer [`ISSUER`],
+//! audience [`AUDIENCE`], the Gate's default rules (leeway 30 s, lifetime 24 h, 8 KiB tokens),
+//! a fixed clock [`NOW`] and a session cookie named [`COOKIE`]. The verification path is the
+//! real one (`verify::verify_token`, `Sessions::cookie_values`); only the fixture is ours.
+
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::{HeaderMap, HeaderValue, header};
+use jsonwebtoken::{Algorithm, EncodingKey};
+
+use crate::principal::CredentialKind;
+use crate::verify::{self, ClaimPath, Invalid, Key, KeySet, Rules};
+use crate::{MemoryStore, Sessions};
+
+/// The HS256 secret every fixture token is signed with.
+pub const SECRET: &[u8] = b"authgate fuzzing secret: 32 bytes or more";
+/// The one accepted issuer.
+pub const ISSUER: &str = "https://issuer.fuzz";
+/// The one accepted audience.
+pub const AUDIENCE: &str = "fuzz-api";
+/// The fixed clock, in seconds since the Unix epoch.
+pub const NOW: u64 = 1_700_000_000;
+/// Leeway of the fixture rules (the Gate's default).
+pub const LEEWAY: u64 = 30;
+/// Maximum token lifetime of the fixture rules (the Gate's default).
+pub const MAX_LIFETIME: u64 = 24 * 3600;
+/// Maximum token size of the fixture rules (the Gate's default).
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The session cookie name of the fixture.
+pub const COOKIE: &str = "__Host-session";
+
+struct Fixture {
+    keys: KeySet,
+    rules: Rules,
+    sessions: Sessions,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let key = Key::hmac(Algorithm::HS256, SECRET).expect("a 32-byte HS256 secret");
+        Fixture {
+            keys: KeySet::new(vec![key]).expect("one key"),
+            rules: Rules {
+                issuers: vec![ISSUER.to_owned()],
+                audiences: vec![AUDIENCE.to_owned()],
+                leeway: LEEWAY,
+                max_lifetime: MAX_LIFETIME,
+                max_token_bytes: MAX_TOKEN_BYTES,
+                roles: ClaimPath(vec!["roles".to_owned()]),
+                scopes: vec![
+                    ClaimPath(vec!["scope".to_owned()]),
+                    ClaimPath(vec!["scp".to_owned()]),
+                ],
+            },
+            sessions: Sessions::server_side(COOKIE, MemoryStore::new()),
+        }
+    })
+}
+
+/// What a verified token yielded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// `sub`.
+    pub subject: String,
+    /// `exp`, truncated to whole seconds.
+    pub expires_at: u64,
+    /// The roles found at `roles`.
+    pub roles: Vec<String>,
+    /// The scopes found at `scope` or `scp`.
+    pub scopes: Vec<String>,
+}
+
+/// Runs the real token front end (`verify::verify_token`) on the fixture; `Err` is the reason
+/// the Gate would log.
+pub fn verify_token(token: &str) -> Result<Verified, &'static str> {
+    let f = fixture();
+    verify::verify_token(token, &f.keys, &f.rules, NOW, CredentialKind::Bearer)
+        .map(|p| Verified {
+            subject: p.subject,
+            expires_at: p.expires_at,
+            roles: p.roles,
+            scopes: p.scopes,
+        })
+        .map_err(|e: Invalid| e.as_str())
+}
+
+/// Whether the token front end accepts `token`.
+pub fn verify_token_str(token: &str) -> bool {
+    verify_token(token).is_ok()
+}
+
+/// Our crypto backend, named directly as `verify` does (jsonwebtoken's process default
+/// panics when another crate enables both of its backends).
+#[cfg(feature = "aws-lc-rs")]
+static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
+    &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+#[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
+    &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+
+/// The base64url HS256 signature of `message` (`header.payload`) under [`SECRET`].
+pub fn signature_of(message: &str) -> String {
+    let key = EncodingKey::from_secret(SECRET);
+    let signer = (PROVIDER.signer_factory)(&Algorithm::HS256, &key).expect("an HS256 signer");
+    let signature = signer
+        .try_sign(message.as_bytes())
+        .expect("HS256 signing cannot fail");
+    URL_SAFE_NO_PAD.encode(signature)
+}
+
+/// Signs arbitrary header and payload bytes: `b64(header).b64(payload).b64(hmac)`. The bytes
+/// need not be JSON, so the fuzzer can reach every check that runs after the signature.
+pub fn sign_raw(header: &[u8], payload: &[u8]) -> String {
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = signature_of(&message);
+    format!("{message}.{signature}")
+}
+
+/// Whether `token` is exactly `message.signature` with the canonical signature of `message`:
+/// the one shape a token the front end accepts can have.
+pub fn is_correctly_signed(token: &str) -> bool {
+    match token.rsplit_once('.') {
+        Some((message, signature)) => signature_of(message) == signature,
+        None => false,
+    }
+}
+
+/// The standard JWS header of fixture tokens.
+pub const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+/// Claims that pass every rule of the fixture.
+pub fn valid_claims() -> String {
+    format!(
+        r#"{{"sub":"user-42","iss":"{ISSUER}","aud":"{AUDIENCE}","iat":{},"exp":{},"roles":["admin"],"scope":"invoices:read invoices:write"}}"#,
+        NOW - 60,
+        NOW + 600
+    )
+}
+
+/// A token the front end accepts.
+pub fn valid_token() -> String {
+    sign_raw(HEADER.as_bytes(), valid_claims().as_bytes())
+}
+
+/// The values of the fixture's session cookie ([`COOKIE`]) in one `Cookie` header, as the
+/// Gate reads them (`Sessions::cookie_values`). A value that is not a valid header yields none.
+pub fn session_cookie_values(header: &str) -> Vec<String> {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(header) {
+        headers.insert(header::COOKIE, value);
+    }
+    session_cookie_values_in(&headers)
+}
+
+/// The values of the fixture's session cookie in every `Cookie` header of `headers`.
+pub fn session_cookie_values_in(headers: &HeaderMap) -> Vec<String> {
+    fixture()
+        .sessions
+        .cookie_values(headers)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_token_round_trip() {
+        let token = valid_token();
+        assert!(is_correctly_signed(&token));
+        let verified = verify_token(&token).expect("the fixture token verifies");
+        assert_eq!(verified.subject, "user-42");
+        assert_eq!(verified.roles, ["admin"]);
+        assert_eq!(verified.scopes, ["invoices:read", "invoices:write"]);
+        assert_eq!(verified.expires_at, NOW + 600);
+    }
+
+    #[test]
+    fn fixture_refusals() {
+        assert_eq!(verify_token(""), Err("malformed_token"));
+        let token = valid_token();
+        let (message, _) = token.rsplit_once('.').unwrap();
+        assert_eq!(verify_token(&format!("{message}.")), Err("bad_signature"));
+        let none = sign_raw(br#"{"alg":"none"}"#, valid_claims().as_bytes());
+        assert_eq!(verify_token(&none), Err("algorithm_not_allowed"));
+        let expired = sign_raw(
+            HEADER.as_bytes(),
+            format!(
+                r#"{{"sub":"a","iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{}}}"#,
+                NOW - 3600
+            )
+            .as_bytes(),
+        );
+        assert_eq!(verify_token(&expired), Err("expired"));
+        assert!(!is_correctly_signed("no dot"));
+    }
+
+    #[test]
+    fn cookie_values() {
+        assert_eq!(
+            session_cookie_values("a=1; __Host-session=\"abc\"; __Host-session=def"),
+            ["abc", "def"]
+        );
+        assert!(session_cookie_values("session=abc").is_empty());
+        assert!(session_cookie_values("__Host-session=a\nb").is_empty());
+    }
+}
