@@ -1,0 +1,1490 @@
+//! The invoices example over real HTTP: its whole contract (issue 5), walked by a small
+//! HTTP/1.1 client over TCP.
+//!
+//! Each contract check runs twice: alone, against the example's app built in this process on a
+//! fresh in-memory database (the example's modules are included below), and all in a row
+//! against the real example binary, started on a free loopback port with a temporary database
+//! file. The binary run also checks the start banner (demo accounts, route audit), that its
+//! output never carries a token, cookie, password or the secret, graceful shutdown on SIGTERM,
+//! and that a restart keeps users, invoices and sessions without seeding again.
+
+#[path = "../examples/invoices/app.rs"]
+#[allow(dead_code)]
+mod app;
+#[path = "../examples/invoices/auth.rs"]
+#[allow(dead_code)]
+mod auth;
+#[path = "../examples/invoices/db.rs"]
+#[allow(dead_code)]
+mod db;
+#[path = "../examples/invoices/error.rs"]
+#[allow(dead_code)]
+mod error;
+#[path = "../examples/invoices/handlers.rs"]
+#[allow(dead_code)]
+mod handlers;
+#[path = "../examples/invoices/pages.rs"]
+#[allow(dead_code)]
+mod pages;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The token secret of every server here; the binary test checks it never appears in output.
+const SECRET: &str = "invoices-test-secret-3f9a1c7e5b2d4f6a8c0e";
+/// A wrong password the tests send; it must never appear in the output either.
+const WRONG_PASSWORD: &str = "wrong-password-7d41e0";
+const COOKIE: &str = "invoices_session";
+const NOT_FOUND: &str = r#"{"error":"not_found","message":"not found"}"#;
+
+/// The route audit, exactly as the example prints it at start.
+const AUDIT: [&str; 13] = [
+    "GET /health public: load-balancer health check",
+    "GET /login public: login form",
+    "POST /login public: login: checks the password",
+    "POST /logout require_auth",
+    "GET /api/me require_auth",
+    "GET /api/invoices require_auth",
+    "POST /api/invoices require_auth",
+    "GET /api/invoices/{id} require_auth + owned_by(invoice.user_id)",
+    "DELETE /api/invoices/{id} require_auth + owned_by(invoice.user_id)",
+    "GET /api/admin/users require_role(admin)",
+    "DELETE /api/admin/users/{id} require_role(admin)",
+    "GET /dashboard require_auth [redirect: /login]",
+    "POST /dashboard/invoices require_auth [redirect: /login]",
+];
+
+// ---------------------------------------------------------------------------------------------
+// A small HTTP/1.1 client: one connection per request (`Connection: close`), read to the end.
+
+#[derive(Clone)]
+struct Client {
+    addr: SocketAddr,
+    /// Every token and session-cookie value the server issued, for the log-hygiene check.
+    issued: Arc<Mutex<Vec<String>>>,
+}
+
+#[derive(Clone, Copy)]
+enum Cred<'a> {
+    Anonymous,
+    Bearer(&'a str),
+    /// `name=value`, as sent in `Cookie`.
+    Cookie(&'a str),
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("a UTF-8 body")
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// The `name=value` of the first `Set-Cookie`.
+    fn cookie(&self) -> String {
+        let set = self.header("set-cookie").expect("a Set-Cookie header");
+        set.split(';').next().unwrap_or_default().to_owned()
+    }
+
+    /// Status, headers and body, without `Date`: what must match byte for byte.
+    fn bytes_without_date(&self) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let headers = self
+            .headers
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("date"))
+            .cloned()
+            .collect();
+        (self.status, headers, self.body.clone())
+    }
+}
+
+/// A logged-in user: the bearer token and the session cookie of one JSON login.
+struct Login {
+    id: i64,
+    token: String,
+    cookie: String,
+}
+
+impl Client {
+    fn new(addr: SocketAddr) -> Client {
+        Client {
+            addr,
+            issued: Arc::default(),
+        }
+    }
+
+    fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        cred: Cred<'_>,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        match cred {
+            Cred::Anonymous => {}
+            Cred::Bearer(token) => head.push_str(&format!("Authorization: Bearer {token}\r\n")),
+            Cred::Cookie(cookie) => head.push_str(&format!("Cookie: {cookie}\r\n")),
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let exchange = async {
+            let mut stream = TcpStream::connect(self.addr).await?;
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(body).await?;
+            let mut raw = Vec::new();
+            stream.read_to_end(&mut raw).await?;
+            Ok::<_, std::io::Error>(raw)
+        };
+        let raw = tokio::time::timeout(Duration::from_secs(30), exchange)
+            .await
+            .unwrap_or_else(|_| panic!("{method} {path}: no answer within 30 s"))
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let reply = parse(&raw);
+        self.remember(&reply);
+        reply
+    }
+
+    fn remember(&self, reply: &Reply) {
+        let mut issued = self.issued.lock().expect("issued list");
+        for (name, value) in &reply.headers {
+            if name.eq_ignore_ascii_case("set-cookie")
+                && let Some((_, v)) = value.split(';').next().and_then(|p| p.split_once('='))
+                && !v.is_empty()
+            {
+                issued.push(v.to_owned());
+            }
+        }
+        if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&reply.body)
+            && let Some(Value::String(token)) = body.get("token")
+        {
+            issued.push(token.clone());
+        }
+    }
+
+    async fn get(&self, path: &str, cred: Cred<'_>) -> Reply {
+        self.send("GET", path, cred, &[], b"").await
+    }
+
+    async fn delete(&self, path: &str, cred: Cred<'_>) -> Reply {
+        self.send("DELETE", path, cred, &[], b"").await
+    }
+
+    async fn post_json(&self, path: &str, cred: Cred<'_>, body: &Value) -> Reply {
+        let body = body.to_string();
+        let headers = [("Content-Type", "application/json")];
+        self.send("POST", path, cred, &headers, body.as_bytes())
+            .await
+    }
+
+    async fn post_form(
+        &self,
+        path: &str,
+        cred: Cred<'_>,
+        form: &str,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        headers.extend_from_slice(extra);
+        self.send("POST", path, cred, &headers, form.as_bytes())
+            .await
+    }
+
+    /// A JSON login that must succeed.
+    async fn login(&self, email: &str, password: &str) -> Login {
+        let reply = self
+            .post_json(
+                "/login",
+                Cred::Anonymous,
+                &json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "login of {email}: {}", reply.text());
+        let body = reply.json();
+        Login {
+            id: body["user"]["id"].as_i64().expect("a numeric user id"),
+            token: body["token"].as_str().expect("a token").to_owned(),
+            cookie: reply.cookie(),
+        }
+    }
+
+    async fn alice(&self) -> Login {
+        self.login("alice@example.com", "alice-password").await
+    }
+
+    async fn bob(&self) -> Login {
+        self.login("bob@example.com", "bob-password").await
+    }
+
+    async fn admin(&self) -> Login {
+        self.login("admin@example.com", "admin-password").await
+    }
+
+    /// Creates an invoice with a bearer token; returns its id.
+    async fn invoice(&self, token: &str, description: &str) -> i64 {
+        let reply = self
+            .post_json(
+                "/api/invoices",
+                Cred::Bearer(token),
+                &json!({ "amount_cents": 1250, "description": description }),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        reply.json()["id"].as_i64().expect("an invoice id")
+    }
+}
+
+fn parse(raw: &[u8]) -> Reply {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+    let head = std::str::from_utf8(&raw[..split]).expect("an ASCII head");
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked {
+        body = dechunk(&body);
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size line");
+        let size = std::str::from_utf8(&data[..end])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
+            .expect("a hex chunk size");
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 2 + size + 2..];
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs()
+}
+
+fn sign(claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("signing a test token")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract, one check per area. Each works on any server that has the demo users (and
+// leaves them in place, except `admin_deletes_a_user`, which deletes bob).
+
+async fn health_and_unknown_routes(c: &Client) {
+    let reply = c.get("/health", Cred::Anonymous).await;
+    assert_eq!((reply.status, reply.text()), (200, "ok\n"));
+    for path in ["/nope", "/api/nope", "/api/invoices/1/extra"] {
+        let reply = c.get(path, Cred::Anonymous).await;
+        assert_eq!((reply.status, reply.text()), (404, NOT_FOUND), "{path}");
+    }
+    let alice = c.alice().await;
+    let reply = c.get("/api/nope", Cred::Bearer(&alice.token)).await;
+    assert_eq!(
+        reply.status, 404,
+        "an unknown route is 404 for a caller too"
+    );
+}
+
+async fn json_login_gives_a_token_and_a_cookie(c: &Client) {
+    let reply = c
+        .post_json(
+            "/login",
+            Cred::Anonymous,
+            &json!({ "email": "alice@example.com", "password": "alice-password" }),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let body = reply.json();
+    let keys: Vec<&String> = body.as_object().expect("an object").keys().collect();
+    assert_eq!(keys, ["token", "user"]);
+    let user = &body["user"];
+    assert_eq!(user["email"], "alice@example.com");
+    assert_eq!(user["roles"], json!(["user"]));
+    assert_eq!(user.as_object().map(|u| u.len()), Some(3), "{user}");
+    let id = user["id"].as_i64().expect("a numeric id");
+
+    let set = reply.header("set-cookie").expect("a session cookie");
+    assert!(set.starts_with(&format!("{COOKIE}=")), "{set}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(
+            set.split("; ").any(|a| a == attribute),
+            "{attribute}: {set}"
+        );
+    }
+    assert!(
+        !set.contains("Secure"),
+        "plain-HTTP cookie by default: {set}"
+    );
+
+    let token = body["token"].as_str().expect("a token");
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_issuer(&["authgate-invoices"]);
+    validation.set_audience(&["invoices-api"]);
+    let claims = jsonwebtoken::decode::<Value>(
+        token,
+        &DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    )
+    .expect("an HS256 token with iss and aud")
+    .claims;
+    assert_eq!(claims["sub"], json!(id.to_string()));
+    assert_eq!(claims["roles"], json!(["user"]));
+    let (iat, exp) = (claims["iat"].as_u64(), claims["exp"].as_u64());
+    assert_eq!(exp.zip(iat).map(|(e, i)| e - i), Some(900), "15 minutes");
+    assert!(iat.is_some_and(|iat| iat.abs_diff(now()) < 60));
+
+    // Emails compare case-insensitively.
+    let reply = c
+        .post_json(
+            "/login",
+            Cred::Anonymous,
+            &json!({ "email": " Alice@Example.COM", "password": "alice-password" }),
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    // A body that is not a login: 4xx, and nobody is logged in.
+    let reply = c
+        .post_json("/login", Cred::Anonymous, &json!({ "email": "x" }))
+        .await;
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    assert!(reply.header("set-cookie").is_none());
+    let reply = c
+        .send(
+            "POST",
+            "/login",
+            Cred::Anonymous,
+            &[],
+            b"email=a&password=b",
+        )
+        .await;
+    assert_eq!(reply.status, 415, "no Content-Type");
+}
+
+async fn form_login_redirects_to_a_safe_next(c: &Client) {
+    let page = c
+        .get("/login?next=%2Fapi%2Finvoices", Cred::Anonymous)
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html"))
+    );
+    for field in [
+        "name=\"email\"",
+        "name=\"password\"",
+        "type=\"hidden\" name=\"next\" value=\"/api/invoices\"",
+    ] {
+        assert!(page.text().contains(field), "{field} missing");
+    }
+    let page = c.get("/login?next=//evil.example", Cred::Anonymous).await;
+    assert!(page.text().contains("name=\"next\" value=\"/dashboard\""));
+
+    let cases = [
+        ("&next=%2Fapi%2Finvoices%3Fpage%3D2", "/api/invoices?page=2"),
+        ("&next=%2F%2Fevil.example", "/dashboard"),
+        ("&next=https%3A%2F%2Fevil.example%2F", "/dashboard"),
+        ("&next=%2F%5Cevil.example", "/dashboard"),
+        ("&next=", "/dashboard"),
+        ("", "/dashboard"),
+    ];
+    for (next, location) in cases {
+        let form = format!("email=alice%40example.com&password=alice-password{next}");
+        let reply = c.post_form("/login", Cred::Anonymous, &form, &[]).await;
+        assert_eq!(reply.status, 303, "{next}: {}", reply.text());
+        assert_eq!(reply.header("location"), Some(location), "{next}");
+        let cookie = reply.cookie();
+        assert!(cookie.starts_with(&format!("{COOKIE}=")));
+        let me = c.get("/api/me", Cred::Cookie(&cookie)).await;
+        assert_eq!(me.status, 200, "the form login's cookie works");
+    }
+
+    // Login CSRF: a cross-site form cannot log the browser in.
+    let form = "email=alice%40example.com&password=alice-password";
+    let reply = c
+        .post_form(
+            "/login",
+            Cred::Anonymous,
+            form,
+            &[("Origin", "https://evil.example")],
+        )
+        .await;
+    assert_eq!(reply.status, 403);
+    assert!(reply.header("set-cookie").is_none());
+}
+
+async fn wrong_password_and_unknown_email_are_identical(c: &Client) {
+    let wrong = json!({ "email": "alice@example.com", "password": WRONG_PASSWORD });
+    let unknown = json!({ "email": "nobody@example.com", "password": WRONG_PASSWORD });
+    let a = c.post_json("/login", Cred::Anonymous, &wrong).await;
+    let b = c.post_json("/login", Cred::Anonymous, &unknown).await;
+    assert_eq!(a.status, 401);
+    assert_eq!(
+        a.text(),
+        r#"{"error":"invalid_credentials","message":"wrong email or password"}"#
+    );
+    assert_eq!(
+        a.header("www-authenticate"),
+        Some(r#"Bearer realm="invoices""#)
+    );
+    assert!(a.header("set-cookie").is_none());
+    assert_eq!(a.bytes_without_date(), b.bytes_without_date());
+
+    let wrong = format!("email=alice%40example.com&password={WRONG_PASSWORD}&next=%2Fdashboard");
+    let unknown = format!("email=nobody%40example.com&password={WRONG_PASSWORD}&next=%2Fdashboard");
+    let a = c.post_form("/login", Cred::Anonymous, &wrong, &[]).await;
+    let b = c.post_form("/login", Cred::Anonymous, &unknown, &[]).await;
+    assert_eq!(a.status, 401);
+    assert!(a.text().contains("Wrong email or password."));
+    assert!(!a.text().contains("alice"), "the page repeats the email");
+    assert!(a.header("set-cookie").is_none());
+    assert_eq!(a.bytes_without_date(), b.bytes_without_date());
+
+    // The unknown email costs an argon2 verification too: no fast path to time. Generous
+    // bounds, for a loaded machine: the point is "the same order", not a benchmark.
+    let mut spent = [Duration::ZERO; 2];
+    for _ in 0..3 {
+        for (i, body) in [
+            &json!({"email": "alice@example.com", "password": WRONG_PASSWORD}),
+            &json!({"email": "nobody@example.com", "password": WRONG_PASSWORD}),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let start = Instant::now();
+            assert_eq!(
+                c.post_json("/login", Cred::Anonymous, body).await.status,
+                401
+            );
+            spent[i] += start.elapsed();
+        }
+    }
+    let (known, unknown) = (spent[0].as_secs_f64(), spent[1].as_secs_f64());
+    assert!(
+        unknown > known / 4.0 && known > unknown / 4.0,
+        "wrong password {known:.3}s vs unknown email {unknown:.3}s"
+    );
+}
+
+async fn me_with_either_credential(c: &Client) {
+    let alice = c.alice().await;
+    for cred in [Cred::Bearer(&alice.token), Cred::Cookie(&alice.cookie)] {
+        let reply = c.get("/api/me", cred).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(
+            reply.json(),
+            json!({ "id": alice.id, "email": "alice@example.com", "roles": ["user"] })
+        );
+    }
+    let reply = c.get("/api/me", Cred::Anonymous).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(r#"Bearer realm="invoices""#)
+    );
+    assert_eq!(
+        reply.text(),
+        r#"{"error":"unauthenticated","message":"authentication is required"}"#
+    );
+
+    // Tokens the Gate refuses: garbage, a lifetime over one hour, another issuer or audience,
+    // another secret.
+    let t = now();
+    let good = json!({ "sub": alice.id.to_string(), "roles": ["user"], "iss": "authgate-invoices",
+        "aud": "invoices-api", "iat": t, "exp": t + 600 });
+    assert_eq!(
+        c.get("/api/me", Cred::Bearer(&sign(&good))).await.status,
+        200
+    );
+    let mut long = good.clone();
+    long["exp"] = json!(t + 2 * 3600);
+    let mut issuer = good.clone();
+    issuer["iss"] = json!("someone-else");
+    let mut audience = good.clone();
+    audience["aud"] = json!("another-api");
+    let other_secret = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &good,
+        &EncodingKey::from_secret(b"another-secret-of-at-least-32-bytes!!"),
+    )
+    .expect("signing");
+    for token in [
+        "not.a.token".to_owned(),
+        sign(&long),
+        sign(&issuer),
+        sign(&audience),
+        other_secret,
+    ] {
+        let reply = c.get("/api/me", Cred::Bearer(&token)).await;
+        assert_eq!(reply.status, 401, "{token}");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some(r#"Bearer realm="invoices", error="invalid_token""#)
+        );
+    }
+}
+
+async fn invoices_are_the_callers_own(c: &Client) {
+    let (alice, bob) = (c.alice().await, c.bob().await);
+    // A user_id in the body is ignored: the owner is the verified caller.
+    let reply = c
+        .post_json(
+            "/api/invoices",
+            Cred::Bearer(&alice.token),
+            &json!({ "amount_cents": 4200, "description": "Consulting", "user_id": bob.id }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let created = reply.json();
+    let id = created["id"].as_i64().expect("an id");
+    assert_eq!(created["user_id"], json!(alice.id));
+    assert_eq!(created["amount_cents"], 4200);
+    assert_eq!(created["description"], "Consulting");
+    assert!(created["created_at"].is_i64());
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/api/invoices/{id}").as_str())
+    );
+
+    // Cookie-authenticated API calls work too (a non-browser client sends no Origin).
+    let reply = c
+        .post_json(
+            "/api/invoices",
+            Cred::Cookie(&bob.cookie),
+            &json!({ "amount_cents": 99, "description": "Bob's" }),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    let bobs = reply.json()["id"].as_i64().expect("an id");
+
+    let list = c.get("/api/invoices", Cred::Cookie(&alice.cookie)).await;
+    assert_eq!(list.status, 200);
+    let list = list.json();
+    let list = list.as_array().expect("an array");
+    assert!(list.iter().any(|i| i["id"] == json!(id)));
+    assert!(
+        list.iter().all(|i| i["user_id"] == json!(alice.id)),
+        "{list:?}"
+    );
+    assert!(list.iter().all(|i| i["id"] != json!(bobs)));
+    let theirs = c
+        .get("/api/invoices", Cred::Bearer(&bob.token))
+        .await
+        .json();
+    assert!(
+        theirs
+            .as_array()
+            .is_some_and(|l| l.iter().all(|i| i["user_id"] == json!(bob.id)))
+    );
+
+    assert_eq!(c.get("/api/invoices", Cred::Anonymous).await.status, 401);
+}
+
+async fn invalid_invoices_get_per_field_errors(c: &Client) {
+    let alice = c.alice().await;
+    let before = c
+        .get("/api/invoices", Cred::Bearer(&alice.token))
+        .await
+        .json();
+    let amount = "must be a positive integer";
+    let description = "must be 1 to 200 characters";
+    let cases = [
+        (json!({}), Some(amount), Some(description)),
+        (
+            json!({ "amount_cents": 0, "description": "" }),
+            Some(amount),
+            Some(description),
+        ),
+        (
+            json!({ "amount_cents": -5, "description": "x" }),
+            Some(amount),
+            None,
+        ),
+        (
+            json!({ "amount_cents": 12.5, "description": "x" }),
+            Some(amount),
+            None,
+        ),
+        (
+            json!({ "amount_cents": "12", "description": "x" }),
+            Some(amount),
+            None,
+        ),
+        (
+            json!({ "amount_cents": 12, "description": "   " }),
+            None,
+            Some(description),
+        ),
+        (
+            json!({ "amount_cents": 12, "description": 7 }),
+            None,
+            Some(description),
+        ),
+        (
+            json!({ "amount_cents": 12, "description": "é".repeat(201) }),
+            None,
+            Some(description),
+        ),
+        (json!([1, 2]), Some(amount), Some(description)),
+    ];
+    for (body, amount_error, description_error) in cases {
+        let reply = c
+            .post_json("/api/invoices", Cred::Bearer(&alice.token), &body)
+            .await;
+        assert_eq!(reply.status, 422, "{body}: {}", reply.text());
+        let answer = reply.json();
+        assert_eq!(answer["error"], "invalid_input");
+        let fields = answer["fields"].as_object().expect("per-field errors");
+        assert_eq!(
+            fields.get("amount_cents").and_then(Value::as_str),
+            amount_error,
+            "{body}"
+        );
+        assert_eq!(
+            fields.get("description").and_then(Value::as_str),
+            description_error,
+            "{body}"
+        );
+    }
+    // 200 characters (not bytes) is the limit.
+    let reply = c
+        .post_json(
+            "/api/invoices",
+            Cred::Bearer(&alice.token),
+            &json!({ "amount_cents": 1, "description": "é".repeat(200) }),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    let last = reply.json()["id"].clone();
+
+    let reply = c
+        .send(
+            "POST",
+            "/api/invoices",
+            Cred::Bearer(&alice.token),
+            &[("Content-Type", "application/json")],
+            b"{not json",
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["error"], "bad_request");
+    let after = c
+        .get("/api/invoices", Cred::Bearer(&alice.token))
+        .await
+        .json();
+    let after = after.as_array().expect("an array");
+    assert_eq!(
+        after.len(),
+        before.as_array().map_or(0, Vec::len) + 1,
+        "only the valid one"
+    );
+    assert!(after.iter().any(|i| i["id"] == last));
+
+    // The guard runs first: an anonymous caller with a broken body gets 401, not 400.
+    let reply = c
+        .send(
+            "POST",
+            "/api/invoices",
+            Cred::Anonymous,
+            &[("Content-Type", "application/json")],
+            b"{not json",
+        )
+        .await;
+    assert_eq!(reply.status, 401);
+}
+
+async fn another_users_invoice_is_a_missing_one(c: &Client) {
+    let (alice, bob, admin) = (c.alice().await, c.bob().await, c.admin().await);
+    let bobs = c.invoice(&bob.token, "Bob's secret invoice").await;
+    let path = format!("/api/invoices/{bobs}");
+
+    let theirs = c.get(&path, Cred::Bearer(&alice.token)).await;
+    let missing = c
+        .get("/api/invoices/999999999", Cred::Bearer(&alice.token))
+        .await;
+    let unparsable = c.get("/api/invoices/abc", Cred::Bearer(&alice.token)).await;
+    let by_cookie = c.get(&path, Cred::Cookie(&alice.cookie)).await;
+    let by_admin = c.get(&path, Cred::Bearer(&admin.token)).await;
+    assert_eq!((theirs.status, theirs.text()), (404, NOT_FOUND));
+    for other in [&missing, &unparsable, &by_cookie, &by_admin] {
+        assert_eq!(theirs.bytes_without_date(), other.bytes_without_date());
+    }
+
+    let delete = c.delete(&path, Cred::Bearer(&alice.token)).await;
+    let delete_missing = c
+        .delete("/api/invoices/999999999", Cred::Bearer(&alice.token))
+        .await;
+    assert_eq!(
+        delete.bytes_without_date(),
+        delete_missing.bytes_without_date()
+    );
+    assert_eq!((delete.status, delete.text()), (404, NOT_FOUND));
+    assert_eq!(
+        c.delete(&path, Cred::Cookie(&alice.cookie)).await.status,
+        404
+    );
+
+    let still = c.get(&path, Cred::Bearer(&bob.token)).await;
+    assert_eq!(still.status, 200, "the refused delete deleted it");
+    assert_eq!(still.json()["description"], "Bob's secret invoice");
+
+    assert_eq!(c.delete(&path, Cred::Bearer(&bob.token)).await.status, 204);
+    let gone = c.get(&path, Cred::Bearer(&bob.token)).await;
+    assert_eq!((gone.status, gone.text()), (404, NOT_FOUND));
+    assert_eq!(c.get(&path, Cred::Anonymous).await.status, 401);
+}
+
+async fn admin_routes(c: &Client) {
+    let (alice, admin) = (c.alice().await, c.admin().await);
+    let reply = c.get("/api/admin/users", Cred::Bearer(&admin.token)).await;
+    assert_eq!(reply.status, 200);
+    let text = reply.text().to_lowercase();
+    assert!(
+        !text.contains("argon2") && !text.contains("password"),
+        "{text}"
+    );
+    let users = reply.json();
+    let users = users.as_array().expect("an array");
+    for user in users {
+        let keys: Vec<&String> = user.as_object().expect("an object").keys().collect();
+        assert_eq!(keys.len(), 3, "{user}");
+        for key in ["id", "email", "roles"] {
+            assert!(user.get(key).is_some(), "{key} in {user}");
+        }
+    }
+    let emails: Vec<&str> = users.iter().filter_map(|u| u["email"].as_str()).collect();
+    for email in ["alice@example.com", "admin@example.com"] {
+        assert!(emails.contains(&email), "{emails:?}");
+    }
+    assert_eq!(
+        c.get("/api/admin/users", Cred::Cookie(&admin.cookie))
+            .await
+            .status,
+        200
+    );
+
+    let refused = c.get("/api/admin/users", Cred::Bearer(&alice.token)).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.json()["error"], "forbidden");
+    assert_eq!(
+        refused.header("www-authenticate"),
+        Some(r#"Bearer realm="invoices", error="insufficient_scope""#)
+    );
+    assert_eq!(
+        c.get("/api/admin/users", Cred::Cookie(&alice.cookie))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(c.get("/api/admin/users", Cred::Anonymous).await.status, 401);
+    let path = format!("/api/admin/users/{}", alice.id);
+    assert_eq!(
+        c.delete(&path, Cred::Bearer(&alice.token)).await.status,
+        403
+    );
+
+    let own = format!("/api/admin/users/{}", admin.id);
+    let reply = c.delete(&own, Cred::Bearer(&admin.token)).await;
+    assert_eq!(reply.status, 409);
+    assert_eq!(
+        reply.text(),
+        r#"{"error":"conflict","message":"cannot delete your own account"}"#
+    );
+    assert_eq!(
+        c.get("/api/me", Cred::Bearer(&admin.token)).await.status,
+        200
+    );
+    for missing in ["/api/admin/users/999999", "/api/admin/users/abc"] {
+        let reply = c.delete(missing, Cred::Bearer(&admin.token)).await;
+        assert_eq!((reply.status, reply.text()), (404, NOT_FOUND), "{missing}");
+    }
+}
+
+async fn dashboard_pages(c: &Client) {
+    let reply = c.get("/dashboard", Cred::Anonymous).await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.header("location"), Some("/login?next=%2Fdashboard"));
+    let stale = format!("{COOKIE}=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let reply = c.get("/dashboard", Cred::Cookie(&stale)).await;
+    assert_eq!(reply.header("location"), Some("/login?next=%2Fdashboard"));
+
+    let alice = c.alice().await;
+    c.invoice(&alice.token, "<script>alert(1)</script> & more")
+        .await;
+    let page = c.get("/dashboard", Cred::Cookie(&alice.cookie)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html"))
+    );
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert!(page.text().contains("Invoices of alice@example.com"));
+    assert!(
+        page.text()
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more")
+    );
+    assert!(!page.text().contains("<script>"), "unescaped description");
+    assert!(page.text().contains("12.50"));
+
+    let count = async || {
+        let list = c
+            .get("/api/invoices", Cred::Bearer(&alice.token))
+            .await
+            .json();
+        list.as_array().map_or(0, Vec::len)
+    };
+    let before = count().await;
+    let form = "amount_cents=777&description=From+the+form";
+    let origin = c.origin();
+    let refused: [&[(&str, &str)]; 3] = [
+        &[("Origin", "https://evil.example")],
+        &[("Sec-Fetch-Site", "cross-site")],
+        &[("Origin", "null")],
+    ];
+    for headers in refused {
+        let reply = c
+            .post_form(
+                "/dashboard/invoices",
+                Cred::Cookie(&alice.cookie),
+                form,
+                headers,
+            )
+            .await;
+        assert_eq!(reply.status, 403, "{headers:?}");
+        assert_eq!(reply.json()["error"], "forbidden");
+    }
+    assert_eq!(
+        count().await,
+        before,
+        "a cross-site post created an invoice"
+    );
+
+    let allowed: [&[(&str, &str)]; 2] = [
+        &[("Origin", origin.as_str())],
+        &[
+            ("Sec-Fetch-Site", "same-origin"),
+            ("Origin", origin.as_str()),
+        ],
+    ];
+    for headers in allowed {
+        let reply = c
+            .post_form(
+                "/dashboard/invoices",
+                Cred::Cookie(&alice.cookie),
+                form,
+                headers,
+            )
+            .await;
+        assert_eq!(reply.status, 303, "{headers:?}: {}", reply.text());
+        assert_eq!(reply.header("location"), Some("/dashboard"));
+    }
+    assert_eq!(count().await, before + 2);
+    let page = c.get("/dashboard", Cred::Cookie(&alice.cookie)).await;
+    assert!(page.text().contains("From the form") && page.text().contains("7.77"));
+
+    let reply = c
+        .post_form(
+            "/dashboard/invoices",
+            Cred::Cookie(&alice.cookie),
+            "amount_cents=ten&description=",
+            &[("Origin", origin.as_str())],
+        )
+        .await;
+    assert_eq!(reply.status, 422);
+    assert!(
+        reply
+            .text()
+            .contains("amount_cents: must be a positive integer")
+    );
+    assert_eq!(count().await, before + 2);
+
+    let reply = c
+        .post_form("/dashboard/invoices", Cred::Anonymous, form, &[])
+        .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(
+        reply.header("location"),
+        Some("/login?next=%2Fdashboard%2Finvoices")
+    );
+}
+
+async fn logout_ends_the_session(c: &Client) {
+    // JSON (or any non-form) logout: 204, the cookie cleared, the session gone server-side.
+    let alice = c.alice().await;
+    assert_eq!(
+        c.get("/api/me", Cred::Cookie(&alice.cookie)).await.status,
+        200
+    );
+    let reply = c
+        .send("POST", "/logout", Cred::Cookie(&alice.cookie), &[], b"")
+        .await;
+    assert_eq!(reply.status, 204);
+    let cleared = reply.header("set-cookie").expect("a clearing cookie");
+    assert!(cleared.starts_with(&format!("{COOKIE}=;")) && cleared.contains("Max-Age=0"));
+    let after = c.get("/api/me", Cred::Cookie(&alice.cookie)).await;
+    assert_eq!(after.status, 401, "the old cookie still works");
+    assert_eq!(after.json()["error"], "invalid_token");
+    let page = c.get("/dashboard", Cred::Cookie(&alice.cookie)).await;
+    assert_eq!(page.status, 303);
+
+    // The dashboard's form: 303 to the login page. A cross-site one is refused first.
+    let alice = c.alice().await;
+    let origin = c.origin();
+    let reply = c
+        .post_form(
+            "/logout",
+            Cred::Cookie(&alice.cookie),
+            "",
+            &[("Origin", "https://evil.example")],
+        )
+        .await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        c.get("/api/me", Cred::Cookie(&alice.cookie)).await.status,
+        200
+    );
+    let reply = c
+        .post_form(
+            "/logout",
+            Cred::Cookie(&alice.cookie),
+            "",
+            &[("Origin", origin.as_str())],
+        )
+        .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.header("location"), Some("/login"));
+    assert_eq!(
+        c.get("/api/me", Cred::Cookie(&alice.cookie)).await.status,
+        401
+    );
+
+    // With a bearer token: 204; the token is not revocable and expires on its own.
+    let reply = c
+        .send("POST", "/logout", Cred::Bearer(&alice.token), &[], b"")
+        .await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(
+        c.send("POST", "/logout", Cred::Anonymous, &[], b"")
+            .await
+            .status,
+        401
+    );
+}
+
+/// Deletes bob: run it last on a shared server.
+async fn admin_deletes_a_user(c: &Client) {
+    let (bob, admin) = (c.bob().await, c.admin().await);
+    let invoice = c.invoice(&bob.token, "soon gone").await;
+    let path = format!("/api/admin/users/{}", bob.id);
+    assert_eq!(
+        c.delete(&path, Cred::Bearer(&admin.token)).await.status,
+        204
+    );
+
+    let reply = c.get("/api/me", Cred::Cookie(&bob.cookie)).await;
+    assert_eq!(reply.status, 401, "bob's session outlived his account");
+    let reply = c.get("/api/me", Cred::Bearer(&bob.token)).await;
+    assert_eq!(reply.status, 401, "bob's token still finds an account");
+    assert_eq!(reply.json()["error"], "invalid_token");
+    let reply = c
+        .post_json(
+            "/api/invoices",
+            Cred::Bearer(&bob.token),
+            &json!({ "amount_cents": 1, "description": "ghost" }),
+        )
+        .await;
+    assert_eq!(reply.status, 401, "an invoice for a deleted account");
+    let reply = c
+        .get(
+            &format!("/api/invoices/{invoice}"),
+            Cred::Bearer(&bob.token),
+        )
+        .await;
+    assert_eq!(reply.status, 404, "bob's invoices went with him");
+
+    let bad = json!({ "email": "bob@example.com", "password": "bob-password" });
+    assert_eq!(
+        c.post_json("/login", Cred::Anonymous, &bad).await.status,
+        401
+    );
+    let users = c
+        .get("/api/admin/users", Cred::Bearer(&admin.token))
+        .await
+        .json();
+    assert!(
+        users
+            .as_array()
+            .is_some_and(|u| u.iter().all(|u| u["id"] != json!(bob.id)))
+    );
+    assert_eq!(
+        c.delete(&path, Cred::Bearer(&admin.token)).await.status,
+        404
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// In process: the example's app on an in-memory database, one per test.
+
+async fn in_process(secure_cookies: bool) -> Client {
+    let settings = app::Settings {
+        db: ":memory:".to_owned(),
+        jwt_secret: SECRET.as_bytes().to_vec(),
+        secure_cookies,
+    };
+    let app = app::build(&settings).await.expect("the app builds");
+    assert!(app.seeded, "a new database is seeded");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("an address");
+    tokio::spawn(async move { axum::serve(listener, app.router.into_axum()).await });
+    Client::new(addr)
+}
+
+#[tokio::test]
+async fn health_and_404() {
+    health_and_unknown_routes(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn json_login() {
+    json_login_gives_a_token_and_a_cookie(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn form_login() {
+    form_login_redirects_to_a_safe_next(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn failed_logins_are_indistinguishable() {
+    wrong_password_and_unknown_email_are_identical(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn me() {
+    me_with_either_credential(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn own_invoices() {
+    invoices_are_the_callers_own(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn invoice_validation() {
+    invalid_invoices_get_per_field_errors(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn cross_user_invoices() {
+    another_users_invoice_is_a_missing_one(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn admin() {
+    admin_routes(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn dashboard() {
+    dashboard_pages(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn logout() {
+    logout_ends_the_session(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn deleting_a_user() {
+    admin_deletes_a_user(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn secure_cookies_use_the_host_prefix() {
+    let c = in_process(true).await;
+    let reply = c
+        .post_json(
+            "/login",
+            Cred::Anonymous,
+            &json!({ "email": "alice@example.com", "password": "alice-password" }),
+        )
+        .await;
+    let set = reply.header("set-cookie").expect("a cookie");
+    assert!(set.starts_with("__Host-invoices="), "{set}");
+    assert!(set.split("; ").any(|a| a == "Secure"), "{set}");
+    let cookie = reply.cookie();
+    assert_eq!(c.get("/api/me", Cred::Cookie(&cookie)).await.status, 200);
+}
+
+#[test]
+fn the_route_audit_lists_every_route() {
+    let lines: Vec<String> = app::routes()
+        .policies()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut want: Vec<String> = AUDIT.iter().map(|l| (*l).to_owned()).collect();
+    want.push("* * public: unknown paths answer 404".to_owned());
+    assert_eq!(lines, want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real binary.
+
+/// Builds the example (a no-op when `cargo test` already did) and returns its path, next to
+/// this test's own profile directory (`target/<profile>/examples/invoices`).
+fn example_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test's path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps/<test>");
+        let target_dir = profile_dir.parent().expect("target/");
+        let profile = profile_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("a profile directory");
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .args([
+                "build",
+                "--quiet",
+                "--example",
+                "invoices",
+                "--manifest-path",
+            ])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir);
+        if profile != "debug" {
+            build.args(["--profile", profile]);
+        }
+        let status = build.status().expect("running cargo build");
+        assert!(status.success(), "cargo build --example invoices failed");
+        profile_dir
+            .join("examples")
+            .join(format!("invoices{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// The running example; killed when dropped (also when a test panics).
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(db: &Path, env: &[(&str, &str)]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let mut command = Command::new(example_binary());
+        command
+            .arg("--addr")
+            .arg(addr.to_string())
+            .arg("--db")
+            .arg(db)
+            .env_remove("INVOICES_ADDR")
+            .env_remove("INVOICES_DB")
+            .env_remove("INVOICES_SECURE_COOKIES")
+            .env("INVOICES_JWT_SECRET", SECRET)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("starting the example");
+        let stdout = collect(child.stdout.take());
+        let stderr = collect(child.stderr.take());
+        let server = Server {
+            child,
+            addr,
+            stdout,
+            stderr,
+        };
+        server.wait_for(&format!("listening on http://{addr}"));
+        server
+    }
+
+    fn wait_for(&self, line: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.stdout().lines().any(|l| l == line) {
+            assert!(
+                Instant::now() < deadline,
+                "no {line:?} within 60 s; stdout:\n{}\nstderr:\n{}",
+                self.stdout(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().expect("stdout").clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().expect("stderr").clone()
+    }
+
+    /// SIGTERM, then the exit status: a graceful shutdown exits 0 and says so.
+    fn terminate(mut self) -> (bool, String, String) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("the child's status") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // The reader threads end at EOF; give them a moment to take the last lines.
+        std::thread::sleep(Duration::from_millis(200));
+        (status.success(), self.stdout(), self.stderr())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(pipe: Option<impl Read + Send + 'static>) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    if let Some(pipe) = pipe {
+        let sink = text.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Ok(mut sink) = sink.lock() {
+                    sink.push_str(&line);
+                    sink.push('\n');
+                }
+            }
+        });
+    }
+    text
+}
+
+/// A database file in the temp dir, removed (with its WAL files) when dropped.
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new() -> TempDb {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("invoices-test-{}-{nanos}.db", std::process::id());
+        TempDb(std::env::temp_dir().join(name))
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_binary_walks_the_whole_contract() {
+    let db = TempDb::new();
+    let server = Server::start(&db.0, &[]);
+    let c = Client::new(server.addr);
+
+    let banner = server.stdout();
+    for (email, password) in [
+        ("alice@example.com", "alice-password"),
+        ("bob@example.com", "bob-password"),
+        ("admin@example.com", "admin-password"),
+    ] {
+        assert!(
+            banner
+                .lines()
+                .any(|l| l.contains(email) && l.contains(password)),
+            "{email} missing from the banner:\n{banner}"
+        );
+    }
+    assert!(banner.contains("seeded now"), "{banner}");
+    for line in AUDIT {
+        assert!(
+            banner.lines().any(|l| l == line),
+            "audit line {line:?} missing:\n{banner}"
+        );
+    }
+
+    health_and_unknown_routes(&c).await;
+    json_login_gives_a_token_and_a_cookie(&c).await;
+    form_login_redirects_to_a_safe_next(&c).await;
+    wrong_password_and_unknown_email_are_identical(&c).await;
+    me_with_either_credential(&c).await;
+    invoices_are_the_callers_own(&c).await;
+    invalid_invoices_get_per_field_errors(&c).await;
+    another_users_invoice_is_a_missing_one(&c).await;
+    admin_routes(&c).await;
+    dashboard_pages(&c).await;
+    logout_ends_the_session(&c).await;
+    let alice = c.alice().await;
+    let kept = c.invoice(&alice.token, "kept across a restart").await;
+    admin_deletes_a_user(&c).await;
+
+    let (graceful, stdout, stderr) = server.terminate();
+    assert!(
+        graceful,
+        "SIGTERM did not end the server cleanly:\n{stderr}"
+    );
+    assert!(stdout.lines().any(|l| l == "shut down"), "{stdout}");
+    let after_banner = stdout
+        .split_once("listening on http://")
+        .map_or("", |(_, rest)| rest);
+    let issued = c.issued.lock().expect("issued").clone();
+    assert!(
+        issued.len() > 20,
+        "the walk issued tokens and cookies: {}",
+        issued.len()
+    );
+    for secret in issued
+        .iter()
+        .map(String::as_str)
+        .chain([SECRET, WRONG_PASSWORD])
+    {
+        assert!(!stdout.contains(secret), "stdout carries a secret");
+        assert!(!stderr.contains(secret), "stderr carries a secret");
+    }
+    for password in ["alice-password", "bob-password", "admin-password"] {
+        assert!(!stderr.contains(password), "stderr carries a password");
+        assert!(
+            !after_banner.contains(password),
+            "a password after the banner"
+        );
+    }
+    assert!(
+        stderr.contains("access decision"),
+        "authgate's log is on:\n{stderr}"
+    );
+
+    // A restart on the same file: no second seeding, bob stays deleted, alice's invoice and
+    // her server-side session are still there.
+    let server = Server::start(&db.0, &[]);
+    let c = Client::new(server.addr);
+    assert!(server.stdout().contains("seeded on the first start"));
+    let reply = c
+        .get(
+            &format!("/api/invoices/{kept}"),
+            Cred::Cookie(&alice.cookie),
+        )
+        .await;
+    assert_eq!(
+        reply.status, 200,
+        "the session or the invoice did not survive a restart"
+    );
+    let bob = json!({ "email": "bob@example.com", "password": "bob-password" });
+    assert_eq!(
+        c.post_json("/login", Cred::Anonymous, &bob).await.status,
+        401
+    );
+    let (graceful, _, _) = server.terminate();
+    assert!(graceful);
+}
+
+#[test]
+fn the_example_refuses_a_short_secret_without_printing_it() {
+    let db = TempDb::new();
+    let output = Command::new(example_binary())
+        .arg("--db")
+        .arg(&db.0)
+        .env("INVOICES_JWT_SECRET", "short-secret-xyz")
+        .stdin(Stdio::null())
+        .output()
+        .expect("running the example");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at least 32"), "{stderr}");
+    assert!(!stderr.contains("short-secret-xyz"));
+    assert!(output.stdout.is_empty(), "it started anyway");
+}
