@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::app::REALM;
@@ -64,11 +65,11 @@ impl IntoResponse for ApiError {
                 return Rejection::new(RejectionKind::NotFound, REALM).into_response();
             }
             ApiError::Invalid(fields) => {
-                let body = json!({
-                    "error": "invalid_input",
-                    "message": "some fields are invalid",
-                    "fields": fields,
-                });
+                let body = Invalid {
+                    error: "invalid_input",
+                    message: "some fields are invalid",
+                    fields,
+                };
                 return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
             }
             ApiError::Session(error) => return error.into_response(),
@@ -93,6 +94,14 @@ impl IntoResponse for ApiError {
         };
         json_error(status, code, message)
     }
+}
+
+/// The 422 body, with its members in reading order.
+#[derive(Serialize)]
+struct Invalid {
+    error: &'static str,
+    message: &'static str,
+    fields: FieldErrors,
 }
 
 fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
