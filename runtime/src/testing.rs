@@ -596,13 +596,13 @@ impl<'a> RouteProbe<'a> {
                 if anonymous.status == StatusCode::UNAUTHORIZED {
                     finding("declared public but answers 401 to anonymous callers".into());
                 }
-                if let Some(allowed) = &self.public {
-                    if !allowed.iter().any(|p| *p == route.path) {
-                        finding(format!(
-                            "is public ({}) but not in the list of allowed public routes",
-                            route.policy
-                        ));
-                    }
+                if let Some(allowed) = &self.public
+                    && !allowed.contains(&route.path)
+                {
+                    finding(format!(
+                        "is public ({}) but not in the list of allowed public routes",
+                        route.policy
+                    ));
                 }
             } else {
                 match route.policy.redirect {
