@@ -1488,3 +1488,60 @@ fn the_example_refuses_a_short_secret_without_printing_it() {
     assert!(!stderr.contains("short-secret-xyz"));
     assert!(output.stdout.is_empty(), "it started anyway");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The testing kit on the example: what an app adds to its own test suite (README, "Testing
+// your app").
+
+#[tokio::test]
+async fn every_route_is_protected_and_invoices_are_private() {
+    use authgate::testing::{Credential, Minter, OwnershipProbe, RouteProbe, TestClient};
+
+    let settings = app::Settings {
+        db: ":memory:".to_owned(),
+        jwt_secret: SECRET.as_bytes().to_vec(),
+        secure_cookies: false,
+    };
+    let app = app::build(&settings).await.expect("the app builds");
+    // A Gate with the app's verification settings, to mint tokens it accepts.
+    let gate = authgate::Gate::builder()
+        .hs256(SECRET)
+        .issuer(auth::ISSUER)
+        .audience(auth::AUDIENCE)
+        .build()
+        .expect("a gate");
+    let minter = Minter::new(&gate).expect("an HMAC gate");
+    let report = RouteProbe::new(&app.router, &minter)
+        .allow_public(["/health", "/login"])
+        .expect_roles("/api/admin", ["admin"])
+        .run()
+        .await;
+    assert!(report.is_ok(), "{report}");
+    assert!(report.requests >= 12, "{report}");
+
+    // Two real accounts, logged in through the app's own login.
+    let client = TestClient::new(app.router.into_axum());
+    let mut tokens = Vec::new();
+    for (email, password) in [
+        ("alice@example.com", "alice-password"),
+        ("bob@example.com", "bob-password"),
+    ] {
+        let reply = client
+            .post("/login")
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        tokens.push(reply.json()["token"].as_str().expect("a token").to_owned());
+    }
+    let [alice, bob] = [tokens[0].clone(), tokens[1].clone()];
+    OwnershipProbe::new(client, Credential::Bearer(alice), Credential::Bearer(bob))
+        .create(
+            "/api/invoices",
+            json!({ "amount_cents": 1200, "description": "alice's invoice" }),
+        )
+        .read("/api/invoices/{id}")
+        .delete("/api/invoices/{id}")
+        .assert()
+        .await;
+}
