@@ -43,7 +43,8 @@ use crate::verify::Invalid;
 pub struct Guard<P: Policy> {
     gate: Gate,
     principal: Option<Arc<Principal>>,
-    route: Option<MatchedPath>,
+    /// The method and route template, for the ownership check's log event.
+    request: Option<(http::Method, Option<MatchedPath>)>,
     policy: PhantomData<fn() -> P>,
 }
 
@@ -60,7 +61,13 @@ impl<P: Policy> Guard<P> {
         let Some(rule) = P::SPEC.ownership else {
             return Ok(());
         };
-        let route = self.route.as_ref().map_or("", MatchedPath::as_str);
+        let (method, route) = match &self.request {
+            Some((method, route)) => (
+                method.as_str(),
+                route.as_ref().map_or("<fallback>", MatchedPath::as_str),
+            ),
+            None => ("", "<fallback>"),
+        };
         let Some(principal) = &self.principal else {
             // The macros never emit ownership without authentication; fail closed regardless.
             return Err(self.gate.rejection(RejectionKind::NotFound));
@@ -72,22 +79,25 @@ impl<P: Policy> Guard<P> {
             .bypass
             .is_some_and(|roles| roles.is_met_by(&principal.roles))
         {
-            tracing::info!(target: "authgate", route, handler = P::HANDLER, policy = %P::SPEC,
-                outcome = "allowed", reason = "ownership_bypass_role", "access decision");
+            tracing::info!(target: "authgate", method, route, handler = P::HANDLER,
+                policy = %P::SPEC, outcome = "allowed", reason = "ownership_bypass_role",
+                "access decision");
             return Ok(());
         }
-        let kind = if rule.status == 403 {
-            RejectionKind::Forbidden {
-                bearer: false,
-                scopes: None,
-            }
+        let (kind, outcome) = if rule.status == 403 {
+            (
+                RejectionKind::Forbidden {
+                    bearer: false,
+                    scopes: None,
+                },
+                "forbidden",
+            )
         } else {
-            RejectionKind::NotFound
+            (RejectionKind::NotFound, "not_found")
         };
-        let rejection = self.gate.rejection(kind);
-        tracing::info!(target: "authgate", route, handler = P::HANDLER, policy = %P::SPEC,
-            outcome = %rejection.status().as_u16(), reason = "not_owner", "access decision");
-        Err(rejection)
+        tracing::info!(target: "authgate", method, route, handler = P::HANDLER, policy = %P::SPEC,
+            outcome, reason = "not_owner", "access decision");
+        Err(self.gate.rejection(kind))
     }
 }
 
@@ -108,11 +118,17 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let gate = Gate::from_ref(state);
         let principal = gate.authorize(parts, P::SPEC, P::HANDLER).await?;
-        let route = parts.extensions.get::<MatchedPath>().cloned();
+        // Only an ownership check logs after the guard; other handlers skip the copies.
+        let request = P::SPEC.ownership.map(|_| {
+            (
+                parts.method.clone(),
+                parts.extensions.get::<MatchedPath>().cloned(),
+            )
+        });
         Ok(Guard {
             gate,
             principal,
-            route,
+            request,
             policy: PhantomData,
         })
     }
