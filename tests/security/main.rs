@@ -16,5 +16,8 @@ mod support;
 
 mod harness;
 
+mod authz;
+mod cookies;
+mod csrf;
 mod header;
 mod jwt;

@@ -1,0 +1,649 @@
+//! Session cookies: tampered, moved to another cookie name, duplicated, expired on the Gate's
+//! clock, revoked, and fixation attempts, for server-side and stateless sessions; and the
+//! `Authorization` header winning over a cookie without ever falling back to it.
+//!
+//! - OWASP ASVS 5.0.0: V7.2.1 (session tokens verified by the backend), V7.2.3 (reference
+//!   tokens of 256 bits from the CSPRNG), V7.2.4 (a new token at every login: fixation),
+//!   V7.3.1 / V7.3.2 (idle timeout and absolute lifetime), V7.4.1 (logout and expiry end the
+//!   session), V7.4.2 / V7.4.5 (all of a user's sessions can be ended), V3.3.1 / V3.3.3 /
+//!   V3.3.4 (`Secure`, `__Host-`, `HttpOnly` cookies), V3.3.2 (`SameSite`), V9.1.1 (stateless
+//!   cookies verified like any token), V6.3.4 (the bearer header and the cookie never mix).
+//! - OWASP API Security Top 10 2023: API2 (Broken Authentication).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use authgate::{
+    Algorithm, CurrentUser, Gate, MemoryStore, Router, SessionError, SessionUser, Sessions,
+    SigningKey, public, require_auth, routing,
+};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde_json::json;
+
+use crate::harness::{Case, Expect, Req, cookie_pair, get, post, run};
+use crate::support::*;
+
+const COOKIE: &str = "__Host-session";
+
+#[require_auth]
+async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+#[public(reason = "login: the body is the subject (tests only)")]
+async fn login(State(gate): State<Gate>, body: String) -> impl IntoResponse {
+    match gate.login(SessionUser::new(body).roles(["user"])).await {
+        Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[require_auth]
+async fn logout(State(gate): State<Gate>, user: CurrentUser) -> impl IntoResponse {
+    match gate.logout(&user).await {
+        Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A clock the test moves.
+#[derive(Clone)]
+struct Clock(Arc<AtomicU64>);
+
+impl Clock {
+    fn new() -> Self {
+        Clock(Arc::new(AtomicU64::new(NOW)))
+    }
+    fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+fn gate_with(sessions: Sessions, clock: &Clock) -> Gate {
+    let now = clock.0.clone();
+    gate_builder()
+        .sessions(
+            sessions
+                .idle_timeout(Duration::from_secs(600))
+                .absolute_lifetime(Duration::from_secs(3600)),
+        )
+        .clock(move || now.load(Ordering::SeqCst))
+        .build()
+        .expect("session gate")
+}
+
+struct App {
+    app: axum::Router,
+    hits: Hits,
+    gate: Gate,
+}
+
+impl App {
+    fn new(gate: Gate) -> Self {
+        let state = AppState::new(gate.clone());
+        let hits = state.hits.clone();
+        let app = Router::new()
+            .route("/me", routing::get(me).post(me))
+            .route("/login", routing::post(login))
+            .route("/logout", routing::post(logout))
+            .with_state(state)
+            .into_axum();
+        App { app, hits, gate }
+    }
+
+    fn server(clock: &Clock) -> (Self, MemoryStore) {
+        let store = MemoryStore::new();
+        (
+            App::new(gate_with(
+                Sessions::server_side(COOKIE, store.clone()),
+                clock,
+            )),
+            store,
+        )
+    }
+
+    fn stateless(clock: &Clock) -> Self {
+        App::new(gate_with(
+            Sessions::stateless(COOKIE, SigningKey::hmac(Algorithm::HS256, SECRET)),
+            clock,
+        ))
+    }
+
+    /// Logs `who` in (optionally presenting a cookie) and returns the new `name=value`.
+    async fn log_in(&self, who: &'static str, presenting: Option<&str>) -> String {
+        let mut req = post("/login").body("text/plain", who.as_bytes());
+        if let Some(cookie) = presenting {
+            req = req.cookie(cookie);
+        }
+        let reply = send(&self.app, req.build().0).await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "login of {who}");
+        cookie_pair(&reply)
+    }
+
+    async fn table(&self, name: &str, cases: Vec<Case>) {
+        run(name, &self.app, || self.hits.count(), cases).await;
+    }
+}
+
+fn value(pair: &str) -> &str {
+    pair.split_once('=').expect("name=value").1
+}
+
+/// The value with its last character replaced (still base64url).
+fn flip_last(value: &str) -> String {
+    let mut v = value.to_owned();
+    let last = v.pop().unwrap();
+    v.push(if last == 'A' { 'B' } else { 'A' });
+    v
+}
+
+fn with_cookie(pair: &str) -> Req {
+    get("/me").cookie(pair)
+}
+
+#[tokio::test]
+async fn server_side_tampered_moved_and_duplicated() {
+    let clock = Clock::new();
+    let (app, _store) = App::server(&clock);
+    let alice = app.log_in("alice", None).await;
+    let bob = app.log_in("bob", None).await;
+    let a = value(&alice);
+    let c = |v: &str| with_cookie(&format!("{COOKIE}={v}"));
+    let mut first_changed = a.to_owned();
+    first_changed.replace_range(0..1, if a.starts_with('A') { "B" } else { "A" });
+    app.table(
+        "cookies/server-side tampering",
+        vec![
+            Case::new(
+                "control: alice's cookie",
+                with_cookie(&alice),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "last character changed",
+                c(&flip_last(a)),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "first character changed",
+                c(&first_changed),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "truncated to 42 characters",
+                c(&a[..42]),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "one character appended",
+                c(&format!("{a}A")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "a character outside base64url",
+                c(&format!("+{}", &a[1..])),
+                Expect::invalid_token(),
+            ),
+            Case::new("empty value", c(""), Expect::invalid_token()),
+            Case::new(
+                "a made-up id of the right shape",
+                c(&"A".repeat(43)),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "path traversal as the id",
+                c("../../etc/passwd"),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "SQL injection as the id",
+                c("x' OR '1'='1"),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "a 4 KiB value",
+                c(&"A".repeat(4096)),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "the id as a bearer token",
+                get("/me").bearer(a),
+                Expect::invalid_token(),
+            ),
+        ],
+    )
+    .await;
+    app.table(
+        "cookies/server-side moved",
+        vec![
+            Case::new(
+                "moved to `session`",
+                with_cookie(&format!("session={a}")),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "moved to `__Host-Session` (other case)",
+                with_cookie(&format!("__Host-Session={a}")),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "moved to `__Secure-session`",
+                with_cookie(&format!("__Secure-session={a}")),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "moved to `__Host-session2`",
+                with_cookie(&format!("__Host-session2={a}")),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "name with a space before `=`",
+                with_cookie(&format!("{COOKIE} ={a}")),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "moved into another cookie's value",
+                with_cookie(&format!("theme={COOKIE}={a}")),
+                Expect::unauthenticated(),
+            ),
+        ],
+    )
+    .await;
+    let b = value(&bob);
+    app.table(
+        "cookies/server-side duplicated",
+        vec![
+            Case::new(
+                "control: the same cookie twice",
+                with_cookie(&format!("{alice}; {alice}")),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: among other cookies",
+                with_cookie(&format!("theme=dark; {alice}; lang=en")),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "valid, then tampered",
+                with_cookie(&format!("{alice}; {COOKIE}={}", flip_last(a))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "tampered, then valid",
+                with_cookie(&format!("{COOKIE}={}; {alice}", flip_last(a))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "alice's, then bob's",
+                with_cookie(&format!("{alice}; {bob}")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "in two Cookie headers (alice, bob)",
+                with_cookie(&alice).cookie(&bob),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "valid, then empty",
+                with_cookie(&format!("{alice}; {COOKIE}=")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "two values comma-joined",
+                with_cookie(&format!("{COOKIE}={a}, {COOKIE}={b}")),
+                Expect::invalid_token(),
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn authorization_header_wins_over_a_valid_cookie() {
+    let clock = Clock::new();
+    let (app, _store) = App::server(&clock);
+    let alice = app.log_in("alice", None).await;
+    let expired = hs256(&with(claims("alice"), "exp", json!(NOW - 3600)));
+    app.table(
+        "cookies/bearer wins",
+        vec![
+            Case::new(
+                "expired bearer with a valid cookie",
+                with_cookie(&alice).bearer(&expired),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "garbage bearer with a valid cookie",
+                with_cookie(&alice).bearer("not.a.jwt"),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "Basic with a valid cookie",
+                with_cookie(&alice).authorization("Basic YWxpY2U6aHVudGVyMg=="),
+                Expect::invalid_request(),
+            ),
+            Case::new(
+                "empty Bearer with a valid cookie",
+                with_cookie(&alice).authorization("Bearer"),
+                Expect::invalid_request(),
+            ),
+            Case::new(
+                "empty Authorization with a valid cookie",
+                with_cookie(&alice).authorization(""),
+                Expect::invalid_request(),
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn server_side_expiry_on_the_gate_clock() {
+    let clock = Clock::new();
+    let (app, store) = App::server(&clock);
+    let idle = app.log_in("alice", None).await;
+    clock.advance(599);
+    app.table(
+        "cookies/idle (before the timeout)",
+        vec![Case::new(
+            "control: 599 s idle",
+            with_cookie(&idle),
+            Expect::allowed(),
+        )],
+    )
+    .await;
+    clock.advance(601);
+    app.table(
+        "cookies/idle timeout",
+        vec![Case::new(
+            "idle for 601 s (timeout 600 s)",
+            with_cookie(&idle),
+            Expect::invalid_token(),
+        )],
+    )
+    .await;
+    assert!(store.is_empty(), "the idle-expired session was not deleted");
+    // Active every 500 s: the idle timeout never fires, the absolute lifetime (3600 s) does.
+    let active = app.log_in("bob", None).await;
+    for _ in 0..7 {
+        clock.advance(500);
+        app.table(
+            "cookies/active session",
+            vec![Case::new(
+                "control: used every 500 s",
+                with_cookie(&active),
+                Expect::allowed(),
+            )],
+        )
+        .await;
+    }
+    clock.advance(101);
+    app.table(
+        "cookies/absolute lifetime",
+        vec![Case::new(
+            "active, but 3601 s after login (lifetime 3600 s)",
+            with_cookie(&active),
+            Expect::invalid_token(),
+        )],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn revoked_sessions() {
+    let clock = Clock::new();
+    let (app, store) = App::server(&clock);
+    let alice = app.log_in("alice", None).await;
+    let bob1 = app.log_in("bob", None).await;
+    let bob2 = app.log_in("bob", None).await;
+    let out = send(
+        &app.app,
+        post("/logout")
+            .cookie(&alice)
+            .header("sec-fetch-site", "same-origin")
+            .build()
+            .0,
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.gate.revoke_user("bob").await.unwrap(), 2);
+    assert!(store.is_empty(), "{} session(s) survived", store.len());
+    app.table(
+        "cookies/revoked",
+        vec![
+            Case::new(
+                "alice's cookie after logout",
+                with_cookie(&alice),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "alice's cookie after logout, on POST",
+                post("/me")
+                    .cookie(&alice)
+                    .header("sec-fetch-site", "same-origin"),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "bob's first cookie after revoke_user",
+                with_cookie(&bob1),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "bob's second cookie after revoke_user",
+                with_cookie(&bob2),
+                Expect::invalid_token(),
+            ),
+        ],
+    )
+    .await;
+    let again = app.log_in("bob", None).await;
+    app.table(
+        "cookies/after revocation",
+        vec![Case::new(
+            "control: a fresh login works",
+            with_cookie(&again),
+            Expect::allowed(),
+        )],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn fixation_a_planted_cookie_is_never_adopted() {
+    let clock = Clock::new();
+    let (app, store) = App::server(&clock);
+    // 1. An id the attacker made up and planted in the victim's browser.
+    let planted = format!("{COOKIE}={}", "Fixated-by-the-attacker-0123456789abcdefghi");
+    assert_eq!(value(&planted).len(), 43);
+    let issued = app.log_in("victim", Some(&planted)).await;
+    assert_ne!(
+        value(&issued),
+        value(&planted),
+        "the planted id was adopted"
+    );
+    // 2. The attacker's own valid session, planted in the victim's browser.
+    let mallory = app.log_in("mallory", None).await;
+    let victim = app.log_in("victim", Some(&mallory)).await;
+    assert_ne!(
+        value(&victim),
+        value(&mallory),
+        "the attacker's session id was reused"
+    );
+    assert_eq!(
+        store.len(),
+        3,
+        "one record per login, none for the planted id"
+    );
+    app.table(
+        "cookies/fixation",
+        vec![
+            Case::new(
+                "the made-up planted id after the victim's login",
+                with_cookie(&planted),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "control: the victim's new cookie",
+                with_cookie(&victim),
+                Expect::allowed(),
+            ),
+        ],
+    )
+    .await;
+    // The attacker's cookie still names the attacker, not the victim.
+    let reply = send(&app.app, with_cookie(&mallory).build().0).await;
+    assert_eq!((reply.status, reply.text()), (StatusCode::OK, "mallory"));
+}
+
+#[tokio::test]
+async fn stateless_tampered_expired_and_oversized() {
+    let clock = Clock::new();
+    let app = App::stateless(&clock);
+    let alice = app.log_in("alice", None).await;
+    let jwt = value(&alice).to_owned();
+    let (h, p, s) = parts(&jwt);
+    let c = |v: &str| with_cookie(&format!("{COOKIE}={v}"));
+    let admin_payload = {
+        let mut claims = claims_with_roles("alice", &["admin"]);
+        claims["auth_time"] = json!(NOW);
+        b64url(claims.to_string().as_bytes())
+    };
+    let none_header = b64url(br#"{"alg":"none","typ":"JWT"}"#);
+    let other_key = {
+        let claims = with(claims("alice"), "roles", json!(["admin"]));
+        sign(
+            Algorithm::HS256,
+            &jsonwebtoken::EncodingKey::from_secret(b"a different secret of 32 bytes!!"),
+            None,
+            &claims,
+        )
+    };
+    let huge = format!("{jwt}{}", "A".repeat(9000));
+    app.table(
+        "cookies/stateless tampering",
+        vec![
+            Case::new(
+                "control: the issued cookie",
+                with_cookie(&alice),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "admin payload under the issued signature",
+                c(&format!("{h}.{admin_payload}.{s}")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "signature's last character changed",
+                c(&format!("{h}.{p}.{}", flip_last(s))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "signature stripped",
+                c(&format!("{h}.{p}.")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "alg none",
+                c(&format!("{none_header}.{p}.")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "signed with another secret",
+                c(&other_key),
+                Expect::invalid_token(),
+            ),
+            Case::new("over 8 KiB", c(&huge), Expect::invalid_token()),
+            Case::new(
+                "moved to `session`",
+                with_cookie(&format!("session={jwt}")),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "duplicated with a tampered copy",
+                with_cookie(&format!("{alice}; {COOKIE}={h}.{admin_payload}.{s}")),
+                Expect::invalid_token(),
+            ),
+        ],
+    )
+    .await;
+    clock.advance(600 + 30);
+    app.table(
+        "cookies/stateless expiry",
+        vec![Case::new(
+            "past its 600 s lifetime and the leeway",
+            with_cookie(&alice),
+            Expect::invalid_token(),
+        )],
+    )
+    .await;
+}
+
+/// The documented limit of stateless cookies: they cannot be revoked before they expire.
+#[tokio::test]
+async fn stateless_cookies_cannot_be_revoked_documented_limit() {
+    let clock = Clock::new();
+    let app = App::stateless(&clock);
+    let alice = app.log_in("alice", None).await;
+    assert!(matches!(
+        app.gate.revoke_user("alice").await,
+        Err(SessionError::Stateless)
+    ));
+    let out = send(
+        &app.app,
+        post("/logout")
+            .cookie(&alice)
+            .header("sec-fetch-site", "same-origin")
+            .build()
+            .0,
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    // Logout only tells the browser to drop the cookie; a copy still works until `exp`.
+    app.table(
+        "cookies/stateless after logout (documented limit)",
+        vec![Case::new(
+            "control: a copy replayed after logout still works until exp",
+            with_cookie(&alice),
+            Expect::allowed(),
+        )],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn issued_cookies_are_host_only_secure_httponly_samesite_and_random() {
+    let clock = Clock::new();
+    let (app, _store) = App::server(&clock);
+    let reply = send(
+        &app.app,
+        post("/login").body("text/plain", b"alice").build().0,
+    )
+    .await;
+    let set = reply.header("set-cookie").expect("Set-Cookie").to_owned();
+    assert!(set.starts_with("__Host-session="), "{set}");
+    for attribute in ["Path=/", "HttpOnly", "Secure", "SameSite=Lax"] {
+        assert!(
+            set.split("; ").any(|a| a == attribute),
+            "{attribute} missing: {set}"
+        );
+    }
+    assert!(
+        !set.contains("Domain="),
+        "a __Host- cookie must not name a domain: {set}"
+    );
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..64 {
+        let pair = app.log_in("alice", None).await;
+        let id = value(&pair).to_owned();
+        assert_eq!(id.len(), 43, "256 bits in base64url");
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert!(seen.insert(id), "a session id repeated");
+    }
+}

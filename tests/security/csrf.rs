@@ -1,0 +1,426 @@
+//! Cross-site request forgery: the full method x `Sec-Fetch-Site` x `Origin` x credential-kind
+//! matrix (server-side cookie, stateless cookie, bearer), `Origin: null`, lookalike and
+//! malformed origins, duplicated headers, trusted origins and the strict `require_origin` mode.
+//!
+//! The rule under test (README, "Sessions and CSRF"): for a cookie credential and any method
+//! but `GET`, `HEAD` and `OPTIONS`, `Sec-Fetch-Site` must be `same-origin` or `none`; without
+//! it, an `Origin` must match `Host`; neither header passes unless `require_origin()`. Bearer
+//! credentials are exempt. A refusal is 403 `forbidden` with no challenge, before the session
+//! store is asked and before the body is read.
+//!
+//! - OWASP ASVS 5.0.0: V3.5.1 (cross-origin requests to sensitive functionality are checked
+//!   with headers a page cannot forge), V3.5.3 (strict `Sec-Fetch-*` validation for unsafe
+//!   methods), V3.3.2 (`SameSite` is one layer, not the only one), V16.3.3 (refusals logged).
+//! - OWASP API Security Top 10 2023: API2 (Broken Authentication: a browser's ambient cookie
+//!   is not an authenticated intent), API8 (Security Misconfiguration).
+
+use std::time::Duration;
+
+use authgate::{
+    Algorithm, Csrf, CurrentUser, MemoryStore, Router, SessionUser, Sessions, SigningKey, public,
+    require_auth, routing,
+};
+use axum::extract::State;
+
+use crate::harness::{Case, Expect, Req, req, run};
+use crate::support::*;
+
+const COOKIE: &str = "__Host-session";
+const HOST: &str = "app.example.com";
+const SAME: &str = "https://app.example.com";
+const EVIL: &str = "https://evil.example";
+
+#[require_auth]
+async fn change(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+#[public(reason = "greets the caller when one is presented")]
+async fn hello(State(hits): State<Hits>, user: Option<CurrentUser>) -> String {
+    hits.hit();
+    user.map_or_else(|| "stranger".to_owned(), |u| u.subject().to_owned())
+}
+
+struct App {
+    app: axum::Router,
+    hits: Hits,
+    cookie: String,
+}
+
+impl App {
+    /// An app whose Gate has these sessions and, when given, these CSRF settings (the
+    /// default Gate checks CSRF without being told).
+    async fn new(sessions: Sessions, csrf: Option<Csrf>) -> App {
+        let mut builder = gate_builder().sessions(sessions.idle_timeout(Duration::from_secs(600)));
+        if let Some(csrf) = csrf {
+            builder = builder.csrf(csrf);
+        }
+        let gate = builder.build().expect("gate");
+        let cookie = gate
+            .login(SessionUser::new("alice"))
+            .await
+            .expect("login")
+            .header_value()
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let state = AppState::new(gate);
+        let hits = state.hits.clone();
+        let app = Router::new()
+            .route("/change", routing::any(change))
+            .route("/hello", routing::any(hello))
+            .with_state(state)
+            .into_axum();
+        App { app, hits, cookie }
+    }
+
+    async fn server() -> App {
+        App::new(Sessions::server_side(COOKIE, MemoryStore::new()), None).await
+    }
+
+    async fn stateless() -> App {
+        App::new(
+            Sessions::stateless(COOKIE, SigningKey::hmac(Algorithm::HS256, SECRET)),
+            None,
+        )
+        .await
+    }
+
+    async fn table(&self, name: &str, cases: Vec<Case>) {
+        run(name, &self.app, || self.hits.count(), cases).await;
+    }
+
+    /// `method /change` from a browser on `HOST` with the session cookie.
+    fn cookie_request(&self, method: &str) -> Req {
+        req(method, "/change")
+            .header("host", HOST)
+            .cookie(&self.cookie)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Credential {
+    ServerCookie,
+    StatelessCookie,
+    Bearer,
+}
+
+/// The specified outcome of one matrix cell.
+fn oracle(
+    method: &str,
+    site: Option<&str>,
+    origin: Option<&str>,
+    credential: Credential,
+) -> Expect {
+    let safe = matches!(method, "GET" | "HEAD" | "OPTIONS");
+    if credential == Credential::Bearer || safe {
+        return Expect::allowed();
+    }
+    let passes = match (site, origin) {
+        (Some("same-origin" | "none"), _) => true,
+        (Some(_), _) => false,
+        (None, None) => true,
+        (None, Some(origin)) => origin == SAME,
+    };
+    if passes {
+        Expect::allowed()
+    } else {
+        Expect::forbidden()
+    }
+}
+
+#[tokio::test]
+async fn method_site_origin_credential_matrix() {
+    let server = App::server().await;
+    let stateless = App::stateless().await;
+    let bearer = token("alice", &[]);
+    let methods = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"];
+    let sites = [
+        None,
+        Some("same-origin"),
+        Some("none"),
+        Some("same-site"),
+        Some("cross-site"),
+    ];
+    let origins = [None, Some(SAME), Some(EVIL), Some("null")];
+    for (app, credentials) in [
+        (&server, &[Credential::ServerCookie, Credential::Bearer][..]),
+        (&stateless, &[Credential::StatelessCookie][..]),
+    ] {
+        let mut cases = Vec::new();
+        for &credential in credentials {
+            for method in methods {
+                for site in sites {
+                    for origin in origins {
+                        let mut r = req(method, "/change").header("host", HOST);
+                        r = match credential {
+                            Credential::Bearer => r.bearer(&bearer),
+                            _ => r.cookie(&app.cookie),
+                        };
+                        if let Some(site) = site {
+                            r = r.header("sec-fetch-site", site);
+                        }
+                        if let Some(origin) = origin {
+                            r = r.header("origin", origin);
+                        }
+                        cases.push(Case::new(
+                            format!(
+                                "{method} sec-fetch-site={site:?} origin={origin:?} {credential:?}"
+                            ),
+                            r,
+                            oracle(method, site, origin, credential),
+                        ));
+                    }
+                }
+            }
+        }
+        let name = format!("csrf/matrix {:?}", credentials);
+        app.table(&name, cases).await;
+    }
+}
+
+#[tokio::test]
+async fn hostile_and_malformed_origin_headers() {
+    let app = App::server().await;
+    let post = || app.cookie_request("POST");
+    let no_host = || req("POST", "/change").cookie(&app.cookie);
+    app.table(
+        "csrf/origin and fetch-metadata edge cases",
+        vec![
+            Case::new(
+                "control: Origin host in upper case",
+                post().header("origin", "https://APP.EXAMPLE.COM"),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "Origin: null, no Sec-Fetch-Site",
+                post().header("origin", "null"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin with the site as a suffix",
+                post().header("origin", "https://app.example.com.evil.io"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin with the site as a subdomain of evil",
+                post().header("origin", "https://app.example.com.evil.example"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin with userinfo naming the site",
+                post().header("origin", "https://app.example.com@evil.example"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin with a fragment naming the site",
+                post().header("origin", "https://evil.example#app.example.com"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin on another port",
+                post().header("origin", "https://app.example.com:8443"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin with a trailing slash",
+                post().header("origin", "https://app.example.com/"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin without a scheme",
+                post().header("origin", HOST),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin of a sibling subdomain",
+                post().header("origin", "https://sub.example.com"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin with non-ASCII bytes",
+                post().header("origin", "https://app.example.com\u{ff0e}evil"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "two Origin headers (same, then evil)",
+                post().header("origin", SAME).header("origin", EVIL),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "two Origin headers, both the site",
+                post().header("origin", SAME).header("origin", SAME),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "two Host headers",
+                post().header("origin", SAME).header("host", "evil.example"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Origin but no Host at all",
+                no_host().header("origin", SAME),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "two Sec-Fetch-Site headers (same-origin, cross-site)",
+                post()
+                    .header("sec-fetch-site", "same-origin")
+                    .header("sec-fetch-site", "cross-site"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "two Sec-Fetch-Site headers, both same-origin",
+                post()
+                    .header("sec-fetch-site", "same-origin")
+                    .header("sec-fetch-site", "same-origin"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Sec-Fetch-Site `Same-Origin` (not the browser's spelling)",
+                post().header("sec-fetch-site", "Same-Origin"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Sec-Fetch-Site with a trailing space",
+                post().header("sec-fetch-site", "same-origin "),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Sec-Fetch-Site as a list",
+                post().header("sec-fetch-site", "cross-site, same-origin"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Sec-Fetch-Site empty",
+                post().header("sec-fetch-site", ""),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "cross-site with the site's Origin (the browser's signal wins)",
+                post()
+                    .header("sec-fetch-site", "cross-site")
+                    .header("origin", SAME),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "cross-site POST with a text/plain body: body unread",
+                post()
+                    .header("sec-fetch-site", "cross-site")
+                    .probed_body("text/plain", b"amount=1000000"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "cross-site POST to a public route reading Option<CurrentUser>",
+                req("POST", "/hello")
+                    .header("host", HOST)
+                    .cookie(&app.cookie)
+                    .header("sec-fetch-site", "cross-site"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "cross-site POST with an unknown session id",
+                req("POST", "/change")
+                    .header("host", HOST)
+                    .cookie(&format!("{COOKIE}={}", "A".repeat(43)))
+                    .header("sec-fetch-site", "cross-site"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "control: a bearer header exempts the request, cookie or not",
+                post()
+                    .header("sec-fetch-site", "cross-site")
+                    .bearer(&token("alice", &[])),
+                Expect::allowed(),
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn trusted_origins_and_strict_mode() {
+    let trusted = App::new(
+        Sessions::server_side(COOKIE, MemoryStore::new()),
+        Some(Csrf::default().trusted_origin("https://admin.example.com/")),
+    )
+    .await;
+    let post = || {
+        trusted
+            .cookie_request("POST")
+            .header("sec-fetch-site", "cross-site")
+    };
+    trusted
+        .table(
+            "csrf/trusted origin",
+            vec![
+                Case::new(
+                    "control: the trusted origin, cross-site",
+                    post().header("origin", "https://admin.example.com"),
+                    Expect::allowed(),
+                ),
+                Case::new(
+                    "the trusted origin with a suffix",
+                    post().header("origin", "https://admin.example.com.evil.io"),
+                    Expect::forbidden(),
+                ),
+                Case::new(
+                    "the trusted host over http",
+                    post().header("origin", "http://admin.example.com"),
+                    Expect::forbidden(),
+                ),
+                Case::new(
+                    "the trusted origin with a trailing slash",
+                    post().header("origin", "https://admin.example.com/"),
+                    Expect::forbidden(),
+                ),
+                Case::new(
+                    "the trusted origin on another port",
+                    post().header("origin", "https://admin.example.com:444"),
+                    Expect::forbidden(),
+                ),
+                Case::new(
+                    "the trusted origin in upper case",
+                    post().header("origin", "https://ADMIN.example.com"),
+                    Expect::forbidden(),
+                ),
+            ],
+        )
+        .await;
+    let strict = App::new(
+        Sessions::server_side(COOKIE, MemoryStore::new()),
+        Some(Csrf::default().require_origin()),
+    )
+    .await;
+    strict
+        .table(
+            "csrf/require_origin",
+            vec![
+                Case::new(
+                    "control: Origin of the site",
+                    strict.cookie_request("DELETE").header("origin", SAME),
+                    Expect::allowed(),
+                ),
+                Case::new(
+                    "neither Sec-Fetch-Site nor Origin",
+                    strict.cookie_request("DELETE"),
+                    Expect::forbidden(),
+                ),
+                Case::new(
+                    "neither header, PATCH",
+                    strict.cookie_request("PATCH"),
+                    Expect::forbidden(),
+                ),
+                Case::new(
+                    "control: GET needs neither",
+                    strict.cookie_request("GET"),
+                    Expect::allowed(),
+                ),
+            ],
+        )
+        .await;
+}
