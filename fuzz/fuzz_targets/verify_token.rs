@@ -1,0 +1,121 @@
+//! The token verification front end (`verify::verify_token`, through `authgate::__fuzz`).
+//!
+//! Input: one mode byte, then:
+//!
+//! - mode 0: the token itself;
+//! - mode 1: edits applied to a valid token (op, position, byte triples: replace, insert,
+//!   delete, truncate);
+//! - mode 2: header bytes, `0xff`, payload bytes, correctly signed with the fixture key;
+//! - mode 3: payload bytes under the standard header, correctly signed;
+//! - mode 4: header bytes over valid claims, correctly signed.
+//!
+//! Invariants: never panics; a token that verifies is exactly `message.signature` with the
+//! canonical HS256 signature of `message` under the fixture key (so random or edited input
+//! never verifies); and a signed token that verifies has a JSON object header with
+//! `alg: HS256` and no `crit`, and claims that satisfy every rule: the fixture's `iss` and
+//! `aud`, a non-empty string `sub`, `exp` in (now - leeway, now + lifetime + leeway], `nbf` and
+//! `iat` not in the future.
+#![no_main]
+
+use authgate::__fuzz::{
+    AUDIENCE, HEADER, ISSUER, LEEWAY, MAX_LIFETIME, NOW, is_correctly_signed, sign_raw,
+    valid_claims, valid_token, verify_token,
+};
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fn number(claims: &serde_json::Map<String, Value>, name: &str) -> Option<f64> {
+    match claims.get(name) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_f64().unwrap_or_else(|| panic!("accepted a non-number {name}: {v}"))),
+    }
+}
+
+/// A signed token verified: its header and claims must satisfy every rule.
+fn check_verified(header: &[u8], payload: &[u8], subject: &str, expires_at: u64) {
+    let header: Value = serde_json::from_slice(header).expect("accepted a header that is not JSON");
+    let header = header.as_object().expect("accepted a header that is not an object");
+    assert_eq!(header.get("alg"), Some(&Value::from("HS256")), "{header:?}");
+    assert!(!header.contains_key("crit"), "accepted crit: {header:?}");
+
+    let claims: Value = serde_json::from_slice(payload).expect("accepted claims that are not JSON");
+    let claims = claims.as_object().expect("accepted claims that are not an object");
+    assert_eq!(claims.get("iss"), Some(&Value::from(ISSUER)), "{claims:?}");
+    match claims.get("aud") {
+        Some(Value::String(aud)) => assert_eq!(aud, AUDIENCE),
+        Some(Value::Array(auds)) => assert!(auds.contains(&Value::from(AUDIENCE)), "{claims:?}"),
+        other => panic!("accepted aud {other:?}"),
+    }
+    assert_eq!(claims.get("sub"), Some(&Value::from(subject)), "{claims:?}");
+    assert!(!subject.is_empty());
+    let (now, leeway, lifetime) = (NOW as f64, LEEWAY as f64, MAX_LIFETIME as f64);
+    let exp = number(claims, "exp").expect("accepted without exp");
+    assert!(exp + leeway > now, "accepted expired exp {exp}");
+    assert!(exp - now <= lifetime + leeway, "accepted exp {exp} beyond the lifetime");
+    assert_eq!(expires_at, exp as u64);
+    if let Some(nbf) = number(claims, "nbf") {
+        assert!(nbf <= now + leeway, "accepted future nbf {nbf}");
+    }
+    if let Some(iat) = number(claims, "iat") {
+        assert!(iat <= now + leeway, "accepted future iat {iat}");
+        assert!(exp - iat <= lifetime + leeway, "accepted a lifetime from iat {iat} to {exp}");
+    }
+}
+
+fn signed(header: &[u8], payload: &[u8]) {
+    let token = sign_raw(header, payload);
+    assert!(is_correctly_signed(&token));
+    if let Ok(verified) = verify_token(&token) {
+        check_verified(header, payload, &verified.subject, verified.expires_at);
+    }
+}
+
+fn edited(edits: &[u8]) {
+    let valid = valid_token();
+    let mut bytes = valid.clone().into_bytes();
+    for edit in edits.chunks_exact(3) {
+        let (op, at, byte) = (edit[0] % 4, usize::from(edit[1]), edit[2]);
+        // Spread positions over the whole token: the signature is at the end.
+        let at = if bytes.is_empty() { 0 } else { (at * bytes.len() / 256).min(bytes.len() - 1) };
+        match op {
+            0 if !bytes.is_empty() => bytes[at] = byte,
+            1 => bytes.insert(at, byte),
+            2 if !bytes.is_empty() => {
+                bytes.remove(at);
+            }
+            3 => bytes.truncate(at),
+            _ => {}
+        }
+    }
+    let token = String::from_utf8_lossy(&bytes);
+    let accepted = verify_token(&token).is_ok();
+    if token != valid {
+        assert!(!accepted, "an edited token verified: {token:?}");
+    } else {
+        assert!(accepted, "the valid token was refused");
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    match mode % 5 {
+        0 => {
+            let token = String::from_utf8_lossy(rest);
+            if verify_token(&token).is_ok() {
+                assert!(is_correctly_signed(&token), "accepted a forged token {token:?}");
+            }
+        }
+        1 => edited(rest),
+        2 => {
+            let (header, payload) = match rest.iter().position(|&b| b == 0xff) {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &[][..]),
+            };
+            signed(header, payload);
+        }
+        3 => signed(HEADER.as_bytes(), rest),
+        _ => signed(rest, valid_claims().as_bytes()),
+    }
+});
