@@ -331,6 +331,47 @@ async fn hostile_and_malformed_origin_headers() {
                 Expect::forbidden(),
             ),
             Case::new(
+                "cross-site POST with X-HTTP-Method-Override: GET",
+                post()
+                    .header("sec-fetch-site", "cross-site")
+                    .header("x-http-method-override", "GET"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "cross-site POST with ?_method=GET",
+                req("POST", "/change?_method=GET")
+                    .header("host", HOST)
+                    .cookie(&app.cookie)
+                    .header("sec-fetch-site", "cross-site"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "cross-site lower-case `get` (an extension method, not GET)",
+                app.cookie_request("get")
+                    .header("sec-fetch-site", "cross-site"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "cross-site custom method PURGE",
+                app.cookie_request("PURGE")
+                    .header("sec-fetch-site", "cross-site"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "evil Origin matching X-Forwarded-Host (not trusted)",
+                post()
+                    .header("origin", EVIL)
+                    .header("x-forwarded-host", "evil.example"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "evil Origin matching Forwarded host= (not trusted)",
+                post()
+                    .header("origin", EVIL)
+                    .header("forwarded", "host=evil.example;proto=https"),
+                Expect::forbidden(),
+            ),
+            Case::new(
                 "control: a bearer header exempts the request, cookie or not",
                 post()
                     .header("sec-fetch-site", "cross-site")

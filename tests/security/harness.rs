@@ -24,8 +24,7 @@ use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 
 use crate::support::{
-    REALM, Reply, message_of, send, www_insufficient, www_invalid_request, www_invalid_token,
-    www_missing,
+    Reply, message_of, send, www_insufficient, www_invalid_request, www_invalid_token, www_missing,
 };
 
 /// What a case must answer.
@@ -178,8 +177,11 @@ impl Req {
     }
 
     /// A body that records whether anything read it; the case then asserts it was not read.
+    /// An empty `content_type` sends no `Content-Type` header.
     pub fn probed_body(mut self, content_type: &str, body: &'static [u8]) -> Self {
-        self = self.header("content-type", content_type);
+        if !content_type.is_empty() {
+            self = self.header("content-type", content_type);
+        }
         self.body = Some((body, true));
         self
     }
@@ -325,11 +327,6 @@ pub async fn run(
         failures.join("\n")
     );
     tally
-}
-
-/// The `WWW-Authenticate` of the default realm with `error`, for cases built by hand.
-pub fn www_error(error: &str) -> String {
-    format!(r#"Bearer realm="{REALM}", error="{error}""#)
 }
 
 /// The `name=value` pair of a `Set-Cookie` header.

@@ -331,6 +331,39 @@ async fn rs256_public_key_as_hmac_secret() {
         ],
     )
     .await;
+    // The same with a kid: the kid selects the RSA key, whose algorithm is not HS256.
+    let kid_gate = keyless_gate_builder()
+        .key(
+            Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
+                .unwrap()
+                .with_kid("rsa-1"),
+        )
+        .build()
+        .unwrap();
+    let with_kid = |alg: Algorithm, key: &EncodingKey| {
+        let header = json!({ "alg": format!("{alg:?}"), "kid": "rsa-1" }).to_string();
+        sign_raw(&header, payload().as_bytes(), alg, key)
+    };
+    table(
+        "jwt/key confusion (RS256 key with a kid)",
+        kid_gate,
+        vec![
+            Case::new(
+                "control: RS256 naming the kid",
+                call(&with_kid(Algorithm::RS256, &rsa)),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "HS256 keyed with the PEM, naming the RSA key's kid",
+                call(&with_kid(
+                    Algorithm::HS256,
+                    &EncodingKey::from_secret(&public_pem),
+                )),
+                Expect::invalid_token(),
+            ),
+        ],
+    )
+    .await;
     let ec_public = pem("ec256_public.pem");
     table(
         "jwt/key confusion (ES256 gate)",

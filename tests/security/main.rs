@@ -20,4 +20,8 @@ mod authz;
 mod cookies;
 mod csrf;
 mod header;
+mod hygiene;
 mod jwt;
+mod ordering;
+mod ownership;
+mod redirects;

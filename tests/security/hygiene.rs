@@ -1,0 +1,923 @@
+//! Failing closed and hygiene.
+//!
+//! - A key source, session store or resource loader that is down answers 503 `unavailable`:
+//!   never 401 (which would log users out), never 200, never the error text. Checks that need
+//!   no store still run first (a malformed header is 401, a forged cross-site request 403).
+//! - Rejection responses of one class are byte-identical whatever the reason: status, every
+//!   header, body. An expired token, a bad signature and an unknown `kid` look the same.
+//! - Captured `tracing` output (every level, through the fmt formatter) never contains a token
+//!   or any part of one, a cookie value, a session id, a Basic credential, a password, or the
+//!   HMAC secret, while it does record every decision.
+//! - `Debug` output of the configuration types never shows key material.
+//!
+//! - OWASP ASVS 5.0.0: V16.5.1 (generic message, no tokens or internals), V16.5.2 (continues
+//!   securely when an external resource fails), V16.5.3 (fails closed, no fail-open path),
+//!   V16.2.5 (credentials and session tokens are not logged), V16.3.1 / V16.3.2 (every
+//!   authentication and authorization decision is logged), V16.3.4 (security control failures
+//!   logged as errors), V6.3.8 (failures do not tell which check failed), V13.3.1 (secrets are
+//!   not exposed through configuration dumps; section-level reference, see SECURITY.md).
+//! - OWASP API Security Top 10 2023: API8 (Security Misconfiguration: verbose errors, leaking
+//!   logs), API2 (Broken Authentication: fail-open on outages), API1 (identical 404s, see
+//!   ownership.rs).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use authgate::{
+    Algorithm, BoxFuture, CurrentUser, Gate, Key, KeySet, KeySource, KeySourceError, Load,
+    LoadError, MemoryStore, Resource, Router, SessionRecord, SessionStore, SessionUser, Sessions,
+    SigningKey, StoreError, public, require_auth, require_role, routing,
+};
+use axum::extract::{Form, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::harness::{Case, Expect, Req, body_of, cookie_pair, get, post, run};
+use crate::support::*;
+
+const COOKIE: &str = "__Host-session";
+const HOST: &str = "app.example.com";
+
+#[require_auth]
+async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+#[require_role("admin")]
+async fn admin(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "admin"
+}
+
+#[require_auth(redirect = "/login")]
+async fn page(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "page"
+}
+
+#[derive(Deserialize)]
+struct TypedClaims {
+    #[allow(dead_code)]
+    tenant: String,
+}
+
+#[require_auth]
+async fn typed(State(hits): State<Hits>, _user: CurrentUser<TypedClaims>) -> &'static str {
+    hits.hit();
+    "typed"
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    #[allow(dead_code)]
+    password: String,
+}
+
+#[public(reason = "login form")]
+async fn login(State(gate): State<Gate>, Form(form): Form<LoginForm>) -> axum::response::Response {
+    match gate
+        .login(SessionUser::new(form.username).roles(["user"]))
+        .await
+    {
+        Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A resource whose store is down.
+struct Report;
+
+impl Resource<AppState> for Report {
+    type Id = u32;
+    async fn load(_id: u32, _state: &AppState) -> Result<Option<Self>, LoadError> {
+        Err(LoadError::msg("reports database: connection refused"))
+    }
+}
+
+#[require_auth]
+async fn report(State(hits): State<Hits>, Load(_report): Load<Report>) -> &'static str {
+    hits.hit();
+    "report"
+}
+
+fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me", routing::get(me).post(me))
+        .route("/admin", routing::get(admin))
+        .route("/page", routing::get(page))
+        .route("/typed", routing::get(typed))
+        .route("/login", routing::post(login))
+        .route("/reports/{id}", routing::get(report))
+}
+
+fn make_app(gate: Gate) -> (axum::Router, Hits) {
+    let state = AppState::new(gate);
+    let hits = state.hits.clone();
+    (routes().with_state(state).into_axum(), hits)
+}
+
+/// A session store that is down: every call fails, and loads are counted.
+#[derive(Clone, Default)]
+struct Down(Arc<AtomicUsize>);
+
+impl SessionStore for Down {
+    fn load(&self, _id: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Err(StoreError::new("session database: connection refused")) })
+    }
+    fn save(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError::new("session database: connection refused")) })
+    }
+    fn delete(&self, _id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError::new("session database: connection refused")) })
+    }
+    fn delete_user(&self, _subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async { Err(StoreError::new("session database: connection refused")) })
+    }
+}
+
+/// A store that can read but not write: it returns a session due for its last-seen update
+/// (or an expired one, to be deleted), and every write fails.
+#[derive(Clone)]
+struct ReadOnly {
+    expired: bool,
+}
+
+impl SessionStore for ReadOnly {
+    fn load(&self, id: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+        let record = SessionRecord {
+            id: id.to_owned(),
+            subject: "alice".into(),
+            roles: vec![],
+            scopes: vec![],
+            claims: "{}".into(),
+            created_at: NOW - 300,
+            last_seen: NOW - 120,
+            expires_at: if self.expired { NOW - 1 } else { NOW + 3000 },
+        };
+        Box::pin(async move { Ok(Some(record)) })
+    }
+    fn save(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError::new("read-only replica")) })
+    }
+    fn delete(&self, _id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError::new("read-only replica")) })
+    }
+    fn delete_user(&self, _subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async { Err(StoreError::new("read-only replica")) })
+    }
+}
+
+/// A key source that can be switched off.
+struct Switchable {
+    up: Arc<AtomicBool>,
+    keys: Arc<KeySet>,
+}
+
+impl KeySource for Switchable {
+    fn keys(&self) -> BoxFuture<'_, Result<Arc<KeySet>, KeySourceError>> {
+        Box::pin(async move {
+            if self.up.load(Ordering::SeqCst) {
+                Ok(self.keys.clone())
+            } else {
+                Err(KeySourceError("JWKS endpoint timed out".to_owned()))
+            }
+        })
+    }
+}
+
+fn cookie(id: &str) -> String {
+    format!("{COOKIE}={id}")
+}
+
+/// `method path` from a same-origin page with this cookie.
+fn same_origin(method: &str, path: &str, cookie: &str) -> Req {
+    crate::harness::req(method, path)
+        .header("host", HOST)
+        .header("sec-fetch-site", "same-origin")
+        .cookie(cookie)
+}
+
+#[tokio::test]
+async fn session_store_down_is_503_after_the_checks_that_need_no_store() {
+    let lookups = Down::default();
+    let gate = gate_builder()
+        .sessions(Sessions::server_side(COOKIE, lookups.clone()))
+        .build()
+        .unwrap();
+    let (app, hits) = make_app(gate);
+    let id = cookie(&"A".repeat(43));
+    run(
+        "hygiene/session store down",
+        &app,
+        || hits.count(),
+        vec![
+            Case::new(
+                "GET with a session cookie",
+                get("/me").cookie(&id),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "same-origin POST with a session cookie",
+                same_origin("POST", "/me", &id),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "a role route",
+                get("/admin").cookie(&id),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "a page route: 503, not a redirect to login",
+                get("/page").cookie(&id),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "login while the store is down",
+                post("/login").body(
+                    "application/x-www-form-urlencoded",
+                    b"username=alice&password=hunter2",
+                ),
+                Expect::unavailable(),
+            ),
+        ],
+    )
+    .await;
+    let before = lookups.0.load(Ordering::SeqCst);
+    run(
+        "hygiene/session store down (no lookup needed)",
+        &app,
+        || hits.count(),
+        vec![
+            Case::new(
+                "anonymous: 401, the store is not asked",
+                get("/me"),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "a cookie that is not a session id: 401 without a lookup",
+                get("/me").cookie(&cookie("short")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "GET with the session cookie (the one lookup of this table)",
+                get("/me").cookie(&id),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "forged cross-site POST: 403, no lookup",
+                crate::harness::req("POST", "/me")
+                    .header("host", HOST)
+                    .header("sec-fetch-site", "cross-site")
+                    .cookie(&id),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "Basic credentials: 401, no lookup",
+                get("/me")
+                    .cookie(&id)
+                    .authorization("Basic YWxpY2U6aHVudGVyMg=="),
+                Expect::invalid_request(),
+            ),
+            Case::new(
+                "control: a bearer token needs no store",
+                get("/me").bearer(&token("alice", &[])),
+                Expect::allowed(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        lookups.0.load(Ordering::SeqCst),
+        before + 1,
+        "only the one GET with a session cookie may reach the store"
+    );
+    for (name, store) in [
+        (
+            "a store that cannot write last-seen",
+            ReadOnly { expired: false },
+        ),
+        (
+            "a store that cannot delete an expired session",
+            ReadOnly { expired: true },
+        ),
+    ] {
+        let gate = gate_builder()
+            .sessions(Sessions::server_side(COOKIE, store))
+            .build()
+            .unwrap();
+        let (app, hits) = make_app(gate);
+        run(
+            "hygiene/session store half down",
+            &app,
+            || hits.count(),
+            vec![Case::new(
+                name,
+                get("/me").cookie(&id),
+                Expect::unavailable(),
+            )],
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn key_source_down_is_503_and_recovers() {
+    let up = Arc::new(AtomicBool::new(false));
+    let keys = Arc::new(KeySet::new(vec![Key::hmac(Algorithm::HS256, SECRET).unwrap()]).unwrap());
+    let gate = keyless_gate_builder()
+        .key_source(Switchable {
+            up: up.clone(),
+            keys,
+        })
+        .sessions(Sessions::stateless(
+            COOKIE,
+            SigningKey::hmac(Algorithm::HS256, SECRET),
+        ))
+        .build()
+        .unwrap();
+    let stateless = gate.login(SessionUser::new("alice")).await.unwrap();
+    let stateless = stateless
+        .header_value()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (app, hits) = make_app(gate);
+    let valid = token("alice", &["admin"]);
+    let expired = hs256(&with(claims("alice"), "exp", json!(NOW - 3600)));
+    run(
+        "hygiene/key source down",
+        &app,
+        || hits.count(),
+        vec![
+            Case::new(
+                "a valid token",
+                get("/me").bearer(&valid),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "a valid admin token on a role route",
+                get("/admin").bearer(&valid),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "an expired token (no key, no verdict)",
+                get("/me").bearer(&expired),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "a malformed token",
+                get("/me").bearer("x.y.z"),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "a page route: 503, not a redirect",
+                get("/page").bearer(&valid),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "a stateless session cookie",
+                get("/me").cookie(&stateless),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "Basic credentials: the header check needs no key",
+                get("/me").authorization("Basic YWxpY2U6aHVudGVyMg=="),
+                Expect::invalid_request(),
+            ),
+            Case::new(
+                "anonymous: nothing to verify",
+                get("/me"),
+                Expect::unauthenticated(),
+            ),
+        ],
+    )
+    .await;
+    up.store(true, Ordering::SeqCst);
+    run(
+        "hygiene/key source back",
+        &app,
+        || hits.count(),
+        vec![
+            Case::new(
+                "control: the same valid token",
+                get("/me").bearer(&valid),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "the expired token is now judged",
+                get("/me").bearer(&expired),
+                Expect::invalid_token(),
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn resource_store_down_is_503_and_never_reached_anonymously() {
+    let (app, hits) = make_app(gate());
+    run(
+        "hygiene/resource store down",
+        &app,
+        || hits.count(),
+        vec![
+            Case::new(
+                "an authenticated read",
+                get("/reports/1").bearer(&token("alice", &[])),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "anonymous: 401 before the loader",
+                get("/reports/1"),
+                Expect::unauthenticated(),
+            ),
+        ],
+    )
+    .await;
+}
+
+/// Sends every request and asserts the replies are identical: status, every header, body.
+async fn assert_identical(class: &str, app: &axum::Router, requests: Vec<(&str, Req)>) {
+    let mut replies = Vec::new();
+    for (name, r) in requests {
+        replies.push((name, send(app, r.build().0).await));
+    }
+    let (first_name, first) = &replies[0];
+    let mut differences = Vec::new();
+    for (name, reply) in &replies[1..] {
+        if reply.status != first.status
+            || reply.headers != first.headers
+            || reply.body != first.body
+        {
+            differences.push(format!(
+                "  {name}: {} {:?} {:?}\n  vs {first_name}: {} {:?} {:?}",
+                reply.status, reply.headers, reply.body, first.status, first.headers, first.body
+            ));
+        }
+    }
+    println!(
+        "[security] hygiene/identical {class}: {} reasons",
+        replies.len()
+    );
+    assert!(
+        differences.is_empty(),
+        "{class} replies differ:\n{}",
+        differences.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn rejections_of_one_class_are_byte_identical() {
+    let gate = gate_builder()
+        .sessions(
+            Sessions::server_side(COOKIE, MemoryStore::new())
+                .idle_timeout(Duration::from_secs(600)),
+        )
+        .build()
+        .unwrap();
+    let session = cookie_pair_of(&gate, SessionUser::new("alice")).await;
+    let (app, _hits) = make_app(gate);
+    let hs = |claims: serde_json::Value| hs256(&claims);
+    let raw = |header: &str, payload: &str| {
+        sign_raw(
+            header,
+            payload.as_bytes(),
+            Algorithm::HS256,
+            &hs_signing_key(),
+        )
+    };
+    let good = token("alice", &[]);
+    let (h, p, _) = parts(&good);
+    let bad_sig = format!("{h}.{p}.{}", b64url(&[7u8; 32]));
+    let me = |t: &str| get("/me").bearer(t);
+    assert_identical(
+        "invalid_token",
+        &app,
+        vec![
+            (
+                "expired",
+                me(&hs(with(claims("alice"), "exp", json!(NOW - 3600)))),
+            ),
+            ("bad signature", me(&bad_sig)),
+            (
+                "unknown kid",
+                me(&raw(
+                    r#"{"alg":"HS256","kid":"nope"}"#,
+                    &claims("alice").to_string(),
+                )),
+            ),
+            (
+                "alg none",
+                me(&format!("{}.{p}.", b64url(br#"{"alg":"none"}"#))),
+            ),
+            (
+                "crit",
+                me(&raw(
+                    r#"{"alg":"HS256","crit":["exp"]}"#,
+                    &claims("alice").to_string(),
+                )),
+            ),
+            (
+                "wrong issuer",
+                me(&hs(with(
+                    claims("alice"),
+                    "iss",
+                    json!("https://evil.example"),
+                ))),
+            ),
+            (
+                "wrong audience",
+                me(&hs(with(claims("alice"), "aud", json!("other")))),
+            ),
+            ("missing exp", me(&hs(without(claims("alice"), "exp")))),
+            (
+                "not yet valid",
+                me(&hs(with(claims("alice"), "nbf", json!(NOW + 3600)))),
+            ),
+            (
+                "lifetime too long",
+                me(&hs(with(
+                    without(claims("alice"), "iat"),
+                    "exp",
+                    json!(NOW + 400 * 24 * 3600),
+                ))),
+            ),
+            (
+                "sub of the wrong type",
+                me(&hs(with(claims("alice"), "sub", json!(7)))),
+            ),
+            (
+                "duplicate claims",
+                me(&raw(
+                    r#"{"alg":"HS256"}"#,
+                    &format!(
+                        r#"{{"sub":"a","sub":"b","iss":"{ISS}","aud":"{AUD}","exp":{}}}"#,
+                        NOW + 60
+                    ),
+                )),
+            ),
+            ("not base64", me(&format!("{h}.~~~~.{}", "A".repeat(43)))),
+            ("typed claims that do not fit", get("/typed").bearer(&good)),
+            (
+                "unknown session id",
+                get("/me").cookie(&cookie(&"A".repeat(43))),
+            ),
+            (
+                "malformed session id",
+                get("/me").cookie(&cookie("../../etc/passwd")),
+            ),
+            (
+                "two different session cookies",
+                get("/me").cookie(&format!("{session}; {}", cookie(&"B".repeat(43)))),
+            ),
+        ],
+    )
+    .await;
+    assert_identical(
+        "invalid_request",
+        &app,
+        vec![
+            (
+                "Basic",
+                get("/me").authorization("Basic YWxpY2U6aHVudGVyMg=="),
+            ),
+            ("two headers", get("/me").bearer(&good).bearer(&good)),
+            (
+                "non-ASCII",
+                get("/me").authorization(format!("Bearer {good}é")),
+            ),
+            (
+                "oversized",
+                get("/me").authorization(format!("Bearer {}", "a".repeat(9000))),
+            ),
+            ("scheme only", get("/me").authorization("Bearer")),
+            (
+                "tab separator",
+                get("/me").authorization(format!("Bearer\t{good}")),
+            ),
+        ],
+    )
+    .await;
+    assert_identical(
+        "unauthenticated",
+        &app,
+        vec![
+            ("nothing", get("/me")),
+            (
+                "token in the query",
+                get(&format!("/me?access_token={good}")),
+            ),
+            (
+                "cookie under another name",
+                get("/me").cookie(&format!("session={}", "A".repeat(43))),
+            ),
+            ("X-User-Id", get("/me").header("x-user-id", "alice")),
+        ],
+    )
+    .await;
+    assert_identical(
+        "forbidden (bearer, role)",
+        &app,
+        vec![
+            ("no roles", get("/admin").bearer(&good)),
+            (
+                "other roles",
+                get("/admin").bearer(&token("alice", &["user", "Admin"])),
+            ),
+            (
+                "admin in a header",
+                get("/admin").bearer(&good).header("x-roles", "admin"),
+            ),
+        ],
+    )
+    .await;
+    assert_identical(
+        "forbidden (cookie)",
+        &app,
+        vec![
+            ("role missing", get("/admin").cookie(&session)),
+            (
+                "cross-site POST",
+                crate::harness::req("POST", "/me")
+                    .header("host", HOST)
+                    .header("sec-fetch-site", "cross-site")
+                    .cookie(&session),
+            ),
+            (
+                "evil Origin",
+                crate::harness::req("POST", "/me")
+                    .header("host", HOST)
+                    .header("origin", "https://evil.example")
+                    .cookie(&session),
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unavailable_bodies_are_identical_whatever_is_down() {
+    let down = gate_builder()
+        .sessions(Sessions::server_side(COOKIE, Down::default()))
+        .build()
+        .unwrap();
+    let (store_app, _) = make_app(down);
+    let up = Arc::new(AtomicBool::new(false));
+    let keys = Arc::new(KeySet::new(vec![Key::hmac(Algorithm::HS256, SECRET).unwrap()]).unwrap());
+    let (key_app, _) = make_app(
+        keyless_gate_builder()
+            .key_source(Switchable { up, keys })
+            .build()
+            .unwrap(),
+    );
+    let (load_app, _) = make_app(gate());
+    let replies = [
+        send(
+            &store_app,
+            get("/me").cookie(&cookie(&"A".repeat(43))).build().0,
+        )
+        .await,
+        send(
+            &store_app,
+            post("/login")
+                .body(
+                    "application/x-www-form-urlencoded",
+                    b"username=a&password=b",
+                )
+                .build()
+                .0,
+        )
+        .await,
+        send(&key_app, get("/me").bearer(&token("alice", &[])).build().0).await,
+        send(
+            &load_app,
+            get("/reports/1").bearer(&token("alice", &[])).build().0,
+        )
+        .await,
+    ];
+    for reply in &replies {
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(reply.body, body_of("unavailable").as_bytes());
+        assert_eq!(reply.headers, replies[0].headers, "headers differ");
+        assert!(!reply.text().contains("connection refused") && !reply.text().contains("JWKS"));
+    }
+}
+
+async fn cookie_pair_of(gate: &Gate, user: SessionUser) -> String {
+    let set = gate.login(user).await.expect("login");
+    set.header_value()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Asserts that one line of the captured logs contains every fragment.
+#[track_caller]
+fn assert_logged(logs: &str, fragments: &[&str]) {
+    assert!(
+        logs.lines()
+            .any(|line| fragments.iter().all(|f| line.contains(f))),
+        "no log line with all of {fragments:?}:\n{logs}"
+    );
+}
+
+#[tokio::test]
+async fn logs_never_carry_tokens_cookies_or_passwords() {
+    let (logs, _guard) = capture_logs();
+    let store = MemoryStore::new();
+    let server = gate_builder()
+        .sessions(
+            Sessions::server_side(COOKIE, store.clone()).idle_timeout(Duration::from_secs(600)),
+        )
+        .build()
+        .unwrap();
+    let stateless = gate_builder()
+        .sessions(Sessions::stateless(
+            "__Host-sl",
+            SigningKey::hmac(Algorithm::HS256, SECRET),
+        ))
+        .build()
+        .unwrap();
+    let (app, _hits) = make_app(server);
+    let (sl_app, _) = make_app(stateless);
+
+    let password = "Tr0ub4dor&3-hunter2";
+    let form = format!("username=alice&password={}", password.replace('&', "%26"));
+    let form: &'static [u8] = Box::leak(form.into_bytes().into_boxed_slice());
+    let login = send(
+        &app,
+        post("/login")
+            .body("application/x-www-form-urlencoded", form)
+            .build()
+            .0,
+    )
+    .await;
+    assert_eq!(login.status, StatusCode::NO_CONTENT);
+    let session = cookie_pair(&login);
+    let session_id = session.split_once('=').unwrap().1.to_owned();
+    let sl_login = send(
+        &sl_app,
+        post("/login")
+            .body(
+                "application/x-www-form-urlencoded",
+                b"username=bob&password=x",
+            )
+            .build()
+            .0,
+    )
+    .await;
+    let sl_cookie = cookie_pair(&sl_login);
+    let sl_jwt = sl_cookie.split_once('=').unwrap().1.to_owned();
+
+    let good = token("alice", &["user"]);
+    let expired = hs256(&with(claims("alice"), "exp", json!(NOW - 3600)));
+    let forged = format!(
+        "{}.{}.{}",
+        parts(&good).0,
+        b64url(
+            claims_with_roles("alice", &["admin"])
+                .to_string()
+                .as_bytes()
+        ),
+        parts(&good).2
+    );
+    let basic = "YWxpY2U6c2VjcmV0LXBhc3N3b3Jk"; // alice:secret-password
+    let api_key = "sk_live_0123456789abcdef";
+    let requests = [
+        get("/me").bearer(&good),
+        get("/me").bearer(&expired),
+        get("/admin").bearer(&forged),
+        get("/admin").bearer(&good),
+        get("/me").authorization(format!("Basic {basic}")),
+        get("/me").authorization(format!("Bearer {good} trailing-junk")),
+        get("/me").bearer(&good).bearer(&expired),
+        get(&format!("/me?access_token={good}&password={password}")),
+        get("/me").header("x-api-key", api_key),
+        get("/me").cookie(&session),
+        get("/admin").cookie(&session),
+        crate::harness::req("POST", "/me")
+            .header("host", HOST)
+            .header("sec-fetch-site", "cross-site")
+            .cookie(&session),
+        get("/me").cookie(&format!("{COOKIE}={}", flip(&session_id))),
+        get("/page").cookie(&format!("{COOKIE}={}", flip(&session_id))),
+        get("/typed").bearer(&good),
+    ];
+    for r in requests {
+        send(&app, r.build().0).await;
+    }
+    send(&sl_app, get("/me").cookie(&sl_cookie).build().0).await;
+    send(
+        &sl_app,
+        get("/me")
+            .cookie(&format!("__Host-sl={}", flip(&sl_jwt)))
+            .build()
+            .0,
+    )
+    .await;
+    send(&sl_app, get("/me").bearer(&sl_jwt).build().0).await;
+
+    let out = logs.contents();
+    // The capture is not vacuous: decisions are there.
+    for (route, outcome, reason) in [
+        ("/me", "allowed", "ok"),
+        ("/me", "invalid_token", "expired"),
+        ("/admin", "invalid_token", "bad_signature"),
+        ("/admin", "forbidden", "missing_role"),
+        ("/me", "invalid_token", "unsupported_scheme"),
+        ("/me", "unauthenticated", "no_credentials"),
+        ("/me", "forbidden", "csrf_sec_fetch_site"),
+        ("/me", "invalid_token", "unknown_session"),
+    ] {
+        assert_logged(
+            &out,
+            &[
+                "access decision",
+                &format!("route={route} "),
+                &format!(r#"outcome="{outcome}""#),
+                &format!(r#"reason="{reason}""#),
+            ],
+        );
+    }
+    let mut secrets: Vec<(&str, String)> = vec![
+        ("bearer token", good.clone()),
+        ("expired token", expired.clone()),
+        ("forged token", forged.clone()),
+        ("Basic credential", basic.to_owned()),
+        ("Basic password", "secret-password".to_owned()),
+        ("login password", password.to_owned()),
+        ("API key", api_key.to_owned()),
+        ("session id", session_id.clone()),
+        ("stateless cookie", sl_jwt.clone()),
+        ("HMAC secret", String::from_utf8(SECRET.to_vec()).unwrap()),
+        ("query string", "access_token".to_owned()),
+    ];
+    for (name, token) in [
+        ("bearer", &good),
+        ("expired", &expired),
+        ("forged", &forged),
+        ("stateless", &sl_jwt),
+    ] {
+        let (_, payload, signature) = parts(token);
+        secrets.push((name, payload.to_owned()));
+        secrets.push((name, signature.to_owned()));
+    }
+    for (what, secret) in secrets {
+        assert!(
+            !out.contains(&secret),
+            "{what} ({secret}) is in the logs:\n{out}"
+        );
+    }
+    assert!(store.len() == 1, "one session");
+}
+
+/// The value with its last character replaced.
+fn flip(value: &str) -> String {
+    let mut v = value.to_owned();
+    let last = v.pop().unwrap();
+    v.push(if last == 'A' { 'B' } else { 'A' });
+    v
+}
+
+#[test]
+fn debug_output_never_shows_key_material() {
+    let secret = String::from_utf8(SECRET.to_vec()).unwrap();
+    let gate = gate_builder()
+        .sessions(Sessions::stateless(
+            COOKIE,
+            SigningKey::hmac(Algorithm::HS256, SECRET),
+        ))
+        .build()
+        .unwrap();
+    let rsa_pem = String::from_utf8(pem("rsa_private.pem")).unwrap();
+    let signing = SigningKey::from_pem(Algorithm::RS256, rsa_pem.as_bytes()).unwrap();
+    let key = Key::hmac(Algorithm::HS256, SECRET).unwrap().with_kid("k1");
+    let sessions = Sessions::stateless(COOKIE, SigningKey::hmac(Algorithm::HS256, SECRET));
+    let dumps = [
+        format!("{gate:?}"),
+        format!("{gate:#?}"),
+        format!("{signing:?}"),
+        format!("{key:?}"),
+        format!("{sessions:?}"),
+        format!("{:?}", KeySet::new(vec![key.clone()]).unwrap()),
+    ];
+    let rsa_body: String = rsa_pem.lines().nth(1).unwrap().to_owned();
+    for dump in dumps {
+        assert!(!dump.contains(&secret), "secret in {dump}");
+        assert!(!dump.contains(&b64url(SECRET)), "secret (base64) in {dump}");
+        assert!(!dump.contains(&rsa_body), "private key in {dump}");
+        assert!(!dump.contains("[48, 49, 50"), "secret bytes in {dump}");
+    }
+}

@@ -1,0 +1,458 @@
+//! Ownership (`#[owned_by]`): another user's id, a nonexistent id, ids that only look like the
+//! caller's (`07`, `+7`, `7 `, other digits), ownership claimed through headers, query or
+//! cookies, admins without a bypass; the 404 bodies of a mismatch, a missing and an unparsable
+//! id are identical byte for byte; a refused write changes nothing; nothing is loaded for an
+//! anonymous caller.
+//!
+//! - OWASP ASVS 5.0.0: V8.2.2 (data-specific access: IDOR / BOLA), V8.3.1 (decided on the
+//!   verified subject, at the server), V8.1.1 (the rule is declared on the handler and shown in
+//!   the route audit), V15.3.5 (ids compared as exact text, no type juggling), V16.5.1 (one
+//!   generic 404 that does not reveal existence).
+//! - OWASP API Security Top 10 2023: API1 (Broken Object Level Authorization), API3 (Broken
+//!   Object Property Level Authorization: an owner field in the body does not transfer
+//!   ownership), API5 (Broken Function Level Authorization: an admin role does not bypass
+//!   ownership unless declared).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use authgate::{
+    Gate, Load, LoadError, Resource, Router, owned_by, require_auth, require_role, routing,
+};
+use axum::Json;
+use axum::extract::{FromRef, Path, State};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::harness::{Case, Expect, Req, get, req, run};
+use crate::support::*;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+struct Invoice {
+    id: u64,
+    user_id: u64,
+    amount_cents: i64,
+}
+
+#[derive(Clone, Default)]
+struct Db {
+    invoices: Arc<Mutex<HashMap<u64, Invoice>>>,
+    loads: Arc<AtomicUsize>,
+    runs: Arc<AtomicUsize>,
+}
+
+impl Db {
+    fn seeded() -> Db {
+        let db = Db::default();
+        {
+            let mut invoices = db.invoices.lock().unwrap();
+            invoices.insert(
+                1,
+                Invoice {
+                    id: 1,
+                    user_id: 7,
+                    amount_cents: 1200,
+                },
+            );
+            invoices.insert(
+                2,
+                Invoice {
+                    id: 2,
+                    user_id: 8,
+                    amount_cents: 3400,
+                },
+            );
+        }
+        db
+    }
+
+    fn ran(&self) {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn snapshot(&self) -> HashMap<u64, Invoice> {
+        self.invoices.lock().unwrap().clone()
+    }
+}
+
+#[derive(Clone)]
+struct St {
+    gate: Gate,
+    db: Db,
+}
+
+impl FromRef<St> for Gate {
+    fn from_ref(state: &St) -> Gate {
+        state.gate.clone()
+    }
+}
+
+impl FromRef<St> for Db {
+    fn from_ref(state: &St) -> Db {
+        state.db.clone()
+    }
+}
+
+impl Resource<St> for Invoice {
+    type Id = u64;
+    async fn load(id: u64, state: &St) -> Result<Option<Self>, LoadError> {
+        state.db.loads.fetch_add(1, Ordering::SeqCst);
+        Ok(state.db.invoices.lock().unwrap().get(&id).cloned())
+    }
+}
+
+#[require_auth]
+#[owned_by(invoice.user_id)]
+async fn show(State(db): State<Db>, Load(invoice): Load<Invoice>) -> Json<Invoice> {
+    db.ran();
+    Json(invoice)
+}
+
+#[derive(Deserialize)]
+struct Patch {
+    amount_cents: i64,
+    #[serde(default)]
+    #[allow(dead_code)]
+    user_id: Option<u64>,
+}
+
+#[require_auth]
+#[owned_by(invoice.user_id)]
+async fn update(
+    State(db): State<Db>,
+    Load(invoice): Load<Invoice>,
+    Json(patch): Json<Patch>,
+) -> &'static str {
+    db.ran();
+    if let Some(stored) = db.invoices.lock().unwrap().get_mut(&invoice.id) {
+        stored.amount_cents = patch.amount_cents;
+    }
+    "updated"
+}
+
+#[require_auth]
+#[owned_by(invoice.user_id, or_role = "admin")]
+async fn remove(State(db): State<Db>, Load(invoice): Load<Invoice>) -> &'static str {
+    db.ran();
+    db.invoices.lock().unwrap().remove(&invoice.id);
+    "deleted"
+}
+
+#[derive(Deserialize)]
+struct UserPath {
+    user_id: u64,
+}
+
+#[require_role("user")]
+#[owned_by(params.user_id, status = 403)]
+async fn profile(State(db): State<Db>, Path(params): Path<UserPath>) -> String {
+    db.ran();
+    format!("profile of {}", params.user_id)
+}
+
+#[require_auth]
+#[owned_by(name)]
+async fn by_name(State(db): State<Db>, Path(name): Path<String>) -> String {
+    db.ran();
+    name
+}
+
+fn app(db: Db) -> axum::Router {
+    Router::new()
+        .route(
+            "/invoices/{id}",
+            routing::get(show).put(update).delete(remove),
+        )
+        .route("/users/{user_id}/profile", routing::get(profile))
+        .route("/names/{name}", routing::get(by_name))
+        .with_state(St { gate: gate(), db })
+        .into_axum()
+}
+
+async fn table(name: &str, db: &Db, cases: Vec<Case>) {
+    let app = app(db.clone());
+    run(name, &app, || db.runs.load(Ordering::SeqCst), cases).await;
+}
+
+fn as_user(sub: &str, r: Req) -> Req {
+    r.bearer(&token(sub, &["user"]))
+}
+
+#[tokio::test]
+async fn another_users_object_is_404_and_unchanged() {
+    let db = Db::seeded();
+    let before = db.snapshot();
+    let mallory = |r: Req| as_user("8", r);
+    table(
+        "ownership/another user's invoice",
+        &db,
+        vec![
+            Case::new(
+                "control: the owner reads invoice 1",
+                as_user("7", get("/invoices/1")),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "GET another user's invoice",
+                mallory(get("/invoices/1")),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "PUT another user's invoice, claiming it in the body",
+                mallory(
+                    req("PUT", "/invoices/1")
+                        .body("application/json", br#"{"amount_cents":0,"user_id":8}"#),
+                ),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "DELETE another user's invoice",
+                mallory(req("DELETE", "/invoices/1")),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "GET with X-User-Id of the owner",
+                mallory(get("/invoices/1")).header("x-user-id", "7"),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "GET with ?user_id= of the owner",
+                mallory(get("/invoices/1?user_id=7&owner=7")),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "GET with a cookie user_id= of the owner",
+                mallory(get("/invoices/1")).cookie("user_id=7"),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "the id percent-encoded (%31)",
+                mallory(get("/invoices/%31")),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "the id with a leading zero (01)",
+                mallory(get("/invoices/01")),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "an admin without a declared bypass",
+                get("/invoices/1").bearer(&token("9", &["admin"])),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "`Admin` on a route whose bypass is `admin`",
+                req("DELETE", "/invoices/1").bearer(&token("9", &["Admin"])),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "`admin` as a scope on a route whose bypass is a role",
+                req("DELETE", "/invoices/1").bearer(&hs256(&with(
+                    claims("9"),
+                    "scope",
+                    json!("admin"),
+                ))),
+                Expect::not_found(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(db.snapshot(), before, "a refused request changed the store");
+}
+
+#[tokio::test]
+async fn subjects_that_only_look_like_the_owner() {
+    let db = Db::seeded();
+    let mut cases = Vec::new();
+    for sub in [
+        "07", "+7", "7 ", " 7", "7.0", "0x7", "7e0", "\u{667}", "\u{ff17}", "7\u{0}", "-0", "77",
+    ] {
+        cases.push(Case::new(
+            format!("subject {sub:?} on invoice 1 (owner 7)"),
+            as_user(sub, get("/invoices/1")),
+            Expect::not_found(),
+        ));
+    }
+    for (sub, path) in [
+        ("alice", "/names/Alice"),
+        ("alice", "/names/alice%20"),
+        ("alice", "/names/ali"),
+        ("alice", "/names/alice%00"),
+        ("Alice", "/names/alice"),
+    ] {
+        cases.push(Case::new(
+            format!("subject {sub:?} on {path}"),
+            as_user(sub, get(path)),
+            Expect::not_found(),
+        ));
+    }
+    cases.push(Case::new(
+        "control: subject alice on /names/alice",
+        as_user("alice", get("/names/alice")),
+        Expect::allowed(),
+    ));
+    table("ownership/lookalike subjects", &db, cases).await;
+}
+
+#[tokio::test]
+async fn missing_and_unparsable_ids_are_404() {
+    let db = Db::seeded();
+    let owner = |path: &str| as_user("7", get(path));
+    table(
+        "ownership/missing ids",
+        &db,
+        vec![
+            Case::new(
+                "a nonexistent id",
+                owner("/invoices/999"),
+                Expect::not_found(),
+            ),
+            Case::new("id 0", owner("/invoices/0"), Expect::not_found()),
+            Case::new(
+                "a non-numeric id",
+                owner("/invoices/abc"),
+                Expect::not_found(),
+            ),
+            Case::new("a negative id", owner("/invoices/-1"), Expect::not_found()),
+            Case::new(
+                "an id over u64::MAX",
+                owner("/invoices/18446744073709551616"),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "a fractional id",
+                owner("/invoices/1.0"),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "a hexadecimal id",
+                owner("/invoices/0x1"),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "path traversal as the id",
+                owner("/invoices/..%2F2"),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "DELETE a nonexistent id",
+                as_user("7", req("DELETE", "/invoices/999")),
+                Expect::not_found(),
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn status_403_variant_and_role_first() {
+    let db = Db::seeded();
+    table(
+        "ownership/status = 403",
+        &db,
+        vec![
+            Case::new(
+                "control: the owner's profile",
+                as_user("7", get("/users/7/profile")),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "another user's profile (owned_by status = 403)",
+                as_user("8", get("/users/7/profile")),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "another user's profile, without the role (role checked first)",
+                get("/users/7/profile").bearer(&token("8", &[])),
+                Expect::forbidden_bearer(None),
+            ),
+            Case::new(
+                "anonymous",
+                get("/users/7/profile"),
+                Expect::unauthenticated(),
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn nothing_is_loaded_for_anonymous_or_invalid_callers() {
+    let db = Db::seeded();
+    let expired = hs256(&with(claims("7"), "exp", json!(NOW - 3600)));
+    table(
+        "ownership/before loading",
+        &db,
+        vec![
+            Case::new(
+                "anonymous GET of an existing invoice",
+                get("/invoices/1"),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "anonymous GET of a nonexistent invoice",
+                get("/invoices/999"),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "anonymous DELETE",
+                req("DELETE", "/invoices/1"),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "the owner's expired token",
+                get("/invoices/1").bearer(&expired),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "X-User-Id of the owner, no token",
+                get("/invoices/1").header("x-user-id", "7"),
+                Expect::unauthenticated(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        db.loads.load(Ordering::SeqCst),
+        0,
+        "a resource was loaded for an unauthenticated caller"
+    );
+}
+
+#[tokio::test]
+async fn the_404s_of_mismatch_missing_and_unparsable_are_identical() {
+    let db = Db::seeded();
+    let app = app(db.clone());
+    let mut replies = Vec::new();
+    for (name, r) in [
+        ("mismatch GET", as_user("8", get("/invoices/1"))),
+        (
+            "mismatch DELETE",
+            as_user("8", req("DELETE", "/invoices/1")),
+        ),
+        (
+            "mismatch PUT",
+            as_user(
+                "8",
+                req("PUT", "/invoices/1").body("application/json", br#"{"amount_cents":1}"#),
+            ),
+        ),
+        ("missing", as_user("8", get("/invoices/999"))),
+        ("unparsable", as_user("8", get("/invoices/abc"))),
+        ("lookalike subject", as_user("07", get("/invoices/1"))),
+    ] {
+        replies.push((name, send(&app, r.build().0).await));
+    }
+    let (first_name, first) = &replies[0];
+    for (name, reply) in &replies[1..] {
+        assert_eq!(reply.status, first.status, "{name} vs {first_name}");
+        assert_eq!(
+            reply.headers, first.headers,
+            "headers of {name} vs {first_name}"
+        );
+        assert_eq!(reply.body, first.body, "body of {name} vs {first_name}");
+    }
+    assert_eq!(first.status, 404);
+    assert_eq!(db.runs.load(Ordering::SeqCst), 0);
+}
