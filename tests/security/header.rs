@@ -9,7 +9,8 @@
 //! - OWASP ASVS 5.0.0: V9.1.1 (a token is verified before its contents are used), V6.3.4
 //!   (one authentication pathway, enforced the same everywhere: no second carrier),
 //!   V2.2.1 (positive validation of the header against the RFC 6750 / RFC 7235 grammar),
-//!   V4.2.5 / V15.2.2 (oversized values refused unread), V16.5.1 (one generic body).
+//!   V14.2.1 (a token in the URL or query string is not accepted), V15.2.2 (oversized values
+//!   refused before any decoding), V16.5.1 (one generic body).
 //! - OWASP API Security Top 10 2023: API2 (Broken Authentication), API4 (Unrestricted Resource
 //!   Consumption: oversized headers are refused before any decoding), API8 (Security
 //!   Misconfiguration: tokens in the query string are not accepted).

@@ -14,8 +14,8 @@
 //!   securely when an external resource fails), V16.5.3 (fails closed, no fail-open path),
 //!   V16.2.5 (credentials and session tokens are not logged), V16.3.1 / V16.3.2 (every
 //!   authentication and authorization decision is logged), V16.3.4 (security control failures
-//!   logged as errors), V6.3.8 (failures do not tell which check failed), V13.3.1 (secrets are
-//!   not exposed through configuration dumps; section-level reference, see SECURITY.md).
+//!   logged as errors), V6.3.8 (failures do not tell which check failed), V14.2.2 (every
+//!   rejection is `Cache-Control: no-store`).
 //! - OWASP API Security Top 10 2023: API8 (Security Misconfiguration: verbose errors, leaking
 //!   logs), API2 (Broken Authentication: fail-open on outages), API1 (identical 404s, see
 //!   ownership.rs).

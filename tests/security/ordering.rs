@@ -7,10 +7,9 @@
 //!
 //! - OWASP ASVS 5.0.0: V8.3.1 (authorization enforced at the server before the operation),
 //!   V16.5.3 (no fail-open path through parsing errors), V15.2.2 (no resource-demanding work,
-//!   such as reading a large body, for callers that are refused), V2.2.2 (validation at the
-//!   trusted layer happens after authentication, so validation errors do not leak the API
-//!   shape to anonymous callers), V16.5.1 (refusals are the generic rejection, not a parser's
-//!   error text).
+//!   such as reading a large body, for callers that are refused), V16.5.1 (refusals are the
+//!   generic rejection, not a parser's error text that would describe the API to anonymous
+//!   callers).
 //! - OWASP API Security Top 10 2023: API2 (Broken Authentication), API4 (Unrestricted Resource
 //!   Consumption: bodies of refused callers are not read), API5 (Broken Function Level
 //!   Authorization), API8 (Security Misconfiguration: parser errors reveal nothing before

@@ -7,11 +7,10 @@
 //!
 //! - OWASP ASVS 5.0.0: V3.7.2 (automatic redirects only to allowed destinations), V1.2.2
 //!   (URLs built from untrusted data are encoded; `javascript:` and `data:` are refused),
-//!   V4.2.4 / V1.2.1 (no CR/LF reaches a response header), V7.2.4 (the login still issues a
-//!   fresh session whatever `next` says).
-//! - OWASP API Security Top 10 2023: no category is about open redirects; the closest are
-//!   API8 (Security Misconfiguration) and API10 (Unsafe Consumption of APIs, for clients that
-//!   follow `Location`). The mapping is approximate and SECURITY.md says so.
+//!   V1.2.1 (the path is encoded for the header: no CR/LF reaches a response header), V7.2.4
+//!   (the login still issues a fresh session whatever `next` says).
+//! - OWASP API Security Top 10 2023: no category is about open redirects; the nearest is
+//!   API8 (Security Misconfiguration). The mapping is approximate and SECURITY.md says so.
 
 use std::time::Duration;
 
