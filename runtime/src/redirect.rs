@@ -4,8 +4,8 @@
 ///
 /// Accepted: an absolute path (`/invoices?page=2`). Refused, also in their percent-encoded
 /// forms: `//host` and `/\host` (browsers read both as another host), any scheme
-/// (`https:`, `javascript:`), backslashes, control characters and white space, and anything
-/// over 2 KiB.
+/// (`https:`, `javascript:`), backslashes, `.` and `..` path segments (`/..//host` normalizes
+/// to `//host`), control characters and white space, and anything over 2 KiB.
 ///
 /// ```
 /// use authgate::safe_next;
@@ -53,7 +53,10 @@ fn plain_path_ok(path: &str) -> bool {
     {
         return false;
     }
-    true
+    // Dot segments: `/..//evil.example` normalizes to `//evil.example`, an open redirect for
+    // anything that re-parses the path.
+    let path_only = path.split(['?', '#']).next().unwrap_or_default();
+    !path_only.split('/').any(|segment| segment == "." || segment == "..")
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
@@ -113,6 +116,11 @@ mod tests {
             "/%zz",
             "/%ff",
             " /dashboard",
+            "/..//evil.example",
+            "/./",
+            "/a/../b",
+            "/%2e%2e//evil.example",
+            "/%2E%2E/%2Fevil.example",
         ];
         for next in bad {
             assert!(!is_safe_next(next), "{next:?}");

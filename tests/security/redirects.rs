@@ -151,6 +151,11 @@ async fn log_in(app: &axum::Router, password: &str, next: Option<&str>) -> (u16,
 
 /// Hostile values of `next`: each must send the user to `/dashboard`.
 const OPEN_REDIRECTS: &[&str] = &[
+    // Dot segments normalize to `//evil.example` (finding F3, fixed).
+    "/..//evil.example",
+    "/.//evil.example",
+    "/%2e%2e//evil.example",
+    "/a/../..//evil.example",
     "//evil.example",
     "///evil.example",
     "////evil.example/",
