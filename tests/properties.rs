@@ -40,7 +40,10 @@ fn assert_well_formed(value: &str, token: &str, bound: usize) {
     assert!(token.len() <= bound, "{value:?} over {bound}");
     assert!(is_token68(token), "{token:?} from {value:?}");
     assert!(!token.contains(' '), "{token:?}");
-    assert!(value.len() > 6 && value[..6].eq_ignore_ascii_case("bearer"), "{value:?}");
+    assert!(
+        value.len() > 6 && value[..6].eq_ignore_ascii_case("bearer"),
+        "{value:?}"
+    );
     let rest = &value[6..];
     assert!(rest.starts_with(' '), "{value:?}");
     let rest = rest.trim_start_matches(' ');

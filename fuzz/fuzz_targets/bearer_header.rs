@@ -31,16 +31,25 @@ fn is_token68(token: &str) -> bool {
 /// `token`, accepted from the header `value`, is well-formed and is the value's token.
 fn check_accepted(value: &str, token: &str, bound: usize) {
     assert!(!token.is_empty(), "empty token from {value:?}");
-    assert!(token.len() <= bound, "token over the bound {bound}: {value:?}");
+    assert!(
+        token.len() <= bound,
+        "token over the bound {bound}: {value:?}"
+    );
     assert!(is_token68(token), "not token68: {token:?} from {value:?}");
     assert!(
         value.len() > 6 && value.as_bytes()[..6].eq_ignore_ascii_case(b"bearer"),
         "accepted without the Bearer scheme: {value:?}"
     );
     let after_scheme = &value[6..];
-    assert!(after_scheme.starts_with(' '), "no space after the scheme: {value:?}");
+    assert!(
+        after_scheme.starts_with(' '),
+        "no space after the scheme: {value:?}"
+    );
     let rest = after_scheme.trim_start_matches(' ');
-    assert!(rest.starts_with(token), "token {token:?} is not the suffix of {value:?}");
+    assert!(
+        rest.starts_with(token),
+        "token {token:?} is not the suffix of {value:?}"
+    );
     assert!(
         rest[token.len()..].bytes().all(|b| b == b' ' || b == b'\t'),
         "bytes after the token: {value:?}"
@@ -58,10 +67,10 @@ fuzz_target!(|data: &[u8]| {
 
     // The string parser alone, on each piece that is UTF-8 (even if not a valid header).
     for piece in rest.split(|&b| b == b'\n') {
-        if let Ok(value) = std::str::from_utf8(piece) {
-            if let Ok(token) = parse_bearer(value, bound) {
-                check_accepted(value, token, bound);
-            }
+        if let Ok(value) = std::str::from_utf8(piece)
+            && let Ok(token) = parse_bearer(value, bound)
+        {
+            check_accepted(value, token, bound);
         }
     }
 

@@ -40,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
     let got = session_cookie_values_in(&headers);
     for value in &got {
         assert!(!value.contains(';'), "{value:?} spans two pairs");
-        assert!(!value.starts_with('"') && !value.ends_with('"'), "{value:?} keeps a quote");
+        assert!(
+            !value.starts_with('"') && !value.ends_with('"'),
+            "{value:?} keeps a quote"
+        );
     }
     assert_eq!(got, want, "headers {headers:?}");
 
@@ -48,7 +51,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let single = session_cookie_values(text);
         let mut want = Vec::new();
-        if HeaderValue::from_str(text).is_ok() && text.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+        if HeaderValue::from_str(text).is_ok()
+            && text
+                .bytes()
+                .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+        {
             expected(text, &mut want);
         }
         assert_eq!(single, want, "{text:?}");

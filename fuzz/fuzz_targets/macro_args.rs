@@ -39,8 +39,13 @@ fn kind(first: char) -> Kind {
         's' => Kind::Scope,
         'p' => Kind::Public,
         'o' => Kind::OwnedBy,
-        other => [Kind::Auth, Kind::Role, Kind::Scope, Kind::Public, Kind::OwnedBy]
-            [other as usize % 5],
+        other => [
+            Kind::Auth,
+            Kind::Role,
+            Kind::Scope,
+            Kind::Public,
+            Kind::OwnedBy,
+        ][other as usize % 5],
     }
 }
 
@@ -65,7 +70,10 @@ fn check_names(list: &[String], scope: bool) {
     for (i, name) in list.iter().enumerate() {
         assert!(!name.is_empty(), "empty name");
         assert_eq!(name.trim(), name, "untrimmed name {name:?}");
-        assert!(!name.chars().any(char::is_control), "control character in {name:?}");
+        assert!(
+            !name.chars().any(char::is_control),
+            "control character in {name:?}"
+        );
         assert!(!(scope && name.contains(' ')), "space in scope {name:?}");
         assert!(!list[..i].contains(name), "{name:?} twice");
     }
@@ -74,10 +82,16 @@ fn check_names(list: &[String], scope: bool) {
 fn check_policy(policy: &Policy, kinds: &[Kind]) {
     if let Some(reason) = &policy.public_reason {
         assert!(!reason.trim().is_empty(), "blank public reason");
-        assert!(kinds.iter().all(|k| *k == Kind::Public), "public and guarded: {kinds:?}");
+        assert!(
+            kinds.iter().all(|k| *k == Kind::Public),
+            "public and guarded: {kinds:?}"
+        );
         assert!(policy.roles.is_empty() && policy.scopes.is_empty() && policy.owner.is_none());
     } else {
-        assert!(!kinds.contains(&Kind::Public), "a public attribute without a reason built");
+        assert!(
+            !kinds.contains(&Kind::Public),
+            "a public attribute without a reason built"
+        );
     }
     for (_, names) in &policy.roles {
         assert!(!names.is_empty(), "empty role list");
@@ -89,8 +103,14 @@ fn check_policy(policy: &Policy, kinds: &[Kind]) {
     }
     if let Some(url) = &policy.redirect {
         assert!(url.starts_with('/'), "redirect {url:?}");
-        assert!(!url.starts_with("//") && !url.starts_with("/\\"), "redirect {url:?}");
-        assert!(!url.chars().any(|c| c.is_control() || c.is_whitespace()), "redirect {url:?}");
+        assert!(
+            !url.starts_with("//") && !url.starts_with("/\\"),
+            "redirect {url:?}"
+        );
+        assert!(
+            !url.chars().any(|c| c.is_control() || c.is_whitespace()),
+            "redirect {url:?}"
+        );
     }
     if let Some(owner) = &policy.owner {
         assert!(matches!(owner.status, 403 | 404), "status {}", owner.status);

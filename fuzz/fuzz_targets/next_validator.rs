@@ -31,7 +31,11 @@ fn decode(s: &str) -> Option<String> {
 
 fn plain_ok(level: usize, text: &str, input: &str) {
     let bytes = text.as_bytes();
-    assert_eq!(bytes.first(), Some(&b'/'), "level {level} of {input:?}: no leading /");
+    assert_eq!(
+        bytes.first(),
+        Some(&b'/'),
+        "level {level} of {input:?}: no leading /"
+    );
     assert!(
         !matches!(bytes.get(1), Some(b'/' | b'\\')),
         "level {level} of {input:?}: {text:?} names another host"
@@ -64,7 +68,10 @@ fuzz_target!(|data: &[u8]| {
         if decoded == text {
             break;
         }
-        assert!(level < 8, "accepted {input:?} still decoding at level {level}");
+        assert!(
+            level < 8,
+            "accepted {input:?} still decoding at level {level}"
+        );
         text = decoded;
     }
 });

@@ -27,19 +27,26 @@ use serde_json::Value;
 fn number(claims: &serde_json::Map<String, Value>, name: &str) -> Option<f64> {
     match claims.get(name) {
         None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_f64().unwrap_or_else(|| panic!("accepted a non-number {name}: {v}"))),
+        Some(v) => Some(
+            v.as_f64()
+                .unwrap_or_else(|| panic!("accepted a non-number {name}: {v}")),
+        ),
     }
 }
 
 /// A signed token verified: its header and claims must satisfy every rule.
 fn check_verified(header: &[u8], payload: &[u8], subject: &str, expires_at: u64) {
     let header: Value = serde_json::from_slice(header).expect("accepted a header that is not JSON");
-    let header = header.as_object().expect("accepted a header that is not an object");
+    let header = header
+        .as_object()
+        .expect("accepted a header that is not an object");
     assert_eq!(header.get("alg"), Some(&Value::from("HS256")), "{header:?}");
     assert!(!header.contains_key("crit"), "accepted crit: {header:?}");
 
     let claims: Value = serde_json::from_slice(payload).expect("accepted claims that are not JSON");
-    let claims = claims.as_object().expect("accepted claims that are not an object");
+    let claims = claims
+        .as_object()
+        .expect("accepted claims that are not an object");
     assert_eq!(claims.get("iss"), Some(&Value::from(ISSUER)), "{claims:?}");
     match claims.get("aud") {
         Some(Value::String(aud)) => assert_eq!(aud, AUDIENCE),
@@ -51,14 +58,20 @@ fn check_verified(header: &[u8], payload: &[u8], subject: &str, expires_at: u64)
     let (now, leeway, lifetime) = (NOW as f64, LEEWAY as f64, MAX_LIFETIME as f64);
     let exp = number(claims, "exp").expect("accepted without exp");
     assert!(exp + leeway > now, "accepted expired exp {exp}");
-    assert!(exp - now <= lifetime + leeway, "accepted exp {exp} beyond the lifetime");
+    assert!(
+        exp - now <= lifetime + leeway,
+        "accepted exp {exp} beyond the lifetime"
+    );
     assert_eq!(expires_at, exp as u64);
     if let Some(nbf) = number(claims, "nbf") {
         assert!(nbf <= now + leeway, "accepted future nbf {nbf}");
     }
     if let Some(iat) = number(claims, "iat") {
         assert!(iat <= now + leeway, "accepted future iat {iat}");
-        assert!(exp - iat <= lifetime + leeway, "accepted a lifetime from iat {iat} to {exp}");
+        assert!(
+            exp - iat <= lifetime + leeway,
+            "accepted a lifetime from iat {iat} to {exp}"
+        );
     }
 }
 
@@ -76,7 +89,11 @@ fn edited(edits: &[u8]) {
     for edit in edits.chunks_exact(3) {
         let (op, at, byte) = (edit[0] % 4, usize::from(edit[1]), edit[2]);
         // Spread positions over the whole token: the signature is at the end.
-        let at = if bytes.is_empty() { 0 } else { (at * bytes.len() / 256).min(bytes.len() - 1) };
+        let at = if bytes.is_empty() {
+            0
+        } else {
+            (at * bytes.len() / 256).min(bytes.len() - 1)
+        };
         match op {
             0 if !bytes.is_empty() => bytes[at] = byte,
             1 => bytes.insert(at, byte),
@@ -104,7 +121,10 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             let token = String::from_utf8_lossy(rest);
             if verify_token(&token).is_ok() {
-                assert!(is_correctly_signed(&token), "accepted a forged token {token:?}");
+                assert!(
+                    is_correctly_signed(&token),
+                    "accepted a forged token {token:?}"
+                );
             }
         }
         1 => edited(rest),
