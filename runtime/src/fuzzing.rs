@@ -2,9 +2,9 @@
 //! `tests/properties.rs`: the crate-private parsers, each behind a plain function. Not a public
 //! API; nothing here is covered by semver.
 //!
-//! Everything runs on one fixed configuration, built once: an HS256 key, issuer [`ISSUER`],
-//! audience [`AUDIENCE`], the Gate's default rules (leeway 30 s, lifetime 24 h, 8 KiB tokens),
-//! a fixed clock [`NOW`] and a session cookie named [`COOKIE`]. The verification path is the
+//! Everything runs on one fixed configuration, built once: an HS256 key, issuer `ISSUER`,
+//! audience `AUDIENCE`, the Gate's default rules (leeway 30 s, lifetime 24 h, 8 KiB tokens),
+//! a fixed clock `NOW` and a session cookie named `COOKIE`. The verification path is the
 //! real one (`verify::verify_token`, `Sessions::cookie_values`); only the fixture is ours.
 
 use std::sync::OnceLock;
