@@ -111,6 +111,11 @@ for i, v in enumerate([
     "/%ff", "/%+F", "/\t/evil", "/%E2%80%AE", "/\u3000x", "/" + "a" * 2047,
 ]):
     write("next_validator", f"seed{i:02}", v)
+for i, v in enumerate([
+    "/..//evil.example", "/./", "/a/../b", "/%2e%2e//evil.example", "/%2E%2E/%2Fevil.example",
+    "/.%2e/%2F/evil", "/a/b/../../..//evil",
+]):
+    write("next_validator", f"dots{i:02}", v)
 
 # macro_args: lines of <kind letter><arguments>.
 for i, v in enumerate([

@@ -156,6 +156,36 @@ fn decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// RFC 3986 section 5.2.4, as a browser applies it to a redirect target's path.
+fn remove_dot_segments(path: &str) -> String {
+    let mut input = path.to_owned();
+    let mut output = String::new();
+    while !input.is_empty() {
+        if let Some(rest) = input
+            .strip_prefix("../")
+            .or_else(|| input.strip_prefix("./"))
+        {
+            input = rest.to_owned();
+        } else if input.starts_with("/./") {
+            input.replace_range(..3, "/");
+        } else if input == "/." {
+            input = "/".to_owned();
+        } else if input.starts_with("/../") || input == "/.." {
+            let len = if input == "/.." { 3 } else { 4 };
+            input.replace_range(..len, "/");
+            output.truncate(output.rfind('/').unwrap_or(0));
+        } else if input == "." || input == ".." {
+            input.clear();
+        } else {
+            let start = usize::from(input.starts_with('/'));
+            let end = input[start..].find('/').map_or(input.len(), |i| i + start);
+            output.push_str(&input[..end]);
+            input.replace_range(..end, "");
+        }
+    }
+    output
+}
+
 /// What an accepted `next` satisfies at every level of percent-decoding.
 fn assert_safe(next: &str) {
     assert!(next.len() <= 2048);
@@ -172,6 +202,18 @@ fn assert_safe(next: &str) {
                 .chars()
                 .any(|c| c == '\\' || c.is_control() || c.is_whitespace()),
             "{next:?} -> {text:?}"
+        );
+        // No `.` or `..` segment (`/..//host` normalizes to `//host`), and so normalizing
+        // cannot make another host either.
+        let path = text.split(['?', '#']).next().unwrap_or_default();
+        assert!(
+            !path.split('/').any(|seg| seg == "." || seg == ".."),
+            "{next:?} -> {text:?}"
+        );
+        let normalized = remove_dot_segments(path);
+        assert!(
+            !normalized.starts_with("//") && !normalized.starts_with("/\\"),
+            "{next:?} -> {normalized:?}"
         );
         let decoded = decode(&text).unwrap_or_else(|| panic!("{next:?}: malformed {text:?}"));
         if decoded == text {
@@ -196,6 +238,8 @@ fn path_like() -> impl Strategy<Value = String> {
         Just("2F"),
         Just(":"),
         Just("."),
+        Just(".."),
+        Just("%2e"),
         Just("evil.example"),
         Just("a"),
         Just("?x=1"),
@@ -229,8 +273,9 @@ fn encode(s: &str, rounds: usize, lower: bool) -> String {
     s
 }
 
-/// Shapes that must always be refused: another host (`//h`, `/\h`, `\\h`), a scheme, a
-/// relative path, control characters or white space, each also percent-encoded once or more.
+/// Shapes that must always be refused: another host (`//h`, `/\h`, `\\h`), dot segments
+/// (`/..//h`, also `%2e`-encoded), a scheme, a relative path, control characters or white
+/// space, each also percent-encoded once or more.
 fn known_bad() -> impl Strategy<Value = String> {
     let host = "[a-z]{1,10}(\\.[a-z]{2,5})?";
     let rest = "(/[a-z0-9]{0,6}){0,2}";
@@ -266,6 +311,30 @@ fn known_bad() -> impl Strategy<Value = String> {
         host,
     )
         .prop_map(|(s, sep, host)| format!("{s}{sep}{host}"));
+    // Dot segments that normalize into another host: `/..//h`, `/.//h`, `/a/../..//h`.
+    let dots = (
+        prop_oneof![Just(""), Just("/a"), Just("/a/b")],
+        prop::collection::vec(
+            prop_oneof![
+                Just(".."),
+                Just("."),
+                Just("%2e%2e"),
+                Just("%2E."),
+                Just(".%2e"),
+                Just("%2e")
+            ],
+            1..4,
+        ),
+        prop_oneof![Just("/"), Just("%2F"), Just("%252F"), Just("\\")],
+        host,
+        0usize..3,
+        any::<bool>(),
+    )
+        .prop_map(|(lead, dots, sep, host, rounds, lower)| {
+            let dots: String = dots.iter().map(|d| format!("/{d}")).collect();
+            let tail = encode(&format!("{sep}{host}"), rounds, lower);
+            format!("{lead}{dots}/{tail}")
+        });
     let relative = "[a-z.][a-z0-9./]{0,10}";
     let control = (
         "/[a-z]{0,5}",
@@ -291,6 +360,7 @@ fn known_bad() -> impl Strategy<Value = String> {
     let long = "/[a-z]{2048,2100}";
     prop_oneof![
         4 => other_host,
+        3 => dots,
         2 => scheme,
         1 => relative,
         2 => control,
@@ -323,7 +393,7 @@ proptest! {
 
     #[test]
     fn next_accepts_plain_paths(
-        path in "(/[A-Za-z0-9._~-]{1,12}){1,4}/?",
+        path in "(/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,11}){1,4}/?",
         query in "(\\?[a-z]{1,5}=[a-z0-9]{0,5})?",
     ) {
         let next = format!("{path}{query}");

@@ -2,8 +2,8 @@
 //!
 //! Invariants: never panics; `safe_next` agrees with `is_safe_next`; anything accepted is at
 //! most 2 KiB, and at every level of percent-decoding (strict `%HH`, repeated until nothing
-//! changes) starts with exactly one `/` (not `//`, not `/\`) and holds no backslash, control
-//! character or white space.
+//! changes) starts with exactly one `/` (not `//`, not `/\`), has no `.` or `..` path segment
+//! (nor normalizes into `//`), and holds no backslash, control character or white space.
 #![no_main]
 
 use authgate::{is_safe_next, safe_next};
@@ -29,6 +29,36 @@ fn decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// RFC 3986 section 5.2.4, as a browser applies it to a redirect target's path.
+fn remove_dot_segments(path: &str) -> String {
+    let mut input = path.to_owned();
+    let mut output = String::new();
+    while !input.is_empty() {
+        if let Some(rest) = input
+            .strip_prefix("../")
+            .or_else(|| input.strip_prefix("./"))
+        {
+            input = rest.to_owned();
+        } else if input.starts_with("/./") {
+            input.replace_range(..3, "/");
+        } else if input == "/." {
+            input = "/".to_owned();
+        } else if input.starts_with("/../") || input == "/.." {
+            let len = if input == "/.." { 3 } else { 4 };
+            input.replace_range(..len, "/");
+            output.truncate(output.rfind('/').unwrap_or(0));
+        } else if input == "." || input == ".." {
+            input.clear();
+        } else {
+            let start = usize::from(input.starts_with('/'));
+            let end = input[start..].find('/').map_or(input.len(), |i| i + start);
+            output.push_str(&input[..end]);
+            input.replace_range(..end, "");
+        }
+    }
+    output
+}
+
 fn plain_ok(level: usize, text: &str, input: &str) {
     let bytes = text.as_bytes();
     assert_eq!(
@@ -39,6 +69,18 @@ fn plain_ok(level: usize, text: &str, input: &str) {
     assert!(
         !matches!(bytes.get(1), Some(b'/' | b'\\')),
         "level {level} of {input:?}: {text:?} names another host"
+    );
+    // No `.` or `..` segment: `/..//host` normalizes to `//host`. And normalizing, as a
+    // browser does, cannot produce another host either.
+    let path = text.split(['?', '#']).next().unwrap_or_default();
+    assert!(
+        !path.split('/').any(|seg| seg == "." || seg == ".."),
+        "level {level} of {input:?}: dot segment in {text:?}"
+    );
+    let normalized = remove_dot_segments(path);
+    assert!(
+        !normalized.starts_with("//") && !normalized.starts_with("/\\"),
+        "level {level} of {input:?}: {text:?} normalizes to {normalized:?}"
     );
     for c in text.chars() {
         assert!(
