@@ -22,51 +22,61 @@ use authgate::__fuzz::{
     valid_claims, valid_token, verify_token,
 };
 use libfuzzer_sys::fuzz_target;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-fn number(claims: &serde_json::Map<String, Value>, name: &str) -> Option<f64> {
-    match claims.get(name) {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_f64()
-                .unwrap_or_else(|| panic!("accepted a non-number {name}: {v}")),
-        ),
+/// A JSON object's members as raw values. Like the runtime's own parser, values are not
+/// interpreted until read: a member nobody reads may hold any valid JSON, including a number
+/// out of f64's range, which `serde_json::Value` would refuse.
+fn object(bytes: &[u8], what: &str) -> std::collections::BTreeMap<String, Box<RawValue>> {
+    let text = std::str::from_utf8(bytes).unwrap_or_else(|_| panic!("accepted a non-UTF-8 {what}"));
+    serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("accepted a {what} that is not a JSON object ({e}): {text}"))
+}
+
+/// A member read as `T`, `None` when absent or `null`.
+fn field<T: DeserializeOwned>(
+    members: &std::collections::BTreeMap<String, Box<RawValue>>,
+    name: &str,
+) -> Option<T> {
+    let raw = members.get(name)?;
+    if raw.get() == "null" {
+        return None;
     }
+    Some(
+        serde_json::from_str(raw.get())
+            .unwrap_or_else(|e| panic!("accepted {name} = {} ({e})", raw.get())),
+    )
 }
 
 /// A signed token verified: its header and claims must satisfy every rule.
 fn check_verified(header: &[u8], payload: &[u8], subject: &str, expires_at: u64) {
-    let header: Value = serde_json::from_slice(header).expect("accepted a header that is not JSON");
-    let header = header
-        .as_object()
-        .expect("accepted a header that is not an object");
-    assert_eq!(header.get("alg"), Some(&Value::from("HS256")), "{header:?}");
+    let header = object(header, "header");
+    assert_eq!(field::<String>(&header, "alg").as_deref(), Some("HS256"));
     assert!(!header.contains_key("crit"), "accepted crit: {header:?}");
 
-    let claims: Value = serde_json::from_slice(payload).expect("accepted claims that are not JSON");
-    let claims = claims
-        .as_object()
-        .expect("accepted claims that are not an object");
-    assert_eq!(claims.get("iss"), Some(&Value::from(ISSUER)), "{claims:?}");
-    match claims.get("aud") {
+    let claims = object(payload, "payload");
+    assert_eq!(field::<String>(&claims, "iss").as_deref(), Some(ISSUER));
+    match field::<Value>(&claims, "aud") {
         Some(Value::String(aud)) => assert_eq!(aud, AUDIENCE),
-        Some(Value::Array(auds)) => assert!(auds.contains(&Value::from(AUDIENCE)), "{claims:?}"),
+        Some(Value::Array(auds)) => assert!(auds.contains(&Value::from(AUDIENCE)), "{auds:?}"),
         other => panic!("accepted aud {other:?}"),
     }
-    assert_eq!(claims.get("sub"), Some(&Value::from(subject)), "{claims:?}");
+    assert_eq!(field::<String>(&claims, "sub").as_deref(), Some(subject));
     assert!(!subject.is_empty());
     let (now, leeway, lifetime) = (NOW as f64, LEEWAY as f64, MAX_LIFETIME as f64);
-    let exp = number(claims, "exp").expect("accepted without exp");
+    let exp: f64 = field(&claims, "exp").expect("accepted without exp");
     assert!(exp + leeway > now, "accepted expired exp {exp}");
     assert!(
         exp - now <= lifetime + leeway,
         "accepted exp {exp} beyond the lifetime"
     );
     assert_eq!(expires_at, exp as u64);
-    if let Some(nbf) = number(claims, "nbf") {
+    if let Some(nbf) = field::<f64>(&claims, "nbf") {
         assert!(nbf <= now + leeway, "accepted future nbf {nbf}");
     }
-    if let Some(iat) = number(claims, "iat") {
+    if let Some(iat) = field::<f64>(&claims, "iat") {
         assert!(iat <= now + leeway, "accepted future iat {iat}");
         assert!(
             exp - iat <= lifetime + leeway,

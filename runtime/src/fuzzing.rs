@@ -208,6 +208,20 @@ mod tests {
         assert!(!is_correctly_signed("no dot"));
     }
 
+    /// Found by `verify_token` (a harness bug, not a runtime one): members are kept as raw JSON
+    /// until read, so a header member nobody reads may hold a number beyond f64's range, while
+    /// the same number in `exp` is refused as the wrong type.
+    #[test]
+    fn unread_members_stay_raw_but_read_ones_are_typed() {
+        let header = br#"{"alg":"HS256","tyexp":10E0588888888,"pe":" arite"}"#;
+        let token = sign_raw(header, valid_claims().as_bytes());
+        assert!(verify_token(&token).is_ok());
+        let claims = valid_claims().replace(&format!(r#""exp":{}"#, NOW + 600), r#""exp":1e999"#);
+        assert!(claims.contains("1e999"));
+        let token = sign_raw(HEADER.as_bytes(), claims.as_bytes());
+        assert_eq!(verify_token(&token), Err("claim_type"));
+    }
+
     #[test]
     fn cookie_values() {
         assert_eq!(
