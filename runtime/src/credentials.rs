@@ -122,10 +122,28 @@ pub fn parse_bearer(value: &str, max_token_bytes: usize) -> Result<&str, Credent
 /// RFC 7235 token68: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_token68(s: &str) -> bool {
     let body = s.trim_end_matches('=');
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+    !body.is_empty() && all_token68(body.as_bytes())
+}
+
+/// Whether every byte is a token68 character (before the padding). This reads every byte of
+/// every bearer token, so it is written without branches or early exit, which the compiler
+/// turns into SIMD: several times faster than a byte-at-a-time check. The length was bounded
+/// by the caller.
+fn all_token68(bytes: &[u8]) -> bool {
+    let mut bad = 0u8;
+    for &b in bytes {
+        let ok = (b.wrapping_sub(b'A') < 26)
+            | (b.wrapping_sub(b'a') < 26)
+            | (b.wrapping_sub(b'0') < 10)
+            | (b == b'-')
+            | (b == b'.')
+            | (b == b'_')
+            | (b == b'~')
+            | (b == b'+')
+            | (b == b'/');
+        bad |= u8::from(!ok);
+    }
+    bad == 0
 }
 
 /// RFC 7230 tchar, for the scheme name.
@@ -137,6 +155,22 @@ fn is_token(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token68_bytes_are_the_rfc_set() {
+        for b in 0..=255u8 {
+            let rfc = b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
+            assert_eq!(all_token68(&[b]), rfc, "byte {b}");
+            // Also at every position of a longer run (the vectorized loop and its tail).
+            for len in [15, 16, 17, 64, 100] {
+                for at in [0, len / 2, len - 1] {
+                    let mut run = vec![b'a'; len];
+                    run[at] = b;
+                    assert_eq!(all_token68(&run), rfc, "byte {b} at {at} of {len}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn header_forms() {
