@@ -92,6 +92,65 @@ pub struct Key {
     algorithm: Algorithm,
     kid: Option<String>,
     decoding: DecodingKey,
+    /// The key prepared for verification once, here, rather than on every request.
+    check: Arc<Check>,
+}
+
+/// How a [`Key`] checks a signature.
+///
+/// jsonwebtoken's verifiers rebuild the key for every call (an HMAC key schedule, or a DER parse
+/// of the public key) and take the signature as a `Vec`. With aws-lc-rs we call the same
+/// primitives jsonwebtoken's aws-lc-rs backend calls (same algorithms, same key bytes, HMAC
+/// compared in constant time by `hmac::verify`), with the key prepared once. The rust-crypto
+/// backend goes through jsonwebtoken's provider as before.
+#[allow(clippy::large_enum_variant)] // one per key, behind an `Arc`
+enum Check {
+    #[cfg(feature = "aws-lc-rs")]
+    Hmac(aws_lc_rs::hmac::Key),
+    #[cfg(feature = "aws-lc-rs")]
+    Public(aws_lc_rs::signature::ParsedPublicKey),
+    /// jsonwebtoken's provider, per call: the rust-crypto backend, or a public key aws-lc-rs
+    /// does not parse (which then fails every verification, as it always did).
+    Provider,
+}
+
+impl Check {
+    #[cfg(feature = "aws-lc-rs")]
+    fn prepare(algorithm: Algorithm, decoding: &DecodingKey) -> Check {
+        use aws_lc_rs::hmac;
+        use aws_lc_rs::signature::{self as sig, ParsedPublicKey, VerificationAlgorithm};
+        let Ok(bytes) = decoding.try_get_as_bytes() else {
+            return Check::Provider;
+        };
+        if decoding.family() != algorithm.family() {
+            return Check::Provider;
+        }
+        // The same table as jsonwebtoken's aws-lc-rs backend (crypto/aws_lc/*.rs).
+        let public: &'static dyn VerificationAlgorithm = match algorithm {
+            Algorithm::HS256 => return Check::Hmac(hmac::Key::new(hmac::HMAC_SHA256, bytes)),
+            Algorithm::HS384 => return Check::Hmac(hmac::Key::new(hmac::HMAC_SHA384, bytes)),
+            Algorithm::HS512 => return Check::Hmac(hmac::Key::new(hmac::HMAC_SHA512, bytes)),
+            Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+            Algorithm::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+            Algorithm::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+            Algorithm::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
+            Algorithm::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
+            Algorithm::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
+            Algorithm::ES256 => &sig::ECDSA_P256_SHA256_FIXED,
+            Algorithm::ES384 => &sig::ECDSA_P384_SHA384_FIXED,
+            Algorithm::EdDSA => &sig::ED25519,
+            _ => return Check::Provider,
+        };
+        match ParsedPublicKey::new(public, bytes) {
+            Ok(key) => Check::Public(key),
+            Err(_) => Check::Provider,
+        }
+    }
+
+    #[cfg(not(feature = "aws-lc-rs"))]
+    fn prepare(_algorithm: Algorithm, _decoding: &DecodingKey) -> Check {
+        Check::Provider
+    }
 }
 
 impl fmt::Debug for Key {
@@ -179,6 +238,7 @@ impl Key {
         Key {
             algorithm,
             kid: None,
+            check: Arc::new(Check::prepare(algorithm, &decoding)),
             decoding,
         }
     }
@@ -200,6 +260,17 @@ impl Key {
     }
 
     fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &*self.check {
+            #[cfg(feature = "aws-lc-rs")]
+            Check::Hmac(key) => aws_lc_rs::hmac::verify(key, message, signature).is_ok(),
+            #[cfg(feature = "aws-lc-rs")]
+            Check::Public(key) => key.verify_sig(message, signature).is_ok(),
+            Check::Provider => self.verifies_with_provider(message, signature),
+        }
+    }
+
+    /// Verification through jsonwebtoken's provider, the key rebuilt for the call.
+    fn verifies_with_provider(&self, message: &[u8], signature: &[u8]) -> bool {
         match (PROVIDER.verifier_factory)(&self.algorithm, &self.decoding) {
             Ok(verifier) => verifier.verify(message, &signature.to_vec()).is_ok(),
             Err(_) => false,
@@ -407,6 +478,13 @@ pub(crate) struct Rules {
     pub(crate) scopes: Vec<ClaimPath>,
 }
 
+/// A verified token: the principal, and the first time (seconds since the epoch) at which the
+/// token counts as expired under the rules it was checked with.
+pub(crate) struct Verified {
+    pub(crate) principal: Principal,
+    pub(crate) expired_at: u64,
+}
+
 /// Verifies `token` against `keys` and `rules` at time `now` (seconds since the epoch).
 pub(crate) fn verify_token(
     token: &str,
@@ -415,6 +493,20 @@ pub(crate) fn verify_token(
     now: u64,
     credential: CredentialKind,
 ) -> Result<Principal, Invalid> {
+    verify_token_until(token, keys, rules, now, credential).map(|v| v.principal)
+}
+
+/// [`verify_token`], with the time at which the token expires (for the token cache).
+///
+/// The header and the signature are decoded into stack buffers (heap only for unusually large
+/// ones), the payload once into the `String` the principal keeps.
+pub(crate) fn verify_token_until(
+    token: &str,
+    keys: &KeySet,
+    rules: &Rules,
+    now: u64,
+    credential: CredentialKind,
+) -> Result<Verified, Invalid> {
     if token.len() > rules.max_token_bytes {
         return Err(Invalid::TooLarge);
     }
@@ -423,20 +515,25 @@ pub(crate) fn verify_token(
     if payload_b64.contains('.') {
         return Err(Invalid::Malformed);
     }
-    let header_json = String::from_utf8(b64(header_b64)?).map_err(|_| Invalid::Malformed)?;
+    let mut header_buf = [0u8; 256];
+    let header_bytes = b64_into(header_b64, &mut header_buf)?;
+    let header_json = std::str::from_utf8(&header_bytes).map_err(|_| Invalid::Malformed)?;
     // The header must be a JSON object (RFC 7515 section 4) without duplicate names; any
     // `crit` member, even `null`, is refused: we understand no extension.
-    let header = Object::parse(&header_json)?;
+    let mut header = Object::new();
+    header.fill(header_json)?;
     if header.raw("crit").is_some() {
         return Err(Invalid::Crit);
     }
-    let alg: Cow<'_, str> = header.get("alg")?.ok_or(Invalid::Algorithm)?;
-    let alg: Algorithm = alg.parse().map_err(|_| Invalid::Algorithm)?;
-    let kid: Option<Cow<'_, str>> = header.get("kid")?;
-    let signature = b64(signature)?;
+    let alg: Text<'_> = header.get("alg")?.ok_or(Invalid::Algorithm)?;
+    let alg: Algorithm = alg.0.parse().map_err(|_| Invalid::Algorithm)?;
+    let kid: Option<Text<'_>> = header.get("kid")?;
+    // 512 bytes: an RSA-4096 signature (larger ones are decoded onto the heap).
+    let mut signature_buf = [0u8; 512];
+    let signature = b64_into(signature, &mut signature_buf)?;
     let mut any_key = false;
     let mut verified = false;
-    for key in keys.candidates(alg, kid.as_deref())? {
+    for key in keys.candidates(alg, kid.as_ref().map(|k| &*k.0))? {
         any_key = true;
         if key.verifies(message.as_bytes(), &signature) {
             verified = true;
@@ -449,22 +546,45 @@ pub(crate) fn verify_token(
         (true, true) => {}
     }
     let payload = String::from_utf8(b64(payload_b64)?).map_err(|_| Invalid::Malformed)?;
-    check_claims(payload, rules, now, credential)
+    check_claims_until(payload, rules, now, credential)
 }
 
 fn b64(part: &str) -> Result<Vec<u8>, Invalid> {
     URL_SAFE_NO_PAD.decode(part).map_err(|_| Invalid::Malformed)
 }
 
+/// Decodes `part` into `buf`, or onto the heap when it does not fit; the same engine and the
+/// same errors as [`b64`].
+fn b64_into<'b>(part: &str, buf: &'b mut [u8]) -> Result<Cow<'b, [u8]>, Invalid> {
+    match URL_SAFE_NO_PAD.decode_slice(part, buf) {
+        Ok(n) => Ok(Cow::Borrowed(&buf[..n])),
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => b64(part).map(Cow::Owned),
+        Err(base64::DecodeSliceError::DecodeError(_)) => Err(Invalid::Malformed),
+    }
+}
+
 /// Checks the registered claims of a verified payload and extracts the principal.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn check_claims(
     payload: String,
     rules: &Rules,
     now: u64,
     credential: CredentialKind,
 ) -> Result<Principal, Invalid> {
-    let claims = Object::parse(&payload)?;
-    let exp = claims.number("exp")?.ok_or(Invalid::MissingExp)?;
+    check_claims_until(payload, rules, now, credential).map(|v| v.principal)
+}
+
+/// [`check_claims`], with the time at which the token expires under these rules.
+fn check_claims_until(
+    payload: String,
+    rules: &Rules,
+    now: u64,
+    credential: CredentialKind,
+) -> Result<Verified, Invalid> {
+    let mut claims = Object::new();
+    claims.fill(&payload)?;
+    let registered = claims.registered();
+    let exp = number(registered.exp)?.ok_or(Invalid::MissingExp)?;
     let now_f = now as f64;
     let leeway = rules.leeway as f64;
     if exp + leeway <= now_f {
@@ -473,12 +593,12 @@ pub(crate) fn check_claims(
     if exp - now_f > (rules.max_lifetime + rules.leeway) as f64 {
         return Err(Invalid::LifetimeTooLong);
     }
-    if let Some(nbf) = claims.number("nbf")?
+    if let Some(nbf) = number(registered.nbf)?
         && nbf > now_f + leeway
     {
         return Err(Invalid::NotYetValid);
     }
-    let iat = claims.number("iat")?;
+    let iat = number(registered.iat)?;
     if let Some(iat) = iat {
         if iat > now_f + leeway {
             return Err(Invalid::NotYetValid);
@@ -488,26 +608,25 @@ pub(crate) fn check_claims(
         }
     }
     if !rules.issuers.is_empty() {
-        let iss: Option<Cow<'_, str>> = claims.get("iss")?;
-        if !iss.is_some_and(|iss| rules.issuers.iter().any(|ok| *ok == iss)) {
+        let iss: Option<Text<'_>> = typed(registered.iss)?;
+        if !iss.is_some_and(|iss| rules.issuers.iter().any(|ok| *ok == iss.0)) {
             return Err(Invalid::Issuer);
         }
     }
     if !rules.audiences.is_empty() {
-        let aud: Option<Names<'_>> = claims.get("aud")?;
-        let aud = aud.ok_or(Invalid::Audience)?;
-        if !aud
-            .0
-            .iter()
-            .any(|a| rules.audiences.iter().any(|ok| ok == a))
-        {
+        let mut accepted = false;
+        let found = for_each_name(registered.aud, |aud| {
+            accepted |= rules.audiences.iter().any(|ok| ok == aud);
+        })?;
+        if !found || !accepted {
             return Err(Invalid::Audience);
         }
     }
-    let subject: Option<Cow<'_, str>> = claims.get("sub")?;
+    let subject: Option<Text<'_>> = typed(registered.sub)?;
     let subject = subject
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.0.is_empty())
         .ok_or(Invalid::Subject)?
+        .0
         .into_owned();
     let roles = claims.names_at(&rules.roles)?;
     let mut scopes = Vec::new();
@@ -517,48 +636,135 @@ pub(crate) fn check_claims(
             break;
         }
     }
-    Ok(Principal {
-        subject,
-        roles,
-        scopes,
-        expires_at: exp as u64,
-        issued_at: iat.map(|t| t as u64),
-        credential,
-        claims: payload,
-        session_id: None,
+    // `exp + leeway <= now` is the expiry test above; for an integer `now` it first holds at
+    // the ceiling (a float-to-int `as` saturates, and `exp` is finite and non-negative).
+    let expired_at = (exp + leeway).ceil() as u64;
+    Ok(Verified {
+        principal: Principal {
+            subject,
+            roles,
+            scopes,
+            expires_at: exp as u64,
+            issued_at: iat.map(|t| t as u64),
+            credential,
+            claims: payload,
+            session_id: None,
+        },
+        expired_at,
     })
 }
 
 /// A JSON object's members as raw values, refusing duplicate names (RFC 7519 section 4 lets a
 /// parser refuse them, and accepting them lets two parsers disagree on who the user is).
-struct Object<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+struct Object<'a>(Members<'a>);
+
+type Member<'a> = (Text<'a>, &'a RawValue);
+
+/// An object's members: the first 16 in place (a header or a typical payload allocates
+/// nothing), any more on the heap.
+struct Members<'a> {
+    inline: [Option<Member<'a>>; 16],
+    len: usize,
+    heap: Vec<Member<'a>>,
+}
+
+impl<'a> Members<'a> {
+    #[inline]
+    fn new() -> Self {
+        Members {
+            inline: [const { None }; 16],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, member: Member<'a>) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = Some(member),
+            None => self.heap.push(member),
+        }
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Member<'a>> {
+        self.inline
+            .iter()
+            .map_while(Option::as_ref)
+            .chain(&self.heap)
+    }
+}
+
+/// The registered claims of a payload, found in one pass over its members.
+#[derive(Default)]
+struct Registered<'a> {
+    exp: Option<&'a RawValue>,
+    nbf: Option<&'a RawValue>,
+    iat: Option<&'a RawValue>,
+    iss: Option<&'a RawValue>,
+    aud: Option<&'a RawValue>,
+    sub: Option<&'a RawValue>,
+}
+
+/// A member's value as `T`; absent and `null` are `None`, another type is `ClaimType`.
+fn typed<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>) -> Result<Option<T>, Invalid> {
+    match raw {
+        None => Ok(None),
+        Some(raw) if raw.get() == "null" => Ok(None),
+        Some(raw) => serde_json::from_str(raw.get())
+            .map(Some)
+            .map_err(|_| Invalid::ClaimType),
+    }
+}
+
+/// A NumericDate: a finite, non-negative JSON number (RFC 7519 section 2).
+fn number(raw: Option<&RawValue>) -> Result<Option<f64>, Invalid> {
+    match typed::<f64>(raw)? {
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
+        Some(_) => Err(Invalid::ClaimType),
+        None => Ok(None),
+    }
+}
 
 impl<'a> Object<'a> {
-    fn parse(json: &'a str) -> Result<Self, Invalid> {
-        serde_json::from_str(json).map_err(|_| Invalid::Malformed)
+    #[inline]
+    fn new() -> Self {
+        Object(Members::new())
+    }
+
+    /// Reads `json` (as `serde_json::from_str` would) into this empty object, in place: the
+    /// members are too large to move through serde's return values cheaply.
+    fn fill(&mut self, json: &'a str) -> Result<(), Invalid> {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        de::DeserializeSeed::deserialize(Fill(&mut self.0), &mut deserializer)
+            .and_then(|()| deserializer.end())
+            .map_err(|_| Invalid::Malformed)
     }
 
     fn raw(&self, name: &str) -> Option<&'a RawValue> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+        self.0.iter().find(|(k, _)| k.0 == name).map(|(_, v)| *v)
     }
 
     fn get<T: Deserialize<'a>>(&self, name: &str) -> Result<Option<T>, Invalid> {
-        match self.raw(name) {
-            None => Ok(None),
-            Some(raw) if raw.get() == "null" => Ok(None),
-            Some(raw) => serde_json::from_str(raw.get())
-                .map(Some)
-                .map_err(|_| Invalid::ClaimType),
-        }
+        typed(self.raw(name))
     }
 
-    /// A NumericDate: a finite, non-negative JSON number (RFC 7519 section 2).
-    fn number(&self, name: &str) -> Result<Option<f64>, Invalid> {
-        match self.get::<f64>(name)? {
-            Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
-            Some(_) => Err(Invalid::ClaimType),
-            None => Ok(None),
+    /// What `raw` would find for each registered claim (names are unique: duplicates were
+    /// refused by the parse).
+    fn registered(&self) -> Registered<'a> {
+        let mut found = Registered::default();
+        for (name, value) in self.0.iter() {
+            let slot = match &*name.0 {
+                "exp" => &mut found.exp,
+                "nbf" => &mut found.nbf,
+                "iat" => &mut found.iat,
+                "iss" => &mut found.iss,
+                "aud" => &mut found.aud,
+                "sub" => &mut found.sub,
+                _ => continue,
+            };
+            *slot = Some(*value);
         }
+        found
     }
 
     /// The value at a claim path, walking nested objects.
@@ -571,7 +777,8 @@ impl<'a> Object<'a> {
             None => return Ok(None),
         };
         for segment in rest {
-            let nested = Object::parse(value.get()).map_err(|_| Invalid::ClaimType)?;
+            let mut nested = Object::new();
+            nested.fill(value.get()).map_err(|_| Invalid::ClaimType)?;
             value = match nested.raw(segment) {
                 Some(v) => v,
                 None => return Ok(None),
@@ -582,79 +789,125 @@ impl<'a> Object<'a> {
 
     /// Role names: an array of strings, or a single string.
     fn names_at(&self, path: &ClaimPath) -> Result<Vec<String>, Invalid> {
-        match self.at(path)? {
-            None => Ok(Vec::new()),
-            Some(raw) if raw.get() == "null" => Ok(Vec::new()),
-            Some(raw) => {
-                let names: Names<'_> =
-                    serde_json::from_str(raw.get()).map_err(|_| Invalid::ClaimType)?;
-                Ok(names.0.into_iter().map(Cow::into_owned).collect())
-            }
-        }
+        let mut names = Vec::new();
+        for_each_name(self.at(path)?, |name| names.push(name.to_owned()))?;
+        Ok(names)
     }
 
     /// Scopes: a space-delimited string (RFC 8693 `scope`) or an array of strings (`scp`).
     fn scopes_at(&self, path: &ClaimPath) -> Result<Option<Vec<String>>, Invalid> {
-        match self.at(path)? {
-            None => Ok(None),
-            Some(raw) if raw.get() == "null" => Ok(None),
-            Some(raw) => {
-                let names: Names<'_> =
-                    serde_json::from_str(raw.get()).map_err(|_| Invalid::ClaimType)?;
-                Ok(Some(
-                    names
-                        .0
-                        .iter()
-                        .flat_map(|s| s.split(' '))
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                ))
+        let mut scopes = Vec::new();
+        let found = for_each_name(self.at(path)?, |names| {
+            scopes.extend(
+                names
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            );
+        })?;
+        Ok(found.then_some(scopes))
+    }
+}
+
+/// Reads a JSON object's members into `Members`, refusing duplicate names.
+struct Fill<'m, 'a>(&'m mut Members<'a>);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for Fill<'_, 'a> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for Fill<'_, 'a> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while let Some(name) = map.next_key::<Text<'a>>()? {
+            if self.0.iter().any(|(k, _)| k.0 == name.0) {
+                return Err(de::Error::custom("duplicate claim"));
             }
+            let value: &'a RawValue = map.next_value()?;
+            self.0.push((name, value));
+        }
+        Ok(())
+    }
+}
+
+/// A JSON string, borrowed from the input unless it has escapes. (`Cow<str>`'s own
+/// `Deserialize` always copies; this type accepts exactly the same JSON.)
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(TextVisitor(std::marker::PhantomData))
+    }
+}
+
+struct TextVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+    type Value = Text<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'a>, E> {
+        Ok(Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'a>, E> {
+        Ok(Text(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'a>, E> {
+        Ok(Text(Cow::Owned(v)))
+    }
+}
+
+/// Calls `each` with every name of a claim that holds one name or an array of names (and
+/// nothing else: not `null` inside the array, not numbers), without collecting them first.
+/// `Ok(false)`: the claim is absent or `null`; another shape is `ClaimType`.
+fn for_each_name(raw: Option<&RawValue>, each: impl FnMut(&str)) -> Result<bool, Invalid> {
+    match raw {
+        None => Ok(false),
+        Some(raw) if raw.get() == "null" => Ok(false),
+        Some(raw) => {
+            let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+            de::Deserializer::deserialize_any(&mut deserializer, NamesVisitor(each))
+                .and_then(|()| deserializer.end())
+                .map_err(|_| Invalid::ClaimType)?;
+            Ok(true)
         }
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for ObjectVisitor<'a> {
-            type Value = Object<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Object<'a>, M::Error> {
-                let mut members: Vec<(Cow<'a, str>, &'a RawValue)> = Vec::new();
-                while let Some(name) = map.next_key::<Cow<'a, str>>()? {
-                    if members.iter().any(|(k, _)| *k == name) {
-                        return Err(de::Error::custom("duplicate claim"));
-                    }
-                    let value: &'a RawValue = map.next_value()?;
-                    members.push((name, value));
-                }
-                Ok(Object(members))
-            }
+struct NamesVisitor<F>(F);
+
+impl<'de, F: FnMut(&str)> Visitor<'de> for NamesVisitor<F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<(), E> {
+        (self.0)(v);
+        Ok(())
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(name) = seq.next_element::<Text<'de>>()? {
+            (self.0)(&name.0);
         }
-        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+        Ok(())
     }
 }
 
-/// One name or an array of names.
-struct Names<'a>(Vec<Cow<'a, str>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Names<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum OneOrMany<'a> {
-            #[serde(borrow)]
-            One(Cow<'a, str>),
-            #[serde(borrow)]
-            Many(Vec<Cow<'a, str>>),
-        }
-        Ok(match OneOrMany::deserialize(deserializer)? {
-            OneOrMany::One(one) => Names(vec![one]),
-            OneOrMany::Many(many) => Names(many),
+#[cfg(feature = "testing")]
+impl KeySet {
+    /// The first HMAC secret, so `authgate::testing` can mint tokens the Gate accepts.
+    pub(crate) fn hmac_secret(&self) -> Option<(Algorithm, Option<String>, Vec<u8>)> {
+        self.keys.iter().find_map(|key| {
+            let bytes = key.decoding.try_get_as_bytes().ok()?;
+            (key.algorithm.family() == AlgorithmFamily::Hmac)
+                .then(|| (key.algorithm, key.kid.clone(), bytes.to_vec()))
         })
     }
 }
@@ -782,6 +1035,86 @@ mod tests {
         assert_eq!(p.roles, ["admin"]);
     }
 
+    /// The keys prepared once (aws-lc-rs) accept and refuse exactly what jsonwebtoken's
+    /// provider does, for every algorithm.
+    #[test]
+    fn prepared_keys_agree_with_the_provider() {
+        use crate::session::SigningKey;
+        let keys = |name: &str| {
+            std::fs::read(format!(
+                "{}/../tests/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let public = |alg, name: &str| Key::from_pem(alg, keys(name)).unwrap();
+        let private = |alg, name: &str| SigningKey::from_pem(alg, keys(name)).unwrap();
+        let secret = [7u8; 64];
+        let mut cases = Vec::new();
+        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            cases.push((
+                Key::hmac(alg, secret).unwrap(),
+                SigningKey::hmac(alg, secret),
+            ));
+        }
+        for alg in [
+            Algorithm::RS256,
+            Algorithm::RS384,
+            Algorithm::RS512,
+            Algorithm::PS256,
+            Algorithm::PS384,
+            Algorithm::PS512,
+        ] {
+            cases.push((
+                public(alg, "rsa_public.pem"),
+                private(alg, "rsa_private.pem"),
+            ));
+        }
+        cases.push((
+            public(Algorithm::ES256, "ec256_public.pem"),
+            private(Algorithm::ES256, "ec256_private.pk8.pem"),
+        ));
+        cases.push((
+            public(Algorithm::ES384, "ec384_public.pem"),
+            private(Algorithm::ES384, "ec384_private.pem"),
+        ));
+        cases.push((
+            public(Algorithm::EdDSA, "ed25519_public.pem"),
+            private(Algorithm::EdDSA, "ed25519_private.pem"),
+        ));
+        for (key, signing) in cases {
+            let alg = key.algorithm();
+            #[cfg(feature = "aws-lc-rs")]
+            assert!(
+                !matches!(*key.check, Check::Provider),
+                "{alg:?} not prepared"
+            );
+            let message = b"eyJhbGciOiJub25lIn0.eyJzdWIiOiI3In0";
+            let signer = (PROVIDER.signer_factory)(&alg, &signing.key).unwrap();
+            let good = signer.try_sign(message).unwrap();
+            let mut flipped = good.clone();
+            flipped[good.len() / 2] ^= 1;
+            let mut longer = good.clone();
+            longer.push(0);
+            let checks: [(&[u8], &[u8], bool); 6] = [
+                (message, &good, true),
+                (message, &flipped, false),
+                (message, &good[..good.len() - 1], false),
+                (message, &longer, false),
+                (message, &[], false),
+                (b"eyJhbGciOiJub25lIn0.eyJzdWIiOiI4In0", &good, false),
+            ];
+            for (i, (msg, sig, want)) in checks.into_iter().enumerate() {
+                assert_eq!(key.verifies(msg, sig), want, "{alg:?} case {i}");
+                assert_eq!(
+                    key.verifies_with_provider(msg, sig),
+                    want,
+                    "{alg:?} case {i}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn mixed_families_refused() {
         let h = Key::hmac(Algorithm::HS256, [0u8; 32]).unwrap();
@@ -792,17 +1125,5 @@ mod tests {
             Key::hmac(Algorithm::RS256, [0u8; 32]),
             Err(GateError::WrongKeyType { .. })
         ));
-    }
-}
-
-#[cfg(feature = "testing")]
-impl KeySet {
-    /// The first HMAC secret, so `authgate::testing` can mint tokens the Gate accepts.
-    pub(crate) fn hmac_secret(&self) -> Option<(Algorithm, Option<String>, Vec<u8>)> {
-        self.keys.iter().find_map(|key| {
-            let bytes = key.decoding.try_get_as_bytes().ok()?;
-            (key.algorithm.family() == AlgorithmFamily::Hmac)
-                .then(|| (key.algorithm, key.kid.clone(), bytes.to_vec()))
-        })
     }
 }
