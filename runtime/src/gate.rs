@@ -9,6 +9,7 @@ use axum::response::Response;
 use http::request::Parts;
 use jsonwebtoken::Algorithm;
 
+use crate::cache::{self, TokenCache};
 use crate::credentials::{self, CredentialError};
 use crate::csrf::Csrf;
 use crate::guard::CurrentUser;
@@ -61,6 +62,8 @@ struct Inner {
     renderer: Option<Renderer>,
     sessions: Option<Sessions>,
     csrf: Csrf,
+    /// Verified bearer tokens and stateless cookies; `None` when turned off.
+    cache: Option<TokenCache>,
 }
 
 enum Keys {
@@ -214,6 +217,8 @@ pub struct GateBuilder {
     renderer: Option<Renderer>,
     sessions: Option<Sessions>,
     csrf: Csrf,
+    token_cache: usize,
+    token_cache_bytes: usize,
 }
 
 impl Gate {
@@ -241,6 +246,8 @@ impl Gate {
             renderer: None,
             sessions: None,
             csrf: Csrf::default(),
+            token_cache: cache::DEFAULT_CAPACITY,
+            token_cache_bytes: cache::DEFAULT_MAX_BYTES,
         }
     }
 
@@ -252,6 +259,19 @@ impl Gate {
     /// The current time in seconds since the Unix epoch, as this Gate's clock tells it.
     pub fn now(&self) -> u64 {
         (self.inner.clock)()
+    }
+
+    /// How many verified tokens the token cache holds now (0 when it is off), for metrics.
+    ///
+    /// ```
+    /// use authgate::Gate;
+    ///
+    /// let gate = Gate::builder().hs256("an HMAC secret of at least 32 bytes!!").build()?;
+    /// assert_eq!(gate.cached_tokens(), 0);
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn cached_tokens(&self) -> usize {
+        self.inner.cache.as_ref().map_or(0, TokenCache::len)
     }
 
     /// Renders a rejection through the app's hook (or as JSON), then makes sure the protocol
@@ -275,6 +295,16 @@ impl Gate {
     /// never falls back to another source. Otherwise the session cookie is read; for
     /// state-changing methods it is CSRF-checked before the store is asked.
     pub(crate) async fn authenticate(&self, parts: &Parts) -> Result<Option<Principal>, Failure> {
+        let principal = self.authenticate_shared(parts).await?;
+        Ok(principal.map(Arc::unwrap_or_clone))
+    }
+
+    /// [`authenticate`](Gate::authenticate), with the principal shared with the token cache
+    /// (no copy on a cache hit).
+    pub(crate) async fn authenticate_shared(
+        &self,
+        parts: &Parts,
+    ) -> Result<Option<Arc<Principal>>, Failure> {
         let rules = &self.inner.rules;
         match credentials::bearer_token(&parts.headers, rules.max_token_bytes) {
             Ok(Some(token)) => {
@@ -337,7 +367,7 @@ impl Gate {
                 let expires_at = record
                     .expires_at
                     .min(record.last_seen.saturating_add(sessions.idle_timeout));
-                Ok(Some(Principal {
+                Ok(Some(Arc::new(Principal {
                     subject: record.subject,
                     roles: record.roles,
                     scopes: record.scopes,
@@ -346,25 +376,57 @@ impl Gate {
                     credential: CredentialKind::Cookie,
                     claims: record.claims,
                     session_id: Some(record.id),
-                }))
+                })))
             }
         }
     }
 
-    async fn verify_jwt(&self, token: &str, kind: CredentialKind) -> Result<Principal, Failure> {
-        let rules = &self.inner.rules;
-        let now = self.now();
-        match &self.inner.keys {
-            Keys::Static(keys) => verify::verify_token(token, keys, rules, now, kind),
+    /// Verifies a bearer token or a stateless session cookie, through the token cache.
+    ///
+    /// A key source is asked on every request, cache hit or not, so a source that fails still
+    /// answers 503, and a new key set (another `Arc`) empties the cache.
+    pub(crate) async fn verify_jwt(
+        &self,
+        token: &str,
+        kind: CredentialKind,
+    ) -> Result<Arc<Principal>, Failure> {
+        let inner = &*self.inner;
+        let fetched;
+        let (keys, generation) = match &inner.keys {
+            Keys::Static(keys) => (keys, 0),
             Keys::Source(source) => {
-                let keys = source
+                fetched = source
                     .keys()
                     .await
                     .map_err(|e| Failure::Unavailable(e.to_string()))?;
-                verify::verify_token(token, &keys, rules, now, kind)
+                let generation = inner.cache.as_ref().map_or(0, |c| c.generation(&fetched));
+                (&*fetched, generation)
             }
+        };
+        let now = self.now();
+        let Some(cache) = &inner.cache else {
+            let verified = verify::verify_token_until(token, keys, &inner.rules, now, kind)
+                .map_err(Failure::Token)?;
+            return Ok(Arc::new(verified.principal));
+        };
+        let hash = cache.hash(token, kind);
+        if let Some(principal) = cache.get_hashed(hash, token, kind, generation, now) {
+            return Ok(principal);
         }
-        .map_err(Failure::Token)
+        let verified = verify::verify_token_until(token, keys, &inner.rules, now, kind)
+            .map_err(Failure::Token)?;
+        let principal = Arc::new(verified.principal);
+        cache.insert_hashed(
+            hash,
+            token,
+            cache::Entry {
+                principal: principal.clone(),
+                generation,
+                verified_at: now,
+                expired_at: verified.expired_at,
+            },
+        );
+        Ok(principal)
     }
 
     /// Re-issues a stateless cookie with less than half its lifetime left, through the
@@ -523,7 +585,7 @@ impl Gate {
             log(parts, spec, handler, "public", "public");
             return Ok(None);
         }
-        let principal = match self.authenticate(parts).await {
+        let principal = match self.authenticate_shared(parts).await {
             Ok(Some(principal)) => principal,
             Ok(None) => return Err(self.deny(parts, spec, handler, Failure::Missing)),
             Err(failure) => return Err(self.deny(parts, spec, handler, failure)),
@@ -536,7 +598,6 @@ impl Gate {
             return Err(self.deny(parts, spec, handler, Failure::Scope { bearer }));
         }
         log(parts, spec, handler, "allowed", "ok");
-        let principal = Arc::new(principal);
         parts.extensions.insert(AuthState::User(principal.clone()));
         Ok(Some(principal))
     }
@@ -821,6 +882,35 @@ impl GateBuilder {
         self
     }
 
+    /// Caches up to `entries` verified tokens (default 10 000; `0` turns the cache off).
+    ///
+    /// A bearer token or stateless session cookie seen before is then not verified again
+    /// until it expires (by this Gate's clock and leeway) or the key set changes; roles,
+    /// scopes, CSRF and ownership are still checked on every request. Server-side sessions are
+    /// always read from their store.
+    ///
+    /// ```
+    /// use authgate::Gate;
+    ///
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .token_cache(50_000)
+    ///     .token_cache_bytes(128 << 20)
+    ///     .build()?;
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn token_cache(mut self, entries: usize) -> Self {
+        self.token_cache = entries;
+        self
+    }
+
+    /// Bounds the token cache's memory: tokens, claims and a fixed overhead per entry
+    /// (default 32 MiB). When full, entries not used lately make room.
+    pub fn token_cache_bytes(mut self, bytes: usize) -> Self {
+        self.token_cache_bytes = bytes;
+        self
+    }
+
     /// Replaces the clock (seconds since the Unix epoch), for tests of expiry.
     pub fn clock<F>(mut self, now: F) -> Self
     where
@@ -853,6 +943,7 @@ impl GateBuilder {
                 renderer: self.renderer,
                 sessions: self.sessions,
                 csrf: self.csrf,
+                cache: TokenCache::new(self.token_cache, self.token_cache_bytes),
             }),
         })
     }
