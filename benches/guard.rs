@@ -1,0 +1,717 @@
+//! What guarding an axum route costs, per request, in-process, with the baselines in the same
+//! run so every ratio compares numbers measured side by side.
+//!
+//! Every request goes through `tower::ServiceExt::oneshot` on an `axum::Router` (routing,
+//! extraction, handler, response), built fresh per iteration like a server would see it:
+//!
+//! - `bare`: a plain handler, no credential check: the cost of axum itself;
+//! - `<ALG>/handwritten`: a `FromRequestParts` extractor calling `jsonwebtoken::decode` with a
+//!   prebuilt key and `Validation` (issuer, audience, `exp`): what a careful app writes by hand;
+//! - `<ALG>/floor`: the physical floor: a key prepared once (aws-lc-rs HMAC key or parsed public
+//!   key), one base64 pass over the signature and the payload, one signature check, one serde
+//!   pass into a typed struct and the `exp`/`iss`/`aud` comparisons; no header parsing at all;
+//! - `<ALG>/authgate_cold_nocache`: `#[require_auth]` with the token cache off;
+//! - `<ALG>/authgate_cold`: `#[require_auth]` with the cache on but every token new to it (a
+//!   stream of 1024 distinct tokens through a cache of 256 entries: every request misses,
+//!   verifies and inserts, evicting);
+//! - `<ALG>/authgate_hot`: `#[require_auth]`, the same token each time (a cache hit);
+//! - `<ALG>/cookie_*`: the same three with a stateless session cookie instead of a bearer token;
+//! - `HS256/authgate_hot_current_user`: a hit plus a `CurrentUser<Sub>` argument, which parses
+//!   the claims into the app's type (the guard alone does not).
+//!
+//! `cargo bench --bench guard` runs it all (about 3 minutes on 2 cores) and prints the medians
+//! and ratios at the end; `cargo bench --bench guard -- HS256` runs one group.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use authgate::{
+    Algorithm, Gate, GateBuilder, Key, Sessions, SigningKey, require_auth, routing::get,
+};
+use aws_lc_rs::signature::{self as aws_sig, ParsedPublicKey};
+use axum::body::Body;
+use axum::extract::FromRequestParts;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header, request::Parts};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use jsonwebtoken::{DecodingKey, EncodingKey, Validation};
+use serde::Deserialize;
+use tower::ServiceExt;
+
+#[path = "support/ratios.rs"]
+#[allow(dead_code)] // shared with the peers crate, which uses all of it
+mod ratios;
+
+use ratios::{Goal, Table, median, print_medians};
+
+const ISS: &str = "https://auth.example.test";
+const AUD: &str = "bench-api";
+const HS_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-bench";
+const COOKIE: &str = "__Host-session";
+/// Distinct tokens per algorithm for the cold benches, and the cache size that makes every one
+/// of them a miss when they come round again.
+const DISTINCT: usize = 1024;
+const COLD_CACHE: usize = 256;
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn key_file(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The algorithms, with every form of their keys the routes need.
+
+struct Suite {
+    name: &'static str,
+    alg: Algorithm,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    gate_key: fn() -> Key,
+    signing_key: fn() -> SigningKey,
+    floor: FloorKey,
+}
+
+fn suites() -> Vec<Suite> {
+    let rsa_pub = key_file("rsa_public.pem");
+    let ec_pub = key_file("ec256_public.pem");
+    let ed_pub = key_file("ed25519_public.pem");
+    let rsa_dec = DecodingKey::from_rsa_pem(&rsa_pub).expect("RSA public key");
+    let ec_dec = DecodingKey::from_ec_pem(&ec_pub).expect("P-256 public key");
+    let ed_dec = DecodingKey::from_ed_pem(&ed_pub).expect("Ed25519 public key");
+    let parsed = |alg: &'static dyn aws_sig::VerificationAlgorithm, key: &DecodingKey| {
+        FloorKey::Public(
+            ParsedPublicKey::new(alg, key.try_get_as_bytes().expect("DER key"))
+                .expect("aws-lc-rs parses the public key"),
+        )
+    };
+    vec![
+        Suite {
+            name: "HS256",
+            alg: Algorithm::HS256,
+            encoding: EncodingKey::from_secret(HS_SECRET),
+            decoding: DecodingKey::from_secret(HS_SECRET),
+            gate_key: || Key::hmac(Algorithm::HS256, HS_SECRET).expect("HS256 key"),
+            signing_key: || SigningKey::hmac(Algorithm::HS256, HS_SECRET),
+            floor: FloorKey::Hmac(aws_lc_rs::hmac::Key::new(
+                aws_lc_rs::hmac::HMAC_SHA256,
+                HS_SECRET,
+            )),
+        },
+        Suite {
+            name: "RS256",
+            alg: Algorithm::RS256,
+            encoding: EncodingKey::from_rsa_pem(&key_file("rsa_private.pem")).expect("RSA key"),
+            floor: parsed(&aws_sig::RSA_PKCS1_2048_8192_SHA256, &rsa_dec),
+            decoding: rsa_dec,
+            gate_key: || {
+                Key::from_pem(Algorithm::RS256, key_file("rsa_public.pem")).expect("RSA key")
+            },
+            signing_key: || {
+                SigningKey::from_pem(Algorithm::RS256, key_file("rsa_private.pem"))
+                    .expect("RSA private key")
+            },
+        },
+        Suite {
+            name: "ES256",
+            alg: Algorithm::ES256,
+            encoding: EncodingKey::from_ec_pem(&key_file("ec256_private.pk8.pem"))
+                .expect("P-256 key"),
+            floor: parsed(&aws_sig::ECDSA_P256_SHA256_FIXED, &ec_dec),
+            decoding: ec_dec,
+            gate_key: || {
+                Key::from_pem(Algorithm::ES256, key_file("ec256_public.pem")).expect("P-256 key")
+            },
+            signing_key: || {
+                SigningKey::from_pem(Algorithm::ES256, key_file("ec256_private.pk8.pem"))
+                    .expect("P-256 private key")
+            },
+        },
+        Suite {
+            name: "EdDSA",
+            alg: Algorithm::EdDSA,
+            encoding: EncodingKey::from_ed_pem(&key_file("ed25519_private.pem"))
+                .expect("Ed25519 key"),
+            floor: parsed(&aws_sig::ED25519, &ed_dec),
+            decoding: ed_dec,
+            gate_key: || {
+                Key::from_pem(Algorithm::EdDSA, key_file("ed25519_public.pem"))
+                    .expect("Ed25519 key")
+            },
+            signing_key: || {
+                SigningKey::from_pem(Algorithm::EdDSA, key_file("ed25519_private.pem"))
+                    .expect("Ed25519 private key")
+            },
+        },
+    ]
+}
+
+/// `n` distinct valid tokens (they differ in `jti`), typical claims, one hour to live.
+fn tokens(suite: &Suite, n: usize) -> Vec<String> {
+    let now = now();
+    (0..n)
+        .map(|i| {
+            let claims = serde_json::json!({
+                "sub": "user-4242", "iss": ISS, "aud": AUD, "iat": now, "exp": now + 3600,
+                "roles": ["user", "billing"], "jti": format!("bench-{i:08}"),
+            });
+            jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(suite.alg),
+                &claims,
+                &suite.encoding,
+            )
+            .expect("sign a bench token")
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hand-written extractor: jsonwebtoken::decode with a prebuilt key and Validation.
+
+#[derive(Deserialize)]
+#[allow(dead_code)] // read by serde; a real handler would use them
+struct HandClaims {
+    sub: String,
+    exp: u64,
+    roles: Vec<String>,
+}
+
+struct HandState {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+struct HandUser(#[allow(dead_code)] HandClaims);
+
+impl FromRequestParts<Arc<HandState>> for HandUser {
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<HandState>,
+    ) -> Result<Self, StatusCode> {
+        let token = bearer(parts).ok_or(StatusCode::UNAUTHORIZED)?;
+        let data = jsonwebtoken::decode::<HandClaims>(token, &state.key, &state.validation)
+            .map_err(|_| StatusCode::UNAUTHORIZED)?;
+        Ok(HandUser(data.claims))
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+async fn hand_handler(_user: HandUser) -> &'static str {
+    "ok"
+}
+
+fn handwritten_app(suite: &Suite) -> axum::Router {
+    let mut validation = Validation::new(suite.alg);
+    validation.set_issuer(&[ISS]);
+    validation.set_audience(&[AUD]);
+    let state = Arc::new(HandState {
+        key: suite.decoding.clone(),
+        validation,
+    });
+    axum::Router::new()
+        .route("/r", axum::routing::get(hand_handler))
+        .with_state(state)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The floor: a prepared key, one base64 pass, one signature check, one serde pass.
+
+#[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // one per route, behind an `Arc`
+enum FloorKey {
+    Hmac(aws_lc_rs::hmac::Key),
+    Public(ParsedPublicKey),
+}
+
+impl FloorKey {
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            FloorKey::Hmac(key) => aws_lc_rs::hmac::verify(key, message, signature).is_ok(),
+            FloorKey::Public(key) => key.verify_sig(message, signature).is_ok(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FloorClaims<'a> {
+    sub: String,
+    exp: u64,
+    #[serde(borrow)]
+    iss: &'a str,
+    #[serde(borrow)]
+    aud: &'a str,
+    roles: Vec<String>,
+}
+
+struct FloorUser(#[allow(dead_code)] String, #[allow(dead_code)] Vec<String>);
+
+impl FromRequestParts<Arc<FloorKey>> for FloorUser {
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        key: &Arc<FloorKey>,
+    ) -> Result<Self, StatusCode> {
+        const NO: StatusCode = StatusCode::UNAUTHORIZED;
+        let token = bearer(parts).ok_or(NO)?;
+        let (message, signature) = token.rsplit_once('.').ok_or(NO)?;
+        let (_, payload) = message.split_once('.').ok_or(NO)?;
+        let mut sig = [0u8; 512];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(signature, &mut sig)
+            .map_err(|_| NO)?;
+        if !key.verify(message.as_bytes(), &sig[..n]) {
+            return Err(NO);
+        }
+        let mut body = [0u8; 1024];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(payload, &mut body)
+            .map_err(|_| NO)?;
+        let claims: FloorClaims<'_> = serde_json::from_slice(&body[..n]).map_err(|_| NO)?;
+        if claims.exp <= now() || claims.iss != ISS || claims.aud != AUD {
+            return Err(NO);
+        }
+        Ok(FloorUser(claims.sub, claims.roles))
+    }
+}
+
+async fn floor_handler(_user: FloorUser) -> &'static str {
+    "ok"
+}
+
+fn floor_app(key: FloorKey) -> axum::Router {
+    axum::Router::new()
+        .route("/r", axum::routing::get(floor_handler))
+        .with_state(Arc::new(key))
+}
+
+// ---------------------------------------------------------------------------------------------
+// authgate routes.
+
+#[require_auth]
+async fn guarded() -> &'static str {
+    "ok"
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Sub {
+    sub: String,
+}
+
+#[require_auth]
+async fn guarded_user(_user: authgate::CurrentUser<Sub>) -> &'static str {
+    "ok"
+}
+
+fn gate(suite: &Suite, cache: Option<usize>, cookie: bool) -> Gate {
+    let mut builder: GateBuilder = Gate::builder()
+        .key((suite.gate_key)())
+        .issuer(ISS)
+        .audience(AUD);
+    builder = builder.token_cache(cache.unwrap_or(0));
+    if cookie {
+        builder = builder.sessions(Sessions::stateless(COOKIE, (suite.signing_key)()));
+    }
+    builder.build().expect("bench gate")
+}
+
+fn authgate_app(gate: Gate) -> axum::Router {
+    authgate::Router::new()
+        .route("/r", get(guarded))
+        .with_state(gate)
+        .into_axum()
+}
+
+fn authgate_user_app(gate: Gate) -> axum::Router {
+    authgate::Router::new()
+        .route("/r", get(guarded_user))
+        .with_state(gate)
+        .into_axum()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measurement loop.
+
+/// The credential header of each request, cycled through.
+struct Credentials {
+    name: HeaderName,
+    values: Vec<HeaderValue>,
+}
+
+impl Credentials {
+    fn bearer(tokens: &[String]) -> Self {
+        Credentials {
+            name: header::AUTHORIZATION,
+            values: tokens
+                .iter()
+                .map(|t| HeaderValue::from_str(&format!("Bearer {t}")).expect("header value"))
+                .collect(),
+        }
+    }
+
+    fn cookie(tokens: &[String]) -> Self {
+        Credentials {
+            name: header::COOKIE,
+            values: tokens
+                .iter()
+                .map(|t| HeaderValue::from_str(&format!("{COOKIE}={t}")).expect("header value"))
+                .collect(),
+        }
+    }
+
+    fn request(&self, i: usize) -> Request<Body> {
+        let mut request = Request::new(Body::empty());
+        *request.uri_mut() = "/r".parse().expect("uri");
+        request.headers_mut().insert(
+            self.name.clone(),
+            self.values[i % self.values.len()].clone(),
+        );
+        request
+    }
+}
+
+/// One measured route: kept after criterion is done, for the interleaved check.
+struct Case {
+    group: String,
+    name: String,
+    app: axum::Router,
+    credentials: Arc<Credentials>,
+}
+
+struct Runner {
+    rt: tokio::runtime::Runtime,
+    ran: Vec<(String, String)>,
+    cases: Vec<Case>,
+    /// `AUTHGATE_BENCH_COUNT=HS256/authgate_cold=5000`: run exactly that many requests of that
+    /// benchmark, nothing else, and skip criterion: for instruction counts under
+    /// `valgrind --tool=callgrind`, which are deterministic where the clock of a shared machine
+    /// is not (see BENCHMARKS.md).
+    count: Option<(String, usize)>,
+}
+
+impl Runner {
+    /// Checks that every credential is accepted (a benchmark of a 401 path would be a lie),
+    /// then measures `iters` requests per sample, cycling through the credentials.
+    fn bench(
+        &mut self,
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        group_name: &str,
+        name: &str,
+        app: axum::Router,
+        credentials: &Arc<Credentials>,
+    ) {
+        if let Some((only, count)) = &self.count {
+            if *only == format!("{group_name}/{name}") {
+                self.rt.block_on(async {
+                    for i in 0..*count {
+                        let response = app.clone().oneshot(credentials.request(i)).await;
+                        let status = response.map(|r| r.status()).expect("infallible");
+                        assert_eq!(status, StatusCode::OK);
+                    }
+                });
+            }
+            return;
+        }
+        self.rt.block_on(async {
+            for i in 0..credentials.values.len() {
+                let response = app.clone().oneshot(credentials.request(i)).await;
+                let status = response.map(|r| r.status()).expect("infallible");
+                assert_eq!(status, StatusCode::OK, "{group_name}/{name}: request {i}");
+            }
+        });
+        let rt = &self.rt;
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for i in 0..iters as usize {
+                        let request = credentials.request(i);
+                        let response = app.clone().oneshot(request).await.expect("infallible");
+                        assert_eq!(response.status(), StatusCode::OK);
+                        black_box(response);
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        self.ran.push((group_name.to_owned(), name.to_owned()));
+        self.cases.push(Case {
+            group: group_name.to_owned(),
+            name: name.to_owned(),
+            app,
+            credentials: credentials.clone(),
+        });
+    }
+
+    /// `n` requests of a case, timed.
+    fn time(&self, case: &Case, n: usize, offset: usize) -> Duration {
+        self.rt.block_on(async {
+            let start = Instant::now();
+            for i in offset..offset + n {
+                let request = case.credentials.request(i);
+                let response = case.app.clone().oneshot(request).await.expect("infallible");
+                assert_eq!(response.status(), StatusCode::OK);
+                black_box(response);
+            }
+            start.elapsed()
+        })
+    }
+
+    /// The ratio `a / b` measured interleaved: 31 rounds of about 20 ms of each, alternating
+    /// which goes first, so a neighbour's load on a shared machine hits both sides alike.
+    /// Returns the median of the per-round ratios and the quartiles.
+    fn interleaved(&self, a: &str, b: &str) -> Option<(f64, f64, f64)> {
+        let find = |id: &str| {
+            self.cases
+                .iter()
+                .find(|c| format!("{}/{}", c.group, c.name) == id)
+        };
+        let (a, b) = (find(a)?, find(b)?);
+        let calibrate = |case: &Case| {
+            let t = self.time(case, 200, 0).as_secs_f64() / 200.0;
+            ((0.02 / t) as usize).clamp(20, 200_000)
+        };
+        let (na, nb) = (calibrate(a), calibrate(b));
+        let mut ratios = Vec::with_capacity(31);
+        for round in 0..31 {
+            let (ta, tb) = if round % 2 == 0 {
+                let ta = self.time(a, na, round * na);
+                (ta, self.time(b, nb, round * nb))
+            } else {
+                let tb = self.time(b, nb, round * nb);
+                (self.time(a, na, round * na), tb)
+            };
+            let per_a = ta.as_secs_f64() / na as f64;
+            let per_b = tb.as_secs_f64() / nb as f64;
+            ratios.push(per_a / per_b);
+        }
+        ratios.sort_by(f64::total_cmp);
+        Some((ratios[15], ratios[7], ratios[23]))
+    }
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let mut criterion = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    let mut runner = Runner {
+        rt: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime"),
+        ran: Vec::new(),
+        cases: Vec::new(),
+        count: std::env::var("AUTHGATE_BENCH_COUNT").ok().and_then(|v| {
+            let (name, count) = v.rsplit_once('=')?;
+            Some((name.to_owned(), count.parse().ok()?))
+        }),
+    };
+
+    // AUTHGATE_BENCH_ALGS=HS256,RS256 restricts the run (and its setup) to those algorithms.
+    let only = std::env::var("AUTHGATE_BENCH_ALGS").unwrap_or_default();
+    let all = suites;
+    let suites: Vec<Suite> = all()
+        .into_iter()
+        .filter(|s| only.is_empty() || only.split(',').any(|a| a.trim() == s.name))
+        .collect();
+    {
+        let mut group = criterion.benchmark_group("baseline");
+        let bare = axum::Router::new().route("/r", axum::routing::get(|| async { "ok" }));
+        let any = tokens(&all()[0], 1);
+        runner.bench(
+            &mut group,
+            "baseline",
+            "bare",
+            bare,
+            &Arc::new(Credentials::bearer(&any)),
+        );
+        group.finish();
+    }
+
+    for suite in suites {
+        let name = suite.name;
+        let distinct = tokens(&suite, DISTINCT);
+        let one = &distinct[..1];
+        let cold = Arc::new(Credentials::bearer(&distinct));
+        let hot = Arc::new(Credentials::bearer(one));
+        let cookie_cold = Arc::new(Credentials::cookie(&distinct));
+        let cookie_hot = Arc::new(Credentials::cookie(one));
+        let mut group = criterion.benchmark_group(name);
+        let r = &mut runner;
+        r.bench(
+            &mut group,
+            name,
+            "handwritten",
+            handwritten_app(&suite),
+            &cold,
+        );
+        r.bench(
+            &mut group,
+            name,
+            "floor",
+            floor_app(suite.floor.clone()),
+            &cold,
+        );
+        let app = authgate_app(gate(&suite, None, false));
+        r.bench(&mut group, name, "authgate_cold_nocache", app, &cold);
+        let app = authgate_app(gate(&suite, Some(COLD_CACHE), false));
+        r.bench(&mut group, name, "authgate_cold", app, &cold);
+        let app = authgate_app(gate(&suite, Some(10_000), false));
+        r.bench(&mut group, name, "authgate_hot", app, &hot);
+        if name == "HS256" {
+            let app = authgate_user_app(gate(&suite, Some(10_000), false));
+            r.bench(&mut group, name, "authgate_hot_current_user", app, &hot);
+        }
+        let app = authgate_app(gate(&suite, None, true));
+        r.bench(&mut group, name, "cookie_cold_nocache", app, &cookie_cold);
+        let app = authgate_app(gate(&suite, Some(COLD_CACHE), true));
+        r.bench(&mut group, name, "cookie_cold", app, &cookie_cold);
+        let app = authgate_app(gate(&suite, Some(10_000), true));
+        r.bench(&mut group, name, "cookie_hot", app, &cookie_hot);
+        group.finish();
+    }
+    criterion.final_summary();
+    if runner.count.is_some() {
+        return;
+    }
+    summary(&runner.ran, started);
+    if std::env::var("AUTHGATE_BENCH_INTERLEAVED").as_deref() != Ok("0") {
+        interleaved_summary(&runner);
+    }
+}
+
+/// The goal ratios once more, measured interleaved (see [`Runner::interleaved`]).
+fn interleaved_summary(runner: &Runner) {
+    let pairs: [(&str, &str, &str); 12] = [
+        ("HS256/authgate_cold", "HS256/floor", "<= 1.3"),
+        ("HS256/authgate_cold", "HS256/handwritten", "<= 0.75"),
+        ("HS256/cookie_cold", "HS256/floor", ""),
+        ("RS256/authgate_cold", "RS256/floor", "<= 1.1"),
+        ("ES256/authgate_cold", "ES256/floor", "<= 1.1"),
+        ("EdDSA/authgate_cold", "EdDSA/floor", ""),
+        ("HS256/authgate_hot", "baseline/bare", "<= 1.5"),
+        ("RS256/authgate_hot", "baseline/bare", "<= 1.5"),
+        ("ES256/authgate_hot", "baseline/bare", ""),
+        ("EdDSA/authgate_hot", "baseline/bare", ""),
+        ("HS256/cookie_hot", "baseline/bare", ""),
+        ("RS256/cookie_hot", "baseline/bare", ""),
+    ];
+    println!("\n### Interleaved ratios (31 alternating rounds of ~20 ms each side)\n");
+    println!("| ratio | median | quartiles | goal |");
+    println!("|---|---|---|---|");
+    for (a, b, goal) in pairs {
+        if let Some((median, low, high)) = runner.interleaved(a, b) {
+            let verdict = match goal.strip_prefix("<= ").map(str::parse::<f64>) {
+                Some(Ok(g)) if median <= g => format!("{goal}: met"),
+                Some(Ok(_)) => format!("{goal}: NOT met"),
+                _ => String::new(),
+            };
+            println!("| {a} / {b} | {median:.2}x | {low:.2} .. {high:.2} | {verdict} |");
+        }
+    }
+}
+
+/// The medians of this run, then the ratios the performance goals are about.
+fn summary(ran: &[(String, String)], since: SystemTime) {
+    print_medians("Medians (per request)", ran, since);
+    let m = |group: &str, function: &str| median(group, function, since);
+    let bare = m("baseline", "bare");
+    let mut cold = Table::default();
+    let mut hot = Table::default();
+    for alg in ["HS256", "RS256", "ES256", "EdDSA"] {
+        let floor = m(alg, "floor");
+        let hand = m(alg, "handwritten");
+        let (floor_goal, hand_goal) = match alg {
+            "HS256" => (Goal::AtMost(1.3), Goal::AtMost(0.75)),
+            "RS256" | "ES256" => (Goal::AtMost(1.1), Goal::None),
+            _ => (Goal::None, Goal::None),
+        };
+        let hot_goal = match alg {
+            "HS256" | "RS256" => Goal::AtMost(1.5),
+            _ => Goal::None,
+        };
+        let cold_ag = m(alg, "authgate_cold");
+        cold.ratio(
+            &format!("{alg} authgate cold / floor"),
+            cold_ag,
+            floor,
+            floor_goal,
+        );
+        cold.ratio(
+            &format!("{alg} authgate cold / handwritten"),
+            cold_ag,
+            hand,
+            hand_goal,
+        );
+        let nocache = m(alg, "authgate_cold_nocache");
+        cold.ratio(
+            &format!("{alg} authgate cold, cache off / floor"),
+            nocache,
+            floor,
+            Goal::None,
+        );
+        let cookie = m(alg, "cookie_cold");
+        cold.ratio(
+            &format!("{alg} cookie cold / floor"),
+            cookie,
+            floor,
+            Goal::None,
+        );
+        cold.ratio(
+            &format!("{alg} handwritten / floor"),
+            hand,
+            floor,
+            Goal::None,
+        );
+        cold.ratio(&format!("{alg} floor / bare"), floor, bare, Goal::None);
+        hot.ratio(
+            &format!("{alg} authgate hot / bare"),
+            m(alg, "authgate_hot"),
+            bare,
+            hot_goal,
+        );
+        hot.ratio(
+            &format!("{alg} cookie hot / bare"),
+            m(alg, "cookie_hot"),
+            bare,
+            Goal::None,
+        );
+        hot.ratio(
+            &format!("{alg} authgate cold / hot"),
+            cold_ag,
+            m(alg, "authgate_hot"),
+            Goal::None,
+        );
+    }
+    hot.ratio(
+        "HS256 hot + CurrentUser<Sub> / bare",
+        m("HS256", "authgate_hot_current_user"),
+        bare,
+        Goal::None,
+    );
+    cold.print("Cold path (every token new to the cache)");
+    hot.print("Hot path (cache hit)");
+}
