@@ -101,6 +101,20 @@ write("verify_token", "payload_valid", b"\x03" + claims().encode())
 write("verify_token", "payload_nested", b"\x03" + claims(roles={"a": {"b": [1]}}).encode())
 write("verify_token", "header_valid", b"\x04" + HEADER.encode())
 write("verify_token", "header_bad_utf8", b"\x04{\"alg\":\"HS256\",\"x\":\"\xc3\x28\"}")
+write("verify_token", "header_huge_number_member",
+      b'"{"alg":"HS256","tyexp":10E0588888888,"pe":" arite"}')
+
+
+def at(offset):  # mode 5 time: NOW - 3000 + 2 * u16
+    v = (offset + 3000) // 2
+    return bytes([v & 255, v >> 8])
+
+
+write("verify_token", "cache_hits", b"\x05" + b"".join(
+    bytes([0, 0]) + at(o) for o in (0, 0, 0, 0, 700, -100)))
+write("verify_token", "cache_families", b"\x05" + b"".join(bytes([f, p]) + at(o) for f, p, o in [
+    (1, 10, 0), (1, 10, 5000), (2, 60, 0), (2, 60, 200), (2, 60, 0), (3, 200, 0), (4, 1, 0),
+    (4, 2, 0), (5, 0, 0), (6, 3, 29), (6, 3, 59), (6, 3, 60), (7, 20, 100), (7, 20, 900)]))
 
 # next_validator: the string.
 for i, v in enumerate([

@@ -7,19 +7,23 @@
 //!   delete, truncate);
 //! - mode 2: header bytes, `0xff`, payload bytes, correctly signed with the fixture key;
 //! - mode 3: payload bytes under the standard header, correctly signed;
-//! - mode 4: header bytes over valid claims, correctly signed.
+//! - mode 4: header bytes over valid claims, correctly signed;
+//! - mode 5: steps of 4 bytes (token family, token parameter, time), each token verified
+//!   through a whole Gate with a small verified-token cache and, at the same time, by the
+//!   uncached front end.
 //!
 //! Invariants: never panics; a token that verifies is exactly `message.signature` with the
 //! canonical HS256 signature of `message` under the fixture key (so random or edited input
 //! never verifies); and a signed token that verifies has a JSON object header with
 //! `alg: HS256` and no `crit`, and claims that satisfy every rule: the fixture's `iss` and
 //! `aud`, a non-empty string `sub`, `exp` in (now - leeway, now + lifetime + leeway], `nbf` and
-//! `iat` not in the future.
+//! `iat` not in the future; the Gate with its cache answers exactly what the uncached front end
+//! answers, whatever the order of tokens and times (hits, expiry, clocks going back, eviction).
 #![no_main]
 
 use authgate::__fuzz::{
-    AUDIENCE, HEADER, ISSUER, LEEWAY, MAX_LIFETIME, NOW, is_correctly_signed, sign_raw,
-    valid_claims, valid_token, verify_token,
+    AUDIENCE, HEADER, ISSUER, LEEWAY, MAX_LIFETIME, NOW, gate_verify_at, is_correctly_signed,
+    sign_raw, valid_claims, valid_token, verify_token, verify_token_at,
 };
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
@@ -123,11 +127,56 @@ fn edited(edits: &[u8]) {
     }
 }
 
+/// A token of one of a few families, parameterized by `param`.
+fn family_token(family: u8, param: u8) -> String {
+    let p = u64::from(param);
+    let claims = |extra: String| {
+        format!(
+            r#"{{"sub":"user-{}","iss":"{ISSUER}","aud":"{AUDIENCE}"{extra}}}"#,
+            family % 4
+        )
+    };
+    let payload = match family % 8 {
+        0 => return valid_token(),
+        1 => claims(format!(r#","exp":{}"#, NOW + p * 400 - 2000)),
+        2 => claims(format!(
+            r#","exp":{},"nbf":{}"#,
+            NOW + 3000,
+            NOW + p * 10 - 500
+        )),
+        3 => claims(format!(
+            r#","exp":{},"iat":{}"#,
+            NOW + 3000,
+            NOW + p * 400 - 90_000
+        )),
+        4 => claims(format!(r#","exp":{},"n":{p}"#, NOW + 600)),
+        5 => {
+            let valid = valid_token();
+            let (message, _) = valid.rsplit_once('.').expect("three parts");
+            return format!("{message}.{}", "A".repeat(43 - usize::from(param % 2)));
+        }
+        6 => claims(format!(r#","exp":{}.{p}"#, NOW + 30)),
+        _ => claims(format!(r#","exp":{},"roles":["r{p}"]"#, NOW + p * 40)),
+    };
+    sign_raw(HEADER.as_bytes(), payload.as_bytes())
+}
+
+fn cached(steps: &[u8]) {
+    for step in steps.chunks_exact(4) {
+        let token = family_token(step[0], step[1]);
+        let offset = u64::from(u16::from_le_bytes([step[2], step[3]]));
+        let now = NOW - 3000 + offset * 2;
+        let through_gate = gate_verify_at(&token, now);
+        let direct = verify_token_at(&token, now);
+        assert_eq!(through_gate, direct, "at {now}: {token}");
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    match mode % 5 {
+    match mode % 6 {
         0 => {
             let token = String::from_utf8_lossy(rest);
             if verify_token(&token).is_ok() {
@@ -146,6 +195,7 @@ fuzz_target!(|data: &[u8]| {
             signed(header, payload);
         }
         3 => signed(HEADER.as_bytes(), rest),
-        _ => signed(rest, valid_claims().as_bytes()),
+        4 => signed(rest, valid_claims().as_bytes()),
+        _ => cached(rest),
     }
 });

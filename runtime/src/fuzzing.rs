@@ -7,13 +7,18 @@
 //! a fixed clock `NOW` and a session cookie named `COOKIE`. The verification path is the
 //! real one (`verify::verify_token`, `Sessions::cookie_values`); only the fixture is ours.
 
+use std::future::Future;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderMap, HeaderValue, header};
 use jsonwebtoken::{Algorithm, EncodingKey};
 
+use crate::Gate;
+use crate::gate::Failure;
 use crate::principal::CredentialKind;
 use crate::verify::{self, ClaimPath, Invalid, Key, KeySet, Rules};
 use crate::{MemoryStore, Sessions};
@@ -89,6 +94,68 @@ pub fn verify_token(token: &str) -> Result<Verified, &'static str> {
             scopes: p.scopes,
         })
         .map_err(|e: Invalid| e.as_str())
+}
+
+/// The front end at another time than `NOW`, without any cache.
+pub fn verify_token_at(token: &str, now: u64) -> Result<Verified, &'static str> {
+    let f = fixture();
+    verify::verify_token(token, &f.keys, &f.rules, now, CredentialKind::Bearer)
+        .map(|p| Verified {
+            subject: p.subject,
+            expires_at: p.expires_at,
+            roles: p.roles,
+            scopes: p.scopes,
+        })
+        .map_err(|e: Invalid| e.as_str())
+}
+
+/// The clock of the fixture Gate.
+static CLOCK: AtomicU64 = AtomicU64::new(NOW);
+
+/// A Gate with the fixture's key and rules and a small verified-token cache (64 entries,
+/// 64 KiB), so that a short run of tokens exercises hits, expiry and eviction.
+fn gate() -> &'static Gate {
+    static GATE: OnceLock<Gate> = OnceLock::new();
+    GATE.get_or_init(|| {
+        Gate::builder()
+            .hs256(SECRET)
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .clock(|| CLOCK.load(Ordering::Relaxed))
+            .token_cache(64)
+            .token_cache_bytes(64 * 1024)
+            .build()
+            .expect("the fixture Gate")
+    })
+}
+
+/// The bearer token through a whole Gate (`Gate::authenticate`: header parsing, the token
+/// cache, verification) at time `now`. The Gate is shared: one caller at a time, or the clock
+/// moves under another.
+pub fn gate_verify_at(token: &str, now: u64) -> Result<Verified, &'static str> {
+    CLOCK.store(now, Ordering::Relaxed);
+    let request = http::Request::builder()
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(())
+        .map_err(|_| "not_a_header")?;
+    let parts = request.into_parts().0;
+    let mut future = std::pin::pin!(gate().authenticate(&parts));
+    let mut context = Context::from_waker(Waker::noop());
+    let Poll::Ready(result) = future.as_mut().poll(&mut context) else {
+        unreachable!("static keys and no store: authentication never waits");
+    };
+    match result {
+        Ok(Some(p)) => Ok(Verified {
+            subject: p.subject,
+            expires_at: p.expires_at,
+            roles: p.roles,
+            scopes: p.scopes,
+        }),
+        Ok(None) => Err("no_credentials"),
+        Err(Failure::Token(e)) => Err(e.as_str()),
+        Err(Failure::Header(e)) => Err(e.as_str()),
+        Err(_) => Err("other"),
+    }
 }
 
 /// Whether the token front end accepts `token`.
@@ -206,6 +273,30 @@ mod tests {
         );
         assert_eq!(verify_token(&expired), Err("expired"));
         assert!(!is_correctly_signed("no dot"));
+    }
+
+    #[test]
+    fn the_gate_with_its_cache_agrees_with_the_front_end() {
+        let token = valid_token();
+        for now in [
+            NOW,
+            NOW,
+            NOW + 500,
+            NOW + 629,
+            NOW + 630,
+            NOW + 700,
+            NOW - 100,
+            NOW,
+        ] {
+            assert_eq!(
+                gate_verify_at(&token, now),
+                verify_token_at(&token, now),
+                "{now}"
+            );
+        }
+        assert_eq!(gate_verify_at(&token, NOW + 630), Err("expired"));
+        assert_eq!(gate_verify_at("a b", NOW), Err("malformed_bearer"));
+        assert_eq!(gate_verify_at("a\nb", NOW), Err("not_a_header"));
     }
 
     /// Found by `verify_token` (a harness bug, not a runtime one): members are kept as raw JSON
