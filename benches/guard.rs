@@ -390,6 +390,16 @@ impl Credentials {
     }
 }
 
+/// A ratio measured interleaved: median and quartiles of the per-round ratios, and the median
+/// time per request of each side.
+struct Interleaved {
+    ratio: f64,
+    low: f64,
+    high: f64,
+    a_ns: f64,
+    b_ns: f64,
+}
+
 /// One measured route: kept after criterion is done, for the interleaved check.
 struct Case {
     group: String,
@@ -479,8 +489,9 @@ impl Runner {
 
     /// The ratio `a / b` measured interleaved: 31 rounds of about 20 ms of each, alternating
     /// which goes first, so a neighbour's load on a shared machine hits both sides alike.
-    /// Returns the median of the per-round ratios and the quartiles.
-    fn interleaved(&self, a: &str, b: &str) -> Option<(f64, f64, f64)> {
+    /// Returns the median of the per-round ratios, its quartiles, and the median time per
+    /// request of each side (ns).
+    fn interleaved(&self, a: &str, b: &str) -> Option<Interleaved> {
         let find = |id: &str| {
             self.cases
                 .iter()
@@ -493,6 +504,7 @@ impl Runner {
         };
         let (na, nb) = (calibrate(a), calibrate(b));
         let mut ratios = Vec::with_capacity(31);
+        let (mut times_a, mut times_b) = (Vec::with_capacity(31), Vec::with_capacity(31));
         for round in 0..31 {
             let (ta, tb) = if round % 2 == 0 {
                 let ta = self.time(a, na, round * na);
@@ -504,9 +516,19 @@ impl Runner {
             let per_a = ta.as_secs_f64() / na as f64;
             let per_b = tb.as_secs_f64() / nb as f64;
             ratios.push(per_a / per_b);
+            times_a.push(per_a * 1e9);
+            times_b.push(per_b * 1e9);
         }
-        ratios.sort_by(f64::total_cmp);
-        Some((ratios[15], ratios[7], ratios[23]))
+        for v in [&mut ratios, &mut times_a, &mut times_b] {
+            v.sort_by(f64::total_cmp);
+        }
+        Some(Interleaved {
+            ratio: ratios[15],
+            low: ratios[7],
+            high: ratios[23],
+            a_ns: times_a[15],
+            b_ns: times_b[15],
+        })
     }
 }
 
@@ -620,16 +642,21 @@ fn interleaved_summary(runner: &Runner) {
         ("RS256/cookie_hot", "baseline/bare", ""),
     ];
     println!("\n### Interleaved ratios (31 alternating rounds of ~20 ms each side)\n");
-    println!("| ratio | median | quartiles | goal |");
-    println!("|---|---|---|---|");
+    println!("| ratio | a | b | median ratio | quartiles | goal |");
+    println!("|---|---|---|---|---|---|");
     for (a, b, goal) in pairs {
-        if let Some((median, low, high)) = runner.interleaved(a, b) {
+        if let Some(m) = runner.interleaved(a, b) {
+            let (median, low, high) = (m.ratio, m.low, m.high);
             let verdict = match goal.strip_prefix("<= ").map(str::parse::<f64>) {
                 Some(Ok(g)) if median <= g => format!("{goal}: met"),
                 Some(Ok(_)) => format!("{goal}: NOT met"),
                 _ => String::new(),
             };
-            println!("| {a} / {b} | {median:.2}x | {low:.2} .. {high:.2} | {verdict} |");
+            println!(
+                "| {a} / {b} | {} | {} | {median:.2}x | {low:.2} .. {high:.2} | {verdict} |",
+                ratios::fmt_ns(m.a_ns),
+                ratios::fmt_ns(m.b_ns)
+            );
         }
     }
 }

@@ -17,8 +17,8 @@ use crate::policy::{PolicySpec, all_met};
 use crate::principal::{AuthState, CredentialKind, Principal};
 use crate::reject::{Rejection, RejectionKind};
 use crate::session::{
-    RenewSlot, SessionCookie, SessionError, SessionKind, SessionLayer, SessionRecord, SessionUser,
-    Sessions, new_session_id,
+    RenewSlot, SessionCookie, SessionError, SessionKind, SessionLayer, SessionRecord, SessionStore,
+    SessionUser, Sessions, new_session_id,
 };
 use crate::verify::{self, ClaimPath, Invalid, Key, KeySet, KeySource, Rules};
 
@@ -331,54 +331,67 @@ impl Gate {
                 self.renew_if_due(parts, sessions, key, &principal);
                 Ok(Some(principal))
             }
+            // Boxed: its state (a session record held across store calls) would otherwise
+            // make every guard's future, bearer requests included, several hundred bytes larger.
             SessionKind::Server(store) => {
-                if value.len() != 43
-                    || !value
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                {
-                    return Err(Failure::Token(Invalid::SessionCookie));
-                }
-                let now = self.now();
-                let loaded = store
-                    .load(value)
-                    .await
-                    .map_err(|e| Failure::Unavailable(e.to_string()))?;
-                let Some(mut record) = loaded else {
-                    return Err(Failure::Token(Invalid::UnknownSession));
-                };
-                let idle_end = record.last_seen.saturating_add(sessions.idle_timeout);
-                if now >= record.expires_at || now >= idle_end {
-                    store
-                        .delete(value)
-                        .await
-                        .map_err(|e| Failure::Unavailable(e.to_string()))?;
-                    return Err(Failure::Token(Invalid::SessionExpired));
-                }
-                // Write last-seen at most once a minute (or per quarter of the idle timeout):
-                // the idle clock stays accurate without a store write on every request.
-                if now.saturating_sub(record.last_seen) >= (sessions.idle_timeout / 4).min(60) {
-                    record.last_seen = now;
-                    store
-                        .save(&record)
-                        .await
-                        .map_err(|e| Failure::Unavailable(e.to_string()))?;
-                }
-                let expires_at = record
-                    .expires_at
-                    .min(record.last_seen.saturating_add(sessions.idle_timeout));
-                Ok(Some(Arc::new(Principal {
-                    subject: record.subject,
-                    roles: record.roles,
-                    scopes: record.scopes,
-                    expires_at,
-                    issued_at: Some(record.created_at),
-                    credential: CredentialKind::Cookie,
-                    claims: record.claims,
-                    session_id: Some(record.id),
-                })))
+                Box::pin(self.server_session(sessions, store.as_ref(), value)).await
             }
         }
+    }
+
+    /// A server-side session cookie: the id's shape, then the store (idle and absolute expiry,
+    /// last-seen written at most once a minute).
+    async fn server_session(
+        &self,
+        sessions: &Sessions,
+        store: &dyn SessionStore,
+        value: &str,
+    ) -> Result<Option<Arc<Principal>>, Failure> {
+        if value.len() != 43
+            || !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(Failure::Token(Invalid::SessionCookie));
+        }
+        let now = self.now();
+        let loaded = store
+            .load(value)
+            .await
+            .map_err(|e| Failure::Unavailable(e.to_string()))?;
+        let Some(mut record) = loaded else {
+            return Err(Failure::Token(Invalid::UnknownSession));
+        };
+        let idle_end = record.last_seen.saturating_add(sessions.idle_timeout);
+        if now >= record.expires_at || now >= idle_end {
+            store
+                .delete(value)
+                .await
+                .map_err(|e| Failure::Unavailable(e.to_string()))?;
+            return Err(Failure::Token(Invalid::SessionExpired));
+        }
+        // Write last-seen at most once a minute (or per quarter of the idle timeout):
+        // the idle clock stays accurate without a store write on every request.
+        if now.saturating_sub(record.last_seen) >= (sessions.idle_timeout / 4).min(60) {
+            record.last_seen = now;
+            store
+                .save(&record)
+                .await
+                .map_err(|e| Failure::Unavailable(e.to_string()))?;
+        }
+        let expires_at = record
+            .expires_at
+            .min(record.last_seen.saturating_add(sessions.idle_timeout));
+        Ok(Some(Arc::new(Principal {
+            subject: record.subject,
+            roles: record.roles,
+            scopes: record.scopes,
+            expires_at,
+            issued_at: Some(record.created_at),
+            credential: CredentialKind::Cookie,
+            claims: record.claims,
+            session_id: Some(record.id),
+        })))
     }
 
     /// Verifies a bearer token or a stateless session cookie, through the token cache.
@@ -407,7 +420,7 @@ impl Gate {
         let Some(cache) = &inner.cache else {
             let verified = verify::verify_token_until(token, keys, &inner.rules, now, kind)
                 .map_err(Failure::Token)?;
-            return Ok(Arc::new(verified.principal));
+            return Ok(verified.principal);
         };
         let hash = cache.hash(token, kind);
         if let Some(principal) = cache.get_hashed(hash, token, kind, generation, now) {
@@ -415,7 +428,7 @@ impl Gate {
         }
         let verified = verify::verify_token_until(token, keys, &inner.rules, now, kind)
             .map_err(Failure::Token)?;
-        let principal = Arc::new(verified.principal);
+        let principal = verified.principal;
         cache.insert_hashed(
             hash,
             token,

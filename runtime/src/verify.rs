@@ -16,10 +16,12 @@
 //! `invalid_token`.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -481,7 +483,8 @@ pub(crate) struct Rules {
 /// A verified token: the principal, and the first time (seconds since the epoch) at which the
 /// token counts as expired under the rules it was checked with.
 pub(crate) struct Verified {
-    pub(crate) principal: Principal,
+    /// Built in place on the heap: the guard shares it, and moving it by value costs more.
+    pub(crate) principal: Arc<Principal>,
     pub(crate) expired_at: u64,
 }
 
@@ -493,7 +496,8 @@ pub(crate) fn verify_token(
     now: u64,
     credential: CredentialKind,
 ) -> Result<Principal, Invalid> {
-    verify_token_until(token, keys, rules, now, credential).map(|v| v.principal)
+    verify_token_until(token, keys, rules, now, credential)
+        .map(|v| Arc::unwrap_or_clone(v.principal))
 }
 
 /// [`verify_token`], with the time at which the token expires (for the token cache).
@@ -515,25 +519,13 @@ pub(crate) fn verify_token_until(
     if payload_b64.contains('.') {
         return Err(Invalid::Malformed);
     }
-    let mut header_buf = [0u8; 256];
-    let header_bytes = b64_into(header_b64, &mut header_buf)?;
-    let header_json = std::str::from_utf8(&header_bytes).map_err(|_| Invalid::Malformed)?;
-    // The header must be a JSON object (RFC 7515 section 4) without duplicate names; any
-    // `crit` member, even `null`, is refused: we understand no extension.
-    let mut header = Object::new();
-    header.fill(header_json)?;
-    if header.raw("crit").is_some() {
-        return Err(Invalid::Crit);
-    }
-    let alg: Text<'_> = header.get("alg")?.ok_or(Invalid::Algorithm)?;
-    let alg: Algorithm = alg.0.parse().map_err(|_| Invalid::Algorithm)?;
-    let kid: Option<Text<'_>> = header.get("kid")?;
+    let (alg, kid) = header(header_b64)?;
     // 512 bytes: an RSA-4096 signature (larger ones are decoded onto the heap).
     let mut signature_buf = [0u8; 512];
     let signature = b64_into(signature, &mut signature_buf)?;
     let mut any_key = false;
     let mut verified = false;
-    for key in keys.candidates(alg, kid.as_ref().map(|k| &*k.0))? {
+    for key in keys.candidates(alg, kid.as_deref())? {
         any_key = true;
         if key.verifies(message.as_bytes(), &signature) {
             verified = true;
@@ -547,6 +539,55 @@ pub(crate) fn verify_token_until(
     }
     let payload = String::from_utf8(b64(payload_b64)?).map_err(|_| Invalid::Malformed)?;
     check_claims_until(payload, rules, now, credential)
+}
+
+/// A header this thread parsed successfully, and what it said.
+struct ParsedHeader {
+    text: Box<str>,
+    alg: Algorithm,
+    kid: Option<Rc<str>>,
+}
+
+thread_local! {
+    /// The last header parsed on this thread. The tokens an app sees share a handful of
+    /// headers (one per issuer and key), and what a header says is a pure function of its
+    /// text, so a token whose header is exactly the last one skips the decode and the parse.
+    /// Only successful parses are kept; at most one small header per thread.
+    static LAST_HEADER: RefCell<Option<ParsedHeader>> = const { RefCell::new(None) };
+}
+
+/// The header's `alg` and `kid`, after checking that it is a JSON object without duplicate
+/// names and without `crit`.
+fn header(header_b64: &str) -> Result<(Algorithm, Option<Rc<str>>), Invalid> {
+    let known = LAST_HEADER.with_borrow(|last| match last {
+        Some(last) if *last.text == *header_b64 => Some((last.alg, last.kid.clone())),
+        _ => None,
+    });
+    if let Some(known) = known {
+        return Ok(known);
+    }
+    let mut header_buf = [0u8; 256];
+    let header_bytes = b64_into(header_b64, &mut header_buf)?;
+    let header_json = std::str::from_utf8(&header_bytes).map_err(|_| Invalid::Malformed)?;
+    // The header must be a JSON object (RFC 7515 section 4) without duplicate names; any
+    // `crit` member, even `null`, is refused: we understand no extension.
+    let mut header = Object::new();
+    header.fill(header_json)?;
+    if header.raw("crit").is_some() {
+        return Err(Invalid::Crit);
+    }
+    let alg: Text<'_> = header.get("alg")?.ok_or(Invalid::Algorithm)?;
+    let alg: Algorithm = alg.0.parse().map_err(|_| Invalid::Algorithm)?;
+    let kid: Option<Text<'_>> = header.get("kid")?;
+    let kid: Option<Rc<str>> = kid.map(|kid| Rc::from(&*kid.0));
+    if header_b64.len() <= 256 {
+        LAST_HEADER.set(Some(ParsedHeader {
+            text: header_b64.into(),
+            alg,
+            kid: kid.clone(),
+        }));
+    }
+    Ok((alg, kid))
 }
 
 fn b64(part: &str) -> Result<Vec<u8>, Invalid> {
@@ -571,7 +612,7 @@ pub(crate) fn check_claims(
     now: u64,
     credential: CredentialKind,
 ) -> Result<Principal, Invalid> {
-    check_claims_until(payload, rules, now, credential).map(|v| v.principal)
+    check_claims_until(payload, rules, now, credential).map(|v| Arc::unwrap_or_clone(v.principal))
 }
 
 /// [`check_claims`], with the time at which the token expires under these rules.
@@ -640,7 +681,7 @@ fn check_claims_until(
     // the ceiling (a float-to-int `as` saturates, and `exp` is finite and non-negative).
     let expired_at = (exp + leeway).ceil() as u64;
     Ok(Verified {
-        principal: Principal {
+        principal: Arc::new(Principal {
             subject,
             roles,
             scopes,
@@ -649,7 +690,7 @@ fn check_claims_until(
             credential,
             claims: payload,
             session_id: None,
-        },
+        }),
         expired_at,
     })
 }
@@ -741,7 +782,10 @@ impl<'a> Object<'a> {
     }
 
     fn raw(&self, name: &str) -> Option<&'a RawValue> {
-        self.0.iter().find(|(k, _)| k.0 == name).map(|(_, v)| *v)
+        self.0
+            .iter()
+            .find(|(k, _)| same(&k.0, name))
+            .map(|(_, v)| *v)
     }
 
     fn get<T: Deserialize<'a>>(&self, name: &str) -> Result<Option<T>, Invalid> {
@@ -753,13 +797,18 @@ impl<'a> Object<'a> {
     fn registered(&self) -> Registered<'a> {
         let mut found = Registered::default();
         for (name, value) in self.0.iter() {
-            let slot = match &*name.0 {
-                "exp" => &mut found.exp,
-                "nbf" => &mut found.nbf,
-                "iat" => &mut found.iat,
-                "iss" => &mut found.iss,
-                "aud" => &mut found.aud,
-                "sub" => &mut found.sub,
+            // Three bytes compared as one array: a `match` on `&str` arms calls `memcmp` per
+            // arm and member.
+            let &[a, b, c] = name.0.as_bytes() else {
+                continue;
+            };
+            let slot = match [a, b, c] {
+                [b'e', b'x', b'p'] => &mut found.exp,
+                [b'n', b'b', b'f'] => &mut found.nbf,
+                [b'i', b'a', b't'] => &mut found.iat,
+                [b'i', b's', b's'] => &mut found.iss,
+                [b'a', b'u', b'd'] => &mut found.aud,
+                [b's', b'u', b'b'] => &mut found.sub,
                 _ => continue,
             };
             *slot = Some(*value);
@@ -809,6 +858,13 @@ impl<'a> Object<'a> {
     }
 }
 
+/// `a == b`, deciding most unequal claim names (`sub`, `iss`, `aud`, `exp`, `iat`: same
+/// length) on the first byte instead of a `memcmp` call.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 /// Reads a JSON object's members into `Members`, refusing duplicate names.
 struct Fill<'m, 'a>(&'m mut Members<'a>);
 
@@ -826,7 +882,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Fill<'_, 'a> {
     }
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
         while let Some(name) = map.next_key::<Text<'a>>()? {
-            if self.0.iter().any(|(k, _)| k.0 == name.0) {
+            if self.0.iter().any(|(k, _)| same(&k.0, &name.0)) {
                 return Err(de::Error::custom("duplicate claim"));
             }
             let value: &'a RawValue = map.next_value()?;
@@ -1112,6 +1168,36 @@ mod tests {
                     "{alg:?} case {i}"
                 );
             }
+        }
+    }
+
+    /// The per-thread memo of the last header answers exactly what a parse answers, and
+    /// never for another text.
+    #[test]
+    fn header_memo_is_exact() {
+        let enc = |json: &str| URL_SAFE_NO_PAD.encode(json);
+        let good = enc(r#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#);
+        let other_kid = enc(r#"{"alg":"RS256","kid":"k2","typ":"JWT"}"#);
+        type Said<'a> = Result<(Algorithm, Option<&'a str>), Invalid>;
+        let cases: [(String, Said<'_>); 7] = [
+            (good.clone(), Ok((Algorithm::RS256, Some("k1")))),
+            (good.clone(), Ok((Algorithm::RS256, Some("k1")))),
+            (other_kid, Ok((Algorithm::RS256, Some("k2")))),
+            (
+                enc(r#"{"alg":"RS256","kid":"k1","crit":["exp"]}"#),
+                Err(Invalid::Crit),
+            ),
+            (
+                enc(r#"{"alg":"RS256","alg":"HS256"}"#),
+                Err(Invalid::Malformed),
+            ),
+            (enc(r#"{"alg":"none"}"#), Err(Invalid::Algorithm)),
+            (good, Ok((Algorithm::RS256, Some("k1")))),
+        ];
+        for (text, want) in cases {
+            let got = header(&text);
+            let got = got.as_ref().map(|(alg, kid)| (*alg, kid.as_deref()));
+            assert_eq!(got, want.as_ref().map(|(a, k)| (*a, *k)), "{text}");
         }
     }
 
