@@ -474,7 +474,7 @@ impl Gate {
         let exp = now.saturating_add(sessions.idle_timeout).min(end);
         claims.insert("iat".into(), now.into());
         claims.insert("exp".into(), exp.into());
-        if let Ok(token) = verify::sign_jwt(key, &claims)
+        if let Ok(token) = verify::sign_session_jwt(key, &claims)
             && let Ok(mut slot) = slot.0.lock()
         {
             *slot = Some(sessions.set_cookie(&token, exp - now));
@@ -540,7 +540,7 @@ impl Gate {
                 if let Some(aud) = self.inner.rules.audiences.first() {
                     claims.insert("aud".into(), aud.clone().into());
                 }
-                let token = verify::sign_jwt(key, &claims).map_err(SessionError::Signing)?;
+                let token = verify::sign_session_jwt(key, &claims).map_err(SessionError::Signing)?;
                 Ok(SessionCookie(sessions.set_cookie(&token, lifetime)))
             }
         }
@@ -997,7 +997,7 @@ fn check_sessions(sessions: &Sessions, keys: &Keys, rules: &Rules) -> Result<(),
         if let Some(aud) = rules.audiences.first() {
             probe.insert("aud".into(), aud.clone().into());
         }
-        let token = verify::sign_jwt(key, &probe).map_err(GateError::Sessions)?;
+        let token = verify::sign_session_jwt(key, &probe).map_err(GateError::Sessions)?;
         if verify::verify_token(&token, set, rules, system_now(), CredentialKind::Cookie).is_err() {
             return Err(GateError::Sessions(
                 "the stateless session signing key does not match any verification key of this Gate"

@@ -57,7 +57,28 @@ pub(crate) fn sign_jwt(
     key: &crate::session::SigningKey,
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<String, String> {
-    let mut header = serde_json::json!({ "alg": format!("{:?}", key.algorithm), "typ": "JWT" });
+    sign_jwt_typed(key, claims, "JWT")
+}
+
+/// The `typ` of stateless session cookies. A token is accepted only for its purpose
+/// (ASVS V9.2.2): a session cookie's JWT is refused as a bearer token, and a bearer token
+/// (perhaps long-lived, perhaps from an identity provider) is refused as a session cookie.
+pub(crate) const SESSION_TYP: &str = "authgate-session+jwt";
+
+/// Signs a stateless session cookie's JWT (`typ: authgate-session+jwt`).
+pub(crate) fn sign_session_jwt(
+    key: &crate::session::SigningKey,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, String> {
+    sign_jwt_typed(key, claims, SESSION_TYP)
+}
+
+fn sign_jwt_typed(
+    key: &crate::session::SigningKey,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    typ: &str,
+) -> Result<String, String> {
+    let mut header = serde_json::json!({ "alg": format!("{:?}", key.algorithm), "typ": typ });
     if let Some(kid) = &key.kid {
         header["kid"] = serde_json::Value::from(kid.as_str());
     }
@@ -425,6 +446,9 @@ pub enum Invalid {
     Audience,
     /// `sub` is missing or empty.
     Subject,
+    /// A session cookie's JWT sent as a bearer token, or any other JWT sent as a session
+    /// cookie (`typ` tells them apart).
+    Purpose,
     /// Two session cookies with different values, or a value that is not a session id.
     SessionCookie,
     /// The session id is not in the store (logged out, revoked, or made up).
@@ -451,6 +475,7 @@ impl Invalid {
             Invalid::Issuer => "issuer",
             Invalid::Audience => "audience",
             Invalid::Subject => "subject",
+            Invalid::Purpose => "token_purpose",
             Invalid::SessionCookie => "bad_session_cookie",
             Invalid::UnknownSession => "unknown_session",
             Invalid::SessionExpired => "session_expired",
@@ -519,7 +544,10 @@ pub(crate) fn verify_token_until(
     if payload_b64.contains('.') {
         return Err(Invalid::Malformed);
     }
-    let (alg, kid) = header(header_b64)?;
+    let (alg, kid, session) = header(header_b64)?;
+    if session != (credential == CredentialKind::Cookie) {
+        return Err(Invalid::Purpose);
+    }
     // 512 bytes: an RSA-4096 signature (larger ones are decoded onto the heap).
     let mut signature_buf = [0u8; 512];
     let signature = b64_into(signature, &mut signature_buf)?;
@@ -546,6 +574,7 @@ struct ParsedHeader {
     text: Box<str>,
     alg: Algorithm,
     kid: Option<Rc<str>>,
+    session: bool,
 }
 
 thread_local! {
@@ -556,11 +585,11 @@ thread_local! {
     static LAST_HEADER: RefCell<Option<ParsedHeader>> = const { RefCell::new(None) };
 }
 
-/// The header's `alg` and `kid`, after checking that it is a JSON object without duplicate
-/// names and without `crit`.
-fn header(header_b64: &str) -> Result<(Algorithm, Option<Rc<str>>), Invalid> {
+/// The header's `alg`, `kid` and whether `typ` marks a session cookie, after checking that it
+/// is a JSON object without duplicate names and without `crit`.
+fn header(header_b64: &str) -> Result<(Algorithm, Option<Rc<str>>, bool), Invalid> {
     let known = LAST_HEADER.with_borrow(|last| match last {
-        Some(last) if *last.text == *header_b64 => Some((last.alg, last.kid.clone())),
+        Some(last) if *last.text == *header_b64 => Some((last.alg, last.kid.clone(), last.session)),
         _ => None,
     });
     if let Some(known) = known {
@@ -580,14 +609,17 @@ fn header(header_b64: &str) -> Result<(Algorithm, Option<Rc<str>>), Invalid> {
     let alg: Algorithm = alg.0.parse().map_err(|_| Invalid::Algorithm)?;
     let kid: Option<Text<'_>> = header.get("kid")?;
     let kid: Option<Rc<str>> = kid.map(|kid| Rc::from(&*kid.0));
+    let typ: Option<Text<'_>> = header.get("typ")?;
+    let session = typ.is_some_and(|typ| typ.0.eq_ignore_ascii_case(SESSION_TYP));
     if header_b64.len() <= 256 {
         LAST_HEADER.set(Some(ParsedHeader {
             text: header_b64.into(),
             alg,
             kid: kid.clone(),
+            session,
         }));
     }
-    Ok((alg, kid))
+    Ok((alg, kid, session))
 }
 
 fn b64(part: &str) -> Result<Vec<u8>, Invalid> {

@@ -648,15 +648,11 @@ async fn issued_cookies_are_host_only_secure_httponly_samesite_and_random() {
     }
 }
 
-/// Finding F1 (see SECURITY.md, "Known gaps"): a stateless session cookie and a bearer token
-/// are the same kind of JWT, signed with the same keys, and each is accepted in the other's
-/// place. ASVS V9.2.2 asks that a token be accepted only for its intended purpose; the session
-/// settings (idle timeout, absolute lifetime) also do not bound a bearer token used as a cookie.
-/// Expected: refused (for example through a `typ` or a dedicated claim that sessions carry and
-/// bearer tokens must not). Observed: 200 for both. Ignored so that CI stays green until the
-/// maintainers decide; run with `cargo test --test security -- --ignored`.
+/// Finding F1 (fixed; SECURITY.md, "Known gaps"): a token is accepted only for its purpose
+/// (ASVS V9.2.2). Session cookies carry `typ: authgate-session+jwt`; that JWT is refused as a
+/// bearer token, and any other JWT (a long-lived API token, say) is refused as the session
+/// cookie, so the session's idle timeout and absolute lifetime always bound a cookie.
 #[tokio::test]
-#[ignore = "finding F1: stateless session cookies and bearer tokens are interchangeable (ASVS V9.2.2)"]
 async fn finding_session_cookies_and_bearer_tokens_are_not_interchangeable() {
     let clock = Clock::new();
     let app = App::stateless(&clock);
