@@ -1228,9 +1228,13 @@ mod tests {
         ];
         for (text, want) in cases {
             let got = header(&text);
-            let got = got.as_ref().map(|(alg, kid)| (*alg, kid.as_deref()));
+            let got = got.as_ref().map(|(alg, kid, _)| (*alg, kid.as_deref()));
             assert_eq!(got, want.as_ref().map(|(a, k)| (*a, *k)), "{text}");
         }
+        let session = header(&enc(r#"{"alg":"HS256","typ":"Authgate-Session+JWT"}"#));
+        assert!(matches!(session, Ok((Algorithm::HS256, None, true))));
+        let bearer = header(&enc(r#"{"alg":"HS256","typ":"JWT"}"#));
+        assert!(matches!(bearer, Ok((Algorithm::HS256, None, false))));
     }
 
     #[test]
