@@ -22,9 +22,8 @@
 //! `cargo bench --bench guard` runs it all (about 3 minutes on 2 cores) and prints the medians
 //! and ratios at the end; `cargo bench --bench guard -- HS256` runs one group.
 
-use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authgate::{
     Algorithm, Gate, GateBuilder, Key, Sessions, SigningKey, require_auth, routing::get,
@@ -35,15 +34,17 @@ use axum::extract::FromRequestParts;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header, request::Parts};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use criterion::Criterion;
 use jsonwebtoken::{DecodingKey, EncodingKey, Validation};
 use serde::Deserialize;
-use tower::ServiceExt;
 
+#[path = "support/harness.rs"]
+mod harness;
 #[path = "support/ratios.rs"]
 #[allow(dead_code)] // shared with the peers crate, which uses all of it
 mod ratios;
 
+use harness::{Route, Runner, ServiceRoute};
 use ratios::{Goal, Table, median, print_medians};
 
 const ISS: &str = "https://auth.example.test";
@@ -154,21 +155,22 @@ fn suites() -> Vec<Suite> {
     ]
 }
 
-/// `n` distinct valid tokens (they differ in `jti`), typical claims, one hour to live.
-fn tokens(suite: &Suite, n: usize) -> Vec<String> {
+/// `n` distinct valid tokens (they differ in `jti`), typical claims, one hour to live; with
+/// `typ: authgate-session+jwt` for stateless session cookies (authgate accepts a token only for
+/// its purpose).
+fn tokens(suite: &Suite, n: usize, typ: &str) -> Vec<String> {
     let now = now();
+    let header = jsonwebtoken::Header {
+        typ: Some(typ.to_owned()),
+        ..jsonwebtoken::Header::new(suite.alg)
+    };
     (0..n)
         .map(|i| {
             let claims = serde_json::json!({
                 "sub": "user-4242", "iss": ISS, "aud": AUD, "iat": now, "exp": now + 3600,
                 "roles": ["user", "billing"], "jti": format!("bench-{i:08}"),
             });
-            jsonwebtoken::encode(
-                &jsonwebtoken::Header::new(suite.alg),
-                &claims,
-                &suite.encoding,
-            )
-            .expect("sign a bench token")
+            jsonwebtoken::encode(&header, &claims, &suite.encoding).expect("sign a bench token")
         })
         .collect()
 }
@@ -390,148 +392,6 @@ impl Credentials {
     }
 }
 
-/// A ratio measured interleaved: median and quartiles of the per-round ratios, and the median
-/// time per request of each side.
-struct Interleaved {
-    ratio: f64,
-    low: f64,
-    high: f64,
-    a_ns: f64,
-    b_ns: f64,
-}
-
-/// One measured route: kept after criterion is done, for the interleaved check.
-struct Case {
-    group: String,
-    name: String,
-    app: axum::Router,
-    credentials: Arc<Credentials>,
-}
-
-struct Runner {
-    rt: tokio::runtime::Runtime,
-    ran: Vec<(String, String)>,
-    cases: Vec<Case>,
-    /// `AUTHGATE_BENCH_COUNT=HS256/authgate_cold=5000`: run exactly that many requests of that
-    /// benchmark, nothing else, and skip criterion: for instruction counts under
-    /// `valgrind --tool=callgrind`, which are deterministic where the clock of a shared machine
-    /// is not (see BENCHMARKS.md).
-    count: Option<(String, usize)>,
-}
-
-impl Runner {
-    /// Checks that every credential is accepted (a benchmark of a 401 path would be a lie),
-    /// then measures `iters` requests per sample, cycling through the credentials.
-    fn bench(
-        &mut self,
-        group: &mut BenchmarkGroup<'_, WallTime>,
-        group_name: &str,
-        name: &str,
-        app: axum::Router,
-        credentials: &Arc<Credentials>,
-    ) {
-        if let Some((only, count)) = &self.count {
-            if *only == format!("{group_name}/{name}") {
-                self.rt.block_on(async {
-                    for i in 0..*count {
-                        let response = app.clone().oneshot(credentials.request(i)).await;
-                        let status = response.map(|r| r.status()).expect("infallible");
-                        assert_eq!(status, StatusCode::OK);
-                    }
-                });
-            }
-            return;
-        }
-        self.rt.block_on(async {
-            for i in 0..credentials.values.len() {
-                let response = app.clone().oneshot(credentials.request(i)).await;
-                let status = response.map(|r| r.status()).expect("infallible");
-                assert_eq!(status, StatusCode::OK, "{group_name}/{name}: request {i}");
-            }
-        });
-        let rt = &self.rt;
-        group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for i in 0..iters as usize {
-                        let request = credentials.request(i);
-                        let response = app.clone().oneshot(request).await.expect("infallible");
-                        assert_eq!(response.status(), StatusCode::OK);
-                        black_box(response);
-                    }
-                    start.elapsed()
-                })
-            })
-        });
-        self.ran.push((group_name.to_owned(), name.to_owned()));
-        self.cases.push(Case {
-            group: group_name.to_owned(),
-            name: name.to_owned(),
-            app,
-            credentials: credentials.clone(),
-        });
-    }
-
-    /// `n` requests of a case, timed.
-    fn time(&self, case: &Case, n: usize, offset: usize) -> Duration {
-        self.rt.block_on(async {
-            let start = Instant::now();
-            for i in offset..offset + n {
-                let request = case.credentials.request(i);
-                let response = case.app.clone().oneshot(request).await.expect("infallible");
-                assert_eq!(response.status(), StatusCode::OK);
-                black_box(response);
-            }
-            start.elapsed()
-        })
-    }
-
-    /// The ratio `a / b` measured interleaved: 31 rounds of about 20 ms of each, alternating
-    /// which goes first, so a neighbour's load on a shared machine hits both sides alike.
-    /// Returns the median of the per-round ratios, its quartiles, and the median time per
-    /// request of each side (ns).
-    fn interleaved(&self, a: &str, b: &str) -> Option<Interleaved> {
-        let find = |id: &str| {
-            self.cases
-                .iter()
-                .find(|c| format!("{}/{}", c.group, c.name) == id)
-        };
-        let (a, b) = (find(a)?, find(b)?);
-        let calibrate = |case: &Case| {
-            let t = self.time(case, 200, 0).as_secs_f64() / 200.0;
-            ((0.02 / t) as usize).clamp(20, 200_000)
-        };
-        let (na, nb) = (calibrate(a), calibrate(b));
-        let mut ratios = Vec::with_capacity(31);
-        let (mut times_a, mut times_b) = (Vec::with_capacity(31), Vec::with_capacity(31));
-        for round in 0..31 {
-            let (ta, tb) = if round % 2 == 0 {
-                let ta = self.time(a, na, round * na);
-                (ta, self.time(b, nb, round * nb))
-            } else {
-                let tb = self.time(b, nb, round * nb);
-                (self.time(a, na, round * na), tb)
-            };
-            let per_a = ta.as_secs_f64() / na as f64;
-            let per_b = tb.as_secs_f64() / nb as f64;
-            ratios.push(per_a / per_b);
-            times_a.push(per_a * 1e9);
-            times_b.push(per_b * 1e9);
-        }
-        for v in [&mut ratios, &mut times_a, &mut times_b] {
-            v.sort_by(f64::total_cmp);
-        }
-        Some(Interleaved {
-            ratio: ratios[15],
-            low: ratios[7],
-            high: ratios[23],
-            a_ns: times_a[15],
-            b_ns: times_b[15],
-        })
-    }
-}
-
 fn main() {
     let started = SystemTime::now();
     let mut criterion = Criterion::default()
@@ -539,18 +399,7 @@ fn main() {
         .warm_up_time(Duration::from_millis(700))
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
-    let mut runner = Runner {
-        rt: tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime"),
-        ran: Vec::new(),
-        cases: Vec::new(),
-        count: std::env::var("AUTHGATE_BENCH_COUNT").ok().and_then(|v| {
-            let (name, count) = v.rsplit_once('=')?;
-            Some((name.to_owned(), count.parse().ok()?))
-        }),
-    };
+    let mut runner = Runner::new();
 
     // AUTHGATE_BENCH_ALGS=HS256,RS256 restricts the run (and its setup) to those algorithms.
     let only = std::env::var("AUTHGATE_BENCH_ALGS").unwrap_or_default();
@@ -562,57 +411,59 @@ fn main() {
     {
         let mut group = criterion.benchmark_group("baseline");
         let bare = axum::Router::new().route("/r", axum::routing::get(|| async { "ok" }));
-        let any = tokens(&all()[0], 1);
-        runner.bench(
-            &mut group,
-            "baseline",
-            "bare",
-            bare,
-            &Arc::new(Credentials::bearer(&any)),
-        );
+        let any = Arc::new(Credentials::bearer(&tokens(&all()[0], 1, "JWT")));
+        runner.bench(&mut group, "baseline", "bare", 1, route(bare, &any));
         group.finish();
     }
 
     for suite in suites {
         let name = suite.name;
-        let distinct = tokens(&suite, DISTINCT);
-        let one = &distinct[..1];
+        let distinct = tokens(&suite, DISTINCT, "JWT");
         let cold = Arc::new(Credentials::bearer(&distinct));
-        let hot = Arc::new(Credentials::bearer(one));
-        let cookie_cold = Arc::new(Credentials::cookie(&distinct));
-        let cookie_hot = Arc::new(Credentials::cookie(one));
+        let hot = Arc::new(Credentials::bearer(&distinct[..1]));
+        let cookies = tokens(&suite, DISTINCT, "authgate-session+jwt");
+        let cookie_cold = Arc::new(Credentials::cookie(&cookies));
+        let cookie_hot = Arc::new(Credentials::cookie(&cookies[..1]));
         let mut group = criterion.benchmark_group(name);
+        let g = &mut group;
         let r = &mut runner;
         r.bench(
-            &mut group,
+            g,
             name,
             "handwritten",
-            handwritten_app(&suite),
-            &cold,
+            DISTINCT,
+            route(handwritten_app(&suite), &cold),
         );
-        r.bench(
-            &mut group,
-            name,
-            "floor",
-            floor_app(suite.floor.clone()),
-            &cold,
-        );
+        let floor = floor_app(suite.floor.clone());
+        r.bench(g, name, "floor", DISTINCT, route(floor, &cold));
         let app = authgate_app(gate(&suite, None, false));
-        r.bench(&mut group, name, "authgate_cold_nocache", app, &cold);
+        r.bench(
+            g,
+            name,
+            "authgate_cold_nocache",
+            DISTINCT,
+            route(app, &cold),
+        );
         let app = authgate_app(gate(&suite, Some(COLD_CACHE), false));
-        r.bench(&mut group, name, "authgate_cold", app, &cold);
+        r.bench(g, name, "authgate_cold", DISTINCT, route(app, &cold));
         let app = authgate_app(gate(&suite, Some(10_000), false));
-        r.bench(&mut group, name, "authgate_hot", app, &hot);
+        r.bench(g, name, "authgate_hot", 1, route(app, &hot));
         if name == "HS256" {
             let app = authgate_user_app(gate(&suite, Some(10_000), false));
-            r.bench(&mut group, name, "authgate_hot_current_user", app, &hot);
+            r.bench(g, name, "authgate_hot_current_user", 1, route(app, &hot));
         }
         let app = authgate_app(gate(&suite, None, true));
-        r.bench(&mut group, name, "cookie_cold_nocache", app, &cookie_cold);
+        r.bench(
+            g,
+            name,
+            "cookie_cold_nocache",
+            DISTINCT,
+            route(app, &cookie_cold),
+        );
         let app = authgate_app(gate(&suite, Some(COLD_CACHE), true));
-        r.bench(&mut group, name, "cookie_cold", app, &cookie_cold);
+        r.bench(g, name, "cookie_cold", DISTINCT, route(app, &cookie_cold));
         let app = authgate_app(gate(&suite, Some(10_000), true));
-        r.bench(&mut group, name, "cookie_hot", app, &cookie_hot);
+        r.bench(g, name, "cookie_hot", 1, route(app, &cookie_hot));
         group.finish();
     }
     criterion.final_summary();
@@ -620,44 +471,31 @@ fn main() {
         return;
     }
     summary(&runner.ran, started);
-    if std::env::var("AUTHGATE_BENCH_INTERLEAVED").as_deref() != Ok("0") {
-        interleaved_summary(&runner);
-    }
+    runner.interleaved_table(
+        "Interleaved ratios (31 alternating rounds of ~20 ms each side)",
+        &[
+            ("HS256/authgate_cold", "HS256/floor", "<= 1.3"),
+            ("HS256/authgate_cold", "HS256/handwritten", "<= 0.75"),
+            ("HS256/cookie_cold", "HS256/floor", ""),
+            ("RS256/authgate_cold", "RS256/floor", "<= 1.1"),
+            ("ES256/authgate_cold", "ES256/floor", "<= 1.1"),
+            ("EdDSA/authgate_cold", "EdDSA/floor", ""),
+            ("HS256/authgate_hot", "baseline/bare", "<= 1.5"),
+            ("RS256/authgate_hot", "baseline/bare", "<= 1.5"),
+            ("ES256/authgate_hot", "baseline/bare", ""),
+            ("EdDSA/authgate_hot", "baseline/bare", ""),
+            ("HS256/cookie_hot", "baseline/bare", ""),
+            ("RS256/cookie_hot", "baseline/bare", ""),
+        ],
+    );
 }
 
-/// The goal ratios once more, measured interleaved (see [`Runner::interleaved`]).
-fn interleaved_summary(runner: &Runner) {
-    let pairs: [(&str, &str, &str); 12] = [
-        ("HS256/authgate_cold", "HS256/floor", "<= 1.3"),
-        ("HS256/authgate_cold", "HS256/handwritten", "<= 0.75"),
-        ("HS256/cookie_cold", "HS256/floor", ""),
-        ("RS256/authgate_cold", "RS256/floor", "<= 1.1"),
-        ("ES256/authgate_cold", "ES256/floor", "<= 1.1"),
-        ("EdDSA/authgate_cold", "EdDSA/floor", ""),
-        ("HS256/authgate_hot", "baseline/bare", "<= 1.5"),
-        ("RS256/authgate_hot", "baseline/bare", "<= 1.5"),
-        ("ES256/authgate_hot", "baseline/bare", ""),
-        ("EdDSA/authgate_hot", "baseline/bare", ""),
-        ("HS256/cookie_hot", "baseline/bare", ""),
-        ("RS256/cookie_hot", "baseline/bare", ""),
-    ];
-    println!("\n### Interleaved ratios (31 alternating rounds of ~20 ms each side)\n");
-    println!("| ratio | a | b | median ratio | quartiles | goal |");
-    println!("|---|---|---|---|---|---|");
-    for (a, b, goal) in pairs {
-        if let Some(m) = runner.interleaved(a, b) {
-            let (median, low, high) = (m.ratio, m.low, m.high);
-            let verdict = match goal.strip_prefix("<= ").map(str::parse::<f64>) {
-                Some(Ok(g)) if median <= g => format!("{goal}: met"),
-                Some(Ok(_)) => format!("{goal}: NOT met"),
-                _ => String::new(),
-            };
-            println!(
-                "| {a} / {b} | {} | {} | {median:.2}x | {low:.2} .. {high:.2} | {verdict} |",
-                ratios::fmt_ns(m.a_ns),
-                ratios::fmt_ns(m.b_ns)
-            );
-        }
+/// An axum app and the credentials it is sent, cycled through.
+fn route(app: axum::Router, credentials: &Arc<Credentials>) -> impl Route + 'static {
+    let credentials = credentials.clone();
+    ServiceRoute {
+        service: app,
+        request: move |i| credentials.request(i),
     }
 }
 
