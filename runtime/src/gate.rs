@@ -540,7 +540,8 @@ impl Gate {
                 if let Some(aud) = self.inner.rules.audiences.first() {
                     claims.insert("aud".into(), aud.clone().into());
                 }
-                let token = verify::sign_session_jwt(key, &claims).map_err(SessionError::Signing)?;
+                let token =
+                    verify::sign_session_jwt(key, &claims).map_err(SessionError::Signing)?;
                 Ok(SessionCookie(sessions.set_cookie(&token, lifetime)))
             }
         }

@@ -56,7 +56,9 @@ fn plain_path_ok(path: &str) -> bool {
     // Dot segments: `/..//evil.example` normalizes to `//evil.example`, an open redirect for
     // anything that re-parses the path.
     let path_only = path.split(['?', '#']).next().unwrap_or_default();
-    !path_only.split('/').any(|segment| segment == "." || segment == "..")
+    !path_only
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
