@@ -10,8 +10,8 @@
 //!   cache of 1024 entries: every request verifies the signature and parses the claims.
 //!
 //! The client keeps `LOADTEST_CONNECTIONS` (32) HTTP/1.1 keep-alive connections busy for
-//! `LOADTEST_SECS` (10) seconds per scenario after a 1 s warm-up, over `LOADTEST_ROUNDS` (2)
-//! rounds in alternating order; every response must be a 200. Server and client get
+//! `LOADTEST_SECS` (10) seconds per scenario after a 1 s warm-up, over `LOADTEST_ROUNDS` (3)
+//! rounds in alternating order (the median is reported); every response must be a 200. Server and client get
 //! `LOADTEST_THREADS` (2) worker threads each. Only 127.0.0.1 is ever used.
 //!
 //! `cargo bench --bench loadtest` or `scripts/loadtest.sh`.
@@ -225,7 +225,7 @@ fn load(client: &tokio::runtime::Runtime, scenario: &Scenario, secs: u64, conns:
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is read from the command line.
     let secs = env("LOADTEST_SECS", 10);
-    let rounds = env("LOADTEST_ROUNDS", 2) as usize;
+    let rounds = env("LOADTEST_ROUNDS", 3).max(1) as usize;
     let conns = env("LOADTEST_CONNECTIONS", 32) as usize;
     let threads = env("LOADTEST_THREADS", 2) as usize;
     let runtime = |name: &str| {
@@ -294,7 +294,7 @@ fn main() {
     );
     let mut results: Vec<Vec<f64>> = vec![Vec::new(); scenarios.len()];
     for round in 0..rounds {
-        let order: Vec<usize> = if round % 2 == 0 {
+        let order: Vec<usize> = if round.is_multiple_of(2) {
             (0..scenarios.len()).collect()
         } else {
             (0..scenarios.len()).rev().collect()
@@ -311,7 +311,12 @@ fn main() {
     let median = |v: &[f64]| {
         let mut v = v.to_vec();
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        let mid = v.len() / 2;
+        if v.len().is_multiple_of(2) {
+            (v[mid - 1] + v[mid]) / 2.0
+        } else {
+            v[mid]
+        }
     };
     let rps: Vec<f64> = results.iter().map(|r| median(r)).collect();
     let by = |name: &str| {

@@ -127,8 +127,8 @@ impl Runner {
         let (na, nb) = (calibrate(a), calibrate(b));
         let mut ratios = Vec::with_capacity(31);
         let (mut times_a, mut times_b) = (Vec::with_capacity(31), Vec::with_capacity(31));
-        for round in 0..31 {
-            let (ta, tb) = if round % 2 == 0 {
+        for round in 0..31usize {
+            let (ta, tb) = if round.is_multiple_of(2) {
                 let ta = a.run(&self.rt, na, round * na);
                 (ta, b.run(&self.rt, nb, round * nb))
             } else {
