@@ -313,10 +313,9 @@ where
                 .map_err(|_| claims_mismatch(&gate, parts));
         }
         const OPTIONAL: PolicySpec = PolicySpec::public("Option<CurrentUser>");
-        match gate.authenticate(parts).await {
+        match gate.authenticate_shared(parts).await {
             Ok(None) => Ok(None),
             Ok(Some(principal)) => {
-                let principal = Arc::new(principal);
                 let user = CurrentUser::from_principal(principal.clone())
                     .map_err(|_| claims_mismatch(&gate, parts))?;
                 parts.extensions.insert(AuthState::User(principal));
