@@ -240,6 +240,102 @@ pub fn session_cookie_values_in(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
+/// The oracle for an accepted `next` (`is_safe_next` returned true), written independently of
+/// the validator: `None` when every invariant holds, else the first one broken. At most 2 KiB,
+/// and at every level of strict percent-decoding (repeated until nothing changes, at most 8
+/// levels): exactly one leading `/` (not `//`, not `/\`), no `.` or `..` path segment, no path
+/// that RFC 3986 normalization turns into another host, and no backslash, control character or
+/// white space.
+pub fn accepted_next_problem(next: &str) -> Option<String> {
+    if next.len() > 2048 {
+        return Some(format!("{} bytes, over 2 KiB", next.len()));
+    }
+    let mut text = next.to_owned();
+    for level in 0..=8 {
+        let bytes = text.as_bytes();
+        if bytes.first() != Some(&b'/') {
+            return Some(format!("level {level}: {text:?} has no leading /"));
+        }
+        if matches!(bytes.get(1), Some(b'/' | b'\\')) {
+            return Some(format!("level {level}: {text:?} names another host"));
+        }
+        if let Some(c) = text
+            .chars()
+            .find(|c| *c == '\\' || c.is_control() || c.is_whitespace())
+        {
+            return Some(format!("level {level}: {c:?} in {text:?}"));
+        }
+        let path = text.split(['?', '#']).next().unwrap_or_default();
+        if path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+        {
+            return Some(format!("level {level}: dot segment in {text:?}"));
+        }
+        let normalized = remove_dot_segments(path);
+        if normalized.starts_with("//") || normalized.starts_with("/\\") {
+            return Some(format!(
+                "level {level}: {text:?} normalizes to {normalized:?}"
+            ));
+        }
+        match strict_percent_decode(&text) {
+            None => return Some(format!("level {level}: malformed escape in {text:?}")),
+            Some(decoded) if decoded == text => return None,
+            Some(decoded) => text = decoded,
+        }
+    }
+    Some(format!("{next:?} still decodes after 8 levels"))
+}
+
+/// Strict percent-decoding: `%` and two hex digits; `None` when malformed or not UTF-8.
+fn strict_percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = (*bytes.get(i + 1)? as char).to_digit(16)?;
+            let lo = (*bytes.get(i + 2)? as char).to_digit(16)?;
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// RFC 3986 section 5.2.4, as a browser applies it to a redirect target's path.
+fn remove_dot_segments(path: &str) -> String {
+    let mut input = path.to_owned();
+    let mut output = String::new();
+    while !input.is_empty() {
+        if let Some(rest) = input
+            .strip_prefix("../")
+            .or_else(|| input.strip_prefix("./"))
+        {
+            input = rest.to_owned();
+        } else if input.starts_with("/./") {
+            input.replace_range(..3, "/");
+        } else if input == "/." {
+            input = "/".to_owned();
+        } else if input.starts_with("/../") || input == "/.." {
+            let len = if input == "/.." { 3 } else { 4 };
+            input.replace_range(..len, "/");
+            output.truncate(output.rfind('/').unwrap_or(0));
+        } else if input == "." || input == ".." {
+            input.clear();
+        } else {
+            let start = usize::from(input.starts_with('/'));
+            let end = input[start..].find('/').map_or(input.len(), |i| i + start);
+            output.push_str(&input[..end]);
+            input.replace_range(..end, "");
+        }
+    }
+    output
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,5 +417,23 @@ mod tests {
         );
         assert!(session_cookie_values("session=abc").is_empty());
         assert!(session_cookie_values("__Host-session=a\nb").is_empty());
+    }
+
+    #[test]
+    fn the_next_oracle_catches_each_bad_shape() {
+        assert_eq!(accepted_next_problem("/invoices?page=2"), None);
+        for bad in [
+            "//x",
+            "/\\x",
+            "x",
+            "/..//x",
+            "/%2e%2e//x",
+            "/a%0a",
+            "/%2F%2Fx",
+            "/%zz",
+        ] {
+            assert!(accepted_next_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(accepted_next_problem(&format!("/{}", "a".repeat(3000))).is_some());
     }
 }
