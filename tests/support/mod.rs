@@ -476,3 +476,29 @@ pub fn capture_logs() -> (LogBuffer, CaptureGuard) {
     CAPTURE.with(|capture| *capture.borrow_mut() = Some(buffer.clone()));
     (buffer, CaptureGuard(()))
 }
+
+/// Asserts that one line of the captured logs contains every fragment.
+#[track_caller]
+pub fn assert_logged(logs: &str, fragments: &[&str]) {
+    assert!(
+        logs.lines()
+            .any(|line| fragments.iter().all(|f| line.contains(f))),
+        "no log line with all of {fragments:?}:\n{logs}"
+    );
+}
+
+/// Asserts one `access decision` event per `(route, outcome, reason)`.
+#[track_caller]
+pub fn assert_decisions(logs: &str, decisions: &[(&str, &str, &str)]) {
+    for (route, outcome, reason) in decisions {
+        assert_logged(
+            logs,
+            &[
+                "access decision",
+                &format!("route={route} "),
+                &format!(r#"outcome="{outcome}""#),
+                &format!(r#"reason="{reason}""#),
+            ],
+        );
+    }
+}
