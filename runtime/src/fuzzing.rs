@@ -163,19 +163,11 @@ pub fn verify_token_str(token: &str) -> bool {
     verify_token(token).is_ok()
 }
 
-/// Our crypto backend, named directly as `verify` does (jsonwebtoken's process default
-/// panics when another crate enables both of its backends).
-#[cfg(feature = "aws-lc-rs")]
-static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
-    &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-#[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
-static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
-    &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
-
 /// The base64url HS256 signature of `message` (`header.payload`) under [`SECRET`].
 pub fn signature_of(message: &str) -> String {
     let key = EncodingKey::from_secret(SECRET);
-    let signer = (PROVIDER.signer_factory)(&Algorithm::HS256, &key).expect("an HS256 signer");
+    let signer =
+        (crate::verify::PROVIDER.signer_factory)(&Algorithm::HS256, &key).expect("an HS256 signer");
     let signature = signer
         .try_sign(message.as_bytes())
         .expect("HS256 signing cannot fail");

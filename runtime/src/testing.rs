@@ -110,36 +110,31 @@ impl Minter {
     pub fn user(&self, subject: impl Into<String>) -> TestUser<'_> {
         TestUser {
             minter: self,
-            subject: subject.into(),
-            roles: Vec::new(),
-            scopes: Vec::new(),
+            user: SessionUser::new(subject),
             lifetime: Duration::from_secs(600),
-            claims: serde_json::Map::new(),
         }
     }
 }
 
-/// A made-up user, ready to become a bearer token or a session cookie.
+/// A made-up user, ready to become a bearer token or a session cookie. Who the user is lives
+/// in a [`SessionUser`], the same value a login handler gives `Gate::login`.
 #[derive(Clone)]
 pub struct TestUser<'a> {
     minter: &'a Minter,
-    subject: String,
-    roles: Vec<String>,
-    scopes: Vec<String>,
+    user: SessionUser,
     lifetime: Duration,
-    claims: serde_json::Map<String, serde_json::Value>,
 }
 
 impl TestUser<'_> {
     /// The user's roles.
     pub fn roles<I: IntoIterator<Item = T>, T: Into<String>>(mut self, roles: I) -> Self {
-        self.roles = roles.into_iter().map(Into::into).collect();
+        self.user = self.user.roles(roles);
         self
     }
 
     /// The user's scopes.
     pub fn scopes<I: IntoIterator<Item = T>, T: Into<String>>(mut self, scopes: I) -> Self {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self.user = self.user.scopes(scopes);
         self
     }
 
@@ -151,14 +146,15 @@ impl TestUser<'_> {
 
     /// An extra claim.
     pub fn claim(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
-        self.claims.insert(name.into(), value.into());
+        self.user = self.user.claim(name, value);
         self
     }
 
     fn claims_at(&self, now: u64, lifetime: u64) -> serde_json::Map<String, serde_json::Value> {
         let view = self.minter.gate.testing_view();
-        let mut claims = self.claims.clone();
-        claims.insert("sub".into(), self.subject.clone().into());
+        let user = &self.user;
+        let mut claims = user.claims.clone();
+        claims.insert("sub".into(), user.subject.clone().into());
         claims.insert("iat".into(), now.into());
         claims.insert("exp".into(), now.saturating_add(lifetime).into());
         if let Some(iss) = view.issuer {
@@ -167,11 +163,11 @@ impl TestUser<'_> {
         if let Some(aud) = view.audience {
             claims.insert("aud".into(), aud.into());
         }
-        if !self.scopes.is_empty() {
-            claims.insert("scope".into(), self.scopes.join(" ").into());
+        if !user.scopes.is_empty() {
+            claims.insert("scope".into(), user.scopes.join(" ").into());
         }
         // Roles go where the Gate reads them, nested objects included.
-        let mut value = serde_json::Value::from(self.roles.clone());
+        let mut value = serde_json::Value::from(user.roles.clone());
         for segment in view.roles.iter().skip(1).rev() {
             let mut object = serde_json::Map::new();
             object.insert(segment.clone(), value);
@@ -234,13 +230,7 @@ impl TestUser<'_> {
 
     /// A session cookie (`name=value`, for the `Cookie` header), through the Gate's own login.
     pub async fn cookie(&self) -> Result<String, SessionError> {
-        let mut user = SessionUser::new(self.subject.clone())
-            .roles(self.roles.clone())
-            .scopes(self.scopes.clone());
-        for (name, value) in &self.claims {
-            user = user.claim(name.clone(), value.clone());
-        }
-        let set = self.minter.gate.login(user).await?;
+        let set = self.minter.gate.login(self.user.clone()).await?;
         let text = set.header_value().to_str().unwrap_or_default();
         Ok(text.split(';').next().unwrap_or_default().to_owned())
     }

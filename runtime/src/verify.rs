@@ -45,10 +45,10 @@ compile_error!(
 /// The backend chosen by our features, named directly: jsonwebtoken's process default panics
 /// on first use when another crate enables both of its backends.
 #[cfg(feature = "aws-lc-rs")]
-static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
+pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
     &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
 #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
-static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
+pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
     &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
 
 /// Signs a JWT with our backend (not jsonwebtoken's process default, which panics when another
