@@ -4,7 +4,7 @@
 //! What it caches is exactly what [`verify_token`](crate::verify::verify_token) would say for
 //! the same token, credential kind and keys at the same time, and nothing else:
 //!
-//! - **keyed by the exact token**: the hash (SipHash with a per-cache random key, over the
+//! - **keyed by the exact token**: the hash (foldhash with a per-cache random seed, over the
 //!   credential kind, the length and the last 32 bytes, which are signature) only picks
 //!   the slot; a hit needs the whole stored token to equal the presented one, byte for byte;
 //! - **never past `exp`**: an entry records the first second at which the token counts as
@@ -24,7 +24,7 @@
 //! ownership on every request, and server-side sessions are always read from their store.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::principal::{CredentialKind, Principal};
@@ -42,7 +42,7 @@ const HASHED_TAIL: usize = 32;
 
 pub(crate) struct TokenCache {
     shards: Box<[Mutex<Shard>]>,
-    hasher: RandomState,
+    hasher: foldhash::quality::RandomState,
     /// The key set the entries were verified with (held, so its address cannot be reused by
     /// another set while we compare against it), and its generation number.
     keys: Mutex<Option<(Arc<KeySet>, u64)>>,
@@ -69,7 +69,7 @@ impl TokenCache {
             .collect();
         Some(TokenCache {
             shards,
-            hasher: RandomState::new(),
+            hasher: foldhash::quality::RandomState::default(),
             keys: Mutex::new(None),
         })
     }
@@ -98,13 +98,14 @@ impl TokenCache {
         generation: u64,
         now: u64,
     ) -> Option<Arc<Principal>> {
+        let token = token.as_bytes();
         self.get_hashed(self.hash(token, kind), token, kind, generation, now)
     }
 
     /// Remembers a verified token until `expired_at`.
     #[cfg(test)]
     pub(crate) fn insert(&self, token: &str, entry: Entry) {
-        let hash = self.hash(token, entry.principal.credential);
+        let hash = self.hash(token.as_bytes(), entry.principal.credential);
         self.insert_hashed(hash, token, entry);
     }
 
@@ -128,8 +129,7 @@ impl TokenCache {
     }
 
     /// The hash `get_hashed` and `insert_hashed` take: computed once per request.
-    pub(crate) fn hash(&self, token: &str, kind: CredentialKind) -> u64 {
-        let bytes = token.as_bytes();
+    pub(crate) fn hash(&self, bytes: &[u8], kind: CredentialKind) -> u64 {
         let tail = &bytes[bytes.len().saturating_sub(HASHED_TAIL)..];
         let mut hasher = self.hasher.build_hasher();
         hasher.write_u8(kind_byte(kind));
@@ -149,7 +149,7 @@ impl TokenCache {
     pub(crate) fn get_hashed(
         &self,
         hash: u64,
-        token: &str,
+        token: &[u8],
         kind: CredentialKind,
         generation: u64,
         now: u64,
@@ -157,7 +157,7 @@ impl TokenCache {
         let mut shard = self.shard(hash);
         let index = *shard.index.get(&hash)?;
         let slot = shard.slots[index].as_mut()?;
-        if *slot.token != *token || slot.kind != kind {
+        if slot.token.as_bytes() != token || slot.kind != kind {
             return None;
         }
         if slot.generation != generation || now < slot.verified_at || now >= slot.expired_at {
@@ -231,7 +231,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The keys of the index are already SipHash outputs: hash them as themselves.
+/// The keys of the index are already foldhash outputs: hash them as themselves.
 #[derive(Default)]
 struct Prehashed(u64);
 
@@ -386,21 +386,21 @@ mod tests {
         cache.insert_hashed(42, "token-a", entry("a", Bearer, 0, 100));
         assert_eq!(
             cache
-                .get_hashed(42, "token-a", Bearer, 0, 1)
+                .get_hashed(42, b"token-a", Bearer, 0, 1)
                 .unwrap()
                 .subject,
             "a"
         );
-        assert!(cache.get_hashed(42, "token-b", Bearer, 0, 1).is_none());
-        assert!(cache.get_hashed(42, "token-", Bearer, 0, 1).is_none());
-        assert!(cache.get_hashed(42, "token-a", Cookie, 0, 1).is_none());
+        assert!(cache.get_hashed(42, b"token-b", Bearer, 0, 1).is_none());
+        assert!(cache.get_hashed(42, b"token-", Bearer, 0, 1).is_none());
+        assert!(cache.get_hashed(42, b"token-a", Cookie, 0, 1).is_none());
         // A colliding insert replaces the slot; the first token is then a miss, never a
         // wrong principal.
         cache.insert_hashed(42, "token-b", entry("b", Bearer, 0, 100));
-        assert!(cache.get_hashed(42, "token-a", Bearer, 0, 1).is_none());
+        assert!(cache.get_hashed(42, b"token-a", Bearer, 0, 1).is_none());
         assert_eq!(
             cache
-                .get_hashed(42, "token-b", Bearer, 0, 1)
+                .get_hashed(42, b"token-b", Bearer, 0, 1)
                 .unwrap()
                 .subject,
             "b"

@@ -305,11 +305,13 @@ impl Gate {
         &self,
         parts: &Parts,
     ) -> Result<Option<Arc<Principal>>, Failure> {
-        let rules = &self.inner.rules;
-        match credentials::bearer_token(&parts.headers, rules.max_token_bytes) {
-            Ok(Some(token)) => {
+        match credentials::authorization(&parts.headers) {
+            Ok(Some(value)) => {
+                let max = self.inner.rules.max_token_bytes;
+                let key = credentials::bearer_cache_key(value.as_bytes(), max);
+                let parse = || credentials::bearer_value(value, max).map_err(Failure::Header);
                 return self
-                    .verify_jwt(token, CredentialKind::Bearer)
+                    .verify_presented(CredentialKind::Bearer, key, parse)
                     .await
                     .map(Some);
             }
@@ -395,37 +397,76 @@ impl Gate {
     }
 
     /// Verifies a bearer token or a stateless session cookie, through the token cache.
-    ///
-    /// A key source is asked on every request, cache hit or not, so a source that fails still
-    /// answers 503, and a new key set (another `Arc`) empties the cache.
     pub(crate) async fn verify_jwt(
         &self,
         token: &str,
         kind: CredentialKind,
+    ) -> Result<Arc<Principal>, Failure> {
+        self.verify_presented(kind, Some(token.as_bytes()), || Ok(token))
+            .await
+    }
+
+    /// Verifies a presented credential, through the token cache.
+    ///
+    /// `cache_key` is what the cache is asked with before `parse` runs: bytes that, if they equal
+    /// a cached token, are that token exactly (see [`credentials::bearer_cache_key`]). A hit
+    /// therefore skips the strict parse, which only ever accepted the same bytes. On a miss,
+    /// or without a key, `parse` reads the token strictly and the outcome is as without a
+    /// cache.
+    ///
+    /// A key source is asked on every request, cache hit or not, so a source that fails still
+    /// answers 503, and a new key set (another `Arc`) empties the cache. A malformed credential
+    /// is still reported as such when the source is down.
+    async fn verify_presented<'t>(
+        &self,
+        kind: CredentialKind,
+        cache_key: Option<&[u8]>,
+        parse: impl FnOnce() -> Result<&'t str, Failure>,
     ) -> Result<Arc<Principal>, Failure> {
         let inner = &*self.inner;
         let fetched;
         let (keys, generation) = match &inner.keys {
             Keys::Static(keys) => (keys, 0),
             Keys::Source(source) => {
-                fetched = source
-                    .keys()
-                    .await
-                    .map_err(|e| Failure::Unavailable(e.to_string()))?;
+                fetched = match source.keys().await {
+                    Ok(keys) => keys,
+                    Err(e) => {
+                        parse()?;
+                        return Err(Failure::Unavailable(e.to_string()));
+                    }
+                };
                 let generation = inner.cache.as_ref().map_or(0, |c| c.generation(&fetched));
                 (&*fetched, generation)
             }
         };
         let now = self.now();
         let Some(cache) = &inner.cache else {
-            let verified = verify::verify_token_until(token, keys, &inner.rules, now, kind)
+            let verified = verify::verify_token_until(parse()?, keys, &inner.rules, now, kind)
                 .map_err(Failure::Token)?;
             return Ok(verified.principal);
         };
-        let hash = cache.hash(token, kind);
-        if let Some(principal) = cache.get_hashed(hash, token, kind, generation, now) {
-            return Ok(principal);
+        let mut asked = None;
+        if let Some(key) = cache_key {
+            let hash = cache.hash(key, kind);
+            if let Some(principal) = cache.get_hashed(hash, key, kind, generation, now) {
+                return Ok(principal);
+            }
+            asked = Some((key, hash));
         }
+        let token = parse()?;
+        let hash = match asked {
+            // The parse returned the bytes the cache was just asked about: a known miss.
+            Some((key, hash)) if std::ptr::eq(key, token.as_bytes()) => hash,
+            _ => {
+                let hash = cache.hash(token.as_bytes(), kind);
+                if let Some(principal) =
+                    cache.get_hashed(hash, token.as_bytes(), kind, generation, now)
+                {
+                    return Ok(principal);
+                }
+                hash
+            }
+        };
         let verified = verify::verify_token_until(token, keys, &inner.rules, now, kind)
             .map_err(Failure::Token)?;
         let principal = verified.principal;

@@ -682,7 +682,7 @@ fn check_claims_until(
         }
     }
     if !rules.issuers.is_empty() {
-        let iss: Option<Text<'_>> = typed(registered.iss)?;
+        let iss = text(registered.iss)?;
         if !iss.is_some_and(|iss| rules.issuers.iter().any(|ok| *ok == iss.0)) {
             return Err(Invalid::Issuer);
         }
@@ -696,7 +696,7 @@ fn check_claims_until(
             return Err(Invalid::Audience);
         }
     }
-    let subject: Option<Text<'_>> = typed(registered.sub)?;
+    let subject = text(registered.sub)?;
     let subject = subject
         .filter(|s| !s.0.is_empty())
         .ok_or(Invalid::Subject)?
@@ -737,34 +737,80 @@ type Member<'a> = (Text<'a>, &'a RawValue);
 /// An object's members: the first 16 in place (a header or a typical payload allocates
 /// nothing), any more on the heap.
 struct Members<'a> {
-    inline: [Option<Member<'a>>; 16],
+    inline: [Member<'a>; 16],
     len: usize,
     heap: Vec<Member<'a>>,
+    /// A one-word filter of the names present ([`name_bit`]): a name whose bit is clear is
+    /// absent without a scan. Claim names rarely share a bit, so the duplicate check and the
+    /// lookups of absent claims (`scope`, `nbf`, ..) mostly end here.
+    names: u64,
+}
+
+/// The filter bit of a claim name: its length, first and last byte. The registered claim
+/// names and the usual role and scope claims each get their own bit.
+#[inline]
+fn name_bit(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let (first, last) = match bytes {
+        [] => (0, 0),
+        [first, .., last] => (*first, *last),
+        [only] => (*only, *only),
+    };
+    let h = bytes.len() * 7 + usize::from(first) * 3 + usize::from(last);
+    1 << (h % 64)
 }
 
 impl<'a> Members<'a> {
     #[inline]
     fn new() -> Self {
+        // Placeholders past `len`, never read: an `Option` per member made every scan test it.
+        const EMPTY: Member<'static> = (Text(Cow::Borrowed("")), RawValue::NULL);
         Members {
-            inline: [const { None }; 16],
+            inline: [EMPTY; 16],
             len: 0,
             heap: Vec::new(),
+            names: 0,
         }
     }
 
     fn push(&mut self, member: Member<'a>) {
+        self.names |= name_bit(&member.0.0);
         match self.inline.get_mut(self.len) {
-            Some(slot) => *slot = Some(member),
+            Some(slot) => *slot = member,
             None => self.heap.push(member),
         }
         self.len += 1;
     }
 
+    /// The members in order: the inline ones, then the heap.
+    fn slices(&self) -> [&[Member<'a>]; 2] {
+        [&self.inline[..self.len.min(16)], &self.heap]
+    }
+
     fn iter(&self) -> impl Iterator<Item = &Member<'a>> {
-        self.inline
-            .iter()
-            .map_while(Option::as_ref)
-            .chain(&self.heap)
+        self.slices().into_iter().flatten()
+    }
+
+    /// Whether a member has this name.
+    fn has(&self, name: &str) -> bool {
+        self.names & name_bit(name) != 0
+            && self
+                .slices()
+                .iter()
+                .any(|members| members.iter().any(|(k, _)| same(&k.0, name)))
+    }
+
+    /// The value of the member with this name.
+    fn find(&self, name: &str) -> Option<&'a RawValue> {
+        if self.names & name_bit(name) == 0 {
+            return None;
+        }
+        self.slices().iter().find_map(|members| {
+            members
+                .iter()
+                .find(|(k, _)| same(&k.0, name))
+                .map(|(_, v)| *v)
+        })
     }
 }
 
@@ -790,8 +836,36 @@ fn typed<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>) -> Result<Option<T>,
     }
 }
 
+/// A string member's text, borrowed from the payload: [`typed`] as `Text`, without a second
+/// parse for a string with no escapes (most claims). A raw value is one valid JSON value with
+/// no surrounding whitespace, so a string in it without `\\` is exactly its content.
+fn text<'a>(raw: Option<&'a RawValue>) -> Result<Option<Text<'a>>, Invalid> {
+    if let Some(plain) = raw.and_then(|raw| plain_string(raw.get())) {
+        return Ok(Some(Text(Cow::Borrowed(plain))));
+    }
+    typed(raw)
+}
+
+/// The content of a JSON string token without escapes; `None` for anything else.
+#[inline]
+fn plain_string(json: &str) -> Option<&str> {
+    let inner = json.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
+}
+
 /// A NumericDate: a finite, non-negative JSON number (RFC 7519 section 2).
 fn number(raw: Option<&RawValue>) -> Result<Option<f64>, Invalid> {
+    // The common form, a plain integer of up to 15 digits, read directly: exactly what
+    // serde_json makes of it (an integer below 2^53 converts to f64 without rounding).
+    if let Some(digits) = raw.map(|raw| raw.get().as_bytes())
+        && (1..=15).contains(&digits.len())
+        && digits.iter().all(u8::is_ascii_digit)
+    {
+        let n = digits
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        return Ok(Some(n as f64));
+    }
     match typed::<f64>(raw)? {
         Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
         Some(_) => Err(Invalid::ClaimType),
@@ -815,10 +889,7 @@ impl<'a> Object<'a> {
     }
 
     fn raw(&self, name: &str) -> Option<&'a RawValue> {
-        self.0
-            .iter()
-            .find(|(k, _)| same(&k.0, name))
-            .map(|(_, v)| *v)
+        self.0.find(name)
     }
 
     fn get<T: Deserialize<'a>>(&self, name: &str) -> Result<Option<T>, Invalid> {
@@ -915,7 +986,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Fill<'_, 'a> {
     }
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
         while let Some(name) = map.next_key::<Text<'a>>()? {
-            if self.0.iter().any(|(k, _)| same(&k.0, &name.0)) {
+            if self.0.has(&name.0) {
                 return Err(de::Error::custom("duplicate claim"));
             }
             let value: &'a RawValue = map.next_value()?;
@@ -956,7 +1027,11 @@ impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
 /// Calls `each` with every name of a claim that holds one name or an array of names (and
 /// nothing else: not `null` inside the array, not numbers), without collecting them first.
 /// `Ok(false)`: the claim is absent or `null`; another shape is `ClaimType`.
-fn for_each_name(raw: Option<&RawValue>, each: impl FnMut(&str)) -> Result<bool, Invalid> {
+fn for_each_name(raw: Option<&RawValue>, mut each: impl FnMut(&str)) -> Result<bool, Invalid> {
+    if let Some(name) = raw.and_then(|raw| plain_string(raw.get())) {
+        each(name);
+        return Ok(true);
+    }
     match raw {
         None => Ok(false),
         Some(raw) if raw.get() == "null" => Ok(false),
@@ -1200,6 +1275,79 @@ mod tests {
                     want,
                     "{alg:?} case {i}"
                 );
+            }
+        }
+    }
+
+    /// The shortcuts for plain integers and strings without escapes answer what the general
+    /// serde parse answers, for every JSON value.
+    #[test]
+    fn value_shortcuts_agree_with_serde() {
+        let values = [
+            "0",
+            "7",
+            "1700000000",
+            "123456789012345",
+            "1234567890123456",
+            "9007199254740993",
+            "1e3",
+            "1.5",
+            "-1",
+            "-0",
+            "1E400",
+            "null",
+            "true",
+            "\"\"",
+            "\"a\"",
+            "\"1700000000\"",
+            "\"a\\u0041\"",
+            "\"\\\"\"",
+            "\"é\"",
+            "[\"a\"]",
+            "{}",
+            "[]",
+            "\"a b\"",
+        ];
+        for json in values {
+            let raw: &RawValue = serde_json::from_str(json).unwrap();
+            let general = typed::<f64>(Some(raw)).and_then(|n| match n {
+                Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
+                Some(_) => Err(Invalid::ClaimType),
+                None => Ok(None),
+            });
+            assert_eq!(number(Some(raw)), general, "number {json}");
+            let general = typed::<Text<'_>>(Some(raw)).map(|t| t.map(|t| t.0.into_owned()));
+            let short = text(Some(raw)).map(|t| t.map(|t| t.0.into_owned()));
+            assert_eq!(short, general, "text {json}");
+            let names = |raw| {
+                let mut names = Vec::new();
+                for_each_name(raw, |n| names.push(n.to_owned())).map(|found| (found, names))
+            };
+            let mut deserializer = serde_json::Deserializer::from_str(json);
+            let general = <Option<either::Names>>::deserialize(&mut deserializer)
+                .map(|n| n.map_or((false, vec![]), |n| (true, n.0)))
+                .map_err(|_| Invalid::ClaimType);
+            assert_eq!(names(Some(raw)), general, "names {json}");
+        }
+        assert_eq!(number(None), Ok(None));
+        assert!(text(None).unwrap().is_none());
+    }
+
+    /// What `for_each_name` accepts, spelled out with serde: a string or an array of strings.
+    mod either {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        pub(super) struct Names(pub(super) Vec<String>);
+        impl<'de> serde::Deserialize<'de> for Names {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok(Names(match OneOrMany::deserialize(d)? {
+                    OneOrMany::One(name) => vec![name],
+                    OneOrMany::Many(names) => names,
+                }))
             }
         }
     }
