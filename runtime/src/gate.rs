@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::extract::{MatchedPath, OriginalUri};
 use axum::response::Response;
@@ -1058,11 +1058,22 @@ fn claim_path<I: IntoIterator<Item = T>, T: Into<String>>(path: I) -> Result<Cla
     Ok(ClaimPath(path))
 }
 
+/// The default clock: seconds since the epoch. On Linux the coarse real-time clock, which the
+/// kernel updates every tick (a few ms) and reads without touching the time-stamp counter;
+/// token times are whole seconds with a leeway, so the tick does not matter.
 fn system_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+        u64::try_from(now.tv_sec).unwrap_or(0)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
 }
 
 #[cfg(feature = "testing")]
@@ -1081,5 +1092,29 @@ impl Gate {
             now: self.now(),
             has_sessions: self.inner.sessions.is_some(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    /// The coarse default clock tells the same second as the precise one (give or take the
+    /// boundary between them).
+    #[test]
+    fn the_default_clock_is_the_system_time() {
+        let precise = || {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
+        let before = precise();
+        let now = super::system_now();
+        let after = precise();
+        assert!(
+            before.saturating_sub(1) <= now && now <= after,
+            "{before} {now} {after}"
+        );
     }
 }
