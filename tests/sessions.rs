@@ -382,6 +382,70 @@ async fn tampered_moved_and_duplicated_cookies() {
     }
 }
 
+/// A stateless cookie the token cache knows skips the cookie parse (the cache is asked with
+/// the bytes after `name=` first). Everything the strict parse refuses must still be refused
+/// once the cookie is cached, and the CSRF check must still run.
+#[tokio::test]
+async fn a_cached_stateless_cookie_is_still_parsed_strictly_and_csrf_checked() {
+    let clock = Clock::new();
+    let gate = stateless(&clock);
+    let app = app(gate.clone());
+    let cookie = log_in(&app, "7").await;
+    let (name, value) = cookie.split_once('=').unwrap();
+    let ok = send(&app, with_cookie("GET", "/me", &cookie), "").await;
+    assert_eq!((ok.status, ok.body.as_str()), (StatusCode::OK, "7"));
+    assert_eq!(gate.cached_tokens(), 1, "the cookie is cached");
+    let other = log_in(&app, "8").await;
+    let other = other.split_once('=').unwrap().1;
+    let cases = [
+        // Same value twice is one cookie; a second, different one is an attack.
+        (format!("{name}={value}; {name}={value}"), StatusCode::OK),
+        (
+            format!("{name}={value}; {name}={other}"),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            format!("{name}={value};{name}={other}"),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (format!("{name}={value}x"), StatusCode::UNAUTHORIZED),
+        (format!("{name}={value}; other=1"), StatusCode::OK),
+        (format!("{name}=\"{value}\""), StatusCode::OK),
+        (format!("{name}={value} "), StatusCode::OK),
+        (format!("{name}x={value}"), StatusCode::UNAUTHORIZED),
+    ];
+    for (header_value, want) in cases {
+        let runs = handler_runs();
+        let reply = send(&app, with_cookie("GET", "/me", &header_value), "").await;
+        assert_eq!(reply.status, want, "{header_value}");
+        if want != StatusCode::OK {
+            assert_eq!(handler_runs(), runs, "handler ran for {header_value}");
+            assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+        }
+    }
+    // Two Cookie headers: the cached value in the first, another session in the second.
+    let runs = handler_runs();
+    let req = with_cookie("GET", "/me", &cookie).header(header::COOKIE, format!("{name}={other}"));
+    assert_eq!(send(&app, req, "").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(handler_runs(), runs);
+    // A cross-site state change with the cached cookie: refused before the handler.
+    let req = with_cookie("POST", "/me", &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://evil.example");
+    let reply = send(&app, req, "").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(
+        handler_runs(),
+        runs,
+        "the handler ran for a cross-site POST"
+    );
+    // The same-origin one passes.
+    let req = with_cookie("POST", "/me", &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", "https://app.example.com");
+    assert_eq!(send(&app, req, "").await.status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn authorization_header_wins_and_never_falls_back() {
     let (gate, _store, _clock) = server();

@@ -72,6 +72,21 @@ enum Keys {
 }
 
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The keys of one request: the Gate's own, or what its key source returned.
+enum KeysRef<'g> {
+    Static(&'g KeySet),
+    Fetched(Arc<KeySet>),
+}
+
+impl KeysRef<'_> {
+    fn get(&self) -> &KeySet {
+        match self {
+            KeysRef::Static(keys) => keys,
+            KeysRef::Fetched(keys) => keys,
+        }
+    }
+}
 type Renderer = Arc<dyn Fn(&Rejection) -> Response + Send + Sync>;
 
 impl fmt::Debug for Gate {
@@ -321,6 +336,16 @@ impl Gate {
         let Some(sessions) = &self.inner.sessions else {
             return Ok(None);
         };
+        // A stateless cookie the cache knows: the cookies need no parse (see
+        // `cookie_cache_key`); the CSRF check and the renewal still run, in the same order.
+        if let SessionKind::Stateless(key) = &sessions.kind
+            && let Some(cache_key) = sessions.cookie_cache_key(&parts.headers)
+            && let Some(principal) = self.cached(CredentialKind::Cookie, cache_key).await
+        {
+            self.inner.csrf.check(parts).map_err(Failure::Csrf)?;
+            self.renew_if_due(parts, sessions, key, &principal);
+            return Ok(Some(principal));
+        }
         let value = match sessions.cookie_values(&parts.headers).as_slice() {
             [] => return Ok(None),
             [first, rest @ ..] if rest.iter().all(|v| v == first) => *first,
@@ -406,6 +431,30 @@ impl Gate {
             .await
     }
 
+    /// The principal the token cache holds for these bytes, if any. `None` also when the key
+    /// source fails: the caller's full path then reports that failure in its proper order.
+    async fn cached(&self, kind: CredentialKind, cache_key: &[u8]) -> Option<Arc<Principal>> {
+        let cache = self.inner.cache.as_ref()?;
+        let (_keys, generation) = self.keys().await.ok()?;
+        let hash = cache.hash(cache_key, kind);
+        cache.get_hashed(hash, cache_key, kind, generation, self.now())
+    }
+
+    /// The key set to verify with, and its cache generation. A key source is asked on every
+    /// request, cache hit or not, so a source that fails still answers 503, and a new key set
+    /// (another `Arc`) empties the cache.
+    async fn keys(&self) -> Result<(KeysRef<'_>, u64), String> {
+        let inner = &*self.inner;
+        match &inner.keys {
+            Keys::Static(keys) => Ok((KeysRef::Static(keys), 0)),
+            Keys::Source(source) => {
+                let fetched = source.keys().await.map_err(|e| e.to_string())?;
+                let generation = inner.cache.as_ref().map_or(0, |c| c.generation(&fetched));
+                Ok((KeysRef::Fetched(fetched), generation))
+            }
+        }
+    }
+
     /// Verifies a presented credential, through the token cache.
     ///
     /// `cache_key` is what the cache is asked with before `parse` runs: bytes that, if they equal
@@ -414,9 +463,7 @@ impl Gate {
     /// or without a key, `parse` reads the token strictly and the outcome is as without a
     /// cache.
     ///
-    /// A key source is asked on every request, cache hit or not, so a source that fails still
-    /// answers 503, and a new key set (another `Arc`) empties the cache. A malformed credential
-    /// is still reported as such when the source is down.
+    /// A malformed credential is still reported as such when the key source is down.
     async fn verify_presented<'t>(
         &self,
         kind: CredentialKind,
@@ -424,21 +471,14 @@ impl Gate {
         parse: impl FnOnce() -> Result<&'t str, Failure>,
     ) -> Result<Arc<Principal>, Failure> {
         let inner = &*self.inner;
-        let fetched;
-        let (keys, generation) = match &inner.keys {
-            Keys::Static(keys) => (keys, 0),
-            Keys::Source(source) => {
-                fetched = match source.keys().await {
-                    Ok(keys) => keys,
-                    Err(e) => {
-                        parse()?;
-                        return Err(Failure::Unavailable(e.to_string()));
-                    }
-                };
-                let generation = inner.cache.as_ref().map_or(0, |c| c.generation(&fetched));
-                (&*fetched, generation)
+        let (keys, generation) = match self.keys().await {
+            Ok(keys) => keys,
+            Err(e) => {
+                parse()?;
+                return Err(Failure::Unavailable(e));
             }
         };
+        let keys = keys.get();
         let now = self.now();
         let Some(cache) = &inner.cache else {
             let verified = verify::verify_token_until(parse()?, keys, &inner.rules, now, kind)

@@ -351,6 +351,26 @@ impl Sessions {
         HeaderValue::try_from(cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 
+    /// The bytes after `<name>=` when the request has exactly one `Cookie` header and it starts
+    /// with this app's cookie, unchecked: the key the token cache is asked with before the
+    /// cookies are parsed.
+    ///
+    /// Only the cache may take these bytes as a token, and only on a hit. It holds nothing but
+    /// values [`cookie_values`](Self::cookie_values) returned that then verified as JWTs, which
+    /// are base64url and dots: no `;`, `=`, quote or white space. Bytes equal to one are
+    /// therefore a header holding that one cookie and nothing else, which the strict parse
+    /// reads as exactly that value.
+    pub(crate) fn cookie_cache_key<'a>(&self, headers: &'a http::HeaderMap) -> Option<&'a [u8]> {
+        let mut all = headers.get_all(header::COOKIE).iter();
+        let only = all.next()?;
+        if all.next().is_some() {
+            return None;
+        }
+        only.as_bytes()
+            .strip_prefix(self.cookie.as_bytes())?
+            .strip_prefix(b"=")
+    }
+
     /// The session cookie values a request carries (all of them: duplicates are an attack).
     pub(crate) fn cookie_values<'a>(&self, headers: &'a http::HeaderMap) -> Vec<&'a str> {
         let mut values = Vec::new();
