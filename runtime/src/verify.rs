@@ -732,7 +732,8 @@ fn check_claims_until(
 /// parser refuse them, and accepting them lets two parsers disagree on who the user is).
 struct Object<'a>(Members<'a>);
 
-type Member<'a> = (Text<'a>, &'a RawValue);
+/// A member whose name is borrowed from the input (no escapes): two words each, no drop.
+type Member<'a> = (&'a str, &'a RawValue);
 
 /// An object's members: the first 16 in place (a header or a typical payload allocates
 /// nothing), any more on the heap.
@@ -740,6 +741,9 @@ struct Members<'a> {
     inline: [Member<'a>; 16],
     len: usize,
     heap: Vec<Member<'a>>,
+    /// Members whose names had escapes, decoded (rare): kept apart so that the others stay
+    /// plain borrowed pairs.
+    escaped: Vec<(String, &'a RawValue)>,
     /// A one-word filter of the names present ([`name_bit`]): a name whose bit is clear is
     /// absent without a scan. Claim names rarely share a bit, so the duplicate check and the
     /// lookups of absent claims (`scope`, `nbf`, ..) mostly end here.
@@ -764,40 +768,38 @@ impl<'a> Members<'a> {
     #[inline]
     fn new() -> Self {
         // Placeholders past `len`, never read: an `Option` per member made every scan test it.
-        const EMPTY: Member<'static> = (Text(Cow::Borrowed("")), RawValue::NULL);
         Members {
-            inline: [EMPTY; 16],
+            inline: [("", RawValue::NULL); 16],
             len: 0,
             heap: Vec::new(),
+            escaped: Vec::new(),
             names: 0,
         }
     }
 
-    fn push(&mut self, member: Member<'a>) {
-        self.names |= name_bit(&member.0.0);
+    fn push(&mut self, name: Text<'a>, value: &'a RawValue) {
+        self.names |= name_bit(&name.0);
+        let name = match name.0 {
+            Cow::Borrowed(name) => name,
+            Cow::Owned(name) => return self.escaped.push((name, value)),
+        };
         match self.inline.get_mut(self.len) {
-            Some(slot) => *slot = member,
-            None => self.heap.push(member),
+            Some(slot) => *slot = (name, value),
+            None => self.heap.push((name, value)),
         }
         self.len += 1;
     }
 
-    /// The members in order: the inline ones, then the heap.
-    fn slices(&self) -> [&[Member<'a>]; 2] {
-        [&self.inline[..self.len.min(16)], &self.heap]
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Member<'a>> {
-        self.slices().into_iter().flatten()
+    /// Every member, in no particular order (names are unique).
+    fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+        let plain = [&self.inline[..self.len.min(16)], &self.heap[..]];
+        let escaped = self.escaped.iter().map(|(k, v)| (k.as_str(), *v));
+        plain.into_iter().flatten().copied().chain(escaped)
     }
 
     /// Whether a member has this name.
     fn has(&self, name: &str) -> bool {
-        self.names & name_bit(name) != 0
-            && self
-                .slices()
-                .iter()
-                .any(|members| members.iter().any(|(k, _)| same(&k.0, name)))
+        self.find(name).is_some()
     }
 
     /// The value of the member with this name.
@@ -805,12 +807,14 @@ impl<'a> Members<'a> {
         if self.names & name_bit(name) == 0 {
             return None;
         }
-        self.slices().iter().find_map(|members| {
-            members
-                .iter()
-                .find(|(k, _)| same(&k.0, name))
-                .map(|(_, v)| *v)
-        })
+        let plain =
+            |members: &[Member<'a>]| members.iter().find(|(k, _)| same(k, name)).map(|(_, v)| *v);
+        plain(&self.inline[..self.len.min(16)])
+            .or_else(|| plain(&self.heap))
+            .or_else(|| {
+                let mut escaped = self.escaped.iter();
+                escaped.find(|(k, _)| same(k, name)).map(|(_, v)| *v)
+            })
     }
 }
 
@@ -903,7 +907,7 @@ impl<'a> Object<'a> {
         for (name, value) in self.0.iter() {
             // Three bytes compared as one array: a `match` on `&str` arms calls `memcmp` per
             // arm and member.
-            let &[a, b, c] = name.0.as_bytes() else {
+            let &[a, b, c] = name.as_bytes() else {
                 continue;
             };
             let slot = match [a, b, c] {
@@ -915,7 +919,7 @@ impl<'a> Object<'a> {
                 [b's', b'u', b'b'] => &mut found.sub,
                 _ => continue,
             };
-            *slot = Some(*value);
+            *slot = Some(value);
         }
         found
     }
@@ -990,7 +994,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Fill<'_, 'a> {
                 return Err(de::Error::custom("duplicate claim"));
             }
             let value: &'a RawValue = map.next_value()?;
-            self.0.push((name, value));
+            self.0.push(name, value);
         }
         Ok(())
     }
@@ -1097,6 +1101,29 @@ mod tests {
 
     fn check(json: &str) -> Result<Principal, Invalid> {
         check_claims(json.to_owned(), &rules(), 1000, CredentialKind::Bearer)
+    }
+
+    /// A claim name spelled with escapes is the same claim: it is checked, found and counted
+    /// for duplicates like the plain spelling (escaped names are kept apart internally).
+    #[test]
+    fn escaped_claim_names_are_the_same_claims() {
+        let expired = r#"{"sub":"7","iss":"iss","aud":"aud","\u0065xp":900}"#;
+        assert_eq!(check(expired).unwrap_err(), Invalid::Expired);
+        let wrong_issuer = r#"{"sub":"7","\u0069ss":"other","aud":"aud","exp":2000}"#;
+        assert_eq!(check(wrong_issuer).unwrap_err(), Invalid::Issuer);
+        let twice = r#"{"sub":"7","\u0073ub":"8","iss":"iss","aud":"aud","exp":2000}"#;
+        assert_eq!(check(twice).unwrap_err(), Invalid::Malformed);
+        let twice = r#"{"\u0073ub":"8","sub":"7","iss":"iss","aud":"aud","exp":2000}"#;
+        assert_eq!(check(twice).unwrap_err(), Invalid::Malformed);
+        let p = check(
+            r#"{"\u0073ub":"7","iss":"iss","aud":"aud","exp":2000,"r\u006fles":["a"],"sc\u006fpe":"x y"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (p.subject.as_str(), &p.roles[..]),
+            ("7", &["a".to_owned()][..])
+        );
+        assert_eq!(p.scopes, ["x", "y"]);
     }
 
     #[test]
