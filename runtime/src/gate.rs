@@ -73,6 +73,45 @@ enum Keys {
 
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
+/// How far [`Gate::authenticate_now`] got.
+pub(crate) enum Step<'r> {
+    /// Decided.
+    Done(Result<Option<Arc<Principal>>, Failure>),
+    /// A JWT credential, to verify with the key source's keys.
+    NeedsKeys(Jwt<'r>),
+    /// A server-side session id (shape not yet checked), to look up in the store.
+    NeedsStore(&'r str),
+}
+
+/// A presented JWT credential, not yet parsed.
+pub(crate) struct Jwt<'r> {
+    kind: CredentialKind,
+    /// What the token cache is asked with before the parse (see `Gate::verify_with`).
+    cache_key: Option<&'r [u8]>,
+    presented: Presented<'r>,
+}
+
+/// Where the token is, and how strictly it still has to be read.
+enum Presented<'r> {
+    /// An `Authorization` header value: `Bearer <token68>`, parsed by `bearer_value`.
+    Bearer(&'r http::HeaderValue),
+    /// A session cookie's value, already read from the `Cookie` header (or a token as is).
+    Cookie(&'r str),
+}
+
+impl<'r> Jwt<'r> {
+    /// The token, read strictly.
+    fn parse(&self, gate: &Gate) -> Result<&'r str, Failure> {
+        match self.presented {
+            Presented::Bearer(value) => {
+                credentials::bearer_value(value, gate.inner.rules.max_token_bytes)
+                    .map_err(Failure::Header)
+            }
+            Presented::Cookie(value) => Ok(value),
+        }
+    }
+}
+
 /// The keys of one request: the Gate's own, or what its key source returned.
 enum KeysRef<'g> {
     Static(&'g KeySet),
@@ -320,49 +359,121 @@ impl Gate {
         &self,
         parts: &Parts,
     ) -> Result<Option<Arc<Principal>>, Failure> {
+        match self.authenticate_now(parts) {
+            Step::Done(result) => result,
+            step => self.authenticate_rest(parts, step).await,
+        }
+    }
+
+    /// As much of [`authenticate_shared`](Gate::authenticate_shared) as needs no waiting: all
+    /// of it with the Gate's own keys, unless the credential is a server-side session. Callers
+    /// on the hot path call this first and only build the asynchronous rest when it is needed.
+    pub(crate) fn authenticate_now<'r>(&self, parts: &'r Parts) -> Step<'r> {
+        let inner = &*self.inner;
+        let static_keys = match &inner.keys {
+            Keys::Static(keys) => Some(keys),
+            Keys::Source(_) => None,
+        };
         match credentials::authorization(&parts.headers) {
             Ok(Some(value)) => {
-                let max = self.inner.rules.max_token_bytes;
-                let key = credentials::bearer_cache_key(value.as_bytes(), max);
-                let parse = || credentials::bearer_value(value, max).map_err(Failure::Header);
-                return self
-                    .verify_presented(CredentialKind::Bearer, key, parse)
-                    .await
-                    .map(Some);
+                let jwt = Jwt {
+                    kind: CredentialKind::Bearer,
+                    cache_key: credentials::bearer_cache_key(
+                        value.as_bytes(),
+                        inner.rules.max_token_bytes,
+                    ),
+                    presented: Presented::Bearer(value),
+                };
+                return match static_keys {
+                    Some(keys) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
+                    None => Step::NeedsKeys(jwt),
+                };
             }
             Ok(None) => {}
-            Err(e) => return Err(Failure::Header(e)),
+            Err(e) => return Step::Done(Err(Failure::Header(e))),
         }
-        let Some(sessions) = &self.inner.sessions else {
-            return Ok(None);
+        let Some(sessions) = &inner.sessions else {
+            return Step::Done(Ok(None));
         };
         // A stateless cookie the cache knows: the cookies need no parse (see
         // `cookie_cache_key`); the CSRF check and the renewal still run, in the same order.
-        if let SessionKind::Stateless(key) = &sessions.kind
+        if let (SessionKind::Stateless(key), Some(_), Some(cache)) =
+            (&sessions.kind, static_keys, &inner.cache)
             && let Some(cache_key) = sessions.cookie_cache_key(&parts.headers)
-            && let Some(principal) = self.cached(CredentialKind::Cookie, cache_key).await
         {
-            self.inner.csrf.check(parts).map_err(Failure::Csrf)?;
-            self.renew_if_due(parts, sessions, key, &principal);
-            return Ok(Some(principal));
+            let kind = CredentialKind::Cookie;
+            let hash = cache.hash(cache_key, kind);
+            if let Some(principal) = cache.get_hashed(hash, cache_key, kind, 0, self.now()) {
+                if let Err(e) = inner.csrf.check(parts) {
+                    return Step::Done(Err(Failure::Csrf(e)));
+                }
+                self.renew_if_due(parts, sessions, key, &principal);
+                return Step::Done(Ok(Some(principal)));
+            }
         }
         let value = match sessions.cookie_values(&parts.headers).as_slice() {
-            [] => return Ok(None),
+            [] => return Step::Done(Ok(None)),
             [first, rest @ ..] if rest.iter().all(|v| v == first) => *first,
-            _ => return Err(Failure::Token(Invalid::SessionCookie)),
+            _ => return Step::Done(Err(Failure::Token(Invalid::SessionCookie))),
         };
-        self.inner.csrf.check(parts).map_err(Failure::Csrf)?;
+        if let Err(e) = inner.csrf.check(parts) {
+            return Step::Done(Err(Failure::Csrf(e)));
+        }
         match &sessions.kind {
             SessionKind::Stateless(key) => {
-                let principal = self.verify_jwt(value, CredentialKind::Cookie).await?;
-                self.renew_if_due(parts, sessions, key, &principal);
+                let jwt = Jwt {
+                    kind: CredentialKind::Cookie,
+                    cache_key: Some(value.as_bytes()),
+                    presented: Presented::Cookie(value),
+                };
+                let Some(keys) = static_keys else {
+                    return Step::NeedsKeys(jwt);
+                };
+                let verified = self.verify_with(keys, 0, &jwt);
+                if let Ok(principal) = &verified {
+                    self.renew_if_due(parts, sessions, key, principal);
+                }
+                Step::Done(verified.map(Some))
+            }
+            SessionKind::Server(_) => Step::NeedsStore(value),
+        }
+    }
+
+    /// What [`authenticate_now`](Gate::authenticate_now) left: the key source's keys, or the
+    /// session store.
+    pub(crate) async fn authenticate_rest(
+        &self,
+        parts: &Parts,
+        step: Step<'_>,
+    ) -> Result<Option<Arc<Principal>>, Failure> {
+        match step {
+            Step::Done(result) => result,
+            Step::NeedsKeys(jwt) => {
+                let (keys, generation) = match self.keys().await {
+                    Ok(keys) => keys,
+                    // A malformed credential is still reported as such when the source is down.
+                    Err(e) => return Err(jwt.parse(self).err().unwrap_or(Failure::Unavailable(e))),
+                };
+                let principal = self.verify_with(keys.get(), generation, &jwt)?;
+                if let (Presented::Cookie(_), Some(sessions)) =
+                    (&jwt.presented, &self.inner.sessions)
+                    && let SessionKind::Stateless(key) = &sessions.kind
+                {
+                    self.renew_if_due(parts, sessions, key, &principal);
+                }
                 Ok(Some(principal))
             }
             // Boxed: its state (a session record held across store calls) would otherwise
             // make every guard's future, bearer requests included, several hundred bytes larger.
-            SessionKind::Server(store) => {
-                Box::pin(self.server_session(sessions, store.as_ref(), value)).await
-            }
+            Step::NeedsStore(value) => match &self.inner.sessions {
+                Some(sessions) => match &sessions.kind {
+                    SessionKind::Server(store) => {
+                        Box::pin(self.server_session(sessions, store.as_ref(), value)).await
+                    }
+                    SessionKind::Stateless(_) => Ok(None),
+                },
+                None => Ok(None),
+            },
         }
     }
 
@@ -422,22 +533,19 @@ impl Gate {
     }
 
     /// Verifies a bearer token or a stateless session cookie, through the token cache.
+    #[cfg(test)]
     pub(crate) async fn verify_jwt(
         &self,
         token: &str,
         kind: CredentialKind,
     ) -> Result<Arc<Principal>, Failure> {
-        self.verify_presented(kind, Some(token.as_bytes()), || Ok(token))
-            .await
-    }
-
-    /// The principal the token cache holds for these bytes, if any. `None` also when the key
-    /// source fails: the caller's full path then reports that failure in its proper order.
-    async fn cached(&self, kind: CredentialKind, cache_key: &[u8]) -> Option<Arc<Principal>> {
-        let cache = self.inner.cache.as_ref()?;
-        let (_keys, generation) = self.keys().await.ok()?;
-        let hash = cache.hash(cache_key, kind);
-        cache.get_hashed(hash, cache_key, kind, generation, self.now())
+        let jwt = Jwt {
+            kind,
+            cache_key: Some(token.as_bytes()),
+            presented: Presented::Cookie(token),
+        };
+        let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
+        self.verify_with(keys.get(), generation, &jwt)
     }
 
     /// The key set to verify with, and its cache generation. A key source is asked on every
@@ -455,45 +563,37 @@ impl Gate {
         }
     }
 
-    /// Verifies a presented credential, through the token cache.
+    /// Verifies a presented credential with these keys, through the token cache.
     ///
-    /// `cache_key` is what the cache is asked with before `parse` runs: bytes that, if they equal
-    /// a cached token, are that token exactly (see [`credentials::bearer_cache_key`]). A hit
-    /// therefore skips the strict parse, which only ever accepted the same bytes. On a miss,
-    /// or without a key, `parse` reads the token strictly and the outcome is as without a
-    /// cache.
-    ///
-    /// A malformed credential is still reported as such when the key source is down.
-    async fn verify_presented<'t>(
+    /// The cache is asked with the credential's `cache_key` before it is parsed: bytes that,
+    /// if they equal a cached token, are that token exactly (see
+    /// [`credentials::bearer_cache_key`]). A hit therefore skips the strict parse, which only
+    /// ever accepted the same bytes. On a miss, or without a key, the credential is parsed
+    /// strictly and the outcome is as without a cache.
+    fn verify_with(
         &self,
-        kind: CredentialKind,
-        cache_key: Option<&[u8]>,
-        parse: impl FnOnce() -> Result<&'t str, Failure>,
+        keys: &KeySet,
+        generation: u64,
+        jwt: &Jwt<'_>,
     ) -> Result<Arc<Principal>, Failure> {
         let inner = &*self.inner;
-        let (keys, generation) = match self.keys().await {
-            Ok(keys) => keys,
-            Err(e) => {
-                parse()?;
-                return Err(Failure::Unavailable(e));
-            }
-        };
-        let keys = keys.get();
+        let kind = jwt.kind;
         let now = self.now();
         let Some(cache) = &inner.cache else {
-            let verified = verify::verify_token_until(parse()?, keys, &inner.rules, now, kind)
-                .map_err(Failure::Token)?;
+            let verified =
+                verify::verify_token_until(jwt.parse(self)?, keys, &inner.rules, now, kind)
+                    .map_err(Failure::Token)?;
             return Ok(verified.principal);
         };
         let mut asked = None;
-        if let Some(key) = cache_key {
+        if let Some(key) = jwt.cache_key {
             let hash = cache.hash(key, kind);
             if let Some(principal) = cache.get_hashed(hash, key, kind, generation, now) {
                 return Ok(principal);
             }
             asked = Some((key, hash));
         }
-        let token = parse()?;
+        let token = jwt.parse(self)?;
         let hash = match asked {
             // The parse returned the bytes the cache was just asked about: a known miss.
             Some((key, hash)) if std::ptr::eq(key, token.as_bytes()) => hash,
@@ -680,7 +780,13 @@ impl Gate {
             log(parts, spec, handler, "public", "public");
             return Ok(None);
         }
-        let principal = match self.authenticate_shared(parts).await {
+        // The synchronous part first: with the Gate's own keys the whole check, so the
+        // asynchronous rest (key source, session store) is not even built on the hot path.
+        let authenticated = match self.authenticate_now(parts) {
+            Step::Done(result) => result,
+            step => self.authenticate_rest(parts, step).await,
+        };
+        let principal = match authenticated {
             Ok(Some(principal)) => principal,
             Ok(None) => return Err(self.deny(parts, spec, handler, Failure::Missing)),
             Err(failure) => return Err(self.deny(parts, spec, handler, failure)),
