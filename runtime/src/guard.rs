@@ -17,6 +17,7 @@
 //! gets 401, not 400 or 422.
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -41,11 +42,17 @@ use crate::verify::Invalid;
 /// It reads the [`Gate`] from state (`Gate: FromRef<S>`), verifies the credential, checks the
 /// policy `P`, and leaves the verified caller in the request for [`CurrentUser`].
 pub struct Guard<P: Policy> {
+    inner: Checked,
+    policy: PhantomData<fn() -> P>,
+}
+
+/// What a guard found, whatever its policy. One type for every handler, so the future that
+/// produces it, its poll code and its drop glue are compiled once, not once per handler.
+struct Checked {
     gate: Gate,
     principal: Option<Arc<Principal>>,
     /// The method and route template, for the ownership check's log event.
     request: Option<(http::Method, Option<MatchedPath>)>,
-    policy: PhantomData<fn() -> P>,
 }
 
 impl<P: Policy> Guard<P> {
@@ -61,16 +68,21 @@ impl<P: Policy> Guard<P> {
         let Some(rule) = P::SPEC.ownership else {
             return Ok(());
         };
-        let (method, route) = match &self.request {
+        let Checked {
+            gate,
+            principal,
+            request,
+        } = &self.inner;
+        let (method, route) = match request {
             Some((method, route)) => (
                 method.as_str(),
                 route.as_ref().map_or("<fallback>", MatchedPath::as_str),
             ),
             None => ("", "<fallback>"),
         };
-        let Some(principal) = &self.principal else {
+        let Some(principal) = principal else {
             // The macros never emit ownership without authentication; fail closed regardless.
-            return Err(self.gate.rejection(RejectionKind::NotFound));
+            return Err(gate.rejection(RejectionKind::NotFound));
         };
         if owner.is_subject(&principal.subject) {
             return Ok(());
@@ -97,7 +109,7 @@ impl<P: Policy> Guard<P> {
         };
         tracing::info!(target: "authgate", method, route, handler = P::HANDLER, policy = %P::SPEC,
             outcome, reason = "not_owner", "access decision");
-        Err(self.gate.rejection(kind))
+        Err(gate.rejection(kind))
     }
 }
 
@@ -115,23 +127,48 @@ where
 {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+    // The per-handler part is only this thin future: `authorize`'s future and `checked` are
+    // the same code for every policy. (Written as an `async fn`, each handler also got its own
+    // copies of the `?`, the closure and the future's drop glue.)
+    fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> impl Future<Output = Result<Self, Response>> + Send {
         let gate = Gate::from_ref(state);
-        let principal = gate.authorize(parts, P::SPEC, P::HANDLER).await?;
-        // Only an ownership check logs after the guard; other handlers skip the copies.
-        let request = P::SPEC.ownership.map(|_| {
-            (
-                parts.method.clone(),
-                parts.extensions.get::<MatchedPath>().cloned(),
-            )
-        });
-        Ok(Guard {
-            gate,
-            principal,
-            request,
-            policy: PhantomData,
-        })
+        async move {
+            let authorized = gate.authorize(parts, P::SPEC, P::HANDLER).await;
+            match checked(gate, parts, P::SPEC, authorized) {
+                Ok(inner) => Ok(Guard {
+                    inner,
+                    policy: PhantomData,
+                }),
+                Err(rejection) => Err(rejection),
+            }
+        }
     }
+}
+
+/// The guard's result for any policy, keeping what `check_owner` needs.
+fn checked(
+    gate: Gate,
+    parts: &Parts,
+    spec: &'static PolicySpec,
+    authorized: Result<Option<Arc<Principal>>, Response>,
+) -> Result<Checked, Response> {
+    let principal = authorized?;
+    // Only an ownership check logs after the guard; other handlers skip the copies.
+    let request = match spec.ownership {
+        Some(_) => Some((
+            parts.method.clone(),
+            parts.extensions.get::<MatchedPath>().cloned(),
+        )),
+        None => None,
+    };
+    Ok(Checked {
+        gate,
+        principal,
+        request,
+    })
 }
 
 /// The verified caller of a guarded handler, with its claims typed as `C`.
