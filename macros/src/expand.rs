@@ -1,7 +1,7 @@
 //! Codegen: one policy marker and one injected guard per handler.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Spacing, Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::{FnArg, Ident};
 
 use crate::model::{Kind, Mode, Policy};
@@ -39,7 +39,7 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     if is_stacked_marker(&args) {
         return stacked(kind, item);
     }
-    let output = match syn::parse2::<HandlerFn>(item.clone()) {
+    let output = match HandlerFn::parse(item.clone()) {
         Ok(handler) => expand_handler(kind, args, handler),
         Err(_) => {
             let span = parse::item_keyword_span(item.clone());
@@ -73,10 +73,17 @@ fn is_stacked_marker(args: &TokenStream) -> bool {
 /// really injected a guard. A hand-written `#[require_role(__authgate_stacked)]` on a handler
 /// without one is an error, never a silently unguarded handler.
 fn stacked(kind: Kind, item: TokenStream) -> TokenStream {
-    let guarded = syn::parse2::<HandlerFn>(item.clone()).is_ok_and(|handler| {
+    // A look at the tokens is enough: is the first parameter the guard the macros inject?
+    let tokens: Vec<TokenTree> = item.clone().into_iter().collect();
+    let guarded = parse::params_index(&tokens).is_some_and(|i| {
+        let TokenTree::Group(params) = &tokens[i] else {
+            return false;
+        };
+        let mut params = params.stream().into_iter();
         matches!(
-            handler.sig.inputs.first(),
-            Some(FnArg::Typed(arg)) if matches!(&*arg.pat, syn::Pat::Ident(p) if p.ident == "__authgate_guard")
+            (params.next(), params.next()),
+            (Some(TokenTree::Ident(name)), Some(TokenTree::Punct(colon)))
+                if name == "__authgate_guard" && colon.as_char() == ':'
         )
     });
     if guarded {
@@ -139,6 +146,7 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
             vis,
             sig,
             body,
+            ..
         } = &handler;
         let mut output = quote!(#(#attrs)* #vis #sig #body);
         for error in errors {
@@ -245,49 +253,94 @@ fn collect_bindings(pat: &syn::Pat, out: &mut Vec<Ident>) {
 }
 
 /// The marker type, its `Policy` impl, and the handler with the guard as first argument.
+///
+/// The signature is reprinted from its original tokens with the guard spliced into the
+/// parameter list, not printed back from `syn` (which cost as much as parsing it), so every
+/// span stays the user's.
 fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
     let HandlerFn {
         attrs,
         vis,
         sig,
+        sig_tokens,
         body,
     } = handler;
     let name = &sig.ident;
-    let marker = format_ident!(
-        "__authgate_policy_{}",
-        name.to_string().trim_start_matches("r#")
-    );
+    let unraw = syn::ext::IdentExt::unraw(name).to_string();
+    let marker = Ident::new(&format!("__authgate_policy_{unraw}"), Span::call_site());
     let spec = spec_tokens(policy);
-    let handler_name = syn::ext::IdentExt::unraw(name).to_string();
-    let (policy_trait, policy_spec, guard) =
-        (paths::policy_trait(), paths::policy_spec(), paths::guard());
-
-    // Mixed-site hygiene: the body cannot name the guard binding, and no user binding can
-    // shadow it. The leading underscore keeps `unused_variables` quiet.
-    let guard_ident = Ident::new("__authgate_guard", Span::mixed_site());
-    let guard_arg: FnArg = syn::parse_quote_spanned! {name.span()=>
-        #guard_ident: #guard<#marker>
-    };
-    let mut sig = sig.clone();
-    sig.inputs.insert(0, guard_arg);
-    let body = match &policy.owner {
-        Some(owner) => owner_check(&mut sig, body, &guard_ident, &owner.expr),
-        None => body.clone(),
-    };
-
-    quote_spanned! {name.span()=>
+    let (policy_trait, policy_spec) = (paths::policy_trait(), paths::policy_spec());
+    let mut output = quote_spanned! {name.span()=>
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code, unreachable_pub)]
         #vis struct #marker;
 
         impl #policy_trait for #marker {
             const SPEC: &'static #policy_spec = &#spec;
-            const HANDLER: &'static str = #handler_name;
+            const HANDLER: &'static str = #unraw;
         }
-
-        #(#attrs)*
-        #vis #sig #body
+    };
+    for attr in attrs {
+        attr.to_tokens(&mut output);
     }
+    vis.to_tokens(&mut output);
+
+    // Mixed-site hygiene: the body cannot name the guard binding, and no user binding can
+    // shadow it. The leading underscore keeps `unused_variables` quiet.
+    let guard_ident = Ident::new("__authgate_guard", Span::mixed_site());
+    let guard = paths::guard();
+    let guard_arg = quote_spanned!(name.span()=> #guard_ident: #guard<#marker>);
+    let Some(params) = parse::params_index(sig_tokens) else {
+        // Unreachable: `sig` parsed from these tokens. Keep the handler as it was.
+        output.extend(sig_tokens.iter().cloned());
+        body.to_tokens(&mut output);
+        return output;
+    };
+    output.extend(sig_tokens[..params].iter().cloned());
+    if let TokenTree::Group(group) = &sig_tokens[params] {
+        let mut inner = guard_arg;
+        if !group.stream().is_empty() {
+            inner.extend(quote!(,));
+            inner.extend(group.stream());
+        }
+        let mut spliced = Group::new(Delimiter::Parenthesis, inner);
+        spliced.set_span(group.span());
+        output.extend([TokenTree::Group(spliced)]);
+    }
+    let rest = &sig_tokens[params + 1..];
+    match &policy.owner {
+        Some(owner) => {
+            let (ret, rest) = split_return_type(rest);
+            let (ret, body) = owner_check(ret, body, &guard_ident, &owner.expr);
+            output.extend(ret);
+            output.extend(rest.iter().cloned());
+            output.extend(body);
+        }
+        None => {
+            output.extend(rest.iter().cloned());
+            body.to_tokens(&mut output);
+        }
+    }
+    output
+}
+
+/// Splits the tokens after the parameter list into the return type (without `->`, `None`
+/// for `()`) and the rest (the `where` clause).
+fn split_return_type(after_params: &[TokenTree]) -> (Option<&[TokenTree]>, &[TokenTree]) {
+    let is_arrow = matches!(
+        after_params,
+        [TokenTree::Punct(minus), TokenTree::Punct(gt), ..]
+            if minus.as_char() == '-' && minus.spacing() == Spacing::Joint && gt.as_char() == '>'
+    );
+    if !is_arrow {
+        return (None, after_params);
+    }
+    let ty = &after_params[2..];
+    let end = ty
+        .iter()
+        .position(|tt| matches!(tt, TokenTree::Ident(i) if i == "where"))
+        .unwrap_or(ty.len());
+    (Some(&ty[..end]), &ty[end..])
 }
 
 /// Puts the ownership check before the first statement of the body.
@@ -304,21 +357,23 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
 ///     Owned::Handler(async move { body }.await)   // `return` in body still returns the handler's type
 /// }
 /// ```
+///
+/// Returns the new return type (with its `->`) and the new body.
 fn owner_check(
-    sig: &mut syn::Signature,
-    body: &TokenStream,
+    ret: Option<&[TokenTree]>,
+    body: &Group,
     guard: &Ident,
     expr: &syn::Expr,
-) -> TokenStream {
+) -> (TokenStream, TokenStream) {
     let owned = paths::owned();
-    let original = match &sig.output {
-        syn::ReturnType::Default => quote!(()),
-        syn::ReturnType::Type(_, ty) => quote!(#ty),
+    let original = match ret {
+        Some(ty) => ty.iter().cloned().collect(),
+        None => quote!(()),
     };
     // Pins the async block's output to the declared type, so `?` in the body infers as it did
     // (tracing-attributes' technique). `impl Trait` cannot be written in a `let`, so it is
     // left to inference there.
-    let fake_return = if original.to_string().contains("impl") {
+    let fake_return = if mentions_impl(original.clone()) {
         quote!()
     } else {
         quote! {
@@ -330,24 +385,27 @@ fn owner_check(
             }
         }
     };
-    let arrow = match &sig.output {
-        syn::ReturnType::Type(arrow, _) => *arrow,
-        syn::ReturnType::Default => Default::default(),
-    };
-    sig.output = syn::ReturnType::Type(arrow, Box::new(syn::parse_quote!(#owned<#original>)));
-    let inner = match syn::parse2::<proc_macro2::Group>(body.clone()) {
-        Ok(group) => group.stream(),
-        Err(_) => body.clone(),
-    };
+    let ret = quote!(-> #owned<#original>);
+    let inner = body.stream();
     let rejection = Ident::new("__authgate_rejection", Span::mixed_site());
     // Spanned at the user's expression, so "cannot be compared" underlines `invoice.user_id`.
     let check = quote_spanned!(syn::spanned::Spanned::span(expr)=> #guard.check_owner(&(#expr)));
-    quote! {{
+    let body = quote! {{
         if let ::core::result::Result::Err(#rejection) = #check {
             return #owned::Rejected(#rejection);
         }
         #owned::Handler(async move { #fake_return #inner }.await)
-    }}
+    }};
+    (ret, body)
+}
+
+/// Whether a type mentions `impl Trait` anywhere.
+fn mentions_impl(ty: TokenStream) -> bool {
+    ty.into_iter().any(|tt| match tt {
+        TokenTree::Ident(ident) => ident == "impl",
+        TokenTree::Group(group) => mentions_impl(group.stream()),
+        _ => false,
+    })
 }
 
 fn spec_tokens(policy: &Policy) -> TokenStream {
@@ -462,6 +520,39 @@ mod tests {
         assert!(out.contains("# [tracing :: instrument]"), "{out}");
         assert!(!out.contains("\"a\" , \"b\")]\n"), "{out}");
         assert!(out.contains("Some (\"/login\")"), "{out}");
+    }
+
+    #[test]
+    fn owned_by_wraps_the_return_type_before_the_where_clause() {
+        let out = expand_str(
+            Kind::OwnedBy,
+            quote!(id),
+            quote! {
+                async fn h<T>(Path(id): Path<T>) -> Json<Simple> where T: Send { body() }
+            },
+        );
+        assert!(
+            out.contains(
+                "-> :: authgate :: __private :: Owned < Json < Simple > > where T : Send {"
+            ),
+            "{out}"
+        );
+        // Only `impl Trait` skips the fake return; `Simple` merely contains the letters.
+        assert!(
+            out.contains("__authgate_fake_return : Json < Simple >"),
+            "{out}"
+        );
+        let unit = expand_str(
+            Kind::OwnedBy,
+            quote!(id),
+            quote!(
+                async fn h(id: u64) {}
+            ),
+        );
+        assert!(
+            unit.contains("-> :: authgate :: __private :: Owned < () > {"),
+            "{unit}"
+        );
     }
 
     #[test]

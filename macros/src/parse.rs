@@ -12,41 +12,91 @@
 //! Errors name the fix and point at the offending token; duplicates are reported at the second
 //! occurrence; unknown keys list the valid ones.
 
-use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::parse::{Parse, ParseStream, Parser};
+use syn::parse::{ParseStream, Parser};
 use syn::{Attribute, Ident, LitStr, Signature, Token, Visibility};
 
 use crate::model::{Kind, Mode, NameList, OwnerArg, PolicyAttr};
 
-/// A handler as the attribute receives it. The body stays tokens: it is never parsed, so a
-/// body with a syntax error still gets its signature rewritten and rust-analyzer keeps working.
+/// A handler as the attribute receives it. The body stays tokens: it is never parsed (nor
+/// walked), so a body with a syntax error still gets its signature rewritten and
+/// rust-analyzer keeps working.
 pub(crate) struct HandlerFn {
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,
     pub(crate) sig: Signature,
-    pub(crate) body: TokenStream,
+    /// The signature as written, which the expansion reprints with the guard spliced in
+    /// (cheaper than printing `sig` back, and it keeps every original span).
+    pub(crate) sig_tokens: Vec<TokenTree>,
+    pub(crate) body: Group,
 }
 
-impl Parse for HandlerFn {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        let vis: Visibility = input.parse()?;
-        let sig: Signature = input.parse()?;
-        let body = match input.parse::<TokenTree>()? {
-            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => g.into_token_stream(),
-            other => return Err(syn::Error::new(other.span(), "expected a function body")),
+impl HandlerFn {
+    /// Splits the item at the top level (attributes and visibility, signature, body) and
+    /// parses the first two parts. The body is never walked: syn would copy every one of its
+    /// tokens into a parse buffer only to pass it through.
+    pub(crate) fn parse(item: TokenStream) -> syn::Result<HandlerFn> {
+        let mut tokens: Vec<TokenTree> = item.into_iter().collect();
+        let body = match tokens.pop() {
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => g,
+            Some(other) => return Err(syn::Error::new(other.span(), "expected a function body")),
+            None => return Err(syn::Error::new(Span::call_site(), "expected a function")),
         };
-        if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the function body"));
-        }
+        // Attributes are `#` and a bracketed group, the visibility is `pub` and maybe a
+        // parenthesized group: the signature starts at the first other identifier.
+        let sig_start = tokens
+            .iter()
+            .position(|tt| matches!(tt, TokenTree::Ident(i) if i != "pub"))
+            .unwrap_or(tokens.len());
+        let sig_tokens = tokens.split_off(sig_start);
+        let parser = |input: ParseStream| {
+            let attrs = input.call(Attribute::parse_outer)?;
+            let vis: Visibility = input.parse()?;
+            if !input.is_empty() {
+                return Err(input.error("expected a function"));
+            }
+            Ok((attrs, vis))
+        };
+        let (attrs, vis) = if tokens.is_empty() {
+            (Vec::new(), Visibility::Inherited)
+        } else {
+            parser.parse2(tokens.into_iter().collect())?
+        };
+        let sig: Signature = syn::parse2(sig_tokens.iter().cloned().collect())?;
         Ok(HandlerFn {
             attrs,
             vis,
             sig,
+            sig_tokens,
             body,
         })
     }
+}
+
+/// Where the parameter list is in a signature's tokens: the first parenthesized group after
+/// `fn` that is not inside the generics (`fn h<F: Fn(u8) -> u8>(f: F)`).
+pub(crate) fn params_index(sig: &[TokenTree]) -> Option<usize> {
+    let start = sig
+        .iter()
+        .position(|tt| matches!(tt, TokenTree::Ident(i) if i == "fn"))?;
+    let mut depth = 0usize;
+    let mut after_minus = false;
+    for (i, tt) in sig.iter().enumerate().skip(start + 1) {
+        match tt {
+            TokenTree::Punct(p) if p.as_char() == '<' => depth += 1,
+            // `->` inside the generics is not a closing bracket.
+            TokenTree::Punct(p) if p.as_char() == '>' && !after_minus => {
+                depth = depth.saturating_sub(1);
+            }
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis && depth == 0 => {
+                return Some(i);
+            }
+            _ => {}
+        }
+        after_minus = matches!(tt, TokenTree::Punct(p) if p.as_char() == '-' && p.spacing() == Spacing::Joint);
+    }
+    None
 }
 
 /// The span of the first token after the attributes and visibility of a non-fn item (`struct`,
@@ -460,8 +510,18 @@ mod tests {
     }
 
     #[test]
+    fn params_are_found_past_generics() {
+        let sig: Vec<TokenTree> =
+            quote!(async fn h<F: Fn(u8) -> u8, T: Into<Vec<u8>>>(f: F, t: T) -> u8)
+                .into_iter()
+                .collect();
+        let i = params_index(&sig).unwrap();
+        assert_eq!(sig[i].to_string(), "(f : F , t : T)");
+    }
+
+    #[test]
     fn handler_body_is_not_parsed() {
-        let f: HandlerFn = syn::parse2(quote!(pub async fn h() { this is not rust })).unwrap();
+        let f = HandlerFn::parse(quote!(pub async fn h() { this is not rust })).unwrap();
         assert_eq!(f.sig.ident, "h");
         assert!(f.body.to_string().contains("not rust"));
     }
