@@ -24,7 +24,8 @@ use crate::paths;
 /// ```text
 /// #[doc(hidden)] pub struct __authgate_policy_list_users;
 /// impl Policy for __authgate_policy_list_users {
-///     const SPEC: &'static PolicySpec = &PolicySpec { roles: &[Any(&["admin"])], scopes: .. };
+///     const SPEC: &'static PolicySpec = &PolicySpec::authenticated()
+///         .with_roles(&[Any(&["admin"])]).with_scopes(&[Any(&["users:read"])]);
 ///     const HANDLER: &'static str = "list_users";
 /// }
 /// pub async fn list_users(
@@ -408,42 +409,40 @@ fn mentions_impl(ty: TokenStream) -> bool {
     })
 }
 
+/// The policy as a `PolicySpec` built with its `const fn`s: the common policies are a few
+/// tokens (`PolicySpec::authenticated()`), where a struct literal spelled out every field.
 fn spec_tokens(policy: &Policy) -> TokenStream {
-    let (spec, access, option) = (paths::policy_spec(), paths::access(), paths::option());
-    let access = match &policy.public_reason {
-        Some(reason) => quote!(#access::Public { reason: #reason }),
-        None => quote!(#access::Authenticated),
+    let spec = paths::policy_spec();
+    let mut tokens = match &policy.public_reason {
+        Some(reason) => quote!(#spec::public(#reason)),
+        None => quote!(#spec::authenticated()),
     };
-    let roles = requirements(&policy.roles);
-    let scopes = requirements(&policy.scopes);
-    let ownership = match &policy.owner {
-        Some(owner) => {
-            let own = paths::ownership();
-            let (path, status) = (&owner.text, owner.status);
-            let bypass = match &owner.bypass {
-                Some(bypass) => {
-                    let req = requirements(std::slice::from_ref(bypass));
-                    quote!(#option::Some(#(#req)*))
-                }
-                None => quote!(#option::None),
-            };
-            quote!(#option::Some(#own { path: #path, status: #status, bypass: #bypass }))
-        }
-        None => quote!(#option::None),
-    };
-    let redirect = match &policy.redirect {
-        Some(url) => quote!(#option::Some(#url)),
-        None => quote!(#option::None),
-    };
-    quote! {
-        #spec {
-            access: #access,
-            roles: &[#(#roles),*],
-            scopes: &[#(#scopes),*],
-            ownership: #ownership,
-            redirect: #redirect,
-        }
+    if !policy.roles.is_empty() {
+        let roles = requirements(&policy.roles);
+        tokens.extend(quote!(.with_roles(&[#(#roles),*])));
     }
+    if !policy.scopes.is_empty() {
+        let scopes = requirements(&policy.scopes);
+        tokens.extend(quote!(.with_scopes(&[#(#scopes),*])));
+    }
+    if let Some(owner) = &policy.owner {
+        let (own, option) = (paths::ownership(), paths::option());
+        let (path, status) = (&owner.text, owner.status);
+        let bypass = match &owner.bypass {
+            Some(bypass) => {
+                let req = requirements(std::slice::from_ref(bypass));
+                quote!(#option::Some(#(#req)*))
+            }
+            None => quote!(#option::None),
+        };
+        tokens.extend(
+            quote!(.with_ownership(#own { path: #path, status: #status, bypass: #bypass })),
+        );
+    }
+    if let Some(url) = &policy.redirect {
+        tokens.extend(quote!(.with_redirect(#url)));
+    }
+    tokens
 }
 
 fn requirements(list: &[(Mode, Vec<String>)]) -> Vec<TokenStream> {
@@ -513,13 +512,13 @@ mod tests {
         );
         assert!(
             out.contains(
-                "scopes : & [:: authgate :: __private :: Requirement :: All (& [\"a\" , \"b\"])]"
+                "with_scopes (& [:: authgate :: __private :: Requirement :: All (& [\"a\" , \"b\"])])"
             ),
             "{out}"
         );
         assert!(out.contains("# [tracing :: instrument]"), "{out}");
         assert!(!out.contains("\"a\" , \"b\")]\n"), "{out}");
-        assert!(out.contains("Some (\"/login\")"), "{out}");
+        assert!(out.contains("with_redirect (\"/login\")"), "{out}");
     }
 
     #[test]
@@ -599,10 +598,7 @@ mod tests {
                 async fn health() {}
             ),
         );
-        assert!(
-            out.contains("Access :: Public { reason : \"health\" }"),
-            "{out}"
-        );
+        assert!(out.contains("PolicySpec :: public (\"health\")"), "{out}");
     }
 
     #[test]
@@ -634,7 +630,7 @@ mod tests {
         );
         assert!(out.contains("needs a role"), "{out}");
         // A fail-closed guard is still injected, so no cascade of "not an access guard".
-        assert!(out.contains("Access :: Authenticated"), "{out}");
+        assert!(out.contains("PolicySpec :: authenticated ()"), "{out}");
     }
 
     #[test]

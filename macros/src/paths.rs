@@ -16,10 +16,6 @@ pub(crate) fn policy_spec() -> TokenStream {
     quote!(::authgate::__private::PolicySpec)
 }
 
-pub(crate) fn access() -> TokenStream {
-    quote!(::authgate::__private::Access)
-}
-
 pub(crate) fn requirement() -> TokenStream {
     quote!(::authgate::__private::Requirement)
 }
