@@ -127,7 +127,7 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
             Ok(parsed) => attrs.push(parsed),
             Err(e) => errors.push(e),
         }
-        let path = attr.path().clone();
+        let path = attr.path();
         attr.meta = syn::parse_quote!(#path(__authgate_stacked));
         kept.push(attr);
     }
@@ -183,7 +183,7 @@ fn check_signature(kind: Kind, handler: &HandlerFn) -> Vec<syn::Error> {
     let sig = &handler.sig;
     if sig.asyncness.is_none() {
         errors.push(syn::Error::new_spanned(
-            sig.fn_token,
+            &sig.fn_token,
             format!(
                 "#[{}] guards async axum handlers: make this an `async fn`",
                 kind.name()
@@ -364,7 +364,7 @@ fn owner_check(
     ret: Option<&[TokenTree]>,
     body: &Group,
     guard: &Ident,
-    expr: &syn::Expr,
+    expr: &TokenStream,
 ) -> (TokenStream, TokenStream) {
     let owned = paths::owned();
     let original = match ret {

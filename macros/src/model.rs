@@ -2,7 +2,8 @@
 //! [`Policy`]; every problem is reported at once (`syn::Error::combine`), and codegen cannot
 //! fail.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::LitStr;
 
 /// Which attribute.
@@ -91,7 +92,7 @@ pub(crate) struct OwnerArg {
 /// The ownership rule, checked.
 pub(crate) struct OwnerRule {
     pub(crate) root: syn::Ident,
-    pub(crate) expr: syn::Expr,
+    pub(crate) expr: TokenStream,
     pub(crate) text: String,
     pub(crate) status: u16,
     pub(crate) bypass: Option<(Mode, Vec<String>)>,
@@ -246,7 +247,7 @@ fn check_owner(arg: &OwnerArg, errors: &mut Errors) -> OwnerRule {
         .map(|list| (list.mode, check_names(list, Kind::Role, errors)));
     OwnerRule {
         root: arg.root.clone(),
-        expr: arg.expr.clone(),
+        expr: arg.expr.to_token_stream(),
         text: arg.text.clone(),
         status,
         bypass,

@@ -135,7 +135,7 @@ pub(crate) fn sibling_args(attr: &Attribute) -> syn::Result<TokenStream> {
         syn::Meta::Path(_) => Ok(TokenStream::new()),
         syn::Meta::List(list) => Ok(list.tokens.clone()),
         syn::Meta::NameValue(nv) => Err(syn::Error::new_spanned(
-            nv.eq_token,
+            &nv.eq_token,
             "authgate attributes take arguments in parentheses, like `#[require_role(\"admin\")]`",
         )),
     }
@@ -292,8 +292,8 @@ fn parse_items(kind: Kind, span: Span, input: ParseStream) -> syn::Result<Policy
             let lit: LitStr = input.parse()?;
             let list = NameList {
                 mode: Mode::Any,
-                names: vec![lit.clone()],
                 span: lit.span(),
+                names: vec![lit],
             };
             set_names(kind, &mut attr, list, &mut push);
         } else if input.peek(Ident) && input.peek2(syn::token::Paren) {
