@@ -129,17 +129,16 @@ where
 
     // The per-handler part is only this thin future: `authorize`'s future and `checked` are
     // the same code for every policy. (Written as an `async fn`, each handler also got its own
-    // copies of the `?`, the closure and the future's drop glue.)
+    // copies of the `?`, the closure and more drop glue.)
     fn from_request_parts(
         parts: &mut Parts,
         state: &S,
     ) -> impl Future<Output = Result<Self, Response>> + Send {
         let gate = Gate::from_ref(state);
         async move {
-            let authorized = gate.authorize(parts, P::SPEC, P::HANDLER).await;
-            match checked(gate, parts, P::SPEC, authorized) {
-                Ok(inner) => Ok(Guard {
-                    inner,
+            match gate.authorize(parts, P::SPEC, P::HANDLER).await {
+                Ok(principal) => Ok(Guard {
+                    inner: checked(gate, parts, P::SPEC, principal),
                     policy: PhantomData,
                 }),
                 Err(rejection) => Err(rejection),
@@ -148,27 +147,25 @@ where
     }
 }
 
-/// The guard's result for any policy, keeping what `check_owner` needs.
+/// What an authorized request leaves for `check_owner`, for any policy.
 fn checked(
     gate: Gate,
     parts: &Parts,
     spec: &'static PolicySpec,
-    authorized: Result<Option<Arc<Principal>>, Response>,
-) -> Result<Checked, Response> {
-    let principal = authorized?;
+    principal: Option<Arc<Principal>>,
+) -> Checked {
     // Only an ownership check logs after the guard; other handlers skip the copies.
-    let request = match spec.ownership {
-        Some(_) => Some((
+    let request = spec.ownership.map(|_| {
+        (
             parts.method.clone(),
             parts.extensions.get::<MatchedPath>().cloned(),
-        )),
-        None => None,
-    };
-    Ok(Checked {
+        )
+    });
+    Checked {
         gate,
         principal,
         request,
-    })
+    }
 }
 
 /// The verified caller of a guarded handler, with its claims typed as `C`.
