@@ -182,8 +182,8 @@ fn check_signature(kind: Kind, handler: &HandlerFn) -> Vec<syn::Error> {
     let mut errors = Vec::new();
     let sig = &handler.sig;
     if sig.asyncness.is_none() {
-        errors.push(syn::Error::new_spanned(
-            &sig.fn_token,
+        errors.push(syn::Error::new(
+            sig.fn_token.span,
             format!(
                 "#[{}] guards async axum handlers: make this an `async fn`",
                 kind.name()

@@ -134,8 +134,8 @@ pub(crate) fn sibling_args(attr: &Attribute) -> syn::Result<TokenStream> {
     match &attr.meta {
         syn::Meta::Path(_) => Ok(TokenStream::new()),
         syn::Meta::List(list) => Ok(list.tokens.clone()),
-        syn::Meta::NameValue(nv) => Err(syn::Error::new_spanned(
-            &nv.eq_token,
+        syn::Meta::NameValue(nv) => Err(syn::Error::new(
+            nv.eq_token.spans[0],
             "authgate attributes take arguments in parentheses, like `#[require_role(\"admin\")]`",
         )),
     }
