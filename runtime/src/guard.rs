@@ -65,14 +65,30 @@ impl<P: Policy> Guard<P> {
     #[doc(hidden)]
     #[allow(clippy::result_large_err)] // the rejection path; boxing would cost the happy path nothing but read worse
     pub fn check_owner<T: OwnerId + ?Sized>(&self, owner: &T) -> Result<(), Response> {
-        let Some(rule) = P::SPEC.ownership else {
+        // Generic over the handler's policy and the owner's type, so compiled once per
+        // `#[owned_by]` handler: only the comparison is left here.
+        self.inner
+            .check_owner(P::SPEC, P::HANDLER, &|subject| owner.is_subject(subject))
+    }
+}
+
+impl Checked {
+    /// [`Guard::check_owner`] for any policy; `owns` compares the owner id with a subject.
+    #[allow(clippy::result_large_err)] // as in Guard::check_owner
+    fn check_owner(
+        &self,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+        owns: &dyn Fn(&str) -> bool,
+    ) -> Result<(), Response> {
+        let Some(rule) = spec.ownership else {
             return Ok(());
         };
         let Checked {
             gate,
             principal,
             request,
-        } = &self.inner;
+        } = self;
         let (method, route) = match request {
             Some((method, route)) => (
                 method.as_str(),
@@ -84,15 +100,15 @@ impl<P: Policy> Guard<P> {
             // The macros never emit ownership without authentication; fail closed regardless.
             return Err(gate.rejection(RejectionKind::NotFound));
         };
-        if owner.is_subject(&principal.subject) {
+        if owns(&principal.subject) {
             return Ok(());
         }
         if rule
             .bypass
             .is_some_and(|roles| roles.is_met_by(&principal.roles))
         {
-            tracing::info!(target: "authgate", method, route, handler = P::HANDLER,
-                policy = %P::SPEC, outcome = "allowed", reason = "ownership_bypass_role",
+            tracing::info!(target: "authgate", method, route, handler,
+                policy = %spec, outcome = "allowed", reason = "ownership_bypass_role",
                 "access decision");
             return Ok(());
         }
@@ -107,7 +123,7 @@ impl<P: Policy> Guard<P> {
         } else {
             (RejectionKind::NotFound, "not_found")
         };
-        tracing::info!(target: "authgate", method, route, handler = P::HANDLER, policy = %P::SPEC,
+        tracing::info!(target: "authgate", method, route, handler, policy = %spec,
             outcome, reason = "not_owner", "access decision");
         Err(gate.rejection(kind))
     }
