@@ -421,6 +421,81 @@ async fn current_user_without_a_guard_is_500() {
     assert_eq!(hits.count(), 0);
 }
 
+/// The app's own extractor, which reads the caller inside: the guard cannot see that from
+/// the name, so it must leave the caller in the request.
+struct Admin(String);
+
+impl axum::extract::FromRequestParts<AppState> for Admin {
+    type Rejection = axum::response::Response;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = <CurrentUser as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            parts, state,
+        )
+        .await?;
+        Ok(Admin(user.subject().to_owned()))
+    }
+}
+
+type User = CurrentUser;
+
+#[require_auth]
+async fn via_own_extractor(State(hits): State<Hits>, Admin(who): Admin) -> String {
+    hits.hit();
+    who
+}
+
+#[require_auth]
+async fn via_alias(State(hits): State<Hits>, user: User) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+#[require_auth]
+async fn via_request(State(state): State<AppState>, req: axum::extract::Request) -> String {
+    let (mut parts, _) = req.into_parts();
+    let user = <CurrentUser as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await
+    .map(|u| u.subject().to_owned())
+    .unwrap_or_else(|_| "not found".to_owned());
+    state.hits.hit();
+    user
+}
+
+#[require_auth]
+async fn axum_extractors_only(State(hits): State<Hits>, Path(id): Path<u32>) -> String {
+    hits.hit();
+    id.to_string()
+}
+
+/// The guard skips storing the caller when every argument is one of axum's extractors; a
+/// caller read through an extractor of the app's own, an alias or the whole request is still
+/// found.
+#[tokio::test]
+async fn the_caller_reaches_every_reader_the_macro_cannot_name() {
+    let state = AppState::new(gate());
+    let hits = state.hits.clone();
+    let app = Router::new()
+        .route("/own", get(via_own_extractor))
+        .route("/alias", get(via_alias))
+        .route("/request", get(via_request))
+        .route("/plain/{id}", get(axum_extractors_only))
+        .with_state(state)
+        .into_axum();
+    let t = token("alice", &[]);
+    for uri in ["/own", "/alias", "/request"] {
+        assert_ok(&send(&app, get_request(uri, Some(&t))).await, "alice");
+        assert_unauthenticated(&send(&app, get_request(uri, None)).await);
+    }
+    assert_ok(&send(&app, get_request("/plain/7", Some(&t))).await, "7");
+    assert_unauthenticated(&send(&app, get_request("/plain/7", None)).await);
+    assert_eq!(hits.count(), 4);
+}
+
 #[tokio::test]
 async fn current_user_in_a_public_handler_is_500() {
     let (app, hits) = app();

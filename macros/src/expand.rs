@@ -253,6 +253,73 @@ fn collect_bindings(pat: &syn::Pat, out: &mut Vec<Ident>) {
     }
 }
 
+/// axum's own extractors: none of them can read the caller the guard found (only authgate's
+/// `CurrentUser`, `Option<CurrentUser>` and `Load` do, and `Request`, which hands the whole
+/// request to the body, is left out on purpose).
+const CANNOT_READ_CALLER: &[&str] = &[
+    "Path",
+    "Query",
+    "Json",
+    "Form",
+    "State",
+    "Extension",
+    "HeaderMap",
+    "Method",
+    "Uri",
+    "Version",
+    "Bytes",
+    "String",
+    "Body",
+    "RawQuery",
+    "RawForm",
+    "RawPathParams",
+    "MatchedPath",
+    "OriginalUri",
+    "NestedPath",
+    "ConnectInfo",
+    "Host",
+    "Scheme",
+    "TypedHeader",
+    "Multipart",
+    "WebSocketUpgrade",
+    "CookieJar",
+    "SignedCookieJar",
+    "PrivateCookieJar",
+];
+
+/// Whether some argument may read the verified caller, so the guard must leave it in the
+/// request. By the last path segment of each argument's type (through `Option` and `Result`):
+/// anything not on [`CANNOT_READ_CALLER`] may, including type aliases and the app's own
+/// extractors. A false "no" would only make `CurrentUser` answer 500 (it never finds an
+/// anonymous caller), so a misjudged name fails closed.
+fn may_read_caller(sig: &syn::Signature) -> bool {
+    fn may_read(ty: &syn::Type) -> bool {
+        let ty = match ty {
+            syn::Type::Paren(p) => return may_read(&p.elem),
+            syn::Type::Group(g) => return may_read(&g.elem),
+            syn::Type::Path(p) if p.qself.is_none() => p,
+            _ => return true,
+        };
+        let Some(last) = ty.path.segments.last() else {
+            return true;
+        };
+        if last.ident == "Option" || last.ident == "Result" {
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return true;
+            };
+            return match args.args.first() {
+                Some(syn::GenericArgument::Type(inner)) => may_read(inner),
+                _ => true,
+            };
+        }
+        !CANNOT_READ_CALLER.iter().any(|name| last.ident == name)
+    }
+    sig.inputs.iter().any(|arg| match arg {
+        FnArg::Typed(typed) => may_read(&typed.ty),
+        FnArg::Receiver(_) => true,
+    })
+}
+
 /// The marker type, its `Policy` impl, and the handler with the guard as first argument.
 ///
 /// The signature is reprinted from its original tokens with the guard spliced into the
@@ -271,6 +338,8 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
     let marker = Ident::new(&format!("__authgate_policy_{unraw}"), Span::call_site());
     let spec = spec_tokens(policy);
     let (policy_trait, policy_spec) = (paths::policy_trait(), paths::policy_spec());
+    let private = (!may_read_caller(sig))
+        .then(|| quote_spanned!(name.span()=> const SHARES_CALLER: bool = false;));
     let mut output = quote_spanned! {name.span()=>
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code, unreachable_pub)]
@@ -279,6 +348,7 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
         impl #policy_trait for #marker {
             const SPEC: &'static #policy_spec = &#spec;
             const HANDLER: &'static str = #unraw;
+            #private
         }
     };
     for attr in attrs {
@@ -487,6 +557,62 @@ mod tests {
         assert!(out.contains("Requirement :: Any (& [\"admin\"])"), "{out}");
         assert!(out.contains("doc = r\" Docs stay.\""), "{out}");
         assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    /// The guard leaves the caller in the request unless no argument could read it.
+    #[test]
+    fn shares_the_caller_unless_every_argument_is_an_axum_extractor() {
+        let shares = |item: TokenStream| {
+            let out = expand_str(Kind::Auth, quote!(), item);
+            assert!(!out.contains("compile_error"), "{out}");
+            !out.contains("SHARES_CALLER : bool = false")
+        };
+        let private = [
+            quote!(
+                async fn h() {}
+            ),
+            quote!(
+                async fn h(Path(id): Path<u32>, State(db): State<Db>) {}
+            ),
+            quote!(
+                async fn h(q: Option<axum::extract::Query<Q>>, body: Json<B>) {}
+            ),
+            quote!(
+                async fn h(h: HeaderMap, m: Method, b: Result<Bytes, E>, s: String) {}
+            ),
+        ];
+        for item in private {
+            assert!(!shares(item.clone()), "{item}");
+        }
+        let shared = [
+            quote!(
+                async fn h(user: CurrentUser) {}
+            ),
+            quote!(
+                async fn h(Path(id): Path<u32>, user: Option<CurrentUser<C>>) {}
+            ),
+            quote!(
+                async fn h(Load(invoice): Load<Invoice>) {}
+            ),
+            quote!(
+                async fn h(req: Request) {}
+            ),
+            quote!(
+                async fn h(admin: AppAdmin) {}
+            ),
+            quote!(
+                async fn h(user: authgate::CurrentUser) {}
+            ),
+            quote!(
+                async fn h(x: Option<(Path<u32>,)>) {}
+            ),
+            quote!(
+                async fn h(x: Option) {}
+            ),
+        ];
+        for item in shared {
+            assert!(shares(item.clone()), "{item}");
+        }
     }
 
     #[test]

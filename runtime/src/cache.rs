@@ -591,7 +591,7 @@ mod tests {
                 .unwrap()
                 .into_parts();
             let response = gate
-                .authorize(&mut parts, &ADMIN, "admin")
+                .authorize(&mut parts, &ADMIN, "admin", true)
                 .await
                 .unwrap_err();
             assert_eq!(response.status(), http::StatusCode::FORBIDDEN);

@@ -768,15 +768,19 @@ impl Gate {
     }
 
     /// The guard's whole decision for one request: authenticate, check roles and scopes,
-    /// leave the principal in the request, and log the outcome.
+    /// leave the principal in the request (when `share`: see `Policy::SHARES_CALLER`), and
+    /// log the outcome.
     pub(crate) async fn authorize(
         &self,
         parts: &mut Parts,
         spec: &'static PolicySpec,
         handler: &'static str,
+        share: bool,
     ) -> Result<Option<Arc<Principal>>, Response> {
         if !spec.requires_authentication() {
-            parts.extensions.insert(AuthState::Public);
+            if share {
+                parts.extensions.insert(AuthState::Public);
+            }
             log(parts, spec, handler, "public", "public");
             return Ok(None);
         }
@@ -799,7 +803,9 @@ impl Gate {
             return Err(self.deny(parts, spec, handler, Failure::Scope { bearer }));
         }
         log(parts, spec, handler, "allowed", "ok");
-        parts.extensions.insert(AuthState::User(principal.clone()));
+        if share {
+            parts.extensions.insert(AuthState::User(principal.clone()));
+        }
         Ok(Some(principal))
     }
 

@@ -152,7 +152,10 @@ where
     ) -> impl Future<Output = Result<Self, Response>> + Send {
         let gate = Gate::from_ref(state);
         async move {
-            match gate.authorize(parts, P::SPEC, P::HANDLER).await {
+            match gate
+                .authorize(parts, P::SPEC, P::HANDLER, P::SHARES_CALLER)
+                .await
+            {
                 Ok(principal) => Ok(Guard {
                     inner: checked(gate, parts, P::SPEC, principal),
                     policy: PhantomData,
