@@ -702,11 +702,11 @@ fn check_claims_until(
         .ok_or(Invalid::Subject)?
         .0
         .into_owned();
-    let roles = claims.names_at(&rules.roles)?;
+    let mut roles = Vec::new();
+    claims.names_at(&rules.roles, &mut roles)?;
     let mut scopes = Vec::new();
     for path in &rules.scopes {
-        if let Some(found) = claims.scopes_at(path)? {
-            scopes = found;
+        if claims.scopes_at(path, &mut scopes)? {
             break;
         }
     }
@@ -863,11 +863,11 @@ fn number(raw: Option<&RawValue>) -> Result<Option<f64>, Invalid> {
     // serde_json makes of it (an integer below 2^53 converts to f64 without rounding).
     if let Some(digits) = raw.map(|raw| raw.get().as_bytes())
         && (1..=15).contains(&digits.len())
-        && digits.iter().all(u8::is_ascii_digit)
+        && let Some(n) = digits.iter().try_fold(0u64, |n, &d| {
+            let digit = d.wrapping_sub(b'0');
+            (digit < 10).then_some(n * 10 + u64::from(digit))
+        })
     {
-        let n = digits
-            .iter()
-            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
         return Ok(Some(n as f64));
     }
     match typed::<f64>(raw)? {
@@ -944,25 +944,25 @@ impl<'a> Object<'a> {
         Ok(Some(value))
     }
 
-    /// Role names: an array of strings, or a single string.
-    fn names_at(&self, path: &ClaimPath) -> Result<Vec<String>, Invalid> {
-        let mut names = Vec::new();
+    /// Role names: an array of strings, or a single string. (Filled in place, here and in
+    /// `scopes_at`: returning a `Result<Vec<_>>` went through a stack slot that the caller read
+    /// back with mismatched widths, a store-forwarding stall on every token.)
+    fn names_at(&self, path: &ClaimPath, names: &mut Vec<String>) -> Result<(), Invalid> {
         for_each_name(self.at(path)?, |name| names.push(name.to_owned()))?;
-        Ok(names)
+        Ok(())
     }
 
     /// Scopes: a space-delimited string (RFC 8693 `scope`) or an array of strings (`scp`).
-    fn scopes_at(&self, path: &ClaimPath) -> Result<Option<Vec<String>>, Invalid> {
-        let mut scopes = Vec::new();
-        let found = for_each_name(self.at(path)?, |names| {
+    /// `Ok(false)`: the claim is absent, and `scopes` untouched.
+    fn scopes_at(&self, path: &ClaimPath, scopes: &mut Vec<String>) -> Result<bool, Invalid> {
+        for_each_name(self.at(path)?, |names| {
             scopes.extend(
                 names
                     .split(' ')
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned),
             );
-        })?;
-        Ok(found.then_some(scopes))
+        })
     }
 }
 
