@@ -778,18 +778,61 @@ impl Gate {
         share: bool,
     ) -> Result<Option<Arc<Principal>>, Response> {
         if !spec.requires_authentication() {
-            if share {
-                parts.extensions.insert(AuthState::Public);
-            }
-            log(parts, spec, handler, "public", "public");
-            return Ok(None);
+            return Ok(self.public(parts, spec, handler, share));
         }
-        // The synchronous part first: with the Gate's own keys the whole check, so the
-        // asynchronous rest (key source, session store) is not even built on the hot path.
         let authenticated = match self.authenticate_now(parts) {
             Step::Done(result) => result,
             step => self.authenticate_rest(parts, step).await,
         };
+        self.decide(parts, spec, handler, share, authenticated)
+    }
+
+    /// [`authorize`](Gate::authorize) when it needs no waiting (`None` otherwise): with the
+    /// Gate's own keys, always, unless the credential is a server-side session. The guard
+    /// calls this first, so on the hot path no asynchronous state is built at all.
+    pub(crate) fn authorize_now(
+        &self,
+        parts: &mut Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+        share: bool,
+    ) -> Option<Result<Option<Arc<Principal>>, Response>> {
+        if !spec.requires_authentication() {
+            return Some(Ok(self.public(parts, spec, handler, share)));
+        }
+        let authenticated = match self.authenticate_now(parts) {
+            Step::Done(result) => result,
+            Step::NeedsKeys(_) | Step::NeedsStore(_) => return None,
+        };
+        Some(self.decide(parts, spec, handler, share, authenticated))
+    }
+
+    /// A `#[public]` handler: nothing is examined.
+    fn public(
+        &self,
+        parts: &mut Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+        share: bool,
+    ) -> Option<Arc<Principal>> {
+        if share {
+            parts.extensions.insert(AuthState::Public);
+        }
+        log(parts, spec, handler, "public", "public");
+        None
+    }
+
+    /// The decision on an authenticated (or not) request: roles, scopes, the log event, and
+    /// the caller left in the request when `share`.
+    #[allow(clippy::result_large_err)] // the response is the rejection; `authorize` returns it as is
+    fn decide(
+        &self,
+        parts: &mut Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+        share: bool,
+        authenticated: Result<Option<Arc<Principal>>, Failure>,
+    ) -> Result<Option<Arc<Principal>>, Response> {
         let principal = match authenticated {
             Ok(Some(principal)) => principal,
             Ok(None) => return Err(self.deny(parts, spec, handler, Failure::Missing)),

@@ -143,19 +143,29 @@ where
 {
     type Rejection = Response;
 
-    // The per-handler part is only this thin future: `authorize`'s future and `checked` are
-    // the same code for every policy. (Written as an `async fn`, each handler also got its own
-    // copies of the `?`, the closure and more drop glue.)
+    // The per-handler part is only this thin future: `authorize` and `checked` are the same
+    // code for every policy. (Written as an `async fn`, each handler also got its own copies
+    // of the `?`, the closure and more drop glue.)
+    //
+    // The decision is taken before the future is built whenever it needs no waiting (the
+    // Gate's own keys, no server-side session): the future then only carries the result, not
+    // the state of the whole check, which axum moves into the handler's boxed future on every
+    // request. The rest (a key source, a session store) is boxed: one allocation on a path
+    // that waits for I/O anyway.
     fn from_request_parts(
         parts: &mut Parts,
         state: &S,
     ) -> impl Future<Output = Result<Self, Response>> + Send {
         let gate = Gate::from_ref(state);
+        let now = gate.authorize_now(parts, P::SPEC, P::HANDLER, P::SHARES_CALLER);
         async move {
-            match gate
-                .authorize(parts, P::SPEC, P::HANDLER, P::SHARES_CALLER)
-                .await
-            {
+            let decided = match now {
+                Some(decided) => decided,
+                None => {
+                    Box::pin(gate.authorize(parts, P::SPEC, P::HANDLER, P::SHARES_CALLER)).await
+                }
+            };
+            match decided {
                 Ok(principal) => Ok(Guard {
                     inner: checked(gate, parts, P::SPEC, principal),
                     policy: PhantomData,
