@@ -5,6 +5,8 @@
 //! extraction, handler, response), built fresh per iteration like a server would see it:
 //!
 //! - `bare`: a plain handler, no credential check: the cost of axum itself;
+//! - `one_extractor`: a plain handler taking `Method`: what axum adds for a handler with any
+//!   extractor at all (it splits the request into parts and puts it back), which the guard is;
 //! - `<ALG>/handwritten`: a `FromRequestParts` extractor calling `jsonwebtoken::decode` with a
 //!   prebuilt key and `Validation` (issuer, audience, `exp`): what a careful app writes by hand;
 //! - `<ALG>/floor`: the physical floor: a key prepared once (aws-lc-rs HMAC key or parsed public
@@ -413,6 +415,11 @@ fn main() {
         let bare = axum::Router::new().route("/r", axum::routing::get(|| async { "ok" }));
         let any = Arc::new(Credentials::bearer(&tokens(&all()[0], 1, "JWT")));
         runner.bench(&mut group, "baseline", "bare", 1, route(bare, &any));
+        let one = axum::Router::new().route(
+            "/r",
+            axum::routing::get(|_: axum::http::Method| async { "ok" }),
+        );
+        runner.bench(&mut group, "baseline", "one_extractor", 1, route(one, &any));
         group.finish();
     }
 
@@ -482,6 +489,8 @@ fn main() {
             ("EdDSA/authgate_cold", "EdDSA/floor", ""),
             ("HS256/authgate_hot", "baseline/bare", "<= 1.5"),
             ("RS256/authgate_hot", "baseline/bare", "<= 1.5"),
+            ("HS256/authgate_hot", "baseline/one_extractor", ""),
+            ("baseline/one_extractor", "baseline/bare", ""),
             ("ES256/authgate_hot", "baseline/bare", ""),
             ("EdDSA/authgate_hot", "baseline/bare", ""),
             ("HS256/cookie_hot", "baseline/bare", ""),

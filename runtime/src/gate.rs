@@ -1162,6 +1162,10 @@ impl GateBuilder {
     }
 
     /// Replaces the clock (seconds since the Unix epoch), for tests of expiry.
+    ///
+    /// The default is the system's real-time clock; on Linux its coarse variant, which the
+    /// kernel updates every few milliseconds and which costs a fraction of the precise one.
+    /// Token times are whole seconds, checked with a leeway.
     pub fn clock<F>(mut self, now: F) -> Self
     where
         F: Fn() -> u64 + Send + Sync + 'static,
