@@ -472,6 +472,140 @@ async fn axum_extractors_only(State(hits): State<Hits>, Path(id): Path<u32>) -> 
     id.to_string()
 }
 
+/// An extractor of the app's own that happens to be called `Json`, and reads the caller.
+mod own {
+    use super::*;
+
+    pub struct Json(pub String);
+
+    impl axum::extract::FromRequestParts<AppState> for Json {
+        type Rejection = axum::response::Response;
+        async fn from_request_parts(
+            parts: &mut axum::http::request::Parts,
+            state: &AppState,
+        ) -> Result<Self, Self::Rejection> {
+            let user = Admin::from_request_parts(parts, state).await?;
+            Ok(Json(user.0))
+        }
+    }
+}
+
+#[require_auth]
+async fn via_own_json_with_path(State(hits): State<Hits>, own::Json(who): own::Json) -> String {
+    hits.hit();
+    who
+}
+
+/// The same extractor imported by its bare name: the macro takes it for axum's `Json`.
+mod bare_name {
+    use super::own::Json;
+    use super::*;
+
+    #[require_auth]
+    pub async fn handler(State(hits): State<Hits>, Json(who): Json) -> String {
+        hits.hit();
+        who
+    }
+}
+
+/// A type written with a module path of the app counts as a reader of the caller, whatever its
+/// name. Imported by a bare axum name it is taken for axum's extractor: the documented limit,
+/// which fails closed (500, the handler does not run), never with a wrong caller.
+#[tokio::test]
+async fn an_own_extractor_named_like_axums_reads_the_caller_through_its_path() {
+    let state = AppState::new(gate());
+    let hits = state.hits.clone();
+    let app = Router::new()
+        .route("/json", get(via_own_json_with_path))
+        .route("/bare", get(bare_name::handler))
+        .with_state(state)
+        .into_axum();
+    let t = token("alice", &[]);
+    assert_ok(&send(&app, get_request("/json", Some(&t))).await, "alice");
+    assert_eq!(hits.count(), 1);
+    let reply = send(&app, get_request("/bare", Some(&t))).await;
+    assert_rejection(&reply, 500, "internal_error", None);
+    assert_unauthenticated(&send(&app, get_request("/bare", None)).await);
+    assert_eq!(hits.count(), 1);
+}
+
+/// A malformed `Authorization` header is refused before the key source is asked: a slow or
+/// failing source never delays or changes the answer to garbage.
+#[tokio::test]
+async fn a_malformed_header_never_asks_the_key_source() {
+    struct Counting(Arc<std::sync::atomic::AtomicUsize>, Arc<KeySet>);
+    impl KeySource for Counting {
+        fn keys(&self) -> BoxFuture<'_, Result<Arc<KeySet>, KeySourceError>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let keys = self.1.clone();
+            Box::pin(async move { Ok(keys) })
+        }
+    }
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let keys = KeySet::new(vec![Key::hmac(Algorithm::HS256, SECRET).unwrap()]).unwrap();
+    let gate = keyless_gate_builder()
+        .key_source(Counting(asked.clone(), Arc::new(keys)))
+        .build()
+        .unwrap();
+    let (app, hits) = app_with(gate);
+    for value in ["Basic abc", "Bearer a b", "Bearer", "Bearer \"x\""] {
+        let req = Request::get("/me").header(header::AUTHORIZATION, value);
+        let reply = send(&app, req.body(Body::empty()).unwrap()).await;
+        assert_invalid_request(&reply);
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 0, "the key source was asked");
+    let t = token("alice", &["admin"]);
+    assert_ok(&send(&app, get_request("/me", Some(&t))).await, "alice");
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    assert_eq!(hits.count(), 1);
+}
+
+/// A warm token cache answers every spelling of the `Authorization` header exactly as a Gate
+/// without a cache does: the cache is asked with the raw bytes first, and must never accept
+/// what the strict parse refuses.
+#[tokio::test]
+async fn a_warm_cache_answers_every_header_spelling_like_no_cache() {
+    let t = token("alice", &["admin"]);
+    let (cached, _) = app_with(gate());
+    let (uncached, _) = app_with(
+        keyless_gate_builder()
+            .hs256(SECRET)
+            .token_cache(0)
+            .build()
+            .unwrap(),
+    );
+    assert_ok(&send(&cached, get_request("/me", Some(&t))).await, "alice");
+    let schemes = ["Bearer", "bearer", "BEARER", "Basic", "Bearerx", ""];
+    let separators = ["", " ", "  ", "\t", ",", ": "];
+    let affixes = ["", " ", "\t", "=", "==", ",", "x", " x", "\"", ";"];
+    let mut compared = 0;
+    for scheme in schemes {
+        for sep in separators {
+            for before in affixes {
+                for after in affixes {
+                    let value = format!("{scheme}{sep}{before}{t}{after}");
+                    let Ok(header_value) = HeaderValue::from_str(&value) else {
+                        continue;
+                    };
+                    let request = || {
+                        Request::get("/me")
+                            .header(header::AUTHORIZATION, header_value.clone())
+                            .body(Body::empty())
+                            .unwrap()
+                    };
+                    let (a, b) = (
+                        send(&cached, request()).await,
+                        send(&uncached, request()).await,
+                    );
+                    assert_eq!((a.status, &a.body), (b.status, &b.body), "{value:?}");
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 3000, "{compared}");
+}
+
 /// The guard skips storing the caller when every argument is one of axum's extractors; a
 /// caller read through an extractor of the app's own, an alias or the whole request is still
 /// found.

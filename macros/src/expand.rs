@@ -288,10 +288,12 @@ const CANNOT_READ_CALLER: &[&str] = &[
 ];
 
 /// Whether some argument may read the verified caller, so the guard must leave it in the
-/// request. By the last path segment of each argument's type (through `Option` and `Result`):
-/// anything not on [`CANNOT_READ_CALLER`] may, including type aliases and the app's own
-/// extractors. A false "no" would only make `CurrentUser` answer 500 (it never finds an
-/// anonymous caller), so a misjudged name fails closed.
+/// request. By the name of each argument's type (through `Option` and `Result`): anything but
+/// a bare name or an `axum::`/`axum_extra::` path on [`CANNOT_READ_CALLER`] may, including type
+/// aliases and the app's own extractors. A false "no" (an extractor of the app's own, named
+/// like an axum one and imported by its bare name, that reads the caller) only makes
+/// `CurrentUser` answer 500: it never finds an anonymous caller, so a misjudged name fails
+/// closed, and writing the type with its module path fixes it.
 fn may_read_caller(sig: &syn::Signature) -> bool {
     fn may_read(ty: &syn::Type) -> bool {
         let ty = match ty {
@@ -303,6 +305,13 @@ fn may_read_caller(sig: &syn::Signature) -> bool {
         let Some(last) = ty.path.segments.last() else {
             return true;
         };
+        // A path through a module of the app (`extract::Json`) names the app's own type; only
+        // a bare name or a path through axum's crates can be axum's extractor.
+        let first = &ty.path.segments[0].ident;
+        let axum_crates = ["axum", "axum_extra", "axum_core"];
+        if ty.path.segments.len() > 1 && !axum_crates.iter().any(|c| first == c) {
+            return true;
+        }
         if last.ident == "Option" || last.ident == "Result" {
             let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
                 return true;
@@ -580,6 +589,9 @@ mod tests {
             quote!(
                 async fn h(h: HeaderMap, m: Method, b: Result<Bytes, E>, s: String) {}
             ),
+            quote!(
+                async fn h(j: ::axum::Json<B>, e: axum_extra::extract::CookieJar) {}
+            ),
         ];
         for item in private {
             assert!(!shares(item.clone()), "{item}");
@@ -608,6 +620,13 @@ mod tests {
             ),
             quote!(
                 async fn h(x: Option) {}
+            ),
+            // The app's own `Json` and `Query`, written with their module paths.
+            quote!(
+                async fn h(extract::Json(who): extract::Json) {}
+            ),
+            quote!(
+                async fn h(q: crate::extract::Query<Q>) {}
             ),
         ];
         for item in shared {

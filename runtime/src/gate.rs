@@ -449,11 +449,10 @@ impl Gate {
         match step {
             Step::Done(result) => result,
             Step::NeedsKeys(jwt) => {
-                let (keys, generation) = match self.keys().await {
-                    Ok(keys) => keys,
-                    // A malformed credential is still reported as such when the source is down.
-                    Err(e) => return Err(jwt.parse(self).err().unwrap_or(Failure::Unavailable(e))),
-                };
+                // A malformed header is refused before the key source is asked (and without
+                // waiting for it): the cache cannot be asked before the keys anyway.
+                jwt.parse(self)?;
+                let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
                 let principal = self.verify_with(keys.get(), generation, &jwt)?;
                 if let (Presented::Cookie(_), Some(sessions)) =
                     (&jwt.presented, &self.inner.sessions)
@@ -470,9 +469,10 @@ impl Gate {
                     SessionKind::Server(store) => {
                         Box::pin(self.server_session(sessions, store.as_ref(), value)).await
                     }
-                    SessionKind::Stateless(_) => Ok(None),
+                    // Not built for stateless cookies: refuse rather than call it anonymous.
+                    SessionKind::Stateless(_) => Err(Failure::Token(Invalid::SessionCookie)),
                 },
-                None => Ok(None),
+                None => Err(Failure::Token(Invalid::SessionCookie)),
             },
         }
     }
@@ -1261,18 +1261,19 @@ fn claim_path<I: IntoIterator<Item = T>, T: Into<String>>(path: I) -> Result<Cla
 /// kernel updates every tick (a few ms) and reads without touching the time-stamp counter;
 /// token times are whole seconds with a leeway, so the tick does not matter.
 fn system_now() -> u64 {
+    // Checked, not `clock_gettime`'s panic: a sandbox without the coarse clock falls back to
+    // the precise one.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
-        u64::try_from(now.tv_sec).unwrap_or(0)
+        use rustix::time::{ClockId, DynamicClockId, clock_gettime_dynamic};
+        if let Ok(now) = clock_gettime_dynamic(DynamicClockId::Known(ClockId::RealtimeCoarse)) {
+            return u64::try_from(now.tv_sec).unwrap_or(0);
+        }
     }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 #[cfg(feature = "testing")]

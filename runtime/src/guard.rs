@@ -353,8 +353,10 @@ where
             )),
             None => Err(gate.misconfigured(
                 parts,
-                "CurrentUser in a handler without an authgate guard: add #[require_auth] or \
-                 another policy attribute to the handler",
+                "CurrentUser found no verified caller: the handler has no authgate guard (add \
+                 #[require_auth] or another policy attribute), or an extractor of the app's own \
+                 named like an axum one (Json, Query, ..) reads CurrentUser (write its type \
+                 with its module path, e.g. extract::Json)",
             )),
         }
     }

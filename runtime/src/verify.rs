@@ -1126,6 +1126,31 @@ mod tests {
         assert_eq!(p.scopes, ["x", "y"]);
     }
 
+    /// Past the 16 members kept in place, on the heap: lookups, the registered claims and the
+    /// duplicate check still see every member, and names sharing a filter bit are still told
+    /// apart.
+    #[test]
+    fn many_members_and_filter_collisions() {
+        let filler: String = (0..20).map(|i| format!(r#""c{i:02}":{i},"#)).collect();
+        let base = r#""iss":"iss","aud":"aud","exp":2000"#;
+        // `szb` shares `sub`'s filter bit (same length, first and last byte).
+        assert_eq!(name_bit("szb"), name_bit("sub"));
+        let p = check(&format!(
+            r#"{{{filler}"szb":"x","sub":"7","roles":["a"],{base}}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            (p.subject.as_str(), &p.roles[..]),
+            ("7", &["a".to_owned()][..])
+        );
+        let duplicate = format!(r#"{{{filler}"sub":"7","\u0073ub":"8",{base}}}"#);
+        assert_eq!(check(&duplicate).unwrap_err(), Invalid::Malformed);
+        let duplicate = format!(r#"{{"sub":"7",{filler}"sub":"8",{base}}}"#);
+        assert_eq!(check(&duplicate).unwrap_err(), Invalid::Malformed);
+        let expired = format!(r#"{{{filler}"sub":"7","iss":"iss","aud":"aud","exp":900}}"#);
+        assert_eq!(check(&expired).unwrap_err(), Invalid::Expired);
+    }
+
     #[test]
     fn accepts_well_formed_claims() {
         let p = check(
