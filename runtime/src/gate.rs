@@ -88,6 +88,9 @@ pub(crate) struct Jwt<'r> {
     kind: CredentialKind,
     /// What the token cache is asked with before the parse (see `Gate::verify_with`).
     cache_key: Option<&'r [u8]>,
+    /// The hash of `cache_key` when the cache was already asked about it, on this request and
+    /// with these keys, and missed.
+    missed: Option<u64>,
     presented: Presented<'r>,
 }
 
@@ -382,6 +385,7 @@ impl Gate {
                         value.as_bytes(),
                         inner.rules.max_token_bytes,
                     ),
+                    missed: None,
                     presented: Presented::Bearer(value),
                 };
                 return match static_keys {
@@ -397,6 +401,7 @@ impl Gate {
         };
         // A stateless cookie the cache knows: the cookies need no parse (see
         // `cookie_cache_key`); the CSRF check and the renewal still run, in the same order.
+        let mut probed = None;
         if let (SessionKind::Stateless(key), Some(_), Some(cache)) =
             (&sessions.kind, static_keys, &inner.cache)
             && let Some(cache_key) = sessions.cookie_cache_key(&parts.headers)
@@ -410,6 +415,7 @@ impl Gate {
                 self.renew_if_due(parts, sessions, key, &principal);
                 return Step::Done(Ok(Some(principal)));
             }
+            probed = Some((cache_key, hash));
         }
         let value = match sessions.cookie_values(&parts.headers).as_slice() {
             [] => return Step::Done(Ok(None)),
@@ -424,6 +430,10 @@ impl Gate {
                 let jwt = Jwt {
                     kind: CredentialKind::Cookie,
                     cache_key: Some(value.as_bytes()),
+                    // The header was this one cookie: the probe above already missed.
+                    missed: probed
+                        .filter(|(probed, _)| std::ptr::eq(*probed, value.as_bytes()))
+                        .map(|(_, hash)| hash),
                     presented: Presented::Cookie(value),
                 };
                 let Some(keys) = static_keys else {
@@ -542,6 +552,7 @@ impl Gate {
         let jwt = Jwt {
             kind,
             cache_key: Some(token.as_bytes()),
+            missed: None,
             presented: Presented::Cookie(token),
         };
         let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
@@ -587,10 +598,16 @@ impl Gate {
         };
         let mut asked = None;
         if let Some(key) = jwt.cache_key {
-            let hash = cache.hash(key, kind);
-            if let Some(principal) = cache.get_hashed(hash, key, kind, generation, now) {
-                return Ok(principal);
-            }
+            let hash = match jwt.missed {
+                Some(hash) => hash,
+                None => {
+                    let hash = cache.hash(key, kind);
+                    if let Some(principal) = cache.get_hashed(hash, key, kind, generation, now) {
+                        return Ok(principal);
+                    }
+                    hash
+                }
+            };
             asked = Some((key, hash));
         }
         let token = jwt.parse(self)?;
