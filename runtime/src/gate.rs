@@ -74,7 +74,7 @@ enum Keys {
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// How far [`Gate::authenticate_now`] got.
-pub(crate) enum Step<'r> {
+enum Step<'r> {
     /// Decided.
     Done(Result<Option<Arc<Principal>>, Failure>),
     /// A JWT credential, to verify with the key source's keys.
@@ -84,7 +84,7 @@ pub(crate) enum Step<'r> {
 }
 
 /// A presented JWT credential, not yet parsed.
-pub(crate) struct Jwt<'r> {
+struct Jwt<'r> {
     kind: CredentialKind,
     /// What the token cache is asked with before the parse (see `Gate::verify_with`).
     cache_key: Option<&'r [u8]>,
@@ -371,7 +371,7 @@ impl Gate {
     /// As much of [`authenticate_shared`](Gate::authenticate_shared) as needs no waiting: all
     /// of it with the Gate's own keys, unless the credential is a server-side session. Callers
     /// on the hot path call this first and only build the asynchronous rest when it is needed.
-    pub(crate) fn authenticate_now<'r>(&self, parts: &'r Parts) -> Step<'r> {
+    fn authenticate_now<'r>(&self, parts: &'r Parts) -> Step<'r> {
         let inner = &*self.inner;
         let static_keys = match &inner.keys {
             Keys::Static(keys) => Some(keys),
@@ -451,7 +451,7 @@ impl Gate {
 
     /// What [`authenticate_now`](Gate::authenticate_now) left: the key source's keys, or the
     /// session store.
-    pub(crate) async fn authenticate_rest(
+    async fn authenticate_rest(
         &self,
         parts: &Parts,
         step: Step<'_>,
@@ -797,10 +797,7 @@ impl Gate {
         if !spec.requires_authentication() {
             return Ok(self.public(parts, spec, handler, share));
         }
-        let authenticated = match self.authenticate_now(parts) {
-            Step::Done(result) => result,
-            step => self.authenticate_rest(parts, step).await,
-        };
+        let authenticated = self.authenticate_shared(parts).await;
         self.decide(parts, spec, handler, share, authenticated)
     }
 
