@@ -2,11 +2,12 @@
 
 use proc_macro2::{Delimiter, Group, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
-use syn::{FnArg, Ident};
+use syn::Ident;
 
 use crate::model::{Kind, Mode, Policy};
 use crate::parse::{self, HandlerFn};
 use crate::paths;
+use crate::validate;
 
 /// Expands the outermost authgate attribute of a handler, together with every authgate
 /// attribute below it.
@@ -34,8 +35,9 @@ use crate::paths;
 /// ) -> Json<Vec<User>> { body }                                // body untouched
 /// ```
 ///
-/// On any error the handler is still emitted (with a fail-closed guard), followed by every
-/// error, so one mistake gives one message and the IDE keeps working.
+/// On any error the handler is still emitted, followed by every error, so one mistake gives
+/// one message and the IDE keeps working. A free function keeps a fail-closed guard; a method
+/// (it takes `self`) is emitted as written.
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     if is_stacked_marker(&args) {
         return stacked(kind, item);
@@ -117,7 +119,8 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
             kept.push(attr);
             continue;
         };
-        // The attribute's name: stable Rust cannot join spans, so this underlines more than `#`.
+        // Errors about this attribute underline its name: stable Rust cannot join the spans of
+        // `#[...]` into one.
         let span = attr
             .path()
             .segments
@@ -132,14 +135,14 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
         kept.push(attr);
     }
     handler.attrs = kept;
-    errors.extend(check_signature(kind, &handler));
+    errors.extend(validate::check_signature(kind, &handler));
     if handler.sig.receiver().is_some() {
         // A method in an impl block: no marker struct can go there, so emit the function as it
         // was (minus our attributes) with just our error.
         handler
             .attrs
             .retain(|attr| parse::authgate_kind(attr).is_none());
-        if let Err(e) = Policy::build(&attrs) {
+        if let Err(e) = validate::policy(&attrs) {
             errors.push(e);
         }
         let HandlerFn {
@@ -156,8 +159,8 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
         return output;
     }
 
-    let policy = match Policy::build(&attrs) {
-        Ok(policy) if errors.is_empty() => match check_owner_binding(&handler, &policy) {
+    let policy = match validate::policy(&attrs) {
+        Ok(policy) if errors.is_empty() => match validate::check_owner_binding(&handler, &policy) {
             Ok(()) => policy,
             Err(e) => {
                 errors.push(e);
@@ -177,163 +180,11 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
     output
 }
 
-/// The checks on the function itself: async, free (no `self`).
-fn check_signature(kind: Kind, handler: &HandlerFn) -> Vec<syn::Error> {
-    let mut errors = Vec::new();
-    let sig = &handler.sig;
-    if sig.asyncness.is_none() {
-        errors.push(syn::Error::new(
-            sig.fn_token.span,
-            format!(
-                "#[{}] guards async axum handlers: make this an `async fn`",
-                kind.name()
-            ),
-        ));
-    }
-    if let Some(receiver) = sig.receiver() {
-        errors.push(syn::Error::new_spanned(
-            receiver,
-            format!(
-                "#[{}] goes on free `async fn` handlers; axum handlers take no `self`: move this \
-                 function out of the impl block",
-                kind.name()
-            ),
-        ));
-    }
-    errors
-}
-
-/// `#[owned_by(invoice.user_id)]` must start from a binding of the handler's arguments.
-fn check_owner_binding(handler: &HandlerFn, policy: &Policy) -> syn::Result<()> {
-    let Some(owner) = &policy.owner else {
-        return Ok(());
-    };
-    let mut bindings = Vec::new();
-    for arg in &handler.sig.inputs {
-        if let FnArg::Typed(typed) = arg {
-            collect_bindings(&typed.pat, &mut bindings);
-        }
-    }
-    if bindings.contains(&owner.root) {
-        return Ok(());
-    }
-    let message = if bindings.is_empty() {
-        format!(
-            "#[owned_by({})]: this handler has no arguments; extract the id or the resource \
-             first, for example `Path(user_id): Path<u64>` or `Load(invoice): Load<Invoice>`",
-            owner.text
-        )
-    } else {
-        let names: Vec<String> = bindings.iter().map(|b| format!("`{b}`")).collect();
-        format!(
-            "#[owned_by]: no argument of this handler binds `{}`; the arguments bind {}",
-            owner.root,
-            names.join(", ")
-        )
-    };
-    Err(syn::Error::new(owner.root.span(), message))
-}
-
-fn collect_bindings(pat: &syn::Pat, out: &mut Vec<Ident>) {
-    match pat {
-        syn::Pat::Ident(p) => {
-            out.push(p.ident.clone());
-            if let Some((_, sub)) = &p.subpat {
-                collect_bindings(sub, out);
-            }
-        }
-        syn::Pat::TupleStruct(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
-        syn::Pat::Tuple(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
-        syn::Pat::Struct(p) => p.fields.iter().for_each(|f| collect_bindings(&f.pat, out)),
-        syn::Pat::Slice(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
-        syn::Pat::Reference(p) => collect_bindings(&p.pat, out),
-        syn::Pat::Paren(p) => collect_bindings(&p.pat, out),
-        syn::Pat::Type(p) => collect_bindings(&p.pat, out),
-        _ => {}
-    }
-}
-
-/// axum's own extractors: none of them can read the caller the guard found (only authgate's
-/// `CurrentUser`, `Option<CurrentUser>` and `Load` do, and `Request`, which hands the whole
-/// request to the body, is left out on purpose).
-const CANNOT_READ_CALLER: &[&str] = &[
-    "Path",
-    "Query",
-    "Json",
-    "Form",
-    "State",
-    "Extension",
-    "HeaderMap",
-    "Method",
-    "Uri",
-    "Version",
-    "Bytes",
-    "String",
-    "Body",
-    "RawQuery",
-    "RawForm",
-    "RawPathParams",
-    "MatchedPath",
-    "OriginalUri",
-    "NestedPath",
-    "ConnectInfo",
-    "Host",
-    "Scheme",
-    "TypedHeader",
-    "Multipart",
-    "WebSocketUpgrade",
-    "CookieJar",
-    "SignedCookieJar",
-    "PrivateCookieJar",
-];
-
-/// Whether some argument may read the verified caller, so the guard must leave it in the
-/// request. By the name of each argument's type (through `Option` and `Result`): anything but
-/// a bare name or an `axum::`/`axum_extra::` path on [`CANNOT_READ_CALLER`] may, including type
-/// aliases and the app's own extractors. A false "no" (an extractor of the app's own, named
-/// like an axum one and imported by its bare name, that reads the caller) only makes
-/// `CurrentUser` answer 500: it never finds an anonymous caller, so a misjudged name fails
-/// closed, and writing the type with its module path fixes it.
-fn may_read_caller(sig: &syn::Signature) -> bool {
-    fn may_read(ty: &syn::Type) -> bool {
-        let ty = match ty {
-            syn::Type::Paren(p) => return may_read(&p.elem),
-            syn::Type::Group(g) => return may_read(&g.elem),
-            syn::Type::Path(p) if p.qself.is_none() => p,
-            _ => return true,
-        };
-        let Some(last) = ty.path.segments.last() else {
-            return true;
-        };
-        // A path through a module of the app (`extract::Json`) names the app's own type; only
-        // a bare name or a path through axum's crates can be axum's extractor.
-        let first = &ty.path.segments[0].ident;
-        let axum_crates = ["axum", "axum_extra", "axum_core"];
-        if ty.path.segments.len() > 1 && !axum_crates.iter().any(|c| first == c) {
-            return true;
-        }
-        if last.ident == "Option" || last.ident == "Result" {
-            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-                return true;
-            };
-            return match args.args.first() {
-                Some(syn::GenericArgument::Type(inner)) => may_read(inner),
-                _ => true,
-            };
-        }
-        !CANNOT_READ_CALLER.iter().any(|name| last.ident == name)
-    }
-    sig.inputs.iter().any(|arg| match arg {
-        FnArg::Typed(typed) => may_read(&typed.ty),
-        FnArg::Receiver(_) => true,
-    })
-}
-
 /// The marker type, its `Policy` impl, and the handler with the guard as first argument.
 ///
 /// The signature is reprinted from its original tokens with the guard spliced into the
-/// parameter list, not printed back from `syn` (which cost as much as parsing it), so every
-/// span stays the user's.
+/// parameter list, so every token keeps the user's span and an error in the signature
+/// underlines what the user wrote.
 fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
     let HandlerFn {
         attrs,
@@ -347,8 +198,6 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
     let marker = Ident::new(&format!("__authgate_policy_{unraw}"), Span::call_site());
     let spec = spec_tokens(policy);
     let (policy_trait, policy_spec) = (paths::policy_trait(), paths::policy_spec());
-    let private = (!may_read_caller(sig))
-        .then(|| quote_spanned!(name.span()=> const SHARES_CALLER: bool = false;));
     let mut output = quote_spanned! {name.span()=>
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code, unreachable_pub)]
@@ -357,7 +206,6 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
         impl #policy_trait for #marker {
             const SPEC: &'static #policy_spec = &#spec;
             const HANDLER: &'static str = #unraw;
-            #private
         }
     };
     for attr in attrs {
@@ -371,9 +219,14 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
     let guard = paths::guard();
     let guard_arg = quote_spanned!(name.span()=> #guard_ident: #guard<#marker>);
     let Some(params) = parse::params_index(sig_tokens) else {
-        // Unreachable: `sig` parsed from these tokens. Keep the handler as it was.
+        // Unreachable: `sig` parsed from these tokens. Fail the build rather than emit the
+        // handler without its guard.
         output.extend(sig_tokens.iter().cloned());
         body.to_tokens(&mut output);
+        output.extend(
+            syn::Error::new(name.span(), "authgate: could not find the parameter list")
+                .into_compile_error(),
+        );
         return output;
     };
     output.extend(sig_tokens[..params].iter().cloned());
@@ -450,9 +303,9 @@ fn owner_check(
         Some(ty) => ty.iter().cloned().collect(),
         None => quote!(()),
     };
-    // Pins the async block's output to the declared type, so `?` in the body infers as it did
-    // (tracing-attributes' technique). `impl Trait` cannot be written in a `let`, so it is
-    // left to inference there.
+    // Pins the async block's output to the declared type, so `?` in the body infers as in the
+    // handler as written (tracing-attributes' technique). `impl Trait` cannot be written in a
+    // `let`, so it is left to inference there.
     let fake_return = if mentions_impl(original.clone()) {
         quote!()
     } else {
@@ -488,8 +341,8 @@ fn mentions_impl(ty: TokenStream) -> bool {
     })
 }
 
-/// The policy as a `PolicySpec` built with its `const fn`s: the common policies are a few
-/// tokens (`PolicySpec::authenticated()`), where a struct literal spelled out every field.
+/// The policy as a `PolicySpec` built with its `const fn`s, so the output names only what the
+/// policy asks for: a plain guard is `PolicySpec::authenticated()`.
 fn spec_tokens(policy: &Policy) -> TokenStream {
     let spec = paths::policy_spec();
     let mut tokens = match &policy.public_reason {
@@ -563,75 +416,11 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("{ db . name () }"), "{out}");
+        // The `Policy` impl holds `SPEC` and `HANDLER`, nothing else.
+        assert_eq!(out.matches("const ").count(), 2, "{out}");
         assert!(out.contains("Requirement :: Any (& [\"admin\"])"), "{out}");
         assert!(out.contains("doc = r\" Docs stay.\""), "{out}");
         assert!(!out.contains("compile_error"), "{out}");
-    }
-
-    /// The guard leaves the caller in the request unless no argument could read it.
-    #[test]
-    fn shares_the_caller_unless_every_argument_is_an_axum_extractor() {
-        let shares = |item: TokenStream| {
-            let out = expand_str(Kind::Auth, quote!(), item);
-            assert!(!out.contains("compile_error"), "{out}");
-            !out.contains("SHARES_CALLER : bool = false")
-        };
-        let private = [
-            quote!(
-                async fn h() {}
-            ),
-            quote!(
-                async fn h(Path(id): Path<u32>, State(db): State<Db>) {}
-            ),
-            quote!(
-                async fn h(q: Option<axum::extract::Query<Q>>, body: Json<B>) {}
-            ),
-            quote!(
-                async fn h(h: HeaderMap, m: Method, b: Result<Bytes, E>, s: String) {}
-            ),
-            quote!(
-                async fn h(j: ::axum::Json<B>, e: axum_extra::extract::CookieJar) {}
-            ),
-        ];
-        for item in private {
-            assert!(!shares(item.clone()), "{item}");
-        }
-        let shared = [
-            quote!(
-                async fn h(user: CurrentUser) {}
-            ),
-            quote!(
-                async fn h(Path(id): Path<u32>, user: Option<CurrentUser<C>>) {}
-            ),
-            quote!(
-                async fn h(Load(invoice): Load<Invoice>) {}
-            ),
-            quote!(
-                async fn h(req: Request) {}
-            ),
-            quote!(
-                async fn h(admin: AppAdmin) {}
-            ),
-            quote!(
-                async fn h(user: authgate::CurrentUser) {}
-            ),
-            quote!(
-                async fn h(x: Option<(Path<u32>,)>) {}
-            ),
-            quote!(
-                async fn h(x: Option) {}
-            ),
-            // The app's own `Json` and `Query`, written with their module paths.
-            quote!(
-                async fn h(extract::Json(who): extract::Json) {}
-            ),
-            quote!(
-                async fn h(q: crate::extract::Query<Q>) {}
-            ),
-        ];
-        for item in shared {
-            assert!(shares(item.clone()), "{item}");
-        }
     }
 
     #[test]

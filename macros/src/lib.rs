@@ -2,13 +2,15 @@
 //! crate, which re-exports them and provides the runtime they expand to.
 //!
 //! Each entry point is one line; the work happens on `proc_macro2` tokens in `expand`, so it
-//! can be unit-tested: parse the handler and every authgate attribute on it (`parse`),
-//! check them all and collect every error (`model`), then emit one guard (`expand`).
+//! can be unit-tested: parse the handler and every authgate attribute on it (`parse`, into the
+//! data types of `model`), check them all and collect every error (`validate`), then emit one
+//! guard (`expand`).
 
 mod expand;
 mod model;
 mod parse;
 mod paths;
+mod validate;
 
 use proc_macro::TokenStream;
 

@@ -1,12 +1,18 @@
 //! Parsing: the handler (signature parsed, body kept as tokens) and each attribute's arguments.
 //!
-//! Argument grammar, one small parser for every attribute:
+//! Argument grammar: one parser for the attributes that take names or keys, one for
+//! `owned_by`, which starts with a path:
 //!
 //! ```text
 //! args  := item ("," item)* ","?
 //! item  := "name"                      require_role / require_scope: one name
 //!        | any("a", "b") | all("a", "b")
 //!        | key = "value"               redirect (guards), reason (public)
+//!
+//! owned_by := path ("," key = value)* ","?
+//! path     := binding ("." field)*          the binding is one of the handler's arguments
+//! value    := "role" | any(..) | all(..)    or_role
+//!           | 403 | 404                     status
 //! ```
 //!
 //! Errors name the fix and point at the offending token; duplicates are reported at the second
@@ -26,16 +32,16 @@ pub(crate) struct HandlerFn {
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,
     pub(crate) sig: Signature,
-    /// The signature as written, which the expansion reprints with the guard spliced in
-    /// (cheaper than printing `sig` back, and it keeps every original span).
+    /// The signature as written, which the expansion reprints with the guard spliced in, so
+    /// every token keeps its original span.
     pub(crate) sig_tokens: Vec<TokenTree>,
     pub(crate) body: Group,
 }
 
 impl HandlerFn {
     /// Splits the item at the top level (attributes and visibility, signature, body) and
-    /// parses the first two parts. The body is never walked: syn would copy every one of its
-    /// tokens into a parse buffer only to pass it through.
+    /// parses the first two parts. The body is never handed to syn, which would copy every one
+    /// of its tokens into a parse buffer only to pass them through.
     pub(crate) fn parse(item: TokenStream) -> syn::Result<HandlerFn> {
         let mut tokens: Vec<TokenTree> = item.into_iter().collect();
         let body = match tokens.pop() {
