@@ -103,7 +103,9 @@ fn suites() -> Vec<Suite> {
             encoding: EncodingKey::from_secret(HS_SECRET),
             decoding: DecodingKey::from_secret(HS_SECRET),
             gate_key: || Key::hmac(Algorithm::HS256, HS_SECRET).expect("HS256 key"),
-            signing_key: || SigningKey::hmac(Algorithm::HS256, HS_SECRET),
+            signing_key: || {
+                SigningKey::hmac(Algorithm::HS256, HS_SECRET).expect("a 32-byte secret")
+            },
             floor: FloorKey::Hmac(aws_lc_rs::hmac::Key::new(
                 aws_lc_rs::hmac::HMAC_SHA256,
                 HS_SECRET,

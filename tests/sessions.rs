@@ -186,9 +186,12 @@ fn server() -> (Gate, MemoryStore, Clock) {
 
 fn stateless(clock: &Clock) -> Gate {
     gate_with(
-        Sessions::stateless(COOKIE, SigningKey::hmac(authgate::Algorithm::HS256, SECRET))
-            .idle_timeout(std::time::Duration::from_secs(600))
-            .absolute_lifetime(std::time::Duration::from_secs(3600)),
+        Sessions::stateless(
+            COOKIE,
+            SigningKey::hmac(authgate::Algorithm::HS256, SECRET).unwrap(),
+        )
+        .idle_timeout(std::time::Duration::from_secs(600))
+        .absolute_lifetime(std::time::Duration::from_secs(3600)),
         clock,
     )
 }
@@ -763,7 +766,8 @@ fn insecure_cookies_are_refused_with_host_prefix() {
             SigningKey::hmac(
                 authgate::Algorithm::HS256,
                 b"another secret of 32 bytes......",
-            ),
+            )
+            .unwrap(),
         ))
         .build()
         .unwrap_err();

@@ -482,7 +482,8 @@ mod tests {
         for (name, value) in extra {
             claims.insert((*name).into(), value.clone());
         }
-        crate::verify::sign_jwt(&SigningKey::hmac(Algorithm::HS256, SECRET), &claims).unwrap()
+        let key = SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
+        crate::verify::sign_jwt(&key, &claims).unwrap()
     }
 
     #[tokio::test]
@@ -591,7 +592,7 @@ mod tests {
                 .unwrap()
                 .into_parts();
             let response = gate
-                .authorize(&mut parts, &ADMIN, "admin", true)
+                .authorize(&mut parts, &ADMIN, "admin")
                 .await
                 .unwrap_err();
             assert_eq!(response.status(), http::StatusCode::FORBIDDEN);

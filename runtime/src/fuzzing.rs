@@ -5,7 +5,9 @@
 //! Everything runs on one fixed configuration, built once: an HS256 key, issuer `ISSUER`,
 //! audience `AUDIENCE`, the Gate's default rules (leeway 30 s, lifetime 24 h, 8 KiB tokens),
 //! a fixed clock `NOW` and a session cookie named `COOKIE`. The verification path is the
-//! real one (`verify::verify_token`, `Sessions::cookie_values`); only the fixture is ours.
+//! real one (`verify::verify_token`, `credentials::cookie::values`); only the fixture is ours.
+//!
+//! Compiled only with the feature `fuzzing`, which `fuzz/` and the workspace's tests turn on.
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -17,11 +19,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderMap, HeaderValue, header};
 use jsonwebtoken::{Algorithm, EncodingKey};
 
-use crate::Gate;
-use crate::gate::Failure;
+use crate::credentials::cookie;
+use crate::gate::{Failure, Gate};
 use crate::principal::CredentialKind;
-use crate::verify::{self, ClaimPath, Invalid, Key, KeySet, Rules};
-use crate::{MemoryStore, Sessions};
+use crate::verify::{self, Invalid, Key, KeySet, Rules};
 
 /// The HS256 secret every fixture token is signed with.
 pub const SECRET: &[u8] = b"authgate fuzzing secret: 32 bytes or more";
@@ -43,7 +44,6 @@ pub const COOKIE: &str = "__Host-session";
 struct Fixture {
     keys: KeySet,
     rules: Rules,
-    sessions: Sessions,
 }
 
 fn fixture() -> &'static Fixture {
@@ -55,16 +55,8 @@ fn fixture() -> &'static Fixture {
             rules: Rules {
                 issuers: vec![ISSUER.to_owned()],
                 audiences: vec![AUDIENCE.to_owned()],
-                leeway: LEEWAY,
-                max_lifetime: MAX_LIFETIME,
-                max_token_bytes: MAX_TOKEN_BYTES,
-                roles: ClaimPath(vec!["roles".to_owned()]),
-                scopes: vec![
-                    ClaimPath(vec!["scope".to_owned()]),
-                    ClaimPath(vec!["scp".to_owned()]),
-                ],
+                ..Rules::default()
             },
-            sessions: Sessions::server_side(COOKIE, MemoryStore::new()),
         }
     })
 }
@@ -139,17 +131,17 @@ pub fn gate_verify_at(token: &str, now: u64) -> Result<Verified, &'static str> {
         .body(())
         .map_err(|_| "not_a_header")?;
     let parts = request.into_parts().0;
-    let mut future = std::pin::pin!(gate().authenticate(&parts));
+    let mut future = std::pin::pin!(gate().authenticate_shared(&parts));
     let mut context = Context::from_waker(Waker::noop());
     let Poll::Ready(result) = future.as_mut().poll(&mut context) else {
         unreachable!("static keys and no store: authentication never waits");
     };
     match result {
         Ok(Some(p)) => Ok(Verified {
-            subject: p.subject,
+            subject: p.subject.clone(),
             expires_at: p.expires_at,
-            roles: p.roles,
-            scopes: p.scopes,
+            roles: p.roles.clone(),
+            scopes: p.scopes.clone(),
         }),
         Ok(None) => Err("no_credentials"),
         Err(Failure::Token(e)) => Err(e.as_str()),
@@ -213,7 +205,7 @@ pub fn valid_token() -> String {
 }
 
 /// The values of the fixture's session cookie ([`COOKIE`]) in one `Cookie` header, as the
-/// Gate reads them (`Sessions::cookie_values`). A value that is not a valid header yields none.
+/// Gate reads them (`credentials::cookie::values`). A value that is not a valid header yields none.
 pub fn session_cookie_values(header: &str) -> Vec<String> {
     let mut headers = HeaderMap::new();
     if let Ok(value) = HeaderValue::from_str(header) {
@@ -224,9 +216,7 @@ pub fn session_cookie_values(header: &str) -> Vec<String> {
 
 /// The values of the fixture's session cookie in every `Cookie` header of `headers`.
 pub fn session_cookie_values_in(headers: &HeaderMap) -> Vec<String> {
-    fixture()
-        .sessions
-        .cookie_values(headers)
+    cookie::values(headers, COOKIE)
         .into_iter()
         .map(str::to_owned)
         .collect()
@@ -279,23 +269,19 @@ pub fn accepted_next_problem(next: &str) -> Option<String> {
     Some(format!("{next:?} still decodes after 8 levels"))
 }
 
-/// Strict percent-decoding: `%` and two hex digits; `None` when malformed or not UTF-8.
+/// Strict percent-decoding: every `%` starts an escape of two hex digits; `None` when one
+/// does not, or the result is not UTF-8.
 fn strict_percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hi = (*bytes.get(i + 1)? as char).to_digit(16)?;
-            let lo = (*bytes.get(i + 2)? as char).to_digit(16)?;
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let escapes_ok = s.split('%').skip(1).all(|after| {
+        after
+            .get(..2)
+            .is_some_and(|hex| hex.chars().all(|c| c.is_ascii_hexdigit()))
+    });
+    if !escapes_ok {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let decoded = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
+    Some(decoded.into_owned())
 }
 
 /// RFC 3986 section 5.2.4, as a browser applies it to a redirect target's path.
@@ -331,6 +317,16 @@ fn remove_dot_segments(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The constants the oracles use are the rules the fixture verifies with.
+    #[test]
+    fn constants_are_the_fixture_rules() {
+        let rules = &fixture().rules;
+        assert_eq!(
+            (rules.leeway, rules.max_lifetime, rules.max_token_bytes),
+            (LEEWAY, MAX_LIFETIME, MAX_TOKEN_BYTES)
+        );
+    }
 
     #[test]
     fn fixture_token_round_trip() {

@@ -1,4 +1,5 @@
-//! The guard extractor the attributes inject, and `CurrentUser`, which reads what it found.
+//! The extractors: the [`Guard`] the attributes inject, which runs the Gate's check first, and
+//! [`CurrentUser`], which reads the caller the guard left in the request.
 //!
 //! `#[require_role("admin")]` rewrites
 //!
@@ -19,20 +20,17 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::ops::Deref;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{FromRef, FromRequestParts, MatchedPath, OptionalFromRequestParts};
 use axum::response::Response;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
-use crate::gate::Gate;
+use crate::gate::{self, Gate};
 use crate::ownership::OwnerId;
 use crate::policy::{Policy, PolicySpec};
-use crate::principal::{AuthState, CredentialKind, Principal};
+use crate::principal::{AuthState, CurrentUser, Principal};
 use crate::reject::RejectionKind;
 use crate::verify::Invalid;
 
@@ -144,26 +142,22 @@ where
     type Rejection = Response;
 
     // The per-handler part is only this thin future: `authorize` and `checked` are the same
-    // code for every policy. (Written as an `async fn`, each handler also got its own copies
-    // of the `?`, the closure and more drop glue.)
+    // code for every policy.
     //
     // The decision is taken before the future is built whenever it needs no waiting (the
-    // Gate's own keys, no server-side session): the future then only carries the result, not
-    // the state of the whole check, which axum moves into the handler's boxed future on every
-    // request. The rest (a key source, a session store) is boxed: one allocation on a path
-    // that waits for I/O anyway.
+    // Gate's own keys, no server-side session), so the future carries only the result, not
+    // the state of the whole check. The rest (a key source, a session store) is boxed: one
+    // allocation on a path that waits for I/O anyway.
     fn from_request_parts(
         parts: &mut Parts,
         state: &S,
     ) -> impl Future<Output = Result<Self, Response>> + Send {
         let gate = Gate::from_ref(state);
-        let now = gate.authorize_now(parts, P::SPEC, P::HANDLER, P::SHARES_CALLER);
+        let now = gate.authorize_now(parts, P::SPEC, P::HANDLER);
         async move {
             let decided = match now {
                 Some(decided) => decided,
-                None => {
-                    Box::pin(gate.authorize(parts, P::SPEC, P::HANDLER, P::SHARES_CALLER)).await
-                }
+                None => Box::pin(gate.authorize(parts, P::SPEC, P::HANDLER)).await,
             };
             match decided {
                 Ok(principal) => Ok(Guard {
@@ -197,136 +191,6 @@ fn checked(
     }
 }
 
-/// The verified caller of a guarded handler, with its claims typed as `C`.
-///
-/// Subject, roles and scopes come from the verified credential only, never from the body,
-/// the query or a header the client controls. `C` is any `Deserialize` struct of your claims;
-/// it is deserialized once per request. `CurrentUser` dereferences to `C`.
-///
-/// ```
-/// use authgate::{CurrentUser, require_auth};
-/// use serde::Deserialize;
-///
-/// #[derive(Deserialize)]
-/// struct MyClaims {
-///     sub: String,
-///     tenant: String,
-/// }
-///
-/// #[require_auth]
-/// async fn whoami(user: CurrentUser<MyClaims>) -> String {
-///     format!("{} of {} (roles: {:?})", user.subject(), user.tenant, user.roles())
-/// }
-/// ```
-///
-/// In a handler without a guard it answers 500 and logs the configuration error: it never
-/// yields an anonymous user. On `#[public]` routes use `Option<CurrentUser>`, which is `None`
-/// for anonymous callers and still answers 401 to a presented but invalid credential.
-pub struct CurrentUser<C = Claims> {
-    principal: Arc<Principal>,
-    claims: C,
-}
-
-impl<C> CurrentUser<C> {
-    /// The verified subject (`sub`).
-    pub fn subject(&self) -> &str {
-        &self.principal.subject
-    }
-
-    /// The subject parsed as the app's id type, for scoping queries to the caller:
-    /// `let id: i64 = user.id()?;`. A subject that does not parse is an error, never a
-    /// default id.
-    pub fn id<T: std::str::FromStr>(&self) -> Result<T, T::Err> {
-        self.principal.subject.parse()
-    }
-
-    /// The verified roles, exactly as the credential carries them.
-    pub fn roles(&self) -> &[String] {
-        &self.principal.roles
-    }
-
-    /// The verified scopes.
-    pub fn scopes(&self) -> &[String] {
-        &self.principal.scopes
-    }
-
-    /// Whether the caller holds this role (exact, case-sensitive).
-    pub fn has_role(&self, role: &str) -> bool {
-        self.principal.roles.iter().any(|r| r == role)
-    }
-
-    /// Whether the caller holds this scope (exact, case-sensitive).
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.principal.scopes.iter().any(|s| s == scope)
-    }
-
-    /// When the credential expires.
-    pub fn expires_at(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.principal.expires_at)
-    }
-
-    /// When the credential was issued, if it says (`iat`).
-    pub fn issued_at(&self) -> Option<SystemTime> {
-        self.principal
-            .issued_at
-            .map(|t| UNIX_EPOCH + Duration::from_secs(t))
-    }
-
-    /// The server-side session id, when the caller authenticated with a session cookie.
-    pub(crate) fn session_id(&self) -> Option<&str> {
-        self.principal.session_id.as_deref()
-    }
-
-    /// Where the credential came from.
-    pub fn credential(&self) -> CredentialKind {
-        self.principal.credential
-    }
-
-    /// The typed claims.
-    pub fn claims(&self) -> &C {
-        &self.claims
-    }
-
-    /// The typed claims, by value.
-    pub fn into_claims(self) -> C {
-        self.claims
-    }
-}
-
-impl<C> Deref for CurrentUser<C> {
-    type Target = C;
-    fn deref(&self) -> &C {
-        &self.claims
-    }
-}
-
-impl<C> fmt::Debug for CurrentUser<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Claims may hold personal data: print what identifies the caller and nothing more.
-        f.debug_struct("CurrentUser")
-            .field("subject", &self.principal.subject)
-            .field("roles", &self.principal.roles)
-            .field("scopes", &self.principal.scopes)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The default claims: the registered ones, and every other claim in `extra`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-pub struct Claims {
-    /// Subject.
-    pub sub: String,
-    /// Issuer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iss: Option<String>,
-    /// Token id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jti: Option<String>,
-    /// Every other claim (`aud`, `exp`, `roles`, custom ones).
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
 impl<C: DeserializeOwned> CurrentUser<C> {
     fn from_principal(principal: Arc<Principal>) -> Result<Self, Invalid> {
         let claims = serde_json::from_str(&principal.claims).map_err(|_| Invalid::ClaimType)?;
@@ -354,9 +218,7 @@ where
             None => Err(gate.misconfigured(
                 parts,
                 "CurrentUser found no verified caller: the handler has no authgate guard (add \
-                 #[require_auth] or another policy attribute), or an extractor of the app's own \
-                 named like an axum one (Json, Query, ..) reads CurrentUser (write its type \
-                 with its module path, e.g. extract::Json)",
+                 #[require_auth] or another policy attribute)",
             )),
         }
     }
@@ -394,7 +256,7 @@ where
 /// The token verified but its claims do not fit the app's claims type: for this app it is not
 /// a usable credential.
 fn claims_mismatch(gate: &Gate, parts: &Parts) -> Response {
-    tracing::info!(target: "authgate", route = crate::gate::route(parts), reason = "claims_shape",
+    tracing::info!(target: "authgate", route = gate::route(parts), reason = "claims_shape",
         "verified claims do not match the CurrentUser claims type");
     gate.rejection(RejectionKind::InvalidToken)
 }

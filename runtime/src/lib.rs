@@ -47,12 +47,33 @@
 //!
 //! Set `AUTHGATE_DEBUG=1` while building to print every expansion to stderr.
 
+//! # How the crate is laid out
+//!
+//! A request goes down the layers and comes back up; no module imports one above it, and
+//! nothing in production code imports the test kit:
+//!
+//! ```text
+//! router        authgate::Router: accepts only guarded handlers; the route audit
+//!   guard       the extractors: Guard (injected first), CurrentUser; ownership: Load, OwnerId
+//!     gate      the Gate: builder (settings) -> authenticate -> decide
+//!       credentials   where a credential is read: bearer header, session cookie
+//!       cache         verified tokens, by exact bytes
+//!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores
+//!       verify        tokens: keys, JWS, claim rules, JSON, signing
+//!       csrf          the origin check of cookie-authenticated state changes
+//!       redirect      the login redirect and `next` validation
+//!         policy, principal, reject, error     data: policies, the caller, refusals, config errors
+//! ```
+//!
+//! `testing` (feature `testing`) sits on top of `router` and `gate`.
+
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cache;
 pub mod credentials;
 mod csrf;
+mod error;
 mod gate;
 mod guard;
 mod ownership;
@@ -68,30 +89,32 @@ mod sqlite;
 pub mod testing;
 mod verify;
 
-/// Crate-private parsers behind plain functions, for `fuzz/` and the property tests. Not a
-/// public API.
+/// Crate-private parsers behind plain functions, for `fuzz/` and the property tests (feature
+/// `fuzzing`). Not a public API.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
 
 pub use authgate_macros::{owned_by, public, require_auth, require_role, require_scope};
 pub use csrf::Csrf;
-pub use gate::{Gate, GateBuilder, GateError};
-pub use guard::{Claims, CurrentUser, Guard};
+pub use error::GateError;
+pub use gate::{Gate, GateBuilder};
+pub use guard::Guard;
 pub use jsonwebtoken::Algorithm;
 pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
-pub use principal::CredentialKind;
+pub use principal::{Claims, CredentialKind, CurrentUser};
 pub use redirect::{is_safe_next, safe_next};
 pub use reject::{Rejection, RejectionKind};
 pub use router::{MethodRouter, RouteAudit, RoutePolicy, Router, routing};
 pub use session::{
-    MemoryStore, SameSite, SessionCookie, SessionError, SessionLayer, SessionRecord,
-    SessionService, SessionStore, SessionUser, Sessions, SigningKey, StoreError,
+    MemoryStore, SameSite, SessionCookie, SessionError, SessionErrorKind, SessionLayer,
+    SessionRecord, SessionService, SessionStore, SessionUser, Sessions, StoreError,
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use verify::{BoxFuture, Invalid, Key, KeySet, KeySource, KeySourceError};
+pub use verify::{BoxFuture, Key, KeySet, KeySource, KeySourceError, SigningKey};
 
 /// Paths used by the code the attribute macros generate. Not a public API.
 #[doc(hidden)]

@@ -223,14 +223,6 @@ pub trait Policy: Send + Sync + 'static {
     const SPEC: &'static PolicySpec;
     /// The handler's name, for logs and the audit.
     const HANDLER: &'static str;
-    /// Whether a later argument of the handler may read the verified caller
-    /// ([`CurrentUser`](crate::CurrentUser), `Option<CurrentUser>`, [`Load`](crate::Load)),
-    /// which the guard then leaves in the request for it. The macros write `false` only when
-    /// every other argument is one of axum's own extractors (`Path`, `Query`, `Json`, `State`,
-    /// ..), none of which can: storing the caller is a heap allocation and often a rehash of
-    /// the request's extensions, on every request.
-    #[doc(hidden)]
-    const SHARES_CALLER: bool = true;
 }
 
 #[cfg(test)]

@@ -1,6 +1,12 @@
-//! The verified caller: what a guard found, stored in the request for `CurrentUser`.
+//! The verified caller: the [`Principal`] authentication yields, and [`CurrentUser`], the
+//! typed view of it a handler reads.
 
+use std::fmt;
+use std::ops::Deref;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
 
 /// Where a verified credential came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,4 +41,129 @@ pub(crate) enum AuthState {
     Public,
     /// The caller passed the handler's policy.
     User(Arc<Principal>),
+}
+
+/// The verified caller of a guarded handler, with its claims typed as `C`.
+///
+/// Subject, roles and scopes come from the verified credential only, never from the body,
+/// the query or a header the client controls. `C` is any `Deserialize` struct of your claims;
+/// it is deserialized once per request. `CurrentUser` dereferences to `C`.
+///
+/// ```
+/// use authgate::{CurrentUser, require_auth};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct MyClaims {
+///     sub: String,
+///     tenant: String,
+/// }
+///
+/// #[require_auth]
+/// async fn whoami(user: CurrentUser<MyClaims>) -> String {
+///     format!("{} of {} (roles: {:?})", user.subject(), user.tenant, user.roles())
+/// }
+/// ```
+///
+/// In a handler without a guard it answers 500 and logs the configuration error: it never
+/// yields an anonymous user. On `#[public]` routes use `Option<CurrentUser>`, which is `None`
+/// for anonymous callers and still answers 401 to a presented but invalid credential.
+pub struct CurrentUser<C = Claims> {
+    pub(crate) principal: Arc<Principal>,
+    pub(crate) claims: C,
+}
+
+impl<C> CurrentUser<C> {
+    /// The verified subject (`sub`).
+    pub fn subject(&self) -> &str {
+        &self.principal.subject
+    }
+
+    /// The subject parsed as the app's id type, for scoping queries to the caller:
+    /// `let id: i64 = user.id()?;`. A subject that does not parse is an error, never a
+    /// default id.
+    pub fn id<T: std::str::FromStr>(&self) -> Result<T, T::Err> {
+        self.principal.subject.parse()
+    }
+
+    /// The verified roles, exactly as the credential carries them.
+    pub fn roles(&self) -> &[String] {
+        &self.principal.roles
+    }
+
+    /// The verified scopes.
+    pub fn scopes(&self) -> &[String] {
+        &self.principal.scopes
+    }
+
+    /// Whether the caller holds this role (exact, case-sensitive).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.principal.roles.iter().any(|r| r == role)
+    }
+
+    /// Whether the caller holds this scope (exact, case-sensitive).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.principal.scopes.iter().any(|s| s == scope)
+    }
+
+    /// When the credential expires.
+    pub fn expires_at(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.principal.expires_at)
+    }
+
+    /// When the credential was issued, if it says (`iat`).
+    pub fn issued_at(&self) -> Option<SystemTime> {
+        self.principal
+            .issued_at
+            .map(|t| UNIX_EPOCH + Duration::from_secs(t))
+    }
+
+    /// Where the credential came from.
+    pub fn credential(&self) -> CredentialKind {
+        self.principal.credential
+    }
+
+    /// The typed claims.
+    pub fn claims(&self) -> &C {
+        &self.claims
+    }
+
+    /// The typed claims, by value.
+    pub fn into_claims(self) -> C {
+        self.claims
+    }
+}
+
+impl<C> Deref for CurrentUser<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.claims
+    }
+}
+
+impl<C> fmt::Debug for CurrentUser<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Claims may hold personal data: print what identifies the caller and nothing more.
+        f.debug_struct("CurrentUser")
+            .field("subject", &self.principal.subject)
+            .field("roles", &self.principal.roles)
+            .field("scopes", &self.principal.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default claims: the registered ones, and every other claim in `extra`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Claims {
+    /// Subject.
+    pub sub: String,
+    /// Issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Token id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Every other claim (`aud`, `exp`, `roles`, custom ones).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }

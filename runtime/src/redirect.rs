@@ -1,4 +1,32 @@
-//! Validating the user-supplied `next` of a login form, against open redirects.
+//! The login redirect: the `Location` of a page route's 303 (`/login?next=<this page>`), and
+//! the validation of the user-supplied `next` a login form sends back, against open redirects.
+
+use axum::extract::OriginalUri;
+use http::request::Parts;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// Everything but RFC 3986 unreserved characters is encoded in `next`.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `login?next=<path and query of this request, percent-encoded>`: where a page route sends a
+/// visitor who is not logged in.
+pub(crate) fn login_location(login: &str, parts: &Parts) -> String {
+    // Inside `nest`, axum strips the prefix from `parts.uri`; the original URI has it.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let separator = if login.contains('?') { '&' } else { '?' };
+    format!(
+        "{login}{separator}next={}",
+        utf8_percent_encode(target, NOT_UNRESERVED)
+    )
+}
 
 /// `next` if it is a path on this site, else `default`.
 ///
@@ -61,23 +89,23 @@ fn plain_path_ok(path: &str) -> bool {
         .any(|segment| segment == "." || segment == "..")
 }
 
-/// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
+/// Decodes `%XX` escapes; `None` for a `%` not followed by two hex digits, or bytes that are
+/// not UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|text| text.into_owned())
 }
 
 #[cfg(test)]

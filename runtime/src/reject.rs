@@ -16,6 +16,7 @@
 //! "expired": the precise reason goes to the `tracing` event only.
 
 use std::fmt;
+use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
@@ -192,6 +193,54 @@ impl Rejection {
             headers.insert(header::LOCATION, value);
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// How one Gate renders its rejections: its realm, and the app's hook
+/// ([`GateBuilder::render_rejection`](crate::GateBuilder::render_rejection)) or the default
+/// JSON. Cheap to clone; errors that answer a request themselves (`SessionError`) carry one,
+/// so that every refusal of an app looks the same.
+#[derive(Clone)]
+pub(crate) struct Render {
+    realm: Arc<str>,
+    hook: Option<Hook>,
+}
+
+/// The app's rendering hook.
+pub(crate) type Hook = Arc<dyn Fn(&Rejection) -> Response + Send + Sync>;
+
+impl Render {
+    pub(crate) fn new(realm: &str, hook: Option<Hook>) -> Self {
+        Render {
+            realm: realm.into(),
+            hook,
+        }
+    }
+
+    /// The realm named in `WWW-Authenticate`.
+    pub(crate) fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// A rejection of this kind, in this realm.
+    pub(crate) fn rejection(&self, kind: RejectionKind) -> Rejection {
+        Rejection::new(kind, &*self.realm)
+    }
+
+    /// Renders through the hook (or as JSON), then makes sure the protocol headers are there
+    /// whatever the hook did.
+    pub(crate) fn render(&self, rejection: &Rejection) -> Response {
+        let mut response = match &self.hook {
+            Some(hook) => hook(rejection),
+            None => rejection.json_response(),
+        };
+        rejection.add_protocol_headers(&mut response);
+        response
+    }
+
+    /// Renders a rejection of this kind.
+    pub(crate) fn kind(&self, kind: RejectionKind) -> Response {
+        self.render(&self.rejection(kind))
     }
 }
 

@@ -84,7 +84,7 @@ impl App {
 
     async fn stateless() -> App {
         App::new(
-            Sessions::stateless(COOKIE, SigningKey::hmac(Algorithm::HS256, SECRET)),
+            Sessions::stateless(COOKIE, SigningKey::hmac(Algorithm::HS256, SECRET).unwrap()),
             None,
         )
         .await

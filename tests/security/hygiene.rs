@@ -337,7 +337,7 @@ async fn key_source_down_is_503_and_recovers() {
         })
         .sessions(Sessions::stateless(
             COOKIE,
-            SigningKey::hmac(Algorithm::HS256, SECRET),
+            SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
         ))
         .build()
         .unwrap();
@@ -736,7 +736,7 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
     let stateless = gate_builder()
         .sessions(Sessions::stateless(
             "__Host-sl",
-            SigningKey::hmac(Algorithm::HS256, SECRET),
+            SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
         ))
         .build()
         .unwrap();
@@ -880,14 +880,14 @@ fn debug_output_never_shows_key_material() {
     let gate = gate_builder()
         .sessions(Sessions::stateless(
             COOKIE,
-            SigningKey::hmac(Algorithm::HS256, SECRET),
+            SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
         ))
         .build()
         .unwrap();
     let rsa_pem = String::from_utf8(pem("rsa_private.pem")).unwrap();
     let signing = SigningKey::from_pem(Algorithm::RS256, rsa_pem.as_bytes()).unwrap();
     let key = Key::hmac(Algorithm::HS256, SECRET).unwrap().with_kid("k1");
-    let sessions = Sessions::stateless(COOKIE, SigningKey::hmac(Algorithm::HS256, SECRET));
+    let sessions = Sessions::stateless(COOKIE, SigningKey::hmac(Algorithm::HS256, SECRET).unwrap());
     let dumps = [
         format!("{gate:?}"),
         format!("{gate:#?}"),

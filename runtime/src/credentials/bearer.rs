@@ -1,4 +1,4 @@
-//! Where a credential is read from: the `Authorization` header.
+//! The bearer token: the `Authorization` header.
 //!
 //! The parser is strict on purpose. Exactly one `Authorization` header; the scheme `Bearer` in
 //! any case; one or more spaces; a `token68` (RFC 7235 section 2.1) of bounded length. Anything
@@ -165,10 +165,9 @@ fn is_token68(s: &str) -> bool {
     !body.is_empty() && all_token68(body.as_bytes())
 }
 
-/// Whether every byte is a token68 character (before the padding). This reads every byte of
-/// every bearer token, so it is written without branches or early exit, which the compiler
-/// turns into SIMD: several times faster than a byte-at-a-time check. The length was bounded
-/// by the caller.
+/// Whether every byte is a token68 character (before the padding). It reads every byte of
+/// every bearer token, so it has no branches or early exit: the compiler vectorizes it. The
+/// length was bounded by the caller.
 fn all_token68(bytes: &[u8]) -> bool {
     #[inline(always)]
     fn bad(b: u8) -> u8 {
@@ -181,10 +180,8 @@ fn all_token68(bytes: &[u8]) -> bool {
             | (b == b'+');
         u8::from(!ok)
     }
-    // Fixed 32-byte blocks: a loop of known length is what the compiler turns into vector
-    // code reliably (a loop over the whole slice, once inlined, was left byte by byte).
-    // The tail is the last 32 bytes again, overlapping the previous block, rather than a
-    // byte-by-byte loop.
+    // Fixed 32-byte blocks, which the compiler vectorizes reliably; the tail is the last 32
+    // bytes again, overlapping the previous block.
     #[inline(always)]
     fn block_bad(block: &[u8]) -> u8 {
         block.iter().fold(0, |acc, &b| acc | bad(b))

@@ -1,0 +1,319 @@
+//! Authentication: the request's credential (read by `credentials`) to a verified principal,
+//! through the token cache, the Gate's keys or key source, and the session store.
+//!
+//! The `Authorization` header wins when present, valid or not; otherwise the session cookie
+//! is read, CSRF-checked for state-changing methods before the store is asked. As much as
+//! needs no waiting runs synchronously ([`Gate::authenticate_now`]); only a key source or a
+//! session store is awaited.
+
+use std::sync::Arc;
+
+use http::request::Parts;
+
+use super::{Failure, Gate, Keys};
+use crate::cache;
+use crate::credentials::{self, cookie};
+use crate::principal::{CredentialKind, Principal};
+use crate::session::{self, Refused, SessionKind, Sessions};
+use crate::verify::{self, Invalid, KeySet};
+
+/// How far [`Gate::authenticate_now`] got.
+pub(super) enum Step<'r> {
+    /// Decided.
+    Done(Result<Option<Arc<Principal>>, Failure>),
+    /// A JWT credential, to verify with the key source's keys.
+    NeedsKeys(Jwt<'r>),
+    /// A server-side session id (shape not yet checked), to look up in the store.
+    NeedsStore(&'r str),
+}
+
+/// A presented JWT credential, not yet parsed.
+pub(super) struct Jwt<'r> {
+    kind: CredentialKind,
+    /// What the token cache is asked with before the parse (see `Gate::verify_with`).
+    cache_key: Option<&'r [u8]>,
+    /// The hash of `cache_key` when the cache was already asked about it, on this request and
+    /// with these keys, and missed.
+    missed: Option<u64>,
+    presented: Presented<'r>,
+}
+
+/// Where the token is, and how strictly it still has to be read.
+enum Presented<'r> {
+    /// An `Authorization` header value: `Bearer <token68>`, parsed by `bearer_value`.
+    Bearer(&'r http::HeaderValue),
+    /// A session cookie's value, already read from the `Cookie` header (or a token as is).
+    Cookie(&'r str),
+}
+
+impl<'r> Jwt<'r> {
+    /// The token, read strictly.
+    fn parse(&self, gate: &Gate) -> Result<&'r str, Failure> {
+        match self.presented {
+            Presented::Bearer(value) => {
+                credentials::bearer_value(value, gate.inner.rules.max_token_bytes)
+                    .map_err(Failure::Header)
+            }
+            Presented::Cookie(value) => Ok(value),
+        }
+    }
+}
+
+/// The keys of one request: the Gate's own, or what its key source returned.
+enum KeysRef<'g> {
+    Static(&'g KeySet),
+    Fetched(Arc<KeySet>),
+}
+
+impl KeysRef<'_> {
+    fn get(&self) -> &KeySet {
+        match self {
+            KeysRef::Static(keys) => keys,
+            KeysRef::Fetched(keys) => keys,
+        }
+    }
+}
+impl Gate {
+    /// Reads and verifies the request's credential: `Ok(None)` when none was presented. The
+    /// principal is shared with the token cache (no copy on a cache hit).
+    pub(crate) async fn authenticate_shared(
+        &self,
+        parts: &Parts,
+    ) -> Result<Option<Arc<Principal>>, Failure> {
+        match self.authenticate_now(parts) {
+            Step::Done(result) => result,
+            step => self.authenticate_rest(parts, step).await,
+        }
+    }
+
+    /// As much of [`authenticate_shared`](Gate::authenticate_shared) as needs no waiting: all
+    /// of it with the Gate's own keys, unless the credential is a server-side session. Callers
+    /// on the hot path call this first and only build the asynchronous rest when it is needed.
+    pub(super) fn authenticate_now<'r>(&self, parts: &'r Parts) -> Step<'r> {
+        let inner = &*self.inner;
+        let static_keys = match &inner.keys {
+            Keys::Static(keys) => Some(keys),
+            Keys::Source(_) => None,
+        };
+        match credentials::authorization(&parts.headers) {
+            Ok(Some(value)) => {
+                let jwt = Jwt {
+                    kind: CredentialKind::Bearer,
+                    cache_key: credentials::bearer_cache_key(
+                        value.as_bytes(),
+                        inner.rules.max_token_bytes,
+                    ),
+                    missed: None,
+                    presented: Presented::Bearer(value),
+                };
+                return match static_keys {
+                    Some(keys) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
+                    None => Step::NeedsKeys(jwt),
+                };
+            }
+            Ok(None) => {}
+            Err(e) => return Step::Done(Err(Failure::Header(e))),
+        }
+        let Some(sessions) = &inner.sessions else {
+            return Step::Done(Ok(None));
+        };
+        // A stateless cookie the cache knows: the cookies need no parse (see
+        // `cookie::cache_key`); the CSRF check and the renewal still run, in the same order.
+        let mut probed = None;
+        if let (SessionKind::Stateless(key), Some(_), Some(cache)) =
+            (&sessions.kind, static_keys, &inner.cache)
+            && let Some(cache_key) = cookie::cache_key(&parts.headers, &sessions.cookie)
+        {
+            let kind = CredentialKind::Cookie;
+            let hash = cache.hash(cache_key, kind);
+            if let Some(principal) = cache.get_hashed(hash, cache_key, kind, 0, self.now()) {
+                if let Err(e) = inner.csrf.check(parts) {
+                    return Step::Done(Err(Failure::Csrf(e)));
+                }
+                session::renew_if_due(parts, sessions, key, &principal, self.now());
+                return Step::Done(Ok(Some(principal)));
+            }
+            probed = Some((cache_key, hash));
+        }
+        let value = match cookie::values(&parts.headers, &sessions.cookie).as_slice() {
+            [] => return Step::Done(Ok(None)),
+            [first, rest @ ..] if rest.iter().all(|v| v == first) => *first,
+            _ => return Step::Done(Err(Failure::Token(Invalid::SessionCookie))),
+        };
+        if let Err(e) = inner.csrf.check(parts) {
+            return Step::Done(Err(Failure::Csrf(e)));
+        }
+        match &sessions.kind {
+            SessionKind::Stateless(key) => {
+                let jwt = Jwt {
+                    kind: CredentialKind::Cookie,
+                    cache_key: Some(value.as_bytes()),
+                    // The header was this one cookie: the probe above already missed.
+                    missed: probed
+                        .filter(|(probed, _)| std::ptr::eq(*probed, value.as_bytes()))
+                        .map(|(_, hash)| hash),
+                    presented: Presented::Cookie(value),
+                };
+                let Some(keys) = static_keys else {
+                    return Step::NeedsKeys(jwt);
+                };
+                let verified = self.verify_with(keys, 0, &jwt);
+                if let Ok(principal) = &verified {
+                    session::renew_if_due(parts, sessions, key, principal, self.now());
+                }
+                Step::Done(verified.map(Some))
+            }
+            SessionKind::Server(_) => Step::NeedsStore(value),
+        }
+    }
+
+    /// What [`authenticate_now`](Gate::authenticate_now) left: the key source's keys, or the
+    /// session store.
+    async fn authenticate_rest(
+        &self,
+        parts: &Parts,
+        step: Step<'_>,
+    ) -> Result<Option<Arc<Principal>>, Failure> {
+        match step {
+            Step::Done(result) => result,
+            Step::NeedsKeys(jwt) => {
+                // A malformed header is refused before the key source is asked (and without
+                // waiting for it): the cache cannot be asked before the keys anyway.
+                jwt.parse(self)?;
+                let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
+                let principal = self.verify_with(keys.get(), generation, &jwt)?;
+                if let (Presented::Cookie(_), Some(sessions)) =
+                    (&jwt.presented, &self.inner.sessions)
+                    && let SessionKind::Stateless(key) = &sessions.kind
+                {
+                    session::renew_if_due(parts, sessions, key, &principal, self.now());
+                }
+                Ok(Some(principal))
+            }
+            // Boxed: its state (a session record held across store calls) would otherwise
+            // make every guard's future, bearer requests included, several hundred bytes larger.
+            Step::NeedsStore(value) => match &self.inner.sessions {
+                Some(sessions) => match &sessions.kind {
+                    SessionKind::Server(store) => {
+                        Box::pin(self.server_session(sessions, store.as_ref(), value)).await
+                    }
+                    // Not built for stateless cookies: refuse rather than call it anonymous.
+                    SessionKind::Stateless(_) => Err(Failure::Token(Invalid::SessionCookie)),
+                },
+                None => Err(Failure::Token(Invalid::SessionCookie)),
+            },
+        }
+    }
+
+    /// A server-side session cookie, looked up in the store by `session`.
+    async fn server_session(
+        &self,
+        sessions: &Sessions,
+        store: &dyn session::SessionStore,
+        value: &str,
+    ) -> Result<Option<Arc<Principal>>, Failure> {
+        match session::authenticate_server(sessions, store, value, self.now()).await {
+            Ok(principal) => Ok(Some(principal)),
+            Err(Refused::Invalid(invalid)) => Err(Failure::Token(invalid)),
+            Err(Refused::Unavailable(e)) => Err(Failure::Unavailable(e.to_string())),
+        }
+    }
+
+    /// Verifies a bearer token or a stateless session cookie, through the token cache.
+    #[cfg(test)]
+    pub(crate) async fn verify_jwt(
+        &self,
+        token: &str,
+        kind: CredentialKind,
+    ) -> Result<Arc<Principal>, Failure> {
+        let jwt = Jwt {
+            kind,
+            cache_key: Some(token.as_bytes()),
+            missed: None,
+            presented: Presented::Cookie(token),
+        };
+        let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
+        self.verify_with(keys.get(), generation, &jwt)
+    }
+
+    /// The key set to verify with, and its cache generation. A key source is asked on every
+    /// request, cache hit or not, so a source that fails still answers 503, and a new key set
+    /// (another `Arc`) empties the cache.
+    async fn keys(&self) -> Result<(KeysRef<'_>, u64), String> {
+        let inner = &*self.inner;
+        match &inner.keys {
+            Keys::Static(keys) => Ok((KeysRef::Static(keys), 0)),
+            Keys::Source(source) => {
+                let fetched = source.keys().await.map_err(|e| e.to_string())?;
+                let generation = inner.cache.as_ref().map_or(0, |c| c.generation(&fetched));
+                Ok((KeysRef::Fetched(fetched), generation))
+            }
+        }
+    }
+
+    /// Verifies a presented credential with these keys, through the token cache.
+    ///
+    /// The cache is asked with the credential's `cache_key` before it is parsed: bytes that,
+    /// if they equal a cached token, are that token exactly (see
+    /// [`credentials::bearer_cache_key`]). A hit therefore skips the strict parse, which only
+    /// ever accepted the same bytes. On a miss, or without a key, the credential is parsed
+    /// strictly and the outcome is as without a cache.
+    fn verify_with(
+        &self,
+        keys: &KeySet,
+        generation: u64,
+        jwt: &Jwt<'_>,
+    ) -> Result<Arc<Principal>, Failure> {
+        let inner = &*self.inner;
+        let kind = jwt.kind;
+        let now = self.now();
+        let Some(cache) = &inner.cache else {
+            let verified =
+                verify::verify_token_until(jwt.parse(self)?, keys, &inner.rules, now, kind)
+                    .map_err(Failure::Token)?;
+            return Ok(verified.principal);
+        };
+        let mut asked = None;
+        if let Some(key) = jwt.cache_key {
+            let hash = match jwt.missed {
+                Some(hash) => hash,
+                None => {
+                    let hash = cache.hash(key, kind);
+                    if let Some(principal) = cache.get_hashed(hash, key, kind, generation, now) {
+                        return Ok(principal);
+                    }
+                    hash
+                }
+            };
+            asked = Some((key, hash));
+        }
+        let token = jwt.parse(self)?;
+        let hash = match asked {
+            // The parse returned the bytes the cache was just asked about: a known miss.
+            Some((key, hash)) if std::ptr::eq(key, token.as_bytes()) => hash,
+            _ => {
+                let hash = cache.hash(token.as_bytes(), kind);
+                if let Some(principal) =
+                    cache.get_hashed(hash, token.as_bytes(), kind, generation, now)
+                {
+                    return Ok(principal);
+                }
+                hash
+            }
+        };
+        let verified = verify::verify_token_until(token, keys, &inner.rules, now, kind)
+            .map_err(Failure::Token)?;
+        let principal = verified.principal;
+        cache.insert_hashed(
+            hash,
+            token,
+            cache::Entry {
+                principal: principal.clone(),
+                generation,
+                verified_at: now,
+                expired_at: verified.expired_at,
+            },
+        );
+        Ok(principal)
+    }
+}

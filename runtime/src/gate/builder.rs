@@ -1,0 +1,425 @@
+//! The Gate's settings: the builder, its defaults, and the validation that refuses a
+//! configuration that cannot be secure, with what to change.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::Response;
+use jsonwebtoken::Algorithm;
+
+use super::{Clock, Gate, Inner, Keys};
+use crate::cache::{self, TokenCache};
+use crate::csrf::Csrf;
+use crate::error::GateError;
+use crate::principal::CredentialKind;
+use crate::reject::{Hook, Rejection, Render};
+use crate::session::{SessionKind, Sessions};
+use crate::verify::{self, ClaimPath, Key, KeySet, KeySource, Rules};
+
+/// Builds a [`Gate`]: every setting and its validation. A setter that is given something
+/// wrong does not fail on the spot; [`build`](GateBuilder::build) reports every problem of the
+/// configuration at once, so the whole chain reads as one expression.
+///
+/// ```
+/// use std::time::Duration;
+/// use authgate::{Algorithm, Gate, Key};
+///
+/// # let pem = include_bytes!("../../../tests/keys/rsa_public.pem");
+/// let gate = Gate::builder()
+///     .realm("invoices")
+///     .key(Key::from_pem(Algorithm::RS256, pem)?.with_kid("2026-11"))
+///     .issuer("https://auth.example.com")
+///     .audience("invoices-api")
+///     .leeway(Duration::from_secs(10))
+///     .max_lifetime(Duration::from_secs(3600))
+///     .roles_at(["realm_access", "roles"])
+///     .build()?;
+/// # Ok::<(), authgate::GateError>(())
+/// ```
+#[must_use]
+pub struct GateBuilder {
+    realm: String,
+    keys: Vec<Key>,
+    source: Option<Arc<dyn KeySource>>,
+    errors: Vec<GateError>,
+    rules: Rules,
+    /// Whether `scopes_at` replaced the default scope claims yet.
+    custom_scopes: bool,
+    clock: Option<Clock>,
+    hook: Option<Hook>,
+    sessions: Option<Sessions>,
+    csrf: Csrf,
+    token_cache: usize,
+    token_cache_bytes: usize,
+}
+
+impl GateBuilder {
+    pub(super) fn new() -> GateBuilder {
+        GateBuilder {
+            realm: "api".to_owned(),
+            keys: Vec::new(),
+            source: None,
+            errors: Vec::new(),
+            rules: Rules::default(),
+            custom_scopes: false,
+            clock: None,
+            hook: None,
+            sessions: None,
+            csrf: Csrf::default(),
+            token_cache: cache::DEFAULT_CAPACITY,
+            token_cache_bytes: cache::DEFAULT_MAX_BYTES,
+        }
+    }
+
+    /// The realm named in `WWW-Authenticate` challenges (default `api`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// Adds a verification key. Call it several times for key rotation (give each a `kid`).
+    pub fn key(mut self, key: Key) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Adds an HS256 secret (at least 32 bytes).
+    pub fn hs256(self, secret: impl AsRef<[u8]>) -> Self {
+        self.try_key(Key::hmac(Algorithm::HS256, secret))
+    }
+
+    /// Adds a key whose construction may have failed; the error is reported by `build`.
+    pub fn try_key(mut self, key: Result<Key, GateError>) -> Self {
+        match key {
+            Ok(key) => self.keys.push(key),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Reads keys from a source that may fail (answering 503 then), instead of static keys.
+    pub fn key_source(mut self, source: impl KeySource) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Accepts tokens from this issuer. When any issuer is configured, `iss` is required and
+    /// must be one of them. Call it again to accept several.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.rules.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accepts tokens for this audience. When any audience is configured, `aud` is required
+    /// and must name one of them.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.rules.audiences.push(audience.into());
+        self
+    }
+
+    /// Clock skew allowed on `exp`, `nbf` and `iat` (default 30 s, at most 5 min).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        if leeway > Duration::from_secs(300) {
+            self.errors.push(GateError::LeewayTooLong(leeway));
+        }
+        self.rules.leeway = leeway.as_secs();
+        self
+    }
+
+    /// The longest lifetime a token may have: `exp` further than this from now (or from `iat`)
+    /// is refused (default 24 h).
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        if lifetime.as_secs() == 0 {
+            self.errors.push(GateError::ZeroLimit("max_lifetime"));
+        }
+        self.rules.max_lifetime = lifetime.as_secs();
+        self
+    }
+
+    /// The largest token accepted, in bytes (default 8 KiB). Larger ones are refused unread.
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        if bytes == 0 {
+            self.errors.push(GateError::ZeroLimit("max_token_bytes"));
+        }
+        self.rules.max_token_bytes = bytes;
+        self
+    }
+
+    /// Roles live in this top-level claim (default `roles`). The name is taken whole, so a
+    /// namespaced claim such as `https://example.com/claims/roles` works.
+    pub fn roles_claim(self, name: impl Into<String>) -> Self {
+        self.roles_at([name.into()])
+    }
+
+    /// Roles live at this path of nested objects, for example `["realm_access", "roles"]`.
+    pub fn roles_at<I: IntoIterator<Item = T>, T: Into<String>>(mut self, path: I) -> Self {
+        match claim_path(path) {
+            Ok(path) => self.rules.roles = path,
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Scopes live in this top-level claim, as a space-delimited string or an array (default:
+    /// `scope`, then `scp`). Replaces the defaults; call again to add more places.
+    pub fn scopes_claim(self, name: impl Into<String>) -> Self {
+        self.scopes_at([name.into()])
+    }
+
+    /// Scopes live at this path of nested objects. The first place present wins.
+    pub fn scopes_at<I: IntoIterator<Item = T>, T: Into<String>>(mut self, path: I) -> Self {
+        match claim_path(path) {
+            Ok(path) => {
+                if !self.custom_scopes {
+                    self.rules.scopes.clear();
+                    self.custom_scopes = true;
+                }
+                self.rules.scopes.push(path);
+            }
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Renders every rejection with this function instead of the default JSON, for example
+    /// as `application/problem+json` or an HTML page. The status, `WWW-Authenticate`,
+    /// `Location` and `Cache-Control: no-store` are set by authgate afterwards, so the hook
+    /// cannot get the protocol wrong.
+    ///
+    /// ```
+    /// use authgate::{Gate, Rejection};
+    /// use axum::response::{Html, IntoResponse};
+    ///
+    /// let gate = Gate::builder()
+    ///     .hs256([7u8; 32])
+    ///     .render_rejection(|r: &Rejection| Html(format!("<h1>{}</h1>", r.message())).into_response())
+    ///     .build()?;
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn render_rejection<F>(mut self, render: F) -> Self
+    where
+        F: Fn(&Rejection) -> Response + Send + Sync + 'static,
+    {
+        self.hook = Some(Arc::new(render));
+        self
+    }
+
+    /// Accepts session cookies as credentials too (bearer tokens still win when present).
+    pub fn sessions(mut self, sessions: Sessions) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// CSRF settings for cookie-authenticated requests (on by default; this adds trusted
+    /// origins or the strict mode).
+    pub fn csrf(mut self, csrf: Csrf) -> Self {
+        self.csrf = csrf;
+        self
+    }
+
+    /// Caches up to `entries` verified tokens (default 10 000; `0` turns the cache off).
+    ///
+    /// A bearer token or stateless session cookie seen before is then not verified again
+    /// until it expires (by this Gate's clock and leeway) or the key set changes; roles,
+    /// scopes, CSRF and ownership are still checked on every request. Server-side sessions are
+    /// always read from their store.
+    ///
+    /// ```
+    /// use authgate::Gate;
+    ///
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .token_cache(50_000)
+    ///     .token_cache_bytes(128 << 20)
+    ///     .build()?;
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn token_cache(mut self, entries: usize) -> Self {
+        self.token_cache = entries;
+        self
+    }
+
+    /// Bounds the token cache's memory: tokens, claims and a fixed overhead per entry
+    /// (default 32 MiB). When full, entries not used lately make room.
+    pub fn token_cache_bytes(mut self, bytes: usize) -> Self {
+        self.token_cache_bytes = bytes;
+        self
+    }
+
+    /// Replaces the clock (seconds since the Unix epoch), for tests of expiry.
+    ///
+    /// The default is the system's real-time clock; on Linux its coarse variant, which the
+    /// kernel updates every few milliseconds and which costs a fraction of the precise one.
+    /// Token times are whole seconds, checked with a leeway.
+    pub fn clock<F>(mut self, now: F) -> Self
+    where
+        F: Fn() -> u64 + Send + Sync + 'static,
+    {
+        self.clock = Some(Arc::new(now));
+        self
+    }
+
+    /// Checks the configuration and builds the Gate, or says what to change: every problem
+    /// at once ([`GateError::Several`] when there are more than one).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use authgate::{Gate, GateError};
+    ///
+    /// let err = Gate::builder()
+    ///     .hs256("short")
+    ///     .leeway(Duration::from_secs(3600))
+    ///     .build()
+    ///     .unwrap_err();
+    /// let GateError::Several(problems) = err else { panic!("{err}") };
+    /// assert!(matches!(problems[0], GateError::WeakSecret { .. }));
+    /// assert!(matches!(problems[1], GateError::LeewayTooLong(_)));
+    /// ```
+    pub fn build(self) -> Result<Gate, GateError> {
+        let mut errors = self.errors;
+        let keys = match (self.source, self.keys.is_empty()) {
+            (Some(source), true) => Some(Keys::Source(source)),
+            (Some(_), false) => {
+                errors.push(GateError::KeysAndSource);
+                None
+            }
+            // A bad key was already reported; "no key" on top of it would only mislead.
+            (None, true) if !errors.is_empty() => None,
+            (None, _) => KeySet::new(self.keys)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .map(Keys::Static),
+        };
+        let clock: Clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        if let Some(sessions) = &self.sessions {
+            errors.extend(check_sessions(
+                sessions,
+                keys.as_ref(),
+                &self.rules,
+                clock(),
+            ));
+        }
+        if let Some(error) = GateError::combine(errors) {
+            return Err(error);
+        }
+        let Some(keys) = keys else {
+            return Err(GateError::NoKey);
+        };
+        Ok(Gate {
+            inner: Arc::new(Inner {
+                render: Render::new(&self.realm, self.hook),
+                keys,
+                rules: self.rules,
+                clock,
+                sessions: self.sessions,
+                csrf: self.csrf,
+                cache: TokenCache::new(self.token_cache, self.token_cache_bytes),
+            }),
+        })
+    }
+}
+
+/// Cookie name, `__Host-` rules, timeouts, and that a stateless cookie's signing key is one
+/// this Gate verifies with (a probe token is signed and verified). Every problem is returned.
+fn check_sessions(
+    sessions: &Sessions,
+    keys: Option<&Keys>,
+    rules: &Rules,
+    now: u64,
+) -> Vec<GateError> {
+    let mut errors = Vec::new();
+    let name = &sessions.cookie;
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !valid {
+        errors.push(GateError::Sessions(format!(
+            "{name:?} is not a valid cookie name"
+        )));
+    }
+    if !sessions.secure {
+        if name.starts_with("__Host-") || name.starts_with("__Secure-") {
+            errors.push(GateError::Sessions(format!(
+                "the cookie {name:?} needs `Secure`: drop insecure_for_local_development or the prefix"
+            )));
+        } else {
+            tracing::warn!(target: "authgate", cookie = %name,
+                "session cookies are sent without `Secure`: only for plain-HTTP local development");
+        }
+    }
+    if sessions.idle_timeout == 0 || sessions.absolute_lifetime == 0 {
+        errors.push(GateError::ZeroLimit("session timeouts"));
+    }
+    if let (SessionKind::Stateless(key), Some(Keys::Static(set))) = (&sessions.kind, keys) {
+        let mut probe = serde_json::Map::new();
+        probe.insert("exp".into(), (now + 60).into());
+        rules.identity_claims(&mut probe, "probe", &[], &[]);
+        let verified = verify::sign_session_jwt(key, &probe)
+            .map_err(GateError::Sessions)
+            .and_then(|token| {
+                verify::verify_token(&token, set, rules, now, CredentialKind::Cookie).map_err(
+                    |_| {
+                        GateError::Sessions(
+                        "the stateless session signing key does not match any verification key \
+                         of this Gate"
+                            .to_owned(),
+                    )
+                    },
+                )
+            });
+        errors.extend(verified.err());
+    }
+    errors
+}
+
+fn claim_path<I: IntoIterator<Item = T>, T: Into<String>>(path: I) -> Result<ClaimPath, GateError> {
+    let path: Vec<String> = path.into_iter().map(Into::into).collect();
+    if path.is_empty() || path.iter().any(String::is_empty) {
+        return Err(GateError::EmptyClaimPath);
+    }
+    Ok(ClaimPath(path))
+}
+
+/// The default clock: seconds since the epoch. On Linux the coarse real-time clock, which the
+/// kernel updates every tick (a few ms) and reads without touching the time-stamp counter;
+/// token times are whole seconds with a leeway, so the tick does not matter.
+fn system_now() -> u64 {
+    // Checked, not `clock_gettime`'s panic: a sandbox without the coarse clock falls back to
+    // the precise one.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::time::{ClockId, DynamicClockId, clock_gettime_dynamic};
+        if let Ok(now) = clock_gettime_dynamic(DynamicClockId::Known(ClockId::RealtimeCoarse)) {
+            return u64::try_from(now.tv_sec).unwrap_or(0);
+        }
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    /// The coarse default clock tells the same second as the precise one (give or take the
+    /// boundary between them).
+    #[test]
+    fn the_default_clock_is_the_system_time() {
+        let precise = || {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
+        let before = precise();
+        let now = super::system_now();
+        let after = precise();
+        assert!(
+            before.saturating_sub(1) <= now && now <= after,
+            "{before} {now} {after}"
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! The decision: a policy applied to what authentication found (roles, scopes; CSRF ran
+//! during authentication), the log event of every decision, and the one rendered rejection of
+//! every refusal.
+
+use std::sync::Arc;
+
+use axum::extract::MatchedPath;
+use axum::response::Response;
+use http::request::Parts;
+
+use super::Gate;
+use super::authenticate::Step;
+use crate::credentials::CredentialError;
+use crate::policy::{PolicySpec, all_met};
+use crate::principal::{AuthState, CredentialKind, Principal};
+use crate::redirect::login_location;
+use crate::reject::RejectionKind;
+use crate::verify::Invalid;
+
+impl Gate {
+    /// The guard's whole decision for one request: authenticate, check roles and scopes,
+    /// leave the principal in the request for `CurrentUser` and `Load`, and
+    /// log the outcome.
+    pub(crate) async fn authorize(
+        &self,
+        parts: &mut Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+    ) -> Result<Option<Arc<Principal>>, Response> {
+        if !spec.requires_authentication() {
+            return Ok(self.public(parts, spec, handler));
+        }
+        let authenticated = self.authenticate_shared(parts).await;
+        self.decide(parts, spec, handler, authenticated)
+    }
+
+    /// [`authorize`](Gate::authorize) when it needs no waiting (`None` otherwise): with the
+    /// Gate's own keys, always, unless the credential is a server-side session. The guard
+    /// calls this first, so on the hot path no asynchronous state is built at all.
+    pub(crate) fn authorize_now(
+        &self,
+        parts: &mut Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+    ) -> Option<Result<Option<Arc<Principal>>, Response>> {
+        if !spec.requires_authentication() {
+            return Some(Ok(self.public(parts, spec, handler)));
+        }
+        let authenticated = match self.authenticate_now(parts) {
+            Step::Done(result) => result,
+            Step::NeedsKeys(_) | Step::NeedsStore(_) => return None,
+        };
+        Some(self.decide(parts, spec, handler, authenticated))
+    }
+
+    /// A `#[public]` handler: nothing is examined.
+    fn public(
+        &self,
+        parts: &mut Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+    ) -> Option<Arc<Principal>> {
+        parts.extensions.insert(AuthState::Public);
+        log(parts, spec, handler, "public", "public");
+        None
+    }
+
+    /// The decision on an authenticated (or not) request: roles, scopes, the log event, and
+    /// the caller left in the request.
+    #[allow(clippy::result_large_err)] // the response is the rejection; `authorize` returns it as is
+    fn decide(
+        &self,
+        parts: &mut Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+        authenticated: Result<Option<Arc<Principal>>, Failure>,
+    ) -> Result<Option<Arc<Principal>>, Response> {
+        let principal = match authenticated {
+            Ok(Some(principal)) => principal,
+            Ok(None) => return Err(self.deny(parts, spec, handler, Failure::Missing)),
+            Err(failure) => return Err(self.deny(parts, spec, handler, failure)),
+        };
+        let bearer = principal.credential == CredentialKind::Bearer;
+        if !all_met(spec.roles, &principal.roles) {
+            return Err(self.deny(parts, spec, handler, Failure::Role { bearer }));
+        }
+        if !all_met(spec.scopes, &principal.scopes) {
+            return Err(self.deny(parts, spec, handler, Failure::Scope { bearer }));
+        }
+        log(parts, spec, handler, "allowed", "ok");
+        parts.extensions.insert(AuthState::User(principal.clone()));
+        Ok(Some(principal))
+    }
+
+    /// Turns a failure into the rendered response and logs it.
+    pub(crate) fn deny(
+        &self,
+        parts: &Parts,
+        spec: &'static PolicySpec,
+        handler: &'static str,
+        failure: Failure,
+    ) -> Response {
+        let reason = failure.reason();
+        let kind = match failure {
+            Failure::Missing | Failure::Header(_) | Failure::Token(_)
+                if spec.redirect.is_some() =>
+            {
+                RejectionKind::Redirect {
+                    location: login_location(spec.redirect.unwrap_or("/"), parts),
+                }
+            }
+            Failure::Missing => RejectionKind::Unauthenticated,
+            Failure::Header(_) => RejectionKind::InvalidRequest,
+            Failure::Token(_) => RejectionKind::InvalidToken,
+            Failure::Role { bearer } => RejectionKind::Forbidden {
+                bearer,
+                scopes: None,
+            },
+            Failure::Scope { bearer } => RejectionKind::Forbidden {
+                bearer,
+                scopes: Some(
+                    spec.scopes
+                        .iter()
+                        .flat_map(|r| r.names())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+            },
+            Failure::Unavailable(_) => RejectionKind::Unavailable,
+            Failure::Csrf(_) => RejectionKind::CrossOrigin,
+        };
+        let rejection = self.inner.render.rejection(kind);
+        let outcome = rejection.code();
+        if let Failure::Unavailable(detail) = &failure {
+            tracing::error!(target: "authgate", route = %route(parts), handler, error = %detail,
+                "credential verification unavailable");
+        }
+        log(parts, spec, handler, outcome, reason);
+        self.render(&rejection)
+    }
+
+    /// The 500 answer for `CurrentUser` in a handler with no guard.
+    pub(crate) fn misconfigured(&self, parts: &Parts, what: &'static str) -> Response {
+        tracing::error!(target: "authgate", route = %route(parts), problem = what,
+            "authgate is misconfigured");
+        self.inner.render.kind(RejectionKind::Misconfigured)
+    }
+
+    /// Renders a rejection of this kind, for extractors outside the guard.
+    pub(crate) fn rejection(&self, kind: RejectionKind) -> Response {
+        self.inner.render.kind(kind)
+    }
+}
+
+/// Why authentication or authorization failed; the reason goes to logs only.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Missing,
+    Header(CredentialError),
+    Token(Invalid),
+    Role { bearer: bool },
+    Scope { bearer: bool },
+    Csrf(&'static str),
+    Unavailable(String),
+}
+
+impl Failure {
+    fn reason(&self) -> &'static str {
+        match self {
+            Failure::Missing => "no_credentials",
+            Failure::Header(e) => e.as_str(),
+            Failure::Token(e) => e.as_str(),
+            Failure::Role { .. } => "missing_role",
+            Failure::Scope { .. } => "missing_scope",
+            Failure::Csrf(reason) => reason,
+            Failure::Unavailable(_) => "credential_store_unavailable",
+        }
+    }
+}
+
+/// The route template when axum matched one, else `<fallback>`; never the concrete path or
+/// query, which may carry secrets (`/invite/{code}`, `?access_token=`).
+pub(crate) fn route(parts: &Parts) -> &str {
+    parts
+        .extensions
+        .get::<MatchedPath>()
+        .map_or("<fallback>", MatchedPath::as_str)
+}
+
+fn log(parts: &Parts, spec: &PolicySpec, handler: &'static str, outcome: &str, reason: &str) {
+    if outcome == "allowed" || outcome == "public" {
+        tracing::debug!(target: "authgate", method = %parts.method, route = %route(parts), handler,
+            policy = %spec, outcome, reason, "access decision");
+    } else {
+        tracing::info!(target: "authgate", method = %parts.method, route = %route(parts), handler,
+            policy = %spec, outcome, reason, "access decision");
+    }
+}

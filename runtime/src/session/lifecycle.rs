@@ -1,0 +1,171 @@
+//! The session lifecycle: login starts a session, a request authenticates and touches it,
+//! renewal re-issues a stateless cookie, logout and revocation end sessions.
+//!
+//! These are the parts the Gate calls with its own settings (rules, clock); errors here are
+//! bare [`SessionErrorKind`]s, which the Gate wraps with its rendering.
+
+use std::sync::Arc;
+
+use http::request::Parts;
+use serde_json::{Map, Value};
+
+use super::store::{SessionRecord, SessionStore, StoreError, new_session_id};
+use super::{RenewSlot, SessionCookie, SessionErrorKind, SessionKind, SessionUser, Sessions};
+use crate::principal::{CredentialKind, Principal};
+use crate::verify::{Invalid, Rules, SigningKey, sign_session_jwt};
+
+/// Starts a session for `user` with a fresh id (never an id the request brought), and returns
+/// the cookie to send. Roles and scopes go where `rules` read them, so the session's
+/// principal has exactly the roles and scopes given.
+pub(crate) async fn login(
+    sessions: &Sessions,
+    rules: &Rules,
+    now: u64,
+    user: SessionUser,
+) -> Result<SessionCookie, SessionErrorKind> {
+    let mut claims = user.claims;
+    rules.identity_claims(&mut claims, &user.subject, &user.roles, &user.scopes);
+    match &sessions.kind {
+        SessionKind::Server(store) => {
+            let id = new_session_id().map_err(SessionErrorKind::Store)?;
+            let record = SessionRecord {
+                id: id.clone(),
+                subject: user.subject,
+                roles: user.roles,
+                scopes: user.scopes,
+                claims: Value::Object(claims).to_string(),
+                created_at: now,
+                last_seen: now,
+                expires_at: now.saturating_add(sessions.absolute_lifetime),
+            };
+            store.save(&record).await.map_err(SessionErrorKind::Store)?;
+            Ok(SessionCookie(
+                sessions.set_cookie(&id, sessions.absolute_lifetime),
+            ))
+        }
+        SessionKind::Stateless(key) => {
+            let lifetime = sessions.idle_timeout.min(sessions.absolute_lifetime);
+            claims.insert("iat".into(), now.into());
+            claims.insert("auth_time".into(), now.into());
+            claims.insert("exp".into(), now.saturating_add(lifetime).into());
+            let jti = new_session_id().map_err(SessionErrorKind::Store)?;
+            claims.insert("jti".into(), jti.into());
+            let token = sign_session_jwt(key, &claims).map_err(SessionErrorKind::Signing)?;
+            Ok(SessionCookie(sessions.set_cookie(&token, lifetime)))
+        }
+    }
+}
+
+/// Ends the session of `principal`: deletes it from the store (server-side) and returns the
+/// cookie that clears it in the browser.
+pub(crate) async fn logout(
+    sessions: &Sessions,
+    principal: &Principal,
+) -> Result<SessionCookie, SessionErrorKind> {
+    if let (SessionKind::Server(store), Some(id)) = (&sessions.kind, &principal.session_id) {
+        store.delete(id).await.map_err(SessionErrorKind::Store)?;
+    }
+    Ok(SessionCookie(sessions.set_cookie("", 0)))
+}
+
+/// Ends every server-side session of a user; returns how many were ended.
+pub(crate) async fn revoke_user(
+    sessions: &Sessions,
+    subject: &str,
+) -> Result<u64, SessionErrorKind> {
+    match &sessions.kind {
+        SessionKind::Stateless(_) => Err(SessionErrorKind::Stateless),
+        SessionKind::Server(store) => store
+            .delete_user(subject)
+            .await
+            .map_err(SessionErrorKind::Store),
+    }
+}
+
+/// Why a server-side session cookie did not authenticate.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The cookie or the session is not valid: 401.
+    Invalid(Invalid),
+    /// The store failed: 503.
+    Unavailable(StoreError),
+}
+
+/// A server-side session cookie's value to a principal: the id's shape, then the store (idle
+/// and absolute expiry, last-seen written at most once a minute).
+pub(crate) async fn authenticate_server(
+    sessions: &Sessions,
+    store: &dyn SessionStore,
+    value: &str,
+    now: u64,
+) -> Result<Arc<Principal>, Refused> {
+    if value.len() != 43
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Refused::Invalid(Invalid::SessionCookie));
+    }
+    let loaded = store.load(value).await.map_err(Refused::Unavailable)?;
+    let Some(mut record) = loaded else {
+        return Err(Refused::Invalid(Invalid::UnknownSession));
+    };
+    let idle_end = record.last_seen.saturating_add(sessions.idle_timeout);
+    if now >= record.expires_at || now >= idle_end {
+        store.delete(value).await.map_err(Refused::Unavailable)?;
+        return Err(Refused::Invalid(Invalid::SessionExpired));
+    }
+    // Last-seen is written at most once a minute (or per quarter of the idle timeout): the
+    // idle clock stays accurate without a store write on every request.
+    if now.saturating_sub(record.last_seen) >= (sessions.idle_timeout / 4).min(60) {
+        record.last_seen = now;
+        store.save(&record).await.map_err(Refused::Unavailable)?;
+    }
+    let expires_at = record
+        .expires_at
+        .min(record.last_seen.saturating_add(sessions.idle_timeout));
+    Ok(Arc::new(Principal {
+        subject: record.subject,
+        roles: record.roles,
+        scopes: record.scopes,
+        expires_at,
+        issued_at: Some(record.created_at),
+        credential: CredentialKind::Cookie,
+        claims: record.claims,
+        session_id: Some(record.id),
+    }))
+}
+
+/// Re-issues a stateless cookie with less than half its lifetime left, through the
+/// [`SessionLayer`](super::SessionLayer), never past the absolute lifetime (`auth_time` +
+/// lifetime). Without the layer in the request, nothing is done.
+pub(crate) fn renew_if_due(
+    parts: &Parts,
+    sessions: &Sessions,
+    key: &SigningKey,
+    principal: &Principal,
+    now: u64,
+) {
+    let Some(slot) = parts.extensions.get::<RenewSlot>() else {
+        return;
+    };
+    if principal.expires_at.saturating_sub(now) > sessions.idle_timeout / 2 {
+        return;
+    }
+    let Ok(mut claims) = serde_json::from_str::<Map<String, Value>>(&principal.claims) else {
+        return;
+    };
+    let auth_time = claims.get("auth_time").and_then(Value::as_u64).unwrap_or(0);
+    let end = auth_time.saturating_add(sessions.absolute_lifetime);
+    if now >= end {
+        return;
+    }
+    let exp = now.saturating_add(sessions.idle_timeout).min(end);
+    claims.insert("iat".into(), now.into());
+    claims.insert("exp".into(), exp.into());
+    if let Ok(token) = sign_session_jwt(key, &claims)
+        && let Ok(mut slot) = slot.0.lock()
+    {
+        *slot = Some(sessions.set_cookie(&token, exp - now));
+    }
+}

@@ -1,0 +1,225 @@
+//! Minting: credentials the app's own Gate accepts, for made-up users.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::HeaderValue;
+
+use super::client::bearer_value;
+use crate::session::SessionUser;
+use crate::verify::{SigningKey, sign_jwt};
+use crate::{Algorithm, Gate, SessionError};
+
+/// Mints credentials the app's own Gate accepts, for made-up users.
+pub struct Minter {
+    gate: Gate,
+    key: SigningKey,
+}
+
+/// The Gate cannot mint: it verifies with public keys only, and no private key was given.
+#[derive(Debug)]
+pub struct NoSigningKey;
+
+impl fmt::Display for NoSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "this Gate has no HMAC secret to mint with; use Minter::with_key and the private key \
+             matching one of its public keys",
+        )
+    }
+}
+
+impl std::error::Error for NoSigningKey {}
+
+impl Minter {
+    /// A minter for a Gate with an HMAC secret.
+    pub fn new(gate: &Gate) -> Result<Minter, NoSigningKey> {
+        let (algorithm, kid, secret) = gate.hmac_secret().ok_or(NoSigningKey)?;
+        // The Gate's own secret, so it passed the same length check.
+        let mut key = SigningKey::hmac(algorithm, secret).map_err(|_| NoSigningKey)?;
+        if let Some(kid) = kid {
+            key = key.with_kid(kid);
+        }
+        Ok(Minter {
+            gate: gate.clone(),
+            key,
+        })
+    }
+
+    /// A minter signing with `key` (the private half of one of the Gate's public keys).
+    pub fn with_key(gate: &Gate, key: SigningKey) -> Minter {
+        Minter {
+            gate: gate.clone(),
+            key,
+        }
+    }
+
+    /// A made-up user: subject `subject`, no roles, no scopes, a 10-minute credential.
+    pub fn user(&self, subject: impl Into<String>) -> TestUser<'_> {
+        TestUser {
+            minter: self,
+            user: SessionUser::new(subject),
+            lifetime: Duration::from_secs(600),
+        }
+    }
+}
+
+/// A made-up user, ready to become a bearer token or a session cookie. Who the user is lives
+/// in a [`SessionUser`], the same value a login handler gives `Gate::login`.
+#[derive(Clone)]
+pub struct TestUser<'a> {
+    minter: &'a Minter,
+    user: SessionUser,
+    lifetime: Duration,
+}
+
+impl TestUser<'_> {
+    /// The user's roles.
+    pub fn roles<I: IntoIterator<Item = T>, T: Into<String>>(mut self, roles: I) -> Self {
+        self.user = self.user.roles(roles);
+        self
+    }
+
+    /// The user's scopes.
+    pub fn scopes<I: IntoIterator<Item = T>, T: Into<String>>(mut self, scopes: I) -> Self {
+        self.user = self.user.scopes(scopes);
+        self
+    }
+
+    /// How long the credential lives (default 10 minutes).
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// An extra claim.
+    pub fn claim(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.user = self.user.claim(name, value);
+        self
+    }
+
+    /// The claims of a credential issued at `now`: `iss`, `aud`, roles and scopes where the
+    /// Gate reads them (its roles and scopes paths), and the user's own claims.
+    fn claims_at(&self, now: u64, lifetime: u64) -> serde_json::Map<String, serde_json::Value> {
+        let user = &self.user;
+        let mut claims = user.claims.clone();
+        claims.insert("iat".into(), now.into());
+        claims.insert("exp".into(), now.saturating_add(lifetime).into());
+        self.minter.gate.rules().identity_claims(
+            &mut claims,
+            &user.subject,
+            &user.roles,
+            &user.scopes,
+        );
+        claims
+    }
+
+    fn sign(
+        &self,
+        key: &SigningKey,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> String {
+        // Signing with a key the caller gave us cannot fail for well-formed claims; a test
+        // with a broken key should fail loudly.
+        sign_jwt(key, claims).unwrap_or_else(|e| panic!("minting failed: {e}"))
+    }
+
+    /// A valid token.
+    pub fn token(&self) -> String {
+        let now = self.minter.gate.now();
+        self.sign(
+            &self.minter.key,
+            &self.claims_at(now, self.lifetime.as_secs()),
+        )
+    }
+
+    /// `Bearer <token>`, for the `Authorization` header.
+    pub fn bearer(&self) -> HeaderValue {
+        bearer_value(&self.token())
+    }
+
+    /// A token that expired an hour ago (well past any leeway).
+    pub fn expired(&self) -> String {
+        let now = self.minter.gate.now();
+        self.sign(
+            &self.minter.key,
+            &self.claims_at(now.saturating_sub(7200), 3600),
+        )
+    }
+
+    /// A token signed with another secret: the signature does not verify.
+    pub fn wrongly_signed(&self) -> String {
+        let now = self.minter.gate.now();
+        // The minter's algorithm where it is an HMAC one (then the kid finds the Gate's key
+        // and only the signature is wrong), HS256 otherwise.
+        let algorithm = match self.minter.key.algorithm {
+            alg @ (Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) => alg,
+            _ => Algorithm::HS256,
+        };
+        let mut key = SigningKey::hmac(algorithm, [0x5a; 64]).expect("a 64-byte HMAC secret");
+        key.kid = self.minter.key.kid.clone();
+        self.sign(&key, &self.claims_at(now, self.lifetime.as_secs()))
+    }
+
+    /// A session cookie (`name=value`, for the `Cookie` header), through the Gate's own login.
+    pub async fn cookie(&self) -> Result<String, SessionError> {
+        let set = self.minter.gate.login(self.user.clone()).await?;
+        let text = set.header_value().to_str().unwrap_or_default();
+        Ok(text.split(';').next().unwrap_or_default().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::principal::Principal;
+
+    async fn verified(gate: &Gate, token: &str) -> std::sync::Arc<Principal> {
+        let (parts, ()) = http::Request::builder()
+            .header("authorization", format!("Bearer {token}"))
+            .body(())
+            .unwrap()
+            .into_parts();
+        gate.authenticate_shared(&parts).await.unwrap().unwrap()
+    }
+
+    /// Minted roles and scopes land where the Gate reads them, whatever its claim settings:
+    /// the Gate sees exactly the roles and scopes the test asked for.
+    #[tokio::test]
+    async fn minted_roles_and_scopes_are_where_the_gate_reads_them() {
+        let secret = "an HMAC secret of at least 32 bytes!!";
+        let gates = [
+            Gate::builder().hs256(secret).build().unwrap(),
+            Gate::builder()
+                .hs256(secret)
+                .issuer("https://issuer.test")
+                .audience("api")
+                .roles_at(["realm_access", "roles"])
+                .scopes_claim("scp")
+                .build()
+                .unwrap(),
+            Gate::builder()
+                .hs256(secret)
+                .roles_claim("https://example.com/roles")
+                .scopes_at(["ext", "permissions"])
+                .build()
+                .unwrap(),
+        ];
+        for gate in gates {
+            let minter = Minter::new(&gate).unwrap();
+            let token = minter
+                .user("alice")
+                .roles(["admin", "staff"])
+                .scopes(["invoices:read", "invoices:write"])
+                .token();
+            let principal = verified(&gate, &token).await;
+            assert_eq!(principal.subject, "alice");
+            assert_eq!(principal.roles, ["admin", "staff"], "{gate:?}");
+            assert_eq!(
+                principal.scopes,
+                ["invoices:read", "invoices:write"],
+                "{gate:?}"
+            );
+        }
+    }
+}

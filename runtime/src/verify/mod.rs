@@ -1,0 +1,304 @@
+//! Tokens and keys: the hardened JWT front end.
+//!
+//! jsonwebtoken does the cryptography; authgate does everything around it, because its
+//! `decode` alone is not strict enough for an authorization gate and parses the payload twice:
+//!
+//! 1. the token is bounded in size and must be three base64url parts (a JWE is refused);
+//! 2. the header is parsed once: `alg: none` in any spelling, unknown algorithms and a `crit`
+//!    header are refused; `jku`, `x5u`, `jwk` and `x5c` are never fetched or trusted;
+//! 3. the key is chosen by `kid` (unknown `kid`: refused) and must be bound to exactly the
+//!    token's algorithm, so an RSA public key can never be used as an HMAC secret;
+//! 4. after the signature verifies, the payload is parsed once: duplicate claim names are
+//!    refused, `exp` is required, `exp`/`nbf`/`iat` must be JSON numbers, configured `iss` and
+//!    `aud` must be present and match, and a lifetime beyond the configured maximum is refused.
+//!
+//! Every failure is one [`Invalid`] reason for the logs; the client only ever sees
+//! `invalid_token`.
+//!
+//! The module reads a request's token down through its parts: [`keys`] (what verifies a
+//! signature), the JWS header and signature here, then [`claims`] (the rules a payload must
+//! meet), which reads JSON with [`json`]. [`sign`] issues tokens with the same keys.
+
+mod claims;
+mod json;
+mod keys;
+mod sign;
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+
+use crate::principal::{CredentialKind, Principal};
+use json::{Object, Text};
+
+pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
+pub use keys::{BoxFuture, Key, KeySet, KeySource, KeySourceError};
+pub use sign::SigningKey;
+#[cfg(any(test, feature = "testing"))]
+pub(crate) use sign::sign_jwt;
+pub(crate) use sign::{SESSION_TYP, sign_session_jwt};
+
+#[cfg(all(feature = "aws-lc-rs", feature = "rust-crypto"))]
+compile_error!("authgate: enable exactly one of the features `aws-lc-rs` and `rust-crypto`");
+#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
+compile_error!(
+    "authgate needs a crypto backend: enable the feature `aws-lc-rs` (the default, fastest) or \
+     `rust-crypto` (pure Rust)"
+);
+
+/// The backend chosen by our features, named directly: jsonwebtoken's process default panics
+/// on first use when another crate enables both of its backends.
+#[cfg(feature = "aws-lc-rs")]
+pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
+    &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+#[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
+    &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+
+/// Why a token was refused. For logs only: clients always see `invalid_token`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Invalid {
+    /// Longer than the configured maximum.
+    TooLarge,
+    /// Not three base64url parts of valid JSON.
+    Malformed,
+    /// `alg` is `none`, unknown, or not the algorithm of any configured key.
+    Algorithm,
+    /// The header has a `crit` member.
+    Crit,
+    /// The header names a `kid` that is not configured.
+    UnknownKid,
+    /// The signature does not verify.
+    Signature,
+    /// A claim has the wrong JSON type, or a claim name appears twice.
+    ClaimType,
+    /// `exp` is missing.
+    MissingExp,
+    /// `exp` has passed.
+    Expired,
+    /// `nbf` or `iat` is in the future.
+    NotYetValid,
+    /// `exp` is further away than the maximum lifetime.
+    LifetimeTooLong,
+    /// `iss` is missing or not an accepted issuer.
+    Issuer,
+    /// `aud` is missing or names none of the accepted audiences.
+    Audience,
+    /// `sub` is missing or empty.
+    Subject,
+    /// A session cookie's JWT sent as a bearer token, or any other JWT sent as a session
+    /// cookie (`typ` tells them apart).
+    Purpose,
+    /// Two session cookies with different values, or a value that is not a session id.
+    SessionCookie,
+    /// The session id is not in the store (logged out, revoked, or made up).
+    UnknownSession,
+    /// The session passed its idle timeout or absolute lifetime.
+    SessionExpired,
+}
+
+impl Invalid {
+    /// A short name for logs and metrics.
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            Invalid::TooLarge => "token_too_large",
+            Invalid::Malformed => "malformed_token",
+            Invalid::Algorithm => "algorithm_not_allowed",
+            Invalid::Crit => "crit_header",
+            Invalid::UnknownKid => "unknown_kid",
+            Invalid::Signature => "bad_signature",
+            Invalid::ClaimType => "claim_type",
+            Invalid::MissingExp => "missing_exp",
+            Invalid::Expired => "expired",
+            Invalid::NotYetValid => "not_yet_valid",
+            Invalid::LifetimeTooLong => "lifetime_too_long",
+            Invalid::Issuer => "issuer",
+            Invalid::Audience => "audience",
+            Invalid::Subject => "subject",
+            Invalid::Purpose => "token_purpose",
+            Invalid::SessionCookie => "bad_session_cookie",
+            Invalid::UnknownSession => "unknown_session",
+            Invalid::SessionExpired => "session_expired",
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// token counts as expired under the rules it was checked with.
+pub(crate) struct Verified {
+    /// Built in place on the heap: the guard shares it, and moving it by value costs more.
+    pub(crate) principal: Arc<Principal>,
+    pub(crate) expired_at: u64,
+}
+
+/// Verifies `token` against `keys` and `rules` at time `now` (seconds since the epoch).
+pub(crate) fn verify_token(
+    token: &str,
+    keys: &KeySet,
+    rules: &Rules,
+    now: u64,
+    credential: CredentialKind,
+) -> Result<Principal, Invalid> {
+    verify_token_until(token, keys, rules, now, credential)
+        .map(|v| Arc::unwrap_or_clone(v.principal))
+}
+
+/// [`verify_token`], with the time at which the token expires (for the token cache).
+///
+/// The header and the signature are decoded into stack buffers (heap only for unusually large
+/// ones), the payload once into the `String` the principal keeps.
+pub(crate) fn verify_token_until(
+    token: &str,
+    keys: &KeySet,
+    rules: &Rules,
+    now: u64,
+    credential: CredentialKind,
+) -> Result<Verified, Invalid> {
+    if token.len() > rules.max_token_bytes {
+        return Err(Invalid::TooLarge);
+    }
+    let (message, signature) = token.rsplit_once('.').ok_or(Invalid::Malformed)?;
+    let (header_b64, payload_b64) = message.split_once('.').ok_or(Invalid::Malformed)?;
+    if payload_b64.contains('.') {
+        return Err(Invalid::Malformed);
+    }
+    let (alg, kid, session) = header(header_b64)?;
+    if session != (credential == CredentialKind::Cookie) {
+        return Err(Invalid::Purpose);
+    }
+    // 512 bytes: an RSA-4096 signature (larger ones are decoded onto the heap).
+    let mut signature_buf = [0u8; 512];
+    let signature = b64_into(signature, &mut signature_buf)?;
+    let mut any_key = false;
+    let mut verified = false;
+    for key in keys.candidates(alg, kid.as_deref())? {
+        any_key = true;
+        if key.verifies(message.as_bytes(), &signature) {
+            verified = true;
+            break;
+        }
+    }
+    match (any_key, verified) {
+        (false, _) => return Err(Invalid::Algorithm),
+        (true, false) => return Err(Invalid::Signature),
+        (true, true) => {}
+    }
+    let payload = String::from_utf8(b64(payload_b64)?).map_err(|_| Invalid::Malformed)?;
+    check_claims_until(payload, rules, now, credential)
+}
+
+/// A header this thread parsed successfully, and what it said.
+struct ParsedHeader {
+    text: Box<str>,
+    alg: Algorithm,
+    kid: Option<Rc<str>>,
+    session: bool,
+}
+
+thread_local! {
+    /// The last header parsed on this thread. The tokens an app sees share a handful of
+    /// headers (one per issuer and key), and what a header says is a pure function of its
+    /// text, so a token whose header is exactly the last one skips the decode and the parse.
+    /// Only successful parses are kept; at most one small header per thread.
+    static LAST_HEADER: RefCell<Option<ParsedHeader>> = const { RefCell::new(None) };
+}
+
+/// The header's `alg`, `kid` and whether `typ` marks a session cookie, after checking that it
+/// is a JSON object without duplicate names and without `crit`.
+fn header(header_b64: &str) -> Result<(Algorithm, Option<Rc<str>>, bool), Invalid> {
+    let known = LAST_HEADER.with_borrow(|last| match last {
+        Some(last) if *last.text == *header_b64 => Some((last.alg, last.kid.clone(), last.session)),
+        _ => None,
+    });
+    if let Some(known) = known {
+        return Ok(known);
+    }
+    let mut header_buf = [0u8; 256];
+    let header_bytes = b64_into(header_b64, &mut header_buf)?;
+    let header_json = std::str::from_utf8(&header_bytes).map_err(|_| Invalid::Malformed)?;
+    // The header must be a JSON object (RFC 7515 section 4) without duplicate names; any
+    // `crit` member, even `null`, is refused: we understand no extension.
+    let mut header = Object::new();
+    header.fill(header_json)?;
+    if header.raw("crit").is_some() {
+        return Err(Invalid::Crit);
+    }
+    let alg: Text<'_> = header.get("alg")?.ok_or(Invalid::Algorithm)?;
+    let alg: Algorithm = alg.0.parse().map_err(|_| Invalid::Algorithm)?;
+    let kid: Option<Text<'_>> = header.get("kid")?;
+    let kid: Option<Rc<str>> = kid.map(|kid| Rc::from(&*kid.0));
+    let typ: Option<Text<'_>> = header.get("typ")?;
+    let session = typ.is_some_and(|typ| typ.0.eq_ignore_ascii_case(SESSION_TYP));
+    if header_b64.len() <= 256 {
+        LAST_HEADER.set(Some(ParsedHeader {
+            text: header_b64.into(),
+            alg,
+            kid: kid.clone(),
+            session,
+        }));
+    }
+    Ok((alg, kid, session))
+}
+
+fn b64(part: &str) -> Result<Vec<u8>, Invalid> {
+    URL_SAFE_NO_PAD.decode(part).map_err(|_| Invalid::Malformed)
+}
+
+/// Decodes `part` into `buf`, or onto the heap when it does not fit; the same engine and the
+/// same errors as [`b64`].
+fn b64_into<'b>(part: &str, buf: &'b mut [u8]) -> Result<Cow<'b, [u8]>, Invalid> {
+    match URL_SAFE_NO_PAD.decode_slice(part, buf) {
+        Ok(n) => Ok(Cow::Borrowed(&buf[..n])),
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => b64(part).map(Cow::Owned),
+        Err(base64::DecodeSliceError::DecodeError(_)) => Err(Invalid::Malformed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    /// The per-thread memo of the last header answers exactly what a parse answers, and
+    /// never for another text.
+    #[test]
+    fn header_memo_is_exact() {
+        let enc = |json: &str| URL_SAFE_NO_PAD.encode(json);
+        let good = enc(r#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#);
+        let other_kid = enc(r#"{"alg":"RS256","kid":"k2","typ":"JWT"}"#);
+        type Said<'a> = Result<(Algorithm, Option<&'a str>), Invalid>;
+        let cases: [(String, Said<'_>); 7] = [
+            (good.clone(), Ok((Algorithm::RS256, Some("k1")))),
+            (good.clone(), Ok((Algorithm::RS256, Some("k1")))),
+            (other_kid, Ok((Algorithm::RS256, Some("k2")))),
+            (
+                enc(r#"{"alg":"RS256","kid":"k1","crit":["exp"]}"#),
+                Err(Invalid::Crit),
+            ),
+            (
+                enc(r#"{"alg":"RS256","alg":"HS256"}"#),
+                Err(Invalid::Malformed),
+            ),
+            (enc(r#"{"alg":"none"}"#), Err(Invalid::Algorithm)),
+            (good, Ok((Algorithm::RS256, Some("k1")))),
+        ];
+        for (text, want) in cases {
+            let got = header(&text);
+            let got = got.as_ref().map(|(alg, kid, _)| (*alg, kid.as_deref()));
+            assert_eq!(got, want.as_ref().map(|(a, k)| (*a, *k)), "{text}");
+        }
+        let session = header(&enc(r#"{"alg":"HS256","typ":"Authgate-Session+JWT"}"#));
+        assert!(matches!(session, Ok((Algorithm::HS256, None, true))));
+        let bearer = header(&enc(r#"{"alg":"HS256","typ":"JWT"}"#));
+        assert!(matches!(bearer, Ok((Algorithm::HS256, None, false))));
+    }
+}

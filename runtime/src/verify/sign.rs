@@ -1,0 +1,177 @@
+//! Issuing tokens: the [`SigningKey`] and the JWS signing of bearer tokens and stateless
+//! session cookies, with the same crypto backend that verifies them.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey};
+
+use super::PROVIDER;
+use crate::error::GateError;
+
+/// A private key that signs tokens: stateless session cookies, and the tokens
+/// `authgate::testing` mints. The Gate must hold the matching verification key;
+/// [`GateBuilder::build`](crate::GateBuilder::build) checks that it does.
+///
+/// ```
+/// use authgate::{Algorithm, SigningKey};
+///
+/// let key = SigningKey::hmac(Algorithm::HS256, "an HMAC secret of at least 32 bytes!!")?;
+/// // The same rules as a verification key: short secrets are refused.
+/// assert!(SigningKey::hmac(Algorithm::HS256, "short").is_err());
+/// // PEM text is a private key, never an HMAC secret.
+/// assert!(SigningKey::from_pem(Algorithm::HS256, "-----BEGIN PRIVATE KEY-----").is_err());
+/// # Ok::<(), authgate::GateError>(())
+/// ```
+#[derive(Clone)]
+pub struct SigningKey {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) kid: Option<String>,
+    pub(crate) key: EncodingKey,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("algorithm", &self.algorithm)
+            .field("kid", &self.kid)
+            .finish()
+    }
+}
+
+impl SigningKey {
+    /// An HMAC secret for HS256, HS384 or HS512 (the same one the Gate verifies with), at
+    /// least as long as the hash: the same check as [`Key::hmac`](crate::Key::hmac).
+    pub fn hmac(algorithm: Algorithm, secret: impl AsRef<[u8]>) -> Result<Self, GateError> {
+        let secret = secret.as_ref();
+        super::keys::check_hmac_secret(algorithm, secret)?;
+        Ok(SigningKey {
+            algorithm,
+            kid: None,
+            key: EncodingKey::from_secret(secret),
+        })
+    }
+
+    /// A private key in PEM form for an RSA, PSS, ECDSA (PKCS#8) or EdDSA algorithm. An HMAC
+    /// algorithm is refused: an HMAC secret is not PEM text (use [`SigningKey::hmac`]).
+    pub fn from_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, GateError> {
+        let pem = pem.as_ref();
+        let key = match algorithm.family() {
+            AlgorithmFamily::Rsa => EncodingKey::from_rsa_pem(pem),
+            AlgorithmFamily::Ec => EncodingKey::from_ec_pem(pem),
+            AlgorithmFamily::Ed => EncodingKey::from_ed_pem(pem),
+            AlgorithmFamily::Hmac => {
+                return Err(GateError::WrongKeyType {
+                    algorithm,
+                    given: "a PEM private key",
+                });
+            }
+        }
+        .map_err(|e| GateError::InvalidKey {
+            algorithm,
+            detail: e.to_string(),
+        })?;
+        Ok(SigningKey {
+            algorithm,
+            kid: None,
+            key,
+        })
+    }
+
+    /// Names the `kid` put in the token header.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The algorithm this key signs with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+}
+
+/// Signs a JWT with our backend (not jsonwebtoken's process default, which panics when another
+/// crate enables both of its backends).
+#[cfg(any(test, feature = "testing"))] // authgate::testing mints with it
+pub(crate) fn sign_jwt(
+    key: &SigningKey,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, String> {
+    sign_jwt_typed(key, claims, "JWT")
+}
+
+/// The `typ` of stateless session cookies. A token is accepted only for its purpose
+/// (ASVS V9.2.2): a session cookie's JWT is refused as a bearer token, and a bearer token
+/// (perhaps long-lived, perhaps from an identity provider) is refused as a session cookie.
+pub(crate) const SESSION_TYP: &str = "authgate-session+jwt";
+
+/// Signs a stateless session cookie's JWT (`typ: authgate-session+jwt`).
+pub(crate) fn sign_session_jwt(
+    key: &SigningKey,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, String> {
+    sign_jwt_typed(key, claims, SESSION_TYP)
+}
+
+fn sign_jwt_typed(
+    key: &SigningKey,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    typ: &str,
+) -> Result<String, String> {
+    let mut header = serde_json::json!({ "alg": format!("{:?}", key.algorithm), "typ": typ });
+    if let Some(kid) = &key.kid {
+        header["kid"] = serde_json::Value::from(kid.as_str());
+    }
+    let header = serde_json::to_vec(&header).map_err(|e| e.to_string())?;
+    let payload = serde_json::to_vec(claims).map_err(|e| e.to_string())?;
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signer = (PROVIDER.signer_factory)(&key.algorithm, &key.key).map_err(|e| e.to_string())?;
+    let signature = signer
+        .try_sign(message.as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Signing keys follow the rules of verification keys: HMAC secrets at least as long as
+    /// their hash, and PEM text only for the public-key families.
+    #[test]
+    fn signing_keys_are_checked_like_verification_keys() {
+        for (alg, min) in [
+            (Algorithm::HS256, 32),
+            (Algorithm::HS384, 48),
+            (Algorithm::HS512, 64),
+        ] {
+            assert!(SigningKey::hmac(alg, vec![1u8; min]).is_ok(), "{alg:?}");
+            assert_eq!(
+                SigningKey::hmac(alg, vec![1u8; min - 1]).unwrap_err(),
+                GateError::WeakSecret {
+                    algorithm: alg,
+                    len: min - 1,
+                    min
+                }
+            );
+            let pem = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
+            assert!(matches!(
+                SigningKey::from_pem(alg, pem),
+                Err(GateError::WrongKeyType { .. })
+            ));
+        }
+        assert!(matches!(
+            SigningKey::hmac(Algorithm::RS256, [1u8; 64]),
+            Err(GateError::WrongKeyType { .. })
+        ));
+        assert!(matches!(
+            SigningKey::from_pem(Algorithm::RS256, b"not pem"),
+            Err(GateError::InvalidKey { .. })
+        ));
+    }
+}
