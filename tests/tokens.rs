@@ -19,14 +19,14 @@ async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
     user.subject().to_owned()
 }
 
-fn app_with(gate: Gate) -> (axum::Router, Hits) {
+fn app_with(gate: Gate) -> (TestClient, Hits) {
     let state = AppState::new(gate);
     let hits = state.hits.clone();
     let app = Router::new()
         .route("/me", get(me))
         .with_state(state)
         .into_axum();
-    (app, hits)
+    (client(app), hits)
 }
 
 /// A Gate that trusts only the test RSA public key, for RS256.
@@ -41,7 +41,7 @@ fn rs256_gate() -> Gate {
 /// challenge, not the header-level `invalid_request`) with the handler not run.
 async fn assert_refused(gate: Gate, token: &str) {
     let (app, hits) = app_with(gate);
-    let reply = send(&app, get_request("/me", Some(token))).await;
+    let reply = app.get("/me").bearer(token).send().await;
     assert_invalid_token(&reply);
     assert_eq!(hits.count(), 0, "the handler ran for {token}");
 }
@@ -49,7 +49,7 @@ async fn assert_refused(gate: Gate, token: &str) {
 /// Sends `token` and asserts the handler answered with `sub`.
 async fn assert_accepted(gate: Gate, token: &str, sub: &str) {
     let (app, hits) = app_with(gate);
-    let reply = send(&app, get_request("/me", Some(token))).await;
+    let reply = app.get("/me").bearer(token).send().await;
     assert_ok(&reply, sub);
     assert_eq!(hits.count(), 1);
 }

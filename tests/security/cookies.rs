@@ -23,7 +23,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use crate::harness::{Case, Expect, Req, cookie_pair, get, post, run};
+use crate::harness::{Case, Expect, Req, get, post, run};
 use crate::support::*;
 
 const COOKIE: &str = "__Host-session";
@@ -119,7 +119,7 @@ impl App {
         if let Some(cookie) = presenting {
             req = req.cookie(cookie);
         }
-        let reply = send(&self.app, req.build().0).await;
+        let reply = send_raw(&self.app, req.build().0).await;
         assert_eq!(reply.status, StatusCode::NO_CONTENT, "login of {who}");
         cookie_pair(&reply)
     }
@@ -400,7 +400,7 @@ async fn revoked_sessions() {
     let alice = app.log_in("alice", None).await;
     let bob1 = app.log_in("bob", None).await;
     let bob2 = app.log_in("bob", None).await;
-    let out = send(
+    let out = send_raw(
         &app.app,
         post("/logout")
             .cookie(&alice)
@@ -495,8 +495,11 @@ async fn fixation_a_planted_cookie_is_never_adopted() {
     )
     .await;
     // The attacker's cookie still names the attacker, not the victim.
-    let reply = send(&app.app, with_cookie(&mallory).build().0).await;
-    assert_eq!((reply.status, reply.text()), (StatusCode::OK, "mallory"));
+    let reply = send_raw(&app.app, with_cookie(&mallory).build().0).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "mallory")
+    );
 }
 
 #[tokio::test]
@@ -592,7 +595,7 @@ async fn stateless_cookies_cannot_be_revoked_documented_limit() {
         app.gate.revoke_user("alice").await,
         Err(SessionError::Stateless)
     ));
-    let out = send(
+    let out = send_raw(
         &app.app,
         post("/logout")
             .cookie(&alice)
@@ -618,7 +621,7 @@ async fn stateless_cookies_cannot_be_revoked_documented_limit() {
 async fn issued_cookies_are_host_only_secure_httponly_samesite_and_random() {
     let clock = Clock::new();
     let (app, _store) = App::server(&clock);
-    let reply = send(
+    let reply = send_raw(
         &app.app,
         post("/login").body("text/plain", b"alice").build().0,
     )

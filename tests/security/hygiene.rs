@@ -35,7 +35,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::harness::{Case, Expect, Req, body_of, cookie_pair, get, post, run};
+use crate::harness::{Case, Expect, Req, body_of, get, post, run};
 use crate::support::*;
 
 const COOKIE: &str = "__Host-session";
@@ -449,7 +449,7 @@ async fn resource_store_down_is_503_and_never_reached_anonymously() {
 async fn assert_identical(class: &str, app: &axum::Router, requests: Vec<(&str, Req)>) {
     let mut replies = Vec::new();
     for (name, r) in requests {
-        replies.push((name, send(app, r.build().0).await));
+        replies.push((name, send_raw(app, r.build().0).await));
     }
     let (first_name, first) = &replies[0];
     let mut differences = Vec::new();
@@ -681,12 +681,12 @@ async fn unavailable_bodies_are_identical_whatever_is_down() {
     );
     let (load_app, _) = make_app(gate());
     let replies = [
-        send(
+        send_raw(
             &store_app,
             get("/me").cookie(&cookie(&"A".repeat(43))).build().0,
         )
         .await,
-        send(
+        send_raw(
             &store_app,
             post("/login")
                 .body(
@@ -697,8 +697,8 @@ async fn unavailable_bodies_are_identical_whatever_is_down() {
                 .0,
         )
         .await,
-        send(&key_app, get("/me").bearer(&token("alice", &[])).build().0).await,
-        send(
+        send_raw(&key_app, get("/me").bearer(&token("alice", &[])).build().0).await,
+        send_raw(
             &load_app,
             get("/reports/1").bearer(&token("alice", &[])).build().0,
         )
@@ -746,7 +746,7 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
     let password = "Tr0ub4dor&3-hunter2";
     let form = format!("username=alice&password={}", password.replace('&', "%26"));
     let form: &'static [u8] = Box::leak(form.into_bytes().into_boxed_slice());
-    let login = send(
+    let login = send_raw(
         &app,
         post("/login")
             .body("application/x-www-form-urlencoded", form)
@@ -757,7 +757,7 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
     assert_eq!(login.status, StatusCode::NO_CONTENT);
     let session = cookie_pair(&login);
     let session_id = session.split_once('=').unwrap().1.to_owned();
-    let sl_login = send(
+    let sl_login = send_raw(
         &sl_app,
         post("/login")
             .body(
@@ -806,10 +806,10 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
         get("/typed").bearer(&good),
     ];
     for r in requests {
-        send(&app, r.build().0).await;
+        send_raw(&app, r.build().0).await;
     }
-    send(&sl_app, get("/me").cookie(&sl_cookie).build().0).await;
-    send(
+    send_raw(&sl_app, get("/me").cookie(&sl_cookie).build().0).await;
+    send_raw(
         &sl_app,
         get("/me")
             .cookie(&format!("__Host-sl={}", flip(&sl_jwt)))
@@ -817,7 +817,7 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
             .0,
     )
     .await;
-    send(&sl_app, get("/me").bearer(&sl_jwt).build().0).await;
+    send_raw(&sl_app, get("/me").bearer(&sl_jwt).build().0).await;
 
     let out = logs.contents();
     // The capture is not vacuous: decisions are there.
