@@ -40,35 +40,10 @@ async fn admin(State(hits): State<Hits>, user: CurrentUser) -> String {
     format!("admin {}", user.subject())
 }
 
-#[require_role(any("admin", "billing"))]
-async fn admin_or_billing(State(hits): State<Hits>) -> &'static str {
-    hits.hit();
-    "admin or billing"
-}
-
-#[require_role(all("staff", "billing"))]
-async fn staff_and_billing(State(hits): State<Hits>) -> &'static str {
-    hits.hit();
-    "staff and billing"
-}
-
 #[require_scope("invoices:write")]
 async fn write_invoices(State(hits): State<Hits>, user: CurrentUser) -> String {
     hits.hit();
     user.scopes().join(",")
-}
-
-#[require_scope(all("invoices:read", "invoices:write"))]
-async fn read_write_invoices(State(hits): State<Hits>) -> &'static str {
-    hits.hit();
-    "read and write"
-}
-
-#[require_role("admin")]
-#[require_scope("users:write")]
-async fn admin_write_users(State(hits): State<Hits>) -> &'static str {
-    hits.hit();
-    "admin + users:write"
 }
 
 #[public(reason = "load-balancer health check")]
@@ -1347,72 +1322,6 @@ async fn custom_renderer_keeps_status_and_protocol_headers() {
 
 // ---------------------------------------------------------------------------------------------
 // 9. Logging hygiene
-
-#[tokio::test]
-async fn logs_carry_decisions_but_never_tokens() {
-    let (logs, _guard) = capture_logs();
-    let (app, hits) = app();
-
-    let good = token("alice", &["staff"]);
-    let (_, _, good_sig) = parts(&good);
-    let (good_header, good_payload, _) = parts(&good);
-    let expired = hs256(&with(claims("alice"), "exp", json!(NOW - 3600)));
-    let (_, _, expired_sig) = parts(&expired);
-    let tampered_payload = b64url(
-        with(claims_with_roles("alice", &["admin"]), "x", json!(1))
-            .to_string()
-            .as_bytes(),
-    );
-    let tampered = format!("{good_header}.{tampered_payload}.{good_sig}");
-
-    assert_ok(&app.get("/me").bearer(&good).send().await, "alice");
-    assert_invalid_token(&app.get("/me").bearer(&expired).send().await);
-    assert_invalid_token(&app.get("/admin").bearer(&tampered).send().await);
-    assert_forbidden(&app.get("/admin").bearer(&good).send().await, None);
-    // A token in the query string must not reach the logs through the route either.
-    let reply = app.get(&format!("/me?access_token={good}")).send().await;
-    assert_unauthenticated(&reply);
-    // A Basic credential (a password) must not be logged either.
-    let basic = app
-        .get("/me")
-        .header("authorization", "Basic YWxpY2U6c2VjcmV0");
-    assert_invalid_request(&basic.send().await);
-    assert_eq!(hits.count(), 1);
-
-    let out = logs.contents();
-    // One decision event per request, each naming the route, the outcome and the reason.
-    assert_decisions(
-        &out,
-        &[
-            ("/me", "allowed", "ok"),
-            ("/me", "invalid_token", "expired"),
-            ("/admin", "invalid_token", "bad_signature"),
-            ("/admin", "forbidden", "missing_role"),
-            ("/me", "unauthenticated", "no_credentials"),
-            ("/me", "invalid_token", "unsupported_scheme"),
-        ],
-    );
-    assert!(!out.contains("access_token"), "query logged:\n{out}");
-    for secret in [
-        good.as_str(),
-        good_sig,
-        good_payload,
-        expired.as_str(),
-        expired_sig,
-        tampered.as_str(),
-        tampered_payload.as_str(),
-        "YWxpY2U6c2VjcmV0",
-    ] {
-        assert!(
-            !out.contains(secret),
-            "token material {secret:?} in logs:\n{out}"
-        );
-    }
-    assert!(
-        !out.contains(std::str::from_utf8(SECRET).unwrap()),
-        "secret in logs"
-    );
-}
 
 /// A fallback has no route template; the concrete path may carry a secret (an invite code),
 /// so the decision names `<fallback>` and never the path.

@@ -6,12 +6,10 @@
 mod support;
 
 use authgate::{
-    CurrentUser, Gate, MemoryStore, Router, SessionStore, SessionUser, Sessions, SigningKey,
-    SqliteStore, public, require_auth, require_role, routing::get, routing::post,
+    CurrentUser, Gate, MemoryStore, Router, SessionStore, Sessions, SigningKey, SqliteStore,
+    require_auth, require_role, routing::get, routing::post,
 };
-use axum::extract::State;
 use axum::http::{Method, StatusCode, header};
-use axum::response::IntoResponse;
 
 use support::*;
 
@@ -45,27 +43,6 @@ async fn dashboard(user: CurrentUser) -> String {
 async fn admin_page() -> &'static str {
     ran();
     "admin"
-}
-
-#[public(reason = "login")]
-async fn login(State(gate): State<Gate>, body: String) -> impl IntoResponse {
-    let roles: Vec<&str> = if body == "admin" {
-        vec!["admin"]
-    } else {
-        vec!["user"]
-    };
-    match gate.login(SessionUser::new(body).roles(roles)).await {
-        Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-#[require_auth]
-async fn logout(State(gate): State<Gate>, user: CurrentUser) -> impl IntoResponse {
-    match gate.logout(&user).await {
-        Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
-        Err(e) => e.into_response(),
-    }
 }
 
 fn app(gate: Gate) -> TestClient {

@@ -13,12 +13,11 @@
 use std::time::Duration;
 
 use authgate::{
-    Algorithm, CurrentUser, Gate, MemoryStore, Router, SessionError, SessionUser, Sessions,
-    SigningKey, public, require_auth, routing,
+    Algorithm, CurrentUser, Gate, MemoryStore, Router, SessionError, Sessions, SigningKey,
+    require_auth, routing,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use serde_json::json;
 
 use crate::harness::{Case, Expect, Req, get, post, run};
@@ -28,22 +27,6 @@ use crate::support::*;
 async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
     hits.hit();
     user.subject().to_owned()
-}
-
-#[public(reason = "login: the body is the subject (tests only)")]
-async fn login(State(gate): State<Gate>, body: String) -> impl IntoResponse {
-    match gate.login(SessionUser::new(body).roles(["user"])).await {
-        Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-#[require_auth]
-async fn logout(State(gate): State<Gate>, user: CurrentUser) -> impl IntoResponse {
-    match gate.logout(&user).await {
-        Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
-        Err(e) => e.into_response(),
-    }
 }
 
 /// The default test Gate with these sessions (idle timeout 10 minutes, absolute lifetime 1

@@ -719,14 +719,28 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
         ),
         parts(&good).2
     );
+    // The good token's header and signature over a changed payload (admin, one extra claim).
+    let tampered = format!(
+        "{}.{}.{}",
+        parts(&good).0,
+        b64url(
+            with(claims_with_roles("alice", &["admin"]), "x", json!(1))
+                .to_string()
+                .as_bytes()
+        ),
+        parts(&good).2
+    );
     let basic = "YWxpY2U6c2VjcmV0LXBhc3N3b3Jk"; // alice:secret-password
+    let short_basic = "YWxpY2U6c2VjcmV0"; // alice:secret
     let api_key = "sk_live_0123456789abcdef";
     let requests = [
         get("/me").bearer(&good),
         get("/me").bearer(&expired),
         get("/admin").bearer(&forged),
+        get("/admin").bearer(&tampered),
         get("/admin").bearer(&good),
         get("/me").authorization(format!("Basic {basic}")),
+        get("/me").authorization(format!("Basic {short_basic}")),
         get("/me").authorization(format!("Bearer {good} trailing-junk")),
         get("/me").bearer(&good).bearer(&expired),
         get(&format!("/me?access_token={good}&password={password}")),
@@ -774,6 +788,8 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
         ("bearer token", good.clone()),
         ("expired token", expired.clone()),
         ("forged token", forged.clone()),
+        ("tampered token", tampered.clone()),
+        ("short Basic credential", short_basic.to_owned()),
         ("Basic credential", basic.to_owned()),
         ("Basic password", "secret-password".to_owned()),
         ("login password", password.to_owned()),
@@ -787,6 +803,7 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
         ("bearer", &good),
         ("expired", &expired),
         ("forged", &forged),
+        ("tampered", &tampered),
         ("stateless", &sl_jwt),
     ] {
         let (_, payload, signature) = parts(token);

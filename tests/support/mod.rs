@@ -10,6 +10,8 @@
 //!   request builder for what `TestClient` cannot express (repeated or non-UTF-8 headers, a
 //!   body that reports whether it was read);
 //! - `assert`: the expected rejections, checked on a `TestResponse`;
+//! - `handlers`: handlers several binaries route (role and scope forms, a session login and
+//!   logout);
 //! - `logs`: a per-thread capture of `tracing` output.
 //!
 //! Every test binary includes this module with `mod support;` (or a `#[path]` to it) and uses
@@ -19,6 +21,7 @@
 
 mod assert;
 mod gate;
+mod handlers;
 mod invoices;
 mod keys;
 mod logs;
@@ -28,6 +31,7 @@ mod tokens;
 
 pub use assert::*;
 pub use gate::*;
+pub use handlers::*;
 pub use invoices::*;
 pub use keys::*;
 pub use logs::*;
