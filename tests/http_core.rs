@@ -1265,10 +1265,10 @@ fn problem_gate() -> Gate {
 #[track_caller]
 fn assert_problem(reply: &TestResponse, status: u16, code: &str, www: Option<&str>) {
     assert_eq!(reply.status.as_u16(), status);
-    assert_eq!(single_header(&reply, "www-authenticate"), www);
-    assert_eq!(single_header(&reply, "cache-control"), Some("no-store"));
+    assert_eq!(single_header(reply, "www-authenticate"), www);
+    assert_eq!(single_header(reply, "cache-control"), Some("no-store"));
     assert_eq!(
-        single_header(&reply, "content-type"),
+        single_header(reply, "content-type"),
         Some("application/problem+json")
     );
     assert_eq!(
