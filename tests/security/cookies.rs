@@ -10,23 +10,18 @@
 //!   cookies verified like any token), V6.3.4 (the bearer header and the cookie never mix).
 //! - OWASP API Security Top 10 2023: API2 (Broken Authentication).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use authgate::{
-    Algorithm, CurrentUser, Gate, MemoryStore, Router, SessionErrorKind, SessionUser, Sessions,
-    SigningKey, public, require_auth, routing,
+    Algorithm, CurrentUser, Gate, MemoryStore, Router, SessionErrorKind, Sessions, SigningKey,
+    require_auth, routing,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use serde_json::json;
 
-use crate::harness::{Case, Expect, Req, cookie_pair, get, post, run};
+use crate::harness::{Case, Expect, Req, get, post, run};
 use crate::support::*;
-
-const COOKIE: &str = "__Host-session";
 
 #[require_auth]
 async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
@@ -34,46 +29,15 @@ async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
     user.subject().to_owned()
 }
 
-#[public(reason = "login: the body is the subject (tests only)")]
-async fn login(State(gate): State<Gate>, body: String) -> impl IntoResponse {
-    match gate.login(SessionUser::new(body).roles(["user"])).await {
-        Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-#[require_auth]
-async fn logout(State(gate): State<Gate>, user: CurrentUser) -> impl IntoResponse {
-    match gate.logout(&user).await {
-        Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// A clock the test moves.
-#[derive(Clone)]
-struct Clock(Arc<AtomicU64>);
-
-impl Clock {
-    fn new() -> Self {
-        Clock(Arc::new(AtomicU64::new(NOW)))
-    }
-    fn advance(&self, secs: u64) {
-        self.0.fetch_add(secs, Ordering::SeqCst);
-    }
-}
-
-fn gate_with(sessions: Sessions, clock: &Clock) -> Gate {
-    let now = clock.0.clone();
-    gate_builder()
-        .sessions(
-            sessions
-                .idle_timeout(Duration::from_secs(600))
-                .absolute_lifetime(Duration::from_secs(3600)),
-        )
-        .clock(move || now.load(Ordering::SeqCst))
-        .build()
-        .expect("session gate")
+/// The default test Gate with these sessions (idle timeout 10 minutes, absolute lifetime 1
+/// hour) on this clock.
+fn sessions_gate(sessions: Sessions, clock: &Clock) -> Gate {
+    gate_with(
+        sessions
+            .idle_timeout(Duration::from_secs(600))
+            .absolute_lifetime(Duration::from_secs(3600)),
+        clock,
+    )
 }
 
 struct App {
@@ -98,7 +62,7 @@ impl App {
     fn server(clock: &Clock) -> (Self, MemoryStore) {
         let store = MemoryStore::new();
         (
-            App::new(gate_with(
+            App::new(sessions_gate(
                 Sessions::server_side(COOKIE, store.clone()),
                 clock,
             )),
@@ -107,7 +71,7 @@ impl App {
     }
 
     fn stateless(clock: &Clock) -> Self {
-        App::new(gate_with(
+        App::new(sessions_gate(
             Sessions::stateless(COOKIE, SigningKey::hmac(Algorithm::HS256, SECRET).unwrap()),
             clock,
         ))
@@ -119,7 +83,7 @@ impl App {
         if let Some(cookie) = presenting {
             req = req.cookie(cookie);
         }
-        let reply = send(&self.app, req.build().0).await;
+        let reply = send_raw(&self.app, req.build().0).await;
         assert_eq!(reply.status, StatusCode::NO_CONTENT, "login of {who}");
         cookie_pair(&reply)
     }
@@ -130,15 +94,7 @@ impl App {
 }
 
 fn value(pair: &str) -> &str {
-    pair.split_once('=').expect("name=value").1
-}
-
-/// The value with its last character replaced (still base64url).
-fn flip_last(value: &str) -> String {
-    let mut v = value.to_owned();
-    let last = v.pop().unwrap();
-    v.push(if last == 'A' { 'B' } else { 'A' });
-    v
+    cookie_value(pair)
 }
 
 fn with_cookie(pair: &str) -> Req {
@@ -223,6 +179,11 @@ async fn server_side_tampered_moved_and_duplicated() {
             Case::new(
                 "moved to `session`",
                 with_cookie(&format!("session={a}")),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "moved to `other-session`",
+                with_cookie(&format!("other-session={a}")),
                 Expect::unauthenticated(),
             ),
             Case::new(
@@ -400,7 +361,8 @@ async fn revoked_sessions() {
     let alice = app.log_in("alice", None).await;
     let bob1 = app.log_in("bob", None).await;
     let bob2 = app.log_in("bob", None).await;
-    let out = send(
+    let carol = app.log_in("carol", None).await;
+    let out = send_raw(
         &app.app,
         post("/logout")
             .cookie(&alice)
@@ -411,7 +373,7 @@ async fn revoked_sessions() {
     .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     assert_eq!(app.gate.revoke_user("bob").await.unwrap(), 2);
-    assert!(store.is_empty(), "{} session(s) survived", store.len());
+    assert_eq!(store.len(), 1, "only carol's session may survive");
     app.table(
         "cookies/revoked",
         vec![
@@ -443,11 +405,18 @@ async fn revoked_sessions() {
     let again = app.log_in("bob", None).await;
     app.table(
         "cookies/after revocation",
-        vec![Case::new(
-            "control: a fresh login works",
-            with_cookie(&again),
-            Expect::allowed(),
-        )],
+        vec![
+            Case::new(
+                "control: a fresh login works",
+                with_cookie(&again),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: another user's session survives revoke_user(bob)",
+                with_cookie(&carol),
+                Expect::allowed().body("carol"),
+            ),
+        ],
     )
     .await;
 }
@@ -495,8 +464,11 @@ async fn fixation_a_planted_cookie_is_never_adopted() {
     )
     .await;
     // The attacker's cookie still names the attacker, not the victim.
-    let reply = send(&app.app, with_cookie(&mallory).build().0).await;
-    assert_eq!((reply.status, reply.text()), (StatusCode::OK, "mallory"));
+    let reply = send_raw(&app.app, with_cookie(&mallory).build().0).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "mallory")
+    );
 }
 
 #[tokio::test]
@@ -563,6 +535,26 @@ async fn stateless_tampered_expired_and_oversized() {
                 Expect::unauthenticated(),
             ),
             Case::new(
+                "moved to `other-session`",
+                with_cookie(&format!("other-session={jwt}")),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "control: the same cookie twice",
+                with_cookie(&format!("{alice}; {alice}")),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "valid, then with its last character changed",
+                with_cookie(&format!("{alice}; {COOKIE}={}", flip_last(&jwt))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "path traversal as the value",
+                c("../../etc/passwd"),
+                Expect::invalid_token(),
+            ),
+            Case::new(
                 "duplicated with a tampered copy",
                 with_cookie(&format!("{alice}; {COOKIE}={h}.{admin_payload}.{s}")),
                 Expect::invalid_token(),
@@ -590,7 +582,7 @@ async fn stateless_cookies_cannot_be_revoked_documented_limit() {
     let alice = app.log_in("alice", None).await;
     let refused = app.gate.revoke_user("alice").await.unwrap_err();
     assert!(matches!(refused.kind(), SessionErrorKind::Stateless));
-    let out = send(
+    let out = send_raw(
         &app.app,
         post("/logout")
             .cookie(&alice)
@@ -616,7 +608,7 @@ async fn stateless_cookies_cannot_be_revoked_documented_limit() {
 async fn issued_cookies_are_host_only_secure_httponly_samesite_and_random() {
     let clock = Clock::new();
     let (app, _store) = App::server(&clock);
-    let reply = send(
+    let reply = send_raw(
         &app.app,
         post("/login").body("text/plain", b"alice").build().0,
     )
@@ -669,6 +661,98 @@ async fn finding_session_cookies_and_bearer_tokens_are_not_interchangeable() {
                 "a 20-hour API token as the session cookie (session lifetime 600 s)",
                 with_cookie(&format!("{COOKIE}={api_token}")),
                 Expect::invalid_token(),
+            ),
+        ],
+    )
+    .await;
+}
+
+/// A stateless cookie the token cache knows skips the cookie parse (the cache is asked with
+/// the bytes after `name=` first). Everything the strict parse refuses must still be refused
+/// once the cookie is cached, and the CSRF check must still run.
+#[tokio::test]
+async fn a_cached_stateless_cookie_is_still_parsed_strictly_and_csrf_checked() {
+    let clock = Clock::new();
+    let app = App::stateless(&clock);
+    let alice = app.log_in("alice", None).await;
+    let other = app.log_in("bob", None).await;
+    let (v, o) = (value(&alice).to_owned(), value(&other).to_owned());
+    app.table(
+        "cookies/stateless (warming the cache)",
+        vec![Case::new(
+            "control: alice's cookie",
+            with_cookie(&alice),
+            Expect::allowed().body("alice"),
+        )],
+    )
+    .await;
+    assert_eq!(app.gate.cached_tokens(), 1, "the cookie is cached");
+    let c = |pair: String| with_cookie(&pair);
+    app.table(
+        "cookies/stateless, cached",
+        vec![
+            Case::new(
+                "control: the same value twice is one cookie",
+                c(format!("{COOKIE}={v}; {COOKIE}={v}")),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "the cached value, then another session",
+                c(format!("{COOKIE}={v}; {COOKIE}={o}")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "the cached value, then another session, no space",
+                c(format!("{COOKIE}={v};{COOKIE}={o}")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "the cached value with a character appended",
+                c(format!("{COOKIE}={v}x")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "control: among other cookies",
+                c(format!("{COOKIE}={v}; other=1")),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: the value quoted",
+                c(format!("{COOKIE}=\"{v}\"")),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: a trailing space",
+                c(format!("{COOKIE}={v} ")),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "the cached value under a longer name",
+                c(format!("{COOKIE}x={v}")),
+                Expect::unauthenticated(),
+            ),
+            Case::new(
+                "two Cookie headers: the cached value, then another session",
+                with_cookie(&alice).cookie(&other),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "a cross-site POST with the cached cookie",
+                post("/me")
+                    .header("host", HOST)
+                    .cookie(&alice)
+                    .header("sec-fetch-site", "cross-site")
+                    .header("origin", "https://evil.example"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "control: a same-origin POST with the cached cookie",
+                post("/me")
+                    .header("host", HOST)
+                    .cookie(&alice)
+                    .header("sec-fetch-site", "same-origin")
+                    .header("origin", SAME_ORIGIN),
+                Expect::allowed(),
             ),
         ],
     )

@@ -25,9 +25,7 @@ use axum::extract::State;
 use crate::harness::{Case, Expect, Req, req, run};
 use crate::support::*;
 
-const COOKIE: &str = "__Host-session";
-const HOST: &str = "app.example.com";
-const SAME: &str = "https://app.example.com";
+const SAME: &str = SAME_ORIGIN;
 const EVIL: &str = "https://evil.example";
 
 #[require_auth]
@@ -57,17 +55,7 @@ impl App {
             builder = builder.csrf(csrf);
         }
         let gate = builder.build().expect("gate");
-        let cookie = gate
-            .login(SessionUser::new("alice"))
-            .await
-            .expect("login")
-            .header_value()
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let cookie = login_cookie(&gate, SessionUser::new("alice")).await;
         let state = AppState::new(gate);
         let hits = state.hits.clone();
         let app = Router::new()
@@ -207,6 +195,11 @@ async fn hostile_and_malformed_origin_headers() {
                 Expect::forbidden(),
             ),
             Case::new(
+                "Origin over http with the site as a suffix",
+                post().header("origin", "http://app.example.com.evil.io"),
+                Expect::forbidden(),
+            ),
+            Case::new(
                 "Origin with the site as a subdomain of evil",
                 post().header("origin", "https://app.example.com.evil.example"),
                 Expect::forbidden(),
@@ -298,6 +291,13 @@ async fn hostile_and_malformed_origin_headers() {
             Case::new(
                 "Sec-Fetch-Site empty",
                 post().header("sec-fetch-site", ""),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "same-site with the Origin of a sibling subdomain",
+                post()
+                    .header("sec-fetch-site", "same-site")
+                    .header("origin", "https://sub.example.com"),
                 Expect::forbidden(),
             ),
             Case::new(

@@ -12,19 +12,25 @@
 //! - the handler body did not run (the app's own counter did not move);
 //! - when the request carries a probed body, that nothing read it.
 //!
-//! A control case ([`Expect::allowed`]) must answer 200 and run the handler exactly once; it
-//! proves that the attack next to it was refused for the reason under test, not by accident.
+//! A control case ([`Expect::allowed`]) must answer 200 and run the handler exactly once (and,
+//! when given with [`Expect::body`], answer exactly that body); it proves that the attack next
+//! to it was refused for the reason under test, not by accident.
+//!
+//! Requests are built with the raw builder of `tests/support` (`Req`), which can send what
+//! `TestClient` cannot: non-UTF-8 header values, repeated headers, probed bodies.
 //!
 //! Failures are collected and reported together, each with the case name.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use authgate::testing::TestResponse;
 use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::http::Request;
 
+pub use crate::support::raw::{Req, get, post, req};
 use crate::support::{
-    Reply, message_of, send, www_insufficient, www_invalid_request, www_invalid_token, www_missing,
+    message_of, send_raw, www_insufficient, www_invalid_request, www_invalid_token, www_missing,
 };
 
 /// What a case must answer.
@@ -37,6 +43,8 @@ pub struct Expect {
     pub www: Option<String>,
     /// The exact `Location`, or `None` when it must be absent.
     pub location: Option<String>,
+    /// For a control: the exact body, when the case names one.
+    pub body: Option<String>,
 }
 
 impl Expect {
@@ -46,6 +54,7 @@ impl Expect {
             code: Some(code),
             www,
             location: None,
+            body: None,
         }
     }
 
@@ -99,7 +108,18 @@ impl Expect {
             code: None,
             www: None,
             location: None,
+            body: None,
         }
+    }
+
+    /// A control that must also answer exactly this body.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        assert!(
+            self.code.is_none(),
+            "a rejection's body is fixed by its code"
+        );
+        self.body = Some(body.into());
+        self
     }
 }
 
@@ -124,103 +144,13 @@ impl Case {
     }
 }
 
-/// A request under construction. Header values are raw bytes, so that non-ASCII and other
-/// hostile values can be sent as they are.
-pub struct Req {
-    method: Method,
-    uri: String,
-    headers: Vec<(HeaderName, HeaderValue)>,
-    body: Option<(&'static [u8], bool)>,
-}
-
-/// A request with `method` (any token, including extension methods) to `uri`.
-pub fn req(method: &str, uri: &str) -> Req {
-    Req {
-        method: Method::from_bytes(method.as_bytes()).expect("method"),
-        uri: uri.to_owned(),
-        headers: Vec::new(),
-        body: None,
-    }
-}
-
-pub fn get(uri: &str) -> Req {
-    req("GET", uri)
-}
-
-pub fn post(uri: &str) -> Req {
-    req("POST", uri)
-}
-
-impl Req {
-    /// Appends a header; repeated names give repeated headers.
-    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
-        let name = HeaderName::from_bytes(name.as_bytes()).expect("header name");
-        let value = HeaderValue::from_bytes(value.as_ref())
-            .unwrap_or_else(|e| panic!("header value for {name}: {e}"));
-        self.headers.push((name, value));
-        self
-    }
-
-    /// `Authorization: Bearer <token>`.
-    pub fn bearer(self, token: &str) -> Self {
-        self.header("authorization", format!("Bearer {token}"))
-    }
-
-    /// `Authorization: <value>`, raw.
-    pub fn authorization(self, value: impl AsRef<[u8]>) -> Self {
-        self.header("authorization", value)
-    }
-
-    /// `Cookie: <pair>`.
-    pub fn cookie(self, pair: &str) -> Self {
-        self.header("cookie", pair)
-    }
-
-    /// A body that records whether anything read it; the case then asserts it was not read.
-    /// An empty `content_type` sends no `Content-Type` header.
-    pub fn probed_body(mut self, content_type: &str, body: &'static [u8]) -> Self {
-        if !content_type.is_empty() {
-            self = self.header("content-type", content_type);
-        }
-        self.body = Some((body, true));
-        self
-    }
-
-    /// A body nobody checks (for controls and cases where reading is fine).
-    pub fn body(mut self, content_type: &str, body: &'static [u8]) -> Self {
-        self = self.header("content-type", content_type);
-        self.body = Some((body, false));
-        self
-    }
-
-    pub fn build(self) -> (Request<Body>, Option<Arc<AtomicBool>>) {
-        let (body, read) = match self.body {
-            Some((bytes, true)) => {
-                let (body, read) = crate::support::probed_body(bytes);
-                (body, Some(read))
-            }
-            Some((bytes, false)) => (Body::from(bytes), None),
-            None => (Body::empty(), None),
-        };
-        let mut request = Request::builder()
-            .method(self.method)
-            .uri(&self.uri)
-            .body(body)
-            .unwrap_or_else(|e| panic!("request URI {:?}: {e}", self.uri));
-        for (name, value) in self.headers {
-            request.headers_mut().append(name, value);
-        }
-        (request, read)
-    }
-}
-
 /// The exact default body of a rejection with this code.
 pub fn body_of(code: &str) -> String {
     format!(r#"{{"error":"{code}","message":"{}"}}"#, message_of(code))
 }
 
 /// The single value of a header, lossily as text; an error if it appears more than once.
-fn single_header(reply: &Reply, name: &str) -> Result<Option<String>, String> {
+fn single_header(reply: &TestResponse, name: &str) -> Result<Option<String>, String> {
     let mut values = reply.headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -232,7 +162,7 @@ fn single_header(reply: &Reply, name: &str) -> Result<Option<String>, String> {
 }
 
 /// Checks one reply against its expectation; returns every mismatch.
-pub fn check(reply: &Reply, expect: &Expect, ran: usize, body_read: bool) -> Vec<String> {
+pub fn check(reply: &TestResponse, expect: &Expect, ran: usize, body_read: bool) -> Vec<String> {
     let mut problems = Vec::new();
     let mut headers = vec![
         ("www-authenticate", expect.www.clone()),
@@ -268,6 +198,14 @@ pub fn check(reply: &Reply, expect: &Expect, ran: usize, body_read: bool) -> Vec
         None => {
             if ran != 1 {
                 problems.push(format!("control: the handler ran {ran} time(s), want 1"));
+            }
+            if let Some(want) = &expect.body
+                && reply.body != want.as_bytes()
+            {
+                problems.push(format!(
+                    "control: body {:?}, want {want:?}",
+                    String::from_utf8_lossy(&reply.body)
+                ));
             }
         }
     }
@@ -305,7 +243,7 @@ pub async fn run(
             tally.controls += 1;
         }
         let before = runs();
-        let reply = send(app, case.request).await;
+        let reply = send_raw(app, case.request).await;
         let ran = runs() - before;
         let read = case
             .body_read
@@ -327,15 +265,4 @@ pub async fn run(
         failures.join("\n")
     );
     tally
-}
-
-/// The `name=value` pair of a `Set-Cookie` header.
-pub fn cookie_pair(reply: &Reply) -> String {
-    let set = reply
-        .headers
-        .get(header::SET_COOKIE)
-        .expect("a Set-Cookie header")
-        .to_str()
-        .expect("ASCII cookie");
-    set.split(';').next().expect("name=value").to_owned()
 }

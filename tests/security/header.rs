@@ -147,6 +147,11 @@ async fn scheme_case_and_spacing() {
                 Expect::invalid_request(),
             ),
             Case::new(
+                "a comma inside the token",
+                auth("Bearer a,b"),
+                Expect::invalid_request(),
+            ),
+            Case::new(
                 "token with a trailing comma",
                 auth(format!("Bearer {v},")),
                 Expect::invalid_request(),
@@ -179,6 +184,11 @@ async fn empty_and_whitespace_tokens() {
             Case::new("empty header value", auth(""), Expect::invalid_request()),
             Case::new("spaces only", auth("   "), Expect::invalid_request()),
             Case::new("scheme only", auth("Bearer"), Expect::invalid_request()),
+            Case::new(
+                "scheme only, lower case",
+                auth("bearer"),
+                Expect::invalid_request(),
+            ),
             Case::new(
                 "scheme and one space",
                 auth("Bearer "),
@@ -279,6 +289,12 @@ async fn two_authorization_headers() {
                 Expect::invalid_request(),
             ),
             Case::new(
+                "two different valid tokens (admin, then not)",
+                auth(format!("Bearer {}", token("alice", &["admin"])))
+                    .authorization(format!("Bearer {}", token("bob", &[]))),
+                Expect::invalid_request(),
+            ),
+            Case::new(
                 "a valid token, then Basic",
                 auth(format!("Bearer {v}")).authorization("Basic YWxpY2U6aHVudGVyMg=="),
                 Expect::invalid_request(),
@@ -374,6 +390,11 @@ async fn oversized_values() {
             Case::new(
                 "token of 8 KiB + 1 byte (three parts)",
                 auth(format!("Bearer {over_by_one}")),
+                Expect::invalid_request(),
+            ),
+            Case::new(
+                "token of 8 KiB + 1 byte (one part)",
+                auth(format!("Bearer {}", "a".repeat(8 * 1024 + 1))),
                 Expect::invalid_request(),
             ),
             Case::new(

@@ -20,14 +20,11 @@
 //!   logs), API2 (Broken Authentication: fail-open on outages), API1 (identical 404s, see
 //!   ownership.rs).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use authgate::{
-    Algorithm, BoxFuture, CurrentUser, Gate, Key, KeySet, KeySource, KeySourceError, Load,
-    LoadError, MemoryStore, Resource, Router, SessionRecord, SessionStore, SessionUser, Sessions,
-    SigningKey, StoreError, public, require_auth, require_role, routing,
+    Algorithm, CurrentUser, Gate, Key, KeySet, Load, LoadError, MemoryStore, Resource, Router,
+    SessionUser, Sessions, SigningKey, public, require_auth, require_role, routing,
 };
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
@@ -35,11 +32,8 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::harness::{Case, Expect, Req, body_of, cookie_pair, get, post, run};
+use crate::harness::{Case, Expect, Req, body_of, get, post, run};
 use crate::support::*;
-
-const COOKIE: &str = "__Host-session";
-const HOST: &str = "app.example.com";
 
 #[require_auth]
 async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
@@ -57,6 +51,18 @@ async fn admin(State(hits): State<Hits>) -> &'static str {
 async fn page(State(hits): State<Hits>) -> &'static str {
     hits.hit();
     "page"
+}
+
+#[require_role("admin", redirect = "/login")]
+async fn admin_page(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "admin page"
+}
+
+#[require_auth]
+async fn logout(State(hits): State<Hits>) -> &'static str {
+    hits.hit();
+    "logged out"
 }
 
 #[derive(Deserialize)]
@@ -110,6 +116,8 @@ fn routes() -> Router<AppState> {
         .route("/me", routing::get(me).post(me))
         .route("/admin", routing::get(admin))
         .route("/page", routing::get(page))
+        .route("/admin-page", routing::get(admin_page))
+        .route("/logout", routing::post(logout))
         .route("/typed", routing::get(typed))
         .route("/login", routing::post(login))
         .route("/reports/{id}", routing::get(report))
@@ -119,76 +127,6 @@ fn make_app(gate: Gate) -> (axum::Router, Hits) {
     let state = AppState::new(gate);
     let hits = state.hits.clone();
     (routes().with_state(state).into_axum(), hits)
-}
-
-/// A session store that is down: every call fails, and loads are counted.
-#[derive(Clone, Default)]
-struct Down(Arc<AtomicUsize>);
-
-impl SessionStore for Down {
-    fn load(&self, _id: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async { Err(StoreError::new("session database: connection refused")) })
-    }
-    fn save(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Err(StoreError::new("session database: connection refused")) })
-    }
-    fn delete(&self, _id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Err(StoreError::new("session database: connection refused")) })
-    }
-    fn delete_user(&self, _subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async { Err(StoreError::new("session database: connection refused")) })
-    }
-}
-
-/// A store that can read but not write: it returns a session due for its last-seen update
-/// (or an expired one, to be deleted), and every write fails.
-#[derive(Clone)]
-struct ReadOnly {
-    expired: bool,
-}
-
-impl SessionStore for ReadOnly {
-    fn load(&self, id: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let record = SessionRecord {
-            id: id.to_owned(),
-            subject: "alice".into(),
-            roles: vec![],
-            scopes: vec![],
-            claims: "{}".into(),
-            created_at: NOW - 300,
-            last_seen: NOW - 120,
-            expires_at: if self.expired { NOW - 1 } else { NOW + 3000 },
-        };
-        Box::pin(async move { Ok(Some(record)) })
-    }
-    fn save(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Err(StoreError::new("read-only replica")) })
-    }
-    fn delete(&self, _id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Err(StoreError::new("read-only replica")) })
-    }
-    fn delete_user(&self, _subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async { Err(StoreError::new("read-only replica")) })
-    }
-}
-
-/// A key source that can be switched off.
-struct Switchable {
-    up: Arc<AtomicBool>,
-    keys: Arc<KeySet>,
-}
-
-impl KeySource for Switchable {
-    fn keys(&self) -> BoxFuture<'_, Result<Arc<KeySet>, KeySourceError>> {
-        Box::pin(async move {
-            if self.up.load(Ordering::SeqCst) {
-                Ok(self.keys.clone())
-            } else {
-                Err(KeySourceError("JWKS endpoint timed out".to_owned()))
-            }
-        })
-    }
 }
 
 fn cookie(id: &str) -> String {
@@ -205,7 +143,7 @@ fn same_origin(method: &str, path: &str, cookie: &str) -> Req {
 
 #[tokio::test]
 async fn session_store_down_is_503_after_the_checks_that_need_no_store() {
-    let lookups = Down::default();
+    let lookups = DownStore::default();
     let gate = gate_builder()
         .sessions(Sessions::server_side(COOKIE, lookups.clone()))
         .build()
@@ -233,8 +171,27 @@ async fn session_store_down_is_503_after_the_checks_that_need_no_store() {
                 Expect::unavailable(),
             ),
             Case::new(
+                "POST with neither Sec-Fetch-Site nor Origin (passes CSRF)",
+                crate::harness::req("POST", "/me")
+                    .header("host", HOST)
+                    .cookie(&id),
+                Expect::unavailable(),
+            ),
+            Case::new(
                 "a page route: 503, not a redirect to login",
                 get("/page").cookie(&id),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "a role page route: 503, not a redirect to login",
+                get("/admin-page").cookie(&id),
+                Expect::unavailable(),
+            ),
+            Case::new(
+                "logout while the store is down",
+                crate::harness::req("POST", "/logout")
+                    .header("host", HOST)
+                    .cookie(&id),
                 Expect::unavailable(),
             ),
             Case::new(
@@ -248,7 +205,7 @@ async fn session_store_down_is_503_after_the_checks_that_need_no_store() {
         ],
     )
     .await;
-    let before = lookups.0.load(Ordering::SeqCst);
+    let before = lookups.lookups();
     run(
         "hygiene/session store down (no lookup needed)",
         &app,
@@ -293,18 +250,18 @@ async fn session_store_down_is_503_after_the_checks_that_need_no_store() {
     )
     .await;
     assert_eq!(
-        lookups.0.load(Ordering::SeqCst),
+        lookups.lookups(),
         before + 1,
         "only the one GET with a session cookie may reach the store"
     );
     for (name, store) in [
         (
             "a store that cannot write last-seen",
-            ReadOnly { expired: false },
+            ReadOnlyStore { expired: false },
         ),
         (
             "a store that cannot delete an expired session",
-            ReadOnly { expired: true },
+            ReadOnlyStore { expired: true },
         ),
     ] {
         let gate = gate_builder()
@@ -328,28 +285,17 @@ async fn session_store_down_is_503_after_the_checks_that_need_no_store() {
 
 #[tokio::test]
 async fn key_source_down_is_503_and_recovers() {
-    let up = Arc::new(AtomicBool::new(false));
-    let keys = Arc::new(KeySet::new(vec![Key::hmac(Algorithm::HS256, SECRET).unwrap()]).unwrap());
+    let source = SwitchableSource::hs256();
+    source.set_up(false);
     let gate = keyless_gate_builder()
-        .key_source(Switchable {
-            up: up.clone(),
-            keys,
-        })
+        .key_source(source.clone())
         .sessions(Sessions::stateless(
             COOKIE,
             SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
         ))
         .build()
         .unwrap();
-    let stateless = gate.login(SessionUser::new("alice")).await.unwrap();
-    let stateless = stateless
-        .header_value()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let stateless = login_cookie(&gate, SessionUser::new("alice")).await;
     let (app, hits) = make_app(gate);
     let valid = token("alice", &["admin"]);
     let expired = hs256(&with(claims("alice"), "exp", json!(NOW - 3600)));
@@ -401,7 +347,7 @@ async fn key_source_down_is_503_and_recovers() {
         ],
     )
     .await;
-    up.store(true, Ordering::SeqCst);
+    source.set_up(true);
     run(
         "hygiene/key source back",
         &app,
@@ -449,7 +395,7 @@ async fn resource_store_down_is_503_and_never_reached_anonymously() {
 async fn assert_identical(class: &str, app: &axum::Router, requests: Vec<(&str, Req)>) {
     let mut replies = Vec::new();
     for (name, r) in requests {
-        replies.push((name, send(app, r.build().0).await));
+        replies.push((name, send_raw(app, r.build().0).await));
     }
     let (first_name, first) = &replies[0];
     let mut differences = Vec::new();
@@ -484,7 +430,7 @@ async fn rejections_of_one_class_are_byte_identical() {
         )
         .build()
         .unwrap();
-    let session = cookie_pair_of(&gate, SessionUser::new("alice")).await;
+    let session = login_cookie(&gate, SessionUser::new("alice")).await;
     let (app, _hits) = make_app(gate);
     let hs = |claims: serde_json::Value| hs256(&claims);
     let raw = |header: &str, payload: &str| {
@@ -667,26 +613,21 @@ async fn rejections_of_one_class_are_byte_identical() {
 #[tokio::test]
 async fn unavailable_bodies_are_identical_whatever_is_down() {
     let down = gate_builder()
-        .sessions(Sessions::server_side(COOKIE, Down::default()))
+        .sessions(Sessions::server_side(COOKIE, DownStore::default()))
         .build()
         .unwrap();
     let (store_app, _) = make_app(down);
-    let up = Arc::new(AtomicBool::new(false));
-    let keys = Arc::new(KeySet::new(vec![Key::hmac(Algorithm::HS256, SECRET).unwrap()]).unwrap());
-    let (key_app, _) = make_app(
-        keyless_gate_builder()
-            .key_source(Switchable { up, keys })
-            .build()
-            .unwrap(),
-    );
+    let (key_gate, source) = switchable_gate();
+    source.set_up(false);
+    let (key_app, _) = make_app(key_gate);
     let (load_app, _) = make_app(gate());
     let replies = [
-        send(
+        send_raw(
             &store_app,
             get("/me").cookie(&cookie(&"A".repeat(43))).build().0,
         )
         .await,
-        send(
+        send_raw(
             &store_app,
             post("/login")
                 .body(
@@ -697,8 +638,8 @@ async fn unavailable_bodies_are_identical_whatever_is_down() {
                 .0,
         )
         .await,
-        send(&key_app, get("/me").bearer(&token("alice", &[])).build().0).await,
-        send(
+        send_raw(&key_app, get("/me").bearer(&token("alice", &[])).build().0).await,
+        send_raw(
             &load_app,
             get("/reports/1").bearer(&token("alice", &[])).build().0,
         )
@@ -708,19 +649,14 @@ async fn unavailable_bodies_are_identical_whatever_is_down() {
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(reply.body, body_of("unavailable").as_bytes());
         assert_eq!(reply.headers, replies[0].headers, "headers differ");
-        assert!(!reply.text().contains("connection refused") && !reply.text().contains("JWKS"));
+        let text = reply.text();
+        assert!(
+            !text.contains("connection refused")
+                && !text.contains("hunter2")
+                && !text.contains("JWKS"),
+            "{text}"
+        );
     }
-}
-
-async fn cookie_pair_of(gate: &Gate, user: SessionUser) -> String {
-    let set = gate.login(user).await.expect("login");
-    set.header_value()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -746,7 +682,7 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
     let password = "Tr0ub4dor&3-hunter2";
     let form = format!("username=alice&password={}", password.replace('&', "%26"));
     let form: &'static [u8] = Box::leak(form.into_bytes().into_boxed_slice());
-    let login = send(
+    let login = send_raw(
         &app,
         post("/login")
             .body("application/x-www-form-urlencoded", form)
@@ -757,7 +693,7 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
     assert_eq!(login.status, StatusCode::NO_CONTENT);
     let session = cookie_pair(&login);
     let session_id = session.split_once('=').unwrap().1.to_owned();
-    let sl_login = send(
+    let sl_login = send_raw(
         &sl_app,
         post("/login")
             .body(
@@ -783,14 +719,28 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
         ),
         parts(&good).2
     );
+    // The good token's header and signature over a changed payload (admin, one extra claim).
+    let tampered = format!(
+        "{}.{}.{}",
+        parts(&good).0,
+        b64url(
+            with(claims_with_roles("alice", &["admin"]), "x", json!(1))
+                .to_string()
+                .as_bytes()
+        ),
+        parts(&good).2
+    );
     let basic = "YWxpY2U6c2VjcmV0LXBhc3N3b3Jk"; // alice:secret-password
+    let short_basic = "YWxpY2U6c2VjcmV0"; // alice:secret
     let api_key = "sk_live_0123456789abcdef";
     let requests = [
         get("/me").bearer(&good),
         get("/me").bearer(&expired),
         get("/admin").bearer(&forged),
+        get("/admin").bearer(&tampered),
         get("/admin").bearer(&good),
         get("/me").authorization(format!("Basic {basic}")),
+        get("/me").authorization(format!("Basic {short_basic}")),
         get("/me").authorization(format!("Bearer {good} trailing-junk")),
         get("/me").bearer(&good).bearer(&expired),
         get(&format!("/me?access_token={good}&password={password}")),
@@ -801,23 +751,23 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
             .header("host", HOST)
             .header("sec-fetch-site", "cross-site")
             .cookie(&session),
-        get("/me").cookie(&format!("{COOKIE}={}", flip(&session_id))),
-        get("/page").cookie(&format!("{COOKIE}={}", flip(&session_id))),
+        get("/me").cookie(&format!("{COOKIE}={}", flip_last(&session_id))),
+        get("/page").cookie(&format!("{COOKIE}={}", flip_last(&session_id))),
         get("/typed").bearer(&good),
     ];
     for r in requests {
-        send(&app, r.build().0).await;
+        send_raw(&app, r.build().0).await;
     }
-    send(&sl_app, get("/me").cookie(&sl_cookie).build().0).await;
-    send(
+    send_raw(&sl_app, get("/me").cookie(&sl_cookie).build().0).await;
+    send_raw(
         &sl_app,
         get("/me")
-            .cookie(&format!("__Host-sl={}", flip(&sl_jwt)))
+            .cookie(&format!("__Host-sl={}", flip_last(&sl_jwt)))
             .build()
             .0,
     )
     .await;
-    send(&sl_app, get("/me").bearer(&sl_jwt).build().0).await;
+    send_raw(&sl_app, get("/me").bearer(&sl_jwt).build().0).await;
 
     let out = logs.contents();
     // The capture is not vacuous: decisions are there.
@@ -838,6 +788,8 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
         ("bearer token", good.clone()),
         ("expired token", expired.clone()),
         ("forged token", forged.clone()),
+        ("tampered token", tampered.clone()),
+        ("short Basic credential", short_basic.to_owned()),
         ("Basic credential", basic.to_owned()),
         ("Basic password", "secret-password".to_owned()),
         ("login password", password.to_owned()),
@@ -851,6 +803,7 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
         ("bearer", &good),
         ("expired", &expired),
         ("forged", &forged),
+        ("tampered", &tampered),
         ("stateless", &sl_jwt),
     ] {
         let (_, payload, signature) = parts(token);
@@ -864,14 +817,6 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
         );
     }
     assert!(store.len() == 1, "one session");
-}
-
-/// The value with its last character replaced.
-fn flip(value: &str) -> String {
-    let mut v = value.to_owned();
-    let last = v.pop().unwrap();
-    v.push(if last == 'A' { 'B' } else { 'A' });
-    v
 }
 
 #[test]

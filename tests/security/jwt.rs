@@ -66,13 +66,6 @@ async fn table(name: &str, gate: Gate, cases: Vec<Case>) {
     run(name, &app, || hits.count(), cases).await;
 }
 
-fn rs256_gate() -> Gate {
-    keyless_gate_builder()
-        .key(Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap())
-        .build()
-        .unwrap()
-}
-
 fn es256_gate() -> Gate {
     keyless_gate_builder()
         .key(Key::from_pem(Algorithm::ES256, pem("ec256_public.pem")).unwrap())
@@ -162,8 +155,19 @@ fn parts3(header: &str, payload: &str, signature: &str) -> String {
     )
 }
 
+/// An HS256 token (the default secret) of alice's default claims with `key` set to `value`.
+fn hs_with(key: &str, value: Value) -> String {
+    hs256(&with(claims("alice"), key, value))
+}
+
 fn call(token: &str) -> Req {
     get("/me").bearer(token)
+}
+
+/// The three parts of a compact JWS, owned.
+fn parts_owned(token: &str) -> (String, String, String) {
+    let (h, p, s) = parts(token);
+    (h.to_owned(), p.to_owned(), s.to_owned())
 }
 
 /// Decodes unpadded base64url (the tests' own, to take signatures apart).
@@ -212,6 +216,12 @@ async fn alg_none_in_every_spelling() {
         call(&sign_message(&message, Algorithm::HS256, &hs_signing_key())),
         Expect::invalid_token(),
     ));
+    let (_, _, other_sig) = parts_owned(&token("alice", &[]));
+    cases.push(Case::new(
+        "alg none with the signature of another (valid) token",
+        call(&format!("{message}.{other_sig}")),
+        Expect::invalid_token(),
+    ));
     cases.push(Case::new(
         "alg none without the trailing dot",
         call(&message),
@@ -223,6 +233,7 @@ async fn alg_none_in_every_spelling() {
         ("alg null", Some(Value::Null)),
         ("alg a number", Some(json!(256))),
         ("alg an array", Some(json!(["HS256"]))),
+        ("alg `HS1024` (no such algorithm)", Some(json!("HS1024"))),
         ("alg lower case `hs256`", Some(json!("hs256"))),
         ("alg with a trailing space", Some(json!("HS256 "))),
         ("alg with a NUL byte", Some(json!("HS256\u{0}"))),
@@ -237,6 +248,12 @@ async fn alg_none_in_every_spelling() {
             Expect::invalid_token(),
         ));
     }
+    let hs1024 = json!({ "alg": "HS1024", "typ": "JWT" }).to_string();
+    cases.push(Case::new(
+        "alg `HS1024`, empty signature",
+        call(&format!("{}.{body}.", b64url(hs1024.as_bytes()))),
+        Expect::invalid_token(),
+    ));
     table("jwt/alg none", gate(), cases).await;
 }
 
@@ -303,6 +320,34 @@ async fn rs256_public_key_as_hmac_secret() {
             Case::new(
                 "RS512 with the right RSA key (key bound to RS256)",
                 call(&sign(Algorithm::RS512, &rsa, None, &claims("alice"))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "RS384 with the right RSA key (key bound to RS256)",
+                call(&sign(Algorithm::RS384, &rsa, None, &claims("alice"))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "RS512 header over an RS256 signature",
+                call(&sign_message(
+                    &format!(
+                        "{}.{}",
+                        b64url(header_for("RS512").as_bytes()),
+                        b64url(payload().as_bytes())
+                    ),
+                    Algorithm::RS256,
+                    &rsa,
+                )),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "RS256 naming a kid the gate does not have",
+                call(&sign(
+                    Algorithm::RS256,
+                    &rsa,
+                    Some("2026-11"),
+                    &claims("alice"),
+                )),
                 Expect::invalid_token(),
             ),
             Case::new(
@@ -438,6 +483,11 @@ async fn stripped_truncated_and_reencoded_signatures() {
                 Expect::invalid_token(),
             ),
             Case::new(
+                "signature truncated by 1 character",
+                call(&format!("{h}.{p}.{}", &s[..s.len() - 1])),
+                Expect::invalid_token(),
+            ),
+            Case::new(
                 "signature truncated to half",
                 call(&format!("{h}.{p}.{}", &s[..s.len() / 2])),
                 Expect::invalid_token(),
@@ -476,6 +526,32 @@ async fn stripped_truncated_and_reencoded_signatures() {
                             .to_string()
                             .as_bytes()
                     )
+                )),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "root's payload under alice's signature",
+                call(&format!(
+                    "{h}.{}.{s}",
+                    b64url(claims_with_roles("root", &["staff"]).to_string().as_bytes())
+                )),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "header changed (a kid added), signature kept",
+                call(&format!(
+                    "{}.{p}.{s}",
+                    b64url(br#"{"alg":"HS256","typ":"JWT","kid":"x"}"#)
+                )),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "signed with another secret",
+                call(&sign(
+                    Algorithm::HS256,
+                    &EncodingKey::from_secret(b"some other secret, 32 bytes long!!"),
+                    None,
+                    &claims("alice"),
                 )),
                 Expect::invalid_token(),
             ),
@@ -596,6 +672,16 @@ async fn kid_traversal_and_unknown_ids() {
             Expect::allowed(),
         ),
         Case::new(
+            "control: kid A with key A",
+            call(&with_kid(json!(KID_A), SECRET_A)),
+            Expect::allowed(),
+        ),
+        Case::new(
+            "kid A signed with key B",
+            call(&with_kid(json!(KID_A), SECRET_B)),
+            Expect::invalid_token(),
+        ),
+        Case::new(
             "kid B signed with key A",
             call(&with_kid(json!(KID_B), SECRET_A)),
             Expect::invalid_token(),
@@ -692,6 +778,99 @@ async fn kid_traversal_and_unknown_ids() {
             call(&hs(&header, &payload())),
             Expect::invalid_token(),
         )],
+    )
+    .await;
+}
+
+/// A key verifies only the algorithm it was configured for, and a `kid` naming a key of another
+/// family is refused even when the token is validly signed by another configured key.
+#[tokio::test]
+async fn keys_verify_only_their_own_algorithm_and_family() {
+    let es384 = keyless_gate_builder()
+        .key(Key::from_pem(Algorithm::ES384, pem("ec384_public.pem")).unwrap())
+        .build()
+        .unwrap();
+    table(
+        "jwt/key algorithm (ES384 gate)",
+        es384,
+        vec![Case::new(
+            "ES256 token (other curve)",
+            call(&sign(
+                Algorithm::ES256,
+                &ec256_signing_key(),
+                None,
+                &claims("alice"),
+            )),
+            Expect::invalid_token(),
+        )],
+    )
+    .await;
+    let secret = [0x44u8; 48];
+    let hs384 = keyless_gate_builder()
+        .key(Key::hmac(Algorithm::HS384, secret).unwrap())
+        .build()
+        .unwrap();
+    table(
+        "jwt/key algorithm (HS384 gate)",
+        hs384,
+        vec![Case::new(
+            "HS256 token signed with the same secret bytes",
+            call(&sign(
+                Algorithm::HS256,
+                &EncodingKey::from_secret(&secret),
+                None,
+                &claims("alice"),
+            )),
+            Expect::invalid_token(),
+        )],
+    )
+    .await;
+    let families = keyless_gate_builder()
+        .key(
+            Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
+                .unwrap()
+                .with_kid("rsa"),
+        )
+        .key(
+            Key::from_pem(Algorithm::ES256, pem("ec256_public.pem"))
+                .unwrap()
+                .with_kid("ec"),
+        )
+        .key(
+            Key::from_pem(Algorithm::EdDSA, pem("ed25519_public.pem"))
+                .unwrap()
+                .with_kid("ed"),
+        )
+        .build()
+        .unwrap();
+    let by = |alg: Algorithm, key: &EncodingKey, kid: &str, sub: &str| {
+        call(&sign(alg, key, Some(kid), &claims(sub)))
+    };
+    table(
+        "jwt/kid (three key families)",
+        families,
+        vec![
+            Case::new(
+                "control: RS256 naming the RSA kid",
+                by(Algorithm::RS256, &rsa_signing_key(), "rsa", "r"),
+                Expect::allowed().body("r"),
+            ),
+            Case::new(
+                "control: ES256 naming the EC kid",
+                by(Algorithm::ES256, &ec256_signing_key(), "ec", "e"),
+                Expect::allowed().body("e"),
+            ),
+            Case::new(
+                "control: EdDSA naming the Ed25519 kid",
+                by(Algorithm::EdDSA, &ed25519_signing_key(), "ed", "d"),
+                Expect::allowed().body("d"),
+            ),
+            Case::new(
+                "a valid ES256 token naming the RSA kid",
+                by(Algorithm::ES256, &ec256_signing_key(), "rsa", "e"),
+                Expect::invalid_token(),
+            ),
+        ],
     )
     .await;
 }
@@ -853,6 +1032,19 @@ async fn crit_headers_are_refused() {
 
 #[tokio::test]
 async fn expiry_and_validity_times() {
+    table(
+        "jwt/time claims (max_lifetime 1 h)",
+        gate_builder()
+            .max_lifetime(Duration::from_secs(3600))
+            .build()
+            .unwrap(),
+        vec![Case::new(
+            "exp in 2 h (iat now)",
+            call(&hs_with("exp", json!(NOW + 2 * 3600))),
+            Expect::invalid_token(),
+        )],
+    )
+    .await;
     let t = |key: &str, value: Value| hs(&hs_header(json!({})), &payload_with(key, value));
     let far = json!(NOW + 10 * 365 * 24 * 3600);
     table(
@@ -868,6 +1060,67 @@ async fn expiry_and_validity_times() {
                 "control: fractional exp",
                 call(&t("exp", json!(NOW as f64 + 600.5))),
                 Expect::allowed(),
+            ),
+            Case::new(
+                "control: exp 10 s ago (inside the leeway)",
+                call(&hs_with("exp", json!(NOW - 10))),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: nbf 10 s ahead (inside the leeway)",
+                call(&hs_with("nbf", json!(NOW + 10))),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: iat 10 s ahead (inside the leeway)",
+                call(&hs_with("iat", json!(NOW + 10))),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: exactly the maximum lifetime (iat now, exp in 24 h)",
+                call(&hs_with("exp", json!(NOW + 24 * 3600))),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "expired a minute ago (iat 11 minutes ago)",
+                call(&hs256(&with(
+                    with(claims("alice"), "iat", json!(NOW - 660)),
+                    "exp",
+                    json!(NOW - 60),
+                ))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "expired long ago (iat 1000, exp 2000)",
+                call(&hs256(&with(
+                    with(claims("alice"), "iat", json!(1_000)),
+                    "exp",
+                    json!(2_000),
+                ))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "nbf two minutes ahead",
+                call(&hs_with("nbf", json!(NOW + 120))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "iat two minutes ahead",
+                call(&hs_with("iat", json!(NOW + 120))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "nbf a numeric string",
+                call(&hs_with("nbf", json!(NOW.to_string()))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "exp two days ahead, no iat",
+                call(&hs256(&without(
+                    with(claims("alice"), "exp", json!(NOW + 2 * 24 * 3600)),
+                    "iat",
+                ))),
+                Expect::invalid_token(),
             ),
             Case::new(
                 "expired an hour ago",
@@ -1148,6 +1401,11 @@ async fn issuer_and_audience() {
                 t("aud", json!(["other"])),
                 Expect::invalid_token(),
             ),
+            Case::new(
+                "aud two other audiences",
+                t("aud", json!(["other-api", "third-api"])),
+                Expect::invalid_token(),
+            ),
             Case::new("aud []", t("aud", json!([])), Expect::invalid_token()),
             Case::new(
                 "aud empty string",
@@ -1192,6 +1450,13 @@ async fn duplicate_claim_and_header_names() {
             Case::new(
                 "exp twice (valid, then expired)",
                 dup(&format!(r#"{{"sub":"alice",{base},"exp":1}}"#)),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "exp twice (expired, then valid)",
+                dup(&format!(
+                    r#"{{"sub":"alice","iss":"{ISS}","aud":"{AUD}","exp":1,"exp":{exp_ok}}}"#
+                )),
                 Expect::invalid_token(),
             ),
             Case::new(
@@ -1252,6 +1517,48 @@ async fn invalid_base64_utf8_and_json() {
             Case::new(
                 "payload of `~` (token68, not base64url)",
                 call(&format!("{header}.~~~~.sig")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "control: a hand-signed payload of the default claims",
+                call(&signed_raw(payload().as_bytes())),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "header of impossible length (1 character)",
+                call(&{
+                    let good = token("alice", &[]);
+                    let (_, p, s) = parts(&good);
+                    format!("e.{p}.{s}")
+                }),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "payload with `+/` appended (standard alphabet, token68)",
+                call(&{
+                    let good = token("alice", &[]);
+                    let (h, p, s) = parts(&good);
+                    format!("{h}.{p}+/.{s}")
+                }),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "a claim string that is not UTF-8 (signed)",
+                call(&signed_raw(b"{\"sub\":\"\xff\xfe\"}")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "payload not JSON (signed)",
+                call(&signed_raw(b"alice")),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "a valid JWS plus a fourth part (base64url of `extra.part`)",
+                call(&format!(
+                    "{}.{}",
+                    token("alice", &[]),
+                    b64url(b"extra.part")
+                )),
                 Expect::invalid_token(),
             ),
             Case::new(

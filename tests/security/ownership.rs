@@ -13,68 +13,18 @@
 //!   ownership), API5 (Broken Function Level Authorization: an admin role does not bypass
 //!   ownership unless declared).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-
 use authgate::{
-    Gate, Load, LoadError, Resource, Router, owned_by, require_auth, require_role, routing,
+    Gate, Load, LoadError, OwnerId, Resource, Router, owned_by, require_auth, require_role, routing,
 };
 use axum::Json;
-use axum::extract::{FromRef, Path, State};
-use serde::{Deserialize, Serialize};
+use axum::extract::{FromRef, Path, Query, State};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::harness::{Case, Expect, Req, get, req, run};
 use crate::support::*;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-struct Invoice {
-    id: u64,
-    user_id: u64,
-    amount_cents: i64,
-}
-
-#[derive(Clone, Default)]
-struct Db {
-    invoices: Arc<Mutex<HashMap<u64, Invoice>>>,
-    loads: Arc<AtomicUsize>,
-    runs: Arc<AtomicUsize>,
-}
-
-impl Db {
-    fn seeded() -> Db {
-        let db = Db::default();
-        {
-            let mut invoices = db.invoices.lock().unwrap();
-            invoices.insert(
-                1,
-                Invoice {
-                    id: 1,
-                    user_id: 7,
-                    amount_cents: 1200,
-                },
-            );
-            invoices.insert(
-                2,
-                Invoice {
-                    id: 2,
-                    user_id: 8,
-                    amount_cents: 3400,
-                },
-            );
-        }
-        db
-    }
-
-    fn ran(&self) {
-        self.runs.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn snapshot(&self) -> HashMap<u64, Invoice> {
-        self.invoices.lock().unwrap().clone()
-    }
-}
+type Db = InvoiceStore;
 
 #[derive(Clone)]
 struct St {
@@ -97,8 +47,7 @@ impl FromRef<St> for Db {
 impl Resource<St> for Invoice {
     type Id = u64;
     async fn load(id: u64, state: &St) -> Result<Option<Self>, LoadError> {
-        state.db.loads.fetch_add(1, Ordering::SeqCst);
-        Ok(state.db.invoices.lock().unwrap().get(&id).cloned())
+        state.db.load(id).map_err(LoadError::msg)
     }
 }
 
@@ -125,17 +74,26 @@ async fn update(
     Json(patch): Json<Patch>,
 ) -> &'static str {
     db.ran();
-    if let Some(stored) = db.invoices.lock().unwrap().get_mut(&invoice.id) {
-        stored.amount_cents = patch.amount_cents;
-    }
+    db.set_amount(invoice.id, patch.amount_cents);
     "updated"
 }
 
+#[derive(Deserialize)]
+struct Claimed {
+    #[allow(dead_code)]
+    user_id: Option<u64>,
+}
+
+/// The query may carry a `user_id`; only the verified subject counts.
 #[require_auth]
 #[owned_by(invoice.user_id, or_role = "admin")]
-async fn remove(State(db): State<Db>, Load(invoice): Load<Invoice>) -> &'static str {
+async fn remove(
+    State(db): State<Db>,
+    Load(invoice): Load<Invoice>,
+    Query(_claimed): Query<Claimed>,
+) -> &'static str {
     db.ran();
-    db.invoices.lock().unwrap().remove(&invoice.id);
+    db.remove(invoice.id);
     "deleted"
 }
 
@@ -152,7 +110,7 @@ async fn profile(State(db): State<Db>, Path(params): Path<UserPath>) -> String {
 }
 
 #[require_auth]
-#[owned_by(name)]
+#[owned_by(name, or_role = any("admin", "support"))]
 async fn by_name(State(db): State<Db>, Path(name): Path<String>) -> String {
     db.ran();
     name
@@ -172,7 +130,7 @@ fn app(db: Db) -> axum::Router {
 
 async fn table(name: &str, db: &Db, cases: Vec<Case>) {
     let app = app(db.clone());
-    run(name, &app, || db.runs.load(Ordering::SeqCst), cases).await;
+    run(name, &app, || db.runs(), cases).await;
 }
 
 fn as_user(sub: &str, r: Req) -> Req {
@@ -183,6 +141,7 @@ fn as_user(sub: &str, r: Req) -> Req {
 async fn another_users_object_is_404_and_unchanged() {
     let db = Db::seeded();
     let before = db.snapshot();
+    let invoice_1 = r#"{"id":1,"user_id":7,"amount_cents":1200}"#;
     let mallory = |r: Req| as_user("8", r);
     table(
         "ownership/another user's invoice",
@@ -191,7 +150,7 @@ async fn another_users_object_is_404_and_unchanged() {
             Case::new(
                 "control: the owner reads invoice 1",
                 as_user("7", get("/invoices/1")),
-                Expect::allowed(),
+                Expect::allowed().body(invoice_1),
             ),
             Case::new(
                 "GET another user's invoice",
@@ -209,6 +168,11 @@ async fn another_users_object_is_404_and_unchanged() {
             Case::new(
                 "DELETE another user's invoice",
                 mallory(req("DELETE", "/invoices/1")),
+                Expect::not_found(),
+            ),
+            Case::new(
+                "DELETE with ?user_id= of the caller",
+                mallory(req("DELETE", "/invoices/1?user_id=8")),
                 Expect::not_found(),
             ),
             Case::new(
@@ -259,6 +223,27 @@ async fn another_users_object_is_404_and_unchanged() {
     )
     .await;
     assert_eq!(db.snapshot(), before, "a refused request changed the store");
+    table(
+        "ownership/owner and declared bypass write",
+        &db,
+        vec![
+            Case::new(
+                "control: the owner deletes invoice 1",
+                as_user("7", req("DELETE", "/invoices/1")),
+                Expect::allowed().body("deleted"),
+            ),
+            Case::new(
+                "control: an admin deletes invoice 2 (or_role = admin)",
+                req("DELETE", "/invoices/2").bearer(&token("1", &["admin"])),
+                Expect::allowed().body("deleted"),
+            ),
+        ],
+    )
+    .await;
+    assert!(
+        !db.contains(1) && !db.contains(2),
+        "the deletes did not happen"
+    );
 }
 
 #[tokio::test]
@@ -288,9 +273,19 @@ async fn subjects_that_only_look_like_the_owner() {
         ));
     }
     cases.push(Case::new(
+        "subject \"bob\" on /names/alice",
+        as_user("bob", get("/names/alice")),
+        Expect::not_found(),
+    ));
+    cases.push(Case::new(
         "control: subject alice on /names/alice",
         as_user("alice", get("/names/alice")),
-        Expect::allowed(),
+        Expect::allowed().body("alice"),
+    ));
+    cases.push(Case::new(
+        "control: the support role (or_role = any(admin, support)) on /names/alice",
+        get("/names/alice").bearer(&token("sue", &["support"])),
+        Expect::allowed().body("alice"),
     ));
     table("ownership/lookalike subjects", &db, cases).await;
 }
@@ -355,7 +350,12 @@ async fn status_403_variant_and_role_first() {
             Case::new(
                 "control: the owner's profile",
                 as_user("7", get("/users/7/profile")),
-                Expect::allowed(),
+                Expect::allowed().body("profile of 7"),
+            ),
+            Case::new(
+                "the owner without the role (role checked first)",
+                get("/users/7/profile").bearer(&token("7", &[])),
+                Expect::forbidden_bearer(None),
             ),
             Case::new(
                 "another user's profile (owned_by status = 403)",
@@ -406,6 +406,11 @@ async fn nothing_is_loaded_for_anonymous_or_invalid_callers() {
                 Expect::invalid_token(),
             ),
             Case::new(
+                "a garbage token on DELETE",
+                req("DELETE", "/invoices/1").bearer("not.a.token"),
+                Expect::invalid_token(),
+            ),
+            Case::new(
                 "X-User-Id of the owner, no token",
                 get("/invoices/1").header("x-user-id", "7"),
                 Expect::unauthenticated(),
@@ -414,7 +419,7 @@ async fn nothing_is_loaded_for_anonymous_or_invalid_callers() {
     )
     .await;
     assert_eq!(
-        db.loads.load(Ordering::SeqCst),
+        db.loads(),
         0,
         "a resource was loaded for an unauthenticated caller"
     );
@@ -442,7 +447,7 @@ async fn the_404s_of_mismatch_missing_and_unparsable_are_identical() {
         ("unparsable", as_user("8", get("/invoices/abc"))),
         ("lookalike subject", as_user("07", get("/invoices/1"))),
     ] {
-        replies.push((name, send(&app, r.build().0).await));
+        replies.push((name, send_raw(&app, r.build().0).await));
     }
     let (first_name, first) = &replies[0];
     for (name, reply) in &replies[1..] {
@@ -454,5 +459,49 @@ async fn the_404s_of_mismatch_missing_and_unparsable_are_identical() {
         assert_eq!(reply.body, first.body, "body of {name} vs {first_name}");
     }
     assert_eq!(first.status, 404);
-    assert_eq!(db.runs.load(Ordering::SeqCst), 0);
+    assert_eq!(db.runs(), 0);
+}
+
+#[tokio::test]
+async fn a_failing_store_is_503_without_leaking_the_error() {
+    let db = Db::seeded();
+    db.set_down(true);
+    table(
+        "ownership/store down",
+        &db,
+        vec![Case::new(
+            "the owner reads invoice 1 while the store is down",
+            as_user("7", get("/invoices/1")),
+            Expect::unavailable(),
+        )],
+    )
+    .await;
+}
+
+#[test]
+fn the_route_audit_shows_the_ownership_rule() {
+    let router: Router<St> = Router::new()
+        .route("/invoices/{id}", routing::get(show).delete(remove))
+        .route("/users/{user_id}/profile", routing::get(profile));
+    let lines: Vec<String> = router.policies().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /invoices/{id} require_auth + owned_by(invoice.user_id)",
+            "DELETE /invoices/{id} require_auth + owned_by(invoice.user_id, or_role = admin)",
+            "GET /users/{user_id}/profile require_role(user) + owned_by(params.user_id, status = 403)",
+        ]
+    );
+}
+
+#[test]
+fn ids_compare_by_exact_text() {
+    assert!(7u64.is_subject("7"));
+    assert!(!7u64.is_subject("07"));
+    assert!(!7u64.is_subject("+7"));
+    assert!((-3i32).is_subject("-3"));
+    assert!(String::from("a").is_subject("a"));
+    assert!(!"a".is_subject("A"));
+    assert!(Some(5u8).is_subject("5"));
+    assert!(!None::<u8>.is_subject(""));
 }

@@ -141,7 +141,7 @@ async fn log_in(app: &axum::Router, password: &str, next: Option<&str>) -> (u16,
         .header("content-type", "application/x-www-form-urlencoded")
         .body(axum::body::Body::from(body))
         .unwrap();
-    let reply = send(app, request).await;
+    let reply = send_raw(app, request).await;
     (
         reply.status.as_u16(),
         reply.header("location").unwrap_or_default().to_owned(),
@@ -295,7 +295,7 @@ async fn round_trip_from_guard_to_login_never_leaves_the_site() {
         ("/%252F%252Fevil.example", "/dashboard"),
         ("/a%0d%0aLocation:%20https://evil.example", "/dashboard"),
     ] {
-        let reply = send(&app, get(path).build().0).await;
+        let reply = send_raw(&app, get(path).build().0).await;
         let location = reply.header("location").unwrap_or_default().to_owned();
         let Some(next) = location.split_once("next=").map(|(_, n)| percent_decode(n)) else {
             failures.push(format!("{path}: no next in {location:?}"));
