@@ -1,9 +1,8 @@
-//! Sending requests. The one way is `authgate::testing::TestClient`, made with [`client`] so
-//! that the log capture is installed first. What `TestClient` cannot express goes through the
-//! one raw builder here, [`raw::Req`], sent with [`send_raw`]: header values as raw bytes
-//! (non-UTF-8, obs-text), repeated headers of any name, a `Cookie` without the
-//! `Sec-Fetch-Site: same-origin` that `TestRequest::cookie` adds, extension methods, and a
-//! body that reports whether anything read it.
+//! Sending requests: always through `authgate::testing::TestClient`, made with [`client`] so
+//! that the log capture is installed first. The table runner builds its requests with
+//! [`raw::Req`] (raw header bytes, a `Cookie` without the `Sec-Fetch-Site` that
+//! `TestRequest::cookie` adds, a body that reports whether anything read it) and sends them
+//! with [`send_raw`], which is `TestClient::send`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +11,6 @@ pub use authgate::testing::{Credential, TestClient, TestRequest, TestResponse};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, Method, Request};
 use http_body_util::{BodyExt, Full};
-use tower::ServiceExt;
 
 use super::logs::install_log_router;
 
@@ -23,18 +21,9 @@ pub fn client(app: axum::Router) -> TestClient {
     TestClient::new(app)
 }
 
-/// Sends one raw request through a clone of the app with `oneshot` and reads the whole body,
-/// into the same `TestResponse` a `TestClient` returns.
+/// Sends a request built by hand through the app with `TestClient::send`.
 pub async fn send_raw(app: &axum::Router, req: Request<Body>) -> TestResponse {
-    install_log_router();
-    let response = app.clone().oneshot(req).await.expect("infallible");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("read body").to_bytes();
-    TestResponse {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
+    client(app.clone()).send(req).await
 }
 
 /// A request body with these bytes, and a flag that flips as soon as anything polls a frame

@@ -5,6 +5,23 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, head
 use tower::ServiceExt;
 
 /// Sends requests to an `axum::Router` in-process, with `tower::ServiceExt::oneshot`.
+///
+/// Build a request with [`get`](TestClient::get), [`post`](TestClient::post), .. and
+/// [`TestRequest::send`] it, or [`send`](TestClient::send) one built by hand (an extension
+/// method, a body that records whether it was read):
+///
+/// ```
+/// use authgate::testing::TestClient;
+/// use axum::{Router, body::Body, http::Request, routing::get};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = TestClient::new(Router::new().route("/", get(|| async { "ok" })));
+/// let reply = client.get("/").header_bytes("x-raw", b"\xff").send().await;
+/// assert_eq!(reply.text(), "ok");
+/// let reply = client.send(Request::get("/").body(Body::empty()).unwrap()).await;
+/// assert_eq!(reply.status, 200);
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct TestClient {
     app: axum::Router,
@@ -23,7 +40,24 @@ impl TestClient {
             method,
             uri: uri.to_owned(),
             headers: HeaderMap::new(),
-            body: Bytes::new(),
+            body: Body::empty(),
+        }
+    }
+
+    /// Sends a request built by hand and reads the whole response.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = match self.app.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
         }
     }
 
@@ -59,7 +93,7 @@ pub struct TestRequest {
     method: Method,
     uri: String,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 }
 
 impl TestRequest {
@@ -69,6 +103,17 @@ impl TestRequest {
             HeaderName::try_from(name).unwrap_or_else(|e| panic!("header name {name:?}: {e}"));
         let value =
             HeaderValue::try_from(value).unwrap_or_else(|e| panic!("header value for {name}: {e}"));
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Adds a header whose value is raw bytes (obs-text, bytes that are not UTF-8). Repeated
+    /// names give repeated headers, as with [`header`](Self::header).
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        let name =
+            HeaderName::try_from(name).unwrap_or_else(|e| panic!("header name {name:?}: {e}"));
+        let value = HeaderValue::from_bytes(value)
+            .unwrap_or_else(|e| panic!("header value for {name}: {e}"));
         self.headers.append(name, value);
         self
     }
@@ -102,7 +147,7 @@ impl TestRequest {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        self.body = Bytes::from(value.to_string());
+        self.body = Body::from(value.to_string());
         self
     }
 
@@ -112,7 +157,16 @@ impl TestRequest {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
-        self.body = Bytes::from(body.to_owned());
+        self.body = Body::from(body.to_owned());
+        self
+    }
+
+    /// Any body, with this `Content-Type` (none when empty).
+    pub fn body(mut self, content_type: &str, body: impl Into<Body>) -> Self {
+        if !content_type.is_empty() {
+            self = self.header("content-type", content_type);
+        }
+        self.body = body.into();
         self
     }
 
@@ -121,22 +175,10 @@ impl TestRequest {
         let mut request = Request::builder()
             .method(self.method)
             .uri(&self.uri)
-            .body(Body::from(self.body))
+            .body(self.body)
             .unwrap_or_else(|e| panic!("bad request URI {:?}: {e}", self.uri));
         *request.headers_mut() = self.headers;
-        let response = match self.app.oneshot(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
-        let (parts, body) = response.into_parts();
-        let body = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .unwrap_or_default();
-        TestResponse {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
+        TestClient { app: self.app }.send(request).await
     }
 }
 
