@@ -30,7 +30,7 @@ use serde::de::DeserializeOwned;
 use crate::gate::{self, Gate};
 use crate::ownership::OwnerId;
 use crate::policy::{Policy, PolicySpec};
-use crate::principal::{AuthState, CurrentUser, Principal};
+use crate::principal::{Caller, CurrentUser, Principal, PublicRoute};
 use crate::reject::RejectionKind;
 use crate::verify::Invalid;
 
@@ -208,10 +208,12 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let gate = Gate::from_ref(state);
-        match parts.extensions.get::<AuthState>() {
-            Some(AuthState::User(principal)) => CurrentUser::from_principal(principal.clone())
-                .map_err(|_| claims_mismatch(&gate, parts)),
-            Some(AuthState::Public) => Err(gate.misconfigured(
+        if let Some(Caller(principal)) = parts.extensions.get::<Caller>() {
+            return CurrentUser::from_principal(principal.clone())
+                .map_err(|_| claims_mismatch(&gate, parts));
+        }
+        match parts.extensions.get::<PublicRoute>() {
+            Some(PublicRoute) => Err(gate.misconfigured(
                 parts,
                 "CurrentUser in a #[public] handler: use Option<CurrentUser> there",
             )),
@@ -234,7 +236,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Response> {
         let gate = Gate::from_ref(state);
-        if let Some(AuthState::User(principal)) = parts.extensions.get::<AuthState>() {
+        if let Some(Caller(principal)) = parts.extensions.get::<Caller>() {
             return CurrentUser::from_principal(principal.clone())
                 .map(Some)
                 .map_err(|_| claims_mismatch(&gate, parts));
@@ -245,7 +247,7 @@ where
             Ok(Some(principal)) => {
                 let user = CurrentUser::from_principal(principal.clone())
                     .map_err(|_| claims_mismatch(&gate, parts))?;
-                parts.extensions.insert(AuthState::User(principal));
+                parts.extensions.insert(Caller(principal));
                 Ok(Some(user))
             }
             Err(failure) => Err(gate.deny(parts, &OPTIONAL, "Option<CurrentUser>", failure)),

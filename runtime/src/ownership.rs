@@ -36,7 +36,7 @@ use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::gate::Gate;
-use crate::principal::AuthState;
+use crate::principal::{Caller, PublicRoute};
 use crate::reject::RejectionKind;
 
 /// A value that can be compared with the caller's verified subject (`sub`, a string).
@@ -183,7 +183,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let gate = Gate::from_ref(state);
-        if parts.extensions.get::<AuthState>().is_none() {
+        if parts.extensions.get::<Caller>().is_none()
+            && parts.extensions.get::<PublicRoute>().is_none()
+        {
             return Err(gate.misconfigured(
                 parts,
                 "Load<R> in a handler without an authgate guard: add a policy attribute",

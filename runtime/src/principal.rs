@@ -34,14 +34,15 @@ pub struct Principal {
     pub(crate) session_id: Option<String>,
 }
 
-/// What the guard left in the request's extensions.
+/// What the guard leaves in the request's extensions when the caller passed the handler's
+/// policy: the verified principal, shared with the token cache.
 #[derive(Clone, Debug)]
-pub(crate) enum AuthState {
-    /// The handler is `#[public]`: no credential was examined.
-    Public,
-    /// The caller passed the handler's policy.
-    User(Arc<Principal>),
-}
+pub(crate) struct Caller(pub(crate) Arc<Principal>);
+
+/// What the guard leaves in the request's extensions on a `#[public]` handler, where no
+/// credential was examined. Zero-sized: storing it allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PublicRoute;
 
 /// The verified caller of a guarded handler, with its claims typed as `C`.
 ///

@@ -12,15 +12,16 @@ use super::Gate;
 use super::authenticate::Step;
 use crate::credentials::CredentialError;
 use crate::policy::{PolicySpec, all_met};
-use crate::principal::{AuthState, CredentialKind, Principal};
+use crate::principal::{Caller, CredentialKind, Principal, PublicRoute};
 use crate::redirect::login_location;
 use crate::reject::RejectionKind;
 use crate::verify::Invalid;
 
 impl Gate {
     /// The guard's whole decision for one request: authenticate, check roles and scopes,
-    /// leave the principal in the request for `CurrentUser` and `Load`, and
-    /// log the outcome.
+    /// leave the principal in the request for `CurrentUser` and `Load`, and log the outcome.
+    /// `Ok` holds the principal again when the policy has an ownership check, which runs in
+    /// the handler body.
     pub(crate) async fn authorize(
         &self,
         parts: &mut Parts,
@@ -60,13 +61,13 @@ impl Gate {
         spec: &'static PolicySpec,
         handler: &'static str,
     ) -> Option<Arc<Principal>> {
-        parts.extensions.insert(AuthState::Public);
+        parts.extensions.insert(PublicRoute);
         log(parts, spec, handler, "public", "public");
         None
     }
 
     /// The decision on an authenticated (or not) request: roles, scopes, the log event, and
-    /// the caller left in the request.
+    /// the caller left in the request (and returned for an ownership check).
     #[allow(clippy::result_large_err)] // the response is the rejection; `authorize` returns it as is
     fn decide(
         &self,
@@ -88,8 +89,10 @@ impl Gate {
             return Err(self.deny(parts, spec, handler, Failure::Scope { bearer }));
         }
         log(parts, spec, handler, "allowed", "ok");
-        parts.extensions.insert(AuthState::User(principal.clone()));
-        Ok(Some(principal))
+        // Moved into the request, not shared, unless the ownership check needs it too.
+        let kept = spec.ownership.map(|_| principal.clone());
+        parts.extensions.insert(Caller(principal));
+        Ok(kept)
     }
 
     /// Turns a failure into the rendered response and logs it.
