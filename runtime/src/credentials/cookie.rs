@@ -52,6 +52,7 @@ fn unquote(value: &str) -> &str {
 /// values [`values`] returned that then verified as JWTs, which are base64url and dots: no
 /// `;`, `=`, quote or white space. Bytes equal to one are therefore a header holding that one
 /// cookie and nothing else, which [`values`] reads as exactly that value.
+#[inline]
 pub(crate) fn cache_key<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
     let mut all = headers.get_all(COOKIE).iter();
     let only = all.next()?;

@@ -96,12 +96,14 @@ impl Gate {
     }
 
     /// The realm named in `WWW-Authenticate`.
+    #[inline]
     pub fn realm(&self) -> &str {
         self.inner.render.realm()
     }
 
     /// The current time in seconds since the Unix epoch, as this Gate's clock tells it: the
     /// one clock of token expiry, sessions and the test kit.
+    #[inline]
     pub fn now(&self) -> u64 {
         (self.inner.clock)()
     }

@@ -102,6 +102,7 @@ pub(crate) fn check_claims(
 }
 
 /// [`check_claims`], with the time at which the token expires under these rules.
+#[inline]
 pub(crate) fn check_claims_until(
     payload: String,
     rules: &Rules,

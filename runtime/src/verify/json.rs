@@ -61,6 +61,7 @@ impl<'a> Members<'a> {
         }
     }
 
+    #[inline]
     fn push(&mut self, name: Text<'a>, value: &'a RawValue) {
         self.names |= name_bit(&name.0);
         let name = match name.0 {
@@ -75,6 +76,7 @@ impl<'a> Members<'a> {
     }
 
     /// Every member, in no particular order (names are unique).
+    #[inline]
     fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
         let plain = [&self.inline[..self.len.min(16)], &self.heap[..]];
         let escaped = self.escaped.iter().map(|(k, v)| (k.as_str(), *v));
@@ -82,11 +84,13 @@ impl<'a> Members<'a> {
     }
 
     /// Whether a member has this name.
+    #[inline]
     fn has(&self, name: &str) -> bool {
         self.find(name).is_some()
     }
 
     /// The value of the member with this name.
+    #[inline]
     fn find(&self, name: &str) -> Option<&'a RawValue> {
         if self.names & name_bit(name) == 0 {
             return None;
@@ -129,6 +133,7 @@ pub(super) fn typed<'a, T: Deserialize<'a>>(
 /// A string member's text, borrowed from the payload: [`typed`] as `Text`, without a second
 /// parse for a string with no escapes (most claims). A raw value is one valid JSON value with
 /// no surrounding whitespace, so a string in it without `\\` is exactly its content.
+#[inline]
 pub(super) fn text<'a>(raw: Option<&'a RawValue>) -> Result<Option<Text<'a>>, Invalid> {
     if let Some(plain) = raw.and_then(|raw| plain_string(raw.get())) {
         return Ok(Some(Text(Cow::Borrowed(plain))));
@@ -144,6 +149,7 @@ fn plain_string(json: &str) -> Option<&str> {
 }
 
 /// A NumericDate: a finite, non-negative JSON number (RFC 7519 section 2).
+#[inline]
 pub(super) fn number(raw: Option<&RawValue>) -> Result<Option<f64>, Invalid> {
     // The common form, a plain integer of up to 15 digits, read directly: exactly what
     // serde_json makes of it (an integer below 2^53 converts to f64 without rounding).
@@ -171,6 +177,7 @@ impl<'a> Object<'a> {
 
     /// Reads `json` (as `serde_json::from_str` would) into this empty object, in place: the
     /// members are too large to move through serde's return values cheaply.
+    #[inline]
     pub(super) fn fill(&mut self, json: &'a str) -> Result<(), Invalid> {
         let mut deserializer = serde_json::Deserializer::from_str(json);
         de::DeserializeSeed::deserialize(Fill(&mut self.0), &mut deserializer)
@@ -178,6 +185,7 @@ impl<'a> Object<'a> {
             .map_err(|_| Invalid::Malformed)
     }
 
+    #[inline]
     pub(super) fn raw(&self, name: &str) -> Option<&'a RawValue> {
         self.0.find(name)
     }
@@ -188,6 +196,7 @@ impl<'a> Object<'a> {
 
     /// What `raw` would find for each registered claim (names are unique: duplicates were
     /// refused by the parse).
+    #[inline]
     pub(super) fn registered(&self) -> Registered<'a> {
         let mut found = Registered::default();
         for (name, value) in self.0.iter() {
@@ -210,6 +219,7 @@ impl<'a> Object<'a> {
     }
 
     /// The value at a claim path, walking nested objects.
+    #[inline]
     pub(super) fn at(&self, path: &ClaimPath) -> Result<Option<&'a RawValue>, Invalid> {
         let Some((first, rest)) = path.0.split_first() else {
             return Ok(None);
@@ -230,6 +240,7 @@ impl<'a> Object<'a> {
     }
 
     /// Role names: an array of strings, or a single string, appended to `names`.
+    #[inline]
     pub(super) fn names_at(
         &self,
         path: &ClaimPath,
@@ -241,6 +252,7 @@ impl<'a> Object<'a> {
 
     /// Scopes: a space-delimited string (RFC 8693 `scope`) or an array of strings (`scp`).
     /// `Ok(false)`: the claim is absent, and `scopes` untouched.
+    #[inline]
     pub(super) fn scopes_at(
         &self,
         path: &ClaimPath,

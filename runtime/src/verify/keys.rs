@@ -222,6 +222,7 @@ impl Key {
         self.kid.as_deref()
     }
 
+    #[inline]
     pub(super) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         match &*self.check {
             #[cfg(feature = "aws-lc-rs")]
@@ -330,6 +331,7 @@ impl KeySet {
     }
 
     /// The keys a token with this header may be verified with.
+    #[inline]
     pub(super) fn candidates<'a>(
         &'a self,
         alg: Algorithm,
