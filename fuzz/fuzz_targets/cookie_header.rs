@@ -1,11 +1,12 @@
-//! Session cookie parsing (`Sessions::cookie_values`, through `authgate::__fuzz`) on arbitrary
+//! Session cookie parsing (`credentials::cookie::values`, through `authgate::__fuzz`) on arbitrary
 //! `Cookie` headers.
 //!
 //! Input: header values separated by `\n`, each appended as one `Cookie` header.
 //!
 //! Invariants: never panics; every value the Gate reads for the cookie `__Host-session` is one
 //! `name=value` pair of a header with exactly that name (compared after trimming the pair),
-//! with surrounding double quotes removed, so it never holds `;`; every such pair is read (the
+//! with one surrounding pair of double quotes removed, so it never holds `;`; every such pair
+//! is read (the
 //! Gate needs all of them to refuse duplicates), in order; a header that is not visible ASCII
 //! is skipped whole.
 #![no_main]
@@ -20,7 +21,8 @@ fn expected(header: &str, out: &mut Vec<String>) {
     for pair in header.split(';') {
         let pair = pair.trim();
         if let Some(value) = pair.strip_prefix(COOKIE).and_then(|v| v.strip_prefix('=')) {
-            out.push(value.trim_matches('"').to_owned());
+            let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+            out.push(unquoted.unwrap_or(value).to_owned());
         }
     }
 }
@@ -40,10 +42,6 @@ fuzz_target!(|data: &[u8]| {
     let got = session_cookie_values_in(&headers);
     for value in &got {
         assert!(!value.contains(';'), "{value:?} spans two pairs");
-        assert!(
-            !value.starts_with('"') && !value.ends_with('"'),
-            "{value:?} keeps a quote"
-        );
     }
     assert_eq!(got, want, "headers {headers:?}");
 

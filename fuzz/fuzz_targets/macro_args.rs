@@ -1,4 +1,4 @@
-//! The attribute-argument parser of the macros (`parse::policy_attr`, `model::Policy::build`)
+//! The attribute-argument parser of the macros (`parse::policy_attr`, `validate::policy`)
 //! and the whole expansion (`expand::expand`), compiled here from the macros crate's own source
 //! files: a proc-macro crate cannot export functions to link against.
 //!
@@ -21,6 +21,8 @@ mod model;
 mod parse;
 #[path = "../../macros/src/paths.rs"]
 mod paths;
+#[path = "../../macros/src/validate.rs"]
+mod validate;
 
 use std::str::FromStr;
 
@@ -148,14 +150,14 @@ fuzz_target!(|data: &[u8]| {
     let mut kinds = Vec::new();
     for (kind, _, tokens) in &lines {
         if let Ok(attr) = parse::policy_attr(*kind, Span::call_site(), tokens.clone()) {
-            if let Ok(policy) = Policy::build(std::slice::from_ref(&attr)) {
+            if let Ok(policy) = validate::policy(std::slice::from_ref(&attr)) {
                 check_policy(&policy, &[*kind]);
             }
             kinds.push(*kind);
             attrs.push(attr);
         }
     }
-    if let Ok(policy) = Policy::build(&attrs) {
+    if let Ok(policy) = validate::policy(&attrs) {
         check_policy(&policy, &kinds);
     }
 
