@@ -1,41 +1,65 @@
 //! Cross-site request forgery: checked in the guard for every cookie-authenticated request
-//! whose method changes state, so a form POST cannot forget it.
+//! that can change state, so a form POST cannot forget it.
 //!
 //! The check follows the browser's own signals (the approach of Go 1.25's
 //! `http.CrossOriginProtection` and Rails 8):
 //!
-//! 1. `GET`, `HEAD` and `OPTIONS` pass; bearer-authenticated requests are exempt (a browser
-//!    never attaches a bearer header on its own).
+//! 1. `GET`, `HEAD` and `OPTIONS` pass, except a WebSocket handshake (a `GET` that opens a
+//!    channel both ways: cross-site WebSocket hijacking) and any request to a route made with
+//!    `routing::any` (whose handler cannot tell a safe method from a state change). Bearer
+//!    credentials are exempt: a browser never attaches one on its own.
 //! 2. An `Origin` on the trusted list passes.
 //! 3. `Sec-Fetch-Site: same-origin` or `none` passes; any other value is refused.
 //! 4. Without `Sec-Fetch-Site`: no `Origin` passes (not a browser, or a very old one) unless
-//!    [`Csrf::require_origin`] is set; otherwise the `Origin` host must equal `Host`.
-//!    `Origin: null` is refused.
+//!    [`Csrf::require_origin`] is set. An `Origin` must be one of the app's declared origins
+//!    ([`Csrf::origin`]: scheme, host and port compared); when none is declared, its host and
+//!    port must equal `Host` (the scheme is not compared: behind a TLS-terminating proxy the
+//!    server cannot know its own). `Origin: null` is refused.
 //!
 //! It runs before the session store is asked, so forged requests cost no store lookup.
 
 use http::request::Parts;
-use http::{Method, header};
+use http::{HeaderMap, Method, header};
 
 /// CSRF settings of a Gate's cookie credentials.
 ///
 /// ```
 /// use authgate::Csrf;
 /// let csrf = Csrf::default()
+///     .origin("https://app.example.com")
 ///     .trusted_origin("https://admin.example.com")
 ///     .require_origin();
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Csrf {
+    /// Other sites' origins whose state changes are accepted, normalized.
     trusted: Vec<String>,
+    /// The app's own public origins, normalized; empty: compare with `Host`.
+    own: Vec<String>,
     require_origin: bool,
 }
 
+/// Marks a request routed by `routing::any`: the origin check applies to every method.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EveryMethod;
+
 impl Csrf {
-    /// Accepts state changes from this origin too (`scheme://host[:port]`, compared exactly).
+    /// Accepts state changes from this origin too (`scheme://host[:port]`, compared with the
+    /// request's `Origin` as a browser sends it: lower case, without the default port).
     pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
+        let origin = origin.into();
         self.trusted
-            .push(origin.into().trim_end_matches('/').to_owned());
+            .push(normalize_origin(&origin).unwrap_or(origin));
+        self
+    }
+
+    /// Declares an origin the app is served from (`https://app.example.com`). Without
+    /// `Sec-Fetch-Site`, a request's `Origin` must then be one of the declared origins,
+    /// scheme, host and port alike, instead of matching the `Host` header by host and port.
+    /// Call it once per origin.
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
+        let origin = origin.into();
+        self.own.push(normalize_origin(&origin).unwrap_or(origin));
         self
     }
 
@@ -48,16 +72,22 @@ impl Csrf {
 
     /// Checks one cookie-authenticated request; `Err` carries the reason for the logs.
     pub fn check(&self, parts: &Parts) -> Result<(), &'static str> {
-        if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if safe
+            && !is_websocket_handshake(&parts.headers)
+            && parts.extensions.get::<EveryMethod>().is_none()
+        {
             return Ok(());
         }
-        let origin = single(parts, header::ORIGIN.as_str())?;
+        let origin = single(&parts.headers, header::ORIGIN.as_str())?;
+        // A browser serializes an origin one way (lower case, no default port, no path), so
+        // a request's `Origin` is compared as sent with the normalized configured ones.
         if let Some(origin) = origin
             && self.trusted.iter().any(|t| t == origin)
         {
             return Ok(());
         }
-        if let Some(site) = single(parts, "sec-fetch-site")? {
+        if let Some(site) = single(&parts.headers, "sec-fetch-site")? {
             return match site {
                 "same-origin" | "none" => Ok(()),
                 _ => Err("csrf_sec_fetch_site"),
@@ -73,7 +103,14 @@ impl Csrf {
         if origin == "null" {
             return Err("csrf_null_origin");
         }
-        let host = single(parts, header::HOST.as_str())?
+        if !self.own.is_empty() {
+            return if self.own.iter().any(|o| o == origin) {
+                Ok(())
+            } else {
+                Err("csrf_origin_mismatch")
+            };
+        }
+        let host = single(&parts.headers, header::HOST.as_str())?
             .or_else(|| parts.uri.authority().map(|a| a.as_str()))
             .ok_or("csrf_no_host")?;
         match origin.split_once("://") {
@@ -83,9 +120,54 @@ impl Csrf {
     }
 }
 
+/// Whether the request asks to open a WebSocket (RFC 6455 section 4.1: `Upgrade: websocket`).
+pub(crate) fn is_websocket_handshake(headers: &HeaderMap) -> bool {
+    headers.get_all(header::UPGRADE).iter().any(|value| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+        })
+    })
+}
+
+/// An origin as `scheme://host[:port]` in lower case, without the scheme's default port;
+/// `None` for anything that is not an HTTP(S) origin (a path, user info, a bad port).
+fn normalize_origin(origin: &str) -> Option<String> {
+    let (scheme, authority) = origin.trim_end_matches('/').split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = normalize_authority(&scheme, authority)?;
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// `host[:port]` in lower case, without the default port of `scheme`; `None` when it holds
+/// anything but a host and a port.
+fn normalize_authority(scheme: &str, authority: &str) -> Option<String> {
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    // The port follows the last `:` unless it is inside an IPv6 literal (`[::1]`).
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (authority.as_str(), None),
+    };
+    let default = match scheme {
+        "https" => "443",
+        _ => "80",
+    };
+    match port {
+        Some(port) if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) => None,
+        Some(port) if port != default => Some(format!("{host}:{port}")),
+        _ => Some(host.to_owned()),
+    }
+}
+
 /// The one value of a header; two values or non-ASCII bytes are refused outright.
-fn single<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, &'static str> {
-    let mut values = parts.headers.get_all(name).iter();
+fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, &'static str> {
+    let mut values = headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);
     };
@@ -159,5 +241,109 @@ mod tests {
                 ))
                 .is_ok()
         );
+    }
+
+    /// A WebSocket handshake and a request to a `routing::any` route are checked although
+    /// their method is `GET`.
+    #[test]
+    fn websocket_handshakes_and_any_routes_are_checked_on_get() {
+        let csrf = Csrf::default();
+        let host = ("host", "app.example.com");
+        let sibling = ("origin", "http://app.example.com:8080");
+        for upgrade in ["websocket", "WebSocket", "h2c, websocket"] {
+            let ws = parts("GET", &[host, sibling, ("upgrade", upgrade)]);
+            assert_eq!(csrf.check(&ws), Err("csrf_origin_mismatch"), "{upgrade}");
+        }
+        let same_site = parts(
+            "GET",
+            &[
+                host,
+                ("upgrade", "websocket"),
+                ("sec-fetch-site", "same-site"),
+            ],
+        );
+        assert_eq!(csrf.check(&same_site), Err("csrf_sec_fetch_site"));
+        let same = parts(
+            "GET",
+            &[
+                host,
+                ("upgrade", "websocket"),
+                ("origin", "http://app.example.com"),
+            ],
+        );
+        assert!(csrf.check(&same).is_ok());
+        assert!(
+            csrf.check(&parts("GET", &[host, sibling, ("upgrade", "h2c")]))
+                .is_ok()
+        );
+        let mut any = parts("GET", &[host, ("sec-fetch-site", "cross-site")]);
+        assert!(csrf.check(&any).is_ok());
+        any.extensions.insert(EveryMethod);
+        assert_eq!(csrf.check(&any), Err("csrf_sec_fetch_site"));
+    }
+
+    /// Without a declared origin the host and port of `Origin` must equal `Host` (any case);
+    /// with one, the `Origin` must be a declared origin exactly as a browser serializes it:
+    /// scheme, host and port, the declaration normalized.
+    #[test]
+    fn origins_compare_scheme_host_and_port_once_declared() {
+        let by_host = Csrf::default();
+        let declared = Csrf::default().origin("https://App.Example.com:443/");
+        type Case<'a> = (&'a str, &'a str, bool, bool);
+        let cases: &[Case<'_>] = &[
+            ("https://app.example.com", "app.example.com", true, true),
+            ("http://app.example.com", "app.example.com", true, false),
+            ("https://APP.example.com", "app.example.com", true, false),
+            (
+                "https://app.example.com:443",
+                "app.example.com",
+                false,
+                false,
+            ),
+            (
+                "https://app.example.com:8443",
+                "app.example.com",
+                false,
+                false,
+            ),
+            (
+                "https://app.example.com",
+                "app.example.com:8443",
+                false,
+                true,
+            ),
+            ("https://evil.example", "app.example.com", false, false),
+            ("https://app.example.com/", "app.example.com", false, false),
+            (
+                "https://user@app.example.com",
+                "app.example.com",
+                false,
+                false,
+            ),
+        ];
+        for (origin, host_header, want_by_host, want_declared) in cases {
+            let request = parts("POST", &[("host", host_header), ("origin", origin)]);
+            assert_eq!(
+                by_host.check(&request).is_ok(),
+                *want_by_host,
+                "by host: {origin} {host_header}"
+            );
+            assert_eq!(
+                declared.check(&request).is_ok(),
+                *want_declared,
+                "declared: {origin} {host_header}"
+            );
+        }
+        let ports = Csrf::default()
+            .origin("http://[::1]:3000")
+            .origin("HTTP://localhost:80");
+        for (origin, want) in [
+            ("http://[::1]:3000", true),
+            ("http://localhost", true),
+            ("http://localhost:80", false),
+        ] {
+            let request = parts("POST", &[("host", "x"), ("origin", origin)]);
+            assert_eq!(ports.check(&request).is_ok(), want, "{origin}");
+        }
     }
 }

@@ -125,9 +125,21 @@ fn display<S: serde::Serializer>(policy: &PolicySpec, s: S) -> Result<S::Ok, S::
     s.collect_str(policy)
 }
 
+impl RoutePolicy {
+    /// The policy as the audit shows it: for a guarded `ANY` route, with the note that cookie
+    /// credentials are origin-checked on every method there, `GET` included.
+    fn policy_cell(&self) -> String {
+        if self.method == "ANY" && self.policy.requires_authentication() {
+            format!("{} [origin checked on every method]", self.policy)
+        } else {
+            self.policy.to_string()
+        }
+    }
+}
+
 impl fmt::Display for RoutePolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.method, self.path, self.policy)
+        write!(f, "{} {} {}", self.method, self.path, self.policy_cell())
     }
 }
 
@@ -153,7 +165,7 @@ impl fmt::Display for RouteAudit {
                 [
                     r.method.to_owned(),
                     r.path.clone(),
-                    r.policy.to_string(),
+                    r.policy_cell(),
                     r.handler.to_owned(),
                 ]
             })
@@ -221,6 +233,11 @@ macro_rules! methods {
             )*
 
             /// Routes requests of every method to a handler that carries a policy.
+            ///
+            /// Such a handler cannot tell a safe method from a state change, so a cookie
+            /// credential is origin-checked (CSRF) on every method here, `GET` included: a
+            /// cross-site link cannot trigger it with the user's `SameSite=Lax` cookie. The
+            /// audit says so next to the policy.
             pub fn any<H, T, S>(handler: H) -> MethodRouter<S>
             where
                 H: Handler<T, S>,
@@ -228,7 +245,16 @@ macro_rules! methods {
                 T::First: AccessGuard,
                 S: Clone + Send + Sync + 'static,
             {
-                MethodRouter::guarded("ANY", axum::routing::any(handler), <T::First as AccessGuard>::SPEC, <T::First as AccessGuard>::HANDLER)
+                let every_method = tower::util::MapRequestLayer::new(|mut request: axum::extract::Request| {
+                    request.extensions_mut().insert(crate::csrf::EveryMethod);
+                    request
+                });
+                MethodRouter::guarded(
+                    "ANY",
+                    axum::routing::any(handler).layer(every_method),
+                    <T::First as AccessGuard>::SPEC,
+                    <T::First as AccessGuard>::HANDLER,
+                )
             }
         }
 

@@ -58,8 +58,16 @@ impl App {
         let cookie = login_cookie(&gate, SessionUser::new("alice")).await;
         let state = AppState::new(gate);
         let hits = state.hits.clone();
+        let every = routing::get(change)
+            .head(change)
+            .options(change)
+            .post(change)
+            .put(change)
+            .patch(change)
+            .delete(change);
         let app = Router::new()
-            .route("/change", routing::any(change))
+            .route("/change", every)
+            .route("/any", routing::any(change))
             .route("/hello", routing::any(hello))
             .with_state(state)
             .into_axum();
@@ -85,6 +93,13 @@ impl App {
     /// `method /change` from a browser on `HOST` with the session cookie.
     fn cookie_request(&self, method: &str) -> Req {
         req(method, "/change")
+            .header("host", HOST)
+            .cookie(&self.cookie)
+    }
+
+    /// `method /any` (a `routing::any` route) from a browser on `HOST` with the cookie.
+    fn any_request(&self, method: &str) -> Req {
+        req(method, "/any")
             .header("host", HOST)
             .cookie(&self.cookie)
     }
@@ -346,14 +361,14 @@ async fn hostile_and_malformed_origin_headers() {
                 Expect::forbidden(),
             ),
             Case::new(
-                "cross-site lower-case `get` (an extension method, not GET)",
-                app.cookie_request("get")
+                "cross-site lower-case `get` (an extension method, not GET) to an any() route",
+                app.any_request("get")
                     .header("sec-fetch-site", "cross-site"),
                 Expect::forbidden(),
             ),
             Case::new(
-                "cross-site custom method PURGE",
-                app.cookie_request("PURGE")
+                "cross-site custom method PURGE to an any() route",
+                app.any_request("PURGE")
                     .header("sec-fetch-site", "cross-site"),
                 Expect::forbidden(),
             ),
@@ -376,6 +391,182 @@ async fn hostile_and_malformed_origin_headers() {
                 post()
                     .header("sec-fetch-site", "cross-site")
                     .bearer(&token("alice", &[])),
+                Expect::allowed(),
+            ),
+        ],
+    )
+    .await;
+}
+
+/// A `routing::any` handler cannot tell a safe method from a state change: with a cookie, the
+/// origin is checked on every method there, `GET` and `HEAD` included.
+#[tokio::test]
+async fn any_routes_check_the_origin_on_every_method() {
+    let app = App::server().await;
+    let mut cases = Vec::new();
+    for method in ["GET", "HEAD", "OPTIONS", "POST", "DELETE"] {
+        cases.push(Case::new(
+            format!("{method} cross-site to an any() route"),
+            app.any_request(method)
+                .header("sec-fetch-site", "cross-site"),
+            Expect::forbidden(),
+        ));
+        cases.push(Case::new(
+            format!("{method} same-site (a sibling subdomain) to an any() route"),
+            app.any_request(method)
+                .header("sec-fetch-site", "same-site"),
+            Expect::forbidden(),
+        ));
+        cases.push(Case::new(
+            format!("{method} with an evil Origin and no Sec-Fetch-Site"),
+            app.any_request(method).header("origin", EVIL),
+            Expect::forbidden(),
+        ));
+        cases.push(Case::new(
+            format!("control: {method} same-origin to an any() route"),
+            app.any_request(method)
+                .header("sec-fetch-site", "same-origin"),
+            Expect::allowed(),
+        ));
+        cases.push(Case::new(
+            format!("control: {method} cross-site with a bearer token"),
+            req(method, "/any")
+                .header("host", HOST)
+                .header("sec-fetch-site", "cross-site")
+                .bearer(&token("alice", &[])),
+            Expect::allowed(),
+        ));
+        cases.push(Case::new(
+            format!("control: {method} cross-site to the method-routed twin"),
+            app.cookie_request(method)
+                .header("sec-fetch-site", "cross-site"),
+            if matches!(method, "GET" | "HEAD" | "OPTIONS") {
+                Expect::allowed()
+            } else {
+                Expect::forbidden()
+            },
+        ));
+    }
+    app.table("csrf/any() routes", cases).await;
+}
+
+/// A WebSocket handshake is a `GET` that opens a channel both ways: with a cookie, it passes
+/// the origin check like a state change (cross-site WebSocket hijacking).
+#[tokio::test]
+async fn websocket_handshakes_check_the_origin() {
+    let app = App::server().await;
+    let handshake = || {
+        app.cookie_request("GET")
+            .header("connection", "Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+    };
+    app.table(
+        "csrf/websocket handshake",
+        vec![
+            Case::new(
+                "cross-site handshake",
+                handshake().header("sec-fetch-site", "cross-site"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "same-site handshake (another port or subdomain of the site)",
+                handshake().header("sec-fetch-site", "same-site"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "handshake from a sibling port's Origin, no Sec-Fetch-Site",
+                handshake().header("origin", "https://app.example.com:8443"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "handshake from a sibling subdomain's Origin",
+                handshake().header("origin", "https://chat.example.com"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "handshake with `Upgrade: WebSocket` in another case",
+                app.cookie_request("GET")
+                    .header("upgrade", "WebSocket")
+                    .header("origin", EVIL),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "handshake with Origin: null",
+                handshake().header("origin", "null"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "control: same-origin handshake",
+                handshake().header("sec-fetch-site", "same-origin"),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: handshake with the site's Origin",
+                handshake().header("origin", SAME),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: cross-site handshake with a bearer token",
+                req("GET", "/change")
+                    .header("host", HOST)
+                    .header("upgrade", "websocket")
+                    .header("sec-fetch-site", "cross-site")
+                    .bearer(&token("alice", &[])),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: a cross-site GET that is no handshake",
+                app.cookie_request("GET")
+                    .header("upgrade", "h2c")
+                    .header("sec-fetch-site", "cross-site"),
+                Expect::allowed(),
+            ),
+        ],
+    )
+    .await;
+}
+
+/// With the app's origin declared, `Origin` (when `Sec-Fetch-Site` is absent) must be it:
+/// scheme, host and port, not just the host of `Host`.
+#[tokio::test]
+async fn a_declared_origin_compares_scheme_host_and_port() {
+    let app = App::new(
+        Sessions::server_side(COOKIE, MemoryStore::new()),
+        Some(Csrf::default().origin("https://app.example.com")),
+    )
+    .await;
+    let post = || app.cookie_request("POST");
+    app.table(
+        "csrf/declared origin",
+        vec![
+            Case::new(
+                "control: the declared origin",
+                post().header("origin", "https://app.example.com"),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "the declared host over http (a downgraded or sibling http page)",
+                post().header("origin", "http://app.example.com"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "the declared host on another port",
+                post().header("origin", "https://app.example.com:8443"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "an Origin equal to a forged Host",
+                req("POST", "/change")
+                    .header("host", "evil.example")
+                    .cookie(&app.cookie)
+                    .header("origin", "https://evil.example"),
+                Expect::forbidden(),
+            ),
+            Case::new(
+                "control: no Origin and no Sec-Fetch-Site (not a browser)",
+                post(),
                 Expect::allowed(),
             ),
         ],

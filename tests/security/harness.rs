@@ -162,7 +162,15 @@ fn single_header(reply: &TestResponse, name: &str) -> Result<Option<String>, Str
 }
 
 /// Checks one reply against its expectation; returns every mismatch.
-pub fn check(reply: &TestResponse, expect: &Expect, ran: usize, body_read: bool) -> Vec<String> {
+/// `head`: the request was `HEAD`, whose answer carries the headers of the rejection but no
+/// body (RFC 9110 section 9.3.2).
+pub fn check(
+    reply: &TestResponse,
+    expect: &Expect,
+    ran: usize,
+    body_read: bool,
+    head: bool,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut headers = vec![
         ("www-authenticate", expect.www.clone()),
@@ -181,7 +189,7 @@ pub fn check(reply: &TestResponse, expect: &Expect, ran: usize, body_read: bool)
             headers.push(("cache-control", Some("no-store".to_owned())));
             headers.push(("content-type", Some("application/json".to_owned())));
             headers.push(("set-cookie", None));
-            let want = body_of(code);
+            let want = if head { String::new() } else { body_of(code) };
             if reply.body != want.as_bytes() {
                 problems.push(format!(
                     "body {:?}, want {want:?}",
@@ -243,13 +251,14 @@ pub async fn run(
             tally.controls += 1;
         }
         let before = runs();
+        let head = case.request.method() == axum::http::Method::HEAD;
         let reply = send_raw(app, case.request).await;
         let ran = runs() - before;
         let read = case
             .body_read
             .as_ref()
             .is_some_and(|flag| flag.load(Ordering::SeqCst));
-        let problems = check(&reply, &case.expect, ran, read);
+        let problems = check(&reply, &case.expect, ran, read, head);
         if !problems.is_empty() {
             failures.push(format!("  {}:\n    {}", case.name, problems.join("\n    ")));
         }
