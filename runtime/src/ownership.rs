@@ -43,7 +43,8 @@ use crate::reject::RejectionKind;
 ///
 /// Implemented for strings, all integer types (compared in their decimal form, so `"007"` does
 /// not own `7`), `Option` (where `None` is owned by nobody), references, and with the `uuid`
-/// feature for `uuid::Uuid`.
+/// feature for `uuid::Uuid` (compared in its lower-case hyphenated form only). Every
+/// implementation compares one canonical spelling: no two subjects own the same id.
 ///
 /// ```
 /// use authgate::OwnerId;
@@ -111,10 +112,14 @@ macro_rules! integer_ids {
 }
 integer_ids!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize);
 
+/// A subject owns a `Uuid` only in the one canonical form, lower-case hyphenated
+/// (`67e55044-10b1-426f-9247-bb680e5fe0c8`): the simple, braced, `urn:uuid:` and upper-case
+/// spellings of the same id are other subjects, as `"007"` is not `7`.
 #[cfg(feature = "uuid")]
 impl OwnerId for uuid::Uuid {
     fn is_subject(&self, subject: &str) -> bool {
-        uuid::Uuid::parse_str(subject).is_ok_and(|s| s == *self)
+        let mut canonical = uuid::Uuid::encode_buffer();
+        subject == self.hyphenated().encode_lower(&mut canonical)
     }
 }
 
@@ -140,8 +145,8 @@ pub trait Resource<S>: Sized + Send + 'static {
 ///   an ownership mismatch;
 /// - a loader error: 503, logged, never 200 and never a leak of the error text.
 ///
-/// It refuses to load in a handler without an authgate guard (500, logged), so a resource is
-/// never loaded for a caller nobody checked.
+/// It refuses to load in a handler without an authgate guard or in a `#[public]` one (500,
+/// logged), so a resource is never loaded for a caller nobody checked.
 #[derive(Debug, Clone)]
 pub struct Load<R>(pub R);
 
@@ -183,13 +188,14 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let gate = Gate::from_ref(state);
-        if parts.extensions.get::<Caller>().is_none()
-            && parts.extensions.get::<PublicRoute>().is_none()
-        {
-            return Err(gate.misconfigured(
-                parts,
-                "Load<R> in a handler without an authgate guard: add a policy attribute",
-            ));
+        if parts.extensions.get::<Caller>().is_none() {
+            let problem = if parts.extensions.get::<PublicRoute>().is_some() {
+                "Load<R> in a #[public] handler: a resource is loaded only for a checked caller; \
+                 guard the handler, or load it yourself in the body"
+            } else {
+                "Load<R> in a handler without an authgate guard: add a policy attribute"
+            };
+            return Err(gate.misconfigured(parts, problem));
         }
         let Ok(Path(id)) = Path::<R::Id>::from_request_parts(parts, state).await else {
             return Err(gate.rejection(RejectionKind::NotFound));

@@ -93,6 +93,11 @@ impl Expect {
         Self::rejection(503, "unavailable", None)
     }
 
+    /// 500 `internal_error`: the app is wired wrongly (logged as a configuration error).
+    pub fn internal_error() -> Self {
+        Self::rejection(500, "internal_error", None)
+    }
+
     /// 303 `redirect` to exactly `location`.
     pub fn redirect(location: impl Into<String>) -> Self {
         Expect {

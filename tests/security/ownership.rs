@@ -116,12 +116,28 @@ async fn by_name(State(db): State<Db>, Path(name): Path<String>) -> String {
     name
 }
 
+#[require_auth]
+#[owned_by(id)]
+async fn document(State(db): State<Db>, Path(id): Path<uuid::Uuid>) -> String {
+    db.ran();
+    id.to_string()
+}
+
+/// A `#[public]` handler must never load a resource for a caller nobody checked.
+#[authgate::public(reason = "a misuse under test: Load in a public handler")]
+async fn public_load(State(db): State<Db>, Load(invoice): Load<Invoice>) -> String {
+    db.ran();
+    invoice.id.to_string()
+}
+
 fn app(db: Db) -> axum::Router {
     Router::new()
         .route(
             "/invoices/{id}",
             routing::get(show).put(update).delete(remove),
         )
+        .route("/documents/{id}", routing::get(document))
+        .route("/public/invoices/{id}", routing::get(public_load))
         .route("/users/{user_id}/profile", routing::get(profile))
         .route("/names/{name}", routing::get(by_name))
         .with_state(St { gate: gate(), db })
@@ -494,6 +510,64 @@ fn the_route_audit_shows_the_ownership_rule() {
     );
 }
 
+/// A `Uuid` has one owner spelling, the lower-case hyphenated form: the simple, braced,
+/// `urn:uuid:` and upper-case spellings of the same id are other subjects.
+#[tokio::test]
+async fn uuid_ids_have_one_owner_spelling() {
+    const ID: &str = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+    let db = Db::seeded();
+    let path = format!("/documents/{ID}");
+    let mut cases = vec![Case::new(
+        "control: the canonical subject",
+        as_user(ID, get(&path)),
+        Expect::allowed().body(ID),
+    )];
+    for (what, subject) in [
+        ("upper case", "67E55044-10B1-426F-9247-BB680E5FE0C8"),
+        ("simple (no hyphens)", "67e5504410b1426f9247bb680e5fe0c8"),
+        ("braced", "{67e55044-10b1-426f-9247-bb680e5fe0c8}"),
+        ("urn:uuid:", "urn:uuid:67e55044-10b1-426f-9247-bb680e5fe0c8"),
+        (
+            "with a trailing space",
+            "67e55044-10b1-426f-9247-bb680e5fe0c8 ",
+        ),
+        ("another id", "67e55044-10b1-426f-9247-bb680e5fe0c9"),
+    ] {
+        cases.push(Case::new(
+            format!("a subject spelling the id {what}"),
+            as_user(subject, get(&path)),
+            Expect::not_found(),
+        ));
+    }
+    table("ownership/uuid spellings", &db, cases).await;
+}
+
+/// `Load<R>` in a `#[public]` handler refuses (500, logged) instead of loading the resource
+/// for an anonymous caller, with or without a credential.
+#[tokio::test]
+async fn load_in_a_public_handler_never_loads() {
+    let db = Db::seeded();
+    let loads_before = db.loads();
+    table(
+        "ownership/Load in a #[public] handler",
+        &db,
+        vec![
+            Case::new(
+                "anonymous caller",
+                get("/public/invoices/1"),
+                Expect::internal_error(),
+            ),
+            Case::new(
+                "the owner's token (not examined on a public route)",
+                as_user("7", get("/public/invoices/1")),
+                Expect::internal_error(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(db.loads(), loads_before, "the loader ran");
+}
+
 #[test]
 fn ids_compare_by_exact_text() {
     assert!(7u64.is_subject("7"));
@@ -504,4 +578,8 @@ fn ids_compare_by_exact_text() {
     assert!(!"a".is_subject("A"));
     assert!(Some(5u8).is_subject("5"));
     assert!(!None::<u8>.is_subject(""));
+    let id = uuid::Uuid::parse_str("67E55044-10B1-426F-9247-BB680E5FE0C8").unwrap();
+    assert!(id.is_subject("67e55044-10b1-426f-9247-bb680e5fe0c8"));
+    assert!(!id.is_subject("67E55044-10B1-426F-9247-BB680E5FE0C8"));
+    assert!(!id.is_subject("67e5504410b1426f9247bb680e5fe0c8"));
 }
