@@ -920,8 +920,17 @@ async fn dashboard_pages(c: &Client) {
                 headers,
             )
             .await;
+        // A page route: the refusal is a page the browser shows, not raw JSON.
         assert_eq!(reply.status, 403, "{headers:?}");
-        assert_eq!(reply.json()["error"], "forbidden");
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert!(
+            reply.text().contains("<h1>403 Forbidden</h1>"),
+            "{}",
+            reply.text()
+        );
     }
     assert_eq!(
         count().await,

@@ -96,7 +96,7 @@ impl Checked {
         };
         let Some(principal) = principal else {
             // The macros never emit ownership without authentication; fail closed regardless.
-            return Err(gate.rejection(RejectionKind::NotFound));
+            return Err(gate.rejection_for(spec, RejectionKind::NotFound));
         };
         if owns(&principal.subject) {
             return Ok(());
@@ -123,7 +123,7 @@ impl Checked {
         };
         tracing::info!(target: "authgate", method, route, handler, policy = %spec,
             outcome, reason = "not_owner", "access decision");
-        Err(gate.rejection(kind))
+        Err(gate.rejection_for(spec, kind))
     }
 }
 

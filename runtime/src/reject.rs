@@ -11,7 +11,9 @@
 //! | key source or session store unavailable | 503 | never 401, never 200 |
 //! | `CurrentUser` without a guard (a configuration bug) | 500 | |
 //!
-//! Bodies are `{"error": "<code>", "message": "<generic text>"}` with `Cache-Control: no-store`.
+//! Bodies are `{"error": "<code>", "message": "<generic text>"}` with `Cache-Control: no-store`;
+//! on page routes (`redirect = "/login"`) a small HTML page with the same status and message,
+//! and a redirect has no body at all.
 //! Messages are fixed per code, so a client cannot tell "unknown key" from "bad signature" or
 //! "expired": the precise reason goes to the `tracing` event only.
 
@@ -160,18 +162,62 @@ impl Rejection {
         }
     }
 
-    /// The default JSON rendering. A custom renderer can start from it.
+    /// The default rendering for APIs: `{"error": "<code>", "message": "<text>"}` as
+    /// `application/json`. A redirect has no body (its `Location` is the answer). A custom
+    /// renderer can start from it.
     pub fn json_response(&self) -> Response {
+        if matches!(self.kind, RejectionKind::Redirect { .. }) {
+            return self.empty_response();
+        }
         let body = format!(
             r#"{{"error":"{}","message":"{}"}}"#,
             self.code(),
             self.message()
         );
-        let mut response = (self.status(), body).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
+        self.with_body("application/json", body)
+    }
+
+    /// The default rendering for pages (handlers with `redirect = "/login"`): a small HTML
+    /// document with the status and the message, which a browser shows as a page rather than
+    /// raw JSON. A redirect has no body.
+    ///
+    /// ```
+    /// use authgate::{Rejection, RejectionKind};
+    ///
+    /// let page = Rejection::new(RejectionKind::CrossOrigin, "app").html_response();
+    /// assert_eq!(page.status(), 403);
+    /// assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    /// ```
+    pub fn html_response(&self) -> Response {
+        if matches!(self.kind, RejectionKind::Redirect { .. }) {
+            return self.empty_response();
+        }
+        let status = self.status();
+        let title = format!(
+            "{} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("Error")
         );
+        let body = format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\
+             <body><h1>{title}</h1><p>{}</p></body></html>\n",
+            self.message()
+        );
+        self.with_body("text/html; charset=utf-8", body)
+    }
+
+    fn with_body(&self, content_type: &'static str, body: String) -> Response {
+        let mut response = (self.status(), body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        self.add_protocol_headers(&mut response);
+        response
+    }
+
+    fn empty_response(&self) -> Response {
+        let mut response = self.status().into_response();
         self.add_protocol_headers(&mut response);
         response
     }
@@ -230,9 +276,18 @@ impl Render {
     /// Renders through the hook (or as JSON), then makes sure the protocol headers are there
     /// whatever the hook did.
     pub(crate) fn render(&self, rejection: &Rejection) -> Response {
+        self.render_as(rejection, Rejection::json_response)
+    }
+
+    /// [`render`](Self::render) for a page route: the hook, or a small HTML page.
+    pub(crate) fn render_page(&self, rejection: &Rejection) -> Response {
+        self.render_as(rejection, Rejection::html_response)
+    }
+
+    fn render_as(&self, rejection: &Rejection, default: fn(&Rejection) -> Response) -> Response {
         let mut response = match &self.hook {
             Some(hook) => hook(rejection),
-            None => rejection.json_response(),
+            None => default(rejection),
         };
         rejection.add_protocol_headers(&mut response);
         response

@@ -30,7 +30,8 @@ use axum::http::Request;
 
 pub use crate::support::raw::{Req, get, post, req};
 use crate::support::{
-    message_of, send_raw, www_insufficient, www_invalid_request, www_invalid_token, www_missing,
+    message_of, page_of, send_raw, www_insufficient, www_invalid_request, www_invalid_token,
+    www_missing,
 };
 
 /// What a case must answer.
@@ -45,6 +46,8 @@ pub struct Expect {
     pub location: Option<String>,
     /// For a control: the exact body, when the case names one.
     pub body: Option<String>,
+    /// The refusal of a page route: an HTML page instead of JSON.
+    pub page: bool,
 }
 
 impl Expect {
@@ -55,6 +58,7 @@ impl Expect {
             www,
             location: None,
             body: None,
+            page: false,
         }
     }
 
@@ -114,7 +118,14 @@ impl Expect {
             www: None,
             location: None,
             body: None,
+            page: false,
         }
+    }
+
+    /// The same refusal from a page route (`redirect = "/login"`): rendered as HTML.
+    pub fn page(mut self) -> Self {
+        self.page = true;
+        self
     }
 
     /// A control that must also answer exactly this body.
@@ -191,10 +202,19 @@ pub fn check(
     }
     match expect.code {
         Some(code) => {
+            // A redirect answers with its `Location` only; a page route's refusal is a page.
+            let (content_type, body) = match (code, expect.page) {
+                ("redirect", _) => (None, String::new()),
+                (_, true) => (
+                    Some("text/html; charset=utf-8"),
+                    page_of(expect.status, code),
+                ),
+                (_, false) => (Some("application/json"), body_of(code)),
+            };
             headers.push(("cache-control", Some("no-store".to_owned())));
-            headers.push(("content-type", Some("application/json".to_owned())));
+            headers.push(("content-type", content_type.map(str::to_owned)));
             headers.push(("set-cookie", None));
-            let want = if head { String::new() } else { body_of(code) };
+            let want = if head { String::new() } else { body };
             if reply.body != want.as_bytes() {
                 problems.push(format!(
                     "body {:?}, want {want:?}",

@@ -180,12 +180,12 @@ async fn session_store_down_is_503_after_the_checks_that_need_no_store() {
             Case::new(
                 "a page route: 503, not a redirect to login",
                 get("/page").cookie(&id),
-                Expect::unavailable(),
+                Expect::unavailable().page(),
             ),
             Case::new(
                 "a role page route: 503, not a redirect to login",
                 get("/admin-page").cookie(&id),
-                Expect::unavailable(),
+                Expect::unavailable().page(),
             ),
             Case::new(
                 "logout while the store is down",
@@ -327,7 +327,7 @@ async fn key_source_down_is_503_and_recovers() {
             Case::new(
                 "a page route: 503, not a redirect",
                 get("/page").bearer(&valid),
-                Expect::unavailable(),
+                Expect::unavailable().page(),
             ),
             Case::new(
                 "a stateless session cookie",

@@ -274,7 +274,7 @@ async fn guard_redirects_encode_the_requested_path() {
             Case::new("an expired token on a page route", get("/dashboard").bearer(&expired), Expect::redirect("/login?next=%2Fdashboard")),
             Case::new("a malformed Authorization header on a page route", get("/dashboard").authorization("Basic YWxpY2U6aHVudGVyMg=="), Expect::redirect("/login?next=%2Fdashboard")),
             Case::new("an unknown session cookie on a page route", get("/dashboard").cookie(&format!("{COOKIE}={}", "A".repeat(43))), Expect::redirect("/login?next=%2Fdashboard")),
-            Case::new("logged in without the role: 403, not a redirect", get("/admin").cookie(&user), Expect::forbidden()),
+            Case::new("logged in without the role: 403 as a page, not a redirect", get("/admin").cookie(&user), Expect::forbidden().page()),
         ],
     )
     .await;

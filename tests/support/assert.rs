@@ -88,6 +88,56 @@ pub fn assert_rejection(reply: &TestResponse, status: u16, code: &str, www: Opti
     );
 }
 
+/// Asserts a page route's 303 to the login page: exactly this `Location`, `Cache-Control:
+/// no-store`, no challenge, and no body (no JSON, no HTML: the `Location` is the answer).
+#[track_caller]
+pub fn assert_redirect(reply: &TestResponse, location: &str) {
+    assert_eq!(reply.status.as_u16(), 303, "status; body: {:?}", reply.body);
+    assert_eq!(single_header(reply, "location"), Some(location));
+    assert_eq!(single_header(reply, "cache-control"), Some("no-store"));
+    assert_eq!(single_header(reply, "www-authenticate"), None);
+    assert_eq!(single_header(reply, "content-type"), None);
+    assert!(reply.body.is_empty(), "body of a 303: {:?}", reply.body);
+}
+
+/// The default HTML page of a page route's refusal, byte for byte.
+pub fn page_of(status: u16, code: &str) -> String {
+    let reason = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{status} {reason}</title>\
+         </head><body><h1>{status} {reason}</h1><p>{}</p></body></html>\n",
+        message_of(code)
+    )
+}
+
+/// Asserts a page route's refusal rendered by default: status, exact `WWW-Authenticate` (or
+/// its absence), `Cache-Control: no-store`, `Content-Type: text/html; charset=utf-8` and
+/// exactly the page of the code, which a browser shows as a page, not as raw JSON.
+#[track_caller]
+pub fn assert_page_rejection(reply: &TestResponse, status: u16, code: &str, www: Option<&str>) {
+    assert_eq!(
+        reply.status.as_u16(),
+        status,
+        "status; body: {:?}",
+        reply.body
+    );
+    assert_eq!(single_header(reply, "www-authenticate"), www);
+    assert_eq!(single_header(reply, "cache-control"), Some("no-store"));
+    assert_eq!(
+        single_header(reply, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(
+        reply.text(),
+        page_of(status, code),
+        "page of a {status} {code}"
+    );
+}
+
 #[track_caller]
 pub fn assert_unauthenticated(reply: &TestResponse) {
     assert_rejection(reply, 401, "unauthenticated", Some(&www_missing()));

@@ -14,7 +14,7 @@ use crate::credentials::CredentialError;
 use crate::policy::{PolicySpec, all_met};
 use crate::principal::{Caller, CredentialKind, Principal, PublicRoute};
 use crate::redirect::login_location;
-use crate::reject::RejectionKind;
+use crate::reject::{Rejection, RejectionKind};
 use crate::verify::Invalid;
 
 impl Gate {
@@ -140,7 +140,7 @@ impl Gate {
                 "credential verification unavailable");
         }
         log(parts, spec, handler, outcome, reason);
-        self.render(&rejection)
+        self.render_for(spec, &rejection)
     }
 
     /// The 500 answer for `CurrentUser` in a handler with no guard.
@@ -153,6 +153,21 @@ impl Gate {
     /// Renders a rejection of this kind, for extractors outside the guard.
     pub(crate) fn rejection(&self, kind: RejectionKind) -> Response {
         self.inner.render.kind(kind)
+    }
+
+    /// Renders a rejection of this kind for a handler with this policy (see `render_for`).
+    pub(crate) fn rejection_for(&self, spec: &PolicySpec, kind: RejectionKind) -> Response {
+        self.render_for(spec, &self.inner.render.rejection(kind))
+    }
+
+    /// Renders a refusal of a handler with this policy: as a page when the handler is one
+    /// (`redirect = "/login"`), else as the API answer.
+    pub(crate) fn render_for(&self, spec: &PolicySpec, rejection: &Rejection) -> Response {
+        if spec.redirect.is_some() {
+            self.inner.render.render_page(rejection)
+        } else {
+            self.inner.render.render(rejection)
+        }
     }
 }
 
