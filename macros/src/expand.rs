@@ -42,6 +42,9 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     if is_stacked_marker(&args) {
         return stacked(kind, item);
     }
+    if has_injected_guard(&item) {
+        return renamed_sibling(kind, item);
+    }
     let output = match HandlerFn::parse(item.clone()) {
         Ok(handler) => expand_handler(kind, args, handler),
         Err(_) => {
@@ -76,9 +79,25 @@ fn is_stacked_marker(args: &TokenStream) -> bool {
 /// really injected a guard. A hand-written `#[require_role(__authgate_stacked)]` on a handler
 /// without one is an error, never a silently unguarded handler.
 fn stacked(kind: Kind, item: TokenStream) -> TokenStream {
-    // A look at the tokens is enough: is the first parameter the guard the macros inject?
+    if has_injected_guard(&item) {
+        return item;
+    }
+    let error = syn::Error::new(
+        Span::call_site(),
+        format!(
+            "`__authgate_stacked` is internal to authgate; give #[{}] its arguments instead",
+            kind.name()
+        ),
+    )
+    .into_compile_error();
+    quote!(#item #error)
+}
+
+/// Whether the item's first parameter is the guard an authgate attribute injected. A look at
+/// the tokens is enough.
+fn has_injected_guard(item: &TokenStream) -> bool {
     let tokens: Vec<TokenTree> = item.clone().into_iter().collect();
-    let guarded = parse::params_index(&tokens).is_some_and(|i| {
+    parse::params_index(&tokens).is_some_and(|i| {
         let TokenTree::Group(params) = &tokens[i] else {
             return false;
         };
@@ -88,15 +107,25 @@ fn stacked(kind: Kind, item: TokenStream) -> TokenStream {
             (Some(TokenTree::Ident(name)), Some(TokenTree::Punct(colon)))
                 if name == "__authgate_guard" && colon.as_char() == ':'
         )
-    });
-    if guarded {
-        return item;
-    }
+    })
+}
+
+/// An authgate attribute on a handler that an attribute above already guarded: that one
+/// gathers its siblings by their names, so this one was written under another name
+/// (`use authgate::require_role as admin_only`). The handler passes through with the guard it
+/// has, and the error says how to stack attributes.
+///
+/// Input: `#[require_auth] #[admin_only("admin")] async fn f() {}`, after `require_auth`
+/// expanded: `#[admin_only("admin")] async fn f(__authgate_guard: Guard<..>) {}`.
+/// Output: that function, unchanged, and one error at `#[admin_only]`.
+fn renamed_sibling(kind: Kind, item: TokenStream) -> TokenStream {
     let error = syn::Error::new(
         Span::call_site(),
         format!(
-            "`__authgate_stacked` is internal to authgate; give #[{}] its arguments instead",
-            kind.name()
+            "this handler already has an authgate guard from an attribute above: authgate \
+             attributes stacked on one handler combine into one policy only under their own \
+             names; write #[{name}(..)] (`use authgate::{name};`), not a renamed import",
+            name = kind.name()
         ),
     )
     .into_compile_error();
