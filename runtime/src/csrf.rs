@@ -21,6 +21,8 @@
 use http::request::Parts;
 use http::{HeaderMap, Method, header};
 
+use crate::credentials::is_websocket_handshake;
+
 /// CSRF settings of a Gate's cookie credentials.
 ///
 /// ```
@@ -118,16 +120,6 @@ impl Csrf {
             _ => Err("csrf_origin_mismatch"),
         }
     }
-}
-
-/// Whether the request asks to open a WebSocket (RFC 6455 section 4.1: `Upgrade: websocket`).
-pub(crate) fn is_websocket_handshake(headers: &HeaderMap) -> bool {
-    headers.get_all(header::UPGRADE).iter().any(|value| {
-        value.to_str().is_ok_and(|v| {
-            v.split(',')
-                .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
-        })
-    })
 }
 
 /// An origin as `scheme://host[:port]` in lower case, without the scheme's default port;

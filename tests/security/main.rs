@@ -25,3 +25,4 @@ mod jwt;
 mod ordering;
 mod ownership;
 mod redirects;
+mod websocket;

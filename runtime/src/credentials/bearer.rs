@@ -160,7 +160,7 @@ pub fn parse_bearer(value: &str, max_token_bytes: usize) -> Result<&str, Credent
 }
 
 /// RFC 7235 token68: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-fn is_token68(s: &str) -> bool {
+pub(super) fn is_token68(s: &str) -> bool {
     let body = s.trim_end_matches('=');
     !body.is_empty() && all_token68(body.as_bytes())
 }

@@ -1,4 +1,5 @@
-//! Where a credential is read from: the `Authorization: Bearer` header and the session cookie.
+//! Where a credential is read from: the `Authorization: Bearer` header, the bearer token of a
+//! WebSocket handshake, and the session cookie.
 //!
 //! This layer only reads: what a credential says is decided below it (tokens in `verify`,
 //! sessions in `session`). Both readers are strict: a request that presents something
@@ -6,6 +7,9 @@
 
 mod bearer;
 pub(crate) mod cookie;
+mod websocket;
 
 pub use bearer::{CredentialError, bearer_token, parse_bearer};
 pub(crate) use bearer::{authorization, bearer_cache_key, bearer_value};
+pub(crate) use websocket::is_websocket_handshake;
+pub use websocket::{WEBSOCKET_BEARER_PREFIX, WEBSOCKET_PROTOCOL, websocket_bearer_token};

@@ -1,8 +1,9 @@
 //! Authentication: the request's credential (read by `credentials`) to a verified principal,
 //! through the token cache, the Gate's keys or key source, and the session store.
 //!
-//! The `Authorization` header wins when present, valid or not; otherwise the session cookie
-//! is read, CSRF-checked for state-changing methods before the store is asked. As much as
+//! The `Authorization` header wins when present, valid or not; then the bearer token a
+//! WebSocket handshake offers as a subprotocol; otherwise the session cookie is read,
+//! CSRF-checked for state-changing methods (and handshakes) before the store is asked. As much as
 //! needs no waiting runs synchronously ([`Gate::authenticate_now`]); only a key source or a
 //! session store is awaited.
 
@@ -42,8 +43,9 @@ pub(super) struct Jwt<'r> {
 enum Presented<'r> {
     /// An `Authorization` header value: `Bearer <token68>`, parsed by `bearer_value`.
     Bearer(&'r http::HeaderValue),
-    /// A session cookie's value, already read from the `Cookie` header (or a token as is).
-    Cookie(&'r str),
+    /// A token already read strictly: a session cookie's value, or the bearer token of a
+    /// WebSocket handshake.
+    Read(&'r str),
 }
 
 impl<'r> Jwt<'r> {
@@ -54,7 +56,7 @@ impl<'r> Jwt<'r> {
                 credentials::bearer_value(value, gate.inner.rules.max_token_bytes)
                     .map_err(Failure::Header)
             }
-            Presented::Cookie(value) => Ok(value),
+            Presented::Read(value) => Ok(value),
         }
     }
 }
@@ -114,6 +116,24 @@ impl Gate {
             Ok(None) => {}
             Err(e) => return Step::Done(Err(Failure::Header(e))),
         }
+        // A browser's WebSocket cannot set `Authorization`: its bearer token comes as a
+        // subprotocol of the handshake (see `credentials::websocket_bearer_token`).
+        match credentials::websocket_bearer_token(&parts.headers, inner.rules.max_token_bytes) {
+            Ok(Some(token)) => {
+                let jwt = Jwt {
+                    kind: CredentialKind::Bearer,
+                    cache_key: Some(token.as_bytes()),
+                    missed: None,
+                    presented: Presented::Read(token),
+                };
+                return match static_keys {
+                    Some(keys) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
+                    None => Step::NeedsKeys(jwt),
+                };
+            }
+            Ok(None) => {}
+            Err(e) => return Step::Done(Err(Failure::Header(e))),
+        }
         let Some(sessions) = &inner.sessions else {
             return Step::Done(Ok(None));
         };
@@ -152,7 +172,7 @@ impl Gate {
                     missed: probed
                         .filter(|(probed, _)| std::ptr::eq(*probed, value.as_bytes()))
                         .map(|(_, hash)| hash),
-                    presented: Presented::Cookie(value),
+                    presented: Presented::Read(value),
                 };
                 let Some(keys) = static_keys else {
                     return Step::NeedsKeys(jwt);
@@ -182,8 +202,7 @@ impl Gate {
                 jwt.parse(self)?;
                 let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
                 let principal = self.verify_with(keys.get(), generation, &jwt)?;
-                if let (Presented::Cookie(_), Some(sessions)) =
-                    (&jwt.presented, &self.inner.sessions)
+                if let (CredentialKind::Cookie, Some(sessions)) = (jwt.kind, &self.inner.sessions)
                     && let SessionKind::Stateless(key) = &sessions.kind
                 {
                     session::renew_if_due(parts, sessions, key, &principal, self.now());
@@ -230,7 +249,7 @@ impl Gate {
             kind,
             cache_key: Some(token.as_bytes()),
             missed: None,
-            presented: Presented::Cookie(token),
+            presented: Presented::Read(token),
         };
         let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
         self.verify_with(keys.get(), generation, &jwt)
