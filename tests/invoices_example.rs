@@ -20,6 +20,9 @@ mod db;
 #[path = "../examples/invoices/error.rs"]
 #[allow(dead_code)]
 mod error;
+#[path = "../examples/invoices/feed.rs"]
+#[allow(dead_code)]
+mod feed;
 #[path = "../examples/invoices/handlers.rs"]
 #[allow(dead_code)]
 mod handlers;
@@ -47,7 +50,7 @@ const COOKIE: &str = "invoices_session";
 const NOT_FOUND: &str = r#"{"error":"not_found","message":"not found"}"#;
 
 /// The route audit, exactly as the example prints it at start.
-const AUDIT: [&str; 13] = [
+const AUDIT: [&str; 15] = [
     "GET /health public: load-balancer health check",
     "GET /login public: login form",
     "POST /login public: login: checks the password",
@@ -55,12 +58,14 @@ const AUDIT: [&str; 13] = [
     "GET /api/me require_auth",
     "GET /api/invoices require_auth",
     "POST /api/invoices require_auth",
+    "GET /api/invoices/feed require_auth",
     "GET /api/invoices/{id} require_auth + owned_by(invoice.user_id)",
     "DELETE /api/invoices/{id} require_auth + owned_by(invoice.user_id)",
     "GET /api/admin/users require_role(admin)",
     "DELETE /api/admin/users/{id} require_role(admin)",
     "GET /dashboard require_auth [redirect: /login]",
     "POST /dashboard/invoices require_auth [redirect: /login]",
+    "GET /static/feed.js public: the dashboard's live-feed script (static)",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1101,6 +1106,106 @@ async fn admin_deletes_a_user(c: &Client) {
     );
 }
 
+/// Opens the live feed (`GET /api/invoices/feed`) with these headers: the socket and the
+/// selected subprotocol, or the refusal's status.
+async fn open_feed(
+    c: &Client,
+    headers: &[(&str, String)],
+) -> Result<
+    (
+        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>,
+        Option<String>,
+    ),
+    u16,
+> {
+    use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+    let mut request = format!("ws://{}/api/invoices/feed", c.addr)
+        .into_client_request()
+        .expect("a request");
+    for (name, value) in headers {
+        request.headers_mut().append(
+            tungstenite::http::HeaderName::from_bytes(name.as_bytes()).expect("a name"),
+            tungstenite::http::HeaderValue::from_str(value).expect("a value"),
+        );
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, response)) => {
+            let protocol = response
+                .headers()
+                .get("sec-websocket-protocol")
+                .map(|v| v.to_str().expect("text").to_owned());
+            Ok((socket, protocol))
+        }
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(other) => panic!("connect: {other}"),
+    }
+}
+
+/// The next text message of a feed socket, as JSON (within a few seconds).
+async fn next_invoice(
+    socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>,
+) -> Value {
+    use futures_util::StreamExt;
+    let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("a message in time")
+        .expect("an open socket")
+        .expect("a message");
+    serde_json::from_str(message.to_text().expect("text")).expect("JSON")
+}
+
+async fn live_feed(c: &Client) {
+    use authgate::credentials::{WEBSOCKET_BEARER_PREFIX, WEBSOCKET_PROTOCOL};
+    let (alice, bob) = (c.alice().await, c.bob().await);
+    let cookie = alice.cookie.clone();
+    // The dashboard's own page opens the feed with the session cookie.
+    let (mut by_cookie, protocol) =
+        open_feed(c, &[("cookie", cookie.clone()), ("origin", c.origin())])
+            .await
+            .expect("the dashboard's socket");
+    assert_eq!(protocol, None);
+    // An API client offers its bearer token as a subprotocol; it is never echoed.
+    let offered = format!(
+        "{WEBSOCKET_PROTOCOL}, {WEBSOCKET_BEARER_PREFIX}{}",
+        alice.token
+    );
+    let (mut by_token, protocol) = open_feed(c, &[("sec-websocket-protocol", offered)])
+        .await
+        .expect("a bearer socket");
+    assert_eq!(protocol.as_deref(), Some(WEBSOCKET_PROTOCOL));
+
+    // A page on another port of the host (same site, another origin) may not open it with
+    // alice's cookie; nobody may open it anonymously.
+    let sibling = format!("http://127.0.0.1:{}", c.addr.port().wrapping_add(1));
+    let refused = open_feed(c, &[("cookie", cookie.clone()), ("origin", sibling)]).await;
+    assert_eq!(refused.err(), Some(403));
+    let refused = open_feed(c, &[("origin", c.origin())]).await;
+    assert_eq!(refused.err(), Some(401));
+
+    // Bob's invoice reaches no socket of alice's; hers reaches both, in order.
+    let reply = c
+        .post_json(
+            "/api/invoices",
+            Cred::Bearer(&bob.token),
+            &json!({ "amount_cents": 1, "description": "Bob's, not for alice" }),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    let reply = c
+        .post_json(
+            "/api/invoices",
+            Cred::Bearer(&alice.token),
+            &json!({ "amount_cents": 2500, "description": "Live" }),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    let created = reply.json();
+    for socket in [&mut by_cookie, &mut by_token] {
+        let pushed = next_invoice(socket).await;
+        assert_eq!(pushed, created, "the first invoice pushed is alice's own");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // In process: the example's app on an in-memory database, one per test.
 
@@ -1168,6 +1273,11 @@ async fn admin() {
 #[tokio::test]
 async fn dashboard() {
     dashboard_pages(&in_process(false).await).await;
+}
+
+#[tokio::test]
+async fn live_feed_of_new_invoices() {
+    live_feed(&in_process(false).await).await;
 }
 
 #[tokio::test]
@@ -1417,6 +1527,7 @@ async fn the_example_binary_walks_the_whole_contract() {
     another_users_invoice_is_a_missing_one(&c).await;
     admin_routes(&c).await;
     dashboard_pages(&c).await;
+    live_feed(&c).await;
     logout_ends_the_session(&c).await;
     let alice = c.alice().await;
     let kept = c.invoice(&alice.token, "kept across a restart").await;
@@ -1521,7 +1632,7 @@ async fn every_route_is_protected_and_invoices_are_private() {
         .expect("a gate");
     let minter = Minter::new(&gate).expect("an HMAC gate");
     let report = RouteProbe::new(&app.router, &minter)
-        .allow_public(["/health", "/login"])
+        .allow_public(["/health", "/login", "/static/feed.js"])
         .expect_roles("/api/admin", ["admin"])
         .run()
         .await;

@@ -7,7 +7,8 @@ use axum::extract::FromRef;
 
 use crate::auth::{AUDIENCE, Auth, ISSUER};
 use crate::db::{DEMO_USERS, Db};
-use crate::{auth, handlers, pages};
+use crate::feed::Feed;
+use crate::{auth, feed, handlers, pages};
 
 /// The realm of `WWW-Authenticate` challenges.
 pub const REALM: &str = "invoices";
@@ -24,6 +25,7 @@ pub struct AppState {
     pub gate: Gate,
     pub db: Db,
     pub auth: Auth,
+    pub feed: Feed,
 }
 
 impl FromRef<AppState> for Gate {
@@ -35,6 +37,12 @@ impl FromRef<AppState> for Gate {
 impl FromRef<AppState> for Db {
     fn from_ref(state: &AppState) -> Db {
         state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for Feed {
+    fn from_ref(state: &AppState) -> Feed {
+        state.feed.clone()
     }
 }
 
@@ -75,6 +83,7 @@ pub fn routes() -> Router<AppState> {
             "/api/invoices",
             get(handlers::list_invoices).post(handlers::create_invoice),
         )
+        .route("/api/invoices/feed", get(feed::invoice_feed))
         .route(
             "/api/invoices/{id}",
             get(handlers::show_invoice).delete(handlers::delete_invoice),
@@ -83,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/users/{id}", delete(handlers::delete_user))
         .route("/dashboard", get(pages::dashboard))
         .route("/dashboard/invoices", post(pages::create_invoice))
+        .route("/static/feed.js", get(feed::script))
         .fallback(handlers::not_found)
 }
 
@@ -117,6 +127,7 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
         gate,
         db: db.clone(),
         auth,
+        feed: Feed::new(),
     };
     Ok(App {
         router: routes().with_state(state),

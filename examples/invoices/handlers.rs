@@ -98,6 +98,7 @@ pub async fn create_invoice(
         .create_invoice(caller(&user)?, &new, app.gate.now())
         .await?;
     let invoice = invoice.ok_or(ApiError::AccountGone)?;
+    app.feed.publish(&invoice);
     let location = format!("/api/invoices/{}", invoice.id);
     Ok((
         StatusCode::CREATED,

@@ -4,7 +4,8 @@
 //!
 //! - `main.rs`: options, the start banner (demo accounts and route audit), serving, shutdown
 //! - `app.rs`: state, Gate, routes
-//! - `handlers.rs`: login, logout and the JSON API; `pages.rs`: the HTML pages
+//! - `handlers.rs`: login, logout and the JSON API; `pages.rs`: the HTML pages; `feed.rs`: the
+//!   live feed of new invoices (a WebSocket)
 //! - `auth.rs`: passwords (argon2id) and bearer tokens; `db.rs`: SQLite; `error.rs`: answers
 //!
 //! Options: `--addr HOST:PORT` (or `INVOICES_ADDR`, default `127.0.0.1:3000`), `--db PATH`
@@ -16,6 +17,7 @@ mod app;
 mod auth;
 mod db;
 mod error;
+mod feed;
 mod handlers;
 mod pages;
 

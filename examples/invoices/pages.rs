@@ -83,7 +83,8 @@ pub async fn create_invoice(
         .db
         .create_invoice(caller(&user)?, &new, app.gate.now())
         .await?;
-    created.ok_or(ApiError::AccountGone)?;
+    let invoice = created.ok_or(ApiError::AccountGone)?;
+    app.feed.publish(&invoice);
     Ok(Redirect::to("/dashboard").into_response())
 }
 
@@ -131,11 +132,16 @@ fn dashboard_body(email: &str, invoices: &[Invoice]) -> String {
             )
         })
         .collect();
-    let table = if invoices.is_empty() {
-        "<p>No invoices yet.</p>".to_owned()
+    // One table, also when empty: the live feed (static/feed.js) appends new invoices to it.
+    let empty = if invoices.is_empty() {
+        "<p id=\"empty\">No invoices yet.</p>"
     } else {
-        format!("<table><tr><th>Invoice</th><th>Amount</th><th>Description</th></tr>{rows}</table>")
+        ""
     };
+    let table = format!(
+        "{empty}<table id=\"invoices\"><tr><th>Invoice</th><th>Amount</th><th>Description</th></tr>{rows}</table>\
+         <script src=\"/static/feed.js\"></script>"
+    );
     format!(
         "<h1>Invoices of {}</h1>
 <form method=\"post\" action=\"/logout\"><button type=\"submit\">Log out</button></form>
@@ -150,8 +156,9 @@ fn dashboard_body(email: &str, invoices: &[Invoice]) -> String {
     )
 }
 
-/// A whole page: no caching (it shows personal data), and a policy that runs no script and
-/// posts forms only to this site.
+/// A whole page: no caching (it shows personal data), and a policy that runs only this site's
+/// own script files (no inline script), connects only to this site (the live feed's socket)
+/// and posts forms only to this site.
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>
@@ -179,7 +186,8 @@ td, th {{ border-bottom: 1px solid #ddd; padding: 0.3rem; text-align: left; }}
         (header::CACHE_CONTROL, "no-store"),
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; \
+             form-action 'self'; frame-ancestors 'none'",
         ),
     ];
     (status, headers, Html(html)).into_response()
