@@ -26,6 +26,9 @@ mod feed;
 #[path = "../examples/invoices/handlers.rs"]
 #[allow(dead_code)]
 mod handlers;
+#[path = "../examples/invoices/limits.rs"]
+#[allow(dead_code)]
+mod limits;
 #[path = "../examples/invoices/pages.rs"]
 #[allow(dead_code)]
 mod pages;
@@ -48,6 +51,12 @@ const SECRET: &str = "invoices-test-secret-3f9a1c7e5b2d4f6a8c0e";
 const WRONG_PASSWORD: &str = "wrong-password-7d41e0";
 const COOKIE: &str = "invoices_session";
 const NOT_FOUND: &str = r#"{"error":"not_found","message":"not found"}"#;
+/// Login rates for the contract walks, which log the same accounts in from one address far
+/// more often than a person would; `login_limits` tests the defaults.
+const CONTRACT_RATES: limits::Rates = limits::Rates {
+    per_address: std::num::NonZeroU32::new(6000).unwrap(),
+    per_account: std::num::NonZeroU32::new(6000).unwrap(),
+};
 
 /// The route audit, exactly as the example prints it at start.
 const AUDIT: [&str; 15] = [
@@ -74,6 +83,8 @@ const AUDIT: [&str; 15] = [
 #[derive(Clone)]
 struct Client {
     addr: SocketAddr,
+    /// The loopback address requests come from (the login limits count per address).
+    from: std::net::Ipv4Addr,
     /// Every token and session-cookie value the server issued, for the log-hygiene check.
     issued: Arc<Mutex<Vec<String>>>,
 }
@@ -139,7 +150,17 @@ impl Client {
     fn new(addr: SocketAddr) -> Client {
         Client {
             addr,
+            from: std::net::Ipv4Addr::LOCALHOST,
             issued: Arc::default(),
+        }
+    }
+
+    /// The same client, sending from another loopback address (127.0.0.0/8).
+    fn sending_from(&self, from: std::net::Ipv4Addr) -> Client {
+        assert!(from.is_loopback(), "loopback only");
+        Client {
+            from,
+            ..self.clone()
         }
     }
 
@@ -170,7 +191,9 @@ impl Client {
         }
         head.push_str("\r\n");
         let exchange = async {
-            let mut stream = TcpStream::connect(self.addr).await?;
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind((self.from, 0).into())?;
+            let mut stream = socket.connect(self.addr).await?;
             stream.write_all(head.as_bytes()).await?;
             stream.write_all(body).await?;
             let mut raw = Vec::new();
@@ -231,7 +254,8 @@ impl Client {
             .await
     }
 
-    /// A JSON login that must succeed.
+    /// Both logins, which must succeed: a JSON one for a bearer token (an API client) and a
+    /// form one for a session cookie (a browser).
     async fn login(&self, email: &str, password: &str) -> Login {
         let reply = self
             .post_json(
@@ -242,10 +266,18 @@ impl Client {
             .await;
         assert_eq!(reply.status, 200, "login of {email}: {}", reply.text());
         let body = reply.json();
+        let form = format!("email={email}&password={password}&next=/dashboard");
+        let browser = self.post_form("/login", Cred::Anonymous, &form, &[]).await;
+        assert_eq!(
+            browser.status,
+            303,
+            "form login of {email}: {}",
+            browser.text()
+        );
         Login {
             id: body["user"]["id"].as_i64().expect("a numeric user id"),
             token: body["token"].as_str().expect("a token").to_owned(),
-            cookie: reply.cookie(),
+            cookie: browser.cookie(),
         }
     }
 
@@ -360,7 +392,7 @@ async fn health_and_unknown_routes(c: &Client) {
     );
 }
 
-async fn json_login_gives_a_token_and_a_cookie(c: &Client) {
+async fn json_login_gives_a_token_and_no_session(c: &Client) {
     let reply = c
         .post_json(
             "/login",
@@ -379,6 +411,21 @@ async fn json_login_gives_a_token_and_a_cookie(c: &Client) {
     assert_eq!(user.as_object().map(|u| u.len()), Some(3), "{user}");
     let id = user["id"].as_i64().expect("a numeric id");
 
+    // An API client presents the token: no browser session is started for it.
+    assert!(
+        reply.header("set-cookie").is_none(),
+        "a JSON login set a cookie"
+    );
+    // A browser's form login starts one.
+    let reply = c
+        .post_form(
+            "/login",
+            Cred::Anonymous,
+            "email=alice@example.com&password=alice-password&next=/dashboard",
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.text());
     let set = reply.header("set-cookie").expect("a session cookie");
     assert!(set.starts_with(&format!("{COOKIE}=")), "{set}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
@@ -1210,10 +1257,16 @@ async fn live_feed(c: &Client) {
 // In process: the example's app on an in-memory database, one per test.
 
 async fn in_process(secure_cookies: bool) -> Client {
+    in_process_with(secure_cookies, CONTRACT_RATES).await
+}
+
+async fn in_process_with(secure_cookies: bool, login_rates: limits::Rates) -> Client {
     let settings = app::Settings {
         db: ":memory:".to_owned(),
         jwt_secret: SECRET.as_bytes().to_vec(),
         secure_cookies,
+        seed_demo: true,
+        login_rates,
     };
     let app = app::build(&settings).await.expect("the app builds");
     assert!(app.seeded, "a new database is seeded");
@@ -1221,7 +1274,11 @@ async fn in_process(secure_cookies: bool) -> Client {
         .await
         .expect("a free port");
     let addr = listener.local_addr().expect("an address");
-    tokio::spawn(async move { axum::serve(listener, app.router.into_axum()).await });
+    let service = app
+        .router
+        .into_axum()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
     Client::new(addr)
 }
 
@@ -1232,7 +1289,7 @@ async fn health_and_404() {
 
 #[tokio::test]
 async fn json_login() {
-    json_login_gives_a_token_and_a_cookie(&in_process(false).await).await;
+    json_login_gives_a_token_and_no_session(&in_process(false).await).await;
 }
 
 #[tokio::test]
@@ -1290,14 +1347,211 @@ async fn deleting_a_user() {
     admin_deletes_a_user(&in_process(false).await).await;
 }
 
+/// The login limits at their defaults (60 attempts a minute per address, 10 per account):
+/// a password guesser on one account gets 429 with `Retry-After`, while another account
+/// logs in from the same address; a flooding address gets 429 while another logs in.
+#[tokio::test]
+async fn login_limits_hold_without_locking_out_another_account() {
+    let c = in_process_with(false, limits::Rates::default()).await;
+    let wrong = json!({ "email": "alice@example.com", "password": WRONG_PASSWORD });
+    for attempt in 1..=10 {
+        let reply = c.post_json("/login", Cred::Anonymous, &wrong).await;
+        assert_eq!(reply.status, 401, "attempt {attempt}: {}", reply.text());
+    }
+    let throttled = c.post_json("/login", Cred::Anonymous, &wrong).await;
+    assert_eq!(throttled.status, 429, "{}", throttled.text());
+    assert_eq!(throttled.json()["error"], "too_many_requests");
+    let retry: u64 = throttled
+        .header("retry-after")
+        .and_then(|s| s.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Even alice's right password waits: the account is limited, not the guess.
+    let right = json!({ "email": "alice@example.com", "password": "alice-password" });
+    assert_eq!(
+        c.post_json("/login", Cred::Anonymous, &right).await.status,
+        429
+    );
+    // Bob, from the same address, is not locked out.
+    let bob = json!({ "email": "bob@example.com", "password": "bob-password" });
+    assert_eq!(
+        c.post_json("/login", Cred::Anonymous, &bob).await.status,
+        200
+    );
+    // A browser's form login is throttled as a page with the same Retry-After.
+    let form = format!("email=alice@example.com&password={WRONG_PASSWORD}&next=/dashboard");
+    let page = c.post_form("/login", Cred::Anonymous, &form, &[]).await;
+    assert_eq!(page.status, 429);
+    assert!(page.text().contains("Too many attempts"), "{}", page.text());
+    assert!(page.header("retry-after").is_some());
+
+    // One address flooding many accounts: 60 a minute pass (a few more refill while the
+    // hashes run), then 429.
+    let flood = c.sending_from(std::net::Ipv4Addr::new(127, 0, 0, 2));
+    let mut statuses = Vec::new();
+    for n in 0..100 {
+        let guess = json!({ "email": format!("nobody{n}@example.com"), "password": "x" });
+        let status = flood
+            .post_json("/login", Cred::Anonymous, &guess)
+            .await
+            .status;
+        statuses.push(status);
+        if status == 429 {
+            break;
+        }
+    }
+    let (last, passed) = statuses.split_last().expect("attempts");
+    assert_eq!(*last, 429, "{statuses:?}");
+    assert!(passed.len() >= 60, "only {} attempts passed", passed.len());
+    assert!(passed.iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(
+        flood
+            .post_json("/login", Cred::Anonymous, &bob)
+            .await
+            .status,
+        429
+    );
+    // Another address still gets in.
+    let other = c.sending_from(std::net::Ipv4Addr::new(127, 0, 0, 3));
+    assert_eq!(
+        other
+            .post_json("/login", Cred::Anonymous, &bob)
+            .await
+            .status,
+        200
+    );
+}
+
+/// 200 concurrent logins (from 200 loopback addresses, for 200 unknown emails, each costing
+/// an argon2id hash of about 19 MiB) against the real binary: every answer is 401 or 503 with
+/// `Retry-After`, and the server's peak memory stays within a bound that one hash per core
+/// keeps (unbounded, the hashes alone would take several GiB).
+#[tokio::test]
+async fn password_checks_are_bounded_under_200_concurrent_logins() {
+    let db = TempDb::new();
+    // The default login rates: 200 addresses and 200 accounts stay within them.
+    let server = Server::start(&db.0, &[("INVOICES_LOGIN_RATES", "60,10")]);
+    let c = Client::new(server.addr);
+    let peak_before = peak_memory_kib(server.child.id());
+    let mut attempts = Vec::new();
+    for n in 0..200u8 {
+        let client = c.sending_from(std::net::Ipv4Addr::new(127, 0, 1, n));
+        attempts.push(tokio::spawn(async move {
+            let guess = json!({ "email": format!("nobody{n}@example.com"), "password": "x" });
+            let reply = client.post_json("/login", Cred::Anonymous, &guess).await;
+            (reply.status, reply.header("retry-after").map(str::to_owned))
+        }));
+    }
+    let mut checked = 0;
+    let mut busy = 0;
+    for attempt in attempts {
+        match attempt.await.expect("a request task") {
+            (401, _) => checked += 1,
+            (503, Some(retry)) if retry == "1" => busy += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    let peak_after = peak_memory_kib(server.child.id());
+    println!(
+        "200 concurrent logins: {checked} checked, {busy} busy; peak memory {} -> {} MiB",
+        peak_before / 1024,
+        peak_after / 1024
+    );
+    assert!(checked >= 2, "no password was checked");
+    // One argon2 buffer (19 MiB) per hashing thread, and some slack for the allocator.
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as u64;
+    let bound = (cores * 24 + 32) * 1024;
+    assert!(
+        peak_after.saturating_sub(peak_before) < bound,
+        "peak memory grew from {peak_before} KiB to {peak_after} KiB (bound {bound} KiB)"
+    );
+}
+
+/// The peak resident memory of a process (`VmHWM`), in KiB.
+fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmHWM line")
+}
+
+/// A deleted user's id is never handed to a later account, which would then match the
+/// deleted user's tokens and records (`AUTOINCREMENT`).
+#[tokio::test]
+async fn ids_are_never_reused() {
+    let db = db::Db::open(":memory:").await.expect("a database");
+    let carol = db
+        .create_user("carol@example.com", "x", &["user"])
+        .await
+        .expect("carol");
+    assert!(db.delete_user(carol).await.expect("delete"));
+    let dave = db
+        .create_user("dave@example.com", "x", &["user"])
+        .await
+        .expect("dave");
+    assert!(
+        dave > carol,
+        "the id {carol} of a deleted user was reused ({dave})"
+    );
+}
+
+/// A database made before ids were made permanent (migration 1 only) keeps its users, their
+/// invoices and the link between them through migration 2, and never reuses an id after it.
+#[tokio::test]
+async fn the_id_migration_keeps_users_invoices_and_their_links() {
+    let file = TempDb::new();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&file.0)
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options)
+        .await
+        .expect("a pool");
+    sqlx::migrate::Migrator::with_migrations(db::migrations()[..1].to_vec())
+        .run(&pool)
+        .await
+        .expect("migration 1");
+    for statement in [
+        "INSERT INTO users (id, email, password_hash, roles) VALUES (1, 'a@x', 'h', '[\"user\"]')",
+        "INSERT INTO users (id, email, password_hash, roles) VALUES (2, 'b@x', 'h', '[\"admin\"]')",
+        "INSERT INTO invoices (id, user_id, amount_cents, description, created_at) VALUES (7, 2, 500, 'kept', 1)",
+    ] {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect(statement);
+    }
+    pool.close().await;
+
+    let db = db::Db::open(file.0.to_str().expect("a UTF-8 path"))
+        .await
+        .expect("migration 2");
+    let users = db.users().await.expect("users");
+    assert_eq!(users.iter().map(|u| u.id).collect::<Vec<_>>(), [1, 2]);
+    let invoices = db.invoices_of(2).await.expect("invoices");
+    assert_eq!(invoices.len(), 1);
+    assert_eq!((invoices[0].id, invoices[0].amount_cents), (7, 500));
+    // The foreign key still points at users: deleting b deletes the invoice with it.
+    assert!(db.delete_user(2).await.expect("delete"));
+    assert_eq!(db.invoice(7).await.expect("lookup").map(|i| i.id), None);
+    let next = db
+        .create_user("c@x", "h", &["user"])
+        .await
+        .expect("a new user");
+    assert_eq!(next, 3, "ids continue after the highest ever used");
+    db.close().await;
+}
+
 #[tokio::test]
 async fn secure_cookies_use_the_host_prefix() {
     let c = in_process(true).await;
     let reply = c
-        .post_json(
+        .post_form(
             "/login",
             Cred::Anonymous,
-            &json!({ "email": "alice@example.com", "password": "alice-password" }),
+            "email=alice@example.com&password=alice-password&next=/dashboard",
+            &[],
         )
         .await;
     let set = reply.header("set-cookie").expect("a cookie");
@@ -1384,6 +1638,8 @@ impl Server {
             .env_remove("INVOICES_ADDR")
             .env_remove("INVOICES_DB")
             .env_remove("INVOICES_SECURE_COOKIES")
+            .env_remove("INVOICES_SEED_DEMO")
+            .env("INVOICES_LOGIN_RATES", "6000,6000")
             .env("INVOICES_JWT_SECRET", SECRET)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1518,7 +1774,7 @@ async fn the_example_binary_walks_the_whole_contract() {
     }
 
     health_and_unknown_routes(&c).await;
-    json_login_gives_a_token_and_a_cookie(&c).await;
+    json_login_gives_a_token_and_no_session(&c).await;
     form_login_redirects_to_a_safe_next(&c).await;
     wrong_password_and_unknown_email_are_identical(&c).await;
     me_with_either_credential(&c).await;
@@ -1621,6 +1877,8 @@ async fn every_route_is_protected_and_invoices_are_private() {
         db: ":memory:".to_owned(),
         jwt_secret: SECRET.as_bytes().to_vec(),
         secure_cookies: false,
+        seed_demo: true,
+        login_rates: CONTRACT_RATES,
     };
     let app = app::build(&settings).await.expect("the app builds");
     // A Gate with the app's verification settings, to mint tokens it accepts.

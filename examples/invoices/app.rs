@@ -8,7 +8,8 @@ use axum::extract::FromRef;
 use crate::auth::{AUDIENCE, Auth, ISSUER};
 use crate::db::{DEMO_USERS, Db};
 use crate::feed::Feed;
-use crate::{auth, feed, handlers, pages};
+use crate::limits::{LoginLimits, Rates};
+use crate::{feed, handlers, pages};
 
 /// The realm of `WWW-Authenticate` challenges.
 pub const REALM: &str = "invoices";
@@ -26,6 +27,7 @@ pub struct AppState {
     pub db: Db,
     pub auth: Auth,
     pub feed: Feed,
+    pub limits: LoginLimits,
 }
 
 impl FromRef<AppState> for Gate {
@@ -61,13 +63,17 @@ pub struct Settings {
     pub jwt_secret: Vec<u8>,
     /// `__Host-invoices` with `Secure` (behind HTTPS) instead of `invoices_session` without.
     pub secure_cookies: bool,
+    /// Whether a new database gets the demo accounts (whose passwords are public).
+    pub seed_demo: bool,
+    /// Login attempts a minute per client address and per account.
+    pub login_rates: Rates,
 }
 
 /// A built app: the routes with their state, and what the start banner reports.
 pub struct App {
     pub router: Router,
     pub db: Db,
-    /// Whether this start seeded the demo users (a new database).
+    /// Whether this start seeded the demo users (a new database, and `seed_demo`).
     pub seeded: bool,
     pub cookie: &'static str,
 }
@@ -96,18 +102,13 @@ pub fn routes() -> Router<AppState> {
         .fallback(handlers::not_found)
 }
 
-/// Opens and migrates the database, seeds the demo users on its first start, and builds the
-/// Gate (bearer tokens and server-side sessions in the same database).
+/// Opens and migrates the database, seeds the demo users on its first start (when
+/// `seed_demo`), and builds the Gate (bearer tokens and server-side sessions in the same
+/// database).
 pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error>> {
     let db = Db::open(&settings.db).await?;
-    let seeded = !db.demo_users_seeded().await?;
-    if seeded {
-        let mut hashes = Vec::new();
-        for (_, password, _) in DEMO_USERS {
-            hashes.push(auth::hash_password(password.to_owned()).await?);
-        }
-        db.seed_demo_users(&hashes).await?;
-    }
+    let seeded = settings.seed_demo && !db.demo_users_seeded().await?;
+
     let store = SqliteStore::new(db.pool().clone()).await?;
     let sessions = if settings.secure_cookies {
         Sessions::server_side(SECURE_COOKIE, store)
@@ -123,11 +124,19 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
         .sessions(sessions)
         .build()?;
     let auth = Auth::new(&settings.jwt_secret).await?;
+    if seeded {
+        let mut hashes = Vec::new();
+        for (_, password, _) in DEMO_USERS {
+            hashes.push(auth.hash_password((*password).to_owned()).await?);
+        }
+        db.seed_demo_users(&hashes).await?;
+    }
     let state = AppState {
         gate,
         db: db.clone(),
         auth,
         feed: Feed::new(),
+        limits: LoginLimits::new(settings.login_rates),
     };
     Ok(App {
         router: routes().with_state(state),

@@ -2,14 +2,25 @@
 //!
 //! authgate verifies credentials; it does not check passwords or mint tokens. This module is
 //! the small, careful part an app writes itself.
+//!
+//! Password checks (argon2id: about 19 MiB and tens of milliseconds each) run on a fixed pool
+//! of one thread per core, each thread reusing one argon2 memory buffer for every check. A
+//! fresh 19 MiB buffer per check left the allocator holding several of them per thread under
+//! a burst of logins (peak memory grew by 250 MiB for 200 concurrent logins); now a server
+//! holds one per core. A login waits at most a second for a turn, then gets 503
+//! (`ApiError::Busy`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use std::cell::RefCell;
+
+use argon2::password_hash::PasswordHasher;
+use argon2::password_hash::phc::{Output, PasswordHash};
+use argon2::{Algorithm as Argon2Algorithm, Argon2, Block, Params, Version};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::db::{Db, User};
 use crate::error::ApiError;
@@ -29,6 +40,7 @@ pub struct Auth {
 
 struct Inner {
     signing_key: EncodingKey,
+    hasher: Hasher,
     /// A hash of a random password, verified against when the email is unknown, so that an
     /// unknown email costs the same argon2 work as a wrong password (no timing oracle).
     dummy_hash: String,
@@ -53,15 +65,22 @@ struct TokenClaims<'a> {
 impl Auth {
     /// `secret` signs the HS256 tokens (the Gate verifies with the same bytes).
     pub async fn new(secret: &[u8]) -> Result<Auth, ApiError> {
+        let hasher = Hasher::new()?;
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|_| ApiError::Internal("no OS randomness"))?;
-        let dummy_hash = hash_password(hex(&random)).await?;
+        let dummy_hash = hasher.hash(hex(&random)).await?;
         Ok(Auth {
             inner: Arc::new(Inner {
                 signing_key: EncodingKey::from_secret(secret),
+                hasher,
                 dummy_hash,
             }),
         })
+    }
+
+    /// An argon2id PHC string for `password`, on the hashing pool.
+    pub async fn hash_password(&self, password: String) -> Result<String, ApiError> {
+        self.inner.hasher.hash(password).await
     }
 
     /// The user with this email and password, or `None` for a wrong password or an unknown
@@ -76,7 +95,7 @@ impl Auth {
             Some((user, hash)) => (Some(user), hash),
             None => (None, self.inner.dummy_hash.clone()),
         };
-        let ok = verify_password(password.to_owned(), hash).await?;
+        let ok = self.inner.hasher.verify(password.to_owned(), hash).await?;
         Ok(user.filter(|_| ok))
     }
 
@@ -100,29 +119,92 @@ impl Auth {
     }
 }
 
-/// An argon2id PHC string (default parameters: 19 MiB, 2 passes) with a random salt. Runs on
-/// the blocking pool: it takes tens of milliseconds by design.
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(|_| ApiError::Internal("hashing a password failed"))
-    })
-    .await
-    .map_err(|_| ApiError::Internal("the hashing task failed"))?
+/// The hashing pool: one thread per core, and at most one queued login per thread.
+struct Hasher {
+    pool: rayon::ThreadPool,
+    turns: Semaphore,
 }
 
-/// Whether `password` matches the PHC string `hash` (with the parameters the hash names).
-async fn verify_password(password: String, hash: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let hash = PasswordHash::new(&hash).map_err(|_| ApiError::Internal("a stored hash"))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok())
-    })
-    .await
-    .map_err(|_| ApiError::Internal("the hashing task failed"))?
+impl Hasher {
+    fn new() -> Result<Hasher, ApiError> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("password-hash-{i}"))
+            .build()
+            .map_err(|_| ApiError::Internal("starting the hashing threads failed"))?;
+        Ok(Hasher {
+            pool,
+            turns: Semaphore::new(threads),
+        })
+    }
+
+    /// Runs `job` on the pool once a turn is free (within a second, else `Busy`).
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _turn = tokio::time::timeout(Duration::from_secs(1), self.turns.acquire())
+            .await
+            .map_err(|_| ApiError::Busy)?
+            .map_err(|_| ApiError::Busy)?;
+        let (done, result) = oneshot::channel();
+        self.pool.spawn(move || {
+            let _ = done.send(job());
+        });
+        result
+            .await
+            .map_err(|_| ApiError::Internal("a hashing thread failed"))
+    }
+
+    /// An argon2id PHC string (default parameters: 19 MiB, 2 passes) with a random salt.
+    async fn hash(&self, password: String) -> Result<String, ApiError> {
+        self.run(move || {
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|hash| hash.to_string())
+                .map_err(|_| ApiError::Internal("hashing a password failed"))
+        })
+        .await?
+    }
+
+    /// Whether `password` matches the PHC string `hash` (with the parameters the hash names).
+    async fn verify(&self, password: String, hash: String) -> Result<bool, ApiError> {
+        self.run(move || verify_with_thread_memory(password.as_bytes(), &hash))
+            .await?
+    }
+}
+
+thread_local! {
+    /// The argon2 memory of this hashing thread, reused by every check it runs.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What argon2's `verify_password` does (the hash's own algorithm, version and parameters,
+/// the output compared in constant time), in this thread's reused memory.
+fn verify_with_thread_memory(password: &[u8], phc: &str) -> Result<bool, ApiError> {
+    let stored = || ApiError::Internal("a stored password hash");
+    let hash = PasswordHash::new(phc).map_err(|_| stored())?;
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return Err(stored());
+    };
+    let algorithm = Argon2Algorithm::try_from(hash.algorithm.as_str()).map_err(|_| stored())?;
+    let version = match hash.version {
+        Some(version) => Version::try_from(version).map_err(|_| stored())?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&hash).map_err(|_| stored())?;
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let mut buffer = [0u8; Output::MAX_LENGTH];
+    let out = buffer.get_mut(..expected.len()).ok_or_else(stored)?;
+    BLOCKS
+        .with_borrow_mut(|blocks| {
+            blocks.resize(params.block_count(), Block::default());
+            argon2.hash_password_into_with_memory(password, salt, &mut *out, &mut blocks[..])
+        })
+        .map_err(|_| stored())?;
+    let computed = Output::new(out).map_err(|_| stored())?;
+    Ok(computed == *expected)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -103,14 +103,19 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         for ((email, _, role), hash) in DEMO_USERS.iter().zip(hashes) {
-            sqlx::query("INSERT INTO users (email, password_hash, roles) VALUES (?, ?, ?)")
-                .bind(email)
-                .bind(hash)
-                .bind(serde_json::json!([role]).to_string())
-                .execute(&mut *tx)
-                .await?;
+            insert_user(&mut *tx, email, hash, &[role]).await?;
         }
         tx.commit().await
+    }
+
+    /// Creates a user; returns the new id, which no earlier user ever had.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        roles: &[&str],
+    ) -> Result<i64, sqlx::Error> {
+        insert_user(&self.pool, email, password_hash, roles).await
     }
 
     /// The user with this email (case-insensitive) and their password hash.
@@ -201,6 +206,21 @@ impl Db {
     }
 }
 
+async fn insert_user<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    email: &str,
+    password_hash: &str,
+    roles: &[&str],
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("INSERT INTO users (email, password_hash, roles) VALUES (?, ?, ?) RETURNING id")
+        .bind(email)
+        .bind(password_hash)
+        .bind(serde_json::json!(roles).to_string())
+        .fetch_one(executor)
+        .await?
+        .try_get("id")
+}
+
 fn user(row: &SqliteRow) -> Result<User, sqlx::Error> {
     let roles: String = row.try_get("roles")?;
     Ok(User {
@@ -224,13 +244,27 @@ fn invoice(row: &SqliteRow) -> Result<Invoice, sqlx::Error> {
 /// `migrate!` macro needs the `macros` feature (and a second syn); the versions and checksums
 /// in `_sqlx_migrations` work the same.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "users and invoices".into(),
-        MigrationType::Simple,
-        include_str!("migrations/0001_users_and_invoices.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(migrations())
+}
+
+/// Every migration, in order.
+pub fn migrations() -> Vec<Migration> {
+    vec![
+        Migration::new(
+            1,
+            "users and invoices".into(),
+            MigrationType::Simple,
+            include_str!("migrations/0001_users_and_invoices.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "ids never reused".into(),
+            MigrationType::Simple,
+            include_str!("migrations/0002_ids_never_reused.sql").into_sql_str(),
+            false,
+        ),
+    ]
 }
 
 /// Opening or migrating the database failed.

@@ -38,6 +38,11 @@ pub enum ApiError {
     Session(SessionError),
     /// A bug or an exhausted resource: 500 (logged, never shown).
     Internal(&'static str),
+    /// Too many login attempts from this address or for this account: 429, and the seconds
+    /// until the next one is accepted.
+    TooManyRequests(u64),
+    /// Every password check is busy: 503, try again in a second.
+    Busy,
 }
 
 impl IntoResponse for ApiError {
@@ -73,6 +78,28 @@ impl IntoResponse for ApiError {
                 return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
             }
             ApiError::Session(error) => return error.into_response(),
+            ApiError::TooManyRequests(seconds) => {
+                let mut response = json_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    "too many login attempts; try again later",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                return response;
+            }
+            ApiError::Busy => {
+                let mut response = json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "the server is busy; try again in a moment",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return response;
+            }
             ApiError::Conflict(message) => (StatusCode::CONFLICT, "conflict", message),
             ApiError::BadBody(status, message) => (status, "bad_request", message),
             ApiError::Db(error) => {

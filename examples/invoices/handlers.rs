@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::app::AppState;
 use crate::db::{Db, Invoice, NewInvoice, User};
 use crate::error::{ApiError, FieldErrors};
+use crate::limits::ClientAddress;
 use crate::pages;
 
 #[public(reason = "load-balancer health check")]
@@ -28,26 +29,38 @@ pub async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-/// `POST /login`, JSON or form: checks the password, starts a session (the cookie), and for
-/// JSON also issues a bearer token.
+/// `POST /login`, JSON or form: checks the password within the login limits (see `limits`).
+/// A form login (a browser) starts a session and sets its cookie; a JSON login (an API
+/// client) gets a bearer token and no session, which no such client would present.
 #[public(reason = "login: checks the password")]
-pub async fn login(State(app): State<AppState>, input: LoginInput) -> Result<Response, ApiError> {
-    let user = app
+pub async fn login(
+    State(app): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    input: LoginInput,
+) -> Result<Response, ApiError> {
+    if let Err(refused) = app.limits.attempt(address, &input.email) {
+        return Ok(input.refused(refused));
+    }
+    let checked = app
         .auth
         .check_password(&app.db, &input.email, &input.password)
-        .await?;
+        .await;
+    let user = match checked {
+        Err(ApiError::Busy) => return Ok(input.refused(ApiError::Busy)),
+        checked => checked?,
+    };
     let Some(user) = user else {
         return Ok(input.failed());
     };
-    let cookie = app.gate.login(session_user(&user)).await?;
     match input.next {
         Some(next) => {
+            let cookie = app.gate.login(session_user(&user)).await?;
             Ok((cookie, Redirect::to(safe_next(Some(&next), "/dashboard"))).into_response())
         }
         None => {
             let token = app.auth.issue_token(&user, app.gate.now())?;
             let body = Json(LoginReply { token, user });
-            Ok((cookie, [(header::CACHE_CONTROL, "no-store")], body).into_response())
+            Ok(([(header::CACHE_CONTROL, "no-store")], body).into_response())
         }
     }
 }
@@ -241,6 +254,16 @@ impl LoginInput {
         match &self.next {
             Some(next) => pages::login_failed(next),
             None => ApiError::BadCredentials.into_response(),
+        }
+    }
+
+    /// The answer to a login the limits refused (429 or 503 with `Retry-After`): the login
+    /// form with a note for a browser, JSON for an API client.
+    fn refused(&self, error: ApiError) -> Response {
+        let response = error.into_response();
+        match &self.next {
+            Some(next) => pages::login_refused(next, response),
+            None => response,
         }
     }
 }

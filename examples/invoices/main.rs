@@ -11,7 +11,10 @@
 //! Options: `--addr HOST:PORT` (or `INVOICES_ADDR`, default `127.0.0.1:3000`), `--db PATH`
 //! (or `INVOICES_DB`, default `invoices.db`; `:memory:` for a throw-away database).
 //! Environment: `INVOICES_JWT_SECRET` (at least 32 bytes; unset: a random one per start),
-//! `INVOICES_SECURE_COOKIES=1` (behind HTTPS: the `__Host-invoices` cookie with `Secure`).
+//! `INVOICES_SECURE_COOKIES=1` (behind HTTPS: the `__Host-invoices` cookie with `Secure`),
+//! `INVOICES_SEED_DEMO=1|0` (the demo accounts in a new database; by default only on a
+//! loopback address without `INVOICES_SECURE_COOKIES`), `INVOICES_LOGIN_RATES=60,10` (login
+//! attempts a minute per client address and per account).
 
 mod app;
 mod auth;
@@ -19,6 +22,7 @@ mod db;
 mod error;
 mod feed;
 mod handlers;
+mod limits;
 mod pages;
 
 use std::process::ExitCode;
@@ -29,7 +33,10 @@ const USAGE: &str = "usage: invoices [--addr HOST:PORT] [--db PATH]
   --addr   where to listen (env INVOICES_ADDR, default 127.0.0.1:3000)
   --db     the SQLite file (env INVOICES_DB, default invoices.db; `:memory:` for none)
 env: INVOICES_JWT_SECRET (at least 32 bytes; unset: random per start),
-     INVOICES_SECURE_COOKIES=1 (serve behind HTTPS with the __Host-invoices cookie)";
+     INVOICES_SECURE_COOKIES=1 (serve behind HTTPS with the __Host-invoices cookie),
+     INVOICES_SEED_DEMO=1|0 (demo accounts in a new database; default: only on loopback
+     without INVOICES_SECURE_COOKIES),
+     INVOICES_LOGIN_RATES=ADDRESS,ACCOUNT (login attempts a minute, default 60,10)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -60,10 +67,14 @@ async fn run(addr: &str, settings: &Settings) -> Result<(), Box<dyn std::error::
         seeded,
         cookie,
     } = app::build(settings).await?;
-    banner(&router, seeded, cookie);
+    banner(&router, settings.seed_demo, seeded, cookie);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router.into_axum())
+    // Connection info: the login limits count attempts per client address.
+    let service = router
+        .into_axum()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     db.close().await;
@@ -72,15 +83,22 @@ async fn run(addr: &str, settings: &Settings) -> Result<(), Box<dyn std::error::
 }
 
 /// The demo accounts (the only passwords this program ever prints) and the route audit.
-fn banner(router: &authgate::Router, seeded: bool, cookie: &str) {
-    let when = if seeded {
-        "seeded now"
+fn banner(router: &authgate::Router, seed_demo: bool, seeded: bool, cookie: &str) {
+    if seed_demo {
+        let when = if seeded {
+            "seeded now"
+        } else {
+            "seeded on the first start"
+        };
+        println!("demo accounts ({when}; demo passwords, for local use only):");
+        for (email, password, role) in db::DEMO_USERS {
+            println!("  {email:<18} {password:<15} roles [\"{role}\"]");
+        }
     } else {
-        "seeded on the first start"
-    };
-    println!("demo accounts ({when}; demo passwords, for local use only):");
-    for (email, password, role) in db::DEMO_USERS {
-        println!("  {email:<18} {password:<15} roles [\"{role}\"]");
+        println!(
+            "no demo accounts: this configuration is not local development \
+             (INVOICES_SEED_DEMO=1 seeds them into a new database)"
+        );
     }
     println!("route audit:");
     for policy in router.policies() {
@@ -114,12 +132,40 @@ fn options(args: impl Iterator<Item = String>) -> Result<(String, Settings), Str
             .or_else(|| args.next())
             .ok_or_else(|| format!("{name} needs a value"))?;
     }
+    let secure_cookies = env("INVOICES_SECURE_COOKIES").is_some_and(|v| v == "1");
+    let seed_demo = seed_demo(secure_cookies, &addr, env("INVOICES_SEED_DEMO").as_deref())?;
+    let login_rates = match env("INVOICES_LOGIN_RATES") {
+        Some(rates) => rates
+            .parse()
+            .map_err(|e| format!("INVOICES_LOGIN_RATES: {e}"))?,
+        None => limits::Rates::default(),
+    };
     let settings = Settings {
         db,
         jwt_secret: jwt_secret()?,
-        secure_cookies: env("INVOICES_SECURE_COOKIES").is_some_and(|v| v == "1"),
+        secure_cookies,
+        seed_demo,
+        login_rates,
     };
     Ok((addr, settings))
+}
+
+/// Whether to seed the demo accounts (whose passwords are in the README) into a new database:
+/// for local development only. A server configured for production (`INVOICES_SECURE_COOKIES=1`
+/// or an address other than loopback) gets none unless `INVOICES_SEED_DEMO=1` asks for them;
+/// `INVOICES_SEED_DEMO=0` turns them off anywhere.
+fn seed_demo(secure_cookies: bool, addr: &str, asked: Option<&str>) -> Result<bool, String> {
+    match asked {
+        Some("1") => return Ok(true),
+        Some("0") => return Ok(false),
+        Some(other) => return Err(format!("INVOICES_SEED_DEMO must be 0 or 1, not {other:?}")),
+        None => {}
+    }
+    let loopback = addr
+        .parse::<std::net::SocketAddr>()
+        .map(|a| a.ip().is_loopback())
+        .unwrap_or_else(|_| addr.starts_with("localhost:"));
+    Ok(loopback && !secure_cookies)
 }
 
 /// `INVOICES_JWT_SECRET`, or 32 random bytes (tokens then die with the process). Only its
@@ -168,5 +214,24 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seed_demo;
+
+    /// Demo accounts only for local development, unless asked for or turned off.
+    #[test]
+    fn demo_accounts_only_for_local_development() {
+        assert_eq!(seed_demo(false, "127.0.0.1:3000", None), Ok(true));
+        assert_eq!(seed_demo(false, "[::1]:3000", None), Ok(true));
+        assert_eq!(seed_demo(false, "localhost:3000", None), Ok(true));
+        assert_eq!(seed_demo(true, "127.0.0.1:3000", None), Ok(false));
+        assert_eq!(seed_demo(false, "0.0.0.0:3000", None), Ok(false));
+        assert_eq!(seed_demo(false, "10.1.2.3:80", None), Ok(false));
+        assert_eq!(seed_demo(true, "0.0.0.0:3000", Some("1")), Ok(true));
+        assert_eq!(seed_demo(false, "127.0.0.1:3000", Some("0")), Ok(false));
+        assert!(seed_demo(false, "127.0.0.1:3000", Some("yes")).is_err());
     }
 }

@@ -43,6 +43,24 @@ pub fn login_failed(next: &str) -> Response {
     response
 }
 
+/// The form again after the login limits refused an attempt, with that answer's status and
+/// `Retry-After`.
+pub fn login_refused(next: &str, refusal: Response) -> Response {
+    let mut response = page(
+        refusal.status(),
+        "Log in",
+        &login_body_with(Some(next), THROTTLED),
+    );
+    if let Some(retry) = refusal.headers().get(header::RETRY_AFTER) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry.clone());
+    }
+    response
+}
+
+const THROTTLED: &str = "<p class=\"error\">Too many attempts. Try again in a minute.</p>";
+
 #[require_auth(redirect = "/login")]
 pub async fn dashboard(
     State(app): State<AppState>,
@@ -101,13 +119,17 @@ fn invalid_invoice(errors: &FieldErrors) -> Response {
 }
 
 fn login_body(next: Option<&str>, failed: bool) -> String {
-    // Only a safe same-site path is carried along; the login handler checks it again.
-    let next = next.filter(|n| is_safe_next(n)).unwrap_or("/dashboard");
     let error = if failed {
         "<p class=\"error\">Wrong email or password.</p>"
     } else {
         ""
     };
+    login_body_with(next, error)
+}
+
+fn login_body_with(next: Option<&str>, error: &str) -> String {
+    // Only a safe same-site path is carried along; the login handler checks it again.
+    let next = next.filter(|n| is_safe_next(n)).unwrap_or("/dashboard");
     format!(
         "<h1>Log in</h1>{error}
 <form method=\"post\" action=\"/login\">
