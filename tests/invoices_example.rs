@@ -8,6 +8,8 @@
 //! output never carries a token, cookie, password or the secret, graceful shutdown on SIGTERM,
 //! and that a restart keeps users, invoices and sessions without seeding again.
 
+mod support;
+
 #[path = "../examples/invoices/app.rs"]
 #[allow(dead_code)]
 mod app;
@@ -43,7 +45,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// The token secret of every server here; the binary test checks it never appears in output.
 const SECRET: &str = "invoices-test-secret-3f9a1c7e5b2d4f6a8c0e";
@@ -1158,47 +1159,17 @@ async fn admin_deletes_a_user(c: &Client) {
 async fn open_feed(
     c: &Client,
     headers: &[(&str, String)],
-) -> Result<
-    (
-        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>,
-        Option<String>,
-    ),
-    u16,
-> {
-    use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
-    let mut request = format!("ws://{}/api/invoices/feed", c.addr)
-        .into_client_request()
-        .expect("a request");
-    for (name, value) in headers {
-        request.headers_mut().append(
-            tungstenite::http::HeaderName::from_bytes(name.as_bytes()).expect("a name"),
-            tungstenite::http::HeaderValue::from_str(value).expect("a value"),
-        );
-    }
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((socket, response)) => {
-            let protocol = response
-                .headers()
-                .get("sec-websocket-protocol")
-                .map(|v| v.to_str().expect("text").to_owned());
-            Ok((socket, protocol))
-        }
-        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
-        Err(other) => panic!("connect: {other}"),
-    }
+) -> Result<(support::Socket, Option<String>), u16> {
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let url = format!("ws://{}/api/invoices/feed", c.addr);
+    support::open_socket(&url, &headers)
+        .await
+        .map_err(|refusal| refusal.status)
 }
 
-/// The next text message of a feed socket, as JSON (within a few seconds).
-async fn next_invoice(
-    socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>,
-) -> Value {
-    use futures_util::StreamExt;
-    let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
-        .await
-        .expect("a message in time")
-        .expect("an open socket")
-        .expect("a message");
-    serde_json::from_str(message.to_text().expect("text")).expect("JSON")
+/// The next message of a feed socket, as JSON.
+async fn next_invoice(socket: &mut support::Socket) -> Value {
+    serde_json::from_str(&support::next_text(socket).await).expect("JSON")
 }
 
 async fn live_feed(c: &Client) {

@@ -19,10 +19,6 @@ use authgate::{
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::response::Response;
-use futures_util::StreamExt;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::{self, Error};
 
 use crate::support::*;
 
@@ -92,67 +88,27 @@ impl Server {
     }
 
     /// Opens a socket to `path` with these extra headers; `Ok` holds the first text message
-    /// and the selected subprotocol, `Err` the refusal's status, headers and body.
+    /// and the selected subprotocol.
     async fn open(
         &self,
         path: &str,
         headers: &[(&str, &str)],
-    ) -> Result<(String, Option<String>), Refused> {
-        let mut request = format!("ws://{}{path}", self.addr)
-            .into_client_request()
-            .expect("request");
-        for (name, value) in headers {
-            request.headers_mut().append(
-                tungstenite::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
-                HeaderValue::from_str(value).expect("value"),
-            );
-        }
-        match tokio_tungstenite::connect_async(request).await {
-            Ok((mut socket, response)) => {
-                let protocol = response
-                    .headers()
-                    .get("sec-websocket-protocol")
-                    .map(|v| v.to_str().expect("text").to_owned());
-                let first = match socket.next().await {
-                    Some(Ok(tungstenite::Message::Text(text))) => text.to_string(),
-                    other => panic!("no text message: {other:?}"),
-                };
-                Ok((first, protocol))
-            }
-            Err(Error::Http(response)) => {
-                let (parts, body) = response.into_parts();
-                Err(Refused {
-                    status: parts.status.as_u16(),
-                    www: parts
-                        .headers
-                        .get("www-authenticate")
-                        .map(|v| v.to_str().expect("text").to_owned()),
-                    body: String::from_utf8(body.unwrap_or_default()).expect("UTF-8 body"),
-                })
-            }
-            Err(other) => panic!("connect: {other}"),
-        }
+    ) -> Result<(String, Option<String>), Refusal> {
+        let url = format!("ws://{}{path}", self.addr);
+        let (mut socket, protocol) = open_socket(&url, headers).await?;
+        Ok((next_text(&mut socket).await, protocol))
     }
 }
 
-/// A handshake the server refused before upgrading.
-#[derive(Debug)]
-struct Refused {
-    status: u16,
-    www: Option<String>,
-    body: String,
-}
-
-impl Refused {
-    #[track_caller]
-    fn assert(&self, status: u16, code: &str, www: Option<String>) {
-        assert_eq!(self.status, status, "{self:?}");
-        assert_eq!(self.www, www, "{self:?}");
-        assert_eq!(
-            self.body,
-            format!(r#"{{"error":"{code}","message":"{}"}}"#, message_of(code))
-        );
-    }
+/// Checks a refused handshake: status, challenge, and the body of the code.
+#[track_caller]
+fn assert_refused(refused: &Refusal, status: u16, code: &str, www: Option<String>) {
+    assert_eq!(refused.status, status, "{refused:?}");
+    assert_eq!(refused.www, www, "{refused:?}");
+    assert_eq!(
+        refused.body,
+        format!(r#"{{"error":"{code}","message":"{}"}}"#, message_of(code))
+    );
 }
 
 #[tokio::test]
@@ -184,7 +140,7 @@ async fn cookie_sockets_from_another_origin_are_refused_before_the_upgrade() {
         let mut headers = headers;
         headers.push(("cookie", cookie.as_str()));
         let refused = server.open("/ws", &headers).await.expect_err(what);
-        refused.assert(403, "forbidden", None);
+        assert_refused(&refused, 403, "forbidden", None);
         attacks += 1;
     }
     assert_eq!(
@@ -225,7 +181,7 @@ async fn anonymous_and_unprivileged_sockets_are_refused() {
         .open("/ws", &[("origin", same.as_str())])
         .await
         .expect_err("anonymous");
-    refused.assert(401, "unauthenticated", Some(www_missing()));
+    assert_refused(&refused, 401, "unauthenticated", Some(www_missing()));
     let refused = server
         .open(
             "/ws/admin",
@@ -233,14 +189,14 @@ async fn anonymous_and_unprivileged_sockets_are_refused() {
         )
         .await
         .expect_err("a user on the admin socket");
-    refused.assert(403, "forbidden", None);
+    assert_refused(&refused, 403, "forbidden", None);
     let user_token = token("alice", &["user"]);
     let offered = format!("{WEBSOCKET_PROTOCOL}, {WEBSOCKET_BEARER_PREFIX}{user_token}");
     let refused = server
         .open("/ws/admin", &[("sec-websocket-protocol", offered.as_str())])
         .await
         .expect_err("a user's bearer token on the admin socket");
-    refused.assert(403, "forbidden", Some(www_insufficient(None)));
+    assert_refused(&refused, 403, "forbidden", Some(www_insufficient(None)));
     assert_eq!(server.hits.count(), 0);
 
     let (subject, _) = server
@@ -288,7 +244,7 @@ async fn bearer_tokens_ride_in_the_subprotocol_and_are_never_echoed() {
             .open("/ws", &[("sec-websocket-protocol", offered)])
             .await
             .expect_err(what);
-        refused.assert(401, "invalid_token", Some(www));
+        assert_refused(&refused, 401, "invalid_token", Some(www));
     }
     // A bad subprotocol token never falls back to the cookie.
     let refused = server
@@ -302,7 +258,7 @@ async fn bearer_tokens_ride_in_the_subprotocol_and_are_never_echoed() {
         )
         .await
         .expect_err("a bad token next to a good cookie");
-    refused.assert(401, "invalid_token", Some(www_invalid_token()));
+    assert_refused(&refused, 401, "invalid_token", Some(www_invalid_token()));
     assert_eq!(server.hits.count(), 1);
     println!("[security] websocket/bearer subprotocol: 4 attack case(s), 1 control(s)");
 }

@@ -12,7 +12,8 @@
 //! - `assert`: the expected rejections, checked on a `TestResponse`;
 //! - `handlers`: handlers several binaries route (role and scope forms, a session login and
 //!   logout);
-//! - `logs`: a per-thread capture of `tracing` output.
+//! - `logs`: a per-thread capture of `tracing` output;
+//! - `socket`: a real WebSocket client.
 //!
 //! Every test binary includes this module with `mod support;` (or a `#[path]` to it) and uses
 //! a different subset of it, hence the `dead_code` and `unused_imports` allowances.
@@ -26,6 +27,7 @@ mod invoices;
 mod keys;
 mod logs;
 mod request;
+mod socket;
 mod stores;
 mod tokens;
 
@@ -36,5 +38,6 @@ pub use invoices::*;
 pub use keys::*;
 pub use logs::*;
 pub use request::*;
+pub use socket::*;
 pub use stores::*;
 pub use tokens::*;
