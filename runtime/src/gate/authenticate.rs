@@ -75,6 +75,7 @@ impl KeysRef<'_> {
         }
     }
 }
+
 impl Gate {
     /// Reads and verifies the request's credential: `Ok(None)` when none was presented. The
     /// principal is shared with the token cache (no copy on a cache hit).
@@ -108,10 +109,7 @@ impl Gate {
                     missed: None,
                     presented: Presented::Bearer(value),
                 };
-                return match static_keys {
-                    Some(keys) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
-                    None => Step::NeedsKeys(jwt),
-                };
+                return self.jwt_step(static_keys, jwt);
             }
             Ok(None) => {}
             Err(e) => return Step::Done(Err(Failure::Header(e))),
@@ -126,10 +124,7 @@ impl Gate {
                     missed: None,
                     presented: Presented::Read(token),
                 };
-                return match static_keys {
-                    Some(keys) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
-                    None => Step::NeedsKeys(jwt),
-                };
+                return self.jwt_step(static_keys, jwt);
             }
             Ok(None) => {}
             Err(e) => return Step::Done(Err(Failure::Header(e))),
@@ -184,6 +179,14 @@ impl Gate {
                 Step::Done(verified.map(Some))
             }
             SessionKind::Server(_) => Step::NeedsStore(value),
+        }
+    }
+
+    /// A presented JWT: verified now with the Gate's own keys, or left for the key source's.
+    fn jwt_step<'r>(&self, static_keys: Option<&KeySet>, jwt: Jwt<'r>) -> Step<'r> {
+        match static_keys {
+            Some(keys) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
+            None => Step::NeedsKeys(jwt),
         }
     }
 
