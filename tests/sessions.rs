@@ -5,9 +5,11 @@
 
 mod support;
 
+use authgate::testing::StoreConformance;
 use authgate::{
-    CurrentUser, Gate, MemoryStore, Router, SessionStore, Sessions, SigningKey, SqliteStore,
-    require_auth, require_role, routing::get, routing::post,
+    BoxFuture, CurrentUser, Gate, MemoryStore, Router, SessionKey, SessionRecord, SessionStore,
+    Sessions, SigningKey, SqliteStore, StoreError, require_auth, require_role, routing::get,
+    routing::post,
 };
 use axum::http::{Method, StatusCode, header};
 
@@ -353,10 +355,279 @@ async fn sqlite_store_persists_across_restarts() {
     );
     assert!(
         store
-            .load(cookie.split_once('=').unwrap().1)
+            .load(&authgate::SessionKey::of(cookie.split_once('=').unwrap().1))
             .await
             .unwrap()
             .is_none()
     );
     let _ = std::fs::remove_file(&path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store contract (issue 14): no resurrection, no session id in a store, purge.
+
+/// A temporary SQLite file (and its WAL and shared-memory files), removed when dropped.
+struct TempSqlite(std::path::PathBuf);
+
+impl TempSqlite {
+    fn new(name: &str) -> TempSqlite {
+        let unique = SessionKey::of(&format!("{name}{:?}", std::time::SystemTime::now()));
+        TempSqlite(
+            std::env::temp_dir().join(format!("authgate-{name}-{}.db", &unique.as_str()[..12])),
+        )
+    }
+
+    /// Every byte SQLite wrote for this database.
+    fn bytes(path: &std::path::Path) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal", "-journal"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            bytes.extend(std::fs::read(&file).unwrap_or_default());
+        }
+        bytes
+    }
+}
+
+impl Drop for TempSqlite {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = self.0.as_os_str().to_owned();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+#[tokio::test]
+async fn memory_and_sqlite_stores_meet_the_contract() {
+    let memory = MemoryStore::new();
+    let dump = memory.clone();
+    StoreConformance::new(memory)
+        .written(move || {
+            let records = dump.records();
+            async move { serde_json::to_vec(&records).expect("JSON") }
+        })
+        .assert()
+        .await;
+
+    let file = TempSqlite::new("conformance");
+    let store = SqliteStore::open(&file.0).await.expect("a store");
+    let path = file.0.clone();
+    StoreConformance::new(store)
+        .written(move || {
+            let path = path.clone();
+            async move { TempSqlite::bytes(&path) }
+        })
+        .assert()
+        .await;
+}
+
+/// The suite fails a store that writes the session id back on `touch` (an upsert): the
+/// revoke-during-touch race of the old `save`.
+#[tokio::test]
+async fn the_contract_catches_a_store_that_resurrects() {
+    #[derive(Clone, Default)]
+    struct Upserting(
+        MemoryStore,
+        std::sync::Arc<std::sync::Mutex<Vec<SessionRecord>>>,
+    );
+    impl SessionStore for Upserting {
+        fn create(&self, r: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+            self.1.lock().unwrap().push(r.clone());
+            self.0.create(r)
+        }
+        fn load(&self, k: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+            self.0.load(k)
+        }
+        fn touch(&self, k: &SessionKey, at: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+            // Writes the record back whole, as `save` did.
+            let known = self.1.lock().unwrap().iter().find(|r| r.key == *k).cloned();
+            Box::pin(async move {
+                if let Some(mut record) = known {
+                    record.last_seen = at;
+                    self.0.create(&record).await?;
+                }
+                Ok(true)
+            })
+        }
+        fn delete(&self, k: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+            self.0.delete(k)
+        }
+        fn delete_user(&self, s: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
+            self.0.delete_user(s)
+        }
+        fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+            self.0.purge_expired(now)
+        }
+    }
+    let failures = StoreConformance::new(Upserting::default())
+        .run()
+        .await
+        .expect_err("an upserting touch breaks the contract");
+    assert!(
+        failures.iter().any(|f| f.contains("revocation")),
+        "{failures:?}"
+    );
+}
+
+/// A store that pauses every `load` until the test lets it go on, to run a revocation in
+/// between a request's load and its last-seen write.
+#[derive(Clone)]
+struct Pausing<S> {
+    inner: S,
+    loaded: std::sync::Arc<tokio::sync::Notify>,
+    resume: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl<S: SessionStore + Clone> SessionStore for Pausing<S> {
+    fn create(&self, r: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.create(r)
+    }
+    fn load(&self, k: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+        let k = k.clone();
+        Box::pin(async move {
+            let found = self.inner.load(&k).await;
+            self.loaded.notify_one();
+            self.resume.notified().await;
+            found
+        })
+    }
+    fn touch(&self, k: &SessionKey, at: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+        self.inner.touch(k, at)
+    }
+    fn delete(&self, k: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.delete(k)
+    }
+    fn delete_user(&self, s: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.inner.delete_user(s)
+    }
+    fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.inner.purge_expired(now)
+    }
+}
+
+/// The race the outside review reproduced: a request loads its session, `revoke_user` runs,
+/// then the request writes last-seen. The request gets 401 and the cookie stays dead, for the
+/// memory and the SQLite store.
+#[tokio::test]
+async fn a_revocation_during_a_request_stays_done() {
+    let file = TempSqlite::new("race");
+    let sqlite = SqliteStore::open(&file.0).await.expect("a store");
+    race_against(MemoryStore::new()).await;
+    race_against(sqlite).await;
+}
+
+async fn race_against<S: SessionStore + Clone>(store: S) {
+    let loaded = std::sync::Arc::new(tokio::sync::Notify::new());
+    let resume = std::sync::Arc::new(tokio::sync::Notify::new());
+    let pausing = Pausing {
+        inner: store.clone(),
+        loaded: loaded.clone(),
+        resume: resume.clone(),
+    };
+    let clock = Clock::new();
+    let gate = gate_with(timeouts(Sessions::server_side(COOKIE, pausing)), &clock);
+    let cookie = login_cookie(&gate, authgate::SessionUser::new("alice")).await;
+    let app = app(gate.clone());
+    // Last-seen is due: the request will write it after its load.
+    clock.advance(120);
+    let request = tokio::spawn({
+        let app = app.clone();
+        let cookie = cookie.clone();
+        async move { with_cookie(&app, Method::GET, "/me", &cookie).send().await }
+    });
+    loaded.notified().await;
+    assert_eq!(gate.revoke_user("alice").await.expect("revoke"), 1);
+    resume.notify_one();
+    let reply = request.await.expect("the request");
+    assert_invalid_token(&reply);
+    // The session was not written back: the next request with the cookie is refused too.
+    let next = tokio::spawn({
+        let app = app.clone();
+        async move { with_cookie(&app, Method::GET, "/me", &cookie).send().await }
+    });
+    loaded.notified().await;
+    resume.notify_one();
+    assert_invalid_token(&next.await.expect("the request"));
+}
+
+/// An old `authgate_sessions` table, keyed by the session ids themselves, is moved to hashed
+/// keys when the store opens it: its sessions still work, and the ids are gone from the file.
+#[tokio::test]
+async fn sqlite_store_moves_an_old_table_to_hashed_keys() {
+    let file = TempSqlite::new("old-table");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&file.0)
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options)
+        .await
+        .expect("a pool");
+    let id = "b2xkLXNlc3Npb24taWQtaW4tdGhlLWNsZWFyLXRleHQx";
+    sqlx::raw_sql(
+        "CREATE TABLE authgate_sessions (id TEXT PRIMARY KEY NOT NULL, subject TEXT NOT NULL,
+             roles TEXT NOT NULL, scopes TEXT NOT NULL, claims TEXT NOT NULL,
+             created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+         CREATE INDEX authgate_sessions_subject ON authgate_sessions (subject);",
+    )
+    .execute(&pool)
+    .await
+    .expect("an old table");
+    sqlx::query("INSERT INTO authgate_sessions VALUES (?, '7', '[\"user\"]', '[]', '{}', ?, ?, ?)")
+        .bind(id)
+        .bind((NOW - 100) as i64)
+        .bind((NOW - 10) as i64)
+        .bind((NOW + 3600) as i64)
+        .execute(&pool)
+        .await
+        .expect("an old session");
+    let store = SqliteStore::new(pool.clone()).await.expect("the move");
+    let record = store
+        .load(&SessionKey::of(id))
+        .await
+        .expect("a load")
+        .expect("the old session");
+    assert_eq!(
+        (record.subject.as_str(), record.roles.as_slice()),
+        ("7", &["user".to_owned()][..])
+    );
+    // Opening again is a no-op.
+    SqliteStore::new(pool.clone()).await.expect("a second open");
+    sqlx::query("VACUUM").execute(&pool).await.expect("vacuum");
+    pool.close().await;
+    let bytes = TempSqlite::bytes(&file.0);
+    assert!(
+        !bytes.windows(id.len()).any(|w| w == id.as_bytes()),
+        "the old session id is still in the file"
+    );
+}
+
+/// Expired sessions are deleted in the background, by the Gate's clock, without a request
+/// for them.
+#[tokio::test]
+async fn expired_sessions_are_purged_in_the_background() {
+    let store = MemoryStore::new();
+    let clock = Clock::new();
+    let gate = gate_with(
+        timeouts(Sessions::server_side(COOKIE, store.clone()))
+            .purge_every(std::time::Duration::from_millis(200)),
+        &clock,
+    );
+    let active = login_cookie(&gate, authgate::SessionUser::new("7")).await;
+    login_cookie(&gate, authgate::SessionUser::new("8")).await;
+    let app = app(gate);
+    // The first request that reads a session starts the purge.
+    let reply = with_cookie(&app, Method::GET, "/me", &active).send().await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(store.len(), 2);
+    clock.advance(3600);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !store.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not purged: {} left",
+            store.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -109,7 +109,7 @@ pub use redirect::{is_safe_next, safe_next};
 pub use reject::{Rejection, RejectionKind};
 pub use router::{MethodRouter, RouteAudit, RoutePolicy, Router, routing};
 pub use session::{
-    MemoryStore, SameSite, SessionCookie, SessionError, SessionErrorKind, SessionLayer,
+    MemoryStore, SameSite, SessionCookie, SessionError, SessionErrorKind, SessionKey, SessionLayer,
     SessionRecord, SessionService, SessionStore, SessionUser, Sessions, StoreError,
 };
 #[cfg(feature = "sqlite")]

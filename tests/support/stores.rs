@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use authgate::testing::TestResponse;
-use authgate::{BoxFuture, Gate, SessionRecord, SessionStore, SessionUser, StoreError};
+use authgate::{BoxFuture, Gate, SessionKey, SessionRecord, SessionStore, SessionUser, StoreError};
 
 use super::gate::NOW;
 
@@ -22,19 +22,29 @@ impl DownStore {
     }
 }
 
+fn down<T: Send>(message: &'static str) -> BoxFuture<'static, Result<T, StoreError>> {
+    Box::pin(async move { Err(StoreError::new(message)) })
+}
+
 impl SessionStore for DownStore {
-    fn load(&self, _id: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+    fn create(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        down(STORE_DOWN)
+    }
+    fn load(&self, _key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async { Err(StoreError::new(STORE_DOWN)) })
+        down(STORE_DOWN)
     }
-    fn save(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Err(StoreError::new(STORE_DOWN)) })
+    fn touch(&self, _key: &SessionKey, _last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+        down(STORE_DOWN)
     }
-    fn delete(&self, _id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Err(StoreError::new(STORE_DOWN)) })
+    fn delete(&self, _key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+        down(STORE_DOWN)
     }
     fn delete_user(&self, _subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async { Err(StoreError::new(STORE_DOWN)) })
+        down(STORE_DOWN)
+    }
+    fn purge_expired(&self, _now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        down(STORE_DOWN)
     }
 }
 
@@ -46,9 +56,12 @@ pub struct ReadOnlyStore {
 }
 
 impl SessionStore for ReadOnlyStore {
-    fn load(&self, id: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+    fn create(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        down("read-only replica")
+    }
+    fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
         let record = SessionRecord {
-            id: id.to_owned(),
+            key: key.clone(),
             subject: "alice".into(),
             roles: vec![],
             scopes: vec![],
@@ -59,14 +72,17 @@ impl SessionStore for ReadOnlyStore {
         };
         Box::pin(async move { Ok(Some(record)) })
     }
-    fn save(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Err(StoreError::new("read-only replica")) })
+    fn touch(&self, _key: &SessionKey, _last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+        down("read-only replica")
     }
-    fn delete(&self, _id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async { Err(StoreError::new("read-only replica")) })
+    fn delete(&self, _key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+        down("read-only replica")
     }
     fn delete_user(&self, _subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async { Err(StoreError::new("read-only replica")) })
+        down("read-only replica")
+    }
+    fn purge_expired(&self, _now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        down("read-only replica")
     }
 }
 

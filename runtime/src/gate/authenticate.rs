@@ -217,6 +217,7 @@ impl Gate {
             Step::NeedsStore(value) => match &self.inner.sessions {
                 Some(sessions) => match &sessions.kind {
                     SessionKind::Server(store) => {
+                        session::start_purge(sessions, store, self.inner.clock.clone());
                         Box::pin(self.server_session(sessions, store.as_ref(), value)).await
                     }
                     // Not built for stateless cookies: refuse rather than call it anonymous.

@@ -5,11 +5,12 @@
 //! bare [`SessionErrorKind`]s, which the Gate wraps with its rendering.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::request::Parts;
 use serde_json::{Map, Value};
 
-use super::store::{SessionRecord, SessionStore, StoreError, new_session_id};
+use super::store::{SessionKey, SessionRecord, SessionStore, StoreError, new_session_id};
 use super::{RenewSlot, SessionCookie, SessionErrorKind, SessionKind, SessionUser, Sessions};
 use crate::principal::{CredentialKind, Principal};
 use crate::verify::{Invalid, Rules, SigningKey, sign_session_jwt};
@@ -29,7 +30,7 @@ pub(crate) async fn login(
         SessionKind::Server(store) => {
             let id = new_session_id().map_err(SessionErrorKind::Store)?;
             let record = SessionRecord {
-                id: id.clone(),
+                key: SessionKey::of(&id),
                 subject: user.subject,
                 roles: user.roles,
                 scopes: user.scopes,
@@ -38,7 +39,10 @@ pub(crate) async fn login(
                 last_seen: now,
                 expires_at: now.saturating_add(sessions.absolute_lifetime),
             };
-            store.save(&record).await.map_err(SessionErrorKind::Store)?;
+            store
+                .create(&record)
+                .await
+                .map_err(SessionErrorKind::Store)?;
             Ok(SessionCookie(
                 sessions.set_cookie(&id, sessions.absolute_lifetime),
             ))
@@ -63,7 +67,10 @@ pub(crate) async fn logout(
     principal: &Principal,
 ) -> Result<SessionCookie, SessionErrorKind> {
     if let (SessionKind::Server(store), Some(id)) = (&sessions.kind, &principal.session_id) {
-        store.delete(id).await.map_err(SessionErrorKind::Store)?;
+        store
+            .delete(&SessionKey::of(id))
+            .await
+            .map_err(SessionErrorKind::Store)?;
     }
     Ok(SessionCookie(sessions.set_cookie("", 0)))
 }
@@ -92,7 +99,8 @@ pub(crate) enum Refused {
 }
 
 /// A server-side session cookie's value to a principal: the id's shape, then the store (idle
-/// and absolute expiry, last-seen written at most once a minute).
+/// and absolute expiry, last-seen written at most once a minute, with an update that never
+/// brings back a session revoked in the meantime).
 pub(crate) async fn authenticate_server(
     sessions: &Sessions,
     store: &dyn SessionStore,
@@ -106,20 +114,25 @@ pub(crate) async fn authenticate_server(
     {
         return Err(Refused::Invalid(Invalid::SessionCookie));
     }
-    let loaded = store.load(value).await.map_err(Refused::Unavailable)?;
+    let key = SessionKey::of(value);
+    let loaded = store.load(&key).await.map_err(Refused::Unavailable)?;
     let Some(mut record) = loaded else {
         return Err(Refused::Invalid(Invalid::UnknownSession));
     };
     let idle_end = record.last_seen.saturating_add(sessions.idle_timeout);
     if now >= record.expires_at || now >= idle_end {
-        store.delete(value).await.map_err(Refused::Unavailable)?;
+        store.delete(&key).await.map_err(Refused::Unavailable)?;
         return Err(Refused::Invalid(Invalid::SessionExpired));
     }
     // Last-seen is written at most once a minute (or per quarter of the idle timeout): the
-    // idle clock stays accurate without a store write on every request.
+    // idle clock stays accurate without a store write on every request. The write only
+    // updates: a session deleted since the load (logout, revocation) is not written back.
     if now.saturating_sub(record.last_seen) >= (sessions.idle_timeout / 4).min(60) {
+        let touched = store.touch(&key, now).await.map_err(Refused::Unavailable)?;
+        if !touched {
+            return Err(Refused::Invalid(Invalid::UnknownSession));
+        }
         record.last_seen = now;
-        store.save(&record).await.map_err(Refused::Unavailable)?;
     }
     let expires_at = record
         .expires_at
@@ -132,7 +145,7 @@ pub(crate) async fn authenticate_server(
         issued_at: Some(record.created_at),
         credential: CredentialKind::Cookie,
         claims: record.claims,
-        session_id: Some(record.id),
+        session_id: Some(value.to_owned()),
     }))
 }
 
@@ -168,4 +181,45 @@ pub(crate) fn renew_if_due(
     {
         *slot = Some(sessions.set_cookie(&token, exp - now));
     }
+}
+
+/// Starts the background purge of expired sessions, once per `Sessions`: every
+/// `sessions.purge_every`, `purge_expired` with the Gate's clock, bounded to 30 seconds and
+/// logged (never a session key). It holds the store weakly, so it ends with the Gate.
+/// Called from a request, so always inside a tokio runtime.
+pub(crate) fn start_purge(
+    sessions: &Sessions,
+    store: &Arc<dyn SessionStore>,
+    clock: Arc<dyn Fn() -> u64 + Send + Sync>,
+) {
+    sessions.purging.call_once(|| {
+        let store = Arc::downgrade(store);
+        let every = sessions.purge_every;
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(store) = store.upgrade() else {
+                    return;
+                };
+                let run =
+                    tokio::time::timeout(Duration::from_secs(30), store.purge_expired(clock()));
+                match run.await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(purged)) => {
+                        tracing::debug!(target: "authgate", purged, "expired sessions purged");
+                    }
+                    Ok(Err(error)) => {
+                        tracing::warn!(target: "authgate", %error,
+                            "purging expired sessions failed");
+                    }
+                    Err(_) => {
+                        tracing::warn!(target: "authgate",
+                            "purging expired sessions took over 30 s");
+                    }
+                }
+            }
+        });
+    });
 }

@@ -40,9 +40,11 @@ use crate::verify::SigningKey;
 pub(crate) use layer::RenewSlot;
 pub use layer::{SessionLayer, SessionService};
 pub(crate) use lifecycle::{
-    Refused, authenticate_server, login, logout, renew_if_due, revoke_user,
+    Refused, authenticate_server, login, logout, renew_if_due, revoke_user, start_purge,
 };
-pub use store::{MemoryStore, SessionRecord, SessionStore, StoreError};
+#[cfg(feature = "testing")]
+pub(crate) use store::new_session_id;
+pub use store::{MemoryStore, SessionKey, SessionRecord, SessionStore, StoreError};
 
 /// `SameSite` of the session cookie.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +79,10 @@ pub struct Sessions {
     pub(crate) same_site: SameSite,
     pub(crate) idle_timeout: u64,
     pub(crate) absolute_lifetime: u64,
+    /// How often the Gate purges expired server-side sessions.
+    pub(crate) purge_every: Duration,
+    /// Whether the purge task runs (started by the first request that reads the store).
+    pub(crate) purging: Arc<std::sync::Once>,
 }
 
 #[derive(Clone)]
@@ -122,7 +128,17 @@ impl Sessions {
             same_site: SameSite::Lax,
             idle_timeout: 30 * 60,
             absolute_lifetime: 12 * 3600,
+            purge_every: Duration::from_secs(10 * 60),
+            purging: Arc::new(std::sync::Once::new()),
         }
+    }
+
+    /// How often expired server-side sessions are deleted from the store (default every 10
+    /// minutes). The Gate runs the purge in the background, started by the first request that
+    /// reads a session, each run bounded to 30 seconds and logged; it stops with the store.
+    pub fn purge_every(mut self, every: Duration) -> Self {
+        self.purge_every = every.max(Duration::from_secs(1));
+        self
     }
 
     /// How long an unused session stays valid (server-side), or how long one stateless
@@ -330,18 +346,27 @@ mod tests {
     use crate::{Gate, Rejection};
 
     struct Down;
+    fn down<T: Send>() -> BoxFuture<'static, Result<T, StoreError>> {
+        Box::pin(async { Err(StoreError::new("connection refused")) })
+    }
     impl SessionStore for Down {
-        fn load(&self, _: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-            Box::pin(async { Err(StoreError::new("connection refused")) })
+        fn create(&self, _: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+            down()
         }
-        fn save(&self, _: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-            Box::pin(async { Err(StoreError::new("connection refused")) })
+        fn load(&self, _: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+            down()
         }
-        fn delete(&self, _: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-            Box::pin(async { Err(StoreError::new("connection refused")) })
+        fn touch(&self, _: &SessionKey, _: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+            down()
+        }
+        fn delete(&self, _: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+            down()
         }
         fn delete_user(&self, _: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-            Box::pin(async { Err(StoreError::new("connection refused")) })
+            down()
+        }
+        fn purge_expired(&self, _: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+            down()
         }
     }
 

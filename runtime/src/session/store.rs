@@ -1,5 +1,5 @@
-//! Where server-side sessions live: the [`SessionStore`] trait, its record and error, and the
-//! in-memory store.
+//! Where server-side sessions live: the [`SessionStore`] contract, its record, key and error,
+//! and the in-memory store.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,14 +8,61 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::verify::BoxFuture;
+
+/// What a session is stored under: the SHA-256 of the cookie's session id, in lower-case hex.
+/// The id itself never reaches a store, so a leaked table or backup holds no cookie that
+/// works. (The id has 256 random bits: no salt or slow hash is needed to keep it secret.)
+///
+/// ```
+/// use authgate::SessionKey;
+///
+/// let key = SessionKey::of("a-session-id");
+/// assert_eq!(key.as_str().len(), 64);
+/// assert!(!key.as_str().contains("a-session-id"));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SessionKey(String);
+
+impl SessionKey {
+    /// The key of the session whose cookie carries `id`.
+    pub fn of(id: &str) -> SessionKey {
+        let digest = Sha256::digest(id.as_bytes());
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+            hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+        }
+        SessionKey(hex)
+    }
+
+    /// A key as a store wrote it (64 lower-case hex digits); `None` for anything else.
+    pub fn from_stored(text: &str) -> Option<SessionKey> {
+        (text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| SessionKey(text.to_owned()))
+    }
+
+    /// The hex text, as stores keep it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A prefix tells sessions apart in logs of a store's own tests; the whole key need not
+        // be printed anywhere.
+        write!(f, "SessionKey({}..)", &self.0[..8])
+    }
+}
 
 /// One server-side session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRecord {
-    /// The opaque id the cookie carries.
-    pub id: String,
+    /// What the session is stored under (never the cookie's id).
+    pub key: SessionKey,
     /// The user's subject.
     pub subject: String,
     /// The user's roles at login.
@@ -34,34 +81,49 @@ pub struct SessionRecord {
 
 /// A store of server-side sessions. Errors answer 503 on guarded routes.
 ///
+/// The contract every store meets (`authgate::testing::StoreConformance` checks it):
+///
+/// - **nothing resurrects a session**: only [`create`](Self::create) (a login) adds one;
+///   [`touch`](Self::touch) updates `last_seen` of a session that still exists and reports
+///   `false` when it is gone, so a logout or revocation that runs between a request's `load` and
+///   its `touch` stays done (the request then gets 401);
+/// - **keys only**: records are stored under their [`SessionKey`], never the cookie's id;
+/// - [`delete_user`](Self::delete_user) removes every session of one subject and no other;
+/// - [`purge_expired`](Self::purge_expired) removes sessions past their absolute lifetime (the
+///   Gate calls it in the background; a store that expires rows itself may return 0);
+/// - idle and absolute expiry are decided by the Gate from `last_seen` and `expires_at`, so a
+///   store returns what it holds.
+///
 /// ```
-/// use authgate::{BoxFuture, SessionRecord, SessionStore, StoreError};
+/// use authgate::{BoxFuture, SessionKey, SessionRecord, SessionStore, StoreError};
 ///
 /// struct Down;
+/// fn down<T: Send>() -> BoxFuture<'static, Result<T, StoreError>> {
+///     Box::pin(async { Err(StoreError::new("connection refused")) })
+/// }
 /// impl SessionStore for Down {
-///     fn load(&self, _id: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-///         Box::pin(async { Err(StoreError::new("connection refused")) })
-///     }
-///     fn save(&self, _r: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-///         Box::pin(async { Err(StoreError::new("connection refused")) })
-///     }
-///     fn delete(&self, _id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-///         Box::pin(async { Err(StoreError::new("connection refused")) })
-///     }
-///     fn delete_user(&self, _subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-///         Box::pin(async { Err(StoreError::new("connection refused")) })
-///     }
+///     fn create(&self, _: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> { down() }
+///     fn load(&self, _: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> { down() }
+///     fn touch(&self, _: &SessionKey, _: u64) -> BoxFuture<'_, Result<bool, StoreError>> { down() }
+///     fn delete(&self, _: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> { down() }
+///     fn delete_user(&self, _: &str) -> BoxFuture<'_, Result<u64, StoreError>> { down() }
+///     fn purge_expired(&self, _: u64) -> BoxFuture<'_, Result<u64, StoreError>> { down() }
 /// }
 /// ```
 pub trait SessionStore: Send + Sync + 'static {
-    /// The session with this id, if it exists.
-    fn load(&self, id: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>>;
-    /// Inserts or replaces a session.
-    fn save(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Adds a new session (a login). Its key is new: ids are 256 random bits.
+    fn create(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// The session stored under this key, if it exists.
+    fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>>;
+    /// Sets `last_seen` of the session under this key, if it still exists: `Ok(false)` when it
+    /// is gone. Never creates a session.
+    fn touch(&self, key: &SessionKey, last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>>;
     /// Deletes one session (logout). Deleting a missing one is not an error.
-    fn delete(&self, id: &str) -> BoxFuture<'_, Result<(), StoreError>>;
+    fn delete(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Deletes every session of a user; returns how many there were.
     fn delete_user(&self, subject: &str) -> BoxFuture<'_, Result<u64, StoreError>>;
+    /// Deletes the sessions whose absolute lifetime ended at or before `now`; returns how many.
+    fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>>;
 }
 
 /// A session store failed.
@@ -92,7 +154,7 @@ impl std::error::Error for StoreError {}
 /// restart; use a database store when they must, or when several instances serve the app.
 #[derive(Clone, Default, Debug)]
 pub struct MemoryStore {
-    sessions: Arc<Mutex<HashMap<String, SessionRecord>>>,
+    sessions: Arc<Mutex<HashMap<SessionKey, SessionRecord>>>,
 }
 
 impl MemoryStore {
@@ -111,7 +173,12 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionRecord>> {
+    /// Every record the store holds, for inspection in tests.
+    pub fn records(&self) -> Vec<SessionRecord> {
+        self.lock().values().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SessionKey, SessionRecord>> {
         // A panic while holding the lock cannot leave a half-written record behind (every
         // operation is one map call), so a poisoned lock is still consistent.
         self.sessions
@@ -121,28 +188,51 @@ impl MemoryStore {
 }
 
 impl SessionStore for MemoryStore {
-    fn load(&self, id: &str) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let found = self.lock().get(id).cloned();
-        Box::pin(async move { Ok(found) })
-    }
-
-    fn save(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.lock().insert(record.id.clone(), record.clone());
+    fn create(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.lock().insert(record.key.clone(), record.clone());
         Box::pin(async { Ok(()) })
     }
 
-    fn delete(&self, id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.lock().remove(id);
+    fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+        let found = self.lock().get(key).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn touch(&self, key: &SessionKey, last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+        let touched = match self.lock().get_mut(key) {
+            Some(record) => {
+                record.last_seen = last_seen;
+                true
+            }
+            None => false,
+        };
+        Box::pin(async move { Ok(touched) })
+    }
+
+    fn delete(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.lock().remove(key);
         Box::pin(async { Ok(()) })
     }
 
     fn delete_user(&self, subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-        let mut sessions = self.lock();
-        let before = sessions.len();
-        sessions.retain(|_, r| r.subject != subject);
-        let removed = (before - sessions.len()) as u64;
+        let removed = remove_where(&mut self.lock(), |r| r.subject == subject);
         Box::pin(async move { Ok(removed) })
     }
+
+    fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let removed = remove_where(&mut self.lock(), |r| r.expires_at <= now);
+        Box::pin(async move { Ok(removed) })
+    }
+}
+
+/// Removes the records that match; returns how many.
+fn remove_where(
+    sessions: &mut HashMap<SessionKey, SessionRecord>,
+    matches: impl Fn(&SessionRecord) -> bool,
+) -> u64 {
+    let before = sessions.len();
+    sessions.retain(|_, record| !matches(record));
+    (before - sessions.len()) as u64
 }
 
 /// A new random session id: 256 bits from the OS CSPRNG, base64url.

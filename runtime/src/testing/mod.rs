@@ -43,10 +43,12 @@
 mod client;
 mod mint;
 mod probe;
+mod store;
 
 pub use client::{Credential, TestClient, TestRequest, TestResponse};
 pub use mint::{Minter, NoSigningKey, TestUser};
 pub use probe::{Finding, OwnershipProbe, ProbeReport, RouteProbe};
+pub use store::StoreConformance;
 
 use crate::Gate;
 
