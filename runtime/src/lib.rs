@@ -66,6 +66,7 @@
 //! ```
 //!
 //! `testing` (feature `testing`) sits on top of `router` and `gate`.
+//! `openapi` (feature `utoipa`) sits on top of `router`, `gate` and `policy`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -76,6 +77,8 @@ mod csrf;
 mod error;
 mod gate;
 mod guard;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 mod ownership;
 mod policy;
 mod principal;
