@@ -54,7 +54,9 @@
 //!   `redirect = ".."`), 403 where roles, scopes, the cookie origin check (state-changing
 //!   methods) or `#[owned_by(.., status = 403)]` apply, 404 where `#[owned_by]` applies, 503
 //!   where the Gate depends on a key source or a session store. A status the app already
-//!   documents keeps its description and body; only the missing headers are added.
+//!   documents keeps its description and bodies; authgate's case is added to the description,
+//!   its headers where missing, and its `application/json` body next to the bodies the app
+//!   describes (not to an answer without a body: OpenAPI cannot mark a body optional).
 //! - roles, which OpenAPI has no field for: `x-authgate-roles`
 //!   (`[{"any": ["admin"]}]`, every entry must hold) and the description; the audit form of
 //!   the whole policy in `x-authgate-policy`.
@@ -262,9 +264,20 @@ fn document(operation: &mut Operation, route: &RoutePolicy, method: &str, gate: 
 
     for refusal in model::refusals(spec, method, gate) {
         let status = refusal.status.to_string();
+        let content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(REJECTION_SCHEMA)))
+            .example(Some(refusal.example_body()))
+            .build();
         match operation.responses.responses.get_mut(&status) {
-            // The app documents this status itself: keep its words and body, add the headers.
+            // The app documents this status too (a 303 of its own, its own 401): keep its
+            // words and bodies, and add authgate's case, headers and JSON body where missing.
             Some(RefOr::T(response)) => {
+                if !response.description.contains(&refusal.description) {
+                    response.description = match response.description.trim() {
+                        "" => refusal.description.clone(),
+                        own => format!("{own} Or: {}", refusal.description),
+                    };
+                }
                 for header in &refusal.headers {
                     let (name, value) = header_doc(*header, gate);
                     response
@@ -272,13 +285,18 @@ fn document(operation: &mut Operation, route: &RoutePolicy, method: &str, gate: 
                         .entry(name.to_owned())
                         .or_insert(RefOr::T(value));
                 }
+                // Only next to bodies the app describes: OpenAPI cannot mark a body optional,
+                // so a body added to an empty answer (a plain redirect) would be required.
+                if !response.content.is_empty() {
+                    response
+                        .content
+                        .entry("application/json".to_owned())
+                        .or_insert(RefOr::T(content));
+                }
             }
+            // A shared response of the app's components: its to describe.
             Some(RefOr::Ref(_)) => {}
             None => {
-                let content = ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name(REJECTION_SCHEMA)))
-                    .example(Some(refusal.example_body()))
-                    .build();
                 let mut response = ResponseBuilder::new()
                     .description(refusal.description.clone())
                     .content("application/json", content);
@@ -308,7 +326,13 @@ fn header_doc(header: RefusalHeader, gate: &GateFacts) -> (&'static str, Header)
                 "For a bearer-token caller: the RFC 6750 challenge with \
                  `error=\"insufficient_scope\"` (and the needed `scope`)."
             },
-            format!("Bearer realm=\"{}\"", gate.realm.replace(['"', '\\'], "")),
+            {
+                let realm = gate.realm.replace(['"', '\\'], "");
+                match always {
+                    true => format!("Bearer realm=\"{realm}\""),
+                    false => format!("Bearer realm=\"{realm}\", error=\"insufficient_scope\""),
+                }
+            },
         ),
         RefusalHeader::Location => (
             "Location",
