@@ -23,6 +23,9 @@ mod error;
 #[path = "../examples/invoices/handlers.rs"]
 #[allow(dead_code)]
 mod handlers;
+#[path = "../examples/invoices/openapi.rs"]
+#[allow(dead_code)]
+mod openapi;
 #[path = "../examples/invoices/pages.rs"]
 #[allow(dead_code)]
 mod pages;
@@ -47,8 +50,9 @@ const COOKIE: &str = "invoices_session";
 const NOT_FOUND: &str = r#"{"error":"not_found","message":"not found"}"#;
 
 /// The route audit, exactly as the example prints it at start.
-const AUDIT: [&str; 13] = [
+const AUDIT: [&str; 14] = [
     "GET /health public: load-balancer health check",
+    "GET /openapi.json public: the OpenAPI document: how to call the API, no data",
     "GET /login public: login form",
     "POST /login public: login: checks the password",
     "POST /logout require_auth",
@@ -1512,7 +1516,7 @@ async fn every_route_is_protected_and_invoices_are_private() {
         .expect("a gate");
     let minter = Minter::new(&gate).expect("an HMAC gate");
     let report = RouteProbe::new(&app.router, &minter)
-        .allow_public(["/health", "/login"])
+        .allow_public(["/health", "/login", "/openapi.json"])
         .expect_roles("/api/admin", ["admin"])
         .run()
         .await;

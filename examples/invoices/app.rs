@@ -1,5 +1,6 @@
 //! The app: its state, its Gate, and its routes with their policies.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use authgate::{Gate, Router, Sessions, SqliteStore, routing::delete, routing::get, routing::post};
@@ -7,6 +8,7 @@ use axum::extract::FromRef;
 
 use crate::auth::{AUDIENCE, Auth, ISSUER};
 use crate::db::{DEMO_USERS, Db};
+use crate::openapi::{self, OpenApiJson};
 use crate::{auth, handlers, pages};
 
 /// The realm of `WWW-Authenticate` challenges.
@@ -24,6 +26,8 @@ pub struct AppState {
     pub gate: Gate,
     pub db: Db,
     pub auth: Auth,
+    /// The OpenAPI document served at `/openapi.json`, with the policies applied.
+    pub openapi: OpenApiJson,
 }
 
 impl FromRef<AppState> for Gate {
@@ -68,6 +72,7 @@ pub struct App {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(handlers::health))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/login", get(pages::login_form).post(handlers::login))
         .route("/logout", post(handlers::logout))
         .route("/api/me", get(handlers::me))
@@ -113,13 +118,19 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
         .sessions(sessions)
         .build()?;
     let auth = Auth::new(&settings.jwt_secret).await?;
+    let routes = routes();
+    let (document, drift) = openapi::document(routes.policies(), &gate);
+    if !drift.is_empty() {
+        tracing::warn!(%drift, "the OpenAPI document and the routes differ");
+    }
     let state = AppState {
         gate,
         db: db.clone(),
         auth,
+        openapi: OpenApiJson(Arc::from(document)),
     };
     Ok(App {
-        router: routes().with_state(state),
+        router: routes.with_state(state),
         db,
         seeded,
         cookie: if settings.secure_cookies {

@@ -15,9 +15,13 @@ use serde_json::Value;
 
 use crate::app::AppState;
 use crate::db::{Db, Invoice, NewInvoice, User};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Invalid};
+use crate::openapi::{ErrorBody, NewInvoiceBody};
 use crate::pages;
 
+#[utoipa::path(get, path = "/health", tag = "meta", responses(
+    (status = 200, description = "The server is up", body = String, content_type = "text/plain"),
+))]
 #[public(reason = "load-balancer health check")]
 pub async fn health() -> &'static str {
     "ok\n"
@@ -30,6 +34,23 @@ pub async fn not_found() -> ApiError {
 
 /// `POST /login`, JSON or form: checks the password, starts a session (the cookie), and for
 /// JSON also issues a bearer token.
+#[utoipa::path(post, path = "/login", tag = "auth",
+    request_body(description = "JSON for a bearer token; the login form for a redirect", content(
+        (LoginJson = "application/json"), (LoginForm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "A bearer token (15 minutes) and the user; also sets the \
+            session cookie", body = LoginReply),
+        (status = 303, description = "A form login: to `next` (a same-site path) or /dashboard, \
+            with the session cookie", headers(("Location" = String))),
+        (status = 400, description = "The body is not the JSON or form this route takes",
+            body = ErrorBody),
+        (status = 401, description = "Wrong email or password, one answer for both: JSON, or \
+            the form again", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 403, description = "A form post from another site (login CSRF)", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
+        (status = 422, description = "JSON without a string email and password", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+))]
 #[public(reason = "login: checks the password")]
 pub async fn login(State(app): State<AppState>, input: LoginInput) -> Result<Response, ApiError> {
     let user = app
@@ -55,6 +76,10 @@ pub async fn login(State(app): State<AppState>, input: LoginInput) -> Result<Res
 /// `POST /logout`: ends the session server-side and clears the cookie. A form post (the
 /// dashboard's button) is sent back to the login page with 303; anything else gets 204.
 /// A bearer token cannot be revoked: it expires within 15 minutes.
+#[utoipa::path(post, path = "/logout", tag = "auth", responses(
+    (status = 204, description = "Logged out: the session ended, the cookie cleared"),
+    (status = 303, description = "A form post: back to the login page", headers(("Location" = String))),
+))]
 #[require_auth]
 pub async fn logout(
     State(gate): State<Gate>,
@@ -68,6 +93,9 @@ pub async fn logout(
     Ok((cookie, StatusCode::NO_CONTENT).into_response())
 }
 
+#[utoipa::path(get, path = "/api/me", tag = "auth", responses(
+    (status = 200, description = "The caller", body = User),
+))]
 #[require_auth]
 pub async fn me(State(db): State<Db>, user: CurrentUser) -> Result<Json<User>, ApiError> {
     let me = db
@@ -77,6 +105,9 @@ pub async fn me(State(db): State<Db>, user: CurrentUser) -> Result<Json<User>, A
     Ok(Json(me))
 }
 
+#[utoipa::path(get, path = "/api/invoices", tag = "invoices", responses(
+    (status = 200, description = "The caller's invoices", body = Vec<Invoice>),
+))]
 #[require_auth]
 pub async fn list_invoices(
     State(db): State<Db>,
@@ -86,6 +117,14 @@ pub async fn list_invoices(
 }
 
 /// `POST /api/invoices`: the owner is the caller, whatever the body says.
+#[utoipa::path(post, path = "/api/invoices", tag = "invoices", request_body = NewInvoiceBody,
+    responses(
+        (status = 201, description = "Created, owned by the caller", body = Invoice,
+            headers(("Location" = String, description = "The new invoice"))),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = Invalid),
+))]
 #[require_auth]
 pub async fn create_invoice(
     State(app): State<AppState>,
@@ -115,12 +154,20 @@ impl Resource<AppState> for Invoice {
     }
 }
 
+#[utoipa::path(get, path = "/api/invoices/{id}", tag = "invoices",
+    params(("id" = i64, Path, description = "The invoice id")),
+    responses((status = 200, description = "The invoice", body = Invoice)),
+)]
 #[require_auth]
 #[owned_by(invoice.user_id)]
 pub async fn show_invoice(Load(invoice): Load<Invoice>) -> Json<Invoice> {
     Json(invoice)
 }
 
+#[utoipa::path(delete, path = "/api/invoices/{id}", tag = "invoices",
+    params(("id" = i64, Path, description = "The invoice id")),
+    responses((status = 204, description = "Deleted")),
+)]
 #[require_auth]
 #[owned_by(invoice.user_id)]
 pub async fn delete_invoice(
@@ -131,12 +178,22 @@ pub async fn delete_invoice(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", responses(
+    (status = 200, description = "Every user (never password data)", body = Vec<User>),
+))]
 #[require_role("admin")]
 pub async fn list_users(State(db): State<Db>) -> Result<Json<Vec<User>>, ApiError> {
     Ok(Json(db.users().await?))
 }
 
 /// `DELETE /api/admin/users/{id}`: the user, their invoices and all their sessions.
+#[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "The user id")),
+    responses(
+        (status = 204, description = "The user, their invoices and their sessions are gone"),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "Admins cannot delete their own account", body = ErrorBody),
+))]
 #[require_role("admin")]
 pub async fn delete_user(
     State(app): State<AppState>,
@@ -214,20 +271,20 @@ pub struct LoginInput {
     next: Option<String>,
 }
 
-#[derive(Serialize)]
-struct LoginReply {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginReply {
     token: String,
     user: User,
 }
 
-#[derive(Deserialize)]
-struct LoginJson {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginJson {
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
-struct LoginForm {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginForm {
     email: String,
     password: String,
     #[serde(default)]

@@ -6,6 +6,7 @@
 //! - `app.rs`: state, Gate, routes
 //! - `handlers.rs`: login, logout and the JSON API; `pages.rs`: the HTML pages
 //! - `auth.rs`: passwords (argon2id) and bearer tokens; `db.rs`: SQLite; `error.rs`: answers
+//! - `openapi.rs`: the OpenAPI document (utoipa, with authgate's policies), `/openapi.json`
 //!
 //! Options: `--addr HOST:PORT` (or `INVOICES_ADDR`, default `127.0.0.1:3000`), `--db PATH`
 //! (or `INVOICES_DB`, default `invoices.db`; `:memory:` for a throw-away database).
@@ -17,6 +18,7 @@ mod auth;
 mod db;
 mod error;
 mod handlers;
+mod openapi;
 mod pages;
 
 use std::process::ExitCode;

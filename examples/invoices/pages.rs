@@ -19,6 +19,10 @@ pub struct LoginQuery {
 }
 
 /// `GET /login?next=/dashboard`: the form, which posts back `next`.
+#[utoipa::path(get, path = "/login", tag = "pages",
+    params(("next" = Option<String>, Query, description = "Where to go after logging in")),
+    responses((status = 200, description = "The login form", body = String, content_type = "text/html")),
+)]
 #[public(reason = "login form")]
 pub async fn login_form(Query(query): Query<LoginQuery>) -> Response {
     page(
@@ -43,6 +47,9 @@ pub fn login_failed(next: &str) -> Response {
     response
 }
 
+#[utoipa::path(get, path = "/dashboard", tag = "pages", responses(
+    (status = 200, description = "The caller's invoices", body = String, content_type = "text/html"),
+))]
 #[require_auth(redirect = "/login")]
 pub async fn dashboard(
     State(app): State<AppState>,
@@ -58,7 +65,7 @@ pub async fn dashboard(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct InvoiceForm {
     #[serde(default)]
     amount_cents: String,
@@ -68,6 +75,13 @@ pub struct InvoiceForm {
 
 /// `POST /dashboard/invoices`: a cookie-authenticated form post, so the guard checks that it
 /// comes from this site (CSRF) before anything else.
+#[utoipa::path(post, path = "/dashboard/invoices", tag = "pages", operation_id = "create_invoice_form",
+    request_body(content = InvoiceForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Created: back to the dashboard", headers(("Location" = String))),
+        (status = 422, description = "A field is invalid: a page that says which",
+            body = String, content_type = "text/html"),
+))]
 #[require_auth(redirect = "/login")]
 pub async fn create_invoice(
     State(app): State<AppState>,
