@@ -46,15 +46,19 @@ use utoipa::openapi::{
 
 const REJECTION: &str = "#/components/schemas/AuthgateRejection";
 
-/// The invoices app on a fresh in-memory database: its route policies and the document it
-/// serves at `/openapi.json`.
-async fn invoices() -> (Vec<authgate::RoutePolicy>, Value) {
+/// The invoices app on a fresh in-memory database.
+async fn invoices_app() -> app::App {
     let settings = app::Settings {
         db: ":memory:".to_owned(),
         jwt_secret: b"openapi-tests-secret-5e1d7c3b9a0f2e4d6c8b".to_vec(),
         secure_cookies: false,
     };
-    let app = app::build(&settings).await.expect("the app builds");
+    app::build(&settings).await.expect("the app builds")
+}
+
+/// The invoices app's route policies and the document it serves at `/openapi.json`.
+async fn invoices() -> (Vec<authgate::RoutePolicy>, Value) {
+    let app = invoices_app().await;
     let policies = app.router.policies().to_vec();
     let reply = TestClient::new(app.router.into_axum())
         .get("/openapi.json")
@@ -233,6 +237,77 @@ fn a_route_added_without_documentation_is_drift() {
     let drift = authgate::openapi::drift(&stale, app::routes().policies());
     assert_eq!(drift.unrouted, [("GET".to_owned(), "/api/old".to_owned())]);
     assert!(drift.undocumented.is_empty());
+}
+
+// -------------------------------------------------------------------------------------------
+// What Schemathesis found in the example: requests the document allows, answered as it says.
+
+/// The invoices app, and alice's bearer token from a JSON login.
+async fn as_alice() -> (TestClient, String) {
+    let client = TestClient::new(invoices_app().await.router.into_axum());
+    let login = json!({"email": "alice@example.com", "password": "alice-password"});
+    let reply = client.post("/login").json(&login).send().await;
+    assert_eq!(reply.status, 200);
+    let token = reply.json()["token"].as_str().expect("a token").to_owned();
+    (client, token)
+}
+
+#[tokio::test]
+async fn an_amount_written_with_a_zero_fraction_is_an_integer() {
+    let (client, alice) = as_alice().await;
+    let body = json!({"amount_cents": 4200.0, "description": "Consulting"});
+    let reply = client
+        .post("/api/invoices")
+        .bearer(&alice)
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(reply.json()["amount_cents"], 4200);
+    let body = json!({"amount_cents": 42.5, "description": "Consulting"});
+    let reply = client
+        .post("/api/invoices")
+        .bearer(&alice)
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(reply.status, 422);
+}
+
+#[tokio::test]
+async fn a_description_over_200_characters_is_refused_even_with_padding() {
+    let (client, alice) = as_alice().await;
+    let padded = format!(" {}", "x".repeat(200)); // 201 as sent, 200 trimmed
+    let body = json!({"amount_cents": 100, "description": padded});
+    let reply = client
+        .post("/api/invoices")
+        .bearer(&alice)
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(
+        reply.json()["fields"]["description"],
+        "must be 1 to 200 characters"
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_answers_an_unreadable_form_with_a_page() {
+    let (client, alice) = as_alice().await;
+    let reply = client
+        .post("/dashboard/invoices")
+        .bearer(&alice)
+        .body("text/plain", "amount_cents=1")
+        .send()
+        .await;
+    assert_eq!(reply.status, 415);
+    assert!(
+        reply.headers["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/html")),
+        "documented as text/html"
+    );
 }
 
 // -------------------------------------------------------------------------------------------

@@ -231,7 +231,7 @@ impl NewInvoice {
     /// `{"amount_cents": positive integer, "description": 1 to 200 characters}`; other
     /// fields (such as `user_id`) are ignored.
     pub fn from_json(body: &Value) -> Result<NewInvoice, ApiError> {
-        let amount = body.get("amount_cents").and_then(Value::as_i64);
+        let amount = body.get("amount_cents").and_then(whole_number);
         let description = body.get("description").and_then(Value::as_str);
         NewInvoice::validate(amount, description).map_err(ApiError::Invalid)
     }
@@ -246,9 +246,11 @@ impl NewInvoice {
         if amount.is_none() {
             errors.insert("amount_cents", "must be a positive integer");
         }
+        // At most 200 characters as sent (what the schema's maxLength counts), not blank.
         let description = description
+            .filter(|d| d.chars().count() <= 200)
             .map(str::trim)
-            .filter(|d| (1..=200).contains(&d.chars().count()));
+            .filter(|d| !d.is_empty());
         if description.is_none() {
             errors.insert("description", "must be 1 to 200 characters");
         }
@@ -260,6 +262,17 @@ impl NewInvoice {
             _ => Err(errors),
         }
     }
+}
+
+/// A JSON integer, also when written with a zero fraction (`4200.0`), which JSON Schema's
+/// `integer` includes.
+fn whole_number(value: &Value) -> Option<i64> {
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    value.as_i64().or_else(|| {
+        let float = value.as_f64()?;
+        // `as` is exact here: a whole number strictly inside the i64 range.
+        (float.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&float)).then_some(float as i64)
+    })
 }
 
 /// The body of `POST /login`: JSON `{email, password}` (answered with a token and the user),

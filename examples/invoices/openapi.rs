@@ -67,8 +67,8 @@ pub struct NewInvoiceBody {
     /// A positive amount in cents.
     #[schema(minimum = 1)]
     pub amount_cents: i64,
-    /// 1 to 200 characters (after trimming white space).
-    #[schema(min_length = 1, max_length = 200)]
+    /// At most 200 characters, not only white space.
+    #[schema(max_length = 200, pattern = r"\S")]
     pub description: String,
 }
 

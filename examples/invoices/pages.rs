@@ -3,6 +3,7 @@
 
 use authgate::{CurrentUser, is_safe_next, public, require_auth};
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -67,9 +68,13 @@ pub async fn dashboard(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct InvoiceForm {
+    /// A positive amount in cents (the form sends it as text).
     #[serde(default)]
+    #[schema(value_type = i64, minimum = 1, required = true)]
     amount_cents: String,
+    /// At most 200 characters, not only white space.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"\S", required = true)]
     description: String,
 }
 
@@ -79,6 +84,9 @@ pub struct InvoiceForm {
     request_body(content = InvoiceForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Created: back to the dashboard", headers(("Location" = String))),
+        (status = 400, description = "The body cannot be read", body = String,
+            content_type = "text/html"),
+        (status = 415, description = "Not a form", body = String, content_type = "text/html"),
         (status = 422, description = "A field is invalid: a page that says which",
             body = String, content_type = "text/html"),
 ))]
@@ -86,8 +94,13 @@ pub struct InvoiceForm {
 pub async fn create_invoice(
     State(app): State<AppState>,
     user: CurrentUser,
-    Form(form): Form<InvoiceForm>,
+    form: Result<Form<InvoiceForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
+    // A page, not axum's plain-text rejection: this route answers browsers.
+    let Form(form) = match form {
+        Ok(form) => form,
+        Err(rejection) => return Ok(unreadable_form(rejection.status())),
+    };
     let amount = form.amount_cents.trim().parse().ok();
     let new = match NewInvoice::validate(amount, Some(&form.description)) {
         Ok(new) => new,
@@ -99,6 +112,12 @@ pub async fn create_invoice(
         .await?;
     created.ok_or(ApiError::AccountGone)?;
     Ok(Redirect::to("/dashboard").into_response())
+}
+
+fn unreadable_form(status: StatusCode) -> Response {
+    let body = "<h1>The form could not be read</h1>\
+         <p><a href=\"/dashboard\">Back to the dashboard</a></p>";
+    page(status, "Invalid invoice", body)
 }
 
 fn invalid_invoice(errors: &FieldErrors) -> Response {
