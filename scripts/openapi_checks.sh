@@ -8,10 +8,11 @@
 #             1. validate its GET /openapi.json against the OpenAPI 3.1 schema
 #                (openapi-spec-validator), and
 #             2. run Schemathesis against it with that document, as a user (alice) and as an
-#                admin, each logged in through POST /login with a bearer token: a bounded run
-#                (SCHEMATHESIS_EXAMPLES examples per operation, default 100, fixed seed) that
-#                fails on a 5xx, an undocumented status code, a response that violates its
-#                schema or headers, and the other checks listed below.
+#                admin with bearer tokens from POST /login, as a user (bob) with the session
+#                cookie, and anonymously: bounded runs (SCHEMATHESIS_EXAMPLES examples per
+#                operation, default 100, fixed seed SCHEMATHESIS_SEED) that fail on a 5xx, an
+#                undocumented status code, a response that violates its schema or headers,
+#                and Schemathesis's other checks (settings: scripts/schemathesis.toml).
 #   (none)    install, then run.
 #
 # Nothing is downloaded outside `install`. To change or update the tools, edit
@@ -25,6 +26,7 @@ cd "$(dirname "$0")/.."
 
 VENV="$PWD/target/openapi-venv"
 LOCK=scripts/requirements.lock
+CONFIG="$PWD/scripts/schemathesis.toml"
 EXAMPLES="${SCHEMATHESIS_EXAMPLES:-100}"
 SEED="${SCHEMATHESIS_SEED:-20261130}"
 SECRET="openapi-checks-secret-0f3c9a1e7b5d2c4a6e8f"
@@ -64,6 +66,13 @@ token() {
         "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
 
+# The session cookie (`name=value`) of a JSON login.
+session_cookie() {
+    curl -fsS -o /dev/null -D - "$BASE/login" -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$1@example.com\",\"password\":\"$1-password\"}" |
+        sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\);.*/\1/p'
+}
+
 run() {
     if [[ ! -x "$VENV/bin/schemathesis" ]]; then
         echo "openapi tools are missing: run scripts/openapi_checks.sh install" >&2
@@ -88,25 +97,31 @@ run() {
     echo "== openapi-spec-validator: GET /openapi.json against the OpenAPI 3.1 schema"
     "$VENV/bin/openapi-spec-validator" "$WORK/openapi.json"
 
-    local user admin
+    local user admin cookie
     user=$(token alice)
     admin=$(token admin)
-    # The checks: every one Schemathesis has but two that need what this API does not have:
-    # `object_level_authorization` (BOLA, with two accounts: authgate's OwnershipProbe and the
-    # invoices tests cover it) and `unsupported_method` (axum answers 405 without `Allow` for
-    # the methods of a route it does not serve; not a contract of this API).
-    local checks=(
-        --checks all
-        --exclude-checks object_level_authorization
-    )
-    for who in user admin; do
-        local bearer=$user
-        [[ $who == admin ]] && bearer=$admin
+    cookie=$(session_cookie bob)
+    # Who calls: a user and an admin with bearer tokens; a user with the session cookie (as a
+    # browser on the same site, so state changes pass the origin check; not POST /logout,
+    # which would end the session the run uses); and nobody, with the random bearer tokens
+    # and cookies Schemathesis makes up for the security schemes, which meets every refusal.
+    # The signed-in runs do not make credentials up: they would replace the real one.
+    local -a signed_in=(--generation-with-security-parameters false)
+    local -a as_user=(-H "Authorization: Bearer $user" "${signed_in[@]}")
+    local -a as_admin=(-H "Authorization: Bearer $admin" "${signed_in[@]}")
+    local -a as_cookie=(-H "Cookie: $cookie" -H "Sec-Fetch-Site: same-origin" --exclude-path /logout
+        "${signed_in[@]}")
+    local -a as_anonymous=()
+    # The admin comes last: it may delete the other accounts.
+    for who in user cookie anonymous admin; do
+        local -n credential="as_$who"
         echo "== schemathesis as $who: $EXAMPLES examples per operation, seed $SEED"
         # From the temporary directory: Schemathesis keeps a cache in its working directory.
-        (cd "$WORK" && "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
-            -H "Authorization: Bearer $bearer" \
-            "${checks[@]}" \
+        # Every check but object_level_authorization, which needs two accounts in one run
+        # (the OwnershipProbe and the invoices tests cover ownership).
+        (cd "$WORK" && "$VENV/bin/schemathesis" --config-file "$CONFIG" run "$BASE/openapi.json" \
+            "${credential[@]}" \
+            --checks all --exclude-checks object_level_authorization \
             --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 \
             --max-redirects 0 --request-timeout 10 \
             --generation-database none --no-color)
