@@ -433,7 +433,7 @@ fn a_bearer_only_gate_documents_bearer_tokens_and_no_cookie() {
     );
     assert_eq!(
         me["description"],
-        "Access: a valid credential (authgate policy `require_auth`)."
+        "Access: a valid credential. authgate policy: `require_auth`."
     );
     // No cookie, no origin check: a POST refuses with 403 only for its roles.
     let billing = &doc["paths"]["/billing"]["post"];
@@ -598,7 +598,7 @@ fn what_the_app_documents_is_kept_and_applying_twice_changes_nothing() {
     assert_eq!(html["application/json"]["schema"]["$ref"], REJECTION);
     assert_eq!(
         me["description"],
-        "Who am I.\n\nAccess: a valid credential (authgate policy `require_auth`)."
+        "Who am I.\n\nAccess: a valid credential. authgate policy: `require_auth`."
     );
     assert_eq!(
         json["components"]["schemas"]["AuthgateRejection"]["description"],

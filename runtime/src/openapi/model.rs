@@ -269,8 +269,8 @@ pub(crate) fn roles_json(requirements: &[Requirement]) -> serde_json::Value {
         .collect()
 }
 
-/// The access rule in words, for the operation's description: `Access: a valid credential
-/// with role admin.` or `Public: load-balancer health check.`
+/// The access rule in words, for the operation's description: ``Access: a valid credential
+/// with role `admin`. authgate policy: `require_role(admin)`.`` or `Public: health check.`
 pub(crate) fn sentence(spec: &PolicySpec) -> String {
     if let Some(reason) = spec.public_reason() {
         return format!("Public: {reason}.");
@@ -292,7 +292,7 @@ pub(crate) fn sentence(spec: &PolicySpec) -> String {
     if let Some(login) = spec.redirect {
         text.push_str(&format!("; anonymous visitors are sent to `{login}`"));
     }
-    text.push_str(&format!(" (authgate policy `{spec}`)."));
+    text.push_str(&format!(". authgate policy: `{spec}`."));
     text
 }
 
@@ -451,8 +451,8 @@ mod tests {
             sentence(&SPEC),
             "Access: a valid credential with any of the roles `staff`, `billing` and scope \
              `invoices:write`; only the owner (`invoice.user_id`) or a caller with role \
-             `admin` (authgate policy `require_role(any(staff, billing)) + \
-             require_scope(invoices:write) + owned_by(invoice.user_id, or_role = admin)`)."
+             `admin`. authgate policy: `require_role(any(staff, billing)) + \
+             require_scope(invoices:write) + owned_by(invoice.user_id, or_role = admin)`."
         );
         assert_eq!(
             sentence(&PolicySpec::public("health check")),
