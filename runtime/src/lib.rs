@@ -53,6 +53,7 @@
 //! nothing in production code imports the test kit:
 //!
 //! ```text
+//! openapi       (feature utoipa) the route policies written into a utoipa OpenAPI document
 //! router        authgate::Router: accepts only guarded handlers; the route audit
 //!   guard       the extractors: Guard (injected first), CurrentUser; ownership: Load, OwnerId
 //!     gate      the Gate: builder (settings) -> authenticate -> decide
@@ -66,7 +67,6 @@
 //! ```
 //!
 //! `testing` (feature `testing`) sits on top of `router` and `gate`.
-//! `openapi` (feature `utoipa`) sits on top of `router`, `gate` and `policy`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
