@@ -31,6 +31,9 @@ mod handlers;
 #[path = "../examples/invoices/limits.rs"]
 #[allow(dead_code)]
 mod limits;
+#[path = "../examples/invoices/openapi.rs"]
+#[allow(dead_code)]
+mod openapi;
 #[path = "../examples/invoices/pages.rs"]
 #[allow(dead_code)]
 mod pages;
@@ -60,8 +63,9 @@ const CONTRACT_RATES: limits::Rates = limits::Rates {
 };
 
 /// The route audit, exactly as the example prints it at start.
-const AUDIT: [&str; 15] = [
+const AUDIT: [&str; 16] = [
     "GET /health public: load-balancer health check",
+    "GET /openapi.json public: the OpenAPI document: how to call the API, no data",
     "GET /login public: login form",
     "POST /login public: login: checks the password",
     "POST /logout require_auth",
@@ -1861,7 +1865,7 @@ async fn every_route_is_protected_and_invoices_are_private() {
         .expect("a gate");
     let minter = Minter::new(&gate).expect("an HMAC gate");
     let report = RouteProbe::new(&app.router, &minter)
-        .allow_public(["/health", "/login", "/static/feed.js"])
+        .allow_public(["/health", "/login", "/openapi.json", "/static/feed.js"])
         .expect_roles("/api/admin", ["admin"])
         .run()
         .await;

@@ -1,5 +1,6 @@
 //! The app: its state, its Gate, and its routes with their policies.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use authgate::{Gate, Router, Sessions, SqliteStore, routing::delete, routing::get, routing::post};
@@ -9,6 +10,7 @@ use crate::auth::{AUDIENCE, Auth, ISSUER};
 use crate::db::{DEMO_USERS, Db};
 use crate::feed::Feed;
 use crate::limits::{LoginLimits, Rates};
+use crate::openapi::{self, OpenApiJson};
 use crate::{feed, handlers, pages};
 
 /// The realm of `WWW-Authenticate` challenges.
@@ -28,6 +30,8 @@ pub struct AppState {
     pub auth: Auth,
     pub feed: Feed,
     pub limits: LoginLimits,
+    /// The OpenAPI document served at `/openapi.json`, with the policies applied.
+    pub openapi: OpenApiJson,
 }
 
 impl FromRef<AppState> for Gate {
@@ -82,6 +86,7 @@ pub struct App {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(handlers::health))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/login", get(pages::login_form).post(handlers::login))
         .route("/logout", post(handlers::logout))
         .route("/api/me", get(handlers::me))
@@ -131,15 +136,21 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
         }
         db.seed_demo_users(&hashes).await?;
     }
+    let routes = routes();
+    let (document, drift) = openapi::document(routes.policies(), &gate);
+    if !drift.is_empty() {
+        tracing::warn!(%drift, "the OpenAPI document and the routes differ");
+    }
     let state = AppState {
         gate,
         db: db.clone(),
         auth,
         feed: Feed::new(),
         limits: LoginLimits::new(settings.login_rates),
+        openapi: OpenApiJson(Arc::from(document)),
     };
     Ok(App {
-        router: routes().with_state(state),
+        router: routes.with_state(state),
         db,
         seeded,
         cookie: if settings.secure_cookies {

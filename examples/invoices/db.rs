@@ -18,7 +18,7 @@ pub const DEMO_USERS: [(&str, &str, &str); 3] = [
 ];
 
 /// A user as the API shows it: never the password hash.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub email: String,
@@ -26,7 +26,7 @@ pub struct User {
 }
 
 /// An invoice. `user_id` is its owner, checked by `#[owned_by(invoice.user_id)]`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Invoice {
     pub id: i64,
     pub user_id: i64,

@@ -124,10 +124,15 @@ impl IntoResponse for ApiError {
 }
 
 /// The 422 body, with its members in reading order.
-#[derive(Serialize)]
-struct Invalid {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Invalid {
+    /// `invalid_input`.
+    #[schema(value_type = String)]
     error: &'static str,
+    #[schema(value_type = String)]
     message: &'static str,
+    /// A message per invalid field, by field name.
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     fields: FieldErrors,
 }
 

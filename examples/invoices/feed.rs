@@ -19,6 +19,7 @@ use tokio::sync::broadcast;
 use crate::db::Invoice;
 use crate::error::ApiError;
 use crate::handlers::caller;
+use crate::openapi::ErrorBody;
 
 /// New invoices, for every open socket; each socket keeps its caller's own. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -41,6 +42,20 @@ impl Feed {
 }
 
 /// `GET /api/invoices/feed`: a socket of the caller's new invoices, as JSON text messages.
+#[utoipa::path(get, path = "/api/invoices/feed", tag = "invoices",
+    description = "A WebSocket (`Upgrade: websocket`): each new invoice of the caller, as a JSON \
+        text message, until the credential that opened it expires. A browser page opens it \
+        with its session cookie; another client offers its bearer token as the subprotocol \
+        `authgate.bearer.<token>`, and the server selects `authgate`.",
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket handshake", body = String,
+            content_type = "text/plain"),
+        (status = 403, description = "A session-cookie handshake from another origin (checked \
+            like a state change)", body = ErrorBody),
+        (status = 426, description = "The handshake asked for an unsupported WebSocket version",
+            body = String, content_type = "text/plain"),
+))]
 #[require_auth]
 pub async fn invoice_feed(
     State(feed): State<Feed>,
@@ -90,6 +105,10 @@ async fn serve(
 }
 
 /// The dashboard's script: opens the feed and appends each new invoice to the table, as text.
+#[utoipa::path(get, path = "/static/feed.js", tag = "pages", responses(
+    (status = 200, description = "The dashboard's live-feed script", body = String,
+        content_type = "text/javascript; charset=utf-8"),
+))]
 #[public(reason = "the dashboard's live-feed script (static)")]
 pub async fn script() -> Response {
     (

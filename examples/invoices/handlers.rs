@@ -15,10 +15,14 @@ use serde_json::Value;
 
 use crate::app::AppState;
 use crate::db::{Db, Invoice, NewInvoice, User};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors, Invalid};
 use crate::limits::ClientAddress;
+use crate::openapi::{ErrorBody, NewInvoiceBody};
 use crate::pages;
 
+#[utoipa::path(get, path = "/health", tag = "meta", responses(
+    (status = 200, description = "The server is up", body = String, content_type = "text/plain"),
+))]
 #[public(reason = "load-balancer health check")]
 pub async fn health() -> &'static str {
     "ok\n"
@@ -32,6 +36,28 @@ pub async fn not_found() -> ApiError {
 /// `POST /login`, JSON or form: checks the password within the login limits (see `limits`).
 /// A form login (a browser) starts a session and sets its cookie; a JSON login (an API
 /// client) gets a bearer token and no session, which no such client would present.
+#[utoipa::path(post, path = "/login", tag = "auth",
+    request_body(description = "JSON for a bearer token; the login form for a redirect", content(
+        (LoginJson = "application/json"), (LoginForm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "A bearer token (15 minutes) and the user; no session",
+            body = LoginReply),
+        (status = 303, description = "A form login: to `next` (a same-site path) or /dashboard, \
+            with the session cookie", headers(("Location" = String))),
+        (status = 400, description = "The body is not the JSON or form this route takes",
+            body = ErrorBody),
+        (status = 401, description = "Wrong email or password, one answer for both: JSON, or \
+            the form again", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 403, description = "A form post from another site (login CSRF)", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
+        (status = 422, description = "JSON without a string email and password", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this account: \
+            JSON, or the form again", headers(("Retry-After" = u64, description = "Seconds")),
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "The database is unavailable, or every password check is \
+            busy (then with `Retry-After: 1`)", headers(("Retry-After" = u64)),
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+))]
 #[public(reason = "login: checks the password")]
 pub async fn login(
     State(app): State<AppState>,
@@ -68,6 +94,10 @@ pub async fn login(
 /// `POST /logout`: ends the session server-side and clears the cookie. A form post (the
 /// dashboard's button) is sent back to the login page with 303; anything else gets 204.
 /// A bearer token cannot be revoked: it expires within 15 minutes.
+#[utoipa::path(post, path = "/logout", tag = "auth", responses(
+    (status = 204, description = "Logged out: the session ended, the cookie cleared"),
+    (status = 303, description = "A form post: back to the login page", headers(("Location" = String))),
+))]
 #[require_auth]
 pub async fn logout(
     State(gate): State<Gate>,
@@ -81,6 +111,9 @@ pub async fn logout(
     Ok((cookie, StatusCode::NO_CONTENT).into_response())
 }
 
+#[utoipa::path(get, path = "/api/me", tag = "auth", responses(
+    (status = 200, description = "The caller", body = User),
+))]
 #[require_auth]
 pub async fn me(State(db): State<Db>, user: CurrentUser) -> Result<Json<User>, ApiError> {
     let me = db
@@ -90,6 +123,9 @@ pub async fn me(State(db): State<Db>, user: CurrentUser) -> Result<Json<User>, A
     Ok(Json(me))
 }
 
+#[utoipa::path(get, path = "/api/invoices", tag = "invoices", responses(
+    (status = 200, description = "The caller's invoices", body = Vec<Invoice>),
+))]
 #[require_auth]
 pub async fn list_invoices(
     State(db): State<Db>,
@@ -99,6 +135,14 @@ pub async fn list_invoices(
 }
 
 /// `POST /api/invoices`: the owner is the caller, whatever the body says.
+#[utoipa::path(post, path = "/api/invoices", tag = "invoices", request_body = NewInvoiceBody,
+    responses(
+        (status = 201, description = "Created, owned by the caller", body = Invoice,
+            headers(("Location" = String, description = "The new invoice"))),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = Invalid),
+))]
 #[require_auth]
 pub async fn create_invoice(
     State(app): State<AppState>,
@@ -129,12 +173,20 @@ impl Resource<AppState> for Invoice {
     }
 }
 
+#[utoipa::path(get, path = "/api/invoices/{id}", tag = "invoices",
+    params(("id" = i64, Path, description = "The invoice id")),
+    responses((status = 200, description = "The invoice", body = Invoice)),
+)]
 #[require_auth]
 #[owned_by(invoice.user_id)]
 pub async fn show_invoice(Load(invoice): Load<Invoice>) -> Json<Invoice> {
     Json(invoice)
 }
 
+#[utoipa::path(delete, path = "/api/invoices/{id}", tag = "invoices",
+    params(("id" = i64, Path, description = "The invoice id")),
+    responses((status = 204, description = "Deleted")),
+)]
 #[require_auth]
 #[owned_by(invoice.user_id)]
 pub async fn delete_invoice(
@@ -145,12 +197,22 @@ pub async fn delete_invoice(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", responses(
+    (status = 200, description = "Every user (never password data)", body = Vec<User>),
+))]
 #[require_role("admin")]
 pub async fn list_users(State(db): State<Db>) -> Result<Json<Vec<User>>, ApiError> {
     Ok(Json(db.users().await?))
 }
 
 /// `DELETE /api/admin/users/{id}`: the user, their invoices and all their sessions.
+#[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "The user id")),
+    responses(
+        (status = 204, description = "The user, their invoices and their sessions are gone"),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "Admins cannot delete their own account", body = ErrorBody),
+))]
 #[require_role("admin")]
 pub async fn delete_user(
     State(app): State<AppState>,
@@ -188,7 +250,7 @@ impl NewInvoice {
     /// `{"amount_cents": positive integer, "description": 1 to 200 characters}`; other
     /// fields (such as `user_id`) are ignored.
     pub fn from_json(body: &Value) -> Result<NewInvoice, ApiError> {
-        let amount = body.get("amount_cents").and_then(Value::as_i64);
+        let amount = body.get("amount_cents").and_then(whole_number);
         let description = body.get("description").and_then(Value::as_str);
         NewInvoice::validate(amount, description).map_err(ApiError::Invalid)
     }
@@ -203,9 +265,11 @@ impl NewInvoice {
         if amount.is_none() {
             errors.insert("amount_cents", "must be a positive integer");
         }
+        // At most 200 characters as sent (what the schema's maxLength counts), not blank.
         let description = description
+            .filter(|d| d.chars().count() <= 200)
             .map(str::trim)
-            .filter(|d| (1..=200).contains(&d.chars().count()));
+            .filter(|d| !d.is_empty());
         if description.is_none() {
             errors.insert("description", "must be 1 to 200 characters");
         }
@@ -219,6 +283,17 @@ impl NewInvoice {
     }
 }
 
+/// A JSON integer, also when written with a zero fraction (`4200.0`), which JSON Schema's
+/// `integer` includes.
+fn whole_number(value: &Value) -> Option<i64> {
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    value.as_i64().or_else(|| {
+        let float = value.as_f64()?;
+        // `as` is exact here: a whole number strictly inside the i64 range.
+        (float.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&float)).then_some(float as i64)
+    })
+}
+
 /// The body of `POST /login`: JSON `{email, password}` (answered with a token and the user),
 /// or a form `email, password, next` (answered with a redirect).
 pub struct LoginInput {
@@ -228,20 +303,20 @@ pub struct LoginInput {
     next: Option<String>,
 }
 
-#[derive(Serialize)]
-struct LoginReply {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginReply {
     token: String,
     user: User,
 }
 
-#[derive(Deserialize)]
-struct LoginJson {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginJson {
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
-struct LoginForm {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginForm {
     email: String,
     password: String,
     #[serde(default)]

@@ -7,6 +7,7 @@
 //! - `handlers.rs`: login, logout and the JSON API; `pages.rs`: the HTML pages; `feed.rs`: the
 //!   live feed of new invoices (a WebSocket)
 //! - `auth.rs`: passwords (argon2id) and bearer tokens; `db.rs`: SQLite; `error.rs`: answers
+//! - `openapi.rs`: the OpenAPI document (utoipa, with authgate's policies), `/openapi.json`
 //!
 //! Options: `--addr HOST:PORT` (or `INVOICES_ADDR`, default `127.0.0.1:3000`), `--db PATH`
 //! (or `INVOICES_DB`, default `invoices.db`; `:memory:` for a throw-away database).
@@ -23,6 +24,7 @@ mod error;
 mod feed;
 mod handlers;
 mod limits;
+mod openapi;
 mod pages;
 
 use std::process::ExitCode;

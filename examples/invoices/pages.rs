@@ -3,6 +3,7 @@
 
 use authgate::{CurrentUser, is_safe_next, public, require_auth};
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -19,6 +20,10 @@ pub struct LoginQuery {
 }
 
 /// `GET /login?next=/dashboard`: the form, which posts back `next`.
+#[utoipa::path(get, path = "/login", tag = "pages",
+    params(("next" = Option<String>, Query, description = "Where to go after logging in")),
+    responses((status = 200, description = "The login form", body = String, content_type = "text/html")),
+)]
 #[public(reason = "login form")]
 pub async fn login_form(Query(query): Query<LoginQuery>) -> Response {
     page(
@@ -61,6 +66,9 @@ pub fn login_refused(next: &str, refusal: Response) -> Response {
 
 const THROTTLED: &str = "<p class=\"error\">Too many attempts. Try again in a minute.</p>";
 
+#[utoipa::path(get, path = "/dashboard", tag = "pages", responses(
+    (status = 200, description = "The caller's invoices", body = String, content_type = "text/html"),
+))]
 #[require_auth(redirect = "/login")]
 pub async fn dashboard(
     State(app): State<AppState>,
@@ -76,22 +84,41 @@ pub async fn dashboard(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct InvoiceForm {
+    /// A positive amount in cents (the form sends it as text).
     #[serde(default)]
+    #[schema(value_type = i64, minimum = 1, required = true)]
     amount_cents: String,
+    /// At most 200 characters, not only white space.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"\S", required = true)]
     description: String,
 }
 
 /// `POST /dashboard/invoices`: a cookie-authenticated form post, so the guard checks that it
 /// comes from this site (CSRF) before anything else.
+#[utoipa::path(post, path = "/dashboard/invoices", tag = "pages", operation_id = "create_invoice_form",
+    request_body(content = InvoiceForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Created: back to the dashboard", headers(("Location" = String))),
+        (status = 400, description = "The body cannot be read", body = String,
+            content_type = "text/html"),
+        (status = 415, description = "Not a form", body = String, content_type = "text/html"),
+        (status = 422, description = "A field is invalid: a page that says which",
+            body = String, content_type = "text/html"),
+))]
 #[require_auth(redirect = "/login")]
 pub async fn create_invoice(
     State(app): State<AppState>,
     user: CurrentUser,
-    Form(form): Form<InvoiceForm>,
+    form: Result<Form<InvoiceForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
+    // A page, not axum's plain-text rejection: this route answers browsers.
+    let Form(form) = match form {
+        Ok(form) => form,
+        Err(rejection) => return Ok(unreadable_form(rejection.status())),
+    };
     let amount = form.amount_cents.trim().parse().ok();
     let new = match NewInvoice::validate(amount, Some(&form.description)) {
         Ok(new) => new,
@@ -104,6 +131,12 @@ pub async fn create_invoice(
     let invoice = created.ok_or(ApiError::AccountGone)?;
     app.feed.publish(&invoice);
     Ok(Redirect::to("/dashboard").into_response())
+}
+
+fn unreadable_form(status: StatusCode) -> Response {
+    let body = "<h1>The form could not be read</h1>\
+         <p><a href=\"/dashboard\">Back to the dashboard</a></p>";
+    page(status, "Invalid invoice", body)
 }
 
 fn invalid_invoice(errors: &FieldErrors) -> Response {

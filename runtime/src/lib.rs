@@ -53,6 +53,7 @@
 //! nothing in production code imports the test kit:
 //!
 //! ```text
+//! openapi       (feature utoipa) the route policies written into a utoipa OpenAPI document
 //! router        authgate::Router: accepts only guarded handlers; the route audit
 //!   guard       the extractors: Guard (injected first), CurrentUser; ownership: Load, OwnerId
 //!     gate      the Gate: builder (settings) -> authenticate -> decide
@@ -76,6 +77,8 @@ mod csrf;
 mod error;
 mod gate;
 mod guard;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 mod ownership;
 mod policy;
 mod principal;

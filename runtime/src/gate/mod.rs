@@ -121,6 +121,58 @@ impl Gate {
         self.inner.cache.as_ref().map_or(0, TokenCache::len)
     }
 
+    /// The name of the session cookie this Gate accepts, or `None` when it accepts bearer
+    /// tokens only (no [`GateBuilder::sessions`]).
+    ///
+    /// ```
+    /// use authgate::{Gate, MemoryStore, Sessions};
+    ///
+    /// let bearer_only = Gate::builder().hs256("an HMAC secret of at least 32 bytes!!").build()?;
+    /// assert_eq!(bearer_only.session_cookie_name(), None);
+    /// let with_cookie = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .sessions(Sessions::server_side("__Host-session", MemoryStore::new()))
+    ///     .build()?;
+    /// assert_eq!(with_cookie.session_cookie_name(), Some("__Host-session"));
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn session_cookie_name(&self) -> Option<&str> {
+        self.inner.sessions.as_ref().map(|s| s.cookie.as_str())
+    }
+
+    /// Whether the keys come from a [`KeySource`], which can fail: guarded routes then answer
+    /// 503 `unavailable`.
+    ///
+    /// ```
+    /// let gate = authgate::Gate::builder().hs256("an HMAC secret of at least 32 bytes!!").build()?;
+    /// assert!(!gate.has_key_source()); // static keys cannot be down
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn has_key_source(&self) -> bool {
+        matches!(self.inner.keys, Keys::Source(_))
+    }
+
+    /// Whether session cookies are looked up in a [`SessionStore`](crate::SessionStore)
+    /// (server-side sessions), which can fail: a cookie-authenticated request then answers
+    /// 503 `unavailable`. Stateless cookies and bearer tokens never ask a store.
+    ///
+    /// ```
+    /// use authgate::{Gate, MemoryStore, Sessions};
+    ///
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .sessions(Sessions::server_side("__Host-session", MemoryStore::new()))
+    ///     .build()?;
+    /// assert!(gate.has_session_store());
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn has_session_store(&self) -> bool {
+        self.inner
+            .sessions
+            .as_ref()
+            .is_some_and(|s| matches!(s.kind, session::SessionKind::Server(_)))
+    }
+
     /// Renders a rejection through the app's hook (or as JSON), then makes sure the protocol
     /// headers are there whatever the hook did.
     pub fn render(&self, rejection: &Rejection) -> Response {
