@@ -74,11 +74,13 @@ impl Csrf {
 
     /// Checks one cookie-authenticated request; `Err` carries the reason for the logs.
     pub fn check(&self, parts: &Parts) -> Result<(), &'static str> {
+        self.check_request(parts, is_websocket_handshake(&parts.headers))
+    }
+
+    /// [`check`](Self::check), told whether the request is a WebSocket handshake.
+    pub(crate) fn check_request(&self, parts: &Parts, handshake: bool) -> Result<(), &'static str> {
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if safe
-            && !is_websocket_handshake(&parts.headers)
-            && parts.extensions.get::<EveryMethod>().is_none()
-        {
+        if safe && !handshake && parts.extensions.get::<EveryMethod>().is_none() {
             return Ok(());
         }
         let origin = single(&parts.headers, header::ORIGIN.as_str())?;

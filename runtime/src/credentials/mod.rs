@@ -11,5 +11,5 @@ mod websocket;
 
 pub use bearer::{CredentialError, bearer_token, parse_bearer};
 pub(crate) use bearer::{authorization, bearer_cache_key, bearer_value};
-pub(crate) use websocket::is_websocket_handshake;
 pub use websocket::{WEBSOCKET_BEARER_PREFIX, WEBSOCKET_PROTOCOL, websocket_bearer_token};
+pub(crate) use websocket::{is_websocket_handshake, offered_bearer};

@@ -63,6 +63,14 @@ pub fn websocket_bearer_token(
     if !is_websocket_handshake(headers) {
         return Ok(None);
     }
+    offered_bearer(headers, max_token_bytes)
+}
+
+/// [`websocket_bearer_token`] of a request already known to be a handshake.
+pub(crate) fn offered_bearer(
+    headers: &HeaderMap,
+    max_token_bytes: usize,
+) -> Result<Option<&str>, CredentialError> {
     let mut found = None;
     for value in headers.get_all(SEC_WEBSOCKET_PROTOCOL) {
         let Ok(value) = value.to_str() else {

@@ -116,7 +116,12 @@ impl Gate {
         }
         // A browser's WebSocket cannot set `Authorization`: its bearer token comes as a
         // subprotocol of the handshake (see `credentials::websocket_bearer_token`).
-        match credentials::websocket_bearer_token(&parts.headers, inner.rules.max_token_bytes) {
+        let handshake = credentials::is_websocket_handshake(&parts.headers);
+        let offered = match handshake {
+            true => credentials::offered_bearer(&parts.headers, inner.rules.max_token_bytes),
+            false => Ok(None),
+        };
+        match offered {
             Ok(Some(token)) => {
                 let jwt = Jwt {
                     kind: CredentialKind::Bearer,
@@ -142,7 +147,7 @@ impl Gate {
             let kind = CredentialKind::Cookie;
             let hash = cache.hash(cache_key, kind);
             if let Some(principal) = cache.get_hashed(hash, cache_key, kind, 0, self.now()) {
-                if let Err(e) = inner.csrf.check(parts) {
+                if let Err(e) = inner.csrf.check_request(parts, handshake) {
                     return Step::Done(Err(Failure::Csrf(e)));
                 }
                 session::renew_if_due(parts, sessions, key, &principal, self.now());
@@ -155,7 +160,7 @@ impl Gate {
             [first, rest @ ..] if rest.iter().all(|v| v == first) => *first,
             _ => return Step::Done(Err(Failure::Token(Invalid::SessionCookie))),
         };
-        if let Err(e) = inner.csrf.check(parts) {
+        if let Err(e) = inner.csrf.check_request(parts, handshake) {
             return Step::Done(Err(Failure::Csrf(e)));
         }
         match &sessions.kind {
@@ -183,6 +188,7 @@ impl Gate {
     }
 
     /// A presented JWT: verified now with the Gate's own keys, or left for the key source's.
+    #[inline]
     fn jwt_step<'r>(&self, static_keys: Option<&KeySet>, jwt: Jwt<'r>) -> Step<'r> {
         match static_keys {
             Some(keys) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
