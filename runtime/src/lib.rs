@@ -81,8 +81,12 @@ mod guard;
 pub mod openapi;
 mod ownership;
 mod policy;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod principal;
 mod redirect;
+#[cfg(feature = "redis")]
+mod redis;
 mod reject;
 mod router;
 mod session;
@@ -107,8 +111,12 @@ pub use guard::Guard;
 pub use jsonwebtoken::Algorithm;
 pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use principal::{Claims, CredentialKind, CurrentUser};
 pub use redirect::{is_safe_next, safe_next};
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
 pub use reject::{Rejection, RejectionKind};
 pub use router::{MethodRouter, RouteAudit, RoutePolicy, Router, routing};
 pub use session::{

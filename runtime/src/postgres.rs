@@ -1,0 +1,220 @@
+//! A [`SessionStore`] on PostgreSQL (sqlx), for apps that run several instances.
+
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row};
+
+use crate::session::{SessionKey, SessionRecord, SessionStore, StoreError};
+use crate::verify::BoxFuture;
+
+/// Server-side sessions in a PostgreSQL table (default `authgate_sessions`), keyed by the
+/// hash of the session id, indexed by user (one `DELETE` revokes a user) and by expiry (the
+/// Gate's background purge).
+///
+/// ```no_run
+/// use authgate::PostgresStore;
+/// # async fn demo() -> Result<(), authgate::StoreError> {
+/// let store = PostgresStore::connect("postgres://app@127.0.0.1/app").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+    queries: Queries,
+}
+
+/// The statements of one table.
+#[derive(Clone, Debug)]
+struct Queries {
+    create: String,
+    load: String,
+    touch: String,
+    delete: String,
+    delete_user: String,
+    purge: String,
+}
+
+impl PostgresStore {
+    /// Uses an existing pool and the table `authgate_sessions`, created if missing.
+    pub async fn new(pool: PgPool) -> Result<Self, StoreError> {
+        Self::with_table(pool, "authgate_sessions").await
+    }
+
+    /// Connects to `url` (a pool of up to 8 connections) and uses `authgate_sessions`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(url)
+            .await
+            .map_err(StoreError::from_error)?;
+        Self::new(pool).await
+    }
+
+    /// Uses the table `table` (letters, digits and `_`, starting with a letter), created if
+    /// missing: one table per app, or per test run.
+    pub async fn with_table(pool: PgPool, table: &str) -> Result<Self, StoreError> {
+        let valid = table.starts_with(|c: char| c.is_ascii_lowercase())
+            && table
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && table.len() <= 48;
+        if !valid {
+            return Err(StoreError::new(format!(
+                "{table:?} is not a table name: use lower-case letters, digits and _"
+            )));
+        }
+        let schema = format!(
+            "CREATE TABLE IF NOT EXISTS {table} (
+                 key TEXT PRIMARY KEY NOT NULL,
+                 subject TEXT NOT NULL,
+                 roles TEXT NOT NULL,
+                 scopes TEXT NOT NULL,
+                 claims TEXT NOT NULL,
+                 created_at BIGINT NOT NULL,
+                 last_seen BIGINT NOT NULL,
+                 expires_at BIGINT NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS {table}_subject ON {table} (subject);
+             CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at);"
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(schema))
+            .execute(&pool)
+            .await
+            .map_err(StoreError::from_error)?;
+        let queries = Queries {
+            create: format!(
+                "INSERT INTO {table}
+                     (key, subject, roles, scopes, claims, created_at, last_seen, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
+            load: format!("SELECT * FROM {table} WHERE key = $1"),
+            touch: format!("UPDATE {table} SET last_seen = $1 WHERE key = $2"),
+            delete: format!("DELETE FROM {table} WHERE key = $1"),
+            delete_user: format!("DELETE FROM {table} WHERE subject = $1"),
+            purge: format!("DELETE FROM {table} WHERE expires_at <= $1"),
+        };
+        Ok(PostgresStore { pool, queries })
+    }
+
+    fn query<'q>(
+        &self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+    }
+}
+
+/// Seconds since the epoch as a BIGINT (times past `i64::MAX` are stored as it).
+fn int(seconds: u64) -> i64 {
+    i64::try_from(seconds).unwrap_or(i64::MAX)
+}
+
+fn record(row: &PgRow) -> Result<SessionRecord, StoreError> {
+    let text = |column: &str| -> Result<String, StoreError> {
+        row.try_get(column).map_err(StoreError::from_error)
+    };
+    let list = |column: &str| -> Result<Vec<String>, StoreError> {
+        serde_json::from_str(&text(column)?).map_err(StoreError::from_error)
+    };
+    let time = |column: &str| -> Result<u64, StoreError> {
+        let value: i64 = row.try_get(column).map_err(StoreError::from_error)?;
+        u64::try_from(value).map_err(StoreError::from_error)
+    };
+    Ok(SessionRecord {
+        key: SessionKey::from_stored(&text("key")?)
+            .ok_or_else(|| StoreError::new("a session key that is not a SHA-256 in hex"))?,
+        subject: text("subject")?,
+        roles: list("roles")?,
+        scopes: list("scopes")?,
+        claims: text("claims")?,
+        created_at: time("created_at")?,
+        last_seen: time("last_seen")?,
+        expires_at: time("expires_at")?,
+    })
+}
+
+impl SessionStore for PostgresStore {
+    fn create(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        let record = record.clone();
+        Box::pin(async move {
+            let roles = serde_json::to_string(&record.roles).map_err(StoreError::from_error)?;
+            let scopes = serde_json::to_string(&record.scopes).map_err(StoreError::from_error)?;
+            self.query(&self.queries.create)
+                .bind(record.key.as_str())
+                .bind(&record.subject)
+                .bind(roles)
+                .bind(scopes)
+                .bind(&record.claims)
+                .bind(int(record.created_at))
+                .bind(int(record.last_seen))
+                .bind(int(record.expires_at))
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::from_error)?;
+            Ok(())
+        })
+    }
+
+    fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+        let key = key.clone();
+        Box::pin(async move {
+            let row = self
+                .query(&self.queries.load)
+                .bind(key.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::from_error)?;
+            row.as_ref().map(record).transpose()
+        })
+    }
+
+    fn touch(&self, key: &SessionKey, last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+        let key = key.clone();
+        Box::pin(async move {
+            let done = self
+                .query(&self.queries.touch)
+                .bind(int(last_seen))
+                .bind(key.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::from_error)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn delete(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+        let key = key.clone();
+        Box::pin(async move {
+            self.query(&self.queries.delete)
+                .bind(key.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::from_error)?;
+            Ok(())
+        })
+    }
+
+    fn delete_user(&self, subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let subject = subject.to_owned();
+        Box::pin(async move {
+            let done = self
+                .query(&self.queries.delete_user)
+                .bind(subject)
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::from_error)?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let done = self
+                .query(&self.queries.purge)
+                .bind(int(now))
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::from_error)?;
+            Ok(done.rows_affected())
+        })
+    }
+}
