@@ -46,7 +46,7 @@
 //! instead of answering 401.
 //!
 //! Set `AUTHGATE_DEBUG=1` while building to print every expansion to stderr.
-
+//!
 //! # How the crate is laid out
 //!
 //! A request goes down the layers and comes back up; no module imports one above it, and
@@ -57,7 +57,7 @@
 //! router        authgate::Router: accepts only guarded handlers; the route audit
 //!   guard       the extractors: Guard (injected first), CurrentUser; ownership: Load, OwnerId
 //!     gate      the Gate: builder (settings) -> authenticate -> decide
-//!       credentials   where a credential is read: bearer header, session cookie
+//!       credentials   where a credential is read: bearer header, WebSocket subprotocol, cookie
 //!       cache         verified tokens, by exact bytes
 //!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores
 //!       verify        tokens: keys, JWS, claim rules, JSON, signing
@@ -66,7 +66,8 @@
 //!         policy, principal, reject, error     data: policies, the caller, refusals, config errors
 //! ```
 //!
-//! `testing` (feature `testing`) sits on top of `router` and `gate`.
+//! `testing` (feature `testing`) sits on top of `router` and `gate`. The stores `sqlite`,
+//! `postgres` and `redis` (features of those names) implement `session`'s `SessionStore`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
