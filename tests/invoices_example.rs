@@ -10,33 +10,7 @@
 
 mod support;
 
-#[path = "../examples/invoices/app.rs"]
-#[allow(dead_code)]
-mod app;
-#[path = "../examples/invoices/auth.rs"]
-#[allow(dead_code)]
-mod auth;
-#[path = "../examples/invoices/db.rs"]
-#[allow(dead_code)]
-mod db;
-#[path = "../examples/invoices/error.rs"]
-#[allow(dead_code)]
-mod error;
-#[path = "../examples/invoices/feed.rs"]
-#[allow(dead_code)]
-mod feed;
-#[path = "../examples/invoices/handlers.rs"]
-#[allow(dead_code)]
-mod handlers;
-#[path = "../examples/invoices/limits.rs"]
-#[allow(dead_code)]
-mod limits;
-#[path = "../examples/invoices/openapi.rs"]
-#[allow(dead_code)]
-mod openapi;
-#[path = "../examples/invoices/pages.rs"]
-#[allow(dead_code)]
-mod pages;
+include!("invoices_app/modules.rs");
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -1403,7 +1377,7 @@ async fn login_limits_hold_without_locking_out_another_account() {
 /// keeps (unbounded, the hashes alone would take several GiB).
 #[tokio::test]
 async fn password_checks_are_bounded_under_200_concurrent_logins() {
-    let db = TempDb::new();
+    let db = support::TempDb::new("invoices");
     // The default login rates: 200 addresses and 200 accounts stay within them.
     let server = Server::start(&db.0, &[("INVOICES_LOGIN_RATES", "60,10")]);
     let c = Client::new(server.addr);
@@ -1476,13 +1450,8 @@ async fn ids_are_never_reused() {
 /// invoices and the link between them through migration 2, and never reuses an id after it.
 #[tokio::test]
 async fn the_id_migration_keeps_users_invoices_and_their_links() {
-    let file = TempDb::new();
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(&file.0)
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options)
-        .await
-        .expect("a pool");
+    let file = support::TempDb::new("invoices");
+    let pool = file.pool().await;
     sqlx::migrate::Migrator::with_migrations(db::migrations()[..1].to_vec())
         .run(&pool)
         .await
@@ -1698,32 +1667,9 @@ fn collect(pipe: Option<impl Read + Send + 'static>) -> Arc<Mutex<String>> {
     text
 }
 
-/// A database file in the temp dir, removed (with its WAL files) when dropped.
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new() -> TempDb {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!("invoices-test-{}-{nanos}.db", std::process::id());
-        TempDb(std::env::temp_dir().join(name))
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = self.0.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_binary_walks_the_whole_contract() {
-    let db = TempDb::new();
+    let db = support::TempDb::new("invoices");
     let server = Server::start(&db.0, &[]);
     let c = Client::new(server.addr);
 
@@ -1825,7 +1771,7 @@ async fn the_example_binary_walks_the_whole_contract() {
 
 #[test]
 fn the_example_refuses_a_short_secret_without_printing_it() {
-    let db = TempDb::new();
+    let db = support::TempDb::new("invoices");
     let output = Command::new(example_binary())
         .arg("--db")
         .arg(&db.0)

@@ -7,33 +7,7 @@
 
 mod support;
 
-#[path = "../examples/invoices/app.rs"]
-#[allow(dead_code)]
-mod app;
-#[path = "../examples/invoices/auth.rs"]
-#[allow(dead_code)]
-mod auth;
-#[path = "../examples/invoices/db.rs"]
-#[allow(dead_code)]
-mod db;
-#[path = "../examples/invoices/error.rs"]
-#[allow(dead_code)]
-mod error;
-#[path = "../examples/invoices/feed.rs"]
-#[allow(dead_code)]
-mod feed;
-#[path = "../examples/invoices/handlers.rs"]
-#[allow(dead_code)]
-mod handlers;
-#[path = "../examples/invoices/limits.rs"]
-#[allow(dead_code)]
-mod limits;
-#[path = "../examples/invoices/openapi.rs"]
-#[allow(dead_code)]
-mod openapi;
-#[path = "../examples/invoices/pages.rs"]
-#[allow(dead_code)]
-mod pages;
+include!("invoices_app/modules.rs");
 
 use std::collections::BTreeSet;
 

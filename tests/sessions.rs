@@ -366,39 +366,6 @@ async fn sqlite_store_persists_across_restarts() {
 // ---------------------------------------------------------------------------------------------
 // The store contract (issue 14): no resurrection, no session id in a store, purge.
 
-/// A temporary SQLite file (and its WAL and shared-memory files), removed when dropped.
-struct TempSqlite(std::path::PathBuf);
-
-impl TempSqlite {
-    fn new(name: &str) -> TempSqlite {
-        let unique = SessionKey::of(&format!("{name}{:?}", std::time::SystemTime::now()));
-        TempSqlite(
-            std::env::temp_dir().join(format!("authgate-{name}-{}.db", &unique.as_str()[..12])),
-        )
-    }
-
-    /// Every byte SQLite wrote for this database.
-    fn bytes(path: &std::path::Path) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        for suffix in ["", "-wal", "-journal"] {
-            let mut file = path.as_os_str().to_owned();
-            file.push(suffix);
-            bytes.extend(std::fs::read(&file).unwrap_or_default());
-        }
-        bytes
-    }
-}
-
-impl Drop for TempSqlite {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut file = self.0.as_os_str().to_owned();
-            file.push(suffix);
-            let _ = std::fs::remove_file(file);
-        }
-    }
-}
-
 #[tokio::test]
 async fn memory_and_sqlite_stores_meet_the_contract() {
     let memory = MemoryStore::new();
@@ -411,13 +378,13 @@ async fn memory_and_sqlite_stores_meet_the_contract() {
         .assert()
         .await;
 
-    let file = TempSqlite::new("conformance");
+    let file = TempDb::new("conformance");
     let store = SqliteStore::open(&file.0).await.expect("a store");
     let path = file.0.clone();
     StoreConformance::new(store)
         .written(move || {
             let path = path.clone();
-            async move { TempSqlite::bytes(&path) }
+            async move { TempDb::bytes(&path) }
         })
         .assert()
         .await;
@@ -512,7 +479,7 @@ impl<S: SessionStore + Clone> SessionStore for Pausing<S> {
 /// memory and the SQLite store.
 #[tokio::test]
 async fn a_revocation_during_a_request_stays_done() {
-    let file = TempSqlite::new("race");
+    let file = TempDb::new("race");
     let sqlite = SqliteStore::open(&file.0).await.expect("a store");
     race_against(MemoryStore::new()).await;
     race_against(sqlite).await;
@@ -556,13 +523,8 @@ async fn race_against<S: SessionStore + Clone>(store: S) {
 /// keys when the store opens it: its sessions still work, and the ids are gone from the file.
 #[tokio::test]
 async fn sqlite_store_moves_an_old_table_to_hashed_keys() {
-    let file = TempSqlite::new("old-table");
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(&file.0)
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options)
-        .await
-        .expect("a pool");
+    let file = TempDb::new("old-table");
+    let pool = file.pool().await;
     let id = "b2xkLXNlc3Npb24taWQtaW4tdGhlLWNsZWFyLXRleHQx";
     sqlx::raw_sql(
         "CREATE TABLE authgate_sessions (id TEXT PRIMARY KEY NOT NULL, subject TEXT NOT NULL,
@@ -595,7 +557,7 @@ async fn sqlite_store_moves_an_old_table_to_hashed_keys() {
     SqliteStore::new(pool.clone()).await.expect("a second open");
     sqlx::query("VACUUM").execute(&pool).await.expect("vacuum");
     pool.close().await;
-    let bytes = TempSqlite::bytes(&file.0);
+    let bytes = TempDb::bytes(&file.0);
     assert!(
         !bytes.windows(id.len()).any(|w| w == id.as_bytes()),
         "the old session id is still in the file"

@@ -5,6 +5,7 @@
 //! - `keys`: the PEM keys of `tests/keys/`, and a key source that can be switched off;
 //! - `tokens`: claims and token minting, raw JWS building, base64url;
 //! - `stores`: session stores that fail, and session cookies from a Gate's own login;
+//! - `files`: temporary SQLite database files;
 //! - `invoices`: a seeded invoice store for the ownership tests;
 //! - `request`: the one way to send a request, `TestClient` (see [`client`]), and the one raw
 //!   request builder for what `TestClient` cannot express (repeated or non-UTF-8 headers, a
@@ -21,6 +22,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod assert;
+mod files;
 mod gate;
 mod handlers;
 mod invoices;
@@ -32,6 +34,7 @@ mod stores;
 mod tokens;
 
 pub use assert::*;
+pub use files::*;
 pub use gate::*;
 pub use handlers::*;
 pub use invoices::*;
