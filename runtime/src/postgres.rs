@@ -3,7 +3,7 @@
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row};
 
-use crate::session::{SessionKey, SessionRecord, SessionStore, StoreError};
+use crate::session::{SessionKey, SessionRecord, SessionStore, SqlRow, StoreError, sql_seconds};
 use crate::verify::BoxFuture;
 
 /// Server-side sessions in a PostgreSQL table (default `authgate_sessions`), keyed by the
@@ -103,50 +103,25 @@ impl PostgresStore {
     }
 }
 
-/// Seconds since the epoch as a BIGINT (times past `i64::MAX` are stored as it).
-fn int(seconds: u64) -> i64 {
-    i64::try_from(seconds).unwrap_or(i64::MAX)
-}
-
 fn record(row: &PgRow) -> Result<SessionRecord, StoreError> {
-    let text = |column: &str| -> Result<String, StoreError> {
-        row.try_get(column).map_err(StoreError::from_error)
-    };
-    let list = |column: &str| -> Result<Vec<String>, StoreError> {
-        serde_json::from_str(&text(column)?).map_err(StoreError::from_error)
-    };
-    let time = |column: &str| -> Result<u64, StoreError> {
-        let value: i64 = row.try_get(column).map_err(StoreError::from_error)?;
-        u64::try_from(value).map_err(StoreError::from_error)
-    };
-    Ok(SessionRecord {
-        key: SessionKey::from_stored(&text("key")?)
-            .ok_or_else(|| StoreError::new("a session key that is not a SHA-256 in hex"))?,
-        subject: text("subject")?,
-        roles: list("roles")?,
-        scopes: list("scopes")?,
-        claims: text("claims")?,
-        created_at: time("created_at")?,
-        last_seen: time("last_seen")?,
-        expires_at: time("expires_at")?,
-    })
+    let key: String = row.try_get("key").map_err(StoreError::from_error)?;
+    SessionRecord::from_fields(SessionKey::parse_stored(&key)?, &SqlRow(row))
 }
 
 impl SessionStore for PostgresStore {
     fn create(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
         let record = record.clone();
         Box::pin(async move {
-            let roles = serde_json::to_string(&record.roles).map_err(StoreError::from_error)?;
-            let scopes = serde_json::to_string(&record.scopes).map_err(StoreError::from_error)?;
+            let (roles, scopes) = record.lists_as_json()?;
             self.query(&self.queries.create)
                 .bind(record.key.as_str())
                 .bind(&record.subject)
                 .bind(roles)
                 .bind(scopes)
                 .bind(&record.claims)
-                .bind(int(record.created_at))
-                .bind(int(record.last_seen))
-                .bind(int(record.expires_at))
+                .bind(sql_seconds(record.created_at))
+                .bind(sql_seconds(record.last_seen))
+                .bind(sql_seconds(record.expires_at))
                 .execute(&self.pool)
                 .await
                 .map_err(StoreError::from_error)?;
@@ -172,7 +147,7 @@ impl SessionStore for PostgresStore {
         Box::pin(async move {
             let done = self
                 .query(&self.queries.touch)
-                .bind(int(last_seen))
+                .bind(sql_seconds(last_seen))
                 .bind(key.as_str())
                 .execute(&self.pool)
                 .await
@@ -210,7 +185,7 @@ impl SessionStore for PostgresStore {
         Box::pin(async move {
             let done = self
                 .query(&self.queries.purge)
-                .bind(int(now))
+                .bind(sql_seconds(now))
                 .execute(&self.pool)
                 .await
                 .map_err(StoreError::from_error)?;

@@ -1,9 +1,11 @@
 //! A [`SessionStore`] on Redis, for apps that run several instances.
 
+use std::collections::HashMap;
+
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
-use crate::session::{SessionKey, SessionRecord, SessionStore, StoreError};
+use crate::session::{SessionKey, SessionRecord, SessionStore, StoreError, StoredFields};
 use crate::verify::BoxFuture;
 
 /// Server-side sessions in Redis: a hash per session under `{prefix}:session:{key}` (the hash
@@ -116,6 +118,22 @@ impl RedisStore {
     }
 }
 
+/// A session's Redis hash as [`StoredFields`]: every field is text, the times in decimal.
+struct Hash(HashMap<String, String>);
+
+impl StoredFields for Hash {
+    fn text(&self, name: &str) -> Result<String, StoreError> {
+        self.0
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StoreError::new(format!("a session without {name}")))
+    }
+
+    fn seconds(&self, name: &str) -> Result<u64, StoreError> {
+        self.text(name)?.parse().map_err(StoreError::from_error)
+    }
+}
+
 fn store_error(error: redis::RedisError) -> StoreError {
     StoreError::from_error(error)
 }
@@ -124,8 +142,7 @@ impl SessionStore for RedisStore {
     fn create(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
         let record = record.clone();
         Box::pin(async move {
-            let roles = serde_json::to_string(&record.roles).map_err(StoreError::from_error)?;
-            let scopes = serde_json::to_string(&record.scopes).map_err(StoreError::from_error)?;
+            let (roles, scopes) = record.lists_as_json()?;
             let mut redis = self.redis.clone();
             let _: i64 = Script::new(CREATE)
                 .key(self.session(&record.key))
@@ -150,35 +167,14 @@ impl SessionStore for RedisStore {
         let key = key.clone();
         Box::pin(async move {
             let mut redis = self.redis.clone();
-            let fields: std::collections::HashMap<String, String> = redis
+            let fields: HashMap<String, String> = redis
                 .hgetall(self.session(&key))
                 .await
                 .map_err(store_error)?;
             if fields.is_empty() {
                 return Ok(None);
             }
-            let field = |name: &str| {
-                fields
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| StoreError::new(format!("a session without {name}")))
-            };
-            let list = |name: &str| -> Result<Vec<String>, StoreError> {
-                serde_json::from_str(&field(name)?).map_err(StoreError::from_error)
-            };
-            let time = |name: &str| -> Result<u64, StoreError> {
-                field(name)?.parse().map_err(StoreError::from_error)
-            };
-            Ok(Some(SessionRecord {
-                key,
-                subject: field("subject")?,
-                roles: list("roles")?,
-                scopes: list("scopes")?,
-                claims: field("claims")?,
-                created_at: time("created_at")?,
-                last_seen: time("last_seen")?,
-                expires_at: time("expires_at")?,
-            }))
+            SessionRecord::from_fields(key, &Hash(fields)).map(Some)
         })
     }
 

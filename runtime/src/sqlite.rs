@@ -3,7 +3,7 @@
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Row, sqlite::SqliteRow};
 
-use crate::session::{SessionKey, SessionRecord, SessionStore, StoreError};
+use crate::session::{SessionKey, SessionRecord, SessionStore, SqlRow, StoreError, sql_seconds};
 use crate::verify::BoxFuture;
 
 /// Server-side sessions in a SQLite table (`authgate_sessions`, indexed by user for
@@ -67,7 +67,7 @@ impl SqliteStore {
                 .map_err(StoreError::from_error)?;
             for row in &rows {
                 let id: String = row.try_get("id").map_err(StoreError::from_error)?;
-                let record = record_with(row, SessionKey::of(&id))?;
+                let record = SessionRecord::from_fields(SessionKey::of(&id), &SqlRow(row))?;
                 insert(&mut *tx, &record).await?;
             }
             sqlx::query("DROP TABLE authgate_sessions_by_id")
@@ -96,43 +96,14 @@ impl SqliteStore {
 
 fn record(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
     let key: String = row.try_get("key").map_err(StoreError::from_error)?;
-    let key = SessionKey::from_stored(&key)
-        .ok_or_else(|| StoreError::new("a session key that is not a SHA-256 in hex"))?;
-    record_with(row, key)
-}
-
-fn record_with(row: &SqliteRow, key: SessionKey) -> Result<SessionRecord, StoreError> {
-    let list = |column: &str| -> Result<Vec<String>, StoreError> {
-        let text: String = row.try_get(column).map_err(StoreError::from_error)?;
-        serde_json::from_str(&text).map_err(StoreError::from_error)
-    };
-    let int = |column: &str| -> Result<u64, StoreError> {
-        let value: i64 = row.try_get(column).map_err(StoreError::from_error)?;
-        u64::try_from(value).map_err(StoreError::from_error)
-    };
-    Ok(SessionRecord {
-        key,
-        subject: row.try_get("subject").map_err(StoreError::from_error)?,
-        roles: list("roles")?,
-        scopes: list("scopes")?,
-        claims: row.try_get("claims").map_err(StoreError::from_error)?,
-        created_at: int("created_at")?,
-        last_seen: int("last_seen")?,
-        expires_at: int("expires_at")?,
-    })
-}
-
-/// Seconds since the epoch as SQLite's integer (times past `i64::MAX` are stored as it).
-fn int(seconds: u64) -> i64 {
-    i64::try_from(seconds).unwrap_or(i64::MAX)
+    SessionRecord::from_fields(SessionKey::parse_stored(&key)?, &SqlRow(row))
 }
 
 async fn insert<'e>(
     executor: impl sqlx::SqliteExecutor<'e>,
     record: &SessionRecord,
 ) -> Result<(), StoreError> {
-    let roles = serde_json::to_string(&record.roles).map_err(StoreError::from_error)?;
-    let scopes = serde_json::to_string(&record.scopes).map_err(StoreError::from_error)?;
+    let (roles, scopes) = record.lists_as_json()?;
     sqlx::query(
         "INSERT INTO authgate_sessions
              (key, subject, roles, scopes, claims, created_at, last_seen, expires_at)
@@ -143,9 +114,9 @@ async fn insert<'e>(
     .bind(roles)
     .bind(scopes)
     .bind(&record.claims)
-    .bind(int(record.created_at))
-    .bind(int(record.last_seen))
-    .bind(int(record.expires_at))
+    .bind(sql_seconds(record.created_at))
+    .bind(sql_seconds(record.last_seen))
+    .bind(sql_seconds(record.expires_at))
     .execute(executor)
     .await
     .map_err(StoreError::from_error)?;
@@ -174,7 +145,7 @@ impl SessionStore for SqliteStore {
         let key = key.clone();
         Box::pin(async move {
             let done = sqlx::query("UPDATE authgate_sessions SET last_seen = ? WHERE key = ?")
-                .bind(int(last_seen))
+                .bind(sql_seconds(last_seen))
                 .bind(key.as_str())
                 .execute(&self.pool)
                 .await
@@ -210,7 +181,7 @@ impl SessionStore for SqliteStore {
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move {
             let done = sqlx::query("DELETE FROM authgate_sessions WHERE expires_at <= ?")
-                .bind(int(now))
+                .bind(sql_seconds(now))
                 .execute(&self.pool)
                 .await
                 .map_err(StoreError::from_error)?;

@@ -20,12 +20,14 @@
 //! Why authgate has its own [`SessionStore`] trait rather than tower-sessions' store trait:
 //! revocation of all of a user's sessions needs an index by user, and idle and absolute
 //! expiry are separate; tower-sessions' `SessionStore` (create/save/load/delete by id, one
-//! expiry) has neither. The trait is four small methods, so a Postgres or Redis store is a
-//! short file; [`MemoryStore`] and, with the `sqlite` feature, `SqliteStore` are built in.
+//! expiry) has neither. The trait is six small methods; [`MemoryStore`] is built in, and
+//! `SqliteStore`, `PostgresStore` and `RedisStore` come with the features of those names.
 
 mod layer;
 mod lifecycle;
 mod store;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+mod stored;
 
 use std::fmt;
 use std::sync::Arc;
@@ -45,6 +47,10 @@ pub(crate) use lifecycle::{
 #[cfg(feature = "testing")]
 pub(crate) use store::new_session_id;
 pub use store::{MemoryStore, SessionKey, SessionRecord, SessionStore, StoreError};
+#[cfg(feature = "redis")]
+pub(crate) use stored::StoredFields;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) use stored::{SqlRow, sql_seconds};
 
 /// `SameSite` of the session cookie.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
