@@ -245,8 +245,7 @@ impl Client {
             .await;
         assert_eq!(reply.status, 200, "login of {email}: {}", reply.text());
         let body = reply.json();
-        let form = format!("email={email}&password={password}&next=/dashboard");
-        let browser = self.post_form("/login", Cred::Anonymous, &form, &[]).await;
+        let browser = self.form_login(email, password).await;
         assert_eq!(
             browser.status,
             303,
@@ -258,6 +257,12 @@ impl Client {
             token: body["token"].as_str().expect("a token").to_owned(),
             cookie: browser.cookie(),
         }
+    }
+
+    /// A browser's form login, anonymous, asking to land on the dashboard.
+    async fn form_login(&self, email: &str, password: &str) -> Reply {
+        let form = format!("email={email}&password={password}&next=/dashboard");
+        self.post_form("/login", Cred::Anonymous, &form, &[]).await
     }
 
     async fn alice(&self) -> Login {
@@ -396,14 +401,7 @@ async fn json_login_gives_a_token_and_no_session(c: &Client) {
         "a JSON login set a cookie"
     );
     // A browser's form login starts one.
-    let reply = c
-        .post_form(
-            "/login",
-            Cred::Anonymous,
-            "email=alice@example.com&password=alice-password&next=/dashboard",
-            &[],
-        )
-        .await;
+    let reply = c.form_login("alice@example.com", "alice-password").await;
     assert_eq!(reply.status, 303, "{}", reply.text());
     let set = reply.header("set-cookie").expect("a session cookie");
     assert!(set.starts_with(&format!("{COOKIE}=")), "{set}");
@@ -1490,14 +1488,7 @@ async fn the_id_migration_keeps_users_invoices_and_their_links() {
 #[tokio::test]
 async fn secure_cookies_use_the_host_prefix() {
     let c = in_process(true).await;
-    let reply = c
-        .post_form(
-            "/login",
-            Cred::Anonymous,
-            "email=alice@example.com&password=alice-password&next=/dashboard",
-            &[],
-        )
-        .await;
+    let reply = c.form_login("alice@example.com", "alice-password").await;
     let set = reply.header("set-cookie").expect("a cookie");
     assert!(set.starts_with("__Host-invoices="), "{set}");
     assert!(set.split("; ").any(|a| a == "Secure"), "{set}");
