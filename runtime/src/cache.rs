@@ -20,6 +20,11 @@
 //!   one more round; expired entries go first). A stream of new tokens therefore cycles
 //!   through the ring without evicting the tokens in use.
 //!
+//! - **re-checked when revocations change**: with revocations configured, an entry records
+//!   the generation of the revocation view it was last checked against; a hit under a newer
+//!   generation checks the view again, and a revoked entry is removed (a miss: the token is
+//!   then verified and refused as without a cache).
+//!
 //! Only the credential check is cached: the guard still checks roles, scopes, CSRF and
 //! ownership on every request, and server-side sessions are always read from their store.
 
@@ -28,6 +33,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::principal::{CredentialKind, Principal};
+use crate::revocation::View;
 use crate::verify::KeySet;
 
 /// Entries by default.
@@ -99,7 +105,7 @@ impl TokenCache {
         now: u64,
     ) -> Option<Arc<Principal>> {
         let token = token.as_bytes();
-        self.get_hashed(self.hash(token, kind), token, kind, generation, now)
+        self.get_hashed(self.hash(token, kind), token, kind, generation, now, None)
     }
 
     /// Remembers a verified token until `expired_at`.
@@ -145,7 +151,7 @@ impl TokenCache {
     }
 
     /// The principal cached for `token` (whose [`hash`](Self::hash) is `hash`), if it is
-    /// still valid at `now`.
+    /// still valid at `now` and not revoked in `revocations`.
     pub(crate) fn get_hashed(
         &self,
         hash: u64,
@@ -153,6 +159,7 @@ impl TokenCache {
         kind: CredentialKind,
         generation: u64,
         now: u64,
+        revocations: Option<&View>,
     ) -> Option<Arc<Principal>> {
         let mut shard = self.shard(hash);
         let index = *shard.index.get(&hash)?;
@@ -163,6 +170,16 @@ impl TokenCache {
         if slot.generation != generation || now < slot.verified_at || now >= slot.expired_at {
             shard.remove(index);
             return None;
+        }
+        if let Some(view) = revocations {
+            let current = view.generation();
+            if slot.checked != current {
+                if view.is_revoked(&slot.principal) {
+                    shard.remove(index);
+                    return None;
+                }
+                slot.checked = current;
+            }
         }
         slot.referenced = true;
         Some(slot.principal.clone())
@@ -198,6 +215,7 @@ impl TokenCache {
             token: token.into(),
             kind: entry.principal.credential,
             generation: entry.generation,
+            checked: entry.checked,
             verified_at: entry.verified_at,
             expired_at: entry.expired_at,
             principal: entry.principal,
@@ -212,6 +230,8 @@ impl TokenCache {
 pub(crate) struct Entry {
     pub(crate) principal: Arc<Principal>,
     pub(crate) generation: u64,
+    /// The revocation view's generation the principal was checked against (0: none).
+    pub(crate) checked: u64,
     pub(crate) verified_at: u64,
     pub(crate) expired_at: u64,
 }
@@ -254,6 +274,7 @@ struct Slot {
     token: Box<str>,
     kind: CredentialKind,
     generation: u64,
+    checked: u64,
     verified_at: u64,
     expired_at: u64,
     principal: Arc<Principal>,
@@ -350,6 +371,7 @@ mod tests {
             scopes: Vec::new(),
             expires_at: 2000,
             issued_at: None,
+            token_id: None,
             credential: kind,
             claims: format!(r#"{{"sub":"{subject}","exp":2000}}"#),
             session_id: None,
@@ -360,6 +382,7 @@ mod tests {
         Entry {
             principal: principal(subject, kind),
             generation: 0,
+            checked: 0,
             verified_at,
             expired_at,
         }
@@ -386,21 +409,21 @@ mod tests {
         cache.insert_hashed(42, "token-a", entry("a", Bearer, 0, 100));
         assert_eq!(
             cache
-                .get_hashed(42, b"token-a", Bearer, 0, 1)
+                .get_hashed(42, b"token-a", Bearer, 0, 1, None)
                 .unwrap()
                 .subject,
             "a"
         );
-        assert!(cache.get_hashed(42, b"token-b", Bearer, 0, 1).is_none());
-        assert!(cache.get_hashed(42, b"token-", Bearer, 0, 1).is_none());
-        assert!(cache.get_hashed(42, b"token-a", Cookie, 0, 1).is_none());
+        assert!(cache.get_hashed(42, b"token-b", Bearer, 0, 1, None).is_none());
+        assert!(cache.get_hashed(42, b"token-", Bearer, 0, 1, None).is_none());
+        assert!(cache.get_hashed(42, b"token-a", Cookie, 0, 1, None).is_none());
         // A colliding insert replaces the slot; the first token is then a miss, never a
         // wrong principal.
         cache.insert_hashed(42, "token-b", entry("b", Bearer, 0, 100));
-        assert!(cache.get_hashed(42, b"token-a", Bearer, 0, 1).is_none());
+        assert!(cache.get_hashed(42, b"token-a", Bearer, 0, 1, None).is_none());
         assert_eq!(
             cache
-                .get_hashed(42, b"token-b", Bearer, 0, 1)
+                .get_hashed(42, b"token-b", Bearer, 0, 1, None)
                 .unwrap()
                 .subject,
             "b"
@@ -459,6 +482,7 @@ mod tests {
             let entry = Entry {
                 principal: shared.clone(),
                 generation: 0,
+                checked: 0,
                 verified_at: 0,
                 expired_at: 100,
             };

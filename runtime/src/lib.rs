@@ -89,6 +89,7 @@ mod redirect;
 #[cfg(feature = "redis")]
 mod redis;
 mod reject;
+mod revocation;
 mod router;
 mod session;
 #[cfg(feature = "sqlite")]
@@ -119,6 +120,9 @@ pub use redirect::{is_safe_next, safe_next};
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
 pub use reject::{Rejection, RejectionKind};
+pub use revocation::{
+    FeedEvent, MemoryRevocations, Revocation, RevocationFeed, RevocationStore, Revocations,
+};
 pub use router::{MethodRouter, RouteAudit, RoutePolicy, Router, routing};
 pub use session::{
     MemoryStore, SameSite, SessionCookie, SessionError, SessionErrorKind, SessionKey, SessionLayer,

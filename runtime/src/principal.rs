@@ -27,6 +27,8 @@ pub struct Principal {
     pub(crate) scopes: Vec<String>,
     pub(crate) expires_at: u64,
     pub(crate) issued_at: Option<u64>,
+    /// The token's id (`jti`), by which it can be revoked.
+    pub(crate) token_id: Option<String>,
     pub(crate) credential: CredentialKind,
     /// The verified claims as JSON, for typed claims structs.
     pub(crate) claims: String,
@@ -117,6 +119,13 @@ impl<C> CurrentUser<C> {
         self.principal
             .issued_at
             .map(|t| UNIX_EPOCH + Duration::from_secs(t))
+    }
+
+    /// The token's id (`jti`), if it has one: what
+    /// [`Gate::revoke_token`](crate::Gate::revoke_token) revokes. `None` for server-side
+    /// sessions.
+    pub fn token_id(&self) -> Option<&str> {
+        self.principal.token_id.as_deref()
     }
 
     /// Where the credential came from.

@@ -15,6 +15,7 @@ use super::{Failure, Gate, Keys};
 use crate::cache;
 use crate::credentials::{self, cookie};
 use crate::principal::{CredentialKind, Principal};
+use crate::revocation::{Revocations, View};
 use crate::session::{self, Refused, SessionKind, Sessions};
 use crate::verify::{self, Invalid, KeySet};
 
@@ -146,9 +147,15 @@ impl Gate {
         {
             let kind = CredentialKind::Cookie;
             let hash = cache.hash(cache_key, kind);
-            if let Some(principal) = cache.get_hashed(hash, cache_key, kind, 0, self.now()) {
+            let revocations = self.revocation_view();
+            if let Some(principal) =
+                cache.get_hashed(hash, cache_key, kind, 0, self.now(), revocations)
+            {
                 if let Err(e) = inner.csrf.check_request(parts, handshake) {
                     return Step::Done(Err(Failure::Csrf(e)));
+                }
+                if let Err(e) = self.check_current() {
+                    return Step::Done(Err(e));
                 }
                 session::renew_if_due(parts, sessions, key, &principal, self.now());
                 return Step::Done(Ok(Some(principal)));
@@ -296,10 +303,12 @@ impl Gate {
         let inner = &*self.inner;
         let kind = jwt.kind;
         let now = self.now();
+        let revocations = self.revocation_view();
         let Some(cache) = &inner.cache else {
             let verified =
                 verify::verify_token_until(jwt.parse(self)?, keys, &inner.rules, now, kind)
                     .map_err(Failure::Token)?;
+            self.check_revocation(&verified.principal)?;
             return Ok(verified.principal);
         };
         let mut asked = None;
@@ -308,7 +317,10 @@ impl Gate {
                 Some(hash) => hash,
                 None => {
                     let hash = cache.hash(key, kind);
-                    if let Some(principal) = cache.get_hashed(hash, key, kind, generation, now) {
+                    if let Some(principal) =
+                        cache.get_hashed(hash, key, kind, generation, now, revocations)
+                    {
+                        self.check_current()?;
                         return Ok(principal);
                     }
                     hash
@@ -323,8 +335,9 @@ impl Gate {
             _ => {
                 let hash = cache.hash(token.as_bytes(), kind);
                 if let Some(principal) =
-                    cache.get_hashed(hash, token.as_bytes(), kind, generation, now)
+                    cache.get_hashed(hash, token.as_bytes(), kind, generation, now, revocations)
                 {
+                    self.check_current()?;
                     return Ok(principal);
                 }
                 hash
@@ -333,16 +346,64 @@ impl Gate {
         let verified = verify::verify_token_until(token, keys, &inner.rules, now, kind)
             .map_err(Failure::Token)?;
         let principal = verified.principal;
+        let checked = self.check_revocation(&principal)?;
         cache.insert_hashed(
             hash,
             token,
             cache::Entry {
                 principal: principal.clone(),
                 generation,
+                checked,
                 verified_at: now,
                 expired_at: verified.expired_at,
             },
         );
         Ok(principal)
+    }
+
+    /// The revocation view requests are checked against, when revocations are configured.
+    #[inline]
+    fn revocation_view(&self) -> Option<&View> {
+        self.inner.revocations.as_ref().map(|r| &*r.view)
+    }
+
+    /// A valid token from the cache (checked against the view's current generation) is let
+    /// through only while the view is current: otherwise 503, since it may have been revoked
+    /// since.
+    #[inline]
+    fn check_current(&self) -> Result<(), Failure> {
+        match &self.inner.revocations {
+            Some(revocations) if !revocations.view.is_current() => {
+                Err(self.not_current(revocations))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A freshly verified token against the revocation view: 503 when the view is not
+    /// current, 401 when revoked (or without `iat`). Returns the view's generation it was
+    /// checked against, for the cache entry (0 without revocations).
+    fn check_revocation(&self, principal: &Principal) -> Result<u64, Failure> {
+        let Some(revocations) = &self.inner.revocations else {
+            return Ok(0);
+        };
+        if !revocations.view.is_current() {
+            return Err(self.not_current(revocations));
+        }
+        if principal.issued_at.is_none() {
+            return Err(Failure::Token(Invalid::MissingIat));
+        }
+        let generation = revocations.view.generation();
+        if revocations.view.is_revoked(principal) {
+            return Err(Failure::Token(Invalid::Revoked));
+        }
+        Ok(generation)
+    }
+
+    #[cold]
+    fn not_current(&self, revocations: &Revocations) -> Failure {
+        // A Gate built outside a runtime starts following the store at its first request.
+        revocations.start(self.inner.clock.clone());
+        Failure::Unavailable("revocation view not current (store or feed down)".to_owned())
     }
 }

@@ -13,6 +13,7 @@ use crate::csrf::Csrf;
 use crate::error::GateError;
 use crate::principal::CredentialKind;
 use crate::reject::{Hook, Rejection, Render};
+use crate::revocation::Revocations;
 use crate::session::{SessionKind, Sessions};
 use crate::verify::{self, ClaimPath, Key, KeySet, KeySource, Rules};
 
@@ -48,6 +49,7 @@ pub struct GateBuilder {
     clock: Option<Clock>,
     hook: Option<Hook>,
     sessions: Option<Sessions>,
+    revocations: Option<Revocations>,
     csrf: Csrf,
     token_cache: usize,
     token_cache_bytes: usize,
@@ -65,6 +67,7 @@ impl GateBuilder {
             clock: None,
             hook: None,
             sessions: None,
+            revocations: None,
             csrf: Csrf::default(),
             token_cache: cache::DEFAULT_CAPACITY,
             token_cache_bytes: cache::DEFAULT_MAX_BYTES,
@@ -210,6 +213,16 @@ impl GateBuilder {
         self
     }
 
+    /// Makes bearer tokens and stateless cookies revocable on every instance
+    /// ([`Gate::revoke_token`], [`Gate::revoke_user`]), through a shared store whose change
+    /// feed keeps a local view current. Requests that present such a credential answer 503
+    /// while that view is not current (see [`Revocations`]), and JWTs without `iat` are
+    /// refused.
+    pub fn revocations(mut self, revocations: Revocations) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
     /// CSRF settings for cookie-authenticated requests (on by default; this adds trusted
     /// origins or the strict mode).
     pub fn csrf(mut self, csrf: Csrf) -> Self {
@@ -305,7 +318,7 @@ impl GateBuilder {
         let Some(keys) = keys else {
             return Err(GateError::NoKey);
         };
-        Ok(Gate {
+        let gate = Gate {
             inner: Arc::new(Inner {
                 render: Render::new(&self.realm, self.hook),
                 keys,
@@ -314,8 +327,15 @@ impl GateBuilder {
                 sessions: self.sessions,
                 csrf: self.csrf,
                 cache: TokenCache::new(self.token_cache, self.token_cache_bytes),
+                revocations: self.revocations,
             }),
-        })
+        };
+        // Inside a runtime the view starts loading now; otherwise at the first request that
+        // needs it (or `Gate::ready`).
+        if let Some(revocations) = &gate.inner.revocations {
+            revocations.start(gate.inner.clock.clone());
+        }
+        Ok(gate)
     }
 }
 

@@ -14,8 +14,9 @@ use axum::response::Response;
 
 use crate::cache::TokenCache;
 use crate::csrf::Csrf;
-use crate::principal::CurrentUser;
+use crate::principal::{CredentialKind, CurrentUser};
 use crate::reject::{Rejection, Render};
+use crate::revocation::{Revocation, Revocations};
 use crate::session::{
     self, SessionCookie, SessionError, SessionErrorKind, SessionLayer, SessionUser, Sessions,
 };
@@ -65,6 +66,8 @@ struct Inner {
     csrf: Csrf,
     /// Verified bearer tokens and stateless cookies; `None` when turned off.
     cache: Option<TokenCache>,
+    /// Revocations of bearer tokens and stateless cookies; `None` when not configured.
+    revocations: Option<Revocations>,
 }
 
 enum Keys {
@@ -210,13 +213,165 @@ impl Gate {
             .map_err(|kind| self.session_error(kind))
     }
 
-    /// Ends every server-side session of a user, for example after a password change.
-    /// Returns how many were ended.
+    /// Ends everything a user holds, for example after a password change or when the account
+    /// is deleted: every server-side session, and with [`Revocations`] configured every bearer
+    /// token and stateless cookie issued to `subject` up to now (the current second
+    /// included), on every instance. Returns how many server-side sessions were ended.
+    ///
+    /// Fails (and should be retried) when a store fails; the parts that succeeded stay done.
+    ///
+    /// ```
+    /// use authgate::{Gate, MemoryRevocations, MemoryStore, Revocations, Sessions, SessionUser};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .sessions(Sessions::server_side("__Host-session", MemoryStore::new()))
+    ///     .revocations(Revocations::new(MemoryRevocations::new()))
+    ///     .build()?;
+    /// gate.login(SessionUser::new("42")).await?;
+    /// assert_eq!(gate.revoke_user("42").await?, 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn revoke_user(&self, subject: &str) -> Result<u64, SessionError> {
-        let sessions = self.sessions()?;
-        session::revoke_user(sessions, subject)
+        let inner = &*self.inner;
+        let server_side = inner
+            .sessions
+            .as_ref()
+            .filter(|s| matches!(s.kind, session::SessionKind::Server(_)));
+        match (&inner.revocations, &inner.sessions) {
+            (None, None) => return Err(self.session_error(SessionErrorKind::NotConfigured)),
+            (None, Some(_)) if server_side.is_none() => {
+                return Err(self.session_error(SessionErrorKind::Stateless));
+            }
+            _ => {}
+        }
+        if inner.revocations.is_some() {
+            // Every credential whose lifetime the Gate accepts, issued up to this second, has
+            // expired by `until`.
+            let not_before = self.now().saturating_add(1);
+            let until = not_before
+                .saturating_add(inner.rules.max_lifetime)
+                .saturating_add(inner.rules.leeway);
+            self.revoke(Revocation::Subject {
+                subject: subject.to_owned(),
+                not_before,
+                until,
+            })
+            .await?;
+        }
+        match server_side {
+            Some(sessions) => session::revoke_user(sessions, subject)
+                .await
+                .map_err(|kind| self.session_error(kind)),
+            None => Ok(0),
+        }
+    }
+
+    /// Revokes the credential of this request on every instance: a bearer token or
+    /// stateless cookie by its `jti` (needs [`Revocations`]), a server-side session by
+    /// deleting it. For "log out this device" with bearer tokens.
+    ///
+    /// ```
+    /// use authgate::{CurrentUser, Gate, require_auth};
+    /// use axum::extract::State;
+    /// use axum::http::StatusCode;
+    ///
+    /// #[require_auth]
+    /// async fn sign_out(user: CurrentUser, State(gate): State<Gate>) -> StatusCode {
+    ///     match gate.revoke_token(&user).await {
+    ///         Ok(()) => StatusCode::NO_CONTENT,
+    ///         Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    ///     }
+    /// }
+    /// ```
+    pub async fn revoke_token<C>(&self, user: &CurrentUser<C>) -> Result<(), SessionError> {
+        let principal = &user.principal;
+        if principal.session_id.is_some() {
+            let sessions = self.sessions()?;
+            return session::logout(sessions, principal)
+                .await
+                .map(drop)
+                .map_err(|kind| self.session_error(kind));
+        }
+        let Some(jti) = &principal.token_id else {
+            return Err(self.session_error(SessionErrorKind::NoTokenId));
+        };
+        let mut expires_at = principal.expires_at;
+        if let (CredentialKind::Cookie, Some(sessions)) = (principal.credential, &self.inner.sessions) {
+            // A stateless cookie is re-issued with the same `jti` up to its absolute lifetime.
+            expires_at = expires_at.max(self.now().saturating_add(sessions.absolute_lifetime));
+        }
+        self.revoke_token_id(jti, expires_at).await
+    }
+
+    /// Revokes the token whose `jti` is `jti` on every instance, until `expires_at` (its
+    /// `exp`, in seconds since the Unix epoch; it is refused after that anyway). Needs
+    /// [`Revocations`].
+    pub async fn revoke_token_id(&self, jti: &str, expires_at: u64) -> Result<(), SessionError> {
+        let until = expires_at
+            .saturating_add(self.inner.rules.leeway)
+            .saturating_add(1);
+        self.revoke(Revocation::Token {
+            jti: jti.to_owned(),
+            until,
+        })
+        .await
+    }
+
+    /// Writes a revocation to the store (which announces it to every instance), then applies
+    /// it here at once.
+    async fn revoke(&self, revocation: Revocation) -> Result<(), SessionError> {
+        let Some(revocations) = &self.inner.revocations else {
+            return Err(self.session_error(SessionErrorKind::NoRevocations));
+        };
+        revocations
+            .store
+            .revoke(&revocation)
             .await
-            .map_err(|kind| self.session_error(kind))
+            .map_err(|e| self.session_error(SessionErrorKind::Store(e)))?;
+        revocations.view.apply(&revocation, self.now());
+        Ok(())
+    }
+
+    /// Waits until what the Gate keeps current in the background (today: the revocation
+    /// view) is current, for at most `within`; whether it is. Bearer tokens and stateless
+    /// cookies answer 503 until then. Call it at start, before serving, to begin with a
+    /// loaded view; a Gate without revocations is always ready.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use authgate::{Gate, MemoryRevocations, Revocations};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), authgate::GateError> {
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .revocations(Revocations::new(MemoryRevocations::new()))
+    ///     .build()?;
+    /// assert!(gate.ready(Duration::from_secs(5)).await);
+    /// # Ok(()) }
+    /// ```
+    pub async fn ready(&self, within: std::time::Duration) -> bool {
+        let Some(revocations) = &self.inner.revocations else {
+            return true;
+        };
+        revocations.start(self.inner.clock.clone());
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if revocations.view.is_current() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// How many revoked token ids and revoked subjects this Gate's view holds now (0 without
+    /// revocations), for metrics.
+    pub fn revocations_in_view(&self) -> usize {
+        self.inner.revocations.as_ref().map_or(0, |r| r.view.len())
     }
 
     /// The layer that re-issues stateless session cookies close to expiry:

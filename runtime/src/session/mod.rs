@@ -286,6 +286,12 @@ pub enum SessionErrorKind {
     Store(StoreError),
     /// Signing a stateless cookie failed.
     Signing(String),
+    /// The Gate has no [`Revocations`](crate::Revocations) configured, which revoking a
+    /// bearer token or stateless cookie needs.
+    NoRevocations,
+    /// The credential has no `jti`, so it cannot be revoked alone (revoke its subject with
+    /// [`Gate::revoke_user`](crate::Gate::revoke_user)).
+    NoTokenId,
 }
 
 impl SessionError {
@@ -314,11 +320,18 @@ impl fmt::Display for SessionError {
             SessionErrorKind::NotConfigured => {
                 f.write_str("no sessions configured: call GateBuilder::sessions")
             }
-            SessionErrorKind::Stateless => {
-                f.write_str("stateless session cookies cannot be revoked before they expire")
-            }
+            SessionErrorKind::Stateless => f.write_str(
+                "stateless session cookies cannot be revoked without revocations: call \
+                 GateBuilder::revocations",
+            ),
             SessionErrorKind::Store(e) => write!(f, "{e}"),
             SessionErrorKind::Signing(e) => write!(f, "signing the session cookie failed: {e}"),
+            SessionErrorKind::NoRevocations => f.write_str(
+                "revoking a bearer token or stateless cookie needs GateBuilder::revocations",
+            ),
+            SessionErrorKind::NoTokenId => {
+                f.write_str("the credential has no jti: revoke its subject with revoke_user")
+            }
         }
     }
 }

@@ -156,6 +156,7 @@ pub(crate) fn check_claims_until(
         .ok_or(Invalid::Subject)?
         .0
         .into_owned();
+    let token_id = text(registered.jti)?.map(|jti| jti.0.into_owned());
     let mut roles = Vec::new();
     claims.names_at(&rules.roles, &mut roles)?;
     let mut scopes = Vec::new();
@@ -174,6 +175,7 @@ pub(crate) fn check_claims_until(
             scopes,
             expires_at: exp as u64,
             issued_at: iat.map(|t| t as u64),
+            token_id,
             credential,
             claims: payload,
             session_id: None,

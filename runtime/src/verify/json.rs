@@ -115,6 +115,7 @@ pub(super) struct Registered<'a> {
     pub(super) iss: Option<&'a RawValue>,
     pub(super) aud: Option<&'a RawValue>,
     pub(super) sub: Option<&'a RawValue>,
+    pub(super) jti: Option<&'a RawValue>,
 }
 
 /// A member's value as `T`; absent and `null` are `None`, another type is `ClaimType`.
@@ -211,6 +212,7 @@ impl<'a> Object<'a> {
                 [b'i', b's', b's'] => &mut found.iss,
                 [b'a', b'u', b'd'] => &mut found.aud,
                 [b's', b'u', b'b'] => &mut found.sub,
+                [b'j', b't', b'i'] => &mut found.jti,
                 _ => continue,
             };
             *slot = Some(value);

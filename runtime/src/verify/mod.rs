@@ -101,6 +101,11 @@ pub(crate) enum Invalid {
     UnknownSession,
     /// The session passed its idle timeout or absolute lifetime.
     SessionExpired,
+    /// The token was revoked: by its `jti`, or by a cutoff of its subject.
+    Revoked,
+    /// With revocations configured, a JWT without `iat`: its age cannot be compared with a
+    /// subject's cutoff.
+    MissingIat,
 }
 
 impl Invalid {
@@ -125,6 +130,8 @@ impl Invalid {
             Invalid::SessionCookie => "bad_session_cookie",
             Invalid::UnknownSession => "unknown_session",
             Invalid::SessionExpired => "session_expired",
+            Invalid::Revoked => "revoked",
+            Invalid::MissingIat => "missing_iat",
         }
     }
 }

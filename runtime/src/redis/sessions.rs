@@ -1,4 +1,4 @@
-//! A [`SessionStore`] on Redis, for apps that run several instances.
+//! [`RedisStore`]: server-side sessions on Redis.
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! A [`SessionStore`] on PostgreSQL (sqlx), for apps that run several instances.
+//! [`PostgresStore`]: server-side sessions in a PostgreSQL table.
 
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row};

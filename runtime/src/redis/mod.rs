@@ -1,0 +1,9 @@
+//! Redis, for apps that run several instances: server-side sessions ([`RedisStore`]) and the
+//! revocations of bearer tokens and stateless cookies ([`RedisRevocations`], announced with
+//! pub/sub).
+
+mod revocations;
+mod sessions;
+
+pub use revocations::RedisRevocations;
+pub use sessions::RedisStore;
