@@ -414,13 +414,29 @@ mod tests {
                 .subject,
             "a"
         );
-        assert!(cache.get_hashed(42, b"token-b", Bearer, 0, 1, None).is_none());
-        assert!(cache.get_hashed(42, b"token-", Bearer, 0, 1, None).is_none());
-        assert!(cache.get_hashed(42, b"token-a", Cookie, 0, 1, None).is_none());
+        assert!(
+            cache
+                .get_hashed(42, b"token-b", Bearer, 0, 1, None)
+                .is_none()
+        );
+        assert!(
+            cache
+                .get_hashed(42, b"token-", Bearer, 0, 1, None)
+                .is_none()
+        );
+        assert!(
+            cache
+                .get_hashed(42, b"token-a", Cookie, 0, 1, None)
+                .is_none()
+        );
         // A colliding insert replaces the slot; the first token is then a miss, never a
         // wrong principal.
         cache.insert_hashed(42, "token-b", entry("b", Bearer, 0, 100));
-        assert!(cache.get_hashed(42, b"token-a", Bearer, 0, 1, None).is_none());
+        assert!(
+            cache
+                .get_hashed(42, b"token-a", Bearer, 0, 1, None)
+                .is_none()
+        );
         assert_eq!(
             cache
                 .get_hashed(42, b"token-b", Bearer, 0, 1, None)

@@ -114,11 +114,11 @@ pub use jsonwebtoken::Algorithm;
 pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresRevocations, PostgresStore};
 pub use principal::{Claims, CredentialKind, CurrentUser};
 pub use redirect::{is_safe_next, safe_next};
 #[cfg(feature = "redis")]
-pub use redis::RedisStore;
+pub use redis::{RedisRevocations, RedisStore};
 pub use reject::{Rejection, RejectionKind};
 pub use revocation::{
     FeedEvent, MemoryRevocations, Revocation, RevocationFeed, RevocationStore, Revocations,

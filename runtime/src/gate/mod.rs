@@ -206,8 +206,18 @@ impl Gate {
 
     /// Ends the caller's session: deletes it from the store (server-side) and returns the
     /// cookie that clears it in the browser.
+    ///
+    /// With [`Revocations`] configured, a stateless cookie is also revoked (by its `jti`), so
+    /// a copy of it that the browser did not drop stops working on every instance.
     pub async fn logout<C>(&self, user: &CurrentUser<C>) -> Result<SessionCookie, SessionError> {
         let sessions = self.sessions()?;
+        let principal = &user.principal;
+        if self.inner.revocations.is_some()
+            && principal.session_id.is_none()
+            && principal.credential == CredentialKind::Cookie
+        {
+            self.revoke_token(user).await?;
+        }
         session::logout(sessions, &user.principal)
             .await
             .map_err(|kind| self.session_error(kind))
@@ -298,7 +308,9 @@ impl Gate {
             return Err(self.session_error(SessionErrorKind::NoTokenId));
         };
         let mut expires_at = principal.expires_at;
-        if let (CredentialKind::Cookie, Some(sessions)) = (principal.credential, &self.inner.sessions) {
+        if let (CredentialKind::Cookie, Some(sessions)) =
+            (principal.credential, &self.inner.sessions)
+        {
             // A stateless cookie is re-issued with the same `jti` up to its absolute lifetime.
             expires_at = expires_at.max(self.now().saturating_add(sessions.absolute_lifetime));
         }

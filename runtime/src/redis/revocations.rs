@@ -86,14 +86,6 @@ fn from_member(member: &str, until: u64) -> Option<Revocation> {
     Revocation::from_text(&format!("{kind} {until} {rest}"))
 }
 
-/// What the channel carries: a revocation's text, or `h <beat>`.
-fn event(payload: &str) -> Option<FeedEvent> {
-    match payload.strip_prefix("h ") {
-        Some(beat) => beat.parse().ok().map(FeedEvent::Heartbeat),
-        None => Revocation::from_text(payload).map(FeedEvent::Revoked),
-    }
-}
-
 fn store_error(error: redis::RedisError) -> StoreError {
     StoreError::from_error(error)
 }
@@ -136,11 +128,7 @@ impl RevocationStore for RedisRevocations {
 
     fn subscribe(&self) -> BoxFuture<'_, Result<Box<dyn RevocationFeed>, StoreError>> {
         Box::pin(async move {
-            let mut pubsub = self
-                .client
-                .get_async_pubsub()
-                .await
-                .map_err(store_error)?;
+            let mut pubsub = self.client.get_async_pubsub().await.map_err(store_error)?;
             // Returns once Redis confirmed the subscription.
             pubsub.subscribe(self.key()).await.map_err(store_error)?;
             let feed: Box<dyn RevocationFeed> = Box::new(RedisFeed(pubsub.into_on_message()));
@@ -152,7 +140,7 @@ impl RevocationStore for RedisRevocations {
         Box::pin(async move {
             let mut redis = self.redis.clone();
             let _: i64 = redis
-                .publish(self.key(), format!("h {beat}"))
+                .publish(self.key(), FeedEvent::Heartbeat(beat).to_text())
                 .await
                 .map_err(store_error)?;
             Ok(())
@@ -182,7 +170,7 @@ impl RevocationFeed for RedisFeed {
                     return Err(StoreError::new("Redis revocation feed connection lost"));
                 };
                 let payload: String = message.get_payload().map_err(store_error)?;
-                match event(&payload) {
+                match FeedEvent::from_text(&payload) {
                     Some(event) => return Ok(event),
                     // Not ours (someone else publishing on the channel): skip it.
                     None => continue,
@@ -211,14 +199,15 @@ mod tests {
         ];
         for revocation in revocations {
             let m = member(&revocation);
-            assert_eq!(from_member(&m, revocation.until()), Some(revocation.clone()));
             assert_eq!(
-                event(&revocation.to_text()),
-                Some(FeedEvent::Revoked(revocation))
+                from_member(&m, revocation.until()),
+                Some(revocation.clone())
             );
+            let announced = FeedEvent::Revoked(revocation);
+            assert_eq!(FeedEvent::from_text(&announced.to_text()), Some(announced));
         }
-        assert_eq!(event("h 99"), Some(FeedEvent::Heartbeat(99)));
-        assert_eq!(event("h x"), None);
-        assert_eq!(event("hello"), None);
+        assert_eq!(FeedEvent::from_text("h 99"), Some(FeedEvent::Heartbeat(99)));
+        assert_eq!(FeedEvent::from_text("h x"), None);
+        assert_eq!(FeedEvent::from_text("hello"), None);
     }
 }

@@ -120,6 +120,25 @@ pub enum FeedEvent {
     Heartbeat(u64),
 }
 
+impl FeedEvent {
+    /// The event as one line of text: a revocation's [`to_text`](Revocation::to_text), or
+    /// `h <beat>`. How the Redis and PostgreSQL stores put it on their channels.
+    pub fn to_text(&self) -> String {
+        match self {
+            FeedEvent::Revoked(revocation) => revocation.to_text(),
+            FeedEvent::Heartbeat(beat) => format!("h {beat}"),
+        }
+    }
+
+    /// Reads what [`to_text`](Self::to_text) wrote; `None` for anything else.
+    pub fn from_text(text: &str) -> Option<FeedEvent> {
+        match text.strip_prefix("h ") {
+            Some(beat) => beat.parse().ok().map(FeedEvent::Heartbeat),
+            None => Revocation::from_text(text).map(FeedEvent::Revoked),
+        }
+    }
+}
+
 /// Where revocations are kept and announced, shared by every instance of an app.
 ///
 /// The contract every store must meet (checked by `authgate::testing::RevocationConformance`):

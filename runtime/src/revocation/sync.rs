@@ -167,9 +167,7 @@ impl Task {
 }
 
 /// A store call, bounded by [`CALL_TIMEOUT`].
-async fn call<T>(
-    future: impl Future<Output = Result<T, StoreError>>,
-) -> Result<T, StoreError> {
+async fn call<T>(future: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
     match timeout(CALL_TIMEOUT, future).await {
         Ok(result) => result,
         Err(_) => Err(StoreError::new("revocation store call timed out")),

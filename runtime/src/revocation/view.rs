@@ -101,7 +101,11 @@ impl View {
         state
             .subjects
             .get(principal.subject.as_str())
-            .is_some_and(|cutoff| principal.issued_at.is_none_or(|iat| iat < cutoff.not_before))
+            .is_some_and(|cutoff| {
+                principal
+                    .issued_at
+                    .is_none_or(|iat| iat < cutoff.not_before)
+            })
     }
 
     /// Adds one revocation (from the feed, or made by this Gate).
@@ -161,7 +165,11 @@ pub(crate) fn monotonic_ms() -> u64 {
     }
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     // Offset by one, so that the 0 of "never current" is always in the past.
-    START.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64 + 1
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
+        + 1
 }
 
 #[cfg(test)]
@@ -270,7 +278,9 @@ mod tests {
                 Some(revocation)
             );
         }
-        for bad in ["", "t", "t 5", "t 5 ", "x 5 a", "s 5 6", "s 5 6 ", "t -1 a", "s 1 x a"] {
+        for bad in [
+            "", "t", "t 5", "t 5 ", "x 5 a", "s 5 6", "s 5 6 ", "t -1 a", "s 1 x a",
+        ] {
             assert_eq!(Revocation::from_text(bad), None, "{bad:?}");
         }
     }

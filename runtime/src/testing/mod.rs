@@ -43,11 +43,13 @@
 mod client;
 mod mint;
 mod probe;
+mod revocations;
 mod store;
 
 pub use client::{Credential, TestClient, TestRequest, TestResponse};
 pub use mint::{Minter, NoSigningKey, TestUser};
 pub use probe::{Finding, OwnershipProbe, ProbeReport, RouteProbe};
+pub use revocations::RevocationConformance;
 pub use store::StoreConformance;
 
 use crate::Gate;

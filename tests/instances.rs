@@ -1,0 +1,461 @@
+//! Several instances, one state: revocation of bearer tokens and stateless cookies (the
+//! local view, its feed, failing closed when the feed is down), the revocation stores'
+//! contract, and two Gates with their own connections sharing one PostgreSQL and one Redis.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use authgate::testing::RevocationConformance;
+use authgate::{
+    Algorithm, CurrentUser, Gate, MemoryRevocations, MemoryStore, Revocations, Router, Sessions,
+    SigningKey, require_auth, routing::get, routing::post,
+};
+use axum::extract::State;
+use serde_json::json;
+
+use support::*;
+
+#[require_auth]
+async fn me(user: CurrentUser, State(hits): State<Hits>) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+/// One instance: `GET /me` behind `gate`.
+struct Instance {
+    gate: Gate,
+    hits: Hits,
+    client: TestClient,
+}
+
+impl Instance {
+    fn new(gate: Gate) -> Self {
+        let state = AppState::new(gate.clone());
+        let hits = state.hits.clone();
+        let router = Router::new()
+            .route("/me", get(me))
+            .route("/logout", post(logout))
+            .layer(gate.session_layer())
+            .with_state(state);
+        Instance {
+            gate,
+            hits,
+            client: client(router.into_axum()),
+        }
+    }
+
+    async fn bearer(&self, token: &str) -> TestResponse {
+        self.client.get("/me").bearer(token).send().await
+    }
+
+    async fn cookie(&self, pair: &str) -> TestResponse {
+        self.client.get("/me").cookie(pair).send().await
+    }
+}
+
+/// Quick settings, so the staleness tests take a fraction of a second.
+fn quick(revocations: Revocations) -> Revocations {
+    revocations
+        .staleness(Duration::from_millis(300))
+        .heartbeat_every(Duration::from_millis(30))
+}
+
+async fn ready(gate: &Gate) {
+    assert!(
+        gate.ready(Duration::from_secs(5)).await,
+        "revocation view loaded"
+    );
+}
+
+/// A token for `sub` with this `jti`, issued at `iat`.
+fn token_with(sub: &str, jti: &str, iat: u64) -> String {
+    hs256(&with(
+        with(claims(sub), "jti", json!(jti)),
+        "iat",
+        json!(iat),
+    ))
+}
+
+/// Polls until `check` holds, for at most 5 s: what a recovery "on its own" must reach.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < Duration::from_secs(5), "never: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_with_401_even_from_the_cache() {
+    let store = MemoryRevocations::new();
+    let gate = gate_builder()
+        .revocations(Revocations::new(store.clone()))
+        .build()
+        .unwrap();
+    ready(&gate).await;
+    let app = Instance::new(gate.clone());
+    let alice = token_with("alice", "t-alice-1", NOW);
+    let other = token_with("alice", "t-alice-2", NOW);
+    // Verified once: the next request would be a cache hit.
+    assert_ok(&app.bearer(&alice).await, "alice");
+    assert_eq!(gate.cached_tokens(), 1);
+    gate.revoke_token_id("t-alice-1", NOW + 600).await.unwrap();
+    let before = app.hits.count();
+    let reply = app.bearer(&alice).await;
+    assert_rejection(&reply, 401, "invalid_token", Some(&www_invalid_token()));
+    assert_eq!(app.hits.count(), before, "the handler did not run");
+    // Only that token: another of the same subject still works.
+    assert_ok(&app.bearer(&other).await, "alice");
+    // The store holds it until the token expires (plus the leeway), for other instances.
+    assert!(store.revocations().iter().any(|r| r.until() > NOW + 600));
+}
+
+#[tokio::test]
+async fn revoking_a_subject_ends_what_it_was_issued_up_to_now_and_nothing_later() {
+    let gate = gate_builder()
+        .revocations(Revocations::new(MemoryRevocations::new()))
+        .build()
+        .unwrap();
+    ready(&gate).await;
+    let app = Instance::new(gate.clone());
+    let old = token_with("bob", "t-bob-1", NOW - 60);
+    let same_second = token_with("bob", "t-bob-2", NOW);
+    let carol = token_with("carol", "t-carol", NOW - 60);
+    assert_ok(&app.bearer(&old).await, "bob");
+    assert_eq!(gate.revoke_user("bob").await.unwrap(), 0);
+    let before = app.hits.count();
+    for token in [&old, &same_second] {
+        let reply = app.bearer(token).await;
+        assert_rejection(&reply, 401, "invalid_token", Some(&www_invalid_token()));
+    }
+    assert_eq!(app.hits.count(), before, "the handler did not run");
+    // Issued after the revocation's second, and other subjects: unaffected.
+    assert_ok(
+        &app.bearer(&token_with("bob", "t-bob-3", NOW + 1)).await,
+        "bob",
+    );
+    assert_ok(&app.bearer(&carol).await, "carol");
+    assert_eq!(gate.revocations_in_view(), 1);
+}
+
+#[tokio::test]
+async fn with_revocations_a_token_without_iat_is_refused() {
+    let gate = gate_builder()
+        .revocations(Revocations::new(MemoryRevocations::new()))
+        .build()
+        .unwrap();
+    ready(&gate).await;
+    let app = Instance::new(gate);
+    let no_iat = hs256(&without(claims("dave"), "iat"));
+    let reply = app.bearer(&no_iat).await;
+    assert_rejection(&reply, 401, "invalid_token", Some(&www_invalid_token()));
+    assert_eq!(app.hits.count(), 0);
+    // The same token through a Gate without revocations is fine: the rule is theirs.
+    assert_ok(
+        &Instance::new(support::gate()).bearer(&no_iat).await,
+        "dave",
+    );
+}
+
+#[tokio::test]
+async fn a_stateless_cookie_is_revoked_at_logout() {
+    let key = SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
+    let gate = gate_builder()
+        .sessions(Sessions::stateless(COOKIE, key))
+        .revocations(Revocations::new(MemoryRevocations::new()))
+        .build()
+        .unwrap();
+    ready(&gate).await;
+    let app = Instance::new(gate.clone());
+    let cookie = login_cookie(&gate, authgate::SessionUser::new("erin")).await;
+    assert_ok(&app.cookie(&cookie).await, "erin");
+    let out = app
+        .client
+        .post("/logout")
+        .header("host", HOST)
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(out.status, 204);
+    // A copy the browser did not drop (or a thief kept) is refused from now on.
+    let before = app.hits.count();
+    let reply = app.cookie(&cookie).await;
+    assert_rejection(&reply, 401, "invalid_token", Some(&www_invalid_token()));
+    assert_eq!(app.hits.count(), before, "the handler did not run");
+}
+
+#[tokio::test]
+async fn a_store_down_at_start_answers_503_then_serves_once_it_is_up() {
+    let store = MemoryRevocations::new();
+    store.set_down(true);
+    let gate = gate_builder()
+        .revocations(quick(Revocations::new(store.clone())))
+        .build()
+        .unwrap();
+    let app = Instance::new(gate.clone());
+    let token = token_with("frank", "t-frank", NOW);
+    assert!(!gate.ready(Duration::from_millis(200)).await);
+    let reply = app.bearer(&token).await;
+    assert_rejection(&reply, 503, "unavailable", None);
+    assert_eq!(app.hits.count(), 0, "the handler did not run");
+    // A bad token is still a 401: only a valid one needs the view.
+    let reply = app.bearer(&flip_last(&token)).await;
+    assert_rejection(&reply, 401, "invalid_token", Some(&www_invalid_token()));
+    // Anonymous callers are told to authenticate, as always.
+    assert_rejection(
+        &app.client.get("/me").send().await,
+        401,
+        "unauthenticated",
+        Some(&www_missing()),
+    );
+    store.set_down(false);
+    ready(&gate).await;
+    assert_ok(&app.bearer(&token).await, "frank");
+}
+
+#[tokio::test]
+async fn a_feed_down_longer_than_the_staleness_bound_fails_closed_and_recovers_alone() {
+    let store = MemoryRevocations::new();
+    let gate = gate_builder()
+        .revocations(quick(Revocations::new(store.clone())))
+        .build()
+        .unwrap();
+    ready(&gate).await;
+    let app = Instance::new(gate.clone());
+    let token = token_with("grace", "t-grace", NOW);
+    assert_ok(&app.bearer(&token).await, "grace");
+    let down_at = Instant::now();
+    store.set_down(true);
+    // Cached and valid, but the view can no longer be trusted: 503 once the bound passes,
+    // and not before it.
+    eventually("503 while the store is down", || async {
+        app.bearer(&token).await.status == 503
+    })
+    .await;
+    let waited = down_at.elapsed();
+    assert!(
+        waited >= Duration::from_millis(200),
+        "failed closed after {waited:?}, before the bound"
+    );
+    let before = app.hits.count();
+    assert_rejection(&app.bearer(&token).await, 503, "unavailable", None);
+    assert_eq!(app.hits.count(), before, "the handler did not run");
+    // A revocation made elsewhere while this Gate was cut off is in the reload.
+    store.set_down(false);
+    let other = gate_builder()
+        .revocations(Revocations::new(store.clone()))
+        .build()
+        .unwrap();
+    ready(&other).await;
+    let revoked = token_with("grace", "t-grace-revoked", NOW);
+    other
+        .revoke_token_id("t-grace-revoked", NOW + 600)
+        .await
+        .unwrap();
+    eventually("serving again without a restart", || async {
+        app.bearer(&token).await.status == 200
+    })
+    .await;
+    assert_rejection(
+        &app.bearer(&revoked).await,
+        401,
+        "invalid_token",
+        Some(&www_invalid_token()),
+    );
+}
+
+#[tokio::test]
+async fn server_side_sessions_do_not_depend_on_the_revocation_view() {
+    let store = MemoryRevocations::new();
+    store.set_down(true);
+    let gate = gate_builder()
+        .sessions(Sessions::server_side(COOKIE, MemoryStore::new()))
+        .revocations(quick(Revocations::new(store)))
+        .build()
+        .unwrap();
+    let app = Instance::new(gate.clone());
+    let cookie = login_cookie(&gate, authgate::SessionUser::new("heidi")).await;
+    // The session store answers for its own sessions: no 503 from the view.
+    assert_ok(&app.cookie(&cookie).await, "heidi");
+}
+
+#[tokio::test]
+async fn revocation_stores_meet_the_contract() {
+    RevocationConformance::new(MemoryRevocations::new())
+        .assert()
+        .await;
+    if let Some((pool, table)) = postgres("the revocation store contract").await {
+        let store = authgate::PostgresRevocations::with_table(pool.clone(), &table)
+            .await
+            .expect("a store");
+        RevocationConformance::new(store).assert().await;
+        drop_table(&pool, &table).await;
+    }
+    if let Some((url, prefix)) = redis("the revocation store contract").await {
+        let store = authgate::RedisRevocations::connect(&url)
+            .await
+            .expect("a store")
+            .with_prefix(prefix);
+        RevocationConformance::new(store).assert().await;
+    }
+}
+
+async fn drop_table(pool: &sqlx::PgPool, table: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}")))
+        .execute(pool)
+        .await
+        .expect("drop");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two instances: two Gates, each with its own connections, sharing one PostgreSQL or Redis.
+
+/// The shared stores of one backend, opened anew for each instance.
+#[derive(Clone)]
+enum Backend {
+    Postgres { url: String, table: String },
+    Redis { url: String, prefix: String },
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Postgres { .. } => "PostgreSQL",
+            Backend::Redis { .. } => "Redis",
+        }
+    }
+
+    /// A new instance: its own pools and connections, the shared tables or keys.
+    async fn instance(&self) -> Instance {
+        let (sessions, revocations) = match self {
+            Backend::Postgres { url, table } => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(4)
+                    .connect(url)
+                    .await
+                    .expect("PostgreSQL");
+                let sessions =
+                    authgate::PostgresStore::with_table(pool.clone(), &format!("{table}_s"))
+                        .await
+                        .expect("a session store");
+                let revocations =
+                    authgate::PostgresRevocations::with_table(pool, &format!("{table}_r"))
+                        .await
+                        .expect("a revocation store");
+                (
+                    Sessions::server_side(COOKIE, sessions),
+                    Revocations::new(revocations),
+                )
+            }
+            Backend::Redis { url, prefix } => {
+                let sessions = authgate::RedisStore::connect(url)
+                    .await
+                    .expect("Redis")
+                    .with_prefix(prefix.clone());
+                let revocations = authgate::RedisRevocations::connect(url)
+                    .await
+                    .expect("Redis")
+                    .with_prefix(prefix.clone());
+                (
+                    Sessions::server_side(COOKIE, sessions),
+                    Revocations::new(revocations),
+                )
+            }
+        };
+        let gate = gate_builder()
+            .sessions(sessions)
+            .revocations(revocations.staleness(Duration::from_secs(2)))
+            .build()
+            .expect("a gate");
+        ready(&gate).await;
+        Instance::new(gate)
+    }
+
+    async fn clean_up(&self) {
+        if let Backend::Postgres { url, table } = self {
+            let pool = sqlx::PgPool::connect(url).await.expect("PostgreSQL");
+            drop_table(&pool, &format!("{table}_s")).await;
+            drop_table(&pool, &format!("{table}_r")).await;
+        }
+    }
+}
+
+/// The backends the environment has; one `skipped:` line for each it has not.
+async fn backends(test: &str) -> Vec<Backend> {
+    let mut found = Vec::new();
+    if let Some((pool, table)) = postgres(test).await {
+        pool.close().await;
+        let url = std::env::var("AUTHGATE_TEST_POSTGRES_URL").expect("set");
+        found.push(Backend::Postgres { url, table });
+    }
+    if let Some((url, prefix)) = redis(test).await {
+        found.push(Backend::Redis { url, prefix });
+    }
+    found
+}
+
+#[tokio::test]
+async fn two_instances_share_sessions_and_revocations() {
+    for backend in backends("two instances").await {
+        let name = backend.name();
+        let (a, b) = (backend.instance().await, backend.instance().await);
+        // Logged in on A, known on B.
+        let cookie = login_cookie(&a.gate, authgate::SessionUser::new("judy")).await;
+        assert_ok(&b.cookie(&cookie).await, "judy");
+        // Logged out on A: B refuses the next request.
+        let out = a
+            .client
+            .post("/logout")
+            .header("host", HOST)
+            .cookie(&cookie)
+            .send()
+            .await;
+        assert_eq!(out.status, 204, "{name}");
+        let before = b.hits.count();
+        assert_rejection(
+            &b.cookie(&cookie).await,
+            401,
+            "invalid_token",
+            Some(&www_invalid_token()),
+        );
+        assert_eq!(b.hits.count(), before, "{name}: the handler did not run");
+
+        // A subject revoked on A: B refuses its bearer tokens, cache hits included, within
+        // the feed's delay.
+        let mut delays = Vec::new();
+        for i in 0..20 {
+            let subject = format!("mallory-{i}");
+            let token = token_with(&subject, &format!("t-{i}"), NOW - 10);
+            assert_ok(&b.bearer(&token).await, &subject);
+            let start = Instant::now();
+            a.gate.revoke_user(&subject).await.expect("revoked on A");
+            while b.bearer(&token).await.status != 401 {
+                assert!(
+                    start.elapsed() < Duration::from_secs(2),
+                    "{name}: B never refused"
+                );
+                tokio::task::yield_now().await;
+            }
+            delays.push(start.elapsed());
+        }
+        delays.sort();
+        report(&format!(
+            "{name}: a revocation on A held on B after {:?} (median), {:?} (max) of {} runs",
+            delays[delays.len() / 2],
+            delays[delays.len() - 1],
+            delays.len()
+        ));
+        backend.clean_up().await;
+    }
+}
+
+/// One line on the terminal, past the harness's capture: a measured figure.
+fn report(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "measured: {line}");
+}
