@@ -459,3 +459,163 @@ fn report(line: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "measured: {line}");
 }
+
+/// What one request of the load got.
+#[derive(Default, Debug)]
+struct Outcomes {
+    ok: usize,
+    unavailable: usize,
+    wrong: Vec<String>,
+}
+
+#[tokio::test]
+async fn connections_killed_under_load_answer_503_or_normally_and_service_resumes() {
+    for backend in backends("killed connections").await {
+        // The instances' connections are told apart from everyone else's on the server: a
+        // Redis database of their own (CLIENT LIST shows it), a PostgreSQL application name.
+        let (backend, killer) = match backend {
+            Backend::Postgres { url, table } => {
+                let name = table.clone();
+                let separator = if url.contains('?') { '&' } else { '?' };
+                let url = format!("{url}{separator}application_name={name}");
+                (Backend::Postgres { url, table }, Killer::Postgres(name))
+            }
+            Backend::Redis { url, prefix } => {
+                let url = format!("{}/9", url.trim_end_matches('/'));
+                (Backend::Redis { url, prefix }, Killer::Redis(9))
+            }
+        };
+        let name = backend.name();
+        let (logs, _capture) = capture_logs();
+        let (a, b) = (backend.instance().await, backend.instance().await);
+        let cookie = login_cookie(&a.gate, authgate::SessionUser::new("kim")).await;
+        let valid = token_with("kim", "t-kim", NOW);
+        let revoked = token_with("kim", "t-kim-revoked", NOW);
+        a.gate
+            .revoke_token_id("t-kim-revoked", NOW + 600)
+            .await
+            .unwrap();
+        eventually("the revocation on B", || async {
+            b.bearer(&revoked).await.status == 401
+        })
+        .await;
+
+        let stop = Instant::now() + Duration::from_secs(3);
+        let kills = tokio::spawn({
+            let killer = killer.clone();
+            async move {
+                let mut killed = 0;
+                while Instant::now() < stop {
+                    killed += killer.kill_all().await;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                killed
+            }
+        });
+        let mut outcomes = Outcomes::default();
+        let mut sent = 0;
+        while Instant::now() < stop && sent < 20_000 {
+            let (by_cookie, by_token, by_revoked) =
+                tokio::join!(b.cookie(&cookie), b.bearer(&valid), b.bearer(&revoked));
+            sent += 3;
+            for (what, reply, good) in [
+                ("cookie", by_cookie, 200),
+                ("token", by_token, 200),
+                ("revoked token", by_revoked, 401),
+            ] {
+                match reply.status.as_u16() {
+                    s if s == good => outcomes.ok += 1,
+                    503 => {
+                        assert_rejection(&reply, 503, "unavailable", None);
+                        outcomes.unavailable += 1;
+                    }
+                    s => outcomes.wrong.push(format!("{what}: {s} {}", reply.text())),
+                }
+            }
+        }
+        let killed = kills.await.expect("the killer");
+        assert!(killed > 0, "{name}: no connection was killed");
+        assert!(
+            outcomes.wrong.is_empty(),
+            "{name}: wrong answers under connection kills: {:?}",
+            &outcomes.wrong[..outcomes.wrong.len().min(10)]
+        );
+        // Recovered without a restart: every credential answers normally again.
+        eventually("service resumed", || async {
+            b.cookie(&cookie).await.status == 200
+                && b.bearer(&valid).await.status == 200
+                && b.bearer(&revoked).await.status == 401
+        })
+        .await;
+        // Logged, and without a credential.
+        let logged = logs.contents();
+        assert_logged(&logged, &["revocation feed lost"]);
+        for secret in [cookie_value(&cookie), &valid, &revoked] {
+            assert!(!logged.contains(secret), "{name}: a credential in the logs");
+        }
+        report(&format!(
+            "{name}: {} connections killed under load; {} normal answers, {} 503s, 0 wrong",
+            killed, outcomes.ok, outcomes.unavailable
+        ));
+        backend.clean_up().await;
+    }
+}
+
+/// Kills the instances' connections on their server.
+#[derive(Clone)]
+enum Killer {
+    /// Every client of this Redis database.
+    Redis(i64),
+    /// Every backend of this PostgreSQL application name.
+    Postgres(String),
+}
+
+impl Killer {
+    async fn kill_all(&self) -> usize {
+        match self {
+            Killer::Redis(db) => {
+                let url = std::env::var("AUTHGATE_TEST_REDIS_URL").expect("set");
+                let client = ::redis::Client::open(url).expect("a client");
+                let mut redis = client
+                    .get_multiplexed_async_connection()
+                    .await
+                    .expect("Redis");
+                let list: String = ::redis::cmd("CLIENT")
+                    .arg("LIST")
+                    .query_async(&mut redis)
+                    .await
+                    .expect("CLIENT LIST");
+                let needle = format!(" db={db} ");
+                let mut killed = 0;
+                for line in list.lines().filter(|l| l.contains(&needle)) {
+                    let Some(id) = line.strip_prefix("id=").and_then(|r| r.split(' ').next())
+                    else {
+                        continue;
+                    };
+                    let done: Result<i64, _> = ::redis::cmd("CLIENT")
+                        .arg("KILL")
+                        .arg("ID")
+                        .arg(id)
+                        .query_async(&mut redis)
+                        .await;
+                    killed += done.unwrap_or(0) as usize;
+                }
+                killed
+            }
+            Killer::Postgres(name) => {
+                let url = std::env::var("AUTHGATE_TEST_POSTGRES_URL").expect("set");
+                let pool = sqlx::PgPool::connect(&url).await.expect("PostgreSQL");
+                let killed: Vec<bool> = sqlx::query_scalar(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE application_name = $1",
+                )
+                .bind(name)
+                .fetch_all(&pool)
+                .await
+                .expect("pg_terminate_backend");
+                pool.close().await;
+                killed.into_iter().filter(|k| *k).count()
+            }
+        }
+    }
+}
