@@ -19,7 +19,11 @@
 //! - `<ALG>/authgate_hot`: `#[require_auth]`, the same token each time (a cache hit);
 //! - `<ALG>/cookie_*`: the same three with a stateless session cookie instead of a bearer token;
 //! - `HS256/authgate_hot_current_user`: a hit plus a `CurrentUser<Sub>` argument, which parses
-//!   the claims into the app's type (the guard alone does not).
+//!   the claims into the app's type (the guard alone does not);
+//! - `HS256/{authgate,cookie}_{hot,cold}_revocations`: the same with revocations configured and
+//!   a view of 10 000 revoked token ids and 1 000 revoked subjects (none of them the bench's):
+//!   what the revocation check adds (its view is kept current by a task on a runtime of its
+//!   own, as a server's would be).
 //!
 //! `cargo bench --bench guard` runs it all (about 3 minutes on 2 cores) and prints the medians
 //! and ratios at the end; `cargo bench --bench guard -- HS256` runs one group.
@@ -28,7 +32,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authgate::{
-    Algorithm, Gate, GateBuilder, Key, Sessions, SigningKey, require_auth, routing::get,
+    Algorithm, Gate, GateBuilder, Key, MemoryRevocations, Revocations, Sessions, SigningKey,
+    require_auth, routing::get,
 };
 use aws_lc_rs::signature::{self as aws_sig, ParsedPublicKey};
 use axum::body::Body;
@@ -341,6 +346,46 @@ fn gate(suite: &Suite, cache: Option<usize>, cookie: bool) -> Gate {
     builder.build().expect("bench gate")
 }
 
+/// A Gate like [`gate`], with revocations in a populated view. Its sync task runs on `rt`,
+/// which outlives the measurements.
+fn revocation_gate(
+    suite: &Suite,
+    cache: Option<usize>,
+    cookie: bool,
+    rt: &tokio::runtime::Runtime,
+) -> Gate {
+    let _inside = rt.enter();
+    let mut builder: GateBuilder = Gate::builder()
+        .key((suite.gate_key)())
+        .issuer(ISS)
+        .audience(AUD)
+        .token_cache(cache.unwrap_or(0))
+        .revocations(Revocations::new(MemoryRevocations::new()));
+    if cookie {
+        builder = builder.sessions(Sessions::stateless(COOKIE, (suite.signing_key)()));
+    }
+    let gate = builder.build().expect("bench gate");
+    rt.block_on(async {
+        assert!(
+            gate.ready(Duration::from_secs(5)).await,
+            "revocations loaded"
+        );
+        for i in 0..10_000 {
+            let jti = format!("revoked-{i:08}");
+            gate.revoke_token_id(&jti, now() + 3600)
+                .await
+                .expect("revoke");
+        }
+        for i in 0..1_000 {
+            gate.revoke_user(&format!("revoked-user-{i}"))
+                .await
+                .expect("revoke");
+        }
+    });
+    assert_eq!(gate.revocations_in_view(), 11_000);
+    gate
+}
+
 fn authgate_app(gate: Gate) -> axum::Router {
     authgate::Router::new()
         .route("/r", get(guarded))
@@ -404,6 +449,12 @@ fn main() {
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
     let mut runner = Runner::new();
+    // The revocation views' sync tasks: one worker, apart from the measured runtime.
+    let background = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
 
     // AUTHGATE_BENCH_ALGS=HS256,RS256 restricts the run (and its setup) to those algorithms.
     let only = std::env::var("AUTHGATE_BENCH_ALGS").unwrap_or_default();
@@ -473,6 +524,27 @@ fn main() {
         r.bench(g, name, "cookie_cold", DISTINCT, route(app, &cookie_cold));
         let app = authgate_app(gate(&suite, Some(10_000), true));
         r.bench(g, name, "cookie_hot", 1, route(app, &cookie_hot));
+        if name == "HS256" {
+            let bg = &background;
+            let app = authgate_app(revocation_gate(&suite, Some(COLD_CACHE), false, bg));
+            r.bench(
+                g,
+                name,
+                "authgate_cold_revocations",
+                DISTINCT,
+                route(app, &cold),
+            );
+            let app = authgate_app(revocation_gate(&suite, Some(10_000), false, bg));
+            r.bench(g, name, "authgate_hot_revocations", 1, route(app, &hot));
+            let app = authgate_app(revocation_gate(&suite, Some(10_000), true, bg));
+            r.bench(
+                g,
+                name,
+                "cookie_hot_revocations",
+                1,
+                route(app, &cookie_hot),
+            );
+        }
         group.finish();
     }
     criterion.final_summary();
@@ -497,6 +569,17 @@ fn main() {
             ("EdDSA/authgate_hot", "baseline/bare", ""),
             ("HS256/cookie_hot", "baseline/bare", ""),
             ("RS256/cookie_hot", "baseline/bare", ""),
+            (
+                "HS256/authgate_hot_revocations",
+                "HS256/authgate_hot",
+                "<= 1.05",
+            ),
+            (
+                "HS256/cookie_hot_revocations",
+                "HS256/cookie_hot",
+                "<= 1.05",
+            ),
+            ("HS256/authgate_cold_revocations", "HS256/authgate_cold", ""),
         ],
     );
 }
@@ -582,6 +665,24 @@ fn summary(ran: &[(String, String)], since: SystemTime) {
             Goal::None,
         );
     }
+    hot.ratio(
+        "HS256 hot, revocations / hot",
+        m("HS256", "authgate_hot_revocations"),
+        m("HS256", "authgate_hot"),
+        Goal::AtMost(1.05),
+    );
+    hot.ratio(
+        "HS256 cookie hot, revocations / cookie hot",
+        m("HS256", "cookie_hot_revocations"),
+        m("HS256", "cookie_hot"),
+        Goal::AtMost(1.05),
+    );
+    cold.ratio(
+        "HS256 cold, revocations / cold",
+        m("HS256", "authgate_cold_revocations"),
+        m("HS256", "authgate_cold"),
+        Goal::None,
+    );
     hot.ratio(
         "HS256 hot + CurrentUser<Sub> / bare",
         m("HS256", "authgate_hot_current_user"),
