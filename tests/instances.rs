@@ -305,6 +305,44 @@ async fn revocation_stores_meet_the_contract() {
     }
 }
 
+/// Two processes on one SQLite file are two pools: a revocation made through one holds
+/// through the other, which learns it by polling.
+#[tokio::test]
+async fn two_gates_on_one_sqlite_file_share_revocations() {
+    let file = TempDb::new("revocations-shared");
+    let instance = async || {
+        let store = authgate::SqliteRevocations::new(file.pool().await)
+            .await
+            .expect("a store");
+        let gate = gate_builder()
+            .revocations(quick(Revocations::new(store)))
+            .build()
+            .unwrap();
+        ready(&gate).await;
+        Instance::new(gate)
+    };
+    let (a, b) = (instance().await, instance().await);
+    let token = token_with("ivan", "t-ivan", NOW);
+    assert_ok(&b.bearer(&token).await, "ivan");
+    a.gate.revoke_token_id("t-ivan", NOW + 600).await.unwrap();
+    eventually("B refuses the token revoked on A", || async {
+        b.bearer(&token).await.status == 401
+    })
+    .await;
+    assert_rejection(
+        &b.bearer(&token).await,
+        401,
+        "invalid_token",
+        Some(&www_invalid_token()),
+    );
+    // Still current on B: its heartbeats come back through the same file.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_ok(
+        &b.bearer(&token_with("ivan", "t-ivan-2", NOW)).await,
+        "ivan",
+    );
+}
+
 async fn drop_table(pool: &sqlx::PgPool, table: &str) {
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}")))
         .execute(pool)

@@ -129,7 +129,7 @@ pub use session::{
     SessionRecord, SessionService, SessionStore, SessionUser, Sessions, StoreError,
 };
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteRevocations, SqliteStore};
 pub use verify::{BoxFuture, Key, KeySet, KeySource, KeySourceError, SigningKey};
 
 /// Paths used by the code the attribute macros generate. Not a public API.

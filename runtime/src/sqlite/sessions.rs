@@ -1,4 +1,4 @@
-//! A [`SessionStore`] on SQLite (sqlx), for apps with an embedded database.
+//! [`SqliteStore`]: server-side sessions in a SQLite table.
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Row, sqlite::SqliteRow};
