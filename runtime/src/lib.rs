@@ -60,6 +60,7 @@
 //!       credentials   where a credential is read: bearer header, WebSocket subprotocol, cookie
 //!       cache         verified tokens, by exact bytes
 //!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores
+//!       revocation    revoked tokens: the store contract, the local view, the feed's task
 //!       verify        tokens: keys, JWS, claim rules, JSON, signing
 //!       csrf          the origin check of cookie-authenticated state changes
 //!       redirect      the login redirect and `next` validation
@@ -67,7 +68,8 @@
 //! ```
 //!
 //! `testing` (feature `testing`) sits on top of `router` and `gate`. The stores `sqlite`,
-//! `postgres` and `redis` (features of those names) implement `session`'s `SessionStore`.
+//! `postgres` and `redis` (features of those names) implement `session`'s `SessionStore` and
+//! `revocation`'s `RevocationStore`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

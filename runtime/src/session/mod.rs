@@ -9,9 +9,10 @@
 //!   password change ([`Gate::revoke_user`](crate::Gate::revoke_user)). A store error answers
 //!   503, never 401 and never 200.
 //! - **stateless** ([`Sessions::stateless`]): the cookie holds a JWT signed with a key the Gate
-//!   also verifies with, checked exactly like a bearer token. It cannot be revoked before it
-//!   expires; with [`Gate::session_layer`](crate::Gate::session_layer) it is re-issued when
-//!   less than half its lifetime is left (rolling), up to the absolute lifetime.
+//!   also verifies with, checked exactly like a bearer token. Without
+//!   [`Revocations`](crate::Revocations) it cannot be revoked before it expires. With
+//!   [`Gate::session_layer`](crate::Gate::session_layer) it is re-issued when less than half
+//!   its lifetime is left (rolling), up to the absolute lifetime.
 //!
 //! Cookies are `HttpOnly; Secure; SameSite=Lax; Path=/` with `Max-Age`; the `__Host-` name
 //! prefix is recommended (the browser then refuses the cookie from a sub-domain or over HTTP).
