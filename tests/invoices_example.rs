@@ -1209,7 +1209,7 @@ async fn in_process(secure_cookies: bool) -> Client {
 
 async fn in_process_with(secure_cookies: bool, login_rates: limits::Rates) -> Client {
     let settings = app::Settings {
-        db: ":memory:".to_owned(),
+        database: db::Database::Sqlite(":memory:".to_owned()),
         jwt_secret: SECRET.as_bytes().to_vec(),
         secure_cookies,
         seed_demo: true,
@@ -1428,7 +1428,9 @@ fn peak_memory_kib(pid: u32) -> u64 {
 /// deleted user's tokens and records (`AUTOINCREMENT`).
 #[tokio::test]
 async fn ids_are_never_reused() {
-    let db = db::Db::open(":memory:").await.expect("a database");
+    let db = db::Db::open(&db::Database::Sqlite(":memory:".to_owned()))
+        .await
+        .expect("a database");
     let carol = db
         .create_user("carol@example.com", "x", &["user"])
         .await
@@ -1450,7 +1452,7 @@ async fn ids_are_never_reused() {
 async fn the_id_migration_keeps_users_invoices_and_their_links() {
     let file = support::TempDb::new("invoices");
     let pool = file.pool().await;
-    sqlx::migrate::Migrator::with_migrations(db::migrations()[..1].to_vec())
+    sqlx::migrate::Migrator::with_migrations(db::migrations(db::Backend::Sqlite)[..1].to_vec())
         .run(&pool)
         .await
         .expect("migration 1");
@@ -1466,7 +1468,8 @@ async fn the_id_migration_keeps_users_invoices_and_their_links() {
     }
     pool.close().await;
 
-    let db = db::Db::open(file.0.to_str().expect("a UTF-8 path"))
+    let path = file.0.to_str().expect("a UTF-8 path").to_owned();
+    let db = db::Db::open(&db::Database::Sqlite(path))
         .await
         .expect("migration 2");
     let users = db.users().await.expect("users");
@@ -1506,6 +1509,32 @@ fn the_route_audit_lists_every_route() {
     let mut want: Vec<String> = AUDIT.iter().map(|l| (*l).to_owned()).collect();
     want.push("* * public: unknown paths answer 404".to_owned());
     assert_eq!(lines, want);
+}
+
+/// A second seeding does nothing and fails nothing: what lets an instance start while
+/// another seeds the same database.
+#[tokio::test]
+async fn seeding_twice_seeds_once() {
+    let db = db::Db::open(&db::Database::Sqlite(":memory:".to_owned()))
+        .await
+        .expect("a database");
+    let hashes = vec!["h".to_owned(); db::DEMO_USERS.len()];
+    assert!(!db.demo_users_seeded().await.expect("a lookup"));
+    assert!(
+        db.seed_demo_users(&hashes)
+            .await
+            .expect("the first seeding")
+    );
+    assert!(db.demo_users_seeded().await.expect("a lookup"));
+    assert!(
+        !db.seed_demo_users(&hashes)
+            .await
+            .expect("the second seeding")
+    );
+    assert_eq!(
+        db.users().await.expect("the users").len(),
+        db::DEMO_USERS.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1786,7 +1815,7 @@ async fn every_route_is_protected_and_invoices_are_private() {
     use authgate::testing::{Credential, Minter, OwnershipProbe, RouteProbe, TestClient};
 
     let settings = app::Settings {
-        db: ":memory:".to_owned(),
+        database: db::Database::Sqlite(":memory:".to_owned()),
         jwt_secret: SECRET.as_bytes().to_vec(),
         secure_cookies: false,
         seed_demo: true,
