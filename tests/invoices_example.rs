@@ -1210,6 +1210,7 @@ async fn in_process(secure_cookies: bool) -> Client {
 async fn in_process_with(secure_cookies: bool, login_rates: limits::Rates) -> Client {
     let settings = app::Settings {
         database: db::Database::Sqlite(":memory:".to_owned()),
+        redis: None,
         jwt_secret: SECRET.as_bytes().to_vec(),
         secure_cookies,
         seed_demo: true,
@@ -1816,6 +1817,7 @@ async fn every_route_is_protected_and_invoices_are_private() {
 
     let settings = app::Settings {
         database: db::Database::Sqlite(":memory:".to_owned()),
+        redis: None,
         jwt_secret: SECRET.as_bytes().to_vec(),
         secure_cookies: false,
         seed_demo: true,

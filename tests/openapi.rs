@@ -30,6 +30,7 @@ const REJECTION: &str = "#/components/schemas/AuthgateRejection";
 async fn invoices_app() -> app::App {
     let settings = app::Settings {
         database: db::Database::Sqlite(":memory:".to_owned()),
+        redis: None,
         jwt_secret: b"openapi-tests-secret-5e1d7c3b9a0f2e4d6c8b".to_vec(),
         secure_cookies: false,
         seed_demo: true,

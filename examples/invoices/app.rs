@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authgate::{
-    Gate, PostgresStore, Router, SessionStore, Sessions, SqliteStore, routing::delete,
+    Gate, PostgresStore, RedisStore, Router, SessionStore, Sessions, SqliteStore, routing::delete,
     routing::get, routing::post,
 };
 use axum::extract::FromRef;
 
 use crate::auth::{AUDIENCE, Auth, ISSUER};
-use crate::db::{DEMO_USERS, Database, Db, Pool};
+use crate::db::{DEMO_USERS, Database, Db, Pool, ServerUrl};
 use crate::feed::Feed;
 use crate::limits::{LoginLimits, Rates};
 use crate::openapi::{self, OpenApiJson};
@@ -64,8 +64,11 @@ impl FromRef<AppState> for Auth {
 /// How to start: where the state lives, the token secret, and the cookie mode.
 #[derive(Clone)]
 pub struct Settings {
-    /// Users, invoices and sessions: SQLite (a file or `:memory:`) or PostgreSQL.
+    /// Users and invoices, and the sessions unless `redis` is set: SQLite (a file or
+    /// `:memory:`) or PostgreSQL.
     pub database: Database,
+    /// Redis for the sessions (`INVOICES_REDIS_URL`).
+    pub redis: Option<RedisSettings>,
     /// The HS256 secret (at least 32 bytes).
     pub jwt_secret: Vec<u8>,
     /// `__Host-invoices` with `Secure` (behind HTTPS) instead of `invoices_session` without.
@@ -76,18 +79,34 @@ pub struct Settings {
     pub login_rates: Rates,
 }
 
-/// Where the app's state lives, opened once at start: the database (SQLite or
-/// PostgreSQL). Every store the Gate keeps shared state in is built from it, so that all
-/// instances on the same database see the same state: the sessions now
+/// Where the sessions of several instances live in Redis.
+#[derive(Clone, Debug)]
+pub struct RedisSettings {
+    pub url: ServerUrl,
+    /// The start of every key this app writes (`{prefix}:session:..`), so that several apps,
+    /// or test runs, can share one Redis (`INVOICES_REDIS_PREFIX`, default `invoices`).
+    pub prefix: String,
+}
+
+/// Where the app's state lives, opened once at start: the database (SQLite or PostgreSQL)
+/// and Redis when set. Every store the Gate keeps shared state in is built from these, so
+/// that all instances on the same backends see the same state: the sessions now
 /// ([`Backends::sessions`]), and the revocations next (a revocation store, built from the
-/// database's pool in the same way).
+/// same backends in the same way: Redis when set, else the database's pool).
 pub struct Backends {
     pub db: Db,
+    pub redis: Option<RedisSettings>,
 }
 
 impl Backends {
-    /// The Gate's server-side sessions, in the database's pool.
+    /// The Gate's server-side sessions: in Redis when set, else in the database's pool.
     async fn sessions(&self, secure_cookies: bool) -> Result<Sessions, Box<dyn std::error::Error>> {
+        if let Some(redis) = &self.redis {
+            let store = RedisStore::connect(redis.url.as_str())
+                .await?
+                .with_prefix(redis.prefix.clone());
+            return Ok(with_cookie(store, secure_cookies));
+        }
         Ok(match self.db.pool() {
             Pool::Sqlite(pool) => {
                 with_cookie(SqliteStore::new(pool.clone()).await?, secure_cookies)
@@ -146,11 +165,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Opens and migrates the database, builds the Gate (bearer tokens, and server-side
-/// sessions in the database), and seeds the demo users on the database's first start
+/// sessions in Redis or the database), and seeds the demo users on the database's first start
 /// (when `seed_demo`).
 pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error>> {
     let backends = Backends {
         db: Db::open(&settings.database).await?,
+        redis: settings.redis.clone(),
     };
     let gate = Gate::builder()
         .realm(REALM)

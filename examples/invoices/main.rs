@@ -1,5 +1,5 @@
 //! The invoices example: a multi-user JSON API and web app on embedded SQLite (or, for
-//! several instances, PostgreSQL), guarded by authgate. `cargo run --example invoices`, then see the README's "The invoices example, with
+//! several instances, PostgreSQL and Redis), guarded by authgate. `cargo run --example invoices`, then see the README's "The invoices example, with
 //! curl".
 //!
 //! - `main.rs`: options, the start banner (demo accounts and route audit), serving, shutdown
@@ -13,8 +13,9 @@
 //! Options: `--addr HOST:PORT` (or `INVOICES_ADDR`, default `127.0.0.1:3000`), `--db PATH`
 //! (or `INVOICES_DB`, default `invoices.db`; `:memory:` for a throw-away database).
 //! Environment: `INVOICES_DATABASE_URL=postgres://..` (users, invoices and sessions in
-//! PostgreSQL instead of SQLite), `INVOICES_JWT_SECRET` (at least 32 bytes; unset: a random
-//! one per start, refused when the state is shared),
+//! PostgreSQL instead of SQLite), `INVOICES_REDIS_URL=redis://..` (the sessions in Redis, under
+//! the key prefix `INVOICES_REDIS_PREFIX`, default `invoices`), `INVOICES_JWT_SECRET` (at
+//! least 32 bytes; unset: a random one per start, refused when the state is shared),
 //! `INVOICES_SECURE_COOKIES=1` (behind HTTPS: the `__Host-invoices` cookie with `Secure`),
 //! `INVOICES_SEED_DEMO=1|0` (the demo accounts in a new database; by default only on a
 //! loopback address without `INVOICES_SECURE_COOKIES`), `INVOICES_LOGIN_RATES=60,10` (login
@@ -32,15 +33,17 @@ mod pages;
 
 use std::process::ExitCode;
 
-use app::{App, Settings};
+use app::{App, RedisSettings, Settings};
 use db::{Database, ServerUrl};
 
 const USAGE: &str = "usage: invoices [--addr HOST:PORT] [--db PATH]
   --addr   where to listen (env INVOICES_ADDR, default 127.0.0.1:3000)
   --db     the SQLite file (env INVOICES_DB, default invoices.db; `:memory:` for none)
 env: INVOICES_DATABASE_URL=postgres://.. (PostgreSQL instead of the SQLite file),
+     INVOICES_REDIS_URL=redis://.. (sessions in Redis; key prefix INVOICES_REDIS_PREFIX,
+     default invoices),
      INVOICES_JWT_SECRET (at least 32 bytes; unset: random per start; required with
-     INVOICES_DATABASE_URL),
+     INVOICES_DATABASE_URL or INVOICES_REDIS_URL),
      INVOICES_SECURE_COOKIES=1 (serve behind HTTPS with the __Host-invoices cookie),
      INVOICES_SEED_DEMO=1|0 (demo accounts in a new database; default: only on loopback
      without INVOICES_SECURE_COOKIES),
@@ -129,7 +132,14 @@ fn state(settings: &Settings) -> String {
         Database::Sqlite(path) => format!("SQLite {path}"),
         Database::Postgres(_) => "PostgreSQL (INVOICES_DATABASE_URL)".to_owned(),
     };
-    format!("state: users, invoices and sessions in {database}")
+    match &settings.redis {
+        None => format!("state: users, invoices and sessions in {database}"),
+        Some(redis) => format!(
+            "state: users and invoices in {database}; sessions in Redis \
+             (INVOICES_REDIS_URL, keys {}:*)",
+            redis.prefix
+        ),
+    }
 }
 
 /// `--addr` and `--db` (or their environment variables), and the rest from the environment.
@@ -164,10 +174,12 @@ fn options(args: impl Iterator<Item = String>) -> Result<(String, Settings), Str
         None => limits::Rates::default(),
     };
     let database = database(db, env("INVOICES_DATABASE_URL"))?;
+    let redis = redis(env("INVOICES_REDIS_URL"), env("INVOICES_REDIS_PREFIX"))?;
     // Instances that share a server share users and sessions, so they must share the secret.
-    let shared_state = matches!(database, Database::Postgres(_));
+    let shared_state = matches!(database, Database::Postgres(_)) || redis.is_some();
     let settings = Settings {
         database,
+        redis,
         jwt_secret: jwt_secret(env("INVOICES_JWT_SECRET"), shared_state)?,
         secure_cookies,
         seed_demo,
@@ -193,6 +205,24 @@ fn database(path: Option<String>, url: Option<String>) -> Result<Database, Strin
             path.unwrap_or_else(|| "invoices.db".to_owned()),
         )),
     }
+}
+
+/// Redis for the sessions when `INVOICES_REDIS_URL` is set, with the key prefix
+/// `INVOICES_REDIS_PREFIX` (default `invoices`). Errors never repeat the URL.
+fn redis(url: Option<String>, prefix: Option<String>) -> Result<Option<RedisSettings>, String> {
+    let Some(url) = url else {
+        return match prefix {
+            Some(_) => Err("INVOICES_REDIS_PREFIX needs INVOICES_REDIS_URL".to_owned()),
+            None => Ok(None),
+        };
+    };
+    if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        return Err("INVOICES_REDIS_URL must be a redis:// (or rediss://) URL".to_owned());
+    }
+    Ok(Some(RedisSettings {
+        url: ServerUrl::new(url),
+        prefix: prefix.unwrap_or_else(|| "invoices".to_owned()),
+    }))
 }
 
 /// Whether to seed the demo accounts (whose passwords are in the README) into a new database:
@@ -229,10 +259,10 @@ fn jwt_secret(secret: Option<String>, shared_state: bool) -> Result<Vec<u8>, Str
     }
     if shared_state {
         return Err(
-            "INVOICES_JWT_SECRET is unset: with INVOICES_DATABASE_URL, instances share users \
-             and sessions, and each would sign tokens with a random secret of its own that no \
-             other instance accepts; set the same secret of at least 32 bytes on every instance \
-             (for example `openssl rand -base64 32`)"
+            "INVOICES_JWT_SECRET is unset: with INVOICES_DATABASE_URL or \
+             INVOICES_REDIS_URL, instances share users and sessions, and each would sign tokens \
+             with a random secret of its own that no other instance accepts; set the same \
+             secret of at least 32 bytes on every instance (for example `openssl rand -base64 32`)"
                 .to_owned(),
         );
     }
@@ -275,7 +305,7 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::{Database, database, jwt_secret, seed_demo};
+    use super::{Database, database, jwt_secret, redis, seed_demo};
 
     /// Demo accounts only for local development, unless asked for or turned off.
     #[test]
@@ -313,6 +343,23 @@ mod tests {
             let message = refused.expect_err("refused");
             assert!(!message.contains("hunter2"), "{message}");
         }
+    }
+
+    /// Redis with the default prefix or a chosen one; a prefix alone, or another scheme, is
+    /// an error that never repeats the URL.
+    #[test]
+    fn redis_has_a_url_and_a_key_prefix() {
+        assert!(matches!(redis(None, None), Ok(None)));
+        let default = redis(Some("redis://127.0.0.1:6379".into()), None).expect("redis");
+        assert_eq!(default.map(|r| r.prefix).as_deref(), Some("invoices"));
+        let chosen = redis(Some("redis://127.0.0.1".into()), Some("staging".into()));
+        assert_eq!(
+            chosen.expect("redis").map(|r| r.prefix).as_deref(),
+            Some("staging")
+        );
+        assert!(redis(None, Some("staging".into())).is_err());
+        let other = redis(Some("http://:hunter2@cache".into()), None).expect_err("refused");
+        assert!(!other.contains("hunter2"), "{other}");
     }
 
     /// A shared state needs a set secret; a short one is refused without being repeated.
