@@ -597,39 +597,20 @@ async fn expired_sessions_are_purged_in_the_background() {
 // ---------------------------------------------------------------------------------------------
 // The stores on servers: PostgreSQL and Redis, when the tests are told where they are.
 
-/// A fresh name for one test's table or key prefix.
-fn fresh(prefix: &str) -> String {
-    let key = SessionKey::of(&format!("{prefix}{:?}", std::time::SystemTime::now()));
-    format!("{prefix}_{}", &key.as_str()[..12])
-}
-
-/// One line on the terminal, past the test harness's capture (written to stderr directly, not
-/// through `eprintln!`), so a run without the servers says what it did not test.
-fn skipped(what: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "skipped: {what}");
-}
-
-/// The PostgreSQL of `AUTHGATE_TEST_POSTGRES_URL`, or `None` with one line saying so.
+/// The PostgreSQL of `AUTHGATE_TEST_POSTGRES_URL` and a fresh table name, or `None` with one
+/// line saying so.
 async fn postgres(test: &str) -> Option<(sqlx::PgPool, String)> {
-    let Ok(url) = std::env::var("AUTHGATE_TEST_POSTGRES_URL") else {
-        skipped(&format!(
-            "{test} on PostgreSQL: set AUTHGATE_TEST_POSTGRES_URL"
-        ));
-        return None;
-    };
+    let [url] = server_urls(&format!("{test} on PostgreSQL"), [POSTGRES_URL])?;
     let pool = sqlx::PgPool::connect(&url)
         .await
         .expect("AUTHGATE_TEST_POSTGRES_URL reachable");
     Some((pool, fresh("authgate_test")))
 }
 
-/// The Redis of `AUTHGATE_TEST_REDIS_URL`, or `None` with one line saying so.
+/// The Redis of `AUTHGATE_TEST_REDIS_URL` and a fresh key prefix, or `None` with one line
+/// saying so.
 async fn redis(test: &str) -> Option<(String, String)> {
-    let Ok(url) = std::env::var("AUTHGATE_TEST_REDIS_URL") else {
-        skipped(&format!("{test} on Redis: set AUTHGATE_TEST_REDIS_URL"));
-        return None;
-    };
+    let [url] = server_urls(&format!("{test} on Redis"), [REDIS_URL])?;
     Some((url, fresh("authgate-test")))
 }
 

@@ -14,6 +14,8 @@
 //! - `handlers`: handlers several binaries route (role and scope forms, a session login and
 //!   logout);
 //! - `logs`: a per-thread capture of `tracing` output;
+//! - `servers`: the test PostgreSQL and Redis (when their variables are set), a database and a
+//!   key prefix of one test's own;
 //! - `socket`: a real WebSocket client.
 //!
 //! Every test binary includes this module with `mod support;` (or a `#[path]` to it) and uses
@@ -29,6 +31,7 @@ mod invoices;
 mod keys;
 mod logs;
 mod request;
+mod servers;
 mod socket;
 mod stores;
 mod tokens;
@@ -41,6 +44,7 @@ pub use invoices::*;
 pub use keys::*;
 pub use logs::*;
 pub use request::*;
+pub use servers::*;
 pub use socket::*;
 pub use stores::*;
 pub use tokens::*;
