@@ -7,6 +7,11 @@
 //! file. The binary run also checks the start banner (demo accounts, route audit), that its
 //! output never carries a token, cookie, password or the secret, graceful shutdown on SIGTERM,
 //! and that a restart keeps users, invoices and sessions without seeding again.
+//!
+//! Scaled out (with `AUTHGATE_TEST_POSTGRES_URL` and `AUTHGATE_TEST_REDIS_URL`; without them
+//! these tests print one `skipped:` line and pass): two instances started at once on one fresh
+//! PostgreSQL database, with their sessions in PostgreSQL or under one fresh Redis key prefix,
+//! share users, invoices and sessions, in process and as two example processes.
 
 mod support;
 
@@ -1209,7 +1214,8 @@ async fn in_process(secure_cookies: bool) -> Client {
 
 async fn in_process_with(secure_cookies: bool, login_rates: limits::Rates) -> Client {
     let settings = app::Settings {
-        db: ":memory:".to_owned(),
+        database: db::Database::Sqlite(":memory:".to_owned()),
+        redis: None,
         jwt_secret: SECRET.as_bytes().to_vec(),
         secure_cookies,
         seed_demo: true,
@@ -1217,6 +1223,11 @@ async fn in_process_with(secure_cookies: bool, login_rates: limits::Rates) -> Cl
     };
     let app = app::build(&settings).await.expect("the app builds");
     assert!(app.seeded, "a new database is seeded");
+    serve(app).await
+}
+
+/// Serves a built app on a free loopback port, in this process.
+async fn serve(app: app::App) -> Client {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
@@ -1428,7 +1439,9 @@ fn peak_memory_kib(pid: u32) -> u64 {
 /// deleted user's tokens and records (`AUTOINCREMENT`).
 #[tokio::test]
 async fn ids_are_never_reused() {
-    let db = db::Db::open(":memory:").await.expect("a database");
+    let db = db::Db::open(&db::Database::Sqlite(":memory:".to_owned()))
+        .await
+        .expect("a database");
     let carol = db
         .create_user("carol@example.com", "x", &["user"])
         .await
@@ -1450,7 +1463,7 @@ async fn ids_are_never_reused() {
 async fn the_id_migration_keeps_users_invoices_and_their_links() {
     let file = support::TempDb::new("invoices");
     let pool = file.pool().await;
-    sqlx::migrate::Migrator::with_migrations(db::migrations()[..1].to_vec())
+    sqlx::migrate::Migrator::with_migrations(db::migrations(db::Backend::Sqlite)[..1].to_vec())
         .run(&pool)
         .await
         .expect("migration 1");
@@ -1466,7 +1479,8 @@ async fn the_id_migration_keeps_users_invoices_and_their_links() {
     }
     pool.close().await;
 
-    let db = db::Db::open(file.0.to_str().expect("a UTF-8 path"))
+    let path = file.0.to_str().expect("a UTF-8 path").to_owned();
+    let db = db::Db::open(&db::Database::Sqlite(path))
         .await
         .expect("migration 2");
     let users = db.users().await.expect("users");
@@ -1506,6 +1520,218 @@ fn the_route_audit_lists_every_route() {
     let mut want: Vec<String> = AUDIT.iter().map(|l| (*l).to_owned()).collect();
     want.push("* * public: unknown paths answer 404".to_owned());
     assert_eq!(lines, want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scaled out: two instances on one state (PostgreSQL, and Redis for the sessions).
+
+/// What makes a login valid everywhere, on two instances `a` and `b` that share one state: a
+/// login on A works on B (bearer token and cookie), an invoice created on A is read on B and
+/// is still its owner's only, a logout on A ends the session on B, and an admin's deletion
+/// of a user on B ends that user's session on A.
+async fn one_state_across_instances(a: &Client, b: &Client) {
+    let alice = a.alice().await;
+    let bob = b.bob().await;
+    for cred in [Cred::Bearer(&alice.token), Cred::Cookie(&alice.cookie)] {
+        let me = b.get("/api/me", cred).await;
+        assert_eq!(me.status, 200, "a login on A refused on B: {}", me.text());
+        assert_eq!(me.json()["email"], "alice@example.com");
+    }
+
+    let id = a.invoice(&alice.token, "made on A").await;
+    let path = format!("/api/invoices/{id}");
+    let read = b.get(&path, Cred::Cookie(&alice.cookie)).await;
+    assert_eq!(read.status, 200, "A's invoice not on B: {}", read.text());
+    assert_eq!(read.json()["description"], "made on A");
+    let listed = b.get("/api/invoices", Cred::Bearer(&alice.token)).await;
+    assert!(
+        listed
+            .json()
+            .as_array()
+            .is_some_and(|l| l.iter().any(|i| i["id"] == json!(id))),
+        "{}",
+        listed.text()
+    );
+    // Ownership holds on both: bob, logged in on B, finds no invoice of alice's anywhere.
+    for c in [a, b] {
+        for cred in [Cred::Bearer(&bob.token), Cred::Cookie(&bob.cookie)] {
+            let theirs = c.get(&path, cred).await;
+            assert_eq!((theirs.status, theirs.text()), (404, NOT_FOUND));
+            let delete = c.delete(&path, cred).await;
+            assert_eq!((delete.status, delete.text()), (404, NOT_FOUND));
+        }
+    }
+    assert_eq!(a.get(&path, Cred::Bearer(&alice.token)).await.status, 200);
+
+    let out = a
+        .send("POST", "/logout", Cred::Cookie(&alice.cookie), &[], b"")
+        .await;
+    assert_eq!(out.status, 204);
+    let after = b.get("/api/me", Cred::Cookie(&alice.cookie)).await;
+    assert_eq!(after.status, 401, "a session ended on A still works on B");
+    assert_eq!(after.json()["error"], "invalid_token");
+    assert_eq!(
+        a.get("/api/me", Cred::Cookie(&bob.cookie)).await.status,
+        200
+    );
+
+    let admin = b.admin().await;
+    let gone = b
+        .delete(
+            &format!("/api/admin/users/{}", bob.id),
+            Cred::Bearer(&admin.token),
+        )
+        .await;
+    assert_eq!(gone.status, 204);
+    for cred in [Cred::Cookie(&bob.cookie), Cred::Bearer(&bob.token)] {
+        let reply = a.get("/api/me", cred).await;
+        assert_eq!(reply.status, 401, "a user deleted on B still gets in on A");
+    }
+}
+
+/// Settings of an instance that shares its state, with the test secret.
+fn shared_settings(database: db::Database, redis: Option<app::RedisSettings>) -> app::Settings {
+    app::Settings {
+        database,
+        redis,
+        jwt_secret: SECRET.as_bytes().to_vec(),
+        secure_cookies: false,
+        seed_demo: true,
+        login_rates: CONTRACT_RATES,
+    }
+}
+
+/// Two instances built at the same moment on `settings` and served on two ports. Both start
+/// (the schema and the session table are created once, under a lock) and exactly one seeds
+/// the demo users.
+async fn start_two(settings: &app::Settings) -> (Client, Client) {
+    let (a, b) = tokio::join!(app::build(settings), app::build(settings));
+    let (a, b) = (a.expect("instance A starts"), b.expect("instance B starts"));
+    assert_eq!(
+        (u8::from(a.seeded) + u8::from(b.seeded)),
+        1,
+        "the demo users are seeded by exactly one instance"
+    );
+    (serve(a).await, serve(b).await)
+}
+
+/// The users in the database, by email.
+async fn emails(pool: &sqlx::PgPool) -> Vec<String> {
+    sqlx::query_scalar("SELECT email FROM users ORDER BY email")
+        .fetch_all(pool)
+        .await
+        .expect("the users")
+}
+
+/// Whether PostgreSQL has authgate's session table, and how many sessions are in it.
+async fn postgres_sessions(pool: &sqlx::PgPool) -> Option<i64> {
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('authgate_sessions')::text")
+        .fetch_one(pool)
+        .await
+        .expect("a catalog lookup");
+    table?;
+    let count = sqlx::query_scalar("SELECT count(*) FROM authgate_sessions")
+        .fetch_one(pool)
+        .await
+        .expect("a count");
+    Some(count)
+}
+
+#[tokio::test]
+async fn two_instances_share_one_state_on_postgres_and_redis() {
+    let test = "two invoices instances on PostgreSQL and Redis";
+    let Some([postgres, redis]) =
+        support::server_urls(test, [support::POSTGRES_URL, support::REDIS_URL])
+    else {
+        return;
+    };
+    let database = support::TempPostgres::create(&postgres).await;
+    let keys = support::TempRedisPrefix::new(&redis);
+    let settings = shared_settings(
+        db::Database::Postgres(db::ServerUrl::new(database.url.clone())),
+        Some(app::RedisSettings {
+            url: db::ServerUrl::new(redis.clone()),
+            prefix: keys.prefix.clone(),
+        }),
+    );
+    let (a, b) = start_two(&settings).await;
+    one_state_across_instances(&a, &b).await;
+
+    // Users and invoices in PostgreSQL, the sessions in Redis under the prefix.
+    let pool = database.pool().await;
+    let users = emails(&pool).await;
+    assert_eq!(
+        users,
+        ["admin@example.com", "alice@example.com"],
+        "bob deleted"
+    );
+    let invoices: i64 = sqlx::query_scalar("SELECT count(*) FROM invoices")
+        .fetch_one(&pool)
+        .await
+        .expect("a count");
+    assert_eq!(invoices, 1);
+    assert_eq!(
+        postgres_sessions(&pool).await,
+        None,
+        "sessions in PostgreSQL"
+    );
+    let session = format!("{}:session:", keys.prefix);
+    assert!(
+        keys.keys().await.iter().any(|k| k.starts_with(&session)),
+        "no session in Redis: {:?}",
+        keys.keys().await
+    );
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn two_instances_share_one_state_on_postgres() {
+    let test = "two invoices instances on PostgreSQL";
+    let Some([postgres]) = support::server_urls(test, [support::POSTGRES_URL]) else {
+        return;
+    };
+    let database = support::TempPostgres::create(&postgres).await;
+    let settings = shared_settings(
+        db::Database::Postgres(db::ServerUrl::new(database.url.clone())),
+        None,
+    );
+    let (a, b) = start_two(&settings).await;
+    let pool = database.pool().await;
+    assert_eq!(
+        emails(&pool).await,
+        ["admin@example.com", "alice@example.com", "bob@example.com"],
+        "the demo users, once"
+    );
+    one_state_across_instances(&a, &b).await;
+    // The admin's session (the only one left) is in PostgreSQL.
+    assert_eq!(postgres_sessions(&pool).await, Some(1));
+    pool.close().await;
+}
+
+/// A second seeding does nothing and fails nothing: what lets an instance start while
+/// another seeds the same database.
+#[tokio::test]
+async fn seeding_twice_seeds_once() {
+    let db = db::Db::open(&db::Database::Sqlite(":memory:".to_owned()))
+        .await
+        .expect("a database");
+    let hashes = vec!["h".to_owned(); db::DEMO_USERS.len()];
+    assert!(!db.demo_users_seeded().await.expect("a lookup"));
+    assert!(
+        db.seed_demo_users(&hashes)
+            .await
+            .expect("the first seeding")
+    );
+    assert!(db.demo_users_seeded().await.expect("a lookup"));
+    assert!(
+        !db.seed_demo_users(&hashes)
+            .await
+            .expect("the second seeding")
+    );
+    assert_eq!(
+        db.users().await.expect("the users").len(),
+        db::DEMO_USERS.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1558,22 +1784,33 @@ struct Server {
 }
 
 impl Server {
+    /// Starts the example on the SQLite file `db` and waits until it listens.
     fn start(db: &Path, env: &[(&str, &str)]) -> Server {
+        let server = Server::spawn(Some(db), env);
+        server.wait_until_listening();
+        server
+    }
+
+    /// Starts the example on a free port, on the SQLite file `db` or (`None`) on what `env`
+    /// names, and returns at once. None of the `INVOICES_` variables of the test's own
+    /// environment reach it.
+    fn spawn(db: Option<&Path>, env: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut command = Command::new(example_binary());
+        command.arg("--addr").arg(addr.to_string());
+        if let Some(db) = db {
+            command.arg("--db").arg(db);
+        }
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("INVOICES_") {
+                command.env_remove(name);
+            }
+        }
         command
-            .arg("--addr")
-            .arg(addr.to_string())
-            .arg("--db")
-            .arg(db)
-            .env_remove("INVOICES_ADDR")
-            .env_remove("INVOICES_DB")
-            .env_remove("INVOICES_SECURE_COOKIES")
-            .env_remove("INVOICES_SEED_DEMO")
             .env("INVOICES_LOGIN_RATES", "6000,6000")
             .env("INVOICES_JWT_SECRET", SECRET)
             .stdin(Stdio::null())
@@ -1585,14 +1822,16 @@ impl Server {
         let mut child = command.spawn().expect("starting the example");
         let stdout = collect(child.stdout.take());
         let stderr = collect(child.stderr.take());
-        let server = Server {
+        Server {
             child,
             addr,
             stdout,
             stderr,
-        };
-        server.wait_for(&format!("listening on http://{addr}"));
-        server
+        }
+    }
+
+    fn wait_until_listening(&self) {
+        self.wait_for(&format!("listening on http://{}", self.addr));
     }
 
     fn wait_for(&self, line: &str) {
@@ -1777,6 +2016,133 @@ fn the_example_refuses_a_short_secret_without_printing_it() {
     assert!(output.stdout.is_empty(), "it started anyway");
 }
 
+/// `url` with a password for its user when it names a user without one, so that the test
+/// can check the password is never printed (the test server trusts local connections and
+/// does not ask for it); and the URL's password, if it has one now.
+fn with_password(url: &str) -> (String, Option<String>) {
+    let (scheme, rest) = url.split_once("://").expect("a URL with ://");
+    let authority = rest.split('/').next().unwrap_or_default();
+    let Some((user, _host)) = authority.split_once('@') else {
+        return (url.to_owned(), None);
+    };
+    if let Some((_, password)) = user.split_once(':') {
+        return (url.to_owned(), Some(password.to_owned()));
+    }
+    let password = "never-printed-5b0c2e";
+    let url = format!("{scheme}://{user}:{password}@{}", &rest[user.len() + 1..]);
+    (url, Some(password.to_owned()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_example_processes_share_one_state() {
+    let test = "two invoices processes on PostgreSQL and Redis";
+    let Some([postgres, redis]) =
+        support::server_urls(test, [support::POSTGRES_URL, support::REDIS_URL])
+    else {
+        return;
+    };
+    let database = support::TempPostgres::create(&postgres).await;
+    let keys = support::TempRedisPrefix::new(&redis);
+    let (url, password) = with_password(&database.url);
+    let env = [
+        ("INVOICES_DATABASE_URL", url.as_str()),
+        ("INVOICES_REDIS_URL", redis.as_str()),
+        ("INVOICES_REDIS_PREFIX", keys.prefix.as_str()),
+    ];
+    // Both at once, as a deployment starts them.
+    let (a, b) = (Server::spawn(None, &env), Server::spawn(None, &env));
+    a.wait_until_listening();
+    b.wait_until_listening();
+    let state = format!(
+        "state: users and invoices in PostgreSQL (INVOICES_DATABASE_URL); sessions in Redis \
+         (INVOICES_REDIS_URL, keys {}:*)",
+        keys.prefix
+    );
+    for server in [&a, &b] {
+        assert!(
+            server.stdout().lines().any(|l| l == state),
+            "{}",
+            server.stdout()
+        );
+    }
+    let seeded = [&a, &b]
+        .iter()
+        .filter(|s| s.stdout().contains("seeded now"))
+        .count();
+    assert_eq!(
+        seeded, 1,
+        "the demo users are seeded by exactly one process"
+    );
+
+    let (ca, cb) = (Client::new(a.addr), Client::new(b.addr));
+    one_state_across_instances(&ca, &cb).await;
+
+    let issued = [
+        ca.issued.lock().expect("issued").clone(),
+        cb.issued.lock().expect("issued").clone(),
+    ]
+    .concat();
+    assert!(issued.len() >= 6, "{}", issued.len());
+    for server in [a, b] {
+        let (graceful, stdout, stderr) = server.terminate();
+        assert!(graceful, "{stderr}");
+        for secret in issued
+            .iter()
+            .map(String::as_str)
+            .chain([SECRET, url.as_str()])
+            .chain(password.as_deref())
+        {
+            assert!(!stdout.contains(secret), "stdout carries a secret");
+            assert!(!stderr.contains(secret), "stderr carries a secret");
+        }
+    }
+}
+
+/// Instances that share a state must share the secret: unset, the start stops at once and
+/// says why. A failing database is reported without its URL's password.
+#[test]
+fn a_shared_state_without_a_secret_does_not_start() {
+    let run = |env: &[(&str, &str)]| {
+        let mut command = Command::new(example_binary());
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("INVOICES_") {
+                command.env_remove(name);
+            }
+        }
+        let output = command
+            .args(["--addr", "127.0.0.1:0"])
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running the example");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(
+            !stderr.contains("hunter2"),
+            "a password in the output: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "it started anyway");
+        (output.status.code(), stderr)
+    };
+    // Port 1 on loopback: nothing listens there.
+    let database = (
+        "INVOICES_DATABASE_URL",
+        "postgres://app:hunter2@127.0.0.1:1/invoices",
+    );
+    let redis = ("INVOICES_REDIS_URL", "redis://:hunter2@127.0.0.1:1");
+    for env in [&[database][..], &[redis], &[database, redis]] {
+        let (code, stderr) = run(env);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("INVOICES_JWT_SECRET is unset"), "{stderr}");
+    }
+    for env in [&[database][..], &[redis]] {
+        let mut env = env.to_vec();
+        env.push(("INVOICES_JWT_SECRET", SECRET));
+        let (code, stderr) = run(&env);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains("error: "), "{stderr}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The testing kit on the example: what an app adds to its own test suite (README, "Testing
 // your app").
@@ -1786,7 +2152,8 @@ async fn every_route_is_protected_and_invoices_are_private() {
     use authgate::testing::{Credential, Minter, OwnershipProbe, RouteProbe, TestClient};
 
     let settings = app::Settings {
-        db: ":memory:".to_owned(),
+        database: db::Database::Sqlite(":memory:".to_owned()),
+        redis: None,
         jwt_secret: SECRET.as_bytes().to_vec(),
         secure_cookies: false,
         seed_demo: true,

@@ -29,7 +29,8 @@ const REJECTION: &str = "#/components/schemas/AuthgateRejection";
 /// The invoices app on a fresh in-memory database.
 async fn invoices_app() -> app::App {
     let settings = app::Settings {
-        db: ":memory:".to_owned(),
+        database: db::Database::Sqlite(":memory:".to_owned()),
+        redis: None,
         jwt_secret: b"openapi-tests-secret-5e1d7c3b9a0f2e4d6c8b".to_vec(),
         secure_cookies: false,
         seed_demo: true,

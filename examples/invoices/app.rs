@@ -3,11 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use authgate::{Gate, Router, Sessions, SqliteStore, routing::delete, routing::get, routing::post};
+use authgate::{
+    Gate, PostgresStore, RedisStore, Router, SessionStore, Sessions, SqliteStore, routing::delete,
+    routing::get, routing::post,
+};
 use axum::extract::FromRef;
 
 use crate::auth::{AUDIENCE, Auth, ISSUER};
-use crate::db::{DEMO_USERS, Db};
+use crate::db::{DEMO_USERS, Database, Db, Pool, ServerUrl};
 use crate::feed::Feed;
 use crate::limits::{LoginLimits, Rates};
 use crate::openapi::{self, OpenApiJson};
@@ -58,11 +61,14 @@ impl FromRef<AppState> for Auth {
     }
 }
 
-/// How to start: where the database is, the token secret, and the cookie mode.
+/// How to start: where the state lives, the token secret, and the cookie mode.
 #[derive(Clone)]
 pub struct Settings {
-    /// A file path, or `:memory:`.
-    pub db: String,
+    /// Users and invoices, and the sessions unless `redis` is set: SQLite (a file or
+    /// `:memory:`) or PostgreSQL.
+    pub database: Database,
+    /// Redis for the sessions (`INVOICES_REDIS_URL`).
+    pub redis: Option<RedisSettings>,
     /// The HS256 secret (at least 32 bytes).
     pub jwt_secret: Vec<u8>,
     /// `__Host-invoices` with `Secure` (behind HTTPS) instead of `invoices_session` without.
@@ -71,6 +77,57 @@ pub struct Settings {
     pub seed_demo: bool,
     /// Login attempts a minute per client address and per account.
     pub login_rates: Rates,
+}
+
+/// Where the sessions of several instances live in Redis.
+#[derive(Clone, Debug)]
+pub struct RedisSettings {
+    pub url: ServerUrl,
+    /// The start of every key this app writes (`{prefix}:session:..`), so that several apps,
+    /// or test runs, can share one Redis (`INVOICES_REDIS_PREFIX`, default `invoices`).
+    pub prefix: String,
+}
+
+/// Where the app's state lives, opened once at start: the database (SQLite or PostgreSQL)
+/// and Redis when set. Every store the Gate keeps shared state in is built from these, so
+/// that all instances on the same backends see the same state: the sessions now
+/// ([`Backends::sessions`]), and the revocations next (a revocation store, built from the
+/// same backends in the same way: Redis when set, else the database's pool).
+pub struct Backends {
+    pub db: Db,
+    pub redis: Option<RedisSettings>,
+}
+
+impl Backends {
+    /// The Gate's server-side sessions: in Redis when set, else in the database's pool.
+    async fn sessions(&self, secure_cookies: bool) -> Result<Sessions, Box<dyn std::error::Error>> {
+        if let Some(redis) = &self.redis {
+            let store = RedisStore::connect(redis.url.as_str())
+                .await?
+                .with_prefix(redis.prefix.clone());
+            return Ok(with_cookie(store, secure_cookies));
+        }
+        Ok(match self.db.pool() {
+            Pool::Sqlite(pool) => {
+                with_cookie(SqliteStore::new(pool.clone()).await?, secure_cookies)
+            }
+            Pool::Postgres(pool) => {
+                let create = async || -> Result<_, Box<dyn std::error::Error>> {
+                    Ok(PostgresStore::new(pool.clone()).await?)
+                };
+                with_cookie(self.db.with_schema_lock(create).await?, secure_cookies)
+            }
+        })
+    }
+}
+
+/// Server-side sessions in `store`, with the cookie of the cookie mode.
+fn with_cookie(store: impl SessionStore, secure_cookies: bool) -> Sessions {
+    if secure_cookies {
+        Sessions::server_side(SECURE_COOKIE, store)
+    } else {
+        Sessions::server_side(LOCAL_COOKIE, store).insecure_for_local_development()
+    }
 }
 
 /// A built app: the routes with their state, and what the start banner reports.
@@ -107,18 +164,13 @@ pub fn routes() -> Router<AppState> {
         .fallback(handlers::not_found)
 }
 
-/// Opens and migrates the database, seeds the demo users on its first start (when
-/// `seed_demo`), and builds the Gate (bearer tokens and server-side sessions in the same
-/// database).
+/// Opens and migrates the database, builds the Gate (bearer tokens, and server-side
+/// sessions in Redis or the database), and seeds the demo users on the database's first start
+/// (when `seed_demo`).
 pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error>> {
-    let db = Db::open(&settings.db).await?;
-    let seeded = settings.seed_demo && !db.demo_users_seeded().await?;
-
-    let store = SqliteStore::new(db.pool().clone()).await?;
-    let sessions = if settings.secure_cookies {
-        Sessions::server_side(SECURE_COOKIE, store)
-    } else {
-        Sessions::server_side(LOCAL_COOKIE, store).insecure_for_local_development()
+    let backends = Backends {
+        db: Db::open(&settings.database).await?,
+        redis: settings.redis.clone(),
     };
     let gate = Gate::builder()
         .realm(REALM)
@@ -126,15 +178,19 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .max_lifetime(MAX_TOKEN_LIFETIME)
-        .sessions(sessions)
+        // Every shared store comes from `backends`: the sessions, and the revocations next.
+        .sessions(backends.sessions(settings.secure_cookies).await?)
         .build()?;
     let auth = Auth::new(&settings.jwt_secret).await?;
-    if seeded {
+    let db = backends.db.clone();
+    let mut seeded = false;
+    if settings.seed_demo && !db.demo_users_seeded().await? {
         let mut hashes = Vec::new();
         for (_, password, _) in DEMO_USERS {
             hashes.push(auth.hash_password((*password).to_owned()).await?);
         }
-        db.seed_demo_users(&hashes).await?;
+        // `false` when another instance, starting at the same time, seeded them first.
+        seeded = db.seed_demo_users(&hashes).await?;
     }
     let routes = routes();
     let (document, drift) = openapi::document(routes.policies(), &gate);

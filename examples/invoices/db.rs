@@ -1,14 +1,33 @@
-//! The SQLite database: opening, migrations, the demo users, and every query the app runs.
+//! The database: SQLite (the zero-setup default) or PostgreSQL (shared by several instances),
+//! opening, migrations, the demo users, and every query the app runs.
 //!
 //! Queries are plain `sqlx::query` with binds (never string formatting), and rows are mapped
 //! by hand, so the example needs neither sqlx's macros nor a database at build time.
+//!
+//! **Two databases, each query once.** A [`Db`] holds the pool of either backend ([`Pool`]),
+//! and `on_pool!` runs one piece of code on whichever it is: the macro writes the code into
+//! both arms of a `match`, so each arm is compiled against its own driver. The SQL is shared,
+//! since both read `$1` binds, `RETURNING`, `ON CONFLICT .. DO NOTHING` and `ON DELETE
+//! CASCADE`. Where the dialects differ, a [`Dialect`] puts the two texts side by side: only
+//! the email lookup (SQLite's column compares case-insensitively by its `NOCASE` collation,
+//! PostgreSQL compares `lower(email)`, which its unique index covers), and the schema, which
+//! has its own migrations per backend (`migrations/sqlite/`, `migrations/postgres/`).
+//!
+//! Not sqlx's `Any` driver: authgate's `SqliteStore` and `PostgresStore` take the concrete
+//! pool, so `Any` would mean a second pool on the same database (for `:memory:`, a second and
+//! empty database), and an `AnyConnectOptions` is only a URL, which does not carry the SQLite
+//! settings below (WAL, the busy timeout, one connection for `:memory:`). Not a generic
+//! `Db<DB: sqlx::Database>` either: every function would carry sqlx's encode, decode and
+//! executor bounds for each type it binds or reads.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Serialize;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::{Row, SqlSafeStr, sqlite::SqliteRow};
+use sqlx::{ColumnIndex, Connection, Decode, Row, SqlSafeStr, Type};
 
 /// The demo accounts seeded on first start: email, password, roles.
 pub const DEMO_USERS: [(&str, &str, &str); 3] = [
@@ -36,6 +55,106 @@ pub struct Invoice {
     pub created_at: i64,
 }
 
+/// Which database to open, as chosen at start (`--db`, `INVOICES_DATABASE_URL`).
+#[derive(Clone, Debug)]
+pub enum Database {
+    /// A SQLite file (created if missing), or `:memory:` for a private, throw-away database.
+    Sqlite(String),
+    /// A PostgreSQL server, which several instances can share.
+    Postgres(ServerUrl),
+}
+
+/// A server's URL (`postgres://..`, `redis://..`). It may carry a password, so it is never
+/// printed: its `Debug` shows the scheme only.
+#[derive(Clone)]
+pub struct ServerUrl(String);
+
+impl ServerUrl {
+    pub fn new(url: impl Into<String>) -> ServerUrl {
+        ServerUrl(url.into())
+    }
+
+    /// The whole URL, password included: for connecting only.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ServerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.0.split_once("://").map_or("?", |(scheme, _)| scheme);
+        write!(f, "ServerUrl({scheme}://..)")
+    }
+}
+
+/// The pool of one backend. The session store is built on the same pool (see
+/// `app::Backends`).
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which backend a [`Db`] is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// One statement in both dialects, where they differ.
+struct Dialect {
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+impl Dialect {
+    fn on(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the pool of `$pools` (a `&Pool`), whichever backend it
+/// is. The body is written once; the `match` compiles it once per backend, each against its
+/// own driver.
+macro_rules! on_pool {
+    ($pools:expr, |$pool:ident| $body:expr) => {
+        match $pools {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// The one insert of a user, bound in column order, for any executor (the pool, or the
+/// seeding transaction); it returns the new id.
+macro_rules! insert_user {
+    ($email:expr, $password_hash:expr, $roles:expr) => {
+        sqlx::query(
+            "INSERT INTO users (email, password_hash, roles) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind($email)
+        .bind($password_hash)
+        .bind(serde_json::json!($roles).to_string())
+    };
+}
+
+const USER_BY_EMAIL: Dialect = Dialect {
+    sqlite: "SELECT id, email, roles, password_hash FROM users WHERE email = $1",
+    postgres: "SELECT id, email, roles, password_hash FROM users WHERE lower(email) = lower($1)",
+};
+
+/// The demo users' fact, claimed by the first start that seeds them (see `seed_demo_users`).
+const CLAIM_DEMO_SEED: &str = "INSERT INTO facts (name, value) VALUES ('demo_users_seeded', 'yes')
+     ON CONFLICT (name) DO NOTHING";
+
+/// The key of the PostgreSQL advisory lock under which instances set up shared tables
+/// (`with_schema_lock`): "invoice" in ASCII, so that it reads as what it is in `pg_locks`.
+const SCHEMA_LOCK: i64 = 0x0069_6e76_6f69_6365;
+
 /// A validated new invoice (see `handlers::NewInvoice::validate`).
 pub struct NewInvoice {
     pub amount_cents: i64,
@@ -45,67 +164,86 @@ pub struct NewInvoice {
 /// The database handle in the app state; cheap to clone (a pool).
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl Db {
-    /// Opens (creating it if needed) the database at `path`, or a private in-memory one for
-    /// `:memory:`, and brings its schema up to date.
-    pub async fn open(path: &str) -> Result<Db, OpenError> {
-        let pool = if path == ":memory:" {
-            // An in-memory database lives as long as its one connection: never let the pool
-            // close it, and never open a second one (it would see another, empty database).
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(SqliteConnectOptions::new().in_memory(true))
-                .await?
-        } else {
-            let options = SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(5));
-            SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(options)
-                .await?
+    /// Opens the database and brings its schema up to date. SQLite: the file at the path
+    /// (created if needed), or a private in-memory database for `:memory:`. PostgreSQL: a
+    /// pool on the server, whose migrations take sqlx's advisory lock, so instances starting
+    /// at once migrate one after the other.
+    pub async fn open(database: &Database) -> Result<Db, OpenError> {
+        let pool = match database {
+            Database::Sqlite(path) => Pool::Sqlite(open_sqlite(path).await?),
+            Database::Postgres(url) => Pool::Postgres(open_postgres(url).await?),
         };
-        migrator().run(&pool).await?;
+        let migrator = Migrator::with_migrations(migrations(pool.backend()));
+        on_pool!(&pool, |pool| migrator.run(pool).await?);
         Ok(Db { pool })
     }
 
     /// The pool, for the session store that shares this database.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
-        self.pool.close().await;
+        on_pool!(&self.pool, |pool| pool.close().await);
+    }
+
+    /// Runs `setup` while this instance holds the database's schema lock, so that instances
+    /// starting at once create shared tables one after the other: PostgreSQL's `CREATE TABLE
+    /// IF NOT EXISTS` fails (a duplicate key in `pg_type`) when two connections create the same
+    /// table at the same moment, and `PostgresStore::new` creates its table that way. On
+    /// SQLite, whose writes take the file's lock, it just runs `setup`.
+    pub async fn with_schema_lock<T, E: From<sqlx::Error>>(
+        &self,
+        setup: impl AsyncFnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return setup().await;
+        };
+        // A transaction's advisory lock ends with the transaction, also when this future is
+        // dropped half-way (the connection then rolls back).
+        let mut lock = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SCHEMA_LOCK)
+            .execute(&mut *lock)
+            .await?;
+        let done = setup().await;
+        lock.commit().await?;
+        done
     }
 
     /// Whether the demo users were seeded before (in this database, by any start).
     pub async fn demo_users_seeded(&self) -> Result<bool, sqlx::Error> {
-        let row = sqlx::query("SELECT 1 FROM facts WHERE name = 'demo_users_seeded'")
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+        on_pool!(&self.pool, |pool| {
+            let row = sqlx::query("SELECT 1 FROM facts WHERE name = 'demo_users_seeded'")
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.is_some())
+        })
     }
 
     /// Inserts the demo users with their password hashes, and records that it did, in one
-    /// transaction. `hashes` follows the order of [`DEMO_USERS`].
-    pub async fn seed_demo_users(&self, hashes: &[String]) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO facts (name, value) VALUES ('demo_users_seeded', 'yes')")
-            .execute(&mut *tx)
-            .await?;
-        for ((email, _, role), hash) in DEMO_USERS.iter().zip(hashes) {
-            insert_user(&mut *tx, email, hash, &[role]).await?;
-        }
-        tx.commit().await
+    /// transaction; `hashes` follows the order of [`DEMO_USERS`]. `false` when an earlier
+    /// start, or another instance starting at the same moment, seeded them: the record is
+    /// claimed first with `ON CONFLICT DO NOTHING`, so the second of two concurrent seedings
+    /// waits for the first to commit, then inserts nothing and does not fail.
+    pub async fn seed_demo_users(&self, hashes: &[String]) -> Result<bool, sqlx::Error> {
+        on_pool!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            let claimed = sqlx::query(CLAIM_DEMO_SEED).execute(&mut *tx).await?;
+            if claimed.rows_affected() == 0 {
+                return Ok(false); // dropping `tx` rolls it back
+            }
+            for ((email, _, role), hash) in DEMO_USERS.iter().zip(hashes) {
+                insert_user!(email, hash, [role]).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Creates a user; returns the new id, which no earlier user ever had.
@@ -115,64 +253,82 @@ impl Db {
         password_hash: &str,
         roles: &[&str],
     ) -> Result<i64, sqlx::Error> {
-        insert_user(&self.pool, email, password_hash, roles).await
+        on_pool!(&self.pool, |pool| {
+            let row = insert_user!(email, password_hash, roles)
+                .fetch_one(pool)
+                .await?;
+            row.int("id")
+        })
     }
 
     /// The user with this email (case-insensitive) and their password hash.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
-        let row = sqlx::query("SELECT id, email, roles, password_hash FROM users WHERE email = ?")
-            .bind(email.trim())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| Ok((user(&row)?, row.try_get("password_hash")?)))
-            .transpose()
+        let sql = USER_BY_EMAIL.on(self.pool.backend());
+        on_pool!(&self.pool, |pool| {
+            let row = sqlx::query(sql)
+                .bind(email.trim())
+                .fetch_optional(pool)
+                .await?;
+            row.map(|row| Ok((user(&row)?, row.text("password_hash")?)))
+                .transpose()
+        })
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>, sqlx::Error> {
-        let row = sqlx::query("SELECT id, email, roles FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(user).transpose()
+        on_pool!(&self.pool, |pool| {
+            let row = sqlx::query("SELECT id, email, roles FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(user).transpose()
+        })
     }
 
     pub async fn users(&self) -> Result<Vec<User>, sqlx::Error> {
-        let rows = sqlx::query("SELECT id, email, roles FROM users ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(user).collect()
+        on_pool!(&self.pool, |pool| {
+            let rows = sqlx::query("SELECT id, email, roles FROM users ORDER BY id")
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(user).collect()
+        })
     }
 
     /// Deletes a user and (by the foreign key) their invoices. `false`: no such user.
     pub async fn delete_user(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM users WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        on_pool!(&self.pool, |pool| {
+            let done = sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     /// The invoices of one user, newest first.
     pub async fn invoices_of(&self, user_id: i64) -> Result<Vec<Invoice>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, amount_cents, description, created_at
-             FROM invoices WHERE user_id = ? ORDER BY id DESC",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(invoice).collect()
+        on_pool!(&self.pool, |pool| {
+            let rows = sqlx::query(
+                "SELECT id, user_id, amount_cents, description, created_at
+                 FROM invoices WHERE user_id = $1 ORDER BY id DESC",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(invoice).collect()
+        })
     }
 
     pub async fn invoice(&self, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT id, user_id, amount_cents, description, created_at
-             FROM invoices WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(invoice).transpose()
+        on_pool!(&self.pool, |pool| {
+            let row = sqlx::query(
+                "SELECT id, user_id, amount_cents, description, created_at
+                 FROM invoices WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+            row.as_ref().map(invoice).transpose()
+        })
     }
 
     /// Creates an invoice owned by `user_id`. `None` when that user no longer exists (an
@@ -183,88 +339,151 @@ impl Db {
         new: &NewInvoice,
         now: u64,
     ) -> Result<Option<Invoice>, sqlx::Error> {
-        let row = sqlx::query(
-            "INSERT INTO invoices (user_id, amount_cents, description, created_at)
-             SELECT id, ?, ?, ? FROM users WHERE id = ?
-             RETURNING id, user_id, amount_cents, description, created_at",
-        )
-        .bind(new.amount_cents)
-        .bind(&new.description)
-        .bind(i64::try_from(now).unwrap_or(i64::MAX))
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(invoice).transpose()
+        on_pool!(&self.pool, |pool| {
+            let row = sqlx::query(
+                "INSERT INTO invoices (user_id, amount_cents, description, created_at)
+                 SELECT id, $1, $2, $3 FROM users WHERE id = $4
+                 RETURNING id, user_id, amount_cents, description, created_at",
+            )
+            .bind(new.amount_cents)
+            .bind(&new.description)
+            .bind(i64::try_from(now).unwrap_or(i64::MAX))
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?;
+            row.as_ref().map(invoice).transpose()
+        })
     }
 
     pub async fn delete_invoice(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM invoices WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        on_pool!(&self.pool, |pool| {
+            sqlx::query("DELETE FROM invoices WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 }
 
-async fn insert_user<'e>(
-    executor: impl sqlx::SqliteExecutor<'e>,
-    email: &str,
-    password_hash: &str,
-    roles: &[&str],
-) -> Result<i64, sqlx::Error> {
-    sqlx::query("INSERT INTO users (email, password_hash, roles) VALUES (?, ?, ?) RETURNING id")
-        .bind(email)
-        .bind(password_hash)
-        .bind(serde_json::json!(roles).to_string())
-        .fetch_one(executor)
-        .await?
-        .try_get("id")
+impl Pool {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
 }
 
-fn user(row: &SqliteRow) -> Result<User, sqlx::Error> {
-    let roles: String = row.try_get("roles")?;
+async fn open_sqlite(path: &str) -> Result<SqlitePool, sqlx::Error> {
+    if path == ":memory:" {
+        // An in-memory database lives as long as its one connection: never let the pool
+        // close it, and never open a second one (it would see another, empty database).
+        return SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(SqliteConnectOptions::new().in_memory(true))
+            .await;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(5));
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+}
+
+async fn open_postgres(url: &ServerUrl) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url.as_str())?;
+    // One connection first, for a start that fails at once with the reason (refused, bad
+    // password): the pool would retry a refused connection until its timeout, then report
+    // only the timeout.
+    PgConnection::connect_with(&options).await?.close().await?;
+    PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+}
+
+/// Reads a column by name from a row of either backend. Both keep ids, amounts and times as
+/// 64-bit integers and everything else as text, so these two reads are all the mapping needs.
+trait Columns {
+    fn int(&self, name: &str) -> Result<i64, sqlx::Error>;
+    fn text(&self, name: &str) -> Result<String, sqlx::Error>;
+}
+
+impl<R: Row> Columns for R
+where
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'n> &'n str: ColumnIndex<R>,
+{
+    fn int(&self, name: &str) -> Result<i64, sqlx::Error> {
+        self.try_get(name)
+    }
+
+    fn text(&self, name: &str) -> Result<String, sqlx::Error> {
+        self.try_get(name)
+    }
+}
+
+fn user(row: &impl Columns) -> Result<User, sqlx::Error> {
+    let roles = row.text("roles")?;
     Ok(User {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
+        id: row.int("id")?,
+        email: row.text("email")?,
         roles: serde_json::from_str(&roles).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
     })
 }
 
-fn invoice(row: &SqliteRow) -> Result<Invoice, sqlx::Error> {
+fn invoice(row: &impl Columns) -> Result<Invoice, sqlx::Error> {
     Ok(Invoice {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        amount_cents: row.try_get("amount_cents")?,
-        description: row.try_get("description")?,
-        created_at: row.try_get("created_at")?,
+        id: row.int("id")?,
+        user_id: row.int("user_id")?,
+        amount_cents: row.int("amount_cents")?,
+        description: row.text("description")?,
+        created_at: row.int("created_at")?,
     })
 }
 
-/// The schema's migrations, embedded in the binary. Built at run time because sqlx's
-/// `migrate!` macro needs the `macros` feature (and a second syn); the versions and checksums
-/// in `_sqlx_migrations` work the same.
-fn migrator() -> Migrator {
-    Migrator::with_migrations(migrations())
-}
-
-/// Every migration, in order.
-pub fn migrations() -> Vec<Migration> {
-    vec![
+/// Every migration of one backend, in order, embedded in the binary. Built at run time
+/// because sqlx's `migrate!` macro needs the `macros` feature (and a second syn); the versions
+/// and checksums in `_sqlx_migrations` work the same. The two backends number their own
+/// migrations: PostgreSQL's first one is SQLite's first two.
+pub fn migrations(backend: Backend) -> Vec<Migration> {
+    let migration = |version, description: &'static str, sql: &'static str| {
         Migration::new(
+            version,
+            description.into(),
+            MigrationType::Simple,
+            sql.into_sql_str(),
+            false,
+        )
+    };
+    match backend {
+        Backend::Sqlite => vec![
+            migration(
+                1,
+                "users and invoices",
+                include_str!("migrations/sqlite/0001_users_and_invoices.sql"),
+            ),
+            migration(
+                2,
+                "ids never reused",
+                include_str!("migrations/sqlite/0002_ids_never_reused.sql"),
+            ),
+        ],
+        Backend::Postgres => vec![migration(
             1,
-            "users and invoices".into(),
-            MigrationType::Simple,
-            include_str!("migrations/0001_users_and_invoices.sql").into_sql_str(),
-            false,
-        ),
-        Migration::new(
-            2,
-            "ids never reused".into(),
-            MigrationType::Simple,
-            include_str!("migrations/0002_ids_never_reused.sql").into_sql_str(),
-            false,
-        ),
-    ]
+            "users and invoices",
+            include_str!("migrations/postgres/0001_users_and_invoices.sql"),
+        )],
+    }
 }
 
 /// Opening or migrating the database failed.

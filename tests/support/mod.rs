@@ -14,7 +14,8 @@
 //! - `handlers`: handlers several binaries route (role and scope forms, a session login and
 //!   logout);
 //! - `logs`: a per-thread capture of `tracing` output;
-//! - `servers`: the PostgreSQL and Redis of the store tests, or a line saying they were skipped;
+//! - `servers`: the test PostgreSQL and Redis (when their variables are set), a database and a
+//!   key prefix of one test's own;
 //! - `socket`: a real WebSocket client.
 //!
 //! Every test binary includes this module with `mod support;` (or a `#[path]` to it) and uses
