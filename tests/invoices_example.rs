@@ -1435,6 +1435,77 @@ fn peak_memory_kib(pid: u32) -> u64 {
         .expect("a VmHWM line")
 }
 
+/// An admin deleted by another admin loses admin access at once, by bearer token and by
+/// cookie, although the admin routes never look the caller up: the deletion revoked
+/// everything the account held (issue 14). A bearer logout revokes that token.
+#[tokio::test]
+async fn a_deleted_admin_loses_admin_access_at_once() {
+    let settings = app::Settings {
+        database: db::Database::Sqlite(":memory:".to_owned()),
+        redis: None,
+        jwt_secret: SECRET.as_bytes().to_vec(),
+        secure_cookies: false,
+        seed_demo: true,
+        login_rates: CONTRACT_RATES,
+    };
+    let app = app::build(&settings).await.expect("the app builds");
+    let hash = auth::Auth::new(SECRET.as_bytes())
+        .await
+        .expect("a hasher")
+        .hash_password("root-password".to_owned())
+        .await
+        .expect("a hash");
+    let root_id = app
+        .db
+        .create_user("root@example.com", &hash, &["admin"])
+        .await
+        .expect("a second admin");
+    let c = serve(app).await;
+    let (admin, root) = (
+        c.admin().await,
+        c.login("root@example.com", "root-password").await,
+    );
+    assert_eq!(root.id, root_id);
+    for cred in [Cred::Bearer(&root.token), Cred::Cookie(&root.cookie)] {
+        assert_eq!(c.get("/api/admin/users", cred).await.status, 200);
+    }
+    let path = format!("/api/admin/users/{root_id}");
+    assert_eq!(
+        c.delete(&path, Cred::Bearer(&admin.token)).await.status,
+        204
+    );
+    for cred in [Cred::Bearer(&root.token), Cred::Cookie(&root.cookie)] {
+        let reply = c.get("/api/admin/users", cred).await;
+        assert_eq!(reply.status, 401, "a deleted admin kept admin access");
+        assert_eq!(reply.json()["error"], "invalid_token");
+        let reply = c
+            .delete(&format!("/api/admin/users/{}", admin.id), cred)
+            .await;
+        assert_eq!(reply.status, 401, "a deleted admin deleted an admin");
+    }
+    assert_eq!(
+        c.get("/api/admin/users", Cred::Bearer(&admin.token))
+            .await
+            .status,
+        200
+    );
+
+    // Logging out with a bearer token revokes it; another token of the same user still works.
+    let (first, second) = (c.alice().await, c.alice().await);
+    let out = c
+        .send("POST", "/logout", Cred::Bearer(&first.token), &[], b"")
+        .await;
+    assert_eq!(out.status, 204);
+    let reply = c.get("/api/invoices", Cred::Bearer(&first.token)).await;
+    assert_eq!(reply.status, 401, "a logged-out token still works");
+    assert_eq!(
+        c.get("/api/invoices", Cred::Bearer(&second.token))
+            .await
+            .status,
+        200
+    );
+}
+
 /// A deleted user's id is never handed to a later account, which would then match the
 /// deleted user's tokens and records (`AUTOINCREMENT`).
 #[tokio::test]

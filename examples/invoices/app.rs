@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authgate::{
-    Gate, PostgresStore, RedisStore, Router, SessionStore, Sessions, SqliteStore, routing::delete,
-    routing::get, routing::post,
+    Gate, PostgresRevocations, PostgresStore, RedisRevocations, RedisStore, Revocations, Router,
+    SessionStore, Sessions, SqliteRevocations, SqliteStore, routing::delete, routing::get,
+    routing::post,
 };
 use axum::extract::FromRef;
 
@@ -90,9 +91,9 @@ pub struct RedisSettings {
 
 /// Where the app's state lives, opened once at start: the database (SQLite or PostgreSQL)
 /// and Redis when set. Every store the Gate keeps shared state in is built from these, so
-/// that all instances on the same backends see the same state: the sessions now
-/// ([`Backends::sessions`]), and the revocations next (a revocation store, built from the
-/// same backends in the same way: Redis when set, else the database's pool).
+/// that all instances on the same backends see the same state: the sessions
+/// ([`Backends::sessions`]) and the revocations of bearer tokens ([`Backends::revocations`]),
+/// each in Redis when set, else in the database.
 pub struct Backends {
     pub db: Db,
     pub redis: Option<RedisSettings>,
@@ -112,11 +113,24 @@ impl Backends {
                 with_cookie(SqliteStore::new(pool.clone()).await?, secure_cookies)
             }
             Pool::Postgres(pool) => {
-                let create = async || -> Result<_, Box<dyn std::error::Error>> {
-                    Ok(PostgresStore::new(pool.clone()).await?)
-                };
-                with_cookie(self.db.with_schema_lock(create).await?, secure_cookies)
+                with_cookie(PostgresStore::new(pool.clone()).await?, secure_cookies)
             }
+        })
+    }
+
+    /// The revocations of bearer tokens (a deleted user's, a logged-out token): in Redis when
+    /// set (announced with pub/sub), else in the database (PostgreSQL's `NOTIFY`, or a log in
+    /// the SQLite file), so that every instance refuses them.
+    async fn revocations(&self) -> Result<Revocations, Box<dyn std::error::Error>> {
+        if let Some(redis) = &self.redis {
+            let store = RedisRevocations::connect(redis.url.as_str())
+                .await?
+                .with_prefix(redis.prefix.clone());
+            return Ok(Revocations::new(store));
+        }
+        Ok(match self.db.pool() {
+            Pool::Sqlite(pool) => Revocations::new(SqliteRevocations::new(pool.clone()).await?),
+            Pool::Postgres(pool) => Revocations::new(PostgresRevocations::new(pool.clone()).await?),
         })
     }
 }
@@ -178,9 +192,15 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .max_lifetime(MAX_TOKEN_LIFETIME)
-        // Every shared store comes from `backends`: the sessions, and the revocations next.
+        // Every shared store comes from `backends`.
         .sessions(backends.sessions(settings.secure_cookies).await?)
+        .revocations(backends.revocations().await?)
         .build()?;
+    // Serve with the revocations loaded; a store that is down delays nothing: bearer requests
+    // answer 503 until the Gate reaches it.
+    if !gate.ready(Duration::from_secs(5)).await {
+        tracing::warn!("revocation store unreachable: bearer requests answer 503 until it is");
+    }
     let auth = Auth::new(&settings.jwt_secret).await?;
     let db = backends.db.clone();
     let mut seeded = false;

@@ -60,6 +60,8 @@ struct TokenClaims<'a> {
     aud: &'static str,
     iat: u64,
     exp: u64,
+    /// A random id, by which the token can be revoked alone (logout of this token).
+    jti: String,
 }
 
 impl Auth {
@@ -100,8 +102,10 @@ impl Auth {
     }
 
     /// A bearer token for `user`: HS256, `sub` = the id as decimal text, `roles`, `iss`, `aud`,
-    /// `iat` = `now`, `exp` = 15 minutes later.
+    /// `iat` = `now`, `exp` = 15 minutes later, a random `jti`.
     pub fn issue_token(&self, user: &User, now: u64) -> Result<String, ApiError> {
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|_| ApiError::Internal("no OS randomness"))?;
         let claims = TokenClaims {
             sub: user.id.to_string(),
             roles: &user.roles,
@@ -109,6 +113,7 @@ impl Auth {
             aud: AUDIENCE,
             iat: now,
             exp: now + TOKEN_LIFETIME_SECS,
+            jti: hex(&id),
         };
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

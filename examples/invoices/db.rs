@@ -151,10 +151,6 @@ const USER_BY_EMAIL: Dialect = Dialect {
 const CLAIM_DEMO_SEED: &str = "INSERT INTO facts (name, value) VALUES ('demo_users_seeded', 'yes')
      ON CONFLICT (name) DO NOTHING";
 
-/// The key of the PostgreSQL advisory lock under which instances set up shared tables
-/// (`with_schema_lock`): "invoice" in ASCII, so that it reads as what it is in `pg_locks`.
-const SCHEMA_LOCK: i64 = 0x0069_6e76_6f69_6365;
-
 /// A validated new invoice (see `handlers::NewInvoice::validate`).
 pub struct NewInvoice {
     pub amount_cents: i64,
@@ -190,30 +186,6 @@ impl Db {
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
         on_pool!(&self.pool, |pool| pool.close().await);
-    }
-
-    /// Runs `setup` while this instance holds the database's schema lock, so that instances
-    /// starting at once create shared tables one after the other: PostgreSQL's `CREATE TABLE
-    /// IF NOT EXISTS` fails (a duplicate key in `pg_type`) when two connections create the same
-    /// table at the same moment, and `PostgresStore::new` creates its table that way. On
-    /// SQLite, whose writes take the file's lock, it just runs `setup`.
-    pub async fn with_schema_lock<T, E: From<sqlx::Error>>(
-        &self,
-        setup: impl AsyncFnOnce() -> Result<T, E>,
-    ) -> Result<T, E> {
-        let Pool::Postgres(pool) = &self.pool else {
-            return setup().await;
-        };
-        // A transaction's advisory lock ends with the transaction, also when this future is
-        // dropped half-way (the connection then rolls back).
-        let mut lock = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(SCHEMA_LOCK)
-            .execute(&mut *lock)
-            .await?;
-        let done = setup().await;
-        lock.commit().await?;
-        done
     }
 
     /// Whether the demo users were seeded before (in this database, by any start).

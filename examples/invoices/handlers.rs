@@ -2,8 +2,8 @@
 //! who gets in, before any of the handler's own extractors run.
 
 use authgate::{
-    Csrf, CurrentUser, Gate, Load, LoadError, Resource, SessionUser, owned_by, public,
-    require_auth, require_role, safe_next,
+    CredentialKind, Csrf, CurrentUser, Gate, Load, LoadError, Resource, SessionUser, owned_by,
+    public, require_auth, require_role, safe_next,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, Path, Request, State};
@@ -95,7 +95,7 @@ pub async fn login(
 /// dashboard's button) is sent back to the login page with 303; anything else gets 204.
 /// A bearer token cannot be revoked: it expires within 15 minutes.
 #[utoipa::path(post, path = "/logout", tag = "auth", responses(
-    (status = 204, description = "Logged out: the session ended, the cookie cleared"),
+    (status = 204, description = "Logged out: the session ended and the cookie cleared, or the bearer token revoked"),
     (status = 303, description = "A form post: back to the login page", headers(("Location" = String))),
 ))]
 #[require_auth]
@@ -104,6 +104,10 @@ pub async fn logout(
     user: CurrentUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // A bearer token is revoked (on every instance); a session is ended.
+    if user.credential() == CredentialKind::Bearer {
+        gate.revoke_token(&user).await?;
+    }
     let cookie = gate.logout(&user).await?;
     if is_form(&headers) {
         return Ok((cookie, Redirect::to("/login")).into_response());
@@ -223,10 +227,15 @@ pub async fn delete_user(
     if caller(&admin)? == id {
         return Err(ApiError::Conflict("cannot delete your own account"));
     }
-    if !app.db.delete_user(id).await? {
+    let existed = app.db.delete_user(id).await?;
+    // After the delete, so that a token issued by a login still in flight is revoked too;
+    // also for an id already gone, so that a retry after a failed revocation finishes it.
+    // Ends the user's sessions and bearer tokens on every instance: a deleted admin loses
+    // admin access at once.
+    app.gate.revoke_user(&id.to_string()).await?;
+    if !existed {
         return Err(ApiError::NotFound);
     }
-    app.gate.revoke_user(&id.to_string()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -58,16 +58,7 @@ impl PostgresRevocations {
     /// Uses the table `table` (lower-case letters, digits and `_`, starting with a letter),
     /// created if missing; its name is also the `NOTIFY` channel.
     pub async fn with_table(pool: PgPool, table: &str) -> Result<Self, StoreError> {
-        let valid = table.starts_with(|c: char| c.is_ascii_lowercase())
-            && table
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            && table.len() <= 48;
-        if !valid {
-            return Err(StoreError::new(format!(
-                "{table:?} is not a table name: use lower-case letters, digits and _"
-            )));
-        }
+        super::check_table(table)?;
         // `kind` is `t` (a token id in `value`) or `s` (a subject in `value`, with its
         // cutoff in `not_before`).
         let schema = format!(
@@ -80,10 +71,7 @@ impl PostgresRevocations {
              );
              CREATE INDEX IF NOT EXISTS {table}_until ON {table} (until);"
         );
-        sqlx::raw_sql(sqlx::AssertSqlSafe(schema))
-            .execute(&pool)
-            .await
-            .map_err(StoreError::from_error)?;
+        super::create_schema(&pool, table, schema).await?;
         let queries = Queries {
             insert: format!(
                 "INSERT INTO {table} AS t (kind, value, not_before, until) VALUES ($1, $2, $3, $4)

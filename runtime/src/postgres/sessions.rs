@@ -52,16 +52,7 @@ impl PostgresStore {
     /// Uses the table `table` (letters, digits and `_`, starting with a letter), created if
     /// missing: one table per app, or per test run.
     pub async fn with_table(pool: PgPool, table: &str) -> Result<Self, StoreError> {
-        let valid = table.starts_with(|c: char| c.is_ascii_lowercase())
-            && table
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            && table.len() <= 48;
-        if !valid {
-            return Err(StoreError::new(format!(
-                "{table:?} is not a table name: use lower-case letters, digits and _"
-            )));
-        }
+        super::check_table(table)?;
         let schema = format!(
             "CREATE TABLE IF NOT EXISTS {table} (
                  key TEXT PRIMARY KEY NOT NULL,
@@ -76,10 +67,7 @@ impl PostgresStore {
              CREATE INDEX IF NOT EXISTS {table}_subject ON {table} (subject);
              CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at);"
         );
-        sqlx::raw_sql(sqlx::AssertSqlSafe(schema))
-            .execute(&pool)
-            .await
-            .map_err(StoreError::from_error)?;
+        super::create_schema(&pool, table, schema).await?;
         let queries = Queries {
             create: format!(
                 "INSERT INTO {table}
