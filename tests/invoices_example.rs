@@ -1107,13 +1107,20 @@ async fn admin_deletes_a_user(c: &Client) {
         )
         .await;
     assert_eq!(reply.status, 401, "an invoice for a deleted account");
+    // His token is revoked: refused before any handler looks for his invoices.
     let reply = c
         .get(
             &format!("/api/invoices/{invoice}"),
             Cred::Bearer(&bob.token),
         )
         .await;
-    assert_eq!(reply.status, 404, "bob's invoices went with him");
+    assert_eq!(reply.status, 401, "a deleted user's token still works");
+    assert_eq!(reply.json()["error"], "invalid_token");
+    // And his invoices went with him.
+    let reply = c
+        .get(&format!("/api/invoices/{invoice}"), Cred::Bearer(&admin.token))
+        .await;
+    assert_eq!(reply.status, 404, "bob's invoices outlived him");
 
     let bad = json!({ "email": "bob@example.com", "password": "bob-password" });
     assert_eq!(
