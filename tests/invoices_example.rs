@@ -1118,7 +1118,10 @@ async fn admin_deletes_a_user(c: &Client) {
     assert_eq!(reply.json()["error"], "invalid_token");
     // And his invoices went with him.
     let reply = c
-        .get(&format!("/api/invoices/{invoice}"), Cred::Bearer(&admin.token))
+        .get(
+            &format!("/api/invoices/{invoice}"),
+            Cred::Bearer(&admin.token),
+        )
         .await;
     assert_eq!(reply.status, 404, "bob's invoices outlived him");
 

@@ -320,6 +320,19 @@ impl Gate {
     /// Revokes the token whose `jti` is `jti` on every instance, until `expires_at` (its
     /// `exp`, in seconds since the Unix epoch; it is refused after that anyway). Needs
     /// [`Revocations`].
+    ///
+    /// ```
+    /// use authgate::{Gate, MemoryRevocations, Revocations};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .revocations(Revocations::new(MemoryRevocations::new()))
+    ///     .build()?;
+    /// gate.revoke_token_id("a3f1c2", gate.now() + 900).await?;
+    /// assert_eq!(gate.revocations_in_view(), 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn revoke_token_id(&self, jti: &str, expires_at: u64) -> Result<(), SessionError> {
         let until = expires_at
             .saturating_add(self.inner.rules.leeway)
@@ -378,6 +391,23 @@ impl Gate {
             }
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
+    }
+
+    /// Whether bearer tokens and stateless cookies are checked against revocations, whose
+    /// view can be stale: such requests then answer 503 `unavailable`.
+    ///
+    /// ```
+    /// use authgate::{Gate, MemoryRevocations, Revocations};
+    ///
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .revocations(Revocations::new(MemoryRevocations::new()))
+    ///     .build()?;
+    /// assert!(gate.has_revocations());
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn has_revocations(&self) -> bool {
+        self.inner.revocations.is_some()
     }
 
     /// How many revoked token ids and revoked subjects this Gate's view holds now (0 without

@@ -37,6 +37,8 @@ pub(crate) struct GateFacts {
     pub(crate) session_store: bool,
     /// Keys from a key source (which can be down).
     pub(crate) key_source: bool,
+    /// Revocations (whose view can be stale: bearer tokens and stateless cookies get 503).
+    pub(crate) revocations: bool,
 }
 
 impl GateFacts {
@@ -46,12 +48,13 @@ impl GateFacts {
             cookie: gate.session_cookie_name().map(str::to_owned),
             session_store: gate.has_session_store(),
             key_source: gate.has_key_source(),
+            revocations: gate.has_revocations(),
         }
     }
 
     /// Whether a guarded route can answer 503 because a dependency of authentication is down.
     fn can_be_unavailable(&self) -> bool {
-        self.key_source || self.session_store
+        self.key_source || self.session_store || self.revocations
     }
 
     /// The identity-provider hook: the OpenID Connect discovery URL of the provider the Gate
@@ -169,11 +172,25 @@ pub(crate) fn refusals(spec: &PolicySpec, method: &str, gate: &GateFacts) -> Vec
         });
     }
     if gate.can_be_unavailable() {
-        let what = match (gate.key_source, gate.session_store) {
-            (true, true) => "The key source or the session store",
-            (true, false) => "The key source",
-            _ => "The session store",
+        let parts = [
+            (gate.key_source, "the key source"),
+            (gate.session_store, "the session store"),
+            (gate.revocations, "the revocation store"),
+        ];
+        let names: Vec<&str> = parts
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
+        let what = match names.as_slice() {
+            [one] => (*one).to_owned(),
+            [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+            [] => "a dependency of authentication".to_owned(),
         };
+        let mut what = what;
+        if let Some(first) = what.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
         out.push(Refusal {
             status: 503,
             description: format!("{what} is unavailable; try again later."),
@@ -321,6 +338,7 @@ mod tests {
             cookie: cookie.then(|| "session".to_owned()),
             session_store: store,
             key_source,
+            revocations: false,
         }
     }
 
@@ -375,6 +393,21 @@ mod tests {
         );
         // Stateless cookies ask no store.
         assert_eq!(statuses(&auth, "GET", &gate(true, false, false)), [401]);
+        // A revocation view can be stale.
+        let revocable = GateFacts {
+            revocations: true,
+            ..gate(false, false, false)
+        };
+        assert_eq!(statuses(&auth, "GET", &revocable), [401, 503]);
+        let all = GateFacts {
+            revocations: true,
+            ..gate(true, true, true)
+        };
+        let unavailable = refusals(&auth, "GET", &all).pop().expect("a 503");
+        assert_eq!(
+            unavailable.description,
+            "The key source, the session store or the revocation store is unavailable; try again later."
+        );
 
         const ADMIN: PolicySpec =
             PolicySpec::authenticated().with_roles(&[Requirement::Any(&["admin"])]);

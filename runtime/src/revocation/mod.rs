@@ -41,6 +41,14 @@ pub use memory::MemoryRevocations;
 pub(crate) use view::View;
 
 /// One revocation, as stores keep and announce it.
+///
+/// ```
+/// use authgate::Revocation;
+///
+/// let one = Revocation::Token { jti: "a3f1c2".into(), until: 1_900_000_900 };
+/// assert_eq!(one.to_text(), "t 1900000900 a3f1c2");
+/// assert_eq!(Revocation::from_text(&one.to_text()), Some(one));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Revocation {
@@ -110,6 +118,12 @@ impl Revocation {
 }
 
 /// What a [`RevocationFeed`] delivers.
+///
+/// ```
+/// use authgate::FeedEvent;
+///
+/// assert_eq!(FeedEvent::from_text("h 42"), Some(FeedEvent::Heartbeat(42)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FeedEvent {
@@ -174,6 +188,21 @@ pub trait RevocationStore: Send + Sync + 'static {
 }
 
 /// An open change feed of a [`RevocationStore`].
+///
+/// ```
+/// use authgate::{BoxFuture, FeedEvent, RevocationFeed, StoreError};
+/// use tokio::sync::mpsc;
+///
+/// /// A feed from a channel that some listener task fills.
+/// struct ChannelFeed(mpsc::Receiver<FeedEvent>);
+///
+/// impl RevocationFeed for ChannelFeed {
+///     fn next(&mut self) -> BoxFuture<'_, Result<FeedEvent, StoreError>> {
+///         // `recv` is cancel-safe; a closed channel ends the feed.
+///         Box::pin(async move { self.0.recv().await.ok_or_else(|| StoreError::new("closed")) })
+///     }
+/// }
+/// ```
 pub trait RevocationFeed: Send {
     /// The next event. An error ends the feed: the Gate subscribes again and reloads.
     /// Must be cancel-safe: the Gate drops an unfinished call when it has a heartbeat to send.
