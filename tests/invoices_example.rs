@@ -1223,17 +1223,23 @@ async fn in_process(secure_cookies: bool) -> Client {
 }
 
 async fn in_process_with(secure_cookies: bool, login_rates: limits::Rates) -> Client {
-    let settings = app::Settings {
+    let app = app::build(&local_settings(secure_cookies, login_rates))
+        .await
+        .expect("the app builds");
+    assert!(app.seeded, "a new database is seeded");
+    serve(app).await
+}
+
+/// One local instance on a fresh in-memory database, seeded, with the test secret.
+fn local_settings(secure_cookies: bool, login_rates: limits::Rates) -> app::Settings {
+    app::Settings {
         database: db::Database::Sqlite(":memory:".to_owned()),
         redis: None,
         jwt_secret: SECRET.as_bytes().to_vec(),
         secure_cookies,
         seed_demo: true,
         login_rates,
-    };
-    let app = app::build(&settings).await.expect("the app builds");
-    assert!(app.seeded, "a new database is seeded");
-    serve(app).await
+    }
 }
 
 /// Serves a built app on a free loopback port, in this process.
@@ -1450,14 +1456,7 @@ fn peak_memory_kib(pid: u32) -> u64 {
 /// everything the account held (issue 14). A bearer logout revokes that token.
 #[tokio::test]
 async fn a_deleted_admin_loses_admin_access_at_once() {
-    let settings = app::Settings {
-        database: db::Database::Sqlite(":memory:".to_owned()),
-        redis: None,
-        jwt_secret: SECRET.as_bytes().to_vec(),
-        secure_cookies: false,
-        seed_demo: true,
-        login_rates: CONTRACT_RATES,
-    };
+    let settings = local_settings(false, CONTRACT_RATES);
     let app = app::build(&settings).await.expect("the app builds");
     let hash = auth::Auth::new(SECRET.as_bytes())
         .await
@@ -2232,14 +2231,7 @@ fn a_shared_state_without_a_secret_does_not_start() {
 async fn every_route_is_protected_and_invoices_are_private() {
     use authgate::testing::{Credential, Minter, OwnershipProbe, RouteProbe, TestClient};
 
-    let settings = app::Settings {
-        database: db::Database::Sqlite(":memory:".to_owned()),
-        redis: None,
-        jwt_secret: SECRET.as_bytes().to_vec(),
-        secure_cookies: false,
-        seed_demo: true,
-        login_rates: CONTRACT_RATES,
-    };
+    let settings = local_settings(false, CONTRACT_RATES);
     let app = app::build(&settings).await.expect("the app builds");
     // A Gate with the app's verification settings, to mint tokens it accepts.
     let gate = authgate::Gate::builder()
