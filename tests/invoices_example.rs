@@ -2134,7 +2134,7 @@ async fn two_example_processes_share_one_state() {
     a.wait_until_listening();
     b.wait_until_listening();
     let state = format!(
-        "state: users and invoices in PostgreSQL (INVOICES_DATABASE_URL); sessions in Redis \
+        "state: users and invoices in PostgreSQL (INVOICES_DATABASE_URL); sessions and revocations in Redis \
          (INVOICES_REDIS_URL, keys {}:*)",
         keys.prefix
     );

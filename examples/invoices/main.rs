@@ -12,8 +12,9 @@
 //!
 //! Options: `--addr HOST:PORT` (or `INVOICES_ADDR`, default `127.0.0.1:3000`), `--db PATH`
 //! (or `INVOICES_DB`, default `invoices.db`; `:memory:` for a throw-away database).
-//! Environment: `INVOICES_DATABASE_URL=postgres://..` (users, invoices and sessions in
-//! PostgreSQL instead of SQLite), `INVOICES_REDIS_URL=redis://..` (the sessions in Redis, under
+//! Environment: `INVOICES_DATABASE_URL=postgres://..` (users, invoices, sessions and
+//! revocations in PostgreSQL instead of SQLite), `INVOICES_REDIS_URL=redis://..` (the sessions
+//! and revocations in Redis, under
 //! the key prefix `INVOICES_REDIS_PREFIX`, default `invoices`), `INVOICES_JWT_SECRET` (at
 //! least 32 bytes; unset: a random one per start, refused when the state is shared),
 //! `INVOICES_SECURE_COOKIES=1` (behind HTTPS: the `__Host-invoices` cookie with `Secure`),
@@ -40,7 +41,7 @@ const USAGE: &str = "usage: invoices [--addr HOST:PORT] [--db PATH]
   --addr   where to listen (env INVOICES_ADDR, default 127.0.0.1:3000)
   --db     the SQLite file (env INVOICES_DB, default invoices.db; `:memory:` for none)
 env: INVOICES_DATABASE_URL=postgres://.. (PostgreSQL instead of the SQLite file),
-     INVOICES_REDIS_URL=redis://.. (sessions in Redis; key prefix INVOICES_REDIS_PREFIX,
+     INVOICES_REDIS_URL=redis://.. (sessions and revocations in Redis; key prefix INVOICES_REDIS_PREFIX,
      default invoices),
      INVOICES_JWT_SECRET (at least 32 bytes; unset: random per start; required with
      INVOICES_DATABASE_URL or INVOICES_REDIS_URL),
@@ -133,9 +134,9 @@ fn state(settings: &Settings) -> String {
         Database::Postgres(_) => "PostgreSQL (INVOICES_DATABASE_URL)".to_owned(),
     };
     match &settings.redis {
-        None => format!("state: users, invoices and sessions in {database}"),
+        None => format!("state: users, invoices, sessions and revocations in {database}"),
         Some(redis) => format!(
-            "state: users and invoices in {database}; sessions in Redis \
+            "state: users and invoices in {database}; sessions and revocations in Redis \
              (INVOICES_REDIS_URL, keys {}:*)",
             redis.prefix
         ),
