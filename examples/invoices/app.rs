@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authgate::{
-    Gate, PostgresRevocations, PostgresStore, RedisRevocations, RedisStore, Revocations, Router,
-    SessionStore, Sessions, SqliteRevocations, SqliteStore, routing::delete, routing::get,
-    routing::post,
+    Gate, MemoryRevocations, PostgresRevocations, PostgresStore, RedisRevocations, RedisStore,
+    Revocations, Router, SessionStore, Sessions, SqliteRevocations, SqliteStore, routing::delete,
+    routing::get, routing::post,
 };
 use axum::extract::FromRef;
 
@@ -97,6 +97,8 @@ pub struct RedisSettings {
 pub struct Backends {
     pub db: Db,
     pub redis: Option<RedisSettings>,
+    /// A throw-away `:memory:` database, which lives and dies with this process.
+    pub in_memory: bool,
 }
 
 impl Backends {
@@ -129,6 +131,9 @@ impl Backends {
             return Ok(Revocations::new(store));
         }
         Ok(match self.db.pool() {
+            // Nothing of a `:memory:` database outlives the process, so neither need its
+            // revocations; and its one connection is better left to requests than to a poller.
+            Pool::Sqlite(_) if self.in_memory => Revocations::new(MemoryRevocations::new()),
             Pool::Sqlite(pool) => Revocations::new(SqliteRevocations::new(pool.clone()).await?),
             Pool::Postgres(pool) => Revocations::new(PostgresRevocations::new(pool.clone()).await?),
         })
@@ -185,6 +190,7 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
     let backends = Backends {
         db: Db::open(&settings.database).await?,
         redis: settings.redis.clone(),
+        in_memory: matches!(&settings.database, Database::Sqlite(path) if path == ":memory:"),
     };
     let gate = Gate::builder()
         .realm(REALM)
