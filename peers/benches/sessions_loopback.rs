@@ -18,6 +18,12 @@
 //!   a `Set-Cookie` on every request); without it the stored expiry only moves when the session
 //!   changes. authgate writes its `last_seen` at most once a minute instead.
 //!
+//! - `floor_redis_get` (for information, no goal): no session library, a plain axum handler that
+//!   takes the cookie's value and answers the string under `PREFIX`-`pid`:floor:{value}, one `GET`
+//!   through redis-rs's `ConnectionManager` (the client authgate's `RedisStore` uses). What any
+//!   cookie session that reads Redis once per request costs here, at least: `floor / axum_login`
+//!   bounds the ratio a library could reach with one round trip per request.
+//!
 //! One user logs in on each (authgate: `Gate::login`; axum-login: its `POST /login/{id}` route), and
 //! every request then sends that cookie to `GET /me`. Both answer 200 with the body `user-4242`
 //! (same length); any other status or body aborts the run.
@@ -27,14 +33,21 @@
 //! Redis would show up in it too). The difference is also printed for each timed scenario.
 //!
 //! The load generator keeps `LOADTEST_CONNECTIONS` (32) HTTP/1.1 keep-alive connections busy for
-//! `LOADTEST_SECS` (10) seconds per scenario after a 1 s warm-up, over `LOADTEST_ROUNDS` (5) rounds
+//! `LOADTEST_SECS` (5) seconds per scenario after a 1 s warm-up, over `LOADTEST_ROUNDS` (9) rounds
 //! in alternating order; per round and as medians it prints requests per second and the ratio
-//! authgate / axum-login of that round (goal: >= 1.5). Servers and client run on two tokio
+//! authgate / axum-login of that round (goal: >= 1.5). Many short rounds rather than a few long
+//! ones: on a shared machine a neighbour's build shifts one round, and the ratio of a round
+//! compares two scenarios measured back to back. Servers and client run on two tokio
 //! runtimes of `LOADTEST_THREADS` (2) worker threads each. Only 127.0.0.1 is ever used: the Redis
 //! URL (`AUTHGATE_BENCH_REDIS_URL`, default `redis://127.0.0.1:6379`) must be a loopback one.
 //! Every response must arrive within 10 s. At the end the bench deletes its keys.
 //!
-//! `cd peers && cargo bench --bench sessions_loopback` (about 3 minutes with the defaults).
+//! Each timed scenario also reports the CPU time per request of the server runtime's threads,
+//! the client runtime's threads and the Redis server (`INFO cpu`): on 2 cores they share, the
+//! server's part is what differs between the libraries. `LOADTEST_PROFILE=<scenario>` runs one
+//! scenario once (for `perf record`).
+//!
+//! `cd peers && cargo bench --bench sessions_loopback` (about 4 minutes with the defaults).
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -198,6 +211,50 @@ async fn peer_server(url: &str, pool: usize, always_save: bool) -> axum::Router 
         .route_layer(login_required!(PeerBackend))
         .route("/login/{id}", axum::routing::post(peer_login))
         .layer(auth)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The floor: one Redis GET per request, no session library.
+
+#[derive(Clone)]
+struct Floor {
+    redis: redis::aio::ConnectionManager,
+    /// `{prefix}:floor:`, the cookie's value appended.
+    keys: Arc<str>,
+}
+
+async fn floor_me(
+    axum::extract::State(floor): axum::extract::State<Floor>,
+    headers: http::HeaderMap,
+) -> Result<String, http::StatusCode> {
+    let id = headers
+        .get(http::header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.strip_prefix(COOKIE)?.strip_prefix('='))
+        .ok_or(http::StatusCode::UNAUTHORIZED)?;
+    let mut redis = floor.redis.clone();
+    let subject: Option<String> =
+        redis::AsyncCommands::get(&mut redis, format!("{}{id}", floor.keys))
+            .await
+            .map_err(|_| http::StatusCode::SERVICE_UNAVAILABLE)?;
+    subject.ok_or(http::StatusCode::UNAUTHORIZED)
+}
+
+/// The floor app, and the cookie value whose key holds the subject.
+async fn floor_server(url: &str, prefix: &str) -> (axum::Router, String) {
+    let client = redis::Client::open(url).expect("redis URL");
+    let mut redis = redis::aio::ConnectionManager::new(client)
+        .await
+        .expect("redis-rs connects");
+    let keys: Arc<str> = format!("{prefix}:floor:").into();
+    let id = "floor-session-0123456789abcdef0123456789abc".to_owned();
+    let () = redis::AsyncCommands::set(&mut redis, format!("{keys}{id}"), SUBJECT)
+        .await
+        .expect("SET the floor's session");
+    let app = axum::Router::new()
+        .route("/me", axum::routing::get(floor_me))
+        .with_state(Floor { redis, keys });
+    (app, id)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -435,6 +492,81 @@ fn probe(
 }
 
 // ---------------------------------------------------------------------------------------------
+// CPU time: where a request's time goes on a machine where client, servers and Redis share the
+// cores.
+
+/// CPU seconds (user + system) of this process's threads named `name` (the tokio runtimes name
+/// their worker and blocking threads), from `/proc/self/task/*/stat` in clock ticks of 1/100 s
+/// (Linux's USER_HZ). Threads that ended are not counted; the runtimes' threads live to the end.
+fn thread_cpu(name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return f64::NAN;
+    };
+    let mut ticks = 0u64;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ...`: comm may hold spaces, so split at the last ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if head.split_once('(').map(|(_, comm)| comm) != Some(name) {
+            continue;
+        }
+        // After comm: state is field 3, utime field 14 and stime field 15.
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let field = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<u64>().ok());
+        ticks += field(14).unwrap_or(0) + field(15).unwrap_or(0);
+    }
+    ticks as f64 / 100.0
+}
+
+/// CPU seconds the Redis server has used (`INFO cpu`, user + system): all its clients, so
+/// another user of the same Redis shows up here too.
+fn redis_cpu(redis: &mut redis::Connection) -> f64 {
+    let info: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query(redis)
+        .expect("INFO cpu");
+    info.lines()
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            matches!(name, "used_cpu_sys" | "used_cpu_user")
+                .then(|| value.trim().parse::<f64>().ok())?
+        })
+        .sum()
+}
+
+/// CPU seconds so far of the server runtime, the client runtime and Redis.
+#[derive(Clone, Copy)]
+struct Cpu {
+    server: f64,
+    client: f64,
+    redis: f64,
+}
+
+impl Cpu {
+    fn now(redis: &mut redis::Connection) -> Cpu {
+        Cpu {
+            server: thread_cpu("server"),
+            client: thread_cpu("client"),
+            redis: redis_cpu(redis),
+        }
+    }
+
+    /// Microseconds of CPU per request between `self` and `later`.
+    fn per_request(&self, later: &Cpu, requests: u64) -> Cpu {
+        let us = |a: f64, b: f64| (b - a) * 1e6 / requests.max(1) as f64;
+        Cpu {
+            server: us(self.server, later.server),
+            client: us(self.client, later.client),
+            redis: us(self.redis, later.redis),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Redis bookkeeping (a plain synchronous connection, outside the servers).
 
 /// `calls` of every command in `INFO commandstats`.
@@ -456,31 +588,37 @@ fn command_calls(redis: &mut redis::Connection) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// What ran between two readings, without the `INFO` that took the second one.
+/// What ran between two readings, without `INFO` (the bench's own readings).
 fn command_delta(
     before: &BTreeMap<String, u64>,
     after: &BTreeMap<String, u64>,
 ) -> BTreeMap<String, u64> {
     after
         .iter()
+        .filter(|(name, _)| name.as_str() != "info")
         .filter_map(|(name, &calls)| {
-            let mut delta = calls - before.get(name).copied().unwrap_or(0);
-            if name == "info" {
-                delta = delta.saturating_sub(1);
-            }
+            let delta = calls - before.get(name).copied().unwrap_or(0);
             (delta > 0).then(|| (name.clone(), delta))
         })
         .collect()
 }
 
-/// `get 1.00, evalsha 0.01`: commands per request.
+/// `hgetall 1.000, evalsha 1 in 182345`: commands per request, or the count when it is too
+/// rare to show as a fraction (authgate's once-a-minute touch).
 fn per_request(delta: &BTreeMap<String, u64>, requests: u64) -> String {
     if delta.is_empty() {
         return "none".to_owned();
     }
     delta
         .iter()
-        .map(|(name, calls)| format!("{name} {:.3}", *calls as f64 / requests.max(1) as f64))
+        .map(|(name, &calls)| {
+            let each = calls as f64 / requests.max(1) as f64;
+            if each < 0.01 {
+                format!("{name} {calls} in {requests}")
+            } else {
+                format!("{name} {each:.3}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -532,8 +670,8 @@ fn median(v: &[f64]) -> f64 {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is read from the command line.
-    let secs = env("LOADTEST_SECS", 10);
-    let rounds = env("LOADTEST_ROUNDS", 5).max(1) as usize;
+    let secs = env("LOADTEST_SECS", 5);
+    let rounds = env("LOADTEST_ROUNDS", 9).max(1) as usize;
     let conns = env("LOADTEST_CONNECTIONS", 32).max(1) as usize;
     let threads = env("LOADTEST_THREADS", 2).max(1) as usize;
     let pool = env("LOADTEST_PEER_POOL", 6).max(1) as usize;
@@ -562,11 +700,13 @@ fn main() {
     let client = runtime("client");
 
     let (authgate_app, authgate_cookie) = server.block_on(authgate_server(&url, &prefix));
-    let (authgate_addr, peer_addr, peer_save_addr) = server.block_on(async {
+    let (floor_app, floor_cookie) = server.block_on(floor_server(&url, &prefix));
+    let (authgate_addr, peer_addr, peer_save_addr, floor_addr) = server.block_on(async {
         (
             serve(authgate_app).await,
             serve(peer_server(&url, pool, false).await).await,
             serve(peer_server(&url, pool, true).await).await,
+            serve(floor_app).await,
         )
     });
     let peer_cookie = client.block_on(peer_login_cookie(peer_addr));
@@ -591,9 +731,29 @@ fn main() {
             name: "axum_login_always_save",
             addr: peer_save_addr,
             request: me_request(&peer_save_cookie),
+            expected: expected.clone(),
+        },
+        Scenario {
+            name: "floor_redis_get",
+            addr: floor_addr,
+            request: me_request(&floor_cookie),
             expected,
         },
     ];
+    // The ratios reported, each from the two scenarios of the same round: (numerator,
+    // denominator, goal).
+    let pairs: [(&str, &str, Option<f64>); 4] = [
+        ("authgate", "axum_login", Some(1.5)),
+        ("authgate", "axum_login_always_save", None),
+        ("floor_redis_get", "axum_login", None),
+        ("authgate", "floor_redis_get", None),
+    ];
+    let index = |name: &str| {
+        scenarios
+            .iter()
+            .position(|s| s.name == name)
+            .expect("a scenario of that name")
+    };
 
     println!(
         "cookie sessions on Redis ({url}): {conns} connections, {threads} server + {threads} \
@@ -622,10 +782,21 @@ fn main() {
         }
     }
 
+    // For a profiler: only this scenario, once, for LOADTEST_SECS.
+    if let Ok(only) = std::env::var("LOADTEST_PROFILE") {
+        let s = scenarios
+            .iter()
+            .find(|s| s.name == only)
+            .unwrap_or_else(|| panic!("LOADTEST_PROFILE: no scenario {only:?}"));
+        let (rps, _) = load(&client, s, secs, conns);
+        println!("\n{}: {rps:.0} req/s (LOADTEST_PROFILE, one run)", s.name);
+        return;
+    }
+
     println!("\n### Rounds\n");
     let mut results: Vec<Vec<f64>> = vec![Vec::new(); scenarios.len()];
-    let mut ratios = Vec::new();
-    let mut ratios_save = Vec::new();
+    let mut cpu: Vec<Vec<Cpu>> = vec![Vec::new(); scenarios.len()];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); pairs.len()];
     for round in 0..rounds {
         let order: Vec<usize> = if round.is_multiple_of(2) {
             (0..scenarios.len()).collect()
@@ -634,37 +805,50 @@ fn main() {
         };
         for i in order {
             let before = command_calls(&mut redis);
+            let cpu_before = Cpu::now(&mut redis);
             let (rps, all) = load(&client, &scenarios[i], secs, conns);
+            let used = cpu_before.per_request(&Cpu::now(&mut redis), all);
             let delta = command_delta(&before, &command_calls(&mut redis));
             println!(
-                "  round {round}: {:<22} {rps:>8.0} req/s   Redis per request: {}",
+                "  round {round}: {:<22} {rps:>8.0} req/s   CPU us/request: server {:.1}, \
+                 client {:.1}, Redis {:.1}   Redis per request: {}",
                 scenarios[i].name,
+                used.server,
+                used.client,
+                used.redis,
                 per_request(&delta, all)
             );
             results[i].push(rps);
+            cpu[i].push(used);
         }
-        let ratio = results[0][round] / results[1][round];
-        let ratio_save = results[0][round] / results[2][round];
-        println!(
-            "  round {round}: authgate / axum_login {ratio:.2}x, \
-             authgate / axum_login_always_save {ratio_save:.2}x"
-        );
-        ratios.push(ratio);
-        ratios_save.push(ratio_save);
+        let line: Vec<String> = pairs
+            .iter()
+            .zip(&mut ratios)
+            .map(|((a, b, _), each)| {
+                let ratio = results[index(a)][round] / results[index(b)][round];
+                each.push(ratio);
+                format!("{a} / {b} {ratio:.2}x")
+            })
+            .collect();
+        println!("  round {round}: {}", line.join(", "));
     }
 
     println!("\n### Cookie request on a Redis session, req/s (median of {rounds} rounds)\n");
-    println!("| scenario | req/s | per round |");
-    println!("|---|---|---|");
-    for (s, r) in scenarios.iter().zip(&results) {
+    println!("| scenario | req/s | per round | CPU us/request (medians): server, client, Redis |");
+    println!("|---|---|---|---|");
+    for ((s, r), c) in scenarios.iter().zip(&results).zip(&cpu) {
         let each: Vec<String> = r.iter().map(|x| format!("{x:.0}")).collect();
-        println!("| {} | {:.0} | {} |", s.name, median(r), each.join(", "));
+        let m = |f: fn(&Cpu) -> f64| median(&c.iter().map(f).collect::<Vec<_>>());
+        println!(
+            "| {} | {:.0} | {} | {:.1}, {:.1}, {:.1} |",
+            s.name,
+            median(r),
+            each.join(", "),
+            m(|c| c.server),
+            m(|c| c.client),
+            m(|c| c.redis)
+        );
     }
-    let verdict = if median(&ratios) >= 1.5 {
-        "met"
-    } else {
-        "NOT met"
-    };
     let each = |v: &[f64]| {
         v.iter()
             .map(|x| format!("{x:.2}"))
@@ -673,16 +857,15 @@ fn main() {
     };
     println!("\n| ratio (median of the per-round ratios) | value | per round | goal |");
     println!("|---|---|---|---|");
-    println!(
-        "| authgate / axum_login | {:.2}x | {} | >= 1.5: {verdict} |",
-        median(&ratios),
-        each(&ratios)
-    );
-    println!(
-        "| authgate / axum_login_always_save | {:.2}x | {} | |",
-        median(&ratios_save),
-        each(&ratios_save)
-    );
+    for ((a, b, goal), r) in pairs.iter().zip(&ratios) {
+        let value = median(r);
+        let verdict = match goal {
+            Some(g) if value >= *g => format!(">= {g}: met"),
+            Some(g) => format!(">= {g}: NOT met"),
+            None => String::new(),
+        };
+        println!("| {a} / {b} | {value:.2}x | {} | {verdict} |", each(r));
+    }
     drop(scenarios);
     drop(client);
     drop(server);
