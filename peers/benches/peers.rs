@@ -13,7 +13,7 @@
 //! have no cache: for them both are the same work). Each library is configured to check what
 //! authgate checks: signature, `exp`, `iss` and `aud`.
 //!
-//! `cd peers && cargo bench` (about 4 minutes on 2 cores); `AUTHGATE_BENCH_ALGS=HS256` restricts
+//! `cd peers && cargo bench --bench peers` (about 4 minutes on 2 cores); `AUTHGATE_BENCH_ALGS=HS256` restricts
 //! it to some algorithms.
 
 use std::sync::Arc;
