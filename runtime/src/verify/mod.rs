@@ -17,10 +17,13 @@
 //!
 //! The module reads a request's token down through its parts: [`keys`] (what verifies a
 //! signature), the JWS header and signature here, then [`claims`] (the rules a payload must
-//! meet), which reads JSON with [`json`]. [`sign`] issues tokens with the same keys.
+//! meet), which reads JSON with [`json`]. [`sign`] issues tokens with the same keys; `jwk`
+//! (feature `oidc`) reads the key sets identity providers publish.
 
 mod claims;
 mod json;
+#[cfg(feature = "oidc")]
+mod jwk;
 mod keys;
 mod sign;
 
@@ -38,7 +41,12 @@ use crate::principal::{CredentialKind, Principal};
 use json::{Object, Text};
 
 pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
+#[cfg(feature = "oidc")]
+pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
+pub(crate) use keys::KeyEpoch;
 pub use keys::{BoxFuture, Key, KeySet, KeySource, KeySourceError};
+#[cfg(feature = "oidc")]
+pub(crate) use keys::{monotonic_ms, next_generation};
 pub use sign::SigningKey;
 #[cfg(any(test, feature = "testing"))]
 pub(crate) use sign::sign_jwt;
@@ -203,6 +211,27 @@ pub(crate) fn verify_token_until(
     }
     let payload = String::from_utf8(b64(payload_b64)?).map_err(|_| Invalid::Malformed)?;
     check_claims_until(payload, rules, now, credential)
+}
+
+/// The `iss` a token claims, read from its payload before any signature check, so that the
+/// issuer's own keys are the only ones tried. Read as strictly as the claims later are: the
+/// token's size and shape, a JSON object without duplicate names, `iss` a string when
+/// present. `Ok(None)`: no `iss`. Nothing else in the payload is trusted or used here.
+pub(crate) fn claimed_issuer(token: &str, rules: &Rules) -> Result<Option<String>, Invalid> {
+    if token.len() > rules.max_token_bytes {
+        return Err(Invalid::TooLarge);
+    }
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Invalid::Malformed);
+    };
+    let payload = String::from_utf8(b64(payload)?).map_err(|_| Invalid::Malformed)?;
+    let mut claims = Object::new();
+    claims.fill(&payload)?;
+    let iss: Option<Text<'_>> = json::text(claims.raw("iss"))?;
+    Ok(iss.map(|iss| iss.0.into_owned()))
 }
 
 /// A header this thread parsed successfully, and what it said.
