@@ -616,6 +616,28 @@ mod tests {
         assert_eq!(gate.cached_tokens(), 0);
     }
 
+    /// An entry of issuer-bound keys answers while its issuer's epoch is the one it was
+    /// verified under and usable; a new key set or stale keys end it, and another issuer's
+    /// entries stay.
+    #[test]
+    fn issuer_entries_follow_their_own_epoch() {
+        let cache = TokenCache::new(100, DEFAULT_MAX_BYTES).unwrap();
+        let (a, b) = (Arc::new(KeyEpoch::fixed()), Arc::new(KeyEpoch::fixed()));
+        for (token, epoch) in [("a", &a), ("b", &b)] {
+            let mut e = entry("7", Bearer, 0, 100);
+            e.generation = epoch.generation();
+            e.epoch = Some(epoch.clone());
+            cache.insert(token, e);
+        }
+        // The lookup's own generation does not matter for them.
+        assert!(cache.get("a", Bearer, 12345, 1).is_some());
+        a.set(crate::verify::next_generation(), u64::MAX);
+        assert!(cache.get("a", Bearer, 0, 1).is_none());
+        assert!(cache.get("b", Bearer, 0, 1).is_some());
+        b.set(b.generation(), 1); // the same keys, now too stale to use
+        assert!(cache.get("b", Bearer, 0, 1).is_none());
+    }
+
     #[test]
     fn an_entry_of_an_old_generation_never_answers() {
         let cache = TokenCache::new(100, DEFAULT_MAX_BYTES).unwrap();

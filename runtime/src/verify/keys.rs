@@ -397,7 +397,7 @@ impl KeyEpoch {
 
     /// New keys, or the same ones confirmed: `generation` (from [`next_generation`], or the
     /// current one) is in use until `usable_until_ms`.
-    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "oidc", test)), allow(dead_code))]
     pub(crate) fn set(&self, generation: u64, usable_until_ms: u64) {
         self.generation.store(generation, Ordering::Release);
         self.usable_until_ms

@@ -44,9 +44,11 @@ pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
 #[cfg(feature = "oidc")]
 pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
 pub(crate) use keys::KeyEpoch;
-pub use keys::{BoxFuture, Key, KeySet, KeySource, KeySourceError};
 #[cfg(feature = "oidc")]
-pub(crate) use keys::{monotonic_ms, next_generation};
+pub(crate) use keys::monotonic_ms;
+#[cfg(any(feature = "oidc", test))]
+pub(crate) use keys::next_generation;
+pub use keys::{BoxFuture, Key, KeySet, KeySource, KeySourceError};
 pub use sign::SigningKey;
 #[cfg(any(test, feature = "testing"))]
 pub(crate) use sign::sign_jwt;
@@ -304,6 +306,39 @@ fn b64_into<'b>(part: &str, buf: &'b mut [u8]) -> Result<Cow<'b, [u8]>, Invalid>
 #[cfg(test)]
 mod tests {
     use super::*;
+    /// The issuer is read strictly, before any signature: duplicate names, an `iss` that is
+    /// not a string and anything but three parts are refused; no `iss` is `None`.
+    #[test]
+    fn claimed_issuer_is_read_strictly() {
+        let token = |payload: &str| {
+            format!(
+                "eyJhbGciOiJSUzI1NiJ9.{}.sig",
+                URL_SAFE_NO_PAD.encode(payload)
+            )
+        };
+        let rules = Rules::default();
+        let read = |payload: &str| claimed_issuer(&token(payload), &rules);
+        assert_eq!(
+            read(r#"{"iss":"https://a","sub":"1"}"#),
+            Ok(Some("https://a".into()))
+        );
+        assert_eq!(
+            read(r#"{"iss":"https:\/\/a"}"#),
+            Ok(Some("https://a".into()))
+        );
+        assert_eq!(read(r#"{"sub":"1"}"#), Ok(None));
+        assert_eq!(
+            read(r#"{"iss":"https://a","iss":"https://b"}"#),
+            Err(Invalid::Malformed)
+        );
+        assert_eq!(read(r#"{"iss":["https://a"]}"#), Err(Invalid::ClaimType));
+        assert_eq!(read(r#"["iss"]"#), Err(Invalid::Malformed));
+        assert_eq!(claimed_issuer("a.b", &rules), Err(Invalid::Malformed));
+        assert_eq!(claimed_issuer("a.b.c.d", &rules), Err(Invalid::Malformed));
+        let long = "a".repeat(rules.max_token_bytes + 1);
+        assert_eq!(claimed_issuer(&long, &rules), Err(Invalid::TooLarge));
+    }
+
     /// The per-thread memo of the last header answers exactly what a parse answers, and
     /// never for another text.
     #[test]
