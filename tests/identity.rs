@@ -511,8 +511,9 @@ async fn a_slow_provider_times_out() {
     let valid = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "slow");
     let started = Instant::now();
     assert_unavailable(&app, &hits, &valid).await;
+    // The provider answers after 5 s: well under that proves no request waits for it.
     assert!(
-        started.elapsed() < Duration::from_millis(200),
+        started.elapsed() < Duration::from_secs(1),
         "a request waited for the provider"
     );
     assert!(eventually(Duration::from_secs(2), async || provider.fetches() >= 3).await);

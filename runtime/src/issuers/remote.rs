@@ -317,7 +317,11 @@ impl Remote {
         let signals = &self.signals;
         let mut attempts = signals.attempts.subscribe();
         let seen = *attempts.borrow_and_update();
-        if !signals.in_flight.load(Ordering::Acquire) && signals.rate_limited() {
+        // In this order: the task marks a fetch in flight before it records the fetch for the
+        // rate limit, so a request that sees the limit also sees the fetch it may wait for (or
+        // a fetch that has ended, whose keys it will find).
+        let limited = signals.rate_limited();
+        if limited && !signals.in_flight.load(Ordering::Acquire) {
             return true;
         }
         signals.kick.notify_one();
@@ -417,6 +421,7 @@ async fn run(remote: Weak<Remote>, signals: Arc<Signals>) {
                         signals.answered();
                         continue;
                     }
+                    signals.in_flight.store(true, Ordering::Release);
                     signals.last_kid_fetch_ms.store(monotonic_ms(), Ordering::Release);
                     break;
                 }
