@@ -14,6 +14,9 @@
 //! - **cleared when the keys change**: with a [`KeySource`](crate::KeySource), a new
 //!   `Arc<KeySet>` starts a new generation: the cache is emptied, and an entry inserted by a
 //!   request that still held the old keys never answers for the new ones;
+//! - **per issuer**: with keys bound to issuers, an entry keeps its issuer's [`KeyEpoch`]
+//!   and answers only while that issuer's keys are the ones it was verified with and are not
+//!   too stale to use; other issuers' entries are untouched;
 //! - **bounded**: at most `capacity` entries and `max_bytes` of tokens and principals (counted
 //!   per entry, with a fixed overhead), spread over up to 16 shards, each a `Mutex` around a
 //!   map and a CLOCK ring (second chance: an entry used since the hand last passed survives
@@ -34,7 +37,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::principal::{CredentialKind, Principal};
 use crate::revocation::View;
-use crate::verify::KeySet;
+use crate::verify::{KeyEpoch, KeySet};
 
 /// Entries by default.
 pub(crate) const DEFAULT_CAPACITY: usize = 10_000;
@@ -167,7 +170,11 @@ impl TokenCache {
         if slot.token.as_bytes() != token || slot.kind != kind {
             return None;
         }
-        if slot.generation != generation || now < slot.verified_at || now >= slot.expired_at {
+        let current = match &slot.epoch {
+            Some(epoch) => epoch.allows(slot.generation),
+            None => slot.generation == generation,
+        };
+        if !current || now < slot.verified_at || now >= slot.expired_at {
             shard.remove(index);
             return None;
         }
@@ -215,6 +222,7 @@ impl TokenCache {
             token: token.into(),
             kind: entry.principal.credential,
             generation: entry.generation,
+            epoch: entry.epoch,
             checked: entry.checked,
             verified_at: entry.verified_at,
             expired_at: entry.expired_at,
@@ -230,6 +238,10 @@ impl TokenCache {
 pub(crate) struct Entry {
     pub(crate) principal: Arc<Principal>,
     pub(crate) generation: u64,
+    /// For keys bound to an issuer: that issuer's epoch, which `generation` must still be
+    /// (and whose keys must still be usable) for the entry to answer. `None`: `generation` is
+    /// compared with the one the lookup passes (the Gate's shared keys).
+    pub(crate) epoch: Option<Arc<KeyEpoch>>,
     /// The revocation view's generation the principal was checked against (0: none).
     pub(crate) checked: u64,
     pub(crate) verified_at: u64,
@@ -274,6 +286,7 @@ struct Slot {
     token: Box<str>,
     kind: CredentialKind,
     generation: u64,
+    epoch: Option<Arc<KeyEpoch>>,
     checked: u64,
     verified_at: u64,
     expired_at: u64,
@@ -382,6 +395,7 @@ mod tests {
         Entry {
             principal: principal(subject, kind),
             generation: 0,
+            epoch: None,
             checked: 0,
             verified_at,
             expired_at,
@@ -498,6 +512,7 @@ mod tests {
             let entry = Entry {
                 principal: shared.clone(),
                 generation: 0,
+                epoch: None,
                 checked: 0,
                 verified_at: 0,
                 expired_at: 100,
@@ -599,6 +614,28 @@ mod tests {
         *lock(&source.0) = key_set(b"another secret of at least 32 bytes!!");
         assert!(gate.verify_jwt(&t, Bearer).await.is_err());
         assert_eq!(gate.cached_tokens(), 0);
+    }
+
+    /// An entry of issuer-bound keys answers while its issuer's epoch is the one it was
+    /// verified under and usable; a new key set or stale keys end it, and another issuer's
+    /// entries stay.
+    #[test]
+    fn issuer_entries_follow_their_own_epoch() {
+        let cache = TokenCache::new(100, DEFAULT_MAX_BYTES).unwrap();
+        let (a, b) = (Arc::new(KeyEpoch::fixed()), Arc::new(KeyEpoch::fixed()));
+        for (token, epoch) in [("a", &a), ("b", &b)] {
+            let mut e = entry("7", Bearer, 0, 100);
+            e.generation = epoch.generation();
+            e.epoch = Some(epoch.clone());
+            cache.insert(token, e);
+        }
+        // The lookup's own generation does not matter for them.
+        assert!(cache.get("a", Bearer, 12345, 1).is_some());
+        a.set(crate::verify::next_generation(), u64::MAX);
+        assert!(cache.get("a", Bearer, 0, 1).is_none());
+        assert!(cache.get("b", Bearer, 0, 1).is_some());
+        b.set(b.generation(), 1); // the same keys, now too stale to use
+        assert!(cache.get("b", Bearer, 0, 1).is_none());
     }
 
     #[test]

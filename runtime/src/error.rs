@@ -49,6 +49,15 @@ pub enum GateError {
     KeysAndSource,
     /// The session settings cannot work.
     Sessions(String),
+    /// Keys bound to issuers ([`issuer_keys`](crate::GateBuilder::issuer_keys), `jwks`,
+    /// `oidc_issuer`) next to keys or issuers shared by all (`key`, `hs256`, `issuer`,
+    /// `key_source`).
+    SharedAndIssuerKeys,
+    /// The same issuer was given keys twice.
+    DuplicateIssuer(String),
+    /// An issuer's key or discovery URL that is not HTTPS (plain HTTP is accepted for loopback
+    /// addresses only), or does not parse.
+    KeyUrl(String),
     /// More than one of the above: [`GateBuilder::build`](crate::GateBuilder::build) reports
     /// every problem of a configuration at once, in the order the builder met them.
     Several(Vec<GateError>),
@@ -101,6 +110,19 @@ impl fmt::Display for GateError {
             GateError::KeysAndSource => f.write_str(
                 "both static keys and a key source are configured: put the static keys into the \
                  source's key set, or drop the source",
+            ),
+            GateError::SharedAndIssuerKeys => f.write_str(
+                "keys bound to issuers (`issuer_keys`, `jwks`, `oidc_issuer`) cannot be combined \
+                 with keys or issuers shared by all (`key`, `hs256`, `issuer`, `key_source`): \
+                 give each issuer its own keys",
+            ),
+            GateError::DuplicateIssuer(issuer) => write!(
+                f,
+                "the issuer {issuer:?} is given keys twice: give each issuer one key source"
+            ),
+            GateError::KeyUrl(problem) => write!(
+                f,
+                "{problem}: keys are fetched over HTTPS only (plain HTTP for loopback addresses)"
             ),
             GateError::Several(errors) => {
                 write!(f, "{} configuration problems:", errors.len())?;

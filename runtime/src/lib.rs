@@ -58,10 +58,12 @@
 //!   guard       the extractors: Guard (injected first), CurrentUser; ownership: Load, OwnerId
 //!     gate      the Gate: builder (settings) -> authenticate -> decide
 //!       credentials   where a credential is read: bearer header, WebSocket subprotocol, cookie
-//!       cache         verified tokens, by exact bytes
+//!       cache         verified tokens, by exact bytes (per issuer: until its keys change)
+//!       issuers       keys per issuer, chosen by the token's `iss`; (feature oidc) JWKS and
+//!                     discovery, fetched and refreshed off the request path
 //!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores
 //!       revocation    revoked tokens: the store contract, the local view, the feed's task
-//!       verify        tokens: keys, JWS, claim rules, JSON, signing
+//!       verify        tokens: keys, JWS, claim rules, JSON, JWK sets, signing
 //!       csrf          the origin check of cookie-authenticated state changes
 //!       redirect      the login redirect and `next` validation
 //!         policy, principal, reject, error     data: policies, the caller, refusals, config errors
@@ -80,6 +82,7 @@ mod csrf;
 mod error;
 mod gate;
 mod guard;
+mod issuers;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
 mod ownership;
@@ -112,6 +115,8 @@ pub use csrf::Csrf;
 pub use error::GateError;
 pub use gate::{Gate, GateBuilder};
 pub use guard::Guard;
+#[cfg(feature = "oidc")]
+pub use issuers::KeyRefresh;
 pub use jsonwebtoken::Algorithm;
 pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};

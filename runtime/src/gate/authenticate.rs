@@ -14,10 +14,11 @@ use http::request::Parts;
 use super::{Failure, Gate, Keys};
 use crate::cache;
 use crate::credentials::{self, cookie};
+use crate::issuers::{Issuer, Issuers};
 use crate::principal::{CredentialKind, Principal};
 use crate::revocation::{Revocations, View};
 use crate::session::{self, Refused, SessionKind, Sessions};
-use crate::verify::{self, Invalid, KeySet};
+use crate::verify::{self, Invalid, KeyEpoch, KeySet, Rules};
 
 /// How far [`Gate::authenticate_now`] got.
 pub(super) enum Step<'r> {
@@ -97,7 +98,7 @@ impl Gate {
         let inner = &*self.inner;
         let static_keys = match &inner.keys {
             Keys::Static(keys) => Some(keys),
-            Keys::Source(_) => None,
+            Keys::Source(_) | Keys::Issuers(_) => None,
         };
         match credentials::authorization(&parts.headers) {
             Ok(Some(value)) => {
@@ -197,9 +198,15 @@ impl Gate {
     /// A presented JWT: verified now with the Gate's own keys, or left for the key source's.
     #[inline]
     fn jwt_step<'r>(&self, static_keys: Option<&KeySet>, jwt: Jwt<'r>) -> Step<'r> {
-        match static_keys {
-            Some(keys) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
-            None => Step::NeedsKeys(jwt),
+        match (static_keys, &self.inner.keys) {
+            (Some(keys), _) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
+            // Issuers' keys are read without waiting; only an unknown `kid` waits (for a
+            // refresh), in the asynchronous rest.
+            (None, Keys::Issuers(issuers)) => match self.verify_issued(issuers, &jwt) {
+                Err(Failure::Token(Invalid::UnknownKid)) => Step::NeedsKeys(jwt),
+                done => Step::Done(done.map(Some)),
+            },
+            (None, _) => Step::NeedsKeys(jwt),
         }
     }
 
@@ -216,8 +223,13 @@ impl Gate {
                 // A malformed header is refused before the key source is asked (and without
                 // waiting for it): the cache cannot be asked before the keys anyway.
                 jwt.parse(self)?;
-                let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
-                let principal = self.verify_with(keys.get(), generation, &jwt)?;
+                let principal = match &self.inner.keys {
+                    Keys::Issuers(issuers) => self.verify_issued_waiting(issuers, &jwt).await?,
+                    _ => {
+                        let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
+                        self.verify_with(keys.get(), generation, &jwt)?
+                    }
+                };
                 if let (CredentialKind::Cookie, Some(sessions)) = (jwt.kind, &self.inner.sessions)
                     && let SessionKind::Stateless(key) = &sessions.kind
                 {
@@ -279,6 +291,8 @@ impl Gate {
         let inner = &*self.inner;
         match &inner.keys {
             Keys::Static(keys) => Ok((KeysRef::Static(keys), 0)),
+            // Verified by `verify_issued`, which picks the keys by `iss`; never asked here.
+            Keys::Issuers(_) => Err("keys are bound to issuers".to_owned()),
             Keys::Source(source) => {
                 let fetched = source.keys().await.map_err(|e| e.to_string())?;
                 let generation = inner.cache.as_ref().map_or(0, |c| c.generation(&fetched));
@@ -288,26 +302,81 @@ impl Gate {
     }
 
     /// Verifies a presented credential with these keys, through the token cache.
-    ///
-    /// The cache is asked with the credential's `cache_key` before it is parsed: bytes that,
-    /// if they equal a cached token, are that token exactly (see
-    /// [`credentials::bearer_cache_key`]). A hit therefore skips the strict parse, which only
-    /// ever accepted the same bytes. On a miss, or without a key, the credential is parsed
-    /// strictly and the outcome is as without a cache.
     fn verify_with(
         &self,
         keys: &KeySet,
         generation: u64,
         jwt: &Jwt<'_>,
     ) -> Result<Arc<Principal>, Failure> {
+        self.verify_cached(generation, jwt, |token, now| {
+            let verified =
+                verify::verify_token_until(token, keys, &self.inner.rules, now, jwt.kind)
+                    .map_err(Failure::Token)?;
+            Ok((verified, generation, None))
+        })
+    }
+
+    /// Verifies a presented credential with the keys of the issuer its `iss` names, through
+    /// the token cache: an `iss` that is not configured is refused before any signature
+    /// work, and keys not fetched yet (or too stale) answer 503.
+    fn verify_issued(&self, issuers: &Issuers, jwt: &Jwt<'_>) -> Result<Arc<Principal>, Failure> {
+        self.verify_cached(0, jwt, |token, now| {
+            let rules = &self.inner.rules;
+            let issuer = issuer_of(issuers, token, rules)?;
+            let (keys, epoch, generation) = issuer.current().map_err(Failure::Unavailable)?;
+            let verified = verify::verify_token_until(token, keys.get(), rules, now, jwt.kind)
+                .map_err(Failure::Token)?;
+            Ok((verified, generation, Some(epoch)))
+        })
+    }
+
+    /// [`verify_issued`](Gate::verify_issued); a `kid` the issuer's fetched keys do not have
+    /// waits for one refresh (shared with every request that needs it, see `issuers`) and
+    /// is tried again.
+    async fn verify_issued_waiting(
+        &self,
+        issuers: &Issuers,
+        jwt: &Jwt<'_>,
+    ) -> Result<Arc<Principal>, Failure> {
+        match self.verify_issued(issuers, jwt) {
+            Err(Failure::Token(Invalid::UnknownKid)) => {
+                let token = jwt.parse(self)?;
+                let issuer = issuer_of(issuers, token, &self.inner.rules)?;
+                if issuer.refreshes() && issuer.refresh_for_unknown_kid().await {
+                    self.verify_issued(issuers, jwt)
+                } else {
+                    Err(Failure::Token(Invalid::UnknownKid))
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Verifies a presented credential through the token cache, with `verify` on a miss
+    /// (which returns the verified token, the generation of the keys it used and, for keys
+    /// bound to an issuer, that issuer's epoch).
+    ///
+    /// The cache is asked with the credential's `cache_key` before it is parsed: bytes that,
+    /// if they equal a cached token, are that token exactly (see
+    /// [`credentials::bearer_cache_key`]). A hit therefore skips the strict parse, which only
+    /// ever accepted the same bytes. On a miss, or without a key, the credential is parsed
+    /// strictly and the outcome is as without a cache.
+    #[inline]
+    fn verify_cached<F>(
+        &self,
+        generation: u64,
+        jwt: &Jwt<'_>,
+        verify: F,
+    ) -> Result<Arc<Principal>, Failure>
+    where
+        F: FnOnce(&str, u64) -> Result<(verify::Verified, u64, Option<Arc<KeyEpoch>>), Failure>,
+    {
         let inner = &*self.inner;
         let kind = jwt.kind;
         let now = self.now();
         let revocations = self.revocation_view();
         let Some(cache) = &inner.cache else {
-            let verified =
-                verify::verify_token_until(jwt.parse(self)?, keys, &inner.rules, now, kind)
-                    .map_err(Failure::Token)?;
+            let (verified, _, _) = verify(jwt.parse(self)?, now)?;
             self.check_revocation(&verified.principal)?;
             return Ok(verified.principal);
         };
@@ -343,8 +412,7 @@ impl Gate {
                 hash
             }
         };
-        let verified = verify::verify_token_until(token, keys, &inner.rules, now, kind)
-            .map_err(Failure::Token)?;
+        let (verified, generation, epoch) = verify(token, now)?;
         let principal = verified.principal;
         let checked = self.check_revocation(&principal)?;
         cache.insert_hashed(
@@ -353,6 +421,7 @@ impl Gate {
             cache::Entry {
                 principal: principal.clone(),
                 generation,
+                epoch,
                 checked,
                 verified_at: now,
                 expired_at: verified.expired_at,
@@ -406,4 +475,13 @@ impl Gate {
         revocations.start(self.inner.clock.clone());
         Failure::Unavailable("revocation view not current (store or feed down)".to_owned())
     }
+}
+
+/// The issuer a token claims, from the table: an `iss` that is missing or not configured is
+/// refused (`Invalid::Issuer`).
+#[inline]
+fn issuer_of<'i>(issuers: &'i Issuers, token: &str, rules: &Rules) -> Result<&'i Issuer, Failure> {
+    let iss = verify::claimed_issuer(token, rules).map_err(Failure::Token)?;
+    iss.and_then(|iss| issuers.find(&iss))
+        .ok_or(Failure::Token(Invalid::Issuer))
 }

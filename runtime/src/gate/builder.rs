@@ -11,11 +11,14 @@ use super::{Clock, Gate, Inner, Keys};
 use crate::cache::{self, TokenCache};
 use crate::csrf::Csrf;
 use crate::error::GateError;
+#[cfg(feature = "oidc")]
+use crate::issuers::{self, KeyRefresh};
+use crate::issuers::{Issuer, IssuerKeys, Issuers};
 use crate::principal::CredentialKind;
 use crate::reject::{Hook, Rejection, Render};
 use crate::revocation::Revocations;
 use crate::session::{SessionKind, Sessions};
-use crate::verify::{self, ClaimPath, Key, KeySet, KeySource, Rules};
+use crate::verify::{self, ClaimPath, Key, KeyEpoch, KeySet, KeySource, Rules};
 
 /// Builds a [`Gate`]: every setting and its validation. A setter that is given something
 /// wrong does not fail on the spot; [`build`](GateBuilder::build) reports every problem of the
@@ -53,6 +56,19 @@ pub struct GateBuilder {
     csrf: Csrf,
     token_cache: usize,
     token_cache_bytes: usize,
+    /// Keys bound to issuers, in the order given.
+    issuer_keys: Vec<(String, PendingKeys)>,
+    #[cfg(feature = "oidc")]
+    key_refresh: KeyRefresh,
+}
+
+/// Where an issuer's keys come from, as configured.
+enum PendingKeys {
+    Static(Vec<Key>),
+    #[cfg(feature = "oidc")]
+    Jwks(String),
+    #[cfg(feature = "oidc")]
+    Discovery,
 }
 
 impl GateBuilder {
@@ -71,6 +87,9 @@ impl GateBuilder {
             csrf: Csrf::default(),
             token_cache: cache::DEFAULT_CAPACITY,
             token_cache_bytes: cache::DEFAULT_MAX_BYTES,
+            issuer_keys: Vec::new(),
+            #[cfg(feature = "oidc")]
+            key_refresh: KeyRefresh::default(),
         }
     }
 
@@ -110,6 +129,91 @@ impl GateBuilder {
     /// must be one of them. Call it again to accept several.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.rules.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accepts tokens from `issuer`, verified with these keys only: a token whose `iss` is
+    /// exactly `issuer` is checked against `keys`, and never against another issuer's. Call
+    /// it (or, with the feature `oidc`, `jwks` and `oidc_issuer`) once per issuer; a
+    /// token whose `iss` is none of them is refused (401). Cannot be combined with the keys
+    /// and issuers shared by all ([`key`](Self::key), [`issuer`](Self::issuer)).
+    ///
+    /// ```
+    /// use authgate::{Algorithm, Gate, Key};
+    ///
+    /// # let pem_a = include_bytes!("../../../tests/keys/rsa_public.pem");
+    /// # let pem_b = include_bytes!("../../../tests/keys/ec256_public.pem");
+    /// let gate = Gate::builder()
+    ///     .issuer_keys("https://tenant-a.example.com", [Key::from_pem(Algorithm::RS256, pem_a)?])
+    ///     .issuer_keys("https://tenant-b.example.com", [Key::from_pem(Algorithm::ES256, pem_b)?])
+    ///     .audience("invoices-api")
+    ///     .build()?;
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    pub fn issuer_keys(
+        mut self,
+        issuer: impl Into<String>,
+        keys: impl IntoIterator<Item = Key>,
+    ) -> Self {
+        let keys = keys.into_iter().collect();
+        self.issuer_keys
+            .push((issuer.into(), PendingKeys::Static(keys)));
+        self
+    }
+
+    /// Accepts tokens from `issuer`, verified with the keys published at `jwks_url` (a JSON
+    /// Web Key Set), fetched in the background and kept current as [`KeyRefresh`] says
+    /// (feature `oidc`). Like [`issuer_keys`](Self::issuer_keys), these keys verify only
+    /// tokens whose `iss` is exactly `issuer`.
+    ///
+    /// The URL must be HTTPS (plain HTTP only for loopback addresses). The Gate is built and
+    /// the server can start while the provider is down: that issuer's tokens answer 503
+    /// until its keys are fetched ([`Gate::ready`] waits for them).
+    ///
+    /// ```
+    /// use authgate::Gate;
+    ///
+    /// let gate = Gate::builder()
+    ///     .jwks("https://login.example.com/keys", "https://login.example.com/")
+    ///     .audience("invoices-api")
+    ///     .build()?;
+    /// assert!(gate.has_key_source());
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    #[cfg(feature = "oidc")]
+    pub fn jwks(mut self, jwks_url: impl Into<String>, issuer: impl Into<String>) -> Self {
+        self.issuer_keys
+            .push((issuer.into(), PendingKeys::Jwks(jwks_url.into())));
+        self
+    }
+
+    /// Accepts tokens from the OpenID Provider `issuer` (feature `oidc`): its keys are found
+    /// by OpenID Connect Discovery (`{issuer}/.well-known/openid-configuration`, whose
+    /// `issuer` must equal `issuer` exactly), then fetched and refreshed as with
+    /// [`jwks`](Self::jwks).
+    ///
+    /// ```
+    /// use authgate::Gate;
+    ///
+    /// let gate = Gate::builder()
+    ///     .oidc_issuer("https://login.example.com/realms/acme")
+    ///     .audience("invoices-api")
+    ///     .build()?;
+    /// # Ok::<(), authgate::GateError>(())
+    /// ```
+    #[cfg(feature = "oidc")]
+    pub fn oidc_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer_keys
+            .push((issuer.into(), PendingKeys::Discovery));
+        self
+    }
+
+    /// How fetched keys are refreshed, for every issuer of [`jwks`](Self::jwks) and
+    /// [`oidc_issuer`](Self::oidc_issuer) (feature `oidc`; see [`KeyRefresh`] for the
+    /// defaults).
+    #[cfg(feature = "oidc")]
+    pub fn key_refresh(mut self, refresh: KeyRefresh) -> Self {
+        self.key_refresh = refresh;
         self
     }
 
@@ -288,22 +392,14 @@ impl GateBuilder {
     /// assert!(matches!(problems[0], GateError::WeakSecret { .. }));
     /// assert!(matches!(problems[1], GateError::LeewayTooLong(_)));
     /// ```
-    pub fn build(self) -> Result<Gate, GateError> {
-        let mut errors = self.errors;
-        let keys = match (self.source, self.keys.is_empty()) {
-            (Some(source), true) => Some(Keys::Source(source)),
-            (Some(_), false) => {
-                errors.push(GateError::KeysAndSource);
-                None
-            }
-            // A bad key was already reported; "no key" on top of it would only mislead.
-            (None, true) if !errors.is_empty() => None,
-            (None, _) => KeySet::new(self.keys)
-                .map_err(|e| errors.push(e))
-                .ok()
-                .map(Keys::Static),
+    pub fn build(mut self) -> Result<Gate, GateError> {
+        let mut errors = std::mem::take(&mut self.errors);
+        let keys = if self.issuer_keys.is_empty() {
+            self.shared_keys(&mut errors)
+        } else {
+            self.issuers(&mut errors)
         };
-        let clock: Clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        let clock: Clock = self.clock.take().unwrap_or_else(|| Arc::new(system_now));
         if let Some(sessions) = &self.sessions {
             errors.extend(check_sessions(
                 sessions,
@@ -330,12 +426,87 @@ impl GateBuilder {
                 revocations: self.revocations,
             }),
         };
-        // Inside a runtime the view starts loading now; otherwise at the first request that
-        // needs it (or `Gate::ready`).
+        // Inside a runtime the view and the issuers' keys start loading now; otherwise at the
+        // first request that needs them (or `Gate::ready`).
         if let Some(revocations) = &gate.inner.revocations {
             revocations.start(gate.inner.clock.clone());
         }
+        if let Keys::Issuers(issuers) = &gate.inner.keys {
+            issuers.start();
+        }
         Ok(gate)
+    }
+
+    /// The keys and issuers shared by all: static keys, or a key source.
+    fn shared_keys(&mut self, errors: &mut Vec<GateError>) -> Option<Keys> {
+        let keys = std::mem::take(&mut self.keys);
+        match (self.source.take(), keys.is_empty()) {
+            (Some(source), true) => Some(Keys::Source(source)),
+            (Some(_), false) => {
+                errors.push(GateError::KeysAndSource);
+                None
+            }
+            // A bad key was already reported; "no key" on top of it would only mislead.
+            (None, true) if !errors.is_empty() => None,
+            (None, _) => KeySet::new(keys)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .map(Keys::Static),
+        }
+    }
+
+    /// The table of issuers with keys of their own; the accepted issuers become its names.
+    fn issuers(&mut self, errors: &mut Vec<GateError>) -> Option<Keys> {
+        if !self.keys.is_empty() || self.source.is_some() || !self.rules.issuers.is_empty() {
+            errors.push(GateError::SharedAndIssuerKeys);
+        }
+        let mut list = Vec::new();
+        #[cfg(feature = "oidc")]
+        let mut remote = false;
+        for (name, pending) in std::mem::take(&mut self.issuer_keys) {
+            if list.iter().any(|(known, _): &(String, _)| *known == name) {
+                errors.push(GateError::DuplicateIssuer(name));
+                continue;
+            }
+            let keys = match pending {
+                PendingKeys::Static(keys) => KeySet::new(keys)
+                    .map(|set| IssuerKeys::Static(set, Arc::new(KeyEpoch::fixed()))),
+                #[cfg(feature = "oidc")]
+                PendingKeys::Jwks(url) => {
+                    remote = true;
+                    issuers::checked_url(&url)
+                        .map_err(GateError::KeyUrl)
+                        .and_then(|url| self.remote(&name, issuers::Source::Jwks(url)))
+                }
+                #[cfg(feature = "oidc")]
+                PendingKeys::Discovery => {
+                    remote = true;
+                    issuers::discovery_url(&name)
+                        .map_err(GateError::KeyUrl)
+                        .and_then(|url| self.remote(&name, issuers::Source::Discovery(url)))
+                }
+            };
+            match keys {
+                Ok(keys) => list.push((name, keys)),
+                Err(e) => errors.push(e),
+            }
+        }
+        #[cfg(feature = "oidc")]
+        if remote {
+            errors.extend(self.key_refresh.check());
+        }
+        self.rules.issuers = list.iter().map(|(name, _)| name.clone()).collect();
+        let list = list
+            .into_iter()
+            .map(|(name, keys)| Issuer::new(name, keys))
+            .collect();
+        Some(Keys::Issuers(Issuers::new(list)))
+    }
+
+    #[cfg(feature = "oidc")]
+    fn remote(&self, issuer: &str, source: issuers::Source) -> Result<IssuerKeys, GateError> {
+        issuers::Remote::new(issuer.to_owned(), source, self.key_refresh.clone())
+            .map(|remote| IssuerKeys::Remote(Arc::new(remote)))
     }
 }
 
@@ -370,6 +541,15 @@ fn check_sessions(
     }
     if sessions.idle_timeout == 0 || sessions.absolute_lifetime == 0 {
         errors.push(GateError::ZeroLimit("session timeouts"));
+    }
+    if let (SessionKind::Stateless(_), Some(Keys::Issuers(_))) = (&sessions.kind, keys) {
+        // A cookie the app signs is not a token of an identity provider: it would be verified
+        // with the first issuer's keys, which the app does not hold.
+        errors.push(GateError::Sessions(
+            "stateless session cookies need the Gate's own keys (`key`, `hs256`); with keys \
+             bound to issuers, use server-side sessions"
+                .to_owned(),
+        ));
     }
     if let (SessionKind::Stateless(key), Some(Keys::Static(set))) = (&sessions.kind, keys) {
         let mut probe = serde_json::Map::new();

@@ -14,6 +14,7 @@ use axum::response::Response;
 
 use crate::cache::TokenCache;
 use crate::csrf::Csrf;
+use crate::issuers::Issuers;
 use crate::principal::{CredentialKind, CurrentUser};
 use crate::reject::{Rejection, Render};
 use crate::revocation::{Revocation, Revocations};
@@ -71,8 +72,11 @@ struct Inner {
 }
 
 enum Keys {
+    /// One key set for every accepted issuer (`key`, `hs256` with `issuer`).
     Static(KeySet),
     Source(Arc<dyn KeySource>),
+    /// Each issuer its own keys: the token's `iss` selects them.
+    Issuers(Issuers),
 }
 
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -82,6 +86,7 @@ impl fmt::Debug for Gate {
         let keys = match &self.inner.keys {
             Keys::Static(set) => format!("{} static", set.len()),
             Keys::Source(_) => "dynamic".to_owned(),
+            Keys::Issuers(issuers) => issuers.summary(),
         };
         f.debug_struct("Gate")
             .field("realm", &self.realm())
@@ -143,8 +148,8 @@ impl Gate {
         self.inner.sessions.as_ref().map(|s| s.cookie.as_str())
     }
 
-    /// Whether the keys come from a [`KeySource`], which can fail: guarded routes then answer
-    /// 503 `unavailable`.
+    /// Whether the keys come from a [`KeySource`] or are fetched from an issuer (feature
+    /// `oidc`), which can fail: guarded routes then answer 503 `unavailable`.
     ///
     /// ```
     /// let gate = authgate::Gate::builder().hs256("an HMAC secret of at least 32 bytes!!").build()?;
@@ -152,7 +157,11 @@ impl Gate {
     /// # Ok::<(), authgate::GateError>(())
     /// ```
     pub fn has_key_source(&self) -> bool {
-        matches!(self.inner.keys, Keys::Source(_))
+        match &self.inner.keys {
+            Keys::Static(_) => false,
+            Keys::Source(_) => true,
+            Keys::Issuers(issuers) => issuers.any_remote(),
+        }
     }
 
     /// Whether session cookies are looked up in a [`SessionStore`](crate::SessionStore)
@@ -359,10 +368,11 @@ impl Gate {
         Ok(())
     }
 
-    /// Waits until what the Gate keeps current in the background (today: the revocation
-    /// view) is current, for at most `within`; whether it is. Bearer tokens and stateless
-    /// cookies answer 503 until then. Call it at start, before serving, to begin with a
-    /// loaded view; a Gate without revocations is always ready.
+    /// Waits until what the Gate keeps current in the background (the revocation view, the
+    /// keys fetched from issuers) is current, for at most `within`; whether it is. Bearer
+    /// tokens and stateless cookies answer 503 until then. Call it at start, before serving,
+    /// to begin with everything loaded (serving without it is safe too); a Gate with neither
+    /// is always ready.
     ///
     /// ```
     /// use std::time::Duration;
@@ -377,11 +387,16 @@ impl Gate {
     /// # Ok(()) }
     /// ```
     pub async fn ready(&self, within: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        if let Keys::Issuers(issuers) = &self.inner.keys
+            && !issuers.ready(deadline).await
+        {
+            return false;
+        }
         let Some(revocations) = &self.inner.revocations else {
             return true;
         };
         revocations.start(self.inner.clock.clone());
-        let deadline = tokio::time::Instant::now() + within;
         loop {
             if revocations.view.is_current() {
                 return true;
@@ -444,7 +459,7 @@ impl Gate {
     pub(crate) fn hmac_secret(&self) -> Option<(jsonwebtoken::Algorithm, Option<String>, Vec<u8>)> {
         match &self.inner.keys {
             Keys::Static(keys) => keys.hmac_secret(),
-            Keys::Source(_) => None,
+            Keys::Source(_) | Keys::Issuers(_) => None,
         }
     }
 

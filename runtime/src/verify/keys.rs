@@ -6,6 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 
@@ -330,6 +331,12 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// The key with this `kid`.
+    #[cfg(all(test, feature = "oidc"))]
+    pub(crate) fn by_kid(&self, kid: &str) -> Option<&Key> {
+        self.by_kid.get(kid).map(|&i| &self.keys[i])
+    }
+
     /// The keys a token with this header may be verified with.
     #[inline]
     pub(super) fn candidates<'a>(
@@ -347,6 +354,82 @@ impl KeySet {
         };
         Ok(keys.iter().filter(move |k| k.algorithm == alg))
     }
+}
+
+/// Which version of one issuer's key set is in use, and until when it may be used: what the
+/// token cache checks an entry of that issuer against on every hit, so that new keys, or keys
+/// that became too stale to trust, end the entries verified with the old ones.
+#[derive(Debug)]
+pub(crate) struct KeyEpoch {
+    generation: AtomicU64,
+    /// On the monotonic clock of [`monotonic_ms`]; `u64::MAX` for keys that never go stale.
+    usable_until_ms: AtomicU64,
+}
+
+impl KeyEpoch {
+    /// An epoch of keys that never change (static keys).
+    pub(crate) fn fixed() -> KeyEpoch {
+        KeyEpoch {
+            generation: AtomicU64::new(next_generation()),
+            usable_until_ms: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    /// The generation of the keys in use now.
+    #[inline]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether an entry verified under `generation` may still answer.
+    #[inline]
+    pub(crate) fn allows(&self, generation: u64) -> bool {
+        self.generation() == generation
+            && monotonic_ms() < self.usable_until_ms.load(Ordering::Acquire)
+    }
+
+    /// Whether the keys in use now may be used.
+    #[inline]
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    pub(crate) fn usable(&self) -> bool {
+        monotonic_ms() < self.usable_until_ms.load(Ordering::Acquire)
+    }
+
+    /// New keys, or the same ones confirmed: `generation` (from [`next_generation`], or the
+    /// current one) is in use until `usable_until_ms`.
+    #[cfg_attr(not(any(feature = "oidc", test)), allow(dead_code))]
+    pub(crate) fn set(&self, generation: u64, usable_until_ms: u64) {
+        self.generation.store(generation, Ordering::Release);
+        self.usable_until_ms
+            .store(usable_until_ms, Ordering::Release);
+    }
+}
+
+/// A generation number no key set had before (process-wide, never 0).
+pub(crate) fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Milliseconds on a monotonic clock, never 0: the coarse clock on Linux, which costs little
+/// on the cache-hit path; key staleness is measured in seconds to hours.
+pub(crate) fn monotonic_ms() -> u64 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::time::{ClockId, DynamicClockId, clock_gettime_dynamic};
+        if let Ok(t) = clock_gettime_dynamic(DynamicClockId::Known(ClockId::MonotonicCoarse)) {
+            return (t.tv_sec as u64)
+                .saturating_mul(1000)
+                .saturating_add(t.tv_nsec as u64 / 1_000_000)
+                .max(1);
+        }
+    }
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
+        + 1
 }
 
 /// A source of verification keys that may be remote (a JWKS endpoint, a secrets manager).

@@ -17,10 +17,13 @@
 //!
 //! The module reads a request's token down through its parts: [`keys`] (what verifies a
 //! signature), the JWS header and signature here, then [`claims`] (the rules a payload must
-//! meet), which reads JSON with [`json`]. [`sign`] issues tokens with the same keys.
+//! meet), which reads JSON with [`json`]. [`sign`] issues tokens with the same keys; `jwk`
+//! (feature `oidc`) reads the key sets identity providers publish.
 
 mod claims;
 mod json;
+#[cfg(feature = "oidc")]
+mod jwk;
 mod keys;
 mod sign;
 
@@ -38,6 +41,13 @@ use crate::principal::{CredentialKind, Principal};
 use json::{Object, Text};
 
 pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
+#[cfg(feature = "oidc")]
+pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
+pub(crate) use keys::KeyEpoch;
+#[cfg(feature = "oidc")]
+pub(crate) use keys::monotonic_ms;
+#[cfg(any(feature = "oidc", test))]
+pub(crate) use keys::next_generation;
 pub use keys::{BoxFuture, Key, KeySet, KeySource, KeySourceError};
 pub use sign::SigningKey;
 #[cfg(any(test, feature = "testing"))]
@@ -205,6 +215,27 @@ pub(crate) fn verify_token_until(
     check_claims_until(payload, rules, now, credential)
 }
 
+/// The `iss` a token claims, read from its payload before any signature check, so that the
+/// issuer's own keys are the only ones tried. Read as strictly as the claims later are: the
+/// token's size and shape, a JSON object without duplicate names, `iss` a string when
+/// present. `Ok(None)`: no `iss`. Nothing else in the payload is trusted or used here.
+pub(crate) fn claimed_issuer(token: &str, rules: &Rules) -> Result<Option<String>, Invalid> {
+    if token.len() > rules.max_token_bytes {
+        return Err(Invalid::TooLarge);
+    }
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Invalid::Malformed);
+    };
+    let payload = String::from_utf8(b64(payload)?).map_err(|_| Invalid::Malformed)?;
+    let mut claims = Object::new();
+    claims.fill(&payload)?;
+    let iss: Option<Text<'_>> = json::text(claims.raw("iss"))?;
+    Ok(iss.map(|iss| iss.0.into_owned()))
+}
+
 /// A header this thread parsed successfully, and what it said.
 struct ParsedHeader {
     text: Box<str>,
@@ -275,6 +306,39 @@ fn b64_into<'b>(part: &str, buf: &'b mut [u8]) -> Result<Cow<'b, [u8]>, Invalid>
 #[cfg(test)]
 mod tests {
     use super::*;
+    /// The issuer is read strictly, before any signature: duplicate names, an `iss` that is
+    /// not a string and anything but three parts are refused; no `iss` is `None`.
+    #[test]
+    fn claimed_issuer_is_read_strictly() {
+        let token = |payload: &str| {
+            format!(
+                "eyJhbGciOiJSUzI1NiJ9.{}.sig",
+                URL_SAFE_NO_PAD.encode(payload)
+            )
+        };
+        let rules = Rules::default();
+        let read = |payload: &str| claimed_issuer(&token(payload), &rules);
+        assert_eq!(
+            read(r#"{"iss":"https://a","sub":"1"}"#),
+            Ok(Some("https://a".into()))
+        );
+        assert_eq!(
+            read(r#"{"iss":"https:\/\/a"}"#),
+            Ok(Some("https://a".into()))
+        );
+        assert_eq!(read(r#"{"sub":"1"}"#), Ok(None));
+        assert_eq!(
+            read(r#"{"iss":"https://a","iss":"https://b"}"#),
+            Err(Invalid::Malformed)
+        );
+        assert_eq!(read(r#"{"iss":["https://a"]}"#), Err(Invalid::ClaimType));
+        assert_eq!(read(r#"["iss"]"#), Err(Invalid::Malformed));
+        assert_eq!(claimed_issuer("a.b", &rules), Err(Invalid::Malformed));
+        assert_eq!(claimed_issuer("a.b.c.d", &rules), Err(Invalid::Malformed));
+        let long = "a".repeat(rules.max_token_bytes + 1);
+        assert_eq!(claimed_issuer(&long, &rules), Err(Invalid::TooLarge));
+    }
+
     /// The per-thread memo of the last header answers exactly what a parse answers, and
     /// never for another text.
     #[test]

@@ -1,0 +1,698 @@
+//! Keys from identity providers (feature `oidc`), against a test identity provider inside
+//! this binary: an axum server on 127.0.0.1 serving discovery and a JWKS, which the test
+//! rotates, slows down, takes down or makes serve garbage. Issuer-bound static keys are
+//! tested here too, since the rule is the same: a token's `iss` selects its keys.
+//!
+//! Refresh bounds, staleness and rate limits are set in milliseconds, so nothing sleeps long;
+//! waits poll with a deadline.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use authgate::{
+    Algorithm, CurrentUser, Gate, GateBuilder, Key, KeyRefresh, Router, Sessions, SigningKey,
+    require_auth,
+};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::EncodingKey;
+use jsonwebtoken::jwk::Jwk;
+use serde_json::{Value, json};
+
+use support::*;
+
+const AUDIENCE: &str = "identity-tests";
+
+// ---------------------------------------------------------------------------------------------
+// The test identity provider.
+
+/// What the provider answers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Up,
+    /// 500 on every path.
+    Down,
+    /// A body that is not JSON.
+    Garbage,
+    /// A JWKS of more than 64 KiB.
+    Oversized,
+    /// Answers after this long.
+    Slow(Duration),
+}
+
+struct ProviderState {
+    mode: Mode,
+    keys: Vec<Value>,
+    /// The `issuer` its discovery document names (default: its own base URL).
+    discovery_issuer: Option<String>,
+}
+
+#[derive(Clone)]
+struct Provider {
+    state: Arc<Mutex<ProviderState>>,
+    jwks_fetches: Arc<AtomicUsize>,
+    discovery_fetches: Arc<AtomicUsize>,
+    addr: SocketAddr,
+}
+
+impl Provider {
+    /// A provider on a free loopback port serving `keys`.
+    async fn start(keys: Vec<Value>) -> Provider {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let provider = Provider {
+            state: Arc::new(Mutex::new(ProviderState {
+                mode: Mode::Up,
+                keys,
+                discovery_issuer: None,
+            })),
+            jwks_fetches: Arc::default(),
+            discovery_fetches: Arc::default(),
+            addr: listener.local_addr().unwrap(),
+        };
+        let app = axum::Router::new()
+            .route("/jwks.json", axum::routing::get(serve_jwks))
+            .route(
+                "/.well-known/openid-configuration",
+                axum::routing::get(serve_discovery),
+            )
+            .with_state(provider.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        provider
+    }
+
+    fn issuer(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn jwks_url(&self) -> String {
+        format!("http://{}/jwks.json", self.addr)
+    }
+
+    fn set_mode(&self, mode: Mode) {
+        self.state.lock().unwrap().mode = mode;
+    }
+
+    fn set_keys(&self, keys: Vec<Value>) {
+        self.state.lock().unwrap().keys = keys;
+    }
+
+    fn fetches(&self) -> usize {
+        self.jwks_fetches.load(Ordering::SeqCst)
+    }
+}
+
+/// Slowness, errors and garbage, common to both documents.
+async fn misbehave(provider: &Provider) -> Option<Response> {
+    let mode = provider.state.lock().unwrap().mode;
+    match mode {
+        Mode::Up | Mode::Oversized => None,
+        Mode::Down => Some(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Mode::Garbage => {
+            Some(([(header::CONTENT_TYPE, "application/json")], "{\"keys\": [").into_response())
+        }
+        Mode::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            None
+        }
+    }
+}
+
+async fn serve_jwks(State(provider): State<Provider>) -> Response {
+    provider.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+    if let Some(response) = misbehave(&provider).await {
+        return response;
+    }
+    let (mode, keys) = {
+        let state = provider.state.lock().unwrap();
+        (state.mode, state.keys.clone())
+    };
+    let mut document = json!({ "keys": keys });
+    if mode == Mode::Oversized {
+        document["padding"] = "x".repeat(70 * 1024).into();
+    }
+    (
+        [(header::CACHE_CONTROL, "public, max-age=3600")],
+        axum::Json(document),
+    )
+        .into_response()
+}
+
+async fn serve_discovery(State(provider): State<Provider>) -> Response {
+    provider.discovery_fetches.fetch_add(1, Ordering::SeqCst);
+    if let Some(response) = misbehave(&provider).await {
+        return response;
+    }
+    let issuer = provider.state.lock().unwrap().discovery_issuer.clone();
+    axum::Json(json!({
+        "issuer": issuer.unwrap_or_else(|| provider.issuer()),
+        "jwks_uri": provider.jwks_url(),
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }))
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys and tokens.
+
+/// The RSA test key (`rsa_private.pem`) and the second RSA key (`attacker_rsa_private.pem`,
+/// here the key a provider rotates to).
+fn rsa_a() -> EncodingKey {
+    rsa_signing_key()
+}
+
+fn rsa_b() -> EncodingKey {
+    EncodingKey::from_rsa_pem(&pem("attacker_rsa_private.pem")).unwrap()
+}
+
+/// The public JWK of `key` for `alg`, with this `kid`.
+fn jwk(key: &EncodingKey, alg: Algorithm, kid: &str) -> Value {
+    let mut jwk = serde_json::to_value(Jwk::from_encoding_key(key, alg).unwrap()).unwrap();
+    jwk["kid"] = kid.into();
+    jwk["use"] = "sig".into();
+    jwk
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A valid token for `sub` from `iss`, signed with `key` for `alg` under `kid`.
+fn token(iss: &str, key: &EncodingKey, alg: Algorithm, kid: &str, sub: &str) -> String {
+    let now = now();
+    let claims = json!({ "sub": sub, "iss": iss, "aud": AUDIENCE, "iat": now, "exp": now + 600 });
+    sign(alg, key, Some(kid), &claims)
+}
+
+/// Refresh settings in milliseconds: refresh every `refresh`, keys usable for `staleness`,
+/// unknown `kid`s fetch at most every `kid_interval`, fetches cut at 300 ms.
+fn fast(refresh: u64, staleness: u64, kid_interval: u64) -> KeyRefresh {
+    let ms = Duration::from_millis;
+    KeyRefresh::default()
+        .between(ms(refresh), ms(refresh))
+        .max_staleness(ms(staleness))
+        .unknown_kid_interval(ms(kid_interval))
+        .timeouts(ms(200), ms(300))
+}
+
+fn builder() -> GateBuilder {
+    Gate::builder().realm(REALM).audience(AUDIENCE)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app.
+
+#[require_auth]
+async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+fn app(gate: Gate) -> (TestClient, Hits) {
+    let state = AppState::new(gate);
+    let hits = state.hits.clone();
+    let app = Router::new()
+        .route("/me", authgate::routing::get(me))
+        .with_state(state)
+        .into_axum();
+    (client(app), hits)
+}
+
+async fn get_me(app: &TestClient, token: &str) -> TestResponse {
+    app.get("/me").bearer(token).send().await
+}
+
+/// `token` is refused with 401 `invalid_token`, the handler did not run, and nothing logged
+/// carries the token.
+async fn assert_refused(app: &TestClient, hits: &Hits, token: &str) {
+    let before = hits.count();
+    let (logs, _guard) = capture_logs();
+    let reply = get_me(app, token).await;
+    assert_invalid_token(&reply);
+    assert_eq!(hits.count(), before, "the handler ran for a refused token");
+    assert_not_logged(&logs.contents(), token);
+}
+
+/// 503 `unavailable` (no challenge), the handler did not run, nothing logged carries the token.
+async fn assert_unavailable(app: &TestClient, hits: &Hits, token: &str) {
+    let before = hits.count();
+    let (logs, _guard) = capture_logs();
+    let reply = get_me(app, token).await;
+    assert_rejection(&reply, 503, "unavailable", None);
+    assert_eq!(hits.count(), before, "the handler ran without keys");
+    assert_not_logged(&logs.contents(), token);
+}
+
+async fn assert_accepted(app: &TestClient, token: &str, sub: &str) {
+    let reply = get_me(app, token).await;
+    assert_ok(&reply, sub);
+}
+
+#[track_caller]
+fn assert_not_logged(logs: &str, token: &str) {
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!logs.contains(token), "the token was logged:\n{logs}");
+    assert!(
+        !logs.contains(signature),
+        "the signature was logged:\n{logs}"
+    );
+}
+
+/// Polls `check` every 10 ms until it holds, for at most `within`.
+async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rotation.
+
+/// A new `kid` is accepted as soon as it is published (the unknown `kid` fetches once), and
+/// the removed key is refused after the next refresh, cached token included.
+#[tokio::test]
+async fn rotation_is_followed_without_a_restart() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    let gate = builder()
+        .jwks(provider.jwks_url(), provider.issuer())
+        .key_refresh(fast(100, 60_000, 60_000))
+        .build()
+        .unwrap();
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let (app, hits) = app(gate);
+    let old = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "old");
+    assert_accepted(&app, &old, "old").await;
+    assert_accepted(&app, &old, "old").await; // and from the cache
+
+    provider.set_keys(vec![
+        jwk(&rsa_a(), Algorithm::RS256, "k1"),
+        jwk(&rsa_b(), Algorithm::RS256, "k2"),
+    ]);
+    let new = token(&provider.issuer(), &rsa_b(), Algorithm::RS256, "k2", "new");
+    assert_accepted(&app, &new, "new").await;
+
+    provider.set_keys(vec![jwk(&rsa_b(), Algorithm::RS256, "k2")]);
+    let refused = eventually(Duration::from_secs(3), async || {
+        get_me(&app, &old).await.status == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    assert!(refused, "the removed key still verifies");
+    assert_refused(&app, &hits, &old).await;
+    assert_accepted(&app, &new, "new").await;
+}
+
+/// A thousand concurrent requests with a `kid` the keys do not have yet cause exactly one
+/// fetch, and all of them are answered with the new key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_kid_storm_fetches_once() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    let gate = builder()
+        .jwks(provider.jwks_url(), provider.issuer())
+        .key_refresh(fast(60_000, 120_000, 60_000))
+        .build()
+        .unwrap();
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let (app, hits) = app(gate);
+    assert_eq!(provider.fetches(), 1);
+    provider.set_keys(vec![
+        jwk(&rsa_a(), Algorithm::RS256, "k1"),
+        jwk(&rsa_b(), Algorithm::RS256, "k2"),
+    ]);
+    let new = token(
+        &provider.issuer(),
+        &rsa_b(),
+        Algorithm::RS256,
+        "k2",
+        "storm",
+    );
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..1000 {
+        let (app, new) = (app.clone(), new.clone());
+        requests.spawn(async move { get_me(&app, &new).await.status });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = requests.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert_eq!(
+        provider.fetches(),
+        2,
+        "one fetch at start, one for the storm"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(hits.count(), 1000);
+
+    // Within the rate limit, another unknown `kid` is refused at once, without a fetch.
+    let unknown = token(&provider.issuer(), &rsa_b(), Algorithm::RS256, "k3", "late");
+    assert_refused(&app, &hits, &unknown).await;
+    assert_eq!(provider.fetches(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider down, slow, or serving what is not a key set.
+
+/// Down at start: the Gate builds and guarded routes answer 503 (never 401); once the provider
+/// is up, 200, without a restart.
+#[tokio::test]
+async fn provider_down_at_start_answers_503_then_200() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    provider.set_mode(Mode::Down);
+    let gate = builder()
+        .jwks(provider.jwks_url(), provider.issuer())
+        .key_refresh(fast(50, 60_000, 60_000))
+        .build()
+        .unwrap();
+    assert!(!gate.ready(Duration::from_millis(200)).await);
+    let (app, hits) = app(gate.clone());
+    let valid = token(
+        &provider.issuer(),
+        &rsa_a(),
+        Algorithm::RS256,
+        "k1",
+        "early",
+    );
+    assert_unavailable(&app, &hits, &valid).await;
+    // A forged token is not told apart from a valid one before the keys are known.
+    let forged = token(
+        &provider.issuer(),
+        &rsa_b(),
+        Algorithm::RS256,
+        "k1",
+        "early",
+    );
+    assert_unavailable(&app, &hits, &forged).await;
+
+    provider.set_mode(Mode::Up);
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    assert_accepted(&app, &valid, "early").await;
+    assert_refused(&app, &hits, &forged).await;
+}
+
+/// Down later: the last good keys stay in use (fresh and cached tokens alike) until the
+/// staleness bound, then 503; back up, 200 again.
+#[tokio::test]
+async fn provider_down_later_keeps_keys_until_the_staleness_bound() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    let gate = builder()
+        .jwks(provider.jwks_url(), provider.issuer())
+        .key_refresh(fast(50, 800, 60_000))
+        .build()
+        .unwrap();
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let (app, hits) = app(gate.clone());
+    let cached = token(
+        &provider.issuer(),
+        &rsa_a(),
+        Algorithm::RS256,
+        "k1",
+        "cached",
+    );
+    assert_accepted(&app, &cached, "cached").await;
+
+    provider.set_mode(Mode::Down);
+    let down_at = Instant::now();
+    let fetches = provider.fetches();
+    assert!(
+        eventually(Duration::from_secs(2), async || provider.fetches()
+            > fetches)
+        .await
+    );
+    let fresh = token(
+        &provider.issuer(),
+        &rsa_a(),
+        Algorithm::RS256,
+        "k1",
+        "fresh",
+    );
+    assert_accepted(&app, &fresh, "fresh").await;
+    assert_accepted(&app, &cached, "cached").await;
+
+    let stale = eventually(Duration::from_secs(3), async || {
+        get_me(&app, &cached).await.status == StatusCode::SERVICE_UNAVAILABLE
+    })
+    .await;
+    assert!(stale, "stale keys still in use");
+    assert!(
+        down_at.elapsed() >= Duration::from_millis(600),
+        "503 before the staleness bound"
+    );
+    assert_unavailable(&app, &hits, &cached).await;
+    assert_unavailable(&app, &hits, &fresh).await;
+
+    provider.set_mode(Mode::Up);
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    assert_accepted(&app, &cached, "cached").await;
+}
+
+/// A key set that is not JSON, or larger than 64 KiB, is refused and logged; the previous
+/// keys stay in use.
+#[tokio::test]
+async fn invalid_and_oversized_key_sets_keep_the_previous_keys() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    let (logs, _guard) = capture_logs();
+    let gate = builder()
+        .jwks(provider.jwks_url(), provider.issuer())
+        .key_refresh(fast(30, 60_000, 60_000))
+        .build()
+        .unwrap();
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let (app, _hits) = app(gate);
+    let valid = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "kept");
+    for mode in [Mode::Garbage, Mode::Oversized] {
+        provider.set_mode(mode);
+        let fetches = provider.fetches();
+        assert!(
+            eventually(Duration::from_secs(2), async || provider.fetches()
+                >= fetches + 2)
+            .await
+        );
+        assert_accepted(&app, &valid, "kept").await;
+    }
+    let logs = logs.contents();
+    assert_logged(
+        &logs,
+        &["issuer keys not fetched", "not a JWKS JSON object"],
+    );
+    assert_logged(
+        &logs,
+        &["issuer keys not fetched", "larger than 65536 bytes"],
+    );
+}
+
+/// A provider slower than the timeout: each fetch is cut short (several attempts in the time
+/// one slow answer would take), requests answer 503 at once instead of waiting for it.
+#[tokio::test]
+async fn a_slow_provider_times_out() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    provider.set_mode(Mode::Slow(Duration::from_secs(5)));
+    let gate = builder()
+        .jwks(provider.jwks_url(), provider.issuer())
+        .key_refresh(fast(50, 60_000, 60_000))
+        .build()
+        .unwrap();
+    let (app, hits) = app(gate.clone());
+    let valid = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "slow");
+    let started = Instant::now();
+    assert_unavailable(&app, &hits, &valid).await;
+    // The provider answers after 5 s: well under that proves no request waits for it.
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "a request waited for the provider"
+    );
+    assert!(eventually(Duration::from_secs(2), async || provider.fetches() >= 3).await);
+    assert!(!gate.ready(Duration::from_millis(10)).await);
+    provider.set_mode(Mode::Up);
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    assert_accepted(&app, &valid, "slow").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery.
+
+/// OpenID Connect Discovery: the JWKS comes from the document's `jwks_uri`.
+#[tokio::test]
+async fn discovery_finds_the_key_set() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    let gate = builder()
+        .oidc_issuer(provider.issuer())
+        .key_refresh(fast(60_000, 120_000, 60_000))
+        .build()
+        .unwrap();
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let (app, _hits) = app(gate);
+    let valid = token(
+        &provider.issuer(),
+        &rsa_a(),
+        Algorithm::RS256,
+        "k1",
+        "found",
+    );
+    assert_accepted(&app, &valid, "found").await;
+    assert_eq!(provider.discovery_fetches.load(Ordering::SeqCst), 1);
+}
+
+/// A discovery document that names another issuer is refused: its keys are never fetched,
+/// and the issuer's tokens answer 503.
+#[tokio::test]
+async fn discovery_naming_another_issuer_is_refused() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    provider.state.lock().unwrap().discovery_issuer = Some(format!("{}/other", provider.issuer()));
+    let (logs, _guard) = capture_logs();
+    let gate = builder()
+        .oidc_issuer(provider.issuer())
+        .key_refresh(fast(30, 60_000, 60_000))
+        .build()
+        .unwrap();
+    assert!(!gate.ready(Duration::from_millis(300)).await);
+    assert!(provider.discovery_fetches.load(Ordering::SeqCst) >= 2);
+    assert_eq!(
+        provider.fetches(),
+        0,
+        "the JWKS of a mismatched document was fetched"
+    );
+    let (app, hits) = app(gate);
+    let valid = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "x");
+    assert_unavailable(&app, &hits, &valid).await;
+    assert_logged(
+        &logs.contents(),
+        &["issuer keys not fetched", "names the issuer"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys bound to issuers and algorithms.
+
+/// Issuer A's key never verifies a token claiming issuer B, with fetched and static keys
+/// alike; an issuer that is not configured is refused.
+#[tokio::test]
+async fn a_key_of_one_issuer_never_verifies_another() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "a1")]).await;
+    let issuer_a = provider.issuer();
+    let issuer_b = "https://tenant-b.example.test";
+    let ec_public = Key::from_pem(Algorithm::ES256, pem("ec256_public.pem")).unwrap();
+    let gate = builder()
+        .jwks(provider.jwks_url(), &issuer_a)
+        .issuer_keys(issuer_b, [ec_public.with_kid("b1")])
+        .key_refresh(fast(60_000, 120_000, 60_000))
+        .build()
+        .unwrap();
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let (app, hits) = app(gate);
+    let ec = ec256_signing_key();
+    assert_accepted(
+        &app,
+        &token(&issuer_a, &rsa_a(), Algorithm::RS256, "a1", "a"),
+        "a",
+    )
+    .await;
+    assert_accepted(
+        &app,
+        &token(issuer_b, &ec, Algorithm::ES256, "b1", "b"),
+        "b",
+    )
+    .await;
+    // A's key claiming B, B's key claiming A, and either claiming an unknown issuer.
+    for forged in [
+        token(issuer_b, &rsa_a(), Algorithm::RS256, "a1", "b"),
+        token(&issuer_a, &ec, Algorithm::ES256, "b1", "a"),
+        token(
+            "https://elsewhere.example.test",
+            &rsa_a(),
+            Algorithm::RS256,
+            "a1",
+            "a",
+        ),
+    ] {
+        assert_refused(&app, &hits, &forged).await;
+    }
+    // No `iss` at all, and `iss` twice (the first for the key, the second for the claims).
+    let now = now();
+    let no_iss = json!({ "sub": "a", "aud": AUDIENCE, "iat": now, "exp": now + 600 });
+    assert_refused(
+        &app,
+        &hits,
+        &sign(Algorithm::RS256, &rsa_a(), Some("a1"), &no_iss),
+    )
+    .await;
+    let twice = format!(
+        r#"{{"sub":"a","iss":"{issuer_a}","iss":"{issuer_b}","aud":"{AUDIENCE}","exp":{}}}"#,
+        now + 600
+    );
+    let header = r#"{"alg":"RS256","kid":"a1"}"#;
+    let twice = sign_raw(header, twice.as_bytes(), Algorithm::RS256, &rsa_a());
+    assert_refused(&app, &hits, &twice).await;
+}
+
+/// A JWK whose `alg` is PS256 does not verify an RS256 token under its `kid`, though the key
+/// is the same.
+#[tokio::test]
+async fn the_jwk_alg_binds_the_key() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::PS256, "k1")]).await;
+    let gate = builder()
+        .jwks(provider.jwks_url(), provider.issuer())
+        .key_refresh(fast(60_000, 120_000, 60_000))
+        .build()
+        .unwrap();
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let (app, hits) = app(gate);
+    let ps = token(&provider.issuer(), &rsa_a(), Algorithm::PS256, "k1", "ps");
+    assert_accepted(&app, &ps, "ps").await;
+    let rs = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "rs");
+    assert_refused(&app, &hits, &rs).await;
+}
+
+/// What `build()` refuses: plain HTTP to a non-loopback host, shared keys next to
+/// issuer-bound ones, an issuer given keys twice, stateless session cookies (which the app
+/// signs itself) with issuer-bound keys.
+#[test]
+fn unsafe_configurations_are_refused() {
+    let rsa = || Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap();
+    let err = builder()
+        .jwks(
+            "http://login.example.test/jwks.json",
+            "https://login.example.test",
+        )
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("HTTPS"), "{err}");
+    let err = builder()
+        .key(rsa())
+        .issuer("https://a.example.test")
+        .issuer_keys("https://b.example.test", [rsa()])
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("give each issuer its own keys"),
+        "{err}"
+    );
+    let err = builder()
+        .issuer_keys("https://a.example.test", [rsa()])
+        .jwks("https://a.example.test/jwks", "https://a.example.test")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("given keys twice"), "{err}");
+    let signing = SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
+    let err = builder()
+        .issuer_keys("https://a.example.test", [rsa()])
+        .sessions(Sessions::stateless(COOKIE, signing))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("server-side sessions"), "{err}");
+}
