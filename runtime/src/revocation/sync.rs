@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use tokio::time::{MissedTickBehavior, interval, sleep, timeout};
 
-use super::view::monotonic_ms;
 use super::{FeedEvent, RevocationStore, Revocations, View};
 use crate::session::StoreError;
+use crate::verify::monotonic_ms;
 
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 

@@ -7,6 +7,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::Revocation;
 use crate::principal::Principal;
+use crate::verify::monotonic_ms;
 
 /// The revocations one Gate knows, with a generation that changes whenever they do (so the
 /// token cache re-checks an entry only after a change) and the deadline until which they are
@@ -152,29 +153,6 @@ impl View {
     fn write(&self) -> RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-/// Milliseconds on a monotonic clock (the coarse one on Linux: a few ms of resolution, read
-/// without touching the time-stamp counter), for the staleness deadline that every request
-/// reads. Unaffected by the Gate's own clock, which tests may fix.
-#[inline]
-pub(crate) fn monotonic_ms() -> u64 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use rustix::time::{ClockId, DynamicClockId, clock_gettime_dynamic};
-        if let Ok(t) = clock_gettime_dynamic(DynamicClockId::Known(ClockId::MonotonicCoarse)) {
-            return (t.tv_sec as u64)
-                .saturating_mul(1000)
-                .saturating_add(t.tv_nsec as u64 / 1_000_000);
-        }
-    }
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    // Offset by one, so that the 0 of "never current" is always in the past.
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_millis() as u64
-        + 1
 }
 
 #[cfg(test)]

@@ -411,8 +411,9 @@ pub(crate) fn next_generation() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Milliseconds on a monotonic clock, never 0: the coarse clock on Linux, which costs little
-/// on the cache-hit path; key staleness is measured in seconds to hours.
+/// Milliseconds on a monotonic clock, never 0: the coarse clock on Linux (a few ms of
+/// resolution, cheap enough for the cache-hit path), for the staleness deadlines of fetched
+/// keys and of the revocation view. Unaffected by the Gate's own clock, which tests may fix.
 pub(crate) fn monotonic_ms() -> u64 {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {

@@ -44,7 +44,6 @@ pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
 #[cfg(feature = "oidc")]
 pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
 pub(crate) use keys::KeyEpoch;
-#[cfg(feature = "oidc")]
 pub(crate) use keys::monotonic_ms;
 #[cfg(any(feature = "oidc", test))]
 pub(crate) use keys::next_generation;
