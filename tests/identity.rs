@@ -206,6 +206,15 @@ fn builder() -> GateBuilder {
     Gate::builder().realm(REALM).audience(AUDIENCE)
 }
 
+/// A Gate with the keys of `provider`'s JWKS, refreshed as `refresh` says.
+fn jwks_gate(provider: &Provider, refresh: KeyRefresh) -> Gate {
+    builder()
+        .jwks(provider.jwks_url(), provider.issuer())
+        .key_refresh(refresh)
+        .build()
+        .unwrap()
+}
+
 // ---------------------------------------------------------------------------------------------
 // The app.
 
@@ -287,11 +296,7 @@ async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> b
 #[tokio::test]
 async fn rotation_is_followed_without_a_restart() {
     let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
-    let gate = builder()
-        .jwks(provider.jwks_url(), provider.issuer())
-        .key_refresh(fast(100, 60_000, 60_000))
-        .build()
-        .unwrap();
+    let gate = jwks_gate(&provider, fast(100, 60_000, 60_000));
     assert!(gate.ready(Duration::from_secs(5)).await);
     let (app, hits) = app(gate);
     let old = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "old");
@@ -320,11 +325,7 @@ async fn rotation_is_followed_without_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_kid_storm_fetches_once() {
     let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
-    let gate = builder()
-        .jwks(provider.jwks_url(), provider.issuer())
-        .key_refresh(fast(60_000, 120_000, 60_000))
-        .build()
-        .unwrap();
+    let gate = jwks_gate(&provider, fast(60_000, 120_000, 60_000));
     assert!(gate.ready(Duration::from_secs(5)).await);
     let (app, hits) = app(gate);
     assert_eq!(provider.fetches(), 1);
@@ -374,11 +375,7 @@ async fn an_unknown_kid_storm_fetches_once() {
 async fn provider_down_at_start_answers_503_then_200() {
     let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
     provider.set_mode(Mode::Down);
-    let gate = builder()
-        .jwks(provider.jwks_url(), provider.issuer())
-        .key_refresh(fast(50, 60_000, 60_000))
-        .build()
-        .unwrap();
+    let gate = jwks_gate(&provider, fast(50, 60_000, 60_000));
     assert!(!gate.ready(Duration::from_millis(200)).await);
     let (app, hits) = app(gate.clone());
     let valid = token(
@@ -410,11 +407,7 @@ async fn provider_down_at_start_answers_503_then_200() {
 #[tokio::test]
 async fn provider_down_later_keeps_keys_until_the_staleness_bound() {
     let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
-    let gate = builder()
-        .jwks(provider.jwks_url(), provider.issuer())
-        .key_refresh(fast(50, 800, 60_000))
-        .build()
-        .unwrap();
+    let gate = jwks_gate(&provider, fast(50, 800, 60_000));
     assert!(gate.ready(Duration::from_secs(5)).await);
     let (app, hits) = app(gate.clone());
     let cached = token(
@@ -467,11 +460,7 @@ async fn provider_down_later_keeps_keys_until_the_staleness_bound() {
 async fn invalid_and_oversized_key_sets_keep_the_previous_keys() {
     let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
     let (logs, _guard) = capture_logs();
-    let gate = builder()
-        .jwks(provider.jwks_url(), provider.issuer())
-        .key_refresh(fast(30, 60_000, 60_000))
-        .build()
-        .unwrap();
+    let gate = jwks_gate(&provider, fast(30, 60_000, 60_000));
     assert!(gate.ready(Duration::from_secs(5)).await);
     let (app, _hits) = app(gate);
     let valid = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "kept");
@@ -502,11 +491,7 @@ async fn invalid_and_oversized_key_sets_keep_the_previous_keys() {
 async fn a_slow_provider_times_out() {
     let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
     provider.set_mode(Mode::Slow(Duration::from_secs(5)));
-    let gate = builder()
-        .jwks(provider.jwks_url(), provider.issuer())
-        .key_refresh(fast(50, 60_000, 60_000))
-        .build()
-        .unwrap();
+    let gate = jwks_gate(&provider, fast(50, 60_000, 60_000));
     let (app, hits) = app(gate.clone());
     let valid = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "slow");
     let started = Instant::now();
@@ -645,11 +630,7 @@ async fn a_key_of_one_issuer_never_verifies_another() {
 #[tokio::test]
 async fn the_jwk_alg_binds_the_key() {
     let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::PS256, "k1")]).await;
-    let gate = builder()
-        .jwks(provider.jwks_url(), provider.issuer())
-        .key_refresh(fast(60_000, 120_000, 60_000))
-        .build()
-        .unwrap();
+    let gate = jwks_gate(&provider, fast(60_000, 120_000, 60_000));
     assert!(gate.ready(Duration::from_secs(5)).await);
     let (app, hits) = app(gate);
     let ps = token(&provider.issuer(), &rsa_a(), Algorithm::PS256, "k1", "ps");

@@ -52,6 +52,16 @@ impl Instance {
     async fn cookie(&self, pair: &str) -> TestResponse {
         self.client.get("/me").cookie(pair).send().await
     }
+
+    /// `POST /logout` with this session cookie, from the app's own origin.
+    async fn logout(&self, pair: &str) -> TestResponse {
+        self.client
+            .post("/logout")
+            .header("host", HOST)
+            .cookie(pair)
+            .send()
+            .await
+    }
 }
 
 /// Quick settings, so the staleness tests take a fraction of a second.
@@ -174,14 +184,7 @@ async fn a_stateless_cookie_is_revoked_at_logout() {
     let app = Instance::new(gate.clone());
     let cookie = login_cookie(&gate, authgate::SessionUser::new("erin")).await;
     assert_ok(&app.cookie(&cookie).await, "erin");
-    let out = app
-        .client
-        .post("/logout")
-        .header("host", HOST)
-        .cookie(&cookie)
-        .send()
-        .await;
-    assert_eq!(out.status, 204);
+    assert_eq!(app.logout(&cookie).await.status, 204);
     // A copy the browser did not drop (or a thief kept) is refused from now on.
     let before = app.hits.count();
     let reply = app.cookie(&cookie).await;
@@ -431,14 +434,7 @@ async fn two_instances_share_sessions_and_revocations() {
         let cookie = login_cookie(&a.gate, authgate::SessionUser::new("judy")).await;
         assert_ok(&b.cookie(&cookie).await, "judy");
         // Logged out on A: B refuses the next request.
-        let out = a
-            .client
-            .post("/logout")
-            .header("host", HOST)
-            .cookie(&cookie)
-            .send()
-            .await;
-        assert_eq!(out.status, 204, "{name}");
+        assert_eq!(a.logout(&cookie).await.status, 204, "{name}");
         let before = b.hits.count();
         assert_invalid_token(&b.cookie(&cookie).await);
         assert_eq!(b.hits.count(), before, "{name}: the handler did not run");
