@@ -193,7 +193,10 @@ impl OpenIdProvider {
     /// (space-separated; empty asks for none), from the token endpoint, authenticated with
     /// the client secret (`client_secret_basic`).
     async fn token(&self, resource: &str, scope: &str) -> String {
-        let mut form = format!("grant_type=client_credentials&resource={}", form_value(resource));
+        let mut form = format!(
+            "grant_type=client_credentials&resource={}",
+            form_value(resource)
+        );
         if !scope.is_empty() {
             form.push_str(&format!("&scope={}", form_value(scope)));
         }
@@ -357,7 +360,9 @@ async fn assert_refused(app: &TestClient, hits: &Hits, token: &str) {
 /// token cannot write: 403 `insufficient_scope`, the handler did not run).
 #[tokio::test]
 async fn client_credentials_tokens_are_accepted_with_subject_scopes_and_audience() {
-    let Some(setup) = Setup::from_env("client_credentials_tokens_are_accepted") else {
+    let Some(setup) =
+        Setup::from_env("client_credentials_tokens_are_accepted_with_subject_scopes_and_audience")
+    else {
         return;
     };
     let provider = OpenIdProvider::start(&setup, 0, &["k1"], 300);
