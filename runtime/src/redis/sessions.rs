@@ -14,9 +14,8 @@ use crate::verify::BoxFuture;
 /// drops it even when no purge runs. Every multi-key change is one Lua script, atomic.
 ///
 /// A session's string is `last_seen` as 20 decimal digits, then the rest of the record as a
-/// JSON object. A request reads it with one `GET` (one bulk string to parse, where a hash of
-/// seven fields was fourteen), and a touch rewrites the 20 digits in place with `SETRANGE`,
-/// which keeps the key's expiry.
+/// JSON object. A request reads it with one `GET`, a single bulk string to parse, and a touch
+/// rewrites the 20 digits in place with `SETRANGE`, which keeps the key's expiry.
 ///
 /// ```no_run
 /// use authgate::RedisStore;
