@@ -165,6 +165,7 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
     }
     handler.attrs = kept;
     errors.extend(validate::check_signature(kind, &handler));
+    make_async(&mut handler);
     if handler.sig.receiver().is_some() {
         // A method in an impl block: no marker struct can go there, so emit the function as it
         // was (minus our attributes) with just our error.
@@ -207,6 +208,28 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
         output.extend(error.into_compile_error());
     }
     output
+}
+
+/// Emits a handler written without `async` as an `async fn`, after `check_signature` has
+/// reported it: with our error the handler is then still an axum `Handler`, so routing it adds
+/// no second, unrelated "`Handler` is not implemented" error.
+///
+/// Input: `fn health() -> &'static str { "ok" }`; output: `async fn health() -> &'static str
+/// { "ok" }` (and the error asking for `async fn`). A `const fn` stays as written, since it
+/// cannot be async.
+fn make_async(handler: &mut HandlerFn) {
+    let sig = &handler.sig;
+    if sig.asyncness.is_some() || sig.constness.is_some() {
+        return;
+    }
+    // `async` goes before `unsafe`, `extern` and `fn`, whichever comes first.
+    let Some(at) = handler.sig_tokens.iter().position(
+        |tt| matches!(tt, TokenTree::Ident(i) if i == "unsafe" || i == "extern" || i == "fn"),
+    ) else {
+        return;
+    };
+    let keyword = Ident::new("async", handler.sig_tokens[at].span());
+    handler.sig_tokens.insert(at, TokenTree::Ident(keyword));
 }
 
 /// The marker type, its `Policy` impl, and the handler with the guard as first argument.
@@ -580,6 +603,32 @@ mod tests {
         // In an impl block no marker struct can be emitted: the method stays as it was.
         assert!(!out.contains("struct"), "{out}");
         assert!(out.contains("fn sync_handler (& self) { }"), "{out}");
+    }
+
+    #[test]
+    fn a_handler_without_async_is_emitted_async() {
+        let out = expand_str(
+            Kind::Auth,
+            quote!(),
+            quote!(
+                pub fn health() -> &'static str {
+                    "ok"
+                }
+            ),
+        );
+        assert!(out.contains("make this an `async fn`"), "{out}");
+        assert!(
+            out.contains("pub async fn health (__authgate_guard"),
+            "{out}"
+        );
+        let unsafe_fn = expand_str(
+            Kind::Auth,
+            quote!(),
+            quote!(
+                unsafe fn h() {}
+            ),
+        );
+        assert!(unsafe_fn.contains("async unsafe fn h"), "{unsafe_fn}");
     }
 
     #[test]
