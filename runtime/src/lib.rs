@@ -142,7 +142,7 @@ pub use verify::{BoxFuture, Key, KeySet, KeySource, KeySourceError, SigningKey};
 /// Paths used by the code the attribute macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::guard::Guard;
+    pub use crate::guard::{Guard, OnlyInGuardedHandlers, PublicArg, PublicArgOk};
     pub use crate::ownership::Owned;
     pub use crate::policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 }
