@@ -174,3 +174,38 @@ pub mod __private {
     pub use crate::ownership::Owned;
     pub use crate::policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 }
+
+#[cfg(test)]
+mod tests {
+    /// docs.rs documents every public feature: a feature added to Cargo.toml without being
+    /// added to `[package.metadata.docs.rs]` would hide its items there.
+    #[test]
+    fn docs_rs_builds_every_public_feature() {
+        let manifest = include_str!("../Cargo.toml");
+        let section = |name: &str| {
+            let start = manifest.find(name).expect(name) + name.len();
+            let rest = &manifest[start..];
+            &rest[..rest.find("\n[").unwrap_or(rest.len())]
+        };
+        let features: Vec<&str> = section("\n[features]\n")
+            .lines()
+            .filter_map(|line| line.split_once(" = ").map(|(name, _)| name.trim()))
+            .filter(|name| !name.starts_with('#'))
+            .collect();
+        let docs_rs = section("\n[package.metadata.docs.rs]\n");
+        let listed = docs_rs
+            .lines()
+            .find_map(|line| line.strip_prefix("features = "))
+            .expect("a features list for docs.rs");
+        // The default backend, its alternative (they cannot be on together) and the fuzzing
+        // surface (not a public API) are the only ones left out.
+        for feature in features {
+            let skipped = ["default", "aws-lc-rs", "rust-crypto", "fuzzing"].contains(&feature);
+            assert_eq!(
+                listed.contains(&format!("\"{feature}\"")),
+                !skipped,
+                "feature `{feature}` in [package.metadata.docs.rs]"
+            );
+        }
+    }
+}
