@@ -101,6 +101,7 @@ mod session;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tokens;
 mod verify;
 
 /// Crate-private parsers behind plain functions, for `fuzz/` and the property tests (feature
@@ -131,6 +132,7 @@ pub use revocation::{
     FeedEvent, MemoryRevocations, Revocation, RevocationFeed, RevocationStore, Revocations,
 };
 pub use router::{MethodRouter, RouteAudit, RoutePolicy, Router, routing};
+pub use tokens::AccessToken;
 pub use session::{
     MemoryStore, SameSite, SessionCookie, SessionError, SessionErrorKind, SessionKey, SessionLayer,
     SessionRecord, SessionService, SessionStore, SessionUser, Sessions, StoreError,

@@ -21,7 +21,8 @@ use crate::revocation::{Revocation, Revocations};
 use crate::session::{
     self, SessionCookie, SessionError, SessionErrorKind, SessionLayer, SessionUser, Sessions,
 };
-use crate::verify::{KeySet, KeySource, Rules};
+use crate::tokens::{self, AccessToken, Signer};
+use crate::verify::{KeySet, KeySource, Rules, SigningKey};
 
 pub use builder::GateBuilder;
 pub(crate) use decide::{Failure, route};
@@ -69,6 +70,8 @@ struct Inner {
     cache: Option<TokenCache>,
     /// Revocations of bearer tokens and stateless cookies; `None` when not configured.
     revocations: Option<Revocations>,
+    /// What signs the access tokens this Gate issues; `None` with public keys only.
+    signer: Option<Signer>,
 }
 
 enum Keys {
@@ -211,6 +214,67 @@ impl Gate {
         session::login(sessions, &self.inner.rules, self.now(), user)
             .await
             .map_err(|kind| self.session_error(kind))
+    }
+
+    /// Issues an access token for `user` that this Gate accepts: signed with its own key
+    /// (its HMAC secret, or [`GateBuilder::signing_key`]), with `iss`, `aud`, `sub`, the
+    /// roles and scopes where this Gate reads them, the user's extra claims, `iat`, `exp`
+    /// ([`GateBuilder::token_lifetime`], default 15 minutes), a random `jti` and the header
+    /// `typ: at+jwt`.
+    ///
+    /// A Gate that verifies with public keys only, a key source or issuers' keys cannot issue:
+    /// that is a [`SessionError`] of kind [`SessionErrorKind::NoSigningKey`] (500).
+    ///
+    /// A token issued right after [`revoke_user`](Self::revoke_user) of its subject (a login
+    /// after a password change) is accepted: its `iat` is the revocation's cutoff when that is
+    /// later than now (at most a second ahead, within the leeway), so it is not taken for a
+    /// token issued before the revocation.
+    ///
+    /// ```
+    /// use authgate::{Gate, SessionUser};
+    ///
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .issuer("https://notes.example.com")
+    ///     .audience("notes-api")
+    ///     .build()?;
+    /// let token = gate.issue(&SessionUser::new("42").roles(["admin"]))?;
+    /// // Send it as `Authorization: Bearer <token>`; the Gate checks it like any other.
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn issue(&self, user: &SessionUser) -> Result<AccessToken, SessionError> {
+        let Some(signer) = &self.inner.signer else {
+            return Err(self.session_error(SessionErrorKind::NoSigningKey));
+        };
+        self.issue_with(&signer.key, user, self.now(), signer.lifetime)
+            .map_err(|e| self.session_error(SessionErrorKind::Signing(e)))
+    }
+
+    /// Signs an access token for `user` with `key`, as if issued at `now`, living `lifetime`
+    /// seconds: [`issue`](Self::issue) with the Gate's own key, and the test kit's minting.
+    pub(crate) fn issue_with(
+        &self,
+        key: &SigningKey,
+        user: &SessionUser,
+        now: u64,
+        lifetime: u64,
+    ) -> Result<AccessToken, String> {
+        // `revoke_user` refuses what was issued up to the end of its second (the cutoff is
+        // the next second, as seconds are all `iat` says). A token issued after it within that
+        // second is stamped with the cutoff, which it then passes.
+        let cutoff = self
+            .inner
+            .revocations
+            .as_ref()
+            .and_then(|r| r.view.not_before(&user.subject));
+        let iat = cutoff.map_or(now, |cutoff| cutoff.max(now));
+        tokens::sign(
+            key,
+            &self.inner.rules,
+            user,
+            iat,
+            now.saturating_add(lifetime),
+        )
     }
 
     /// Ends the caller's session: deletes it from the store (server-side) and returns the
@@ -448,19 +512,10 @@ impl Gate {
         SessionError::new(kind, &self.inner.render)
     }
 
-    /// The claim rules, for the test kit to mint tokens this Gate accepts.
+    /// The key the Gate issues with, for the test kit to mint with.
     #[cfg(feature = "testing")]
-    pub(crate) fn rules(&self) -> &Rules {
-        &self.inner.rules
-    }
-
-    /// The first HMAC secret of the Gate's own keys, for the test kit to mint with.
-    #[cfg(feature = "testing")]
-    pub(crate) fn hmac_secret(&self) -> Option<(jsonwebtoken::Algorithm, Option<String>, Vec<u8>)> {
-        match &self.inner.keys {
-            Keys::Static(keys) => keys.hmac_secret(),
-            Keys::Source(_) | Keys::Issuers(_) => None,
-        }
+    pub(crate) fn signing_key(&self) -> Option<&SigningKey> {
+        self.inner.signer.as_ref().map(|s| &s.key)
     }
 
     /// Whether the Gate can start sessions.

@@ -192,7 +192,8 @@ impl Sessions {
     }
 }
 
-/// Who logs in: what the session will carry.
+/// Who logs in: what the session, or the access token [`Gate::issue`](crate::Gate::issue)
+/// signs, will carry.
 ///
 /// ```
 /// use authgate::SessionUser;
@@ -293,6 +294,14 @@ pub enum SessionErrorKind {
     /// The credential has no `jti`, so it cannot be revoked alone (revoke its subject with
     /// [`Gate::revoke_user`](crate::Gate::revoke_user)).
     NoTokenId,
+    /// The Gate cannot issue tokens: it verifies with public keys only, a key source or
+    /// issuers' keys (give it [`GateBuilder::signing_key`](crate::GateBuilder::signing_key)).
+    NoSigningKey,
+    /// The Gate has no [`RefreshTokens`](crate::RefreshTokens) configured.
+    NoRefreshTokens,
+    /// The refresh token presented is unknown, expired, or was used before (which ended its
+    /// family): 401 `invalid_token`.
+    InvalidRefreshToken,
 }
 
 impl SessionError {
@@ -333,6 +342,16 @@ impl fmt::Display for SessionError {
             SessionErrorKind::NoTokenId => {
                 f.write_str("the credential has no jti: revoke its subject with revoke_user")
             }
+            SessionErrorKind::NoSigningKey => f.write_str(
+                "this Gate cannot issue tokens: it has no HMAC secret or signing key (give it \
+                 GateBuilder::signing_key with the private key of one of its public keys)",
+            ),
+            SessionErrorKind::NoRefreshTokens => {
+                f.write_str("no refresh tokens configured: call GateBuilder::refresh_tokens")
+            }
+            SessionErrorKind::InvalidRefreshToken => {
+                f.write_str("the refresh token is unknown, expired or used before")
+            }
         }
     }
 }
@@ -348,9 +367,13 @@ impl std::error::Error for SessionError {
 
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        tracing::error!(target: "authgate", error = %self, "session operation failed");
+        // A refused refresh token is the client's, logged where it was refused.
+        if !matches!(self.kind, SessionErrorKind::InvalidRefreshToken) {
+            tracing::error!(target: "authgate", error = %self, "session operation failed");
+        }
         let kind = match self.kind {
             SessionErrorKind::Store(_) => RejectionKind::Unavailable,
+            SessionErrorKind::InvalidRefreshToken => RejectionKind::InvalidToken,
             _ => RejectionKind::Misconfigured,
         };
         self.render.kind(kind)

@@ -1,17 +1,20 @@
-//! Issuing tokens: the [`SigningKey`] and the JWS signing of bearer tokens and stateless
-//! session cookies, with the same crypto backend that verifies them.
+//! Signing: the [`SigningKey`] and the JWS signing of access tokens and stateless session
+//! cookies, with the same crypto backend that verifies them.
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey};
+use jsonwebtoken::jwk::EllipticCurve;
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
 
-use super::PROVIDER;
+use super::{Key, PROVIDER};
 use crate::error::GateError;
 
-/// A private key that signs tokens: stateless session cookies, and the tokens
-/// `authgate::testing` mints. The Gate must hold the matching verification key;
+/// A private key that signs tokens: the access tokens a Gate issues
+/// ([`GateBuilder::signing_key`](crate::GateBuilder::signing_key)), stateless session
+/// cookies, and the tokens `authgate::testing` mints. The Gate verifies with its public half
+/// ([`GateBuilder::signing_key`](crate::GateBuilder::signing_key) adds it);
 /// [`GateBuilder::build`](crate::GateBuilder::build) checks that it does.
 ///
 /// ```
@@ -89,16 +92,59 @@ impl SigningKey {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
+
+    /// The key that verifies what this key signs, with the same `kid`: the HMAC secret
+    /// itself, or the public half of a private key (derived by the crypto backend).
+    pub(crate) fn verification_key(&self) -> Result<Key, GateError> {
+        let algorithm = self.algorithm;
+        let invalid = |e: jsonwebtoken::errors::Error| GateError::InvalidKey {
+            algorithm,
+            detail: e.to_string(),
+        };
+        let der = self.key.as_bytes();
+        let utils = &PROVIDER.key_utils;
+        let key = match algorithm.family() {
+            AlgorithmFamily::Hmac => Key::hmac(algorithm, der)?,
+            AlgorithmFamily::Rsa => {
+                let (n, e) = (utils.rsa_pub_components_from_private_key)(der).map_err(invalid)?;
+                Key::new(algorithm, DecodingKey::from_rsa_raw_components(&n, &e))?
+            }
+            AlgorithmFamily::Ec => {
+                let (_, x, y) =
+                    (utils.ec_pub_components_from_private_key)(der, algorithm).map_err(invalid)?;
+                let decoding = DecodingKey::from_ec_components(
+                    &URL_SAFE_NO_PAD.encode(x),
+                    &URL_SAFE_NO_PAD.encode(y),
+                )
+                .map_err(invalid)?;
+                Key::new(algorithm, decoding)?
+            }
+            AlgorithmFamily::Ed => {
+                let x = (utils.ed_pub_components_from_private_key)(der, &EllipticCurve::Ed25519)
+                    .map_err(invalid)?;
+                let decoding =
+                    DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(x)).map_err(invalid)?;
+                Key::new(algorithm, decoding)?
+            }
+        };
+        Ok(match &self.kid {
+            Some(kid) => key.with_kid(kid.clone()),
+            None => key,
+        })
+    }
 }
 
-/// Signs a JWT with our backend (not jsonwebtoken's process default, which panics when another
-/// crate enables both of its backends).
-#[cfg(any(test, feature = "testing"))] // authgate::testing mints with it
-pub(crate) fn sign_jwt(
+/// The `typ` of the access tokens a Gate issues (RFC 9068, section 2.1): a token issued for
+/// one purpose is not taken for another (a session cookie's `typ` differs).
+pub(crate) const ACCESS_TYP: &str = "at+jwt";
+
+/// Signs an access token with our backend (not jsonwebtoken's process default, which panics
+/// when another crate enables both of its backends).
+pub(crate) fn sign_access_jwt(
     key: &SigningKey,
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<String, String> {
-    sign_jwt_typed(key, claims, "JWT")
+    sign_jwt_typed(key, claims, ACCESS_TYP)
 }
 
 /// The `typ` of stateless session cookies. A token is accepted only for its purpose
