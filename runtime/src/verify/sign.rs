@@ -6,7 +6,7 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::EllipticCurve;
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey};
 
 use super::{Key, PROVIDER};
 use crate::error::GateError;
@@ -103,28 +103,22 @@ impl SigningKey {
         };
         let der = self.key.as_bytes();
         let utils = &PROVIDER.key_utils;
+        // The public halves in the binary forms `Key::from_der` reads (and checks).
         let key = match algorithm.family() {
             AlgorithmFamily::Hmac => Key::hmac(algorithm, der)?,
             AlgorithmFamily::Rsa => {
                 let (n, e) = (utils.rsa_pub_components_from_private_key)(der).map_err(invalid)?;
-                Key::new(algorithm, DecodingKey::from_rsa_raw_components(&n, &e))?
+                Key::from_der(algorithm, rsa_public_key_der(&n, &e))?
             }
             AlgorithmFamily::Ec => {
                 let (_, x, y) =
                     (utils.ec_pub_components_from_private_key)(der, algorithm).map_err(invalid)?;
-                let decoding = DecodingKey::from_ec_components(
-                    &URL_SAFE_NO_PAD.encode(x),
-                    &URL_SAFE_NO_PAD.encode(y),
-                )
-                .map_err(invalid)?;
-                Key::new(algorithm, decoding)?
+                Key::from_der(algorithm, [&[0x04][..], &x, &y].concat())?
             }
             AlgorithmFamily::Ed => {
                 let x = (utils.ed_pub_components_from_private_key)(der, &EllipticCurve::Ed25519)
                     .map_err(invalid)?;
-                let decoding =
-                    DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(x)).map_err(invalid)?;
-                Key::new(algorithm, decoding)?
+                Key::from_der(algorithm, x)?
             }
         };
         Ok(match &self.kid {
@@ -132,6 +126,39 @@ impl SigningKey {
             None => key,
         })
     }
+}
+
+/// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER, from
+/// the big-endian modulus and exponent.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn length(out: &mut Vec<u8>, len: usize) {
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|&&b| b == 0).count();
+            out.push(0x80 | (bytes.len() - skip) as u8);
+            out.extend_from_slice(&bytes[skip..]);
+        }
+    }
+    fn integer(out: &mut Vec<u8>, value: &[u8]) {
+        let value = &value[value.iter().take_while(|&&b| b == 0).count()..];
+        // A leading zero keeps a value with its top bit set positive.
+        let pad = value.first().is_none_or(|&b| b & 0x80 != 0);
+        out.push(0x02);
+        length(out, value.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(value);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut der = vec![0x30];
+    length(&mut der, body.len());
+    der.extend_from_slice(&body);
+    der
 }
 
 /// The `typ` of the access tokens a Gate issues (RFC 9068, section 2.1): a token issued for
