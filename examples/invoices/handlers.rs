@@ -2,8 +2,8 @@
 //! who gets in, before any of the handler's own extractors run.
 
 use authgate::{
-    CredentialKind, Csrf, CurrentUser, Gate, Load, LoadError, Resource, SessionUser, owned_by,
-    public, require_auth, require_role, safe_next,
+    CredentialKind, CurrentUser, Gate, Load, LoadError, LoginAttempt, Resource, SessionUser,
+    owned_by, public, require_auth, require_role, safe_next,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, Path, Request, State};
@@ -35,7 +35,9 @@ pub async fn not_found() -> ApiError {
 
 /// `POST /login`, JSON or form: checks the password within the login limits (see `limits`).
 /// A form login (a browser) starts a session and sets its cookie; a JSON login (an API
-/// client) gets a bearer token and no session, which no such client would present.
+/// client) gets a bearer token and no session, which no such client would present. Either
+/// from another site is refused first (login CSRF: `LoginAttempt` applies the Gate's origin
+/// check), before the body is read or the attempt counted.
 #[utoipa::path(post, path = "/login", tag = "auth",
     request_body(description = "JSON for a bearer token; the login form for a redirect", content(
         (LoginJson = "application/json"), (LoginForm = "application/x-www-form-urlencoded"))),
@@ -48,7 +50,7 @@ pub async fn not_found() -> ApiError {
             body = ErrorBody),
         (status = 401, description = "Wrong email or password, one answer for both: JSON, or \
             the form again", content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 403, description = "A form post from another site (login CSRF)", body = ErrorBody),
+        (status = 403, description = "A form or JSON post from another site (login CSRF)", body = ErrorBody),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
         (status = 422, description = "JSON without a string email and password", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address or for this account: \
@@ -62,6 +64,7 @@ pub async fn not_found() -> ApiError {
 pub async fn login(
     State(app): State<AppState>,
     ClientAddress(address): ClientAddress,
+    attempt: LoginAttempt,
     input: LoginInput,
 ) -> Result<Response, ApiError> {
     if let Err(refused) = app.limits.attempt(address, &input.email) {
@@ -80,7 +83,7 @@ pub async fn login(
     };
     match input.next {
         Some(next) => {
-            let cookie = app.gate.login(session_user(&user)).await?;
+            let cookie = app.gate.login(&attempt, session_user(&user)).await?;
             Ok((cookie, Redirect::to(safe_next(Some(&next), "/dashboard"))).into_response())
         }
         None => {
@@ -364,13 +367,7 @@ impl<S: Send + Sync> FromRequest<S> for LoginInput {
                 next: None,
             });
         }
-        // A cross-site form must not log the browser into someone else's account (login
-        // CSRF): the same origin check the guards apply to cookie-authenticated posts.
-        let (parts, body) = req.into_parts();
-        Csrf::default()
-            .check(&parts)
-            .map_err(|_| ApiError::CrossOrigin)?;
-        let req = Request::from_parts(parts, body);
+        // The origin was checked before: `LoginAttempt` comes first in the handler.
         let Form(login) = Form::<LoginForm>::from_request(req, state)
             .await
             .map_err(|_| ApiError::BadBody(StatusCode::BAD_REQUEST, "send email and password"))?;

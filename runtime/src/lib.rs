@@ -83,6 +83,7 @@ mod error;
 mod gate;
 mod guard;
 mod issuers;
+mod login;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
 mod ownership;
@@ -119,6 +120,7 @@ pub use guard::Guard;
 #[cfg(feature = "oidc")]
 pub use issuers::KeyRefresh;
 pub use jsonwebtoken::Algorithm;
+pub use login::LoginAttempt;
 pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 #[cfg(feature = "postgres")]

@@ -15,6 +15,7 @@ use axum::response::Response;
 use crate::cache::TokenCache;
 use crate::csrf::Csrf;
 use crate::issuers::Issuers;
+use crate::login::LoginAttempt;
 use crate::principal::{CredentialKind, CurrentUser};
 use crate::reject::{Rejection, Render};
 use crate::revocation::{Revocation, Revocations};
@@ -194,26 +195,93 @@ impl Gate {
         self.inner.render.render(rejection)
     }
 
-    /// Starts a session for `user` with a fresh id (never an id the request brought), and
-    /// returns the cookie to send.
+    /// Starts a browser session for `user` with a fresh id (never an id the request brought),
+    /// and returns the cookie to send. `attempt` is the proof that the login request passed
+    /// the Gate's origin check (login CSRF); the session the browser presented, if any, is
+    /// ended first (a logout: deleted from the store, or, with [`Revocations`], a stateless
+    /// cookie revoked), so a login never leaves two.
     ///
     /// ```
-    /// use authgate::{Gate, MemoryStore, SessionCookie, SessionError, SessionUser, Sessions};
+    /// use authgate::{Gate, LoginAttempt, MemoryStore, SessionError, SessionUser, Sessions, public};
+    /// use axum::extract::State;
+    /// use axum::response::{IntoResponse, Response};
+    ///
+    /// #[public(reason = "login")]
+    /// async fn login(State(gate): State<Gate>, attempt: LoginAttempt) -> Result<Response, SessionError> {
+    ///     // (check the password first)
+    ///     let cookie = gate.login(&attempt, SessionUser::new("42").roles(["user"])).await?;
+    ///     Ok((cookie, "welcome").into_response())
+    /// }
+    /// ```
+    pub async fn login(
+        &self,
+        attempt: &LoginAttempt,
+        user: SessionUser,
+    ) -> Result<SessionCookie, SessionError> {
+        let sessions = self.sessions()?;
+        if let Some(presented) = &attempt.presented {
+            self.end_presented(sessions, presented).await?;
+        }
+        self.login_unchecked(user).await
+    }
+
+    /// Starts a session for `user` without a request: no origin check, and no session of the
+    /// browser's is ended. Only for logins whose CSRF protection is elsewhere (an OAuth or
+    /// OpenID Connect callback arrives from the provider's site by design; its `state`
+    /// parameter is its protection) and for tests; a login form or API uses
+    /// [`login`](Self::login).
+    ///
+    /// ```
+    /// use authgate::{Gate, MemoryStore, SessionCookie, SessionUser, Sessions};
     ///
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let gate = Gate::builder()
     ///     .hs256("an HMAC secret of at least 32 bytes!!")
     ///     .sessions(Sessions::server_side("__Host-session", MemoryStore::new()))
     ///     .build()?;
-    /// let cookie: SessionCookie = gate.login(SessionUser::new("42").roles(["user"])).await?;
+    /// let cookie: SessionCookie = gate.login_unchecked(SessionUser::new("42").roles(["user"])).await?;
     /// assert!(cookie.header_value().to_str()?.starts_with("__Host-session="));
     /// # Ok(()) }
     /// ```
-    pub async fn login(&self, user: SessionUser) -> Result<SessionCookie, SessionError> {
+    pub async fn login_unchecked(&self, user: SessionUser) -> Result<SessionCookie, SessionError> {
         let sessions = self.sessions()?;
         session::login(sessions, &self.inner.rules, self.now(), user)
             .await
             .map_err(|kind| self.session_error(kind))
+    }
+
+    /// Ends the session a login request presented: a server-side one is deleted; a stateless
+    /// one that verifies is revoked by its `jti` when revocations are configured (without
+    /// them it cannot be ended, and the new cookie replaces it in the browser).
+    async fn end_presented(&self, sessions: &Sessions, value: &str) -> Result<(), SessionError> {
+        match &sessions.kind {
+            session::SessionKind::Server(store) => store
+                .delete(&session::SessionKey::of(value))
+                .await
+                .map_err(|e| self.session_error(SessionErrorKind::Store(e))),
+            session::SessionKind::Stateless(_) => {
+                let (Some(_), Keys::Static(keys)) = (&self.inner.revocations, &self.inner.keys)
+                else {
+                    return Ok(());
+                };
+                let now = self.now();
+                let rules = &self.inner.rules;
+                let Ok(principal) =
+                    crate::verify::verify_token(value, keys, rules, now, CredentialKind::Cookie)
+                else {
+                    return Ok(()); // not a session of ours: nothing to end
+                };
+                match &principal.token_id {
+                    // Re-issued with the same `jti` up to the absolute lifetime.
+                    Some(jti) => {
+                        let until = now.saturating_add(sessions.absolute_lifetime);
+                        self.revoke_token_id(jti, principal.expires_at.max(until))
+                            .await
+                    }
+                    None => Ok(()),
+                }
+            }
+        }
     }
 
     /// Issues an access token for `user` that this Gate accepts: signed with its own key
@@ -312,7 +380,7 @@ impl Gate {
     ///     .sessions(Sessions::server_side("__Host-session", MemoryStore::new()))
     ///     .revocations(Revocations::new(MemoryRevocations::new()))
     ///     .build()?;
-    /// gate.login(SessionUser::new("42")).await?;
+    /// gate.login_unchecked(SessionUser::new("42")).await?;
     /// assert_eq!(gate.revoke_user("42").await?, 1);
     /// # Ok(()) }
     /// ```
@@ -499,6 +567,11 @@ impl Gate {
     /// `router.layer(gate.session_layer())`.
     pub fn session_layer(&self) -> SessionLayer {
         SessionLayer
+    }
+
+    /// The CSRF settings, for the login extractor.
+    pub(crate) fn csrf(&self) -> &Csrf {
+        &self.inner.csrf
     }
 
     fn sessions(&self) -> Result<&Sessions, SessionError> {

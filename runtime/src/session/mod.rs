@@ -266,7 +266,7 @@ impl IntoResponseParts for SessionCookie {
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let gate = Gate::builder().hs256("an HMAC secret of at least 32 bytes!!").build().unwrap();
-/// let error = gate.login(SessionUser::new("42")).await.unwrap_err();
+/// let error = gate.login_unchecked(SessionUser::new("42")).await.unwrap_err();
 /// assert!(matches!(error.kind(), SessionErrorKind::NotConfigured));
 /// assert_eq!(error.into_response().status(), 500);
 /// # }
@@ -428,7 +428,7 @@ mod tests {
             .render_rejection(hook)
             .build()
             .unwrap();
-        let error = gate.login(SessionUser::new("42")).await.unwrap_err();
+        let error = gate.login_unchecked(SessionUser::new("42")).await.unwrap_err();
         assert!(matches!(error.kind(), SessionErrorKind::Store(_)));
         let response = error.into_response();
         assert_eq!(response.status(), 503);
