@@ -662,3 +662,60 @@ async fn a_revocation_during_a_request_stays_done_on_postgres_and_redis() {
         race_against(store).await;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A login ends the session the browser presented (issue 17): never two sessions.
+
+#[tokio::test]
+async fn a_login_ends_the_session_the_browser_presented() {
+    let (gate, store, _clock) = server();
+    let app = app(gate);
+    let first = log_in(&app, "alice").await;
+    assert_eq!(store.len(), 1);
+    // The same browser logs in again (another account, or the same): its cookie goes along.
+    let reply = app
+        .post("/login")
+        .header("host", HOST)
+        .header("cookie", &first)
+        .form("bob")
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    let second = cookie_pair(&reply);
+    assert_ne!(first, second, "a fresh id");
+    assert_eq!(store.len(), 1, "the presented session was ended, not kept beside");
+    let before = handler_runs();
+    let old = with_cookie(&app, Method::GET, "/me", &first).send().await;
+    assert_invalid_token(&old);
+    assert_eq!(handler_runs(), before, "the old session no longer runs a handler");
+    let new = with_cookie(&app, Method::GET, "/me", &second).send().await;
+    assert_ok(&new, "bob");
+
+    // Stateless cookies, with revocations: the presented cookie is revoked on login.
+    let clock = Clock::new();
+    let gate = gate_builder()
+        .sessions(timeouts(Sessions::stateless(
+            COOKIE,
+            SigningKey::hmac(authgate::Algorithm::HS256, SECRET).unwrap(),
+        )))
+        .revocations(authgate::Revocations::new(authgate::MemoryRevocations::new()))
+        .clock(clock.reader())
+        .build()
+        .unwrap();
+    assert!(gate.ready(std::time::Duration::from_secs(5)).await);
+    let app = self::app(gate);
+    let first = log_in(&app, "alice").await;
+    let reply = app
+        .post("/login")
+        .header("host", HOST)
+        .header("cookie", &first)
+        .form("alice")
+        .send()
+        .await;
+    let second = cookie_pair(&reply);
+    assert_invalid_token(&with_cookie(&app, Method::GET, "/me", &first).send().await);
+    assert_ok(
+        &with_cookie(&app, Method::GET, "/me", &second).send().await,
+        "alice",
+    );
+}
