@@ -92,6 +92,8 @@ mod policy;
 mod postgres;
 mod principal;
 mod redirect;
+mod refresh;
+mod refreshed;
 #[cfg(feature = "redis")]
 mod redis;
 mod reject;
@@ -129,6 +131,8 @@ pub use principal::{Claims, CredentialKind, CurrentUser};
 pub use redirect::{is_safe_next, safe_next};
 #[cfg(feature = "redis")]
 pub use redis::{RedisRevocations, RedisStore};
+pub use refresh::{RefreshFamily, RefreshStore, RefreshToken, RefreshTokens, Tokens};
+pub use refreshed::Refreshed;
 pub use reject::{Rejection, RejectionKind};
 pub use revocation::{
     FeedEvent, MemoryRevocations, Revocation, RevocationFeed, RevocationStore, Revocations,

@@ -16,6 +16,7 @@ use crate::issuers::{self, KeyRefresh};
 use crate::issuers::{Issuer, IssuerKeys, Issuers};
 use crate::principal::CredentialKind;
 use crate::reject::{Hook, Rejection, Render};
+use crate::refresh::RefreshTokens;
 use crate::revocation::Revocations;
 use crate::session::{SessionKind, SessionUser, Sessions};
 use crate::tokens::{self, Signer};
@@ -63,6 +64,7 @@ pub struct GateBuilder {
     signing_key: Option<SigningKey>,
     /// Seconds an issued access token lives.
     token_lifetime: u64,
+    refresh: Option<RefreshTokens>,
     #[cfg(feature = "oidc")]
     key_refresh: KeyRefresh,
 }
@@ -95,6 +97,7 @@ impl GateBuilder {
             issuer_keys: Vec::new(),
             signing_key: None,
             token_lifetime: 15 * 60,
+            refresh: None,
             #[cfg(feature = "oidc")]
             key_refresh: KeyRefresh::default(),
         }
@@ -152,6 +155,16 @@ impl GateBuilder {
     /// [`max_lifetime`](Self::max_lifetime)).
     pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
         self.token_lifetime = lifetime.as_secs();
+        self
+    }
+
+    /// Issues refresh tokens with the access tokens of [`Gate::issue_tokens`], exchanged with
+    /// [`Gate::refresh`] (or the [`Refreshed`](crate::Refreshed) extractor). Needs a Gate
+    /// that issues (an HMAC secret or [`signing_key`](Self::signing_key)) and
+    /// [`revocations`](Self::revocations): a reused refresh token ends the subject's access
+    /// tokens.
+    pub fn refresh_tokens(mut self, refresh: RefreshTokens) -> Self {
+        self.refresh = Some(refresh);
         self
     }
 
@@ -438,6 +451,25 @@ impl GateBuilder {
         };
         let clock: Clock = self.clock.take().unwrap_or_else(|| Arc::new(system_now));
         let signer = self.signer(keys.as_ref(), clock(), &mut errors);
+        if let Some(refresh) = &self.refresh {
+            if signer.is_none() && keys.is_some() {
+                errors.push(GateError::Issuing(
+                    "refresh tokens need a Gate that issues its tokens: an HMAC secret or \
+                     GateBuilder::signing_key"
+                        .to_owned(),
+                ));
+            }
+            if self.revocations.is_none() {
+                errors.push(GateError::Issuing(
+                    "refresh tokens need GateBuilder::revocations: a reused refresh token must \
+                     end the subject's access tokens"
+                        .to_owned(),
+                ));
+            }
+            if refresh.idle_timeout == 0 || refresh.absolute_lifetime == 0 {
+                errors.push(GateError::ZeroLimit("refresh token timeouts"));
+            }
+        }
         if let Some(sessions) = &self.sessions {
             errors.extend(check_sessions(
                 sessions,
@@ -463,6 +495,7 @@ impl GateBuilder {
                 cache: TokenCache::new(self.token_cache, self.token_cache_bytes),
                 revocations: self.revocations,
                 signer,
+                refresh: self.refresh,
             }),
         };
         // Inside a runtime the view and the issuers' keys start loading now; otherwise at the

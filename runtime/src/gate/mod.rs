@@ -6,6 +6,7 @@
 mod authenticate;
 mod builder;
 mod decide;
+mod refresh;
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::csrf::Csrf;
 use crate::issuers::Issuers;
 use crate::login::LoginAttempt;
 use crate::principal::{CredentialKind, CurrentUser};
+use crate::refresh::RefreshTokens;
 use crate::reject::{Rejection, Render};
 use crate::revocation::{Revocation, Revocations};
 use crate::session::{
@@ -73,6 +75,8 @@ struct Inner {
     revocations: Option<Revocations>,
     /// What signs the access tokens this Gate issues; `None` with public keys only.
     signer: Option<Signer>,
+    /// Refresh token families; `None` when not configured.
+    refresh: Option<RefreshTokens>,
 }
 
 enum Keys {
@@ -365,9 +369,10 @@ impl Gate {
     }
 
     /// Ends everything a user holds, for example after a password change or when the account
-    /// is deleted: every server-side session, and with [`Revocations`] configured every bearer
-    /// token and stateless cookie issued to `subject` up to now (the current second
-    /// included), on every instance. Returns how many server-side sessions were ended.
+    /// is deleted: every server-side session and refresh token family, and with
+    /// [`Revocations`] configured every bearer token and stateless cookie issued to `subject`
+    /// up to now (the current second included), on every instance. Returns how many
+    /// server-side sessions were ended.
     ///
     /// Fails (and should be retried) when a store fails; the parts that succeeded stay done.
     ///
@@ -398,24 +403,36 @@ impl Gate {
             _ => {}
         }
         if inner.revocations.is_some() {
-            // Every credential whose lifetime the Gate accepts, issued up to this second, has
-            // expired by `until`.
-            let not_before = self.now().saturating_add(1);
-            let until = not_before
-                .saturating_add(inner.rules.max_lifetime)
-                .saturating_add(inner.rules.leeway);
-            self.revoke(Revocation::Subject {
-                subject: subject.to_owned(),
-                not_before,
-                until,
-            })
-            .await?;
+            self.revoke(self.subject_cutoff(subject)).await?;
+        }
+        if let Some(refresh) = &inner.refresh {
+            refresh
+                .store
+                .delete_user_families(subject)
+                .await
+                .map_err(|e| self.session_error(SessionErrorKind::Store(e)))?;
         }
         match server_side {
             Some(sessions) => session::revoke_user(sessions, subject)
                 .await
                 .map_err(|kind| self.session_error(kind)),
             None => Ok(0),
+        }
+    }
+
+    /// The revocation of everything `subject` was issued up to the end of this second.
+    fn subject_cutoff(&self, subject: &str) -> Revocation {
+        let rules = &self.inner.rules;
+        // Every credential whose lifetime the Gate accepts, issued up to this second, has
+        // expired by `until`.
+        let not_before = self.now().saturating_add(1);
+        let until = not_before
+            .saturating_add(rules.max_lifetime)
+            .saturating_add(rules.leeway);
+        Revocation::Subject {
+            subject: subject.to_owned(),
+            not_before,
+            until,
         }
     }
 

@@ -48,6 +48,8 @@ pub(crate) use lifecycle::{
 #[cfg(feature = "testing")]
 pub(crate) use store::new_session_id;
 pub use store::{MemoryStore, SessionKey, SessionRecord, SessionStore, StoreError};
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+pub(crate) use stored::list_as_json;
 #[cfg(feature = "redis")]
 pub(crate) use stored::StoredFields;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

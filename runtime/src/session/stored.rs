@@ -3,6 +3,7 @@
 //! serve all three, so they cannot drift apart in format.
 
 use super::store::{SessionKey, SessionRecord, StoreError};
+use crate::refresh::RefreshFamily;
 
 /// The fields of one stored session, by name: a row's columns or a Redis hash.
 pub(crate) trait StoredFields {
@@ -35,6 +36,37 @@ impl SessionRecord {
             claims: fields.text("claims")?,
             created_at: fields.seconds("created_at")?,
             last_seen: fields.seconds("last_seen")?,
+            expires_at: fields.seconds("expires_at")?,
+        })
+    }
+}
+
+/// A list as the JSON array the bundled stores write.
+pub(crate) fn list_as_json(list: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(list).map_err(StoreError::from_error)
+}
+
+impl RefreshFamily {
+    /// The family a bundled store wrote, read back under `key` (the family's `current` is a
+    /// field of its own).
+    pub(crate) fn from_fields(
+        key: SessionKey,
+        fields: &impl StoredFields,
+    ) -> Result<RefreshFamily, StoreError> {
+        let list = |name: &str| -> Result<Vec<String>, StoreError> {
+            serde_json::from_str(&fields.text(name)?).map_err(StoreError::from_error)
+        };
+        let current = SessionKey::from_stored(&fields.text("current")?)
+            .ok_or_else(|| StoreError::new("a refresh token hash that is not a SHA-256 in hex"))?;
+        Ok(RefreshFamily {
+            key,
+            current,
+            subject: fields.text("subject")?,
+            roles: list("roles")?,
+            scopes: list("scopes")?,
+            claims: fields.text("claims")?,
+            created_at: fields.seconds("created_at")?,
+            last_used: fields.seconds("last_used")?,
             expires_at: fields.seconds("expires_at")?,
         })
     }
