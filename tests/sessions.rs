@@ -5,7 +5,7 @@
 
 mod support;
 
-use authgate::testing::StoreConformance;
+use authgate::testing::{RefreshConformance, StoreConformance};
 use authgate::{
     BoxFuture, CurrentUser, Gate, MemoryStore, Router, SessionKey, SessionRecord, SessionStore,
     Sessions, SigningKey, SqliteStore, StoreError, require_auth, require_role, routing::get,
@@ -618,7 +618,7 @@ async fn postgres_and_redis_stores_meet_the_contract() {
             })
             .assert()
             .await;
-        let drop = format!("DROP TABLE {table}");
+        let drop = format!("DROP TABLE {table}, {table}_refresh");
         sqlx::query(sqlx::AssertSqlSafe(drop))
             .execute(&pool)
             .await
@@ -648,7 +648,7 @@ async fn a_revocation_during_a_request_stays_done_on_postgres_and_redis() {
             .await
             .expect("a store");
         race_against(store).await;
-        let drop = format!("DROP TABLE {table}");
+        let drop = format!("DROP TABLE {table}, {table}_refresh");
         sqlx::query(sqlx::AssertSqlSafe(drop))
             .execute(&pool)
             .await
@@ -717,5 +717,133 @@ async fn a_login_ends_the_session_the_browser_presented() {
     assert_ok(
         &with_cookie(&app, Method::GET, "/me", &second).send().await,
         "alice",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The refresh token contract (issue 17): every bundled store keeps families by hash only, and
+// of two concurrent rotations of one token at most one wins.
+
+#[tokio::test]
+async fn every_store_meets_the_refresh_contract() {
+    let memory = MemoryStore::new();
+    let dump = memory.clone();
+    RefreshConformance::new(memory)
+        .written(move || {
+            let families = dump.families();
+            async move { serde_json::to_vec(&families).expect("JSON") }
+        })
+        .assert()
+        .await;
+
+    let file = TempDb::new("refresh-conformance");
+    let store = SqliteStore::open(&file.0).await.expect("a store");
+    let path = file.0.clone();
+    RefreshConformance::new(store)
+        .written(move || {
+            let path = path.clone();
+            async move { TempDb::bytes(&path) }
+        })
+        .assert()
+        .await;
+
+    if let Some((pool, table)) = postgres("the refresh contract").await {
+        let store = authgate::PostgresStore::with_table(pool.clone(), &table)
+            .await
+            .expect("a store");
+        let (dump, name) = (pool.clone(), format!("{table}_refresh"));
+        RefreshConformance::new(store)
+            .written(move || {
+                let (pool, name) = (dump.clone(), name.clone());
+                async move {
+                    let sql = format!("SELECT row_to_json(t)::text FROM {name} t");
+                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&pool)
+                        .await
+                        .expect("a dump");
+                    rows.concat().into_bytes()
+                }
+            })
+            .assert()
+            .await;
+        let drop = format!("DROP TABLE {table}, {table}_refresh");
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&pool)
+            .await
+            .expect("drop");
+    }
+    if let Some((url, prefix)) = redis("the refresh contract").await {
+        let store = authgate::RedisStore::connect(&url)
+            .await
+            .expect("a store")
+            .with_prefix(prefix.clone());
+        let client = ::redis::Client::open(url.as_str()).expect("a client");
+        RefreshConformance::new(store)
+            .written(move || {
+                let (client, prefix) = (client.clone(), prefix.clone());
+                async move { redis_dump(&client, &prefix).await }
+            })
+            .assert()
+            .await;
+    }
+}
+
+/// The suite fails a store whose rotation is a read followed by a write (not one atomic
+/// step): two concurrent exchanges of one token then both win.
+#[tokio::test]
+async fn the_refresh_contract_catches_a_rotation_that_is_not_atomic() {
+    #[derive(Clone, Default)]
+    struct ReadThenWrite(MemoryStore);
+    impl authgate::RefreshStore for ReadThenWrite {
+        fn create_family(&self, f: &authgate::RefreshFamily) -> BoxFuture<'_, Result<(), StoreError>> {
+            self.0.create_family(f)
+        }
+        fn load_family(
+            &self,
+            k: &SessionKey,
+        ) -> BoxFuture<'_, Result<Option<authgate::RefreshFamily>, StoreError>> {
+            self.0.load_family(k)
+        }
+        fn rotate_family(
+            &self,
+            k: &SessionKey,
+            presented: &SessionKey,
+            next: &SessionKey,
+            now: u64,
+        ) -> BoxFuture<'_, Result<bool, StoreError>> {
+            let (k, presented, next) = (k.clone(), presented.clone(), next.clone());
+            Box::pin(async move {
+                let Some(mut family) = self.0.load_family(&k).await? else {
+                    return Ok(false);
+                };
+                if family.current != presented {
+                    return Ok(false);
+                }
+                tokio::task::yield_now().await; // a round trip between the read and the write
+                family.current = next;
+                family.last_used = now;
+                self.0.create_family(&family).await?;
+                Ok(true)
+            })
+        }
+        fn delete_family(&self, k: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+            self.0.delete_family(k)
+        }
+        fn delete_user_families(&self, s: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
+            self.0.delete_user_families(s)
+        }
+        fn purge_expired_families(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+            self.0.purge_expired_families(now)
+        }
+    }
+    let failures = RefreshConformance::new(ReadThenWrite::default())
+        .run()
+        .await
+        .unwrap_err();
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.starts_with("exactly one of two concurrent rotations wins")),
+        "{failures:?}"
     );
 }
