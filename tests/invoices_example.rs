@@ -42,11 +42,12 @@ const CONTRACT_RATES: limits::Rates = limits::Rates {
 };
 
 /// The route audit, exactly as the example prints it at start.
-const AUDIT: [&str; 16] = [
+const AUDIT: [&str; 17] = [
     "GET /health public: load-balancer health check",
     "GET /openapi.json public: the OpenAPI document: how to call the API, no data",
     "GET /login public: login form",
     "POST /login public: login: checks the password",
+    "POST /token/refresh public: token refresh: the refresh token is the credential",
     "POST /logout require_auth",
     "GET /api/me require_auth",
     "GET /api/invoices require_auth",
@@ -1528,7 +1529,7 @@ fn peak_memory_kib(pid: u32) -> u64 {
 async fn a_deleted_admin_loses_admin_access_at_once() {
     let settings = local_settings(false, CONTRACT_RATES);
     let app = app::build(&settings).await.expect("the app builds");
-    let hash = auth::Auth::new(SECRET.as_bytes())
+    let hash = auth::Auth::new()
         .await
         .expect("a hasher")
         .hash_password("root-password".to_owned())
@@ -2312,7 +2313,14 @@ async fn every_route_is_protected_and_invoices_are_private() {
         .expect("a gate");
     let minter = Minter::new(&gate).expect("an HMAC gate");
     let report = RouteProbe::new(&app.router, &minter)
-        .allow_public(["/health", "/login", "/openapi.json", "/static/feed.js"])
+        .allow_public([
+            "/health",
+            "/login",
+            "/token/refresh",
+            "/openapi.json",
+            "/static/feed.js",
+        ])
+        .own_credential(["/token/refresh"])
         .expect_roles("/api/admin", ["admin"])
         .run()
         .await;
