@@ -554,7 +554,20 @@ async fn sqlite_store_moves_an_old_table_to_hashed_keys() {
         ("7", &["user".to_owned()][..])
     );
     // Opening again is a no-op.
-    SqliteStore::new(pool.clone()).await.expect("a second open");
+    let store = SqliteStore::new(pool.clone()).await.expect("a second open");
+    // The database of an older authgate gets the refresh token table too.
+    let gate = gate_builder()
+        .revocations(authgate::Revocations::new(authgate::MemoryRevocations::new()))
+        .refresh_tokens(authgate::RefreshTokens::new(store))
+        .build()
+        .expect("a gate");
+    let tokens = gate
+        .issue_tokens(&authgate::SessionUser::new("7"))
+        .await
+        .expect("a family in the old database");
+    gate.refresh(tokens.refresh_token.as_str())
+        .await
+        .expect("exchanged");
     sqlx::query("VACUUM").execute(&pool).await.expect("vacuum");
     pool.close().await;
     let bytes = TempDb::bytes(&file.0);
