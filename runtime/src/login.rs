@@ -31,26 +31,27 @@ use crate::policy::PolicySpec;
 /// use authgate::{Gate, LoginAttempt, MemoryStore, SessionError, SessionUser, Sessions, public};
 /// use axum::extract::State;
 /// use axum::response::{IntoResponse, Redirect, Response};
-/// use axum::Form;
 ///
-/// #[derive(serde::Deserialize)]
-/// struct Credentials { email: String, password: String }
+/// /// Yours: look the user up and verify a password hash (argon2id).
+/// fn check_password(form: &str) -> Option<String> {
+///     (form == "user=alice&password=correct+horse").then(|| "alice".to_owned())
+/// }
 ///
 /// #[public(reason = "login form")]
 /// async fn login(
 ///     State(gate): State<Gate>,
 ///     attempt: LoginAttempt,
-///     Form(form): Form<Credentials>,
+///     form: String, // or axum's `Form<T>`, after the attempt
 /// ) -> Result<Response, SessionError> {
-///     if form.password != "correct horse" { // yours: hash and compare properly
+///     let Some(user_id) = check_password(&form) else {
 ///         return Ok(Redirect::to("/login?failed").into_response());
-///     }
-///     let cookie = gate.login(&attempt, SessionUser::new(form.email)).await?;
+///     };
+///     let cookie = gate.login(&attempt, SessionUser::new(user_id)).await?;
 ///     Ok((cookie, Redirect::to("/")).into_response())
 /// }
 /// # let gate = Gate::builder().hs256("an HMAC secret of at least 32 bytes!!")
 /// #     .sessions(Sessions::server_side("__Host-session", MemoryStore::new())).build().unwrap();
-/// # let _ = authgate::Router::new().route("/login", authgate::routing::post(login)).with_state(gate);
+/// # let _: authgate::Router = authgate::Router::new().route("/login", authgate::routing::post(login)).with_state(gate);
 /// ```
 #[derive(Debug)]
 pub struct LoginAttempt {

@@ -20,12 +20,16 @@ const MAX_BODY: usize = 4 * 1024;
 /// The refresh token is the credential here, so the route is `#[public]`:
 ///
 /// ```
-/// use authgate::{Refreshed, Tokens, public};
-/// use axum::Json;
+/// use authgate::{Refreshed, public};
+/// use axum::http::header::CONTENT_TYPE;
+/// use axum::response::IntoResponse;
 ///
 /// #[public(reason = "token refresh: the refresh token is the credential")]
-/// async fn refresh(Refreshed(tokens): Refreshed) -> Json<Tokens> {
-///     Json(tokens) // {"token", "refresh_token", "token_type", "expires_in"}
+/// async fn refresh(Refreshed(tokens): Refreshed) -> impl IntoResponse {
+///     // {"token", "refresh_token", "token_type", "expires_in"}; with axum's `json` feature,
+///     // `Json(tokens)`.
+///     let body = serde_json::to_string(&tokens).unwrap_or_default();
+///     ([(CONTENT_TYPE, "application/json")], body)
 /// }
 /// ```
 #[derive(Debug)]
