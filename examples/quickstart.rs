@@ -5,10 +5,10 @@ use authgate::{
     CurrentUser, Gate, Router, SessionError, SessionUser, public, require_auth, require_role,
     routing::{get, post},
 };
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 #[public(reason = "load-balancer health check")]
 async fn health() -> &'static str {
@@ -24,7 +24,10 @@ struct Login {
 /// Issues a bearer token to the demo account. A real app checks a password hash here (see the
 /// invoices example); the Gate signs the token with its own key, iss, aud and claim places.
 #[public(reason = "demo login: issues a bearer token")]
-async fn login(State(gate): State<Gate>, Json(login): Json<Login>) -> Result<Response, SessionError> {
+async fn login(
+    State(gate): State<Gate>,
+    Json(login): Json<Login>,
+) -> Result<Response, SessionError> {
     if (login.user.as_str(), login.password.as_str()) != ("alice", "alice-password") {
         return Ok(StatusCode::UNAUTHORIZED.into_response());
     }

@@ -504,9 +504,10 @@ async fn a_reused_refresh_token_ends_the_family_on_every_instance() {
         );
         // And the subject's access tokens: at once on A, on B through the feed.
         assert_invalid_token(&a.bearer(second.token.as_str()).await);
-        eventually("B refuses the access token of the reused family", || async {
-            b.bearer(second.token.as_str()).await.status == 401
-        })
+        eventually(
+            "B refuses the access token of the reused family",
+            || async { b.bearer(second.token.as_str()).await.status == 401 },
+        )
         .await;
         let before = b.hits.count();
         assert_invalid_token(&b.bearer(second.token.as_str()).await);

@@ -638,7 +638,10 @@ async fn refresh_tokens_rotate_and_a_reuse_ends_access(c: &Client) {
     let body = c.post_json("/login", Cred::Anonymous, &login).await.json();
     let (first_token, first_refresh) = (
         body["token"].as_str().expect("a token").to_owned(),
-        body["refresh_token"].as_str().expect("a refresh token").to_owned(),
+        body["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned(),
     );
     let refresh = |token: &str| json!({ "refresh_token": token });
     let reply = c
@@ -651,7 +654,10 @@ async fn refresh_tokens_rotate_and_a_reuse_ends_access(c: &Client) {
     assert_eq!(keys, ["refresh_token", "token"]);
     let (token, next) = (
         body["token"].as_str().expect("a token").to_owned(),
-        body["refresh_token"].as_str().expect("a refresh token").to_owned(),
+        body["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned(),
     );
     assert_ne!(next, first_refresh, "a new refresh token");
     assert_eq!(c.get("/api/me", Cred::Bearer(&token)).await.status, 200);
@@ -686,7 +692,10 @@ async fn refresh_tokens_rotate_and_a_reuse_ends_access(c: &Client) {
     refused(&reply, "the newest token of the ended family");
     for bearer in [&first_token, &token] {
         let reply = c.get("/api/me", Cred::Bearer(bearer)).await;
-        assert_eq!(reply.status, 401, "a bearer token of the reused family's user");
+        assert_eq!(
+            reply.status, 401,
+            "a bearer token of the reused family's user"
+        );
     }
     // Logging in again works at once.
     let body = c.post_json("/login", Cred::Anonymous, &login).await.json();

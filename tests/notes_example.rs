@@ -28,7 +28,12 @@ async fn login(client: &TestClient, email: &str, password: &str) -> TestResponse
 
 /// The token pair of a login that must succeed.
 async fn tokens(client: &TestClient, who: &str) -> (String, String) {
-    let reply = login(client, &format!("{who}@example.com"), &format!("{who}-password")).await;
+    let reply = login(
+        client,
+        &format!("{who}@example.com"),
+        &format!("{who}-password"),
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let body = reply.json();
     let text = |name: &str| body[name].as_str().expect(name).to_owned();
@@ -50,7 +55,11 @@ async fn the_readme_shows_the_notes_app_as_it_is_and_under_150_lines() {
         readme.contains(&format!("```rust,ignore\n{source}```")),
         "README.md must show examples/notes.rs verbatim"
     );
-    assert!(source.lines().count() < 150, "{} lines", source.lines().count());
+    assert!(
+        source.lines().count() < 150,
+        "{} lines",
+        source.lines().count()
+    );
 }
 
 #[tokio::test]
@@ -62,10 +71,18 @@ async fn logins_notes_owner_checks_and_the_admin() {
     let (bob, _) = tokens(&c, "bob").await;
     let (root, _) = tokens(&c, "root").await;
 
-    let reply = c.post("/notes").bearer(&alice).body("text/plain", "buy milk").send().await;
+    let reply = c
+        .post("/notes")
+        .bearer(&alice)
+        .body("text/plain", "buy milk")
+        .send()
+        .await;
     assert_eq!(reply.status, 201);
     let mine = c.get("/notes").bearer(&alice).send().await.json();
-    assert_eq!(mine, json!([{ "id": 1, "owner": "alice@example.com", "text": "buy milk" }]));
+    assert_eq!(
+        mine,
+        json!([{ "id": 1, "owner": "alice@example.com", "text": "buy milk" }])
+    );
     assert_eq!(c.get("/notes").bearer(&bob).send().await.json(), json!([]));
     assert_eq!(c.get("/notes/1").bearer(&alice).send().await.status, 200);
     // Another user: the bytes of a missing note. The admin: allowed.
@@ -77,11 +94,23 @@ async fn logins_notes_owner_checks_and_the_admin() {
     assert_refused(&c.get("/notes").send().await, 401, "unauthenticated");
 
     // Only the admin locks a user out; then the user's tokens are refused.
-    let reply = c.delete("/admin/users/alice@example.com").bearer(&bob).send().await;
+    let reply = c
+        .delete("/admin/users/alice@example.com")
+        .bearer(&bob)
+        .send()
+        .await;
     assert_refused(&reply, 403, "forbidden");
-    let reply = c.delete("/admin/users/alice@example.com").bearer(&root).send().await;
+    let reply = c
+        .delete("/admin/users/alice@example.com")
+        .bearer(&root)
+        .send()
+        .await;
     assert_eq!(reply.status, 204);
-    assert_refused(&c.get("/notes").bearer(&alice).send().await, 401, "invalid_token");
+    assert_refused(
+        &c.get("/notes").bearer(&alice).send().await,
+        401,
+        "invalid_token",
+    );
     // A new login works at once.
     let (again, _) = tokens(&c, "alice").await;
     assert_eq!(c.get("/notes").bearer(&again).send().await.status, 200);
@@ -99,13 +128,20 @@ async fn refresh_tokens_rotate_and_a_reuse_locks_the_thief_out() {
     let reply = exchange(refresh.clone()).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let body: Value = reply.json();
-    let (token, next) = (body["token"].as_str().unwrap(), body["refresh_token"].as_str().unwrap());
+    let (token, next) = (
+        body["token"].as_str().unwrap(),
+        body["refresh_token"].as_str().unwrap(),
+    );
     assert_eq!(c.get("/notes").bearer(token).send().await.status, 200);
     // The first refresh token again: refused, and the family and alice's tokens end.
     assert_refused(&exchange(refresh).await, 401, "invalid_token");
     assert_refused(&exchange(next.to_owned()).await, 401, "invalid_token");
     for token in [first.as_str(), token] {
-        assert_refused(&c.get("/notes").bearer(token).send().await, 401, "invalid_token");
+        assert_refused(
+            &c.get("/notes").bearer(token).send().await,
+            401,
+            "invalid_token",
+        );
     }
     assert_refused(&exchange("made up".into()).await, 401, "invalid_token");
 }
@@ -114,7 +150,10 @@ async fn refresh_tokens_rotate_and_a_reuse_locks_the_thief_out() {
 async fn a_cross_site_login_is_refused() {
     let c = client().await;
     let body = json!({ "email": "alice@example.com", "password": "alice-password" });
-    for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
         let reply = c
             .post("/login")
             .header("host", "notes.example.com")

@@ -161,7 +161,10 @@ async fn a_reused_refresh_token_ends_the_family_and_the_access_tokens() {
     // The other device's family stays: it gets a new access token, which works.
     let reply = app.exchange(other_device.refresh_token.as_str()).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_ok(&app.me(reply.json()["token"].as_str().unwrap()).await, "alice");
+    assert_ok(
+        &app.me(reply.json()["token"].as_str().unwrap()).await,
+        "alice",
+    );
 
     let logs = logs.contents();
     assert_logged(&logs, &["refresh_token_reused", "alice", "WARN"]);
@@ -184,7 +187,10 @@ async fn expired_and_idle_families_are_refused() {
     let before = app.hits.count();
     let reply = app.exchange(idle.refresh_token.as_str()).await;
     app.assert_refused(&reply, before);
-    assert!(app.store.families().is_empty(), "the expired family is deleted");
+    assert!(
+        app.store.families().is_empty(),
+        "the expired family is deleted"
+    );
 
     // Absolute: refreshed every 50 minutes, it still ends a day after the login.
     let kept = app.gate.issue_tokens(&alice()).await.unwrap();
@@ -243,10 +249,17 @@ async fn unknown_and_malformed_refresh_requests_are_refused_before_the_handler()
 async fn revoking_a_user_ends_their_refresh_families() {
     let app = app().await;
     let alice_tokens = app.gate.issue_tokens(&alice()).await.unwrap();
-    let bob = app.gate.issue_tokens(&SessionUser::new("bob")).await.unwrap();
+    let bob = app
+        .gate
+        .issue_tokens(&SessionUser::new("bob"))
+        .await
+        .unwrap();
     app.gate.revoke_user("alice").await.unwrap();
     let before = app.hits.count();
-    app.assert_refused(&app.exchange(alice_tokens.refresh_token.as_str()).await, before);
+    app.assert_refused(
+        &app.exchange(alice_tokens.refresh_token.as_str()).await,
+        before,
+    );
     assert_eq!(app.exchange(bob.refresh_token.as_str()).await.status, 200);
     // A login right after the revocation (a password change) works at once.
     let again = app.gate.issue_tokens(&alice()).await.unwrap();

@@ -557,7 +557,9 @@ async fn sqlite_store_moves_an_old_table_to_hashed_keys() {
     let store = SqliteStore::new(pool.clone()).await.expect("a second open");
     // The database of an older authgate gets the refresh token table too.
     let gate = gate_builder()
-        .revocations(authgate::Revocations::new(authgate::MemoryRevocations::new()))
+        .revocations(authgate::Revocations::new(
+            authgate::MemoryRevocations::new(),
+        ))
         .refresh_tokens(authgate::RefreshTokens::new(store))
         .build()
         .expect("a gate");
@@ -696,11 +698,19 @@ async fn a_login_ends_the_session_the_browser_presented() {
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
     let second = cookie_pair(&reply);
     assert_ne!(first, second, "a fresh id");
-    assert_eq!(store.len(), 1, "the presented session was ended, not kept beside");
+    assert_eq!(
+        store.len(),
+        1,
+        "the presented session was ended, not kept beside"
+    );
     let before = handler_runs();
     let old = with_cookie(&app, Method::GET, "/me", &first).send().await;
     assert_invalid_token(&old);
-    assert_eq!(handler_runs(), before, "the old session no longer runs a handler");
+    assert_eq!(
+        handler_runs(),
+        before,
+        "the old session no longer runs a handler"
+    );
     let new = with_cookie(&app, Method::GET, "/me", &second).send().await;
     assert_ok(&new, "bob");
 
@@ -711,7 +721,9 @@ async fn a_login_ends_the_session_the_browser_presented() {
             COOKIE,
             SigningKey::hmac(authgate::Algorithm::HS256, SECRET).unwrap(),
         )))
-        .revocations(authgate::Revocations::new(authgate::MemoryRevocations::new()))
+        .revocations(authgate::Revocations::new(
+            authgate::MemoryRevocations::new(),
+        ))
         .clock(clock.reader())
         .build()
         .unwrap();
@@ -808,7 +820,10 @@ async fn the_refresh_contract_catches_a_rotation_that_is_not_atomic() {
     #[derive(Clone, Default)]
     struct ReadThenWrite(MemoryStore);
     impl authgate::RefreshStore for ReadThenWrite {
-        fn create_family(&self, f: &authgate::RefreshFamily) -> BoxFuture<'_, Result<(), StoreError>> {
+        fn create_family(
+            &self,
+            f: &authgate::RefreshFamily,
+        ) -> BoxFuture<'_, Result<(), StoreError>> {
             self.0.create_family(f)
         }
         fn load_family(

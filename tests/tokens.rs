@@ -236,10 +236,7 @@ async fn a_token_issued_by_one_gate_is_refused_by_a_gate_of_another_key_or_audie
     let a = gate();
     let token = a.issue(&SessionUser::new("alice")).unwrap();
     assert_accepted(a, token.as_str(), "alice").await;
-    let other_key = keyless_gate_builder()
-        .hs256([0x44u8; 32])
-        .build()
-        .unwrap();
+    let other_key = keyless_gate_builder().hs256([0x44u8; 32]).build().unwrap();
     assert_refused(other_key, token.as_str()).await;
     let other_audience = Gate::builder()
         .realm(REALM)
@@ -266,13 +263,20 @@ async fn a_gate_of_public_keys_only_cannot_issue_and_says_so() {
         matches!(error.kind(), SessionErrorKind::NoSigningKey),
         "{error:?}"
     );
-    assert!(error.to_string().contains("GateBuilder::signing_key"), "{error}");
+    assert!(
+        error.to_string().contains("GateBuilder::signing_key"),
+        "{error}"
+    );
     let reply = error.into_response();
     assert_eq!(reply.status(), 500);
     assert!(authgate::testing::Minter::new(&gate).is_err());
     // A signing key that is not the private half of the key of its kid is refused at build.
     let error = keyless_gate_builder()
-        .key(Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap().with_kid("k1"))
+        .key(
+            Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
+                .unwrap()
+                .with_kid("k1"),
+        )
         .signing_key(
             SigningKey::from_pem(Algorithm::RS256, pem("attacker_rsa_private.pem"))
                 .unwrap()
@@ -304,9 +308,16 @@ async fn a_token_issued_right_after_revoking_its_subject_is_accepted() {
     let after = gate.issue(&SessionUser::new("alice")).unwrap();
     assert_eq!(before.issued_at(), NOW);
     assert_eq!(after.issued_at(), NOW + 1, "stamped with the cutoff");
-    assert_eq!(after.expires_at(), NOW + 15 * 60, "no longer than its lifetime from now");
+    assert_eq!(
+        after.expires_at(),
+        NOW + 15 * 60,
+        "no longer than its lifetime from now"
+    );
     assert_refused(gate.clone(), before.as_str()).await;
     assert_accepted(gate.clone(), after.as_str(), "alice").await;
     // Other subjects are not moved.
-    assert_eq!(gate.issue(&SessionUser::new("bob")).unwrap().issued_at(), NOW);
+    assert_eq!(
+        gate.issue(&SessionUser::new("bob")).unwrap().issued_at(),
+        NOW
+    );
 }

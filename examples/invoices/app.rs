@@ -116,9 +116,7 @@ impl Backends {
         }
         Ok(match self.db.pool() {
             Pool::Sqlite(pool) => stores(SqliteStore::new(pool.clone()).await?, secure_cookies),
-            Pool::Postgres(pool) => {
-                stores(PostgresStore::new(pool.clone()).await?, secure_cookies)
-            }
+            Pool::Postgres(pool) => stores(PostgresStore::new(pool.clone()).await?, secure_cookies),
         })
     }
 

@@ -58,10 +58,7 @@ impl Auth {
         getrandom::fill(&mut random).map_err(|_| ApiError::Internal("no OS randomness"))?;
         let dummy_hash = hasher.hash(hex(&random)).await?;
         Ok(Auth {
-            inner: Arc::new(Inner {
-                hasher,
-                dummy_hash,
-            }),
+            inner: Arc::new(Inner { hasher, dummy_hash }),
         })
     }
 

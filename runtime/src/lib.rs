@@ -95,10 +95,10 @@ mod policy;
 mod postgres;
 mod principal;
 mod redirect;
-mod refresh;
-mod refreshed;
 #[cfg(feature = "redis")]
 mod redis;
+mod refresh;
+mod refreshed;
 mod reject;
 mod revocation;
 mod router;
@@ -141,13 +141,13 @@ pub use revocation::{
     FeedEvent, MemoryRevocations, Revocation, RevocationFeed, RevocationStore, Revocations,
 };
 pub use router::{MethodRouter, RouteAudit, RoutePolicy, Router, routing};
-pub use tokens::AccessToken;
 pub use session::{
     MemoryStore, SameSite, SessionCookie, SessionError, SessionErrorKind, SessionKey, SessionLayer,
     SessionRecord, SessionService, SessionStore, SessionUser, Sessions, StoreError,
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteRevocations, SqliteStore};
+pub use tokens::AccessToken;
 pub use verify::{BoxFuture, Key, KeySet, KeySource, KeySourceError, SigningKey};
 
 /// Paths used by the code the attribute macros generate. Not a public API.

@@ -783,5 +783,11 @@ async fn login_csrf_is_refused_for_cross_site_form_and_json_posts() {
             Expect::allowed().body("logged in"),
         ),
     ];
-    run("csrf/login with declared origins", &app, || hits.count(), cases).await;
+    run(
+        "csrf/login with declared origins",
+        &app,
+        || hits.count(),
+        cases,
+    )
+    .await;
 }

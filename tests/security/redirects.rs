@@ -45,7 +45,10 @@ async fn login(
     if form.username != "alice" || form.password != PASSWORD {
         return Redirect::to("/login?failed").into_response();
     }
-    match gate.login(&attempt, SessionUser::new("alice").roles(["user"])).await {
+    match gate
+        .login(&attempt, SessionUser::new("alice").roles(["user"]))
+        .await
+    {
         Ok(cookie) => (
             cookie,
             Redirect::to(safe_next(form.next.as_deref(), "/dashboard")),

@@ -44,7 +44,10 @@ pub async fn login(State(gate): State<Gate>, attempt: LoginAttempt, body: String
     } else {
         vec!["user"]
     };
-    match gate.login(&attempt, SessionUser::new(body).roles(roles)).await {
+    match gate
+        .login(&attempt, SessionUser::new(body).roles(roles))
+        .await
+    {
         Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
         Err(e) => e.into_response(),
     }

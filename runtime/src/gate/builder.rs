@@ -15,8 +15,8 @@ use crate::error::GateError;
 use crate::issuers::{self, KeyRefresh};
 use crate::issuers::{Issuer, IssuerKeys, Issuers};
 use crate::principal::CredentialKind;
-use crate::reject::{Hook, Rejection, Render};
 use crate::refresh::RefreshTokens;
+use crate::reject::{Hook, Rejection, Render};
 use crate::revocation::Revocations;
 use crate::session::{SessionKind, SessionUser, Sessions};
 use crate::tokens::{self, Signer};
@@ -553,24 +553,25 @@ impl GateBuilder {
         }
         let key = match (self.signing_key.take(), keys) {
             (Some(key), Some(Keys::Static(set))) => {
-                let probe = tokens::sign(&key, &self.rules, &SessionUser::new("probe"), now, now + 60)
-                    .map_err(GateError::Issuing)
-                    .and_then(|token| {
-                        verify::verify_token(
-                            token.as_str(),
-                            set,
-                            &self.rules,
-                            now,
-                            CredentialKind::Bearer,
-                        )
-                        .map_err(|_| {
-                            GateError::Issuing(
+                let probe =
+                    tokens::sign(&key, &self.rules, &SessionUser::new("probe"), now, now + 60)
+                        .map_err(GateError::Issuing)
+                        .and_then(|token| {
+                            verify::verify_token(
+                                token.as_str(),
+                                set,
+                                &self.rules,
+                                now,
+                                CredentialKind::Bearer,
+                            )
+                            .map_err(|_| {
+                                GateError::Issuing(
                                 "the signing key does not match the Gate's key of its kid: give \
                                  the public half of the signing key that kid, or drop that key"
                                     .to_owned(),
                             )
-                        })
-                    });
+                            })
+                        });
                 match probe {
                     Ok(_) => Some(key),
                     Err(e) => {

@@ -48,10 +48,10 @@ pub(crate) use lifecycle::{
 #[cfg(feature = "testing")]
 pub(crate) use store::new_session_id;
 pub use store::{MemoryStore, SessionKey, SessionRecord, SessionStore, StoreError};
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
-pub(crate) use stored::list_as_json;
 #[cfg(feature = "redis")]
 pub(crate) use stored::StoredFields;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+pub(crate) use stored::list_as_json;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use stored::{SqlRow, sql_seconds};
 
@@ -430,7 +430,10 @@ mod tests {
             .render_rejection(hook)
             .build()
             .unwrap();
-        let error = gate.login_unchecked(SessionUser::new("42")).await.unwrap_err();
+        let error = gate
+            .login_unchecked(SessionUser::new("42"))
+            .await
+            .unwrap_err();
         assert!(matches!(error.kind(), SessionErrorKind::Store(_)));
         let response = error.into_response();
         assert_eq!(response.status(), 503);

@@ -122,7 +122,8 @@ impl<'a> RouteProbe<'a> {
     /// caller is by design, not a finding: a refresh endpoint, whose credential is the refresh
     /// token in the body ([`Refreshed`](crate::Refreshed)).
     pub fn own_credential<I: IntoIterator<Item = T>, T: Into<String>>(mut self, paths: I) -> Self {
-        self.own_credential.extend(paths.into_iter().map(Into::into));
+        self.own_credential
+            .extend(paths.into_iter().map(Into::into));
         self
     }
 

@@ -183,9 +183,7 @@ impl<'s, S: RefreshStore + Clone> Run<'s, S> {
             "a refused rotation changes nothing",
         );
         check(
-            !store
-                .rotate_family(&missing, &missing, &after, NOW)
-                .await?,
+            !store.rotate_family(&missing, &missing, &after, NOW).await?,
             "rotate_family of an unknown key reports false",
         );
         check(
@@ -250,10 +248,21 @@ impl<'s, S: RefreshStore + Clone> Run<'s, S> {
         let issued = gate.issue_tokens(&user).await;
         let issued = issued.map_err(|e| StoreError::new(e.to_string()))?;
         let exchanged = gate.refresh(issued.refresh_token.as_str()).await;
-        check(exchanged.is_ok(), "a Gate on the store exchanges its refresh token");
-        let family_id = issued.refresh_token.as_str().split('.').next().unwrap_or_default();
+        check(
+            exchanged.is_ok(),
+            "a Gate on the store exchanges its refresh token",
+        );
+        let family_id = issued
+            .refresh_token
+            .as_str()
+            .split('.')
+            .next()
+            .unwrap_or_default();
         let family_key = SessionKey::of(family_id);
-        for token in [Some(&issued), exchanged.as_ref().ok()].into_iter().flatten() {
+        for token in [Some(&issued), exchanged.as_ref().ok()]
+            .into_iter()
+            .flatten()
+        {
             self.secrets.push(token.refresh_token.as_str().to_owned());
             self.secrets.push(token.token.as_str().to_owned());
         }
@@ -283,7 +292,8 @@ impl<'s, S: RefreshStore + Clone> Run<'s, S> {
             );
         }
         check(
-            store.load_family(&far.key).await?.map(|f| f.expires_at) == Some(u64::from(u32::MAX) + 5),
+            store.load_family(&far.key).await?.map(|f| f.expires_at)
+                == Some(u64::from(u32::MAX) + 5),
             "times beyond 32 bits are kept exactly",
         );
 
