@@ -144,12 +144,30 @@ impl RefreshFamily {
 ///
 /// - **hashes only**: a family is stored under its [`SessionKey`] and holds the hash of its
 ///   token in force; neither the family id nor any token reaches the store;
-/// - **one winner**: [`rotate`](Self::rotate) replaces `current` only if it is still the
+/// - **one winner**: [`rotate_family`](Self::rotate_family) replaces `current` only if it is still the
 ///   presented hash, in one atomic step (a conditional update, a transaction, a script), so
 ///   two concurrent exchanges of the same token cannot both succeed;
-/// - [`delete_user`](Self::delete_user) removes every family of one subject and no other;
-/// - [`purge_expired`](Self::purge_expired) removes families past their absolute lifetime;
+/// - [`delete_user_families`](Self::delete_user_families) removes every family of one subject and no other;
+/// - [`purge_expired_families`](Self::purge_expired_families) removes families past their absolute lifetime;
 /// - idle and absolute expiry are decided by the Gate from `last_used` and `expires_at`.
+///
+/// ```
+/// use authgate::{BoxFuture, RefreshFamily, RefreshStore, SessionKey, StoreError};
+///
+/// struct Down;
+/// fn down<T: Send>() -> BoxFuture<'static, Result<T, StoreError>> {
+///     Box::pin(async { Err(StoreError::new("connection refused")) })
+/// }
+/// impl RefreshStore for Down {
+///     fn create_family(&self, _: &RefreshFamily) -> BoxFuture<'_, Result<(), StoreError>> { down() }
+///     fn load_family(&self, _: &SessionKey) -> BoxFuture<'_, Result<Option<RefreshFamily>, StoreError>> { down() }
+///     fn rotate_family(&self, _: &SessionKey, _: &SessionKey, _: &SessionKey, _: u64)
+///         -> BoxFuture<'_, Result<bool, StoreError>> { down() }
+///     fn delete_family(&self, _: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> { down() }
+///     fn delete_user_families(&self, _: &str) -> BoxFuture<'_, Result<u64, StoreError>> { down() }
+///     fn purge_expired_families(&self, _: u64) -> BoxFuture<'_, Result<u64, StoreError>> { down() }
+/// }
+/// ```
 pub trait RefreshStore: Send + Sync + 'static {
     /// Adds a new family (a login). Its key is new: ids are 128 random bits.
     fn create_family(&self, family: &RefreshFamily) -> BoxFuture<'_, Result<(), StoreError>>;
@@ -179,6 +197,21 @@ pub trait RefreshStore: Send + Sync + 'static {
 
 /// A refresh token: opaque, for the client to keep and send back to the refresh endpoint.
 /// Its `Debug` output never shows it; it serializes as its text.
+///
+/// ```
+/// use authgate::{Gate, MemoryRevocations, MemoryStore, RefreshTokens, Revocations, SessionUser};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let gate = Gate::builder()
+///     .hs256("an HMAC secret of at least 32 bytes!!")
+///     .revocations(Revocations::new(MemoryRevocations::new()))
+///     .refresh_tokens(RefreshTokens::new(MemoryStore::new()))
+///     .build()?;
+/// let tokens = gate.issue_tokens(&SessionUser::new("42")).await?;
+/// assert_eq!(format!("{:?}", tokens.refresh_token), "RefreshToken(..)");
+/// assert_eq!(serde_json::to_value(&tokens)?["refresh_token"], tokens.refresh_token.as_str());
+/// # Ok(()) }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct RefreshToken(String);
 
