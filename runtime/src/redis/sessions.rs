@@ -5,10 +5,7 @@ use std::collections::HashMap;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
-use crate::refresh::{RefreshFamily, RefreshStore};
-use crate::session::{
-    SessionKey, SessionRecord, SessionStore, StoreError, StoredFields, list_as_json,
-};
+use crate::session::{SessionKey, SessionRecord, SessionStore, StoreError, StoredFields};
 use crate::verify::BoxFuture;
 
 /// Server-side sessions in Redis: a hash per session under `{prefix}:session:{key}` (the hash
@@ -16,10 +13,6 @@ use crate::verify::BoxFuture;
 /// user is one script), and a sorted set of expiry times (`{prefix}:expiry`) for the Gate's
 /// background purge. Every session also gets its absolute end as Redis's own expiry, so
 /// Redis drops it even when no purge runs. Every multi-key change is one Lua script, atomic.
-///
-/// Refresh token families are kept the same way under `{prefix}:refresh:{key}`,
-/// `{prefix}:refresh-user:{subject}` and `{prefix}:refresh-expiry`; a rotation is one script
-/// that compares the hash in force and replaces it.
 ///
 /// ```no_run
 /// use authgate::RedisStore;
@@ -29,8 +22,8 @@ use crate::verify::BoxFuture;
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    redis: ConnectionManager,
-    prefix: String,
+    pub(super) redis: ConnectionManager,
+    pub(super) prefix: String,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -88,26 +81,6 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return deleted";
 
-/// KEYS: the family, the user set, the expiry set; ARGV: current, subject, roles, scopes,
-/// claims, created_at, last_used, expires_at, the family's key.
-const FAMILY_CREATE: &str = r"
-redis.call('HSET', KEYS[1], 'current', ARGV[1], 'subject', ARGV[2], 'roles', ARGV[3],
-    'scopes', ARGV[4], 'claims', ARGV[5], 'created_at', ARGV[6], 'last_used', ARGV[7],
-    'expires_at', ARGV[8])
-redis.call('EXPIREAT', KEYS[1], ARGV[8])
-redis.call('SADD', KEYS[2], ARGV[9])
-redis.call('ZADD', KEYS[3], ARGV[8], ARGV[9])
-return 1";
-
-/// KEYS: the family; ARGV: the presented hash, the next hash, now. Compare and replace in one
-/// script: Redis runs scripts one at a time, so two rotations cannot both see the same hash.
-const FAMILY_ROTATE: &str = r"
-if redis.call('HGET', KEYS[1], 'current') == ARGV[1] then
-    redis.call('HSET', KEYS[1], 'current', ARGV[2], 'last_used', ARGV[3])
-    return 1
-end
-return 0";
-
 impl RedisStore {
     /// Connects to `url` (reconnecting on its own) with the key prefix `authgate`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -142,18 +115,6 @@ impl RedisStore {
 
     fn expiry(&self) -> String {
         format!("{}:expiry", self.prefix)
-    }
-
-    fn family(&self, key: &SessionKey) -> String {
-        format!("{}:refresh:{}", self.prefix, key.as_str())
-    }
-
-    fn family_user(&self, subject: &str) -> String {
-        format!("{}:refresh-user:{subject}", self.prefix)
-    }
-
-    fn family_expiry(&self) -> String {
-        format!("{}:refresh-expiry", self.prefix)
     }
 }
 
@@ -270,118 +231,6 @@ impl SessionStore for RedisStore {
                 .arg(now)
                 .arg(format!("{}:session:", self.prefix))
                 .arg(format!("{}:user:", self.prefix))
-                .invoke_async(&mut redis)
-                .await
-                .map_err(store_error)?;
-            Ok(deleted)
-        })
-    }
-}
-
-impl RefreshStore for RedisStore {
-    fn create_family(&self, family: &RefreshFamily) -> BoxFuture<'_, Result<(), StoreError>> {
-        let family = family.clone();
-        Box::pin(async move {
-            let mut redis = self.redis.clone();
-            let _: i64 = Script::new(FAMILY_CREATE)
-                .key(self.family(&family.key))
-                .key(self.family_user(&family.subject))
-                .key(self.family_expiry())
-                .arg(family.current.as_str())
-                .arg(&family.subject)
-                .arg(list_as_json(&family.roles)?)
-                .arg(list_as_json(&family.scopes)?)
-                .arg(&family.claims)
-                .arg(family.created_at)
-                .arg(family.last_used)
-                .arg(family.expires_at)
-                .arg(family.key.as_str())
-                .invoke_async(&mut redis)
-                .await
-                .map_err(store_error)?;
-            Ok(())
-        })
-    }
-
-    fn load_family(
-        &self,
-        key: &SessionKey,
-    ) -> BoxFuture<'_, Result<Option<RefreshFamily>, StoreError>> {
-        let key = key.clone();
-        Box::pin(async move {
-            let mut redis = self.redis.clone();
-            let fields: HashMap<String, String> = redis
-                .hgetall(self.family(&key))
-                .await
-                .map_err(store_error)?;
-            if fields.is_empty() {
-                return Ok(None);
-            }
-            RefreshFamily::from_fields(key, &Hash(fields)).map(Some)
-        })
-    }
-
-    fn rotate_family(
-        &self,
-        key: &SessionKey,
-        presented: &SessionKey,
-        next: &SessionKey,
-        now: u64,
-    ) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let (key, presented, next) = (key.clone(), presented.clone(), next.clone());
-        Box::pin(async move {
-            let mut redis = self.redis.clone();
-            let rotated: i64 = Script::new(FAMILY_ROTATE)
-                .key(self.family(&key))
-                .arg(presented.as_str())
-                .arg(next.as_str())
-                .arg(now)
-                .invoke_async(&mut redis)
-                .await
-                .map_err(store_error)?;
-            Ok(rotated == 1)
-        })
-    }
-
-    fn delete_family(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-        let key = key.clone();
-        Box::pin(async move {
-            let mut redis = self.redis.clone();
-            let _: i64 = Script::new(DELETE)
-                .key(self.family(&key))
-                .arg(format!("{}:refresh-user:", self.prefix))
-                .arg(key.as_str())
-                .arg(self.family_expiry())
-                .invoke_async(&mut redis)
-                .await
-                .map_err(store_error)?;
-            Ok(())
-        })
-    }
-
-    fn delete_user_families(&self, subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-        let user = self.family_user(subject);
-        Box::pin(async move {
-            let mut redis = self.redis.clone();
-            let deleted: u64 = Script::new(DELETE_USER)
-                .key(user)
-                .arg(format!("{}:refresh:", self.prefix))
-                .arg(self.family_expiry())
-                .invoke_async(&mut redis)
-                .await
-                .map_err(store_error)?;
-            Ok(deleted)
-        })
-    }
-
-    fn purge_expired_families(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async move {
-            let mut redis = self.redis.clone();
-            let deleted: u64 = Script::new(PURGE)
-                .key(self.family_expiry())
-                .arg(now)
-                .arg(format!("{}:refresh:", self.prefix))
-                .arg(format!("{}:refresh-user:", self.prefix))
                 .invoke_async(&mut redis)
                 .await
                 .map_err(store_error)?;
