@@ -1,11 +1,15 @@
-//! How the bundled stores (SQLite, PostgreSQL, Redis) keep a [`SessionRecord`]: each field as
-//! text or whole seconds, the role and scope lists as JSON arrays. One writer and one reader
-//! serve all three, so they cannot drift apart in format.
+//! How the SQL stores (SQLite, PostgreSQL) keep a [`SessionRecord`], and how the bundled
+//! stores (also Redis) keep a refresh family: each field as a column (or hash field) of text
+//! or whole seconds, the role and scope lists as JSON arrays. One writer and one reader serve
+//! them all, so they cannot drift apart in format.
 
-use super::store::{SessionKey, SessionRecord, StoreError};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use super::store::SessionRecord;
+use super::store::{SessionKey, StoreError};
 use crate::refresh::RefreshFamily;
 
-/// The fields of one stored session, by name: a row's columns or a Redis hash.
+/// The fields of one stored session or refresh family, by name: a row's columns, or a Redis
+/// hash's fields.
 pub(crate) trait StoredFields {
     /// A text field.
     fn text(&self, name: &str) -> Result<String, StoreError>;
@@ -13,14 +17,15 @@ pub(crate) trait StoredFields {
     fn seconds(&self, name: &str) -> Result<u64, StoreError>;
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl SessionRecord {
-    /// The roles and the scopes as the JSON arrays the bundled stores write.
+    /// The roles and the scopes as the JSON arrays the SQL stores write.
     pub(crate) fn lists_as_json(&self) -> Result<(String, String), StoreError> {
         let json = |list: &[String]| serde_json::to_string(list).map_err(StoreError::from_error);
         Ok((json(&self.roles)?, json(&self.scopes)?))
     }
 
-    /// The record a bundled store wrote, read back under `key`.
+    /// The record an SQL store wrote, read back under `key`.
     pub(crate) fn from_fields(
         key: SessionKey,
         fields: &impl StoredFields,
