@@ -300,7 +300,10 @@ impl Gate {
     /// A token issued right after [`revoke_user`](Self::revoke_user) of its subject (a login
     /// after a password change) is accepted: its `iat` is the revocation's cutoff when that is
     /// later than now (at most a second ahead, within the leeway), so it is not taken for a
-    /// token issued before the revocation.
+    /// token issued before the revocation. (With a leeway of zero, such a token is accepted
+    /// from the next second. A Gate that has not yet heard of a revocation made elsewhere in
+    /// the same second stamps `now`, and its token is refused once the cutoff arrives: the
+    /// order of the two cannot be known, so the revocation wins.)
     ///
     /// ```
     /// use authgate::{Gate, SessionUser};
