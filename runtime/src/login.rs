@@ -53,10 +53,18 @@ use crate::policy::PolicySpec;
 /// #     .sessions(Sessions::server_side("__Host-session", MemoryStore::new())).build().unwrap();
 /// # let _: authgate::Router = authgate::Router::new().route("/login", authgate::routing::post(login)).with_state(gate);
 /// ```
-#[derive(Debug)]
 pub struct LoginAttempt {
     /// The session cookie's value the request carried, when it carried exactly one.
     pub(crate) presented: Option<Box<str>>,
+}
+
+impl std::fmt::Debug for LoginAttempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Whether a session came along, never its cookie.
+        f.debug_struct("LoginAttempt")
+            .field("session_presented", &self.presented.is_some())
+            .finish()
+    }
 }
 
 /// How a refused login is logged (the route and this policy, never the body).
@@ -87,5 +95,19 @@ impl Gate {
             }
         });
         Ok(LoginAttempt { presented })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_presented_cookie() {
+        let attempt = LoginAttempt {
+            presented: Some("the-session-id-of-the-browser".into()),
+        };
+        let debug = format!("{attempt:?}");
+        assert_eq!(debug, "LoginAttempt { session_presented: true }");
     }
 }
