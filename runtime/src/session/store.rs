@@ -94,6 +94,9 @@ pub struct SessionRecord {
 /// - idle and absolute expiry are decided by the Gate from `last_seen` and `expires_at`, so a
 ///   store returns what it holds.
 ///
+/// Refresh token families are a contract of their own, [`RefreshStore`](crate::RefreshStore),
+/// which every bundled store also implements (checked by `RefreshConformance`).
+///
 /// ```
 /// use authgate::{BoxFuture, SessionKey, SessionRecord, SessionStore, StoreError};
 ///
