@@ -1,11 +1,38 @@
 //! The smallest authgate server. `cargo run --example quickstart`, then
 //! `curl -i localhost:3000/health` (200) and `curl -i localhost:3000/api/me` (401).
 
-use authgate::{CurrentUser, Gate, Router, public, require_auth, require_role, routing::get};
+use authgate::{
+    CurrentUser, Gate, Router, SessionError, SessionUser, public, require_auth, require_role,
+    routing::{get, post},
+};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
 #[public(reason = "load-balancer health check")]
 async fn health() -> &'static str {
     "ok\n"
+}
+
+#[derive(serde::Deserialize)]
+struct Login {
+    user: String,
+    password: String,
+}
+
+/// Issues a bearer token to the demo account. A real app checks a password hash here (see the
+/// invoices example); the Gate signs the token with its own key, iss, aud and claim places.
+#[public(reason = "demo login: issues a bearer token")]
+async fn login(
+    State(gate): State<Gate>,
+    Json(login): Json<Login>,
+) -> Result<Response, SessionError> {
+    if (login.user.as_str(), login.password.as_str()) != ("alice", "alice-password") {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    }
+    let token = gate.issue(&SessionUser::new("alice").roles(["user"]))?;
+    Ok(Json(serde_json::json!({ "token": token })).into_response())
 }
 
 #[require_auth]
@@ -29,6 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "quickstart-demo-secret-never-use-in-production".to_owned()
     });
     // build() refuses an HS256 secret under 32 bytes, saying what to change (never the secret).
+    // The one secret verifies tokens and signs the ones `gate.issue` hands out.
     let gate = Gate::builder()
         .hs256(secret)
         .build()
@@ -36,6 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app: Router<Gate> = Router::new()
         .route("/health", get(health))
+        .route("/login", post(login))
         .route("/api/me", get(me))
         .route("/api/admin", get(admin));
     for policy in app.policies() {

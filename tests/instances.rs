@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use authgate::testing::RevocationConformance;
 use authgate::{
-    Algorithm, CurrentUser, Gate, MemoryRevocations, MemoryStore, Revocations, Router, Sessions,
-    SigningKey, require_auth, routing::get, routing::post,
+    Algorithm, CurrentUser, Gate, MemoryRevocations, MemoryStore, RefreshTokens, Revocations,
+    Router, SessionErrorKind, SessionUser, Sessions, SigningKey, require_auth, routing::get,
+    routing::post,
 };
 use axum::extract::State;
 use serde_json::json;
@@ -358,7 +359,7 @@ impl Backend {
 
     /// A new instance: its own pools and connections, the shared tables or keys.
     async fn instance(&self) -> Instance {
-        let (sessions, revocations) = match self {
+        let (sessions, refresh, revocations) = match self {
             Backend::Postgres { url, table } => {
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(4)
@@ -374,7 +375,8 @@ impl Backend {
                         .await
                         .expect("a revocation store");
                 (
-                    Sessions::server_side(COOKIE, sessions),
+                    Sessions::server_side(COOKIE, sessions.clone()),
+                    RefreshTokens::new(sessions),
                     Revocations::new(revocations),
                 )
             }
@@ -388,13 +390,15 @@ impl Backend {
                     .expect("Redis")
                     .with_prefix(prefix.clone());
                 (
-                    Sessions::server_side(COOKIE, sessions),
+                    Sessions::server_side(COOKIE, sessions.clone()),
+                    RefreshTokens::new(sessions),
                     Revocations::new(revocations),
                 )
             }
         };
         let gate = gate_builder()
             .sessions(sessions)
+            .refresh_tokens(refresh)
             .revocations(revocations.staleness(Duration::from_secs(2)))
             .build()
             .expect("a gate");
@@ -406,6 +410,7 @@ impl Backend {
         if let Backend::Postgres { url, table } = self {
             let pool = sqlx::PgPool::connect(url).await.expect("PostgreSQL");
             drop_table(&pool, &format!("{table}_s")).await;
+            drop_table(&pool, &format!("{table}_s_refresh")).await;
             drop_table(&pool, &format!("{table}_r")).await;
         }
     }
@@ -464,6 +469,60 @@ async fn two_instances_share_sessions_and_revocations() {
             delays[delays.len() - 1],
             delays.len()
         ));
+        backend.clean_up().await;
+    }
+}
+
+/// Refresh tokens on two instances (issue 17): a family started on A is exchanged on B; the
+/// old token presented again on A ends the family for both, and the access tokens of the
+/// subject on B too, through the revocation feed.
+#[tokio::test]
+async fn a_reused_refresh_token_ends_the_family_on_every_instance() {
+    for backend in backends("refresh tokens on two instances").await {
+        let name = backend.name();
+        let (a, b) = (backend.instance().await, backend.instance().await);
+        let user = SessionUser::new("kim").roles(["user"]);
+        let first = a.gate.issue_tokens(&user).await.expect("a login on A");
+        let second = b
+            .gate
+            .refresh(first.refresh_token.as_str())
+            .await
+            .expect("exchanged on B");
+        assert_ok(&a.bearer(second.token.as_str()).await, "kim");
+        assert_ok(&b.bearer(second.token.as_str()).await, "kim");
+        // The first token again, on A: a reuse.
+        let reused = a.gate.refresh(first.refresh_token.as_str()).await;
+        assert!(
+            reused.is_err_and(|e| matches!(e.kind(), SessionErrorKind::InvalidRefreshToken)),
+            "{name}: a reuse is refused"
+        );
+        // The family is gone for B too: the token B handed out last is refused.
+        let after = b.gate.refresh(second.refresh_token.as_str()).await;
+        assert!(
+            after.is_err_and(|e| matches!(e.kind(), SessionErrorKind::InvalidRefreshToken)),
+            "{name}: the family ended on every instance"
+        );
+        // And the subject's access tokens: at once on A, on B through the feed.
+        assert_invalid_token(&a.bearer(second.token.as_str()).await);
+        eventually(
+            "B refuses the access token of the reused family",
+            || async { b.bearer(second.token.as_str()).await.status == 401 },
+        )
+        .await;
+        let before = b.hits.count();
+        assert_invalid_token(&b.bearer(second.token.as_str()).await);
+        assert_eq!(b.hits.count(), before, "{name}: the handler did not run");
+        // A new login (on B, once it knows the cutoff) works on both.
+        let again = b.gate.issue_tokens(&user).await.expect("a new login");
+        assert_ok(&a.bearer(again.token.as_str()).await, "kim");
+        assert_ok(&b.bearer(again.token.as_str()).await, "kim");
+        // revoke_user on B ends that family for A.
+        b.gate.revoke_user("kim").await.expect("revoked");
+        let revoked = a.gate.refresh(again.refresh_token.as_str()).await;
+        assert!(
+            revoked.is_err_and(|e| matches!(e.kind(), SessionErrorKind::InvalidRefreshToken)),
+            "{name}: revoke_user ends the user's families"
+        );
         backend.clean_up().await;
     }
 }

@@ -42,11 +42,12 @@ const CONTRACT_RATES: limits::Rates = limits::Rates {
 };
 
 /// The route audit, exactly as the example prints it at start.
-const AUDIT: [&str; 16] = [
+const AUDIT: [&str; 17] = [
     "GET /health public: load-balancer health check",
     "GET /openapi.json public: the OpenAPI document: how to call the API, no data",
     "GET /login public: login form",
     "POST /login public: login: checks the password",
+    "POST /token/refresh public: token refresh: the refresh token is the credential",
     "POST /logout require_auth",
     "GET /api/me require_auth",
     "GET /api/invoices require_auth",
@@ -203,10 +204,12 @@ impl Client {
                 issued.push(v.to_owned());
             }
         }
-        if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&reply.body)
-            && let Some(Value::String(token)) = body.get("token")
-        {
-            issued.push(token.clone());
+        if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&reply.body) {
+            for name in ["token", "refresh_token"] {
+                if let Some(Value::String(token)) = body.get(name) {
+                    issued.push(token.clone());
+                }
+            }
         }
     }
 
@@ -393,7 +396,7 @@ async fn json_login_gives_a_token_and_no_session(c: &Client) {
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let body = reply.json();
     let keys: Vec<&String> = body.as_object().expect("an object").keys().collect();
-    assert_eq!(keys, ["token", "user"]);
+    assert_eq!(keys, ["refresh_token", "token", "user"]);
     let user = &body["user"];
     assert_eq!(user["email"], "alice@example.com");
     assert_eq!(user["roles"], json!(["user"]));
@@ -626,6 +629,78 @@ async fn me_with_either_credential(c: &Client) {
             Some(r#"Bearer realm="invoices", error="invalid_token""#)
         );
     }
+}
+
+/// `POST /token/refresh` (issue 17): the refresh token of a JSON login gets a new pair, once;
+/// presented again it is refused and ends its family and alice's bearer tokens.
+async fn refresh_tokens_rotate_and_a_reuse_ends_access(c: &Client) {
+    let login = json!({ "email": "alice@example.com", "password": "alice-password" });
+    let body = c.post_json("/login", Cred::Anonymous, &login).await.json();
+    let (first_token, first_refresh) = (
+        body["token"].as_str().expect("a token").to_owned(),
+        body["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned(),
+    );
+    let refresh = |token: &str| json!({ "refresh_token": token });
+    let reply = c
+        .post_json("/token/refresh", Cred::Anonymous, &refresh(&first_refresh))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let body = reply.json();
+    let keys: Vec<&String> = body.as_object().expect("an object").keys().collect();
+    assert_eq!(keys, ["refresh_token", "token"]);
+    let (token, next) = (
+        body["token"].as_str().expect("a token").to_owned(),
+        body["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned(),
+    );
+    assert_ne!(next, first_refresh, "a new refresh token");
+    assert_eq!(c.get("/api/me", Cred::Bearer(&token)).await.status, 200);
+
+    let refused = |reply: &Reply, what: &str| {
+        assert_eq!(reply.status, 401, "{what}: {}", reply.text());
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some(r#"Bearer realm="invoices", error="invalid_token""#),
+            "{what}"
+        );
+        assert_eq!(reply.json()["error"], "invalid_token", "{what}");
+        assert!(reply.header("set-cookie").is_none(), "{what}");
+    };
+    for (what, body) in [
+        ("unknown", refresh("not-a-refresh-token")),
+        ("a bearer token", refresh(&token)),
+        ("no refresh_token", json!({ "token": next })),
+    ] {
+        let reply = c.post_json("/token/refresh", Cred::Anonymous, &body).await;
+        refused(&reply, what);
+    }
+    // The first refresh token again: a reuse. Refused, and the family and alice's bearer
+    // tokens end with it.
+    let reply = c
+        .post_json("/token/refresh", Cred::Anonymous, &refresh(&first_refresh))
+        .await;
+    refused(&reply, "a reused refresh token");
+    let reply = c
+        .post_json("/token/refresh", Cred::Anonymous, &refresh(&next))
+        .await;
+    refused(&reply, "the newest token of the ended family");
+    for bearer in [&first_token, &token] {
+        let reply = c.get("/api/me", Cred::Bearer(bearer)).await;
+        assert_eq!(
+            reply.status, 401,
+            "a bearer token of the reused family's user"
+        );
+    }
+    // Logging in again works at once.
+    let body = c.post_json("/login", Cred::Anonymous, &login).await.json();
+    let again = body["token"].as_str().expect("a token");
+    assert_eq!(c.get("/api/me", Cred::Bearer(again)).await.status, 200);
 }
 
 async fn invoices_are_the_callers_own(c: &Client) {
@@ -1267,6 +1342,11 @@ async fn json_login() {
 }
 
 #[tokio::test]
+async fn token_refresh() {
+    refresh_tokens_rotate_and_a_reuse_ends_access(&in_process(false).await).await;
+}
+
+#[tokio::test]
 async fn form_login() {
     form_login_redirects_to_a_safe_next(&in_process(false).await).await;
 }
@@ -1458,7 +1538,7 @@ fn peak_memory_kib(pid: u32) -> u64 {
 async fn a_deleted_admin_loses_admin_access_at_once() {
     let settings = local_settings(false, CONTRACT_RATES);
     let app = app::build(&settings).await.expect("the app builds");
-    let hash = auth::Auth::new(SECRET.as_bytes())
+    let hash = auth::Auth::new()
         .await
         .expect("a hasher")
         .hash_password("root-password".to_owned())
@@ -2242,7 +2322,14 @@ async fn every_route_is_protected_and_invoices_are_private() {
         .expect("a gate");
     let minter = Minter::new(&gate).expect("an HMAC gate");
     let report = RouteProbe::new(&app.router, &minter)
-        .allow_public(["/health", "/login", "/openapi.json", "/static/feed.js"])
+        .allow_public([
+            "/health",
+            "/login",
+            "/token/refresh",
+            "/openapi.json",
+            "/static/feed.js",
+        ])
+        .own_credential(["/token/refresh"])
         .expect_roles("/api/admin", ["admin"])
         .run()
         .await;

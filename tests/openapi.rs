@@ -89,6 +89,7 @@ async fn each_invoices_operation_shows_the_security_and_refusals_of_its_policy()
         public_row("GET", "/openapi.json"),
         public_row("GET", "/login"),
         public_row("POST", "/login"),
+        public_row("POST", "/token/refresh"),
         row("POST", "/logout", &[401, 403, 503]),
         row("GET", "/api/me", &[401, 503]),
         row("GET", "/api/invoices", &[401, 503]),

@@ -5,7 +5,7 @@
 
 mod support;
 
-use authgate::testing::StoreConformance;
+use authgate::testing::{RefreshConformance, StoreConformance};
 use authgate::{
     BoxFuture, CurrentUser, Gate, MemoryStore, Router, SessionKey, SessionRecord, SessionStore,
     Sessions, SigningKey, SqliteStore, StoreError, require_auth, require_role, routing::get,
@@ -554,7 +554,22 @@ async fn sqlite_store_moves_an_old_table_to_hashed_keys() {
         ("7", &["user".to_owned()][..])
     );
     // Opening again is a no-op.
-    SqliteStore::new(pool.clone()).await.expect("a second open");
+    let store = SqliteStore::new(pool.clone()).await.expect("a second open");
+    // The database of an older authgate gets the refresh token table too.
+    let gate = gate_builder()
+        .revocations(authgate::Revocations::new(
+            authgate::MemoryRevocations::new(),
+        ))
+        .refresh_tokens(authgate::RefreshTokens::new(store))
+        .build()
+        .expect("a gate");
+    let tokens = gate
+        .issue_tokens(&authgate::SessionUser::new("7"))
+        .await
+        .expect("a family in the old database");
+    gate.refresh(tokens.refresh_token.as_str())
+        .await
+        .expect("exchanged");
     sqlx::query("VACUUM").execute(&pool).await.expect("vacuum");
     pool.close().await;
     let bytes = TempDb::bytes(&file.0);
@@ -618,7 +633,7 @@ async fn postgres_and_redis_stores_meet_the_contract() {
             })
             .assert()
             .await;
-        let drop = format!("DROP TABLE {table}");
+        let drop = format!("DROP TABLE {table}, {table}_refresh");
         sqlx::query(sqlx::AssertSqlSafe(drop))
             .execute(&pool)
             .await
@@ -648,7 +663,7 @@ async fn a_revocation_during_a_request_stays_done_on_postgres_and_redis() {
             .await
             .expect("a store");
         race_against(store).await;
-        let drop = format!("DROP TABLE {table}");
+        let drop = format!("DROP TABLE {table}, {table}_refresh");
         sqlx::query(sqlx::AssertSqlSafe(drop))
             .execute(&pool)
             .await
@@ -661,6 +676,204 @@ async fn a_revocation_during_a_request_stays_done_on_postgres_and_redis() {
             .with_prefix(prefix);
         race_against(store).await;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A login ends the session the browser presented (issue 17): never two sessions.
+
+#[tokio::test]
+async fn a_login_ends_the_session_the_browser_presented() {
+    let (gate, store, _clock) = server();
+    let app = app(gate);
+    let first = log_in(&app, "alice").await;
+    assert_eq!(store.len(), 1);
+    // The same browser logs in again (another account, or the same): its cookie goes along.
+    let reply = app
+        .post("/login")
+        .header("host", HOST)
+        .header("cookie", &first)
+        .form("bob")
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    let second = cookie_pair(&reply);
+    assert_ne!(first, second, "a fresh id");
+    assert_eq!(
+        store.len(),
+        1,
+        "the presented session was ended, not kept beside"
+    );
+    let before = handler_runs();
+    let old = with_cookie(&app, Method::GET, "/me", &first).send().await;
+    assert_invalid_token(&old);
+    assert_eq!(
+        handler_runs(),
+        before,
+        "the old session no longer runs a handler"
+    );
+    let new = with_cookie(&app, Method::GET, "/me", &second).send().await;
+    assert_ok(&new, "bob");
+
+    // Stateless cookies, with revocations: the presented cookie is revoked on login.
+    let clock = Clock::new();
+    let gate = gate_builder()
+        .sessions(timeouts(Sessions::stateless(
+            COOKIE,
+            SigningKey::hmac(authgate::Algorithm::HS256, SECRET).unwrap(),
+        )))
+        .revocations(authgate::Revocations::new(
+            authgate::MemoryRevocations::new(),
+        ))
+        .clock(clock.reader())
+        .build()
+        .unwrap();
+    assert!(gate.ready(std::time::Duration::from_secs(5)).await);
+    let app = self::app(gate);
+    let first = log_in(&app, "alice").await;
+    let reply = app
+        .post("/login")
+        .header("host", HOST)
+        .header("cookie", &first)
+        .form("alice")
+        .send()
+        .await;
+    let second = cookie_pair(&reply);
+    assert_invalid_token(&with_cookie(&app, Method::GET, "/me", &first).send().await);
+    assert_ok(
+        &with_cookie(&app, Method::GET, "/me", &second).send().await,
+        "alice",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The refresh token contract (issue 17): every bundled store keeps families by hash only, and
+// of two concurrent rotations of one token at most one wins.
+
+#[tokio::test]
+async fn every_store_meets_the_refresh_contract() {
+    let memory = MemoryStore::new();
+    let dump = memory.clone();
+    RefreshConformance::new(memory)
+        .written(move || {
+            let families = dump.families();
+            async move { serde_json::to_vec(&families).expect("JSON") }
+        })
+        .assert()
+        .await;
+
+    let file = TempDb::new("refresh-conformance");
+    let store = SqliteStore::open(&file.0).await.expect("a store");
+    let path = file.0.clone();
+    RefreshConformance::new(store)
+        .written(move || {
+            let path = path.clone();
+            async move { TempDb::bytes(&path) }
+        })
+        .assert()
+        .await;
+
+    if let Some((pool, table)) = postgres("the refresh contract").await {
+        let store = authgate::PostgresStore::with_table(pool.clone(), &table)
+            .await
+            .expect("a store");
+        let (dump, name) = (pool.clone(), format!("{table}_refresh"));
+        RefreshConformance::new(store)
+            .written(move || {
+                let (pool, name) = (dump.clone(), name.clone());
+                async move {
+                    let sql = format!("SELECT row_to_json(t)::text FROM {name} t");
+                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&pool)
+                        .await
+                        .expect("a dump");
+                    rows.concat().into_bytes()
+                }
+            })
+            .assert()
+            .await;
+        let drop = format!("DROP TABLE {table}, {table}_refresh");
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&pool)
+            .await
+            .expect("drop");
+    }
+    if let Some((url, prefix)) = redis("the refresh contract").await {
+        let store = authgate::RedisStore::connect(&url)
+            .await
+            .expect("a store")
+            .with_prefix(prefix.clone());
+        let client = ::redis::Client::open(url.as_str()).expect("a client");
+        RefreshConformance::new(store)
+            .written(move || {
+                let (client, prefix) = (client.clone(), prefix.clone());
+                async move { redis_dump(&client, &prefix).await }
+            })
+            .assert()
+            .await;
+    }
+}
+
+/// The suite fails a store whose rotation is a read followed by a write (not one atomic
+/// step): two concurrent exchanges of one token then both win.
+#[tokio::test]
+async fn the_refresh_contract_catches_a_rotation_that_is_not_atomic() {
+    #[derive(Clone, Default)]
+    struct ReadThenWrite(MemoryStore);
+    impl authgate::RefreshStore for ReadThenWrite {
+        fn create_family(
+            &self,
+            f: &authgate::RefreshFamily,
+        ) -> BoxFuture<'_, Result<(), StoreError>> {
+            self.0.create_family(f)
+        }
+        fn load_family(
+            &self,
+            k: &SessionKey,
+        ) -> BoxFuture<'_, Result<Option<authgate::RefreshFamily>, StoreError>> {
+            self.0.load_family(k)
+        }
+        fn rotate_family(
+            &self,
+            k: &SessionKey,
+            presented: &SessionKey,
+            next: &SessionKey,
+            now: u64,
+        ) -> BoxFuture<'_, Result<bool, StoreError>> {
+            let (k, presented, next) = (k.clone(), presented.clone(), next.clone());
+            Box::pin(async move {
+                let Some(mut family) = self.0.load_family(&k).await? else {
+                    return Ok(false);
+                };
+                if family.current != presented {
+                    return Ok(false);
+                }
+                tokio::task::yield_now().await; // a round trip between the read and the write
+                family.current = next;
+                family.last_used = now;
+                self.0.create_family(&family).await?;
+                Ok(true)
+            })
+        }
+        fn delete_family(&self, k: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+            self.0.delete_family(k)
+        }
+        fn delete_user_families(&self, s: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
+            self.0.delete_user_families(s)
+        }
+        fn purge_expired_families(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+            self.0.purge_expired_families(now)
+        }
+    }
+    let failures = RefreshConformance::new(ReadThenWrite::default())
+        .run()
+        .await
+        .unwrap_err();
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.starts_with("exactly one of two concurrent rotations wins")),
+        "{failures:?}"
+    );
 }
 
 /// Redis drops a session at its absolute end by itself (the key's expiry), and a touch,

@@ -1,12 +1,19 @@
 //! Every supported algorithm verifies, through HTTP, and the same token with one byte of its
-//! signature changed does not. Every refused token (and its control) lives in the security
+//! signature changed does not; the tokens a Gate issues itself round-trip through each. Every refused token (and its control) lives in the security
 //! suite, `tests/security/jwt.rs`.
 
 mod support;
 
-use authgate::{Algorithm, CurrentUser, Gate, Key, Router, require_auth, routing::get};
+use std::time::Duration;
+
+use authgate::{
+    Algorithm, CurrentUser, Gate, GateError, Key, MemoryRevocations, Revocations, Router,
+    SessionErrorKind, SessionUser, SigningKey, require_auth, routing::get,
+};
 use axum::extract::State;
+use axum::response::IntoResponse;
 use jsonwebtoken::EncodingKey;
+use serde_json::json;
 
 use support::*;
 
@@ -115,4 +122,202 @@ async fn es384_verifies() {
 async fn eddsa_verifies() {
     let key = Key::from_pem(Algorithm::EdDSA, pem("ed25519_public.pem")).unwrap();
     assert_algorithm(Algorithm::EdDSA, key, ed25519_signing_key()).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issuing (issue 17): tokens the Gate signs itself, from the key it verifies with
+
+/// A Gate of the test issuer and audience that issues with `key` (and verifies with its
+/// public half, which `signing_key` adds).
+fn issuing_gate(key: SigningKey) -> Gate {
+    keyless_gate_builder()
+        .signing_key(key)
+        .roles_at(["realm_access", "roles"])
+        .build()
+        .expect("an issuing Gate")
+}
+
+/// The decoded JSON of a token's part.
+fn decoded(part: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+/// `gate` issues a token for alice that it accepts over HTTP, with the claims at the Gate's
+/// places; one byte of its signature changed, it is refused.
+async fn assert_issues(gate: Gate, alg: Algorithm) {
+    let user = SessionUser::new("alice")
+        .roles(["admin", "staff"])
+        .scopes(["notes:read"])
+        .claim("email", "alice@example.com");
+    let token = gate.issue(&user).expect("issued");
+    let (header, payload, signature) = parts(token.as_str());
+    let header = decoded(header);
+    assert_eq!(header["alg"], format!("{alg:?}"));
+    assert_eq!(header["typ"], "at+jwt");
+    let claims = decoded(payload);
+    assert_eq!(claims["iss"], ISS);
+    assert_eq!(claims["aud"], AUD);
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["realm_access"]["roles"], json!(["admin", "staff"]));
+    assert_eq!(claims["scope"], "notes:read");
+    assert_eq!(claims["email"], "alice@example.com");
+    assert_eq!(claims["iat"], NOW);
+    assert_eq!(claims["exp"], NOW + 15 * 60);
+    assert_eq!(claims["jti"], token.id());
+    assert_eq!(token.id().len(), 22, "128 random bits");
+    assert_ne!(gate.issue(&user).unwrap().id(), token.id(), "a random jti");
+    assert_accepted(gate.clone(), token.as_str(), "alice").await;
+    let mut sig = signature.as_bytes().to_vec();
+    sig[3] = if sig[3] == b'A' { b'B' } else { b'A' };
+    let (h, p, _) = parts(token.as_str());
+    let bad = format!("{h}.{p}.{}", String::from_utf8(sig).unwrap());
+    assert_refused(gate, &bad).await;
+}
+
+#[tokio::test]
+async fn issued_tokens_round_trip_through_every_algorithm_family() {
+    for (alg, secret) in [
+        (Algorithm::HS256, vec![0x11u8; 32]),
+        (Algorithm::HS384, vec![0x22; 48]),
+        (Algorithm::HS512, vec![0x33; 64]),
+    ] {
+        // An HMAC Gate issues with its own secret: no separate signing key.
+        let gate = keyless_gate_builder()
+            .key(Key::hmac(alg, &secret).unwrap())
+            .roles_at(["realm_access", "roles"])
+            .build()
+            .unwrap();
+        assert_issues(gate, alg).await;
+        let explicit = SigningKey::hmac(alg, &secret).unwrap();
+        assert_issues(issuing_gate(explicit), alg).await;
+    }
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ] {
+        let key = SigningKey::from_pem(alg, pem("rsa_private.pem")).unwrap();
+        assert_issues(issuing_gate(key), alg).await;
+    }
+    for (alg, file) in [
+        (Algorithm::ES256, "ec256_private.pk8.pem"),
+        (Algorithm::ES384, "ec384_private.pem"),
+        (Algorithm::EdDSA, "ed25519_private.pem"),
+    ] {
+        let key = SigningKey::from_pem(alg, pem(file)).unwrap();
+        assert_issues(issuing_gate(key.clone()), alg).await;
+        // With a kid, and the public key given too under that kid: one key, not two.
+        let public = match alg {
+            Algorithm::ES256 => "ec256_public.pem",
+            Algorithm::ES384 => "ec384_public.pem",
+            _ => "ed25519_public.pem",
+        };
+        let gate = keyless_gate_builder()
+            .key(Key::from_pem(alg, pem(public)).unwrap().with_kid("k1"))
+            .signing_key(key.with_kid("k1"))
+            .roles_at(["realm_access", "roles"])
+            .build()
+            .unwrap();
+        let token = gate.issue(&SessionUser::new("alice")).unwrap();
+        assert_eq!(decoded(parts(token.as_str()).0)["kid"], "k1");
+        assert_issues(gate, alg).await;
+    }
+}
+
+#[tokio::test]
+async fn a_token_issued_by_one_gate_is_refused_by_a_gate_of_another_key_or_audience() {
+    let a = gate();
+    let token = a.issue(&SessionUser::new("alice")).unwrap();
+    assert_accepted(a, token.as_str(), "alice").await;
+    let other_key = keyless_gate_builder().hs256([0x44u8; 32]).build().unwrap();
+    assert_refused(other_key, token.as_str()).await;
+    let other_audience = Gate::builder()
+        .realm(REALM)
+        .hs256(SECRET)
+        .issuer(ISS)
+        .audience("another-api")
+        .clock(|| NOW)
+        .build()
+        .unwrap();
+    assert_refused(other_audience, token.as_str()).await;
+    let rsa = issuing_gate(SigningKey::from_pem(Algorithm::RS256, pem("rsa_private.pem")).unwrap());
+    let token = rsa.issue(&SessionUser::new("alice")).unwrap();
+    let attacker = issuing_gate(
+        SigningKey::from_pem(Algorithm::RS256, pem("attacker_rsa_private.pem")).unwrap(),
+    );
+    assert_refused(attacker, token.as_str()).await;
+}
+
+#[tokio::test]
+async fn a_gate_of_public_keys_only_cannot_issue_and_says_so() {
+    let gate = rs256_gate();
+    let error = gate.issue(&SessionUser::new("alice")).unwrap_err();
+    assert!(
+        matches!(error.kind(), SessionErrorKind::NoSigningKey),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("GateBuilder::signing_key"),
+        "{error}"
+    );
+    let reply = error.into_response();
+    assert_eq!(reply.status(), 500);
+    assert!(authgate::testing::Minter::new(&gate).is_err());
+    // A signing key that is not the private half of the key of its kid is refused at build.
+    let error = keyless_gate_builder()
+        .key(
+            Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
+                .unwrap()
+                .with_kid("k1"),
+        )
+        .signing_key(
+            SigningKey::from_pem(Algorithm::RS256, pem("attacker_rsa_private.pem"))
+                .unwrap()
+                .with_kid("k1"),
+        )
+        .build()
+        .unwrap_err();
+    assert!(matches!(error, GateError::Issuing(_)), "{error}");
+    // A token lifetime the Gate itself would refuse is refused at build.
+    let error = gate_builder()
+        .max_lifetime(Duration::from_secs(600))
+        .token_lifetime(Duration::from_secs(601))
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("max_lifetime"), "{error}");
+}
+
+/// `revoke_user` refuses what was issued up to the end of its second; a login right after it
+/// (a password change, then a new token) gets a token the Gate accepts, on the same clock.
+#[tokio::test]
+async fn a_token_issued_right_after_revoking_its_subject_is_accepted() {
+    let gate = gate_builder()
+        .revocations(Revocations::new(MemoryRevocations::new()))
+        .build()
+        .unwrap();
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let before = gate.issue(&SessionUser::new("alice")).unwrap();
+    gate.revoke_user("alice").await.unwrap();
+    let after = gate.issue(&SessionUser::new("alice")).unwrap();
+    assert_eq!(before.issued_at(), NOW);
+    assert_eq!(after.issued_at(), NOW + 1, "stamped with the cutoff");
+    assert_eq!(
+        after.expires_at(),
+        NOW + 15 * 60,
+        "no longer than its lifetime from now"
+    );
+    assert_refused(gate.clone(), before.as_str()).await;
+    assert_accepted(gate.clone(), after.as_str(), "alice").await;
+    // Other subjects are not moved.
+    assert_eq!(
+        gate.issue(&SessionUser::new("bob")).unwrap().issued_at(),
+        NOW
+    );
 }

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use authgate::{
     Gate, MemoryRevocations, PostgresRevocations, PostgresStore, RedisRevocations, RedisStore,
-    Revocations, Router, SessionStore, Sessions, SqliteRevocations, SqliteStore, routing::delete,
-    routing::get, routing::post,
+    RefreshStore, RefreshTokens, Revocations, Router, SessionStore, Sessions, SqliteRevocations,
+    SqliteStore, routing::delete, routing::get, routing::post,
 };
 use axum::extract::FromRef;
 
-use crate::auth::{AUDIENCE, Auth, ISSUER};
+use crate::auth::{AUDIENCE, Auth, ISSUER, TOKEN_LIFETIME_SECS};
 use crate::db::{DEMO_USERS, Database, Db, Pool, ServerUrl};
 use crate::feed::Feed;
 use crate::limits::{LoginLimits, Rates};
@@ -92,8 +92,8 @@ pub struct RedisSettings {
 /// Where the app's state lives, opened once at start: the database (SQLite or PostgreSQL)
 /// and Redis when set. Every store the Gate keeps shared state in is built from these, so
 /// that all instances on the same backends see the same state: the sessions
-/// ([`Backends::sessions`]) and the revocations of bearer tokens ([`Backends::revocations`]),
-/// each in Redis when set, else in the database.
+/// and refresh tokens ([`Backends::sessions`]) and the revocations of bearer tokens
+/// ([`Backends::revocations`]), each in Redis when set, else in the database.
 pub struct Backends {
     pub db: Db,
     pub redis: Option<RedisSettings>,
@@ -102,21 +102,21 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// The Gate's server-side sessions: in Redis when set, else in the database's pool.
-    async fn sessions(&self, secure_cookies: bool) -> Result<Sessions, Box<dyn std::error::Error>> {
+    /// The Gate's server-side sessions and refresh token families, in one store: in Redis
+    /// when set, else in the database's pool.
+    async fn sessions(
+        &self,
+        secure_cookies: bool,
+    ) -> Result<(Sessions, RefreshTokens), Box<dyn std::error::Error>> {
         if let Some(redis) = &self.redis {
             let store = RedisStore::connect(redis.url.as_str())
                 .await?
                 .with_prefix(redis.prefix.clone());
-            return Ok(with_cookie(store, secure_cookies));
+            return Ok(stores(store, secure_cookies));
         }
         Ok(match self.db.pool() {
-            Pool::Sqlite(pool) => {
-                with_cookie(SqliteStore::new(pool.clone()).await?, secure_cookies)
-            }
-            Pool::Postgres(pool) => {
-                with_cookie(PostgresStore::new(pool.clone()).await?, secure_cookies)
-            }
+            Pool::Sqlite(pool) => stores(SqliteStore::new(pool.clone()).await?, secure_cookies),
+            Pool::Postgres(pool) => stores(PostgresStore::new(pool.clone()).await?, secure_cookies),
         })
     }
 
@@ -140,13 +140,18 @@ impl Backends {
     }
 }
 
-/// Server-side sessions in `store`, with the cookie of the cookie mode.
-fn with_cookie(store: impl SessionStore, secure_cookies: bool) -> Sessions {
-    if secure_cookies {
-        Sessions::server_side(SECURE_COOKIE, store)
+/// Server-side sessions in `store`, with the cookie of the cookie mode, and refresh tokens
+/// (30 days, 7 idle: the defaults) in the same store.
+fn stores<S>(store: S, secure_cookies: bool) -> (Sessions, RefreshTokens)
+where
+    S: SessionStore + RefreshStore + Clone,
+{
+    let sessions = if secure_cookies {
+        Sessions::server_side(SECURE_COOKIE, store.clone())
     } else {
-        Sessions::server_side(LOCAL_COOKIE, store).insecure_for_local_development()
-    }
+        Sessions::server_side(LOCAL_COOKIE, store.clone()).insecure_for_local_development()
+    };
+    (sessions, RefreshTokens::new(store))
 }
 
 /// A built app: the routes with their state, and what the start banner reports.
@@ -164,6 +169,7 @@ pub fn routes() -> Router<AppState> {
         .route("/health", get(handlers::health))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/login", get(pages::login_form).post(handlers::login))
+        .route("/token/refresh", post(handlers::refresh_token))
         .route("/logout", post(handlers::logout))
         .route("/api/me", get(handlers::me))
         .route(
@@ -183,8 +189,8 @@ pub fn routes() -> Router<AppState> {
         .fallback(handlers::not_found)
 }
 
-/// Opens and migrates the database, builds the Gate (bearer tokens, and server-side
-/// sessions in Redis or the database), and seeds the demo users on the database's first start
+/// Opens and migrates the database, builds the Gate (bearer and refresh tokens it issues, and
+/// server-side sessions in Redis or the database), and seeds the demo users on the database's first start
 /// (when `seed_demo`).
 pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error>> {
     let backends = Backends {
@@ -192,14 +198,19 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
         redis: settings.redis.clone(),
         in_memory: matches!(&settings.database, Database::Sqlite(path) if path == ":memory:"),
     };
+    // Every shared store comes from `backends`.
+    let (sessions, refresh_tokens) = backends.sessions(settings.secure_cookies).await?;
+    // One secret verifies the tokens and signs the ones `issue_tokens` hands out, with the
+    // claims (iss, aud, roles) where this Gate reads them.
     let gate = Gate::builder()
         .realm(REALM)
         .hs256(&settings.jwt_secret)
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .max_lifetime(MAX_TOKEN_LIFETIME)
-        // Every shared store comes from `backends`.
-        .sessions(backends.sessions(settings.secure_cookies).await?)
+        .token_lifetime(Duration::from_secs(TOKEN_LIFETIME_SECS))
+        .sessions(sessions)
+        .refresh_tokens(refresh_tokens)
         .revocations(backends.revocations().await?)
         .build()?;
     // Serve with the revocations loaded; a store that is down delays nothing: bearer requests
@@ -207,7 +218,7 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
     if !gate.ready(Duration::from_secs(5)).await {
         tracing::warn!("revocation store unreachable: bearer requests answer 503 until it is");
     }
-    let auth = Auth::new(&settings.jwt_secret).await?;
+    let auth = Auth::new().await?;
     let db = backends.db.clone();
     let mut seeded = false;
     if settings.seed_demo && !db.demo_users_seeded().await? {

@@ -1,7 +1,8 @@
-//! What authgate leaves to the app: checking passwords (argon2id) and issuing bearer tokens.
+//! What authgate leaves to the app: checking passwords (argon2id).
 //!
-//! authgate verifies credentials; it does not check passwords or mint tokens. This module is
-//! the small, careful part an app writes itself.
+//! authgate verifies credentials and issues the app's tokens (`Gate::issue_tokens`, with the
+//! Gate's own key and claim rules); it does not check passwords. This module is the small,
+//! careful part an app writes itself.
 //!
 //! Password checks (argon2id: about 19 MiB and tens of milliseconds each) run on a fixed pool
 //! of one thread per core, each thread reusing one argon2 memory buffer for every check. A
@@ -18,8 +19,6 @@ use std::cell::RefCell;
 use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::{Output, PasswordHash};
 use argon2::{Algorithm as Argon2Algorithm, Argon2, Block, Params, Version};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use serde::Serialize;
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::db::{Db, User};
@@ -32,14 +31,13 @@ pub const AUDIENCE: &str = "invoices-api";
 /// How long a bearer token lives.
 pub const TOKEN_LIFETIME_SECS: u64 = 15 * 60;
 
-/// Password checking and token signing; cheap to clone.
+/// Password checking; cheap to clone.
 #[derive(Clone)]
 pub struct Auth {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    signing_key: EncodingKey,
     hasher: Hasher,
     /// A hash of a random password, verified against when the email is unknown, so that an
     /// unknown email costs the same argon2 work as a wrong password (no timing oracle).
@@ -48,35 +46,19 @@ struct Inner {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Auth { .. }") // never the key
+        f.write_str("Auth { .. }")
     }
 }
 
-#[derive(Serialize)]
-struct TokenClaims<'a> {
-    sub: String,
-    roles: &'a [String],
-    iss: &'static str,
-    aud: &'static str,
-    iat: u64,
-    exp: u64,
-    /// A random id, by which the token can be revoked alone (logout of this token).
-    jti: String,
-}
-
 impl Auth {
-    /// `secret` signs the HS256 tokens (the Gate verifies with the same bytes).
-    pub async fn new(secret: &[u8]) -> Result<Auth, ApiError> {
+    /// The hashing pool, and the dummy hash of unknown emails.
+    pub async fn new() -> Result<Auth, ApiError> {
         let hasher = Hasher::new()?;
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|_| ApiError::Internal("no OS randomness"))?;
         let dummy_hash = hasher.hash(hex(&random)).await?;
         Ok(Auth {
-            inner: Arc::new(Inner {
-                signing_key: EncodingKey::from_secret(secret),
-                hasher,
-                dummy_hash,
-            }),
+            inner: Arc::new(Inner { hasher, dummy_hash }),
         })
     }
 
@@ -99,28 +81,6 @@ impl Auth {
         };
         let ok = self.inner.hasher.verify(password.to_owned(), hash).await?;
         Ok(user.filter(|_| ok))
-    }
-
-    /// A bearer token for `user`: HS256, `sub` = the id as decimal text, `roles`, `iss`, `aud`,
-    /// `iat` = `now`, `exp` = 15 minutes later, a random `jti`.
-    pub fn issue_token(&self, user: &User, now: u64) -> Result<String, ApiError> {
-        let mut id = [0u8; 16];
-        getrandom::fill(&mut id).map_err(|_| ApiError::Internal("no OS randomness"))?;
-        let claims = TokenClaims {
-            sub: user.id.to_string(),
-            roles: &user.roles,
-            iss: ISSUER,
-            aud: AUDIENCE,
-            iat: now,
-            exp: now + TOKEN_LIFETIME_SECS,
-            jti: hex(&id),
-        };
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.inner.signing_key,
-        )
-        .map_err(|_| ApiError::Internal("signing a token failed"))
     }
 }
 

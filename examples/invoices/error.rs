@@ -22,8 +22,6 @@ pub enum ApiError {
     BadCredentials,
     /// The verified caller's account no longer exists: 401 `invalid_token`, as authgate would.
     AccountGone,
-    /// A cross-site form post: authgate's 403.
-    CrossOrigin,
     /// No such resource: authgate's 404, byte for byte.
     NotFound,
     /// The request conflicts with the current state: 409.
@@ -62,9 +60,6 @@ impl IntoResponse for ApiError {
             }
             ApiError::AccountGone => {
                 return Rejection::new(RejectionKind::InvalidToken, REALM).into_response();
-            }
-            ApiError::CrossOrigin => {
-                return Rejection::new(RejectionKind::CrossOrigin, REALM).into_response();
             }
             ApiError::NotFound => {
                 return Rejection::new(RejectionKind::NotFound, REALM).into_response();

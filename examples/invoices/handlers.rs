@@ -2,8 +2,8 @@
 //! who gets in, before any of the handler's own extractors run.
 
 use authgate::{
-    CredentialKind, Csrf, CurrentUser, Gate, Load, LoadError, Resource, SessionUser, owned_by,
-    public, require_auth, require_role, safe_next,
+    CredentialKind, CurrentUser, Gate, Load, LoadError, LoginAttempt, Refreshed, Resource,
+    SessionUser, owned_by, public, require_auth, require_role, safe_next,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, Path, Request, State};
@@ -35,20 +35,23 @@ pub async fn not_found() -> ApiError {
 
 /// `POST /login`, JSON or form: checks the password within the login limits (see `limits`).
 /// A form login (a browser) starts a session and sets its cookie; a JSON login (an API
-/// client) gets a bearer token and no session, which no such client would present.
+/// client) gets a bearer token and a refresh token, and no session, which no such client
+/// would present. Either
+/// from another site is refused first (login CSRF: `LoginAttempt` applies the Gate's origin
+/// check), before the body is read or the attempt counted.
 #[utoipa::path(post, path = "/login", tag = "auth",
     request_body(description = "JSON for a bearer token; the login form for a redirect", content(
         (LoginJson = "application/json"), (LoginForm = "application/x-www-form-urlencoded"))),
     responses(
-        (status = 200, description = "A bearer token (15 minutes) and the user; no session",
-            body = LoginReply),
+        (status = 200, description = "A bearer token (15 minutes), a refresh token (for \
+            `POST /token/refresh`) and the user; no session", body = LoginReply),
         (status = 303, description = "A form login: to `next` (a same-site path) or /dashboard, \
             with the session cookie", headers(("Location" = String))),
         (status = 400, description = "The body is not the JSON or form this route takes",
             body = ErrorBody),
         (status = 401, description = "Wrong email or password, one answer for both: JSON, or \
             the form again", content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 403, description = "A form post from another site (login CSRF)", body = ErrorBody),
+        (status = 403, description = "A form or JSON post from another site (login CSRF)", body = ErrorBody),
         (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
         (status = 422, description = "JSON without a string email and password", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address or for this account: \
@@ -62,6 +65,7 @@ pub async fn not_found() -> ApiError {
 pub async fn login(
     State(app): State<AppState>,
     ClientAddress(address): ClientAddress,
+    attempt: LoginAttempt,
     input: LoginInput,
 ) -> Result<Response, ApiError> {
     if let Err(refused) = app.limits.attempt(address, &input.email) {
@@ -80,15 +84,41 @@ pub async fn login(
     };
     match input.next {
         Some(next) => {
-            let cookie = app.gate.login(session_user(&user)).await?;
+            let cookie = app.gate.login(&attempt, session_user(&user)).await?;
             Ok((cookie, Redirect::to(safe_next(Some(&next), "/dashboard"))).into_response())
         }
         None => {
-            let token = app.auth.issue_token(&user, app.gate.now())?;
-            let body = Json(LoginReply { token, user });
+            let tokens = app.gate.issue_tokens(&session_user(&user)).await?;
+            let body = Json(LoginReply {
+                token: tokens.token.into_string(),
+                refresh_token: tokens.refresh_token.into_string(),
+                user,
+            });
             Ok(([(header::CACHE_CONTROL, "no-store")], body).into_response())
         }
     }
+}
+
+/// `POST /token/refresh`: a refresh token from a JSON login for a new bearer token and a new
+/// refresh token; the one presented is used up. `Refreshed` exchanges it before this runs: an
+/// unknown, expired (30 days from the login, or 7 days unused) or already used one is 401 (a
+/// used one also ends its family and every bearer token of the user).
+#[utoipa::path(post, path = "/token/refresh", tag = "auth",
+    request_body(content = RefreshJson, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A new bearer token (15 minutes) and a new refresh token",
+            body = RefreshReply),
+        (status = 401, description = "The refresh token is unknown, expired or was used before \
+            (`invalid_token`)", body = ErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 503, description = "The session store is unavailable", body = ErrorBody),
+))]
+#[public(reason = "token refresh: the refresh token is the credential")]
+pub async fn refresh_token(Refreshed(tokens): Refreshed) -> Response {
+    let body = Json(RefreshReply {
+        token: tokens.token.into_string(),
+        refresh_token: tokens.refresh_token.into_string(),
+    });
+    ([(header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
 /// `POST /logout`: ends the session server-side and clears the cookie. A form post (the
@@ -303,7 +333,7 @@ fn whole_number(value: &Value) -> Option<i64> {
     })
 }
 
-/// The body of `POST /login`: JSON `{email, password}` (answered with a token and the user),
+/// The body of `POST /login`: JSON `{email, password}` (answered with tokens and the user),
 /// or a form `email, password, next` (answered with a redirect).
 pub struct LoginInput {
     email: String,
@@ -314,8 +344,25 @@ pub struct LoginInput {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginReply {
+    /// A bearer token, for `Authorization: Bearer`.
     token: String,
+    /// For `POST /token/refresh`, once.
+    refresh_token: String,
     user: User,
+}
+
+/// The body of `POST /token/refresh` (read by `Refreshed`; this type documents it).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RefreshJson {
+    refresh_token: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RefreshReply {
+    /// A new bearer token.
+    token: String,
+    /// The next refresh token (the one presented is used up).
+    refresh_token: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -364,13 +411,7 @@ impl<S: Send + Sync> FromRequest<S> for LoginInput {
                 next: None,
             });
         }
-        // A cross-site form must not log the browser into someone else's account (login
-        // CSRF): the same origin check the guards apply to cookie-authenticated posts.
-        let (parts, body) = req.into_parts();
-        Csrf::default()
-            .check(&parts)
-            .map_err(|_| ApiError::CrossOrigin)?;
-        let req = Request::from_parts(parts, body);
+        // The origin was checked before: `LoginAttempt` comes first in the handler.
         let Form(login) = Form::<LoginForm>::from_request(req, state)
             .await
             .map_err(|_| ApiError::BadBody(StatusCode::BAD_REQUEST, "send email and password"))?;

@@ -21,7 +21,8 @@ use crate::{feed, handlers, pages};
     info(
         title = "invoices",
         description = "The authgate example: a multi-user invoices API and its HTML pages. \
-            Get a bearer token with `POST /login` (JSON); every operation says who may call it \
+            Get a bearer token with `POST /login` (JSON), a new one with `POST /token/refresh`; \
+            every operation says who may call it \
             (`security`, `x-authgate-roles`) and how it refuses."
     ),
     paths(
@@ -29,6 +30,7 @@ use crate::{feed, handlers, pages};
         openapi_json,
         pages::login_form,
         handlers::login,
+        handlers::refresh_token,
         handlers::logout,
         handlers::me,
         handlers::list_invoices,

@@ -538,7 +538,7 @@ mod tests {
             claims.insert((*name).into(), value.clone());
         }
         let key = SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
-        crate::verify::sign_jwt(&key, &claims).unwrap()
+        crate::verify::sign_access_jwt(&key, &claims).unwrap()
     }
 
     #[tokio::test]

@@ -83,6 +83,12 @@ impl Csrf {
         if safe && !handshake && parts.extensions.get::<EveryMethod>().is_none() {
             return Ok(());
         }
+        self.check_origin(parts)
+    }
+
+    /// The origin check itself, whatever the method: steps 2 to 4 of the module's list. A
+    /// login runs it on every request ([`LoginAttempt`](crate::LoginAttempt)).
+    pub(crate) fn check_origin(&self, parts: &Parts) -> Result<(), &'static str> {
         let origin = single(&parts.headers, header::ORIGIN.as_str())?;
         // A browser serializes an origin one way (lower case, no default port, no path), so
         // a request's `Origin` is compared as sent with the normalized configured ones.

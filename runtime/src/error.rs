@@ -58,6 +58,9 @@ pub enum GateError {
     /// An issuer's key or discovery URL that is not HTTPS (plain HTTP is accepted for loopback
     /// addresses only), or does not parse.
     KeyUrl(String),
+    /// The Gate cannot issue tokens as configured: a signing key that does not fit its keys,
+    /// a token lifetime beyond `max_lifetime`, or refresh tokens without what they need.
+    Issuing(String),
     /// More than one of the above: [`GateBuilder::build`](crate::GateBuilder::build) reports
     /// every problem of a configuration at once, in the order the builder met them.
     Several(Vec<GateError>),
@@ -124,6 +127,7 @@ impl fmt::Display for GateError {
                 f,
                 "{problem}: keys are fetched over HTTPS only (plain HTTP for loopback addresses)"
             ),
+            GateError::Issuing(problem) => write!(f, "issuing tokens: {problem}"),
             GateError::Several(errors) => {
                 write!(f, "{} configuration problems:", errors.len())?;
                 for (i, error) in errors.iter().enumerate() {

@@ -81,13 +81,16 @@
 //! ```text
 //! openapi       (feature utoipa) the route policies written into a utoipa OpenAPI document
 //! router        authgate::Router: accepts only guarded handlers; the route audit
-//!   guard       the extractors: Guard (injected first), CurrentUser; ownership: Load, OwnerId
-//!     gate      the Gate: builder (settings) -> authenticate -> decide
+//!   guard       the extractors: Guard (injected first), CurrentUser; ownership: Load, OwnerId;
+//!               login: LoginAttempt (the origin check of a login); refreshed: Refreshed
+//!     gate      the Gate: builder (settings) -> authenticate -> decide; issuing and refresh
 //!       credentials   where a credential is read: bearer header, WebSocket subprotocol, cookie
 //!       cache         verified tokens, by exact bytes (per issuer: until its keys change)
 //!       issuers       keys per issuer, chosen by the token's `iss`; (feature oidc) JWKS and
 //!                     discovery, fetched and refreshed off the request path
 //!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores
+//!       refresh       refresh token families: settings, the store contract, rotation, reuse
+//!       tokens        issuing: the access tokens the Gate signs with its own key and rules
 //!       revocation    revoked tokens: the store contract, the local view, the feed's task
 //!       verify        tokens: keys, JWS, claim rules, JSON, JWK sets, signing
 //!       csrf          the origin check of cookie-authenticated state changes
@@ -96,8 +99,8 @@
 //! ```
 //!
 //! `testing` (feature `testing`) sits on top of `router` and `gate`. The stores `sqlite`,
-//! `postgres` and `redis` (features of those names) implement `session`'s `SessionStore` and
-//! `revocation`'s `RevocationStore`.
+//! `postgres` and `redis` (features of those names) implement `session`'s `SessionStore`,
+//! `refresh`'s `RefreshStore` and `revocation`'s `RevocationStore`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -111,6 +114,7 @@ mod error;
 mod gate;
 mod guard;
 mod issuers;
+mod login;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
 mod ownership;
@@ -121,6 +125,8 @@ mod principal;
 mod redirect;
 #[cfg(feature = "redis")]
 mod redis;
+mod refresh;
+mod refreshed;
 mod reject;
 mod revocation;
 mod router;
@@ -129,6 +135,7 @@ mod session;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tokens;
 mod verify;
 
 /// Crate-private parsers behind plain functions, for `fuzz/` and the property tests (feature
@@ -146,6 +153,7 @@ pub use guard::Guard;
 #[cfg(feature = "oidc")]
 pub use issuers::KeyRefresh;
 pub use jsonwebtoken::Algorithm;
+pub use login::LoginAttempt;
 pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 #[cfg(feature = "postgres")]
@@ -154,6 +162,8 @@ pub use principal::{Claims, CredentialKind, CurrentUser};
 pub use redirect::{is_safe_next, safe_next};
 #[cfg(feature = "redis")]
 pub use redis::{RedisRevocations, RedisStore};
+pub use refresh::{RefreshFamily, RefreshStore, RefreshToken, RefreshTokens, Tokens};
+pub use refreshed::Refreshed;
 pub use reject::{Rejection, RejectionKind};
 pub use revocation::{
     FeedEvent, MemoryRevocations, Revocation, RevocationFeed, RevocationStore, Revocations,
@@ -165,6 +175,7 @@ pub use session::{
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteRevocations, SqliteStore};
+pub use tokens::AccessToken;
 pub use verify::{BoxFuture, Key, KeySet, KeySource, KeySourceError, SigningKey};
 
 /// Paths used by the code the attribute macros generate. Not a public API.

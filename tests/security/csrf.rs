@@ -17,12 +17,13 @@
 use std::time::Duration;
 
 use authgate::{
-    Algorithm, Csrf, CurrentUser, MemoryStore, Router, SessionUser, Sessions, SigningKey, public,
-    require_auth, routing,
+    Algorithm, Csrf, CurrentUser, LoginAttempt, MemoryStore, Router, SessionUser, Sessions,
+    SigningKey, public, require_auth, routing,
 };
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 
-use crate::harness::{Case, Expect, Req, req, run};
+use crate::harness::{Case, Expect, Req, get, post, req, run};
 use crate::support::*;
 
 const SAME: &str = SAME_ORIGIN;
@@ -655,4 +656,138 @@ async fn trusted_origins_and_strict_mode() {
             ],
         )
         .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login CSRF (issue 17): a public login that starts a session passes the Gate's origin check,
+// through `LoginAttempt`, for forms and JSON alike, before its body is read.
+
+#[public(reason = "login (tests): the body names the subject")]
+async fn log_in(State(state): State<AppState>, attempt: LoginAttempt, body: String) -> Response {
+    state.hits.hit();
+    match state.gate.login(&attempt, SessionUser::new(body)).await {
+        Ok(cookie) => (cookie, "logged in").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// An app with `/login` (GET and POST) on a Gate with these CSRF settings.
+fn login_app(csrf: Option<Csrf>) -> (axum::Router, Hits) {
+    let mut builder = gate_builder().sessions(Sessions::server_side(COOKIE, MemoryStore::new()));
+    if let Some(csrf) = csrf {
+        builder = builder.csrf(csrf);
+    }
+    let state = AppState::new(builder.build().expect("gate"));
+    let hits = state.hits.clone();
+    let app = Router::new()
+        .route("/login", routing::get(log_in).post(log_in))
+        .with_state(state)
+        .into_axum();
+    (app, hits)
+}
+
+#[tokio::test]
+async fn login_csrf_is_refused_for_cross_site_form_and_json_posts() {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    const JSON: &str = "application/json";
+    let login = |content_type: &str| {
+        post("/login")
+            .header("host", HOST)
+            .probed_body(content_type, b"alice")
+    };
+    let (app, hits) = login_app(None);
+    let cases = vec![
+        Case::new(
+            "a cross-site form post",
+            login(FORM).header("sec-fetch-site", "cross-site"),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "a cross-site JSON post",
+            login(JSON).header("sec-fetch-site", "cross-site"),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "a form post from a sibling sub-domain (same-site)",
+            login(FORM).header("sec-fetch-site", "same-site"),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "a form post with another site's Origin, no Sec-Fetch-Site",
+            login(FORM).header("origin", EVIL),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "a JSON post with another site's Origin, no Sec-Fetch-Site",
+            login(JSON).header("origin", EVIL),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "Origin: null (a sandboxed frame)",
+            login(FORM).header("origin", "null"),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "Sec-Fetch-Site twice",
+            login(FORM)
+                .header("sec-fetch-site", "same-origin")
+                .header("sec-fetch-site", "cross-site"),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "a cross-site GET (a login link): a login is a state change whatever its method",
+            get("/login")
+                .header("host", HOST)
+                .header("sec-fetch-site", "cross-site"),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "control: a same-origin form post",
+            login(FORM).header("sec-fetch-site", "same-origin"),
+            Expect::allowed().body("logged in"),
+        ),
+        Case::new(
+            "control: a JSON post with the site's Origin",
+            login(JSON).header("origin", SAME),
+            Expect::allowed().body("logged in"),
+        ),
+        Case::new(
+            "control: a typed URL (Sec-Fetch-Site: none)",
+            login(FORM).header("sec-fetch-site", "none"),
+            Expect::allowed().body("logged in"),
+        ),
+        Case::new(
+            "control: an API client (neither header)",
+            login(JSON),
+            Expect::allowed().body("logged in"),
+        ),
+    ];
+    run("csrf/login", &app, || hits.count(), cases).await;
+
+    // The Gate's own CSRF settings apply: a declared origin, and the strict mode.
+    let (app, hits) = login_app(Some(Csrf::default().origin(SAME).require_origin()));
+    let cases = vec![
+        Case::new(
+            "the site's host over http, against the declared https origin",
+            login(FORM).header("origin", "http://app.example.com"),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "neither header, with require_origin",
+            login(JSON),
+            Expect::forbidden(),
+        ),
+        Case::new(
+            "control: the declared origin",
+            login(FORM).header("origin", SAME),
+            Expect::allowed().body("logged in"),
+        ),
+    ];
+    run(
+        "csrf/login with declared origins",
+        &app,
+        || hits.count(),
+        cases,
+    )
+    .await;
 }

@@ -85,9 +85,13 @@ struct LoginForm {
 }
 
 #[public(reason = "login form")]
-async fn login(State(gate): State<Gate>, Form(form): Form<LoginForm>) -> axum::response::Response {
+async fn login(
+    State(gate): State<Gate>,
+    attempt: authgate::LoginAttempt,
+    Form(form): Form<LoginForm>,
+) -> axum::response::Response {
     match gate
-        .login(SessionUser::new(form.username).roles(["user"]))
+        .login(&attempt, SessionUser::new(form.username).roles(["user"]))
         .await
     {
         Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),

@@ -37,11 +37,18 @@ struct LoginForm {
 }
 
 #[public(reason = "login form")]
-async fn login(State(gate): State<Gate>, Form(form): Form<LoginForm>) -> axum::response::Response {
+async fn login(
+    State(gate): State<Gate>,
+    attempt: authgate::LoginAttempt,
+    Form(form): Form<LoginForm>,
+) -> axum::response::Response {
     if form.username != "alice" || form.password != PASSWORD {
         return Redirect::to("/login?failed").into_response();
     }
-    match gate.login(SessionUser::new("alice").roles(["user"])).await {
+    match gate
+        .login(&attempt, SessionUser::new("alice").roles(["user"]))
+        .await
+    {
         Ok(cookie) => (
             cookie,
             Redirect::to(safe_next(form.next.as_deref(), "/dashboard")),
@@ -247,7 +254,7 @@ async fn open_redirects_through_next_land_on_the_default() {
 async fn guard_redirects_encode_the_requested_path() {
     let (app, hits, gate) = app();
     let user = gate
-        .login(SessionUser::new("alice").roles(["user"]))
+        .login_unchecked(SessionUser::new("alice").roles(["user"]))
         .await
         .unwrap()
         .header_value()

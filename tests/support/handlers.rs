@@ -1,7 +1,9 @@
 //! Handlers that several test binaries route: the role and scope forms the core tests and the
 //! authorization attacks share, and a session login and logout.
 
-use authgate::{CurrentUser, Gate, SessionUser, public, require_auth, require_role, require_scope};
+use authgate::{
+    CurrentUser, Gate, LoginAttempt, SessionUser, public, require_auth, require_role, require_scope,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -36,13 +38,16 @@ pub async fn admin_write_users(State(hits): State<Hits>) -> &'static str {
 /// Logs in the subject named by the body (tests only): role `admin` for the body `admin`,
 /// else role `user`. 204 with the session cookie.
 #[public(reason = "login: the body is the subject (tests only)")]
-pub async fn login(State(gate): State<Gate>, body: String) -> Response {
+pub async fn login(State(gate): State<Gate>, attempt: LoginAttempt, body: String) -> Response {
     let roles: Vec<&str> = if body == "admin" {
         vec!["admin"]
     } else {
         vec!["user"]
     };
-    match gate.login(SessionUser::new(body).roles(roles)).await {
+    match gate
+        .login(&attempt, SessionUser::new(body).roles(roles))
+        .await
+    {
         Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
         Err(e) => e.into_response(),
     }

@@ -15,10 +15,12 @@ use crate::error::GateError;
 use crate::issuers::{self, KeyRefresh};
 use crate::issuers::{Issuer, IssuerKeys, Issuers};
 use crate::principal::CredentialKind;
+use crate::refresh::RefreshTokens;
 use crate::reject::{Hook, Rejection, Render};
 use crate::revocation::Revocations;
-use crate::session::{SessionKind, Sessions};
-use crate::verify::{self, ClaimPath, Key, KeyEpoch, KeySet, KeySource, Rules};
+use crate::session::{SessionKind, SessionUser, Sessions};
+use crate::tokens::{self, Signer};
+use crate::verify::{self, ClaimPath, Key, KeyEpoch, KeySet, KeySource, Rules, SigningKey};
 
 /// Builds a [`Gate`]: every setting and its validation. A setter that is given something
 /// wrong does not fail on the spot; [`build`](GateBuilder::build) reports every problem of the
@@ -58,6 +60,11 @@ pub struct GateBuilder {
     token_cache_bytes: usize,
     /// Keys bound to issuers, in the order given.
     issuer_keys: Vec<(String, PendingKeys)>,
+    /// The private key the Gate issues with (its public half verifies).
+    signing_key: Option<SigningKey>,
+    /// Seconds an issued access token lives.
+    token_lifetime: u64,
+    refresh: Option<RefreshTokens>,
     #[cfg(feature = "oidc")]
     key_refresh: KeyRefresh,
 }
@@ -88,6 +95,9 @@ impl GateBuilder {
             token_cache: cache::DEFAULT_CAPACITY,
             token_cache_bytes: cache::DEFAULT_MAX_BYTES,
             issuer_keys: Vec::new(),
+            signing_key: None,
+            token_lifetime: 15 * 60,
+            refresh: None,
             #[cfg(feature = "oidc")]
             key_refresh: KeyRefresh::default(),
         }
@@ -116,6 +126,45 @@ impl GateBuilder {
             Ok(key) => self.keys.push(key),
             Err(e) => self.errors.push(e),
         }
+        self
+    }
+
+    /// Signs the access tokens this Gate issues ([`Gate::issue`]) with this private key, and
+    /// verifies with its public half, which this adds to the Gate's keys: one key
+    /// configuration for both (unless a key with the same `kid` is already there, which must
+    /// then be that public half; `build` checks it). A Gate with an HMAC secret issues with
+    /// its first secret without this.
+    ///
+    /// ```
+    /// use authgate::{Algorithm, Gate, SessionUser, SigningKey};
+    ///
+    /// # let pem = include_bytes!("../../../tests/keys/ed25519_private.pem");
+    /// let gate = Gate::builder()
+    ///     .signing_key(SigningKey::from_pem(Algorithm::EdDSA, pem)?.with_kid("2026-12"))
+    ///     .issuer("https://notes.example.com")
+    ///     .build()?;
+    /// let token = gate.issue(&SessionUser::new("42"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// How long the access tokens this Gate issues live (default 15 minutes; at most
+    /// [`max_lifetime`](Self::max_lifetime)).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime.as_secs();
+        self
+    }
+
+    /// Issues refresh tokens with the access tokens of [`Gate::issue_tokens`], exchanged with
+    /// [`Gate::refresh`] (or the [`Refreshed`](crate::Refreshed) extractor). Needs a Gate
+    /// that issues (an HMAC secret or [`signing_key`](Self::signing_key)) and
+    /// [`revocations`](Self::revocations): a reused refresh token ends the subject's access
+    /// tokens.
+    pub fn refresh_tokens(mut self, refresh: RefreshTokens) -> Self {
+        self.refresh = Some(refresh);
         self
     }
 
@@ -394,12 +443,33 @@ impl GateBuilder {
     /// ```
     pub fn build(mut self) -> Result<Gate, GateError> {
         let mut errors = std::mem::take(&mut self.errors);
+        self.add_signing_key(&mut errors);
         let keys = if self.issuer_keys.is_empty() {
             self.shared_keys(&mut errors)
         } else {
             self.issuers(&mut errors)
         };
         let clock: Clock = self.clock.take().unwrap_or_else(|| Arc::new(system_now));
+        let signer = self.signer(keys.as_ref(), clock(), &mut errors);
+        if let Some(refresh) = &self.refresh {
+            if signer.is_none() && keys.is_some() {
+                errors.push(GateError::Issuing(
+                    "refresh tokens need a Gate that issues its tokens: an HMAC secret or \
+                     GateBuilder::signing_key"
+                        .to_owned(),
+                ));
+            }
+            if self.revocations.is_none() {
+                errors.push(GateError::Issuing(
+                    "refresh tokens need GateBuilder::revocations: a reused refresh token must \
+                     end the subject's access tokens"
+                        .to_owned(),
+                ));
+            }
+            if refresh.idle_timeout == 0 || refresh.absolute_lifetime == 0 {
+                errors.push(GateError::ZeroLimit("refresh token timeouts"));
+            }
+        }
         if let Some(sessions) = &self.sessions {
             errors.extend(check_sessions(
                 sessions,
@@ -424,6 +494,8 @@ impl GateBuilder {
                 csrf: self.csrf,
                 cache: TokenCache::new(self.token_cache, self.token_cache_bytes),
                 revocations: self.revocations,
+                signer,
+                refresh: self.refresh,
             }),
         };
         // Inside a runtime the view and the issuers' keys start loading now; otherwise at the
@@ -435,6 +507,98 @@ impl GateBuilder {
             issuers.start();
         }
         Ok(gate)
+    }
+
+    /// Adds the public half of the signing key to the static keys, unless a key of its `kid`
+    /// is there already (then [`signer`](Self::signer) checks that it is that half).
+    fn add_signing_key(&mut self, errors: &mut Vec<GateError>) {
+        let Some(signing) = &self.signing_key else {
+            return;
+        };
+        if !self.issuer_keys.is_empty() || self.source.is_some() {
+            return; // refused in `signer`
+        }
+        let known = signing.kid.as_deref().is_some_and(|kid| {
+            self.keys
+                .iter()
+                .any(|key| key.kid() == Some(kid) && key.algorithm() == signing.algorithm)
+        });
+        if known {
+            return;
+        }
+        match signing.verification_key() {
+            Ok(key) => self.keys.push(key),
+            Err(e) => errors.push(e),
+        }
+    }
+
+    /// What signs the tokens the Gate issues: the signing key, checked against the keys by a
+    /// probe token, or else the first HMAC secret. `None` with public keys only.
+    fn signer(
+        &mut self,
+        keys: Option<&Keys>,
+        now: u64,
+        errors: &mut Vec<GateError>,
+    ) -> Option<Signer> {
+        let lifetime = self.token_lifetime;
+        if lifetime == 0 {
+            errors.push(GateError::ZeroLimit("token_lifetime"));
+        }
+        if lifetime > self.rules.max_lifetime {
+            errors.push(GateError::Issuing(format!(
+                "the token lifetime ({lifetime} s) is longer than max_lifetime ({} s): shorten \
+                 token_lifetime or raise max_lifetime",
+                self.rules.max_lifetime
+            )));
+        }
+        let key = match (self.signing_key.take(), keys) {
+            (Some(key), Some(Keys::Static(set))) => {
+                let probe =
+                    tokens::sign(&key, &self.rules, &SessionUser::new("probe"), now, now + 60)
+                        .map_err(GateError::Issuing)
+                        .and_then(|token| {
+                            verify::verify_token(
+                                token.as_str(),
+                                set,
+                                &self.rules,
+                                now,
+                                CredentialKind::Bearer,
+                            )
+                            .map_err(|_| {
+                                GateError::Issuing(
+                                "the signing key does not match the Gate's key of its kid: give \
+                                 the public half of the signing key that kid, or drop that key"
+                                    .to_owned(),
+                            )
+                            })
+                        });
+                match probe {
+                    Ok(_) => Some(key),
+                    Err(e) => {
+                        errors.push(e);
+                        None
+                    }
+                }
+            }
+            (Some(_), Some(_)) => {
+                errors.push(GateError::Issuing(
+                    "a signing key needs the Gate's own keys (`key`, `hs256`): tokens of a key \
+                     source or of issuers' keys are issued elsewhere"
+                        .to_owned(),
+                ));
+                None
+            }
+            (Some(_), None) | (None, None) => None,
+            (None, Some(Keys::Static(set))) => set.hmac_secret().and_then(|(alg, kid, secret)| {
+                let key = SigningKey::hmac(alg, secret).ok()?;
+                Some(match kid {
+                    Some(kid) => key.with_kid(kid),
+                    None => key,
+                })
+            }),
+            (None, Some(_)) => None,
+        };
+        key.map(|key| Signer { key, lifetime })
     }
 
     /// The keys and issuers shared by all: static keys, or a key source.

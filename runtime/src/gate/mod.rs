@@ -6,6 +6,7 @@
 mod authenticate;
 mod builder;
 mod decide;
+mod refresh;
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,13 +16,16 @@ use axum::response::Response;
 use crate::cache::TokenCache;
 use crate::csrf::Csrf;
 use crate::issuers::Issuers;
+use crate::login::LoginAttempt;
 use crate::principal::{CredentialKind, CurrentUser};
+use crate::refresh::RefreshTokens;
 use crate::reject::{Rejection, Render};
 use crate::revocation::{Revocation, Revocations};
 use crate::session::{
     self, SessionCookie, SessionError, SessionErrorKind, SessionLayer, SessionUser, Sessions,
 };
-use crate::verify::{KeySet, KeySource, Rules};
+use crate::tokens::{self, AccessToken, Signer};
+use crate::verify::{KeySet, KeySource, Rules, SigningKey};
 
 pub use builder::GateBuilder;
 pub(crate) use decide::{Failure, route};
@@ -69,6 +73,10 @@ struct Inner {
     cache: Option<TokenCache>,
     /// Revocations of bearer tokens and stateless cookies; `None` when not configured.
     revocations: Option<Revocations>,
+    /// What signs the access tokens this Gate issues; `None` with public keys only.
+    signer: Option<Signer>,
+    /// Refresh token families; `None` when not configured.
+    refresh: Option<RefreshTokens>,
 }
 
 enum Keys {
@@ -191,26 +199,157 @@ impl Gate {
         self.inner.render.render(rejection)
     }
 
-    /// Starts a session for `user` with a fresh id (never an id the request brought), and
-    /// returns the cookie to send.
+    /// Starts a browser session for `user` with a fresh id (never an id the request brought),
+    /// and returns the cookie to send. `attempt` is the proof that the login request passed
+    /// the Gate's origin check (login CSRF); the session the browser presented, if any, is
+    /// ended first (a logout: deleted from the store, or, with [`Revocations`], a stateless
+    /// cookie revoked), so a login never leaves two.
     ///
     /// ```
-    /// use authgate::{Gate, MemoryStore, SessionCookie, SessionError, SessionUser, Sessions};
+    /// use authgate::{Gate, LoginAttempt, MemoryStore, SessionError, SessionUser, Sessions, public};
+    /// use axum::extract::State;
+    /// use axum::response::{IntoResponse, Response};
+    ///
+    /// #[public(reason = "login")]
+    /// async fn login(State(gate): State<Gate>, attempt: LoginAttempt) -> Result<Response, SessionError> {
+    ///     // (check the password first)
+    ///     let cookie = gate.login(&attempt, SessionUser::new("42").roles(["user"])).await?;
+    ///     Ok((cookie, "welcome").into_response())
+    /// }
+    /// ```
+    pub async fn login(
+        &self,
+        attempt: &LoginAttempt,
+        user: SessionUser,
+    ) -> Result<SessionCookie, SessionError> {
+        let sessions = self.sessions()?;
+        if let Some(presented) = &attempt.presented {
+            self.end_presented(sessions, presented).await?;
+        }
+        self.login_unchecked(user).await
+    }
+
+    /// Starts a session for `user` without a request: no origin check, and no session of the
+    /// browser's is ended. Only for logins whose CSRF protection is elsewhere (an OAuth or
+    /// OpenID Connect callback arrives from the provider's site by design; its `state`
+    /// parameter is its protection) and for tests; a login form or API uses
+    /// [`login`](Self::login).
+    ///
+    /// ```
+    /// use authgate::{Gate, MemoryStore, SessionCookie, SessionUser, Sessions};
     ///
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let gate = Gate::builder()
     ///     .hs256("an HMAC secret of at least 32 bytes!!")
     ///     .sessions(Sessions::server_side("__Host-session", MemoryStore::new()))
     ///     .build()?;
-    /// let cookie: SessionCookie = gate.login(SessionUser::new("42").roles(["user"])).await?;
+    /// let cookie: SessionCookie = gate.login_unchecked(SessionUser::new("42").roles(["user"])).await?;
     /// assert!(cookie.header_value().to_str()?.starts_with("__Host-session="));
     /// # Ok(()) }
     /// ```
-    pub async fn login(&self, user: SessionUser) -> Result<SessionCookie, SessionError> {
+    pub async fn login_unchecked(&self, user: SessionUser) -> Result<SessionCookie, SessionError> {
         let sessions = self.sessions()?;
         session::login(sessions, &self.inner.rules, self.now(), user)
             .await
             .map_err(|kind| self.session_error(kind))
+    }
+
+    /// Ends the session a login request presented: a server-side one is deleted; a stateless
+    /// one that verifies is revoked by its `jti` when revocations are configured (without
+    /// them it cannot be ended, and the new cookie replaces it in the browser).
+    async fn end_presented(&self, sessions: &Sessions, value: &str) -> Result<(), SessionError> {
+        match &sessions.kind {
+            session::SessionKind::Server(store) => store
+                .delete(&session::SessionKey::of(value))
+                .await
+                .map_err(|e| self.session_error(SessionErrorKind::Store(e))),
+            session::SessionKind::Stateless(_) => {
+                let (Some(_), Keys::Static(keys)) = (&self.inner.revocations, &self.inner.keys)
+                else {
+                    return Ok(());
+                };
+                let now = self.now();
+                let rules = &self.inner.rules;
+                let Ok(principal) =
+                    crate::verify::verify_token(value, keys, rules, now, CredentialKind::Cookie)
+                else {
+                    return Ok(()); // not a session of ours: nothing to end
+                };
+                match &principal.token_id {
+                    // Re-issued with the same `jti` up to the absolute lifetime.
+                    Some(jti) => {
+                        let until = now.saturating_add(sessions.absolute_lifetime);
+                        self.revoke_token_id(jti, principal.expires_at.max(until))
+                            .await
+                    }
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Issues an access token for `user` that this Gate accepts: signed with its own key
+    /// (its HMAC secret, or [`GateBuilder::signing_key`]), with `iss`, `aud`, `sub`, the
+    /// roles and scopes where this Gate reads them, the user's extra claims, `iat`, `exp`
+    /// ([`GateBuilder::token_lifetime`], default 15 minutes), a random `jti` and the header
+    /// `typ: at+jwt`.
+    ///
+    /// A Gate that verifies with public keys only, a key source or issuers' keys cannot issue:
+    /// that is a [`SessionError`] of kind [`SessionErrorKind::NoSigningKey`] (500).
+    ///
+    /// A token issued right after [`revoke_user`](Self::revoke_user) of its subject (a login
+    /// after a password change) is accepted: its `iat` is the revocation's cutoff when that is
+    /// later than now (at most a second ahead, within the leeway), so it is not taken for a
+    /// token issued before the revocation. (With a leeway of zero, such a token is accepted
+    /// from the next second. A Gate that has not yet heard of a revocation made elsewhere in
+    /// the same second stamps `now`, and its token is refused once the cutoff arrives: the
+    /// order of the two cannot be known, so the revocation wins.)
+    ///
+    /// ```
+    /// use authgate::{Gate, SessionUser};
+    ///
+    /// let gate = Gate::builder()
+    ///     .hs256("an HMAC secret of at least 32 bytes!!")
+    ///     .issuer("https://notes.example.com")
+    ///     .audience("notes-api")
+    ///     .build()?;
+    /// let token = gate.issue(&SessionUser::new("42").roles(["admin"]))?;
+    /// // Send it as `Authorization: Bearer <token>`; the Gate checks it like any other.
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn issue(&self, user: &SessionUser) -> Result<AccessToken, SessionError> {
+        let Some(signer) = &self.inner.signer else {
+            return Err(self.session_error(SessionErrorKind::NoSigningKey));
+        };
+        self.issue_with(&signer.key, user, self.now(), signer.lifetime)
+            .map_err(|e| self.session_error(SessionErrorKind::Signing(e)))
+    }
+
+    /// Signs an access token for `user` with `key`, as if issued at `now`, living `lifetime`
+    /// seconds: [`issue`](Self::issue) with the Gate's own key, and the test kit's minting.
+    pub(crate) fn issue_with(
+        &self,
+        key: &SigningKey,
+        user: &SessionUser,
+        now: u64,
+        lifetime: u64,
+    ) -> Result<AccessToken, String> {
+        // `revoke_user` refuses what was issued up to the end of its second (the cutoff is
+        // the next second, as seconds are all `iat` says). A token issued after it within that
+        // second is stamped with the cutoff, which it then passes.
+        let cutoff = self
+            .inner
+            .revocations
+            .as_ref()
+            .and_then(|r| r.view.not_before(&user.subject));
+        let iat = cutoff.map_or(now, |cutoff| cutoff.max(now));
+        tokens::sign(
+            key,
+            &self.inner.rules,
+            user,
+            iat,
+            now.saturating_add(lifetime),
+        )
     }
 
     /// Ends the caller's session: deletes it from the store (server-side) and returns the
@@ -233,9 +372,10 @@ impl Gate {
     }
 
     /// Ends everything a user holds, for example after a password change or when the account
-    /// is deleted: every server-side session, and with [`Revocations`] configured every bearer
-    /// token and stateless cookie issued to `subject` up to now (the current second
-    /// included), on every instance. Returns how many server-side sessions were ended.
+    /// is deleted: every server-side session and refresh token family, and with
+    /// [`Revocations`] configured every bearer token and stateless cookie issued to `subject`
+    /// up to now (the current second included), on every instance. Returns how many
+    /// server-side sessions were ended.
     ///
     /// Fails (and should be retried) when a store fails; the parts that succeeded stay done.
     ///
@@ -248,7 +388,7 @@ impl Gate {
     ///     .sessions(Sessions::server_side("__Host-session", MemoryStore::new()))
     ///     .revocations(Revocations::new(MemoryRevocations::new()))
     ///     .build()?;
-    /// gate.login(SessionUser::new("42")).await?;
+    /// gate.login_unchecked(SessionUser::new("42")).await?;
     /// assert_eq!(gate.revoke_user("42").await?, 1);
     /// # Ok(()) }
     /// ```
@@ -266,24 +406,36 @@ impl Gate {
             _ => {}
         }
         if inner.revocations.is_some() {
-            // Every credential whose lifetime the Gate accepts, issued up to this second, has
-            // expired by `until`.
-            let not_before = self.now().saturating_add(1);
-            let until = not_before
-                .saturating_add(inner.rules.max_lifetime)
-                .saturating_add(inner.rules.leeway);
-            self.revoke(Revocation::Subject {
-                subject: subject.to_owned(),
-                not_before,
-                until,
-            })
-            .await?;
+            self.revoke(self.subject_cutoff(subject)).await?;
+        }
+        if let Some(refresh) = &inner.refresh {
+            refresh
+                .store
+                .delete_user_families(subject)
+                .await
+                .map_err(|e| self.session_error(SessionErrorKind::Store(e)))?;
         }
         match server_side {
             Some(sessions) => session::revoke_user(sessions, subject)
                 .await
                 .map_err(|kind| self.session_error(kind)),
             None => Ok(0),
+        }
+    }
+
+    /// The revocation of everything `subject` was issued up to the end of this second.
+    fn subject_cutoff(&self, subject: &str) -> Revocation {
+        let rules = &self.inner.rules;
+        // Every credential whose lifetime the Gate accepts, issued up to this second, has
+        // expired by `until`.
+        let not_before = self.now().saturating_add(1);
+        let until = not_before
+            .saturating_add(rules.max_lifetime)
+            .saturating_add(rules.leeway);
+        Revocation::Subject {
+            subject: subject.to_owned(),
+            not_before,
+            until,
         }
     }
 
@@ -437,6 +589,11 @@ impl Gate {
         SessionLayer
     }
 
+    /// The CSRF settings, for the login extractor.
+    pub(crate) fn csrf(&self) -> &Csrf {
+        &self.inner.csrf
+    }
+
     fn sessions(&self) -> Result<&Sessions, SessionError> {
         self.inner
             .sessions
@@ -448,19 +605,10 @@ impl Gate {
         SessionError::new(kind, &self.inner.render)
     }
 
-    /// The claim rules, for the test kit to mint tokens this Gate accepts.
+    /// The key the Gate issues with, for the test kit to mint with.
     #[cfg(feature = "testing")]
-    pub(crate) fn rules(&self) -> &Rules {
-        &self.inner.rules
-    }
-
-    /// The first HMAC secret of the Gate's own keys, for the test kit to mint with.
-    #[cfg(feature = "testing")]
-    pub(crate) fn hmac_secret(&self) -> Option<(jsonwebtoken::Algorithm, Option<String>, Vec<u8>)> {
-        match &self.inner.keys {
-            Keys::Static(keys) => keys.hmac_secret(),
-            Keys::Source(_) | Keys::Issuers(_) => None,
-        }
+    pub(crate) fn signing_key(&self) -> Option<&SigningKey> {
+        self.inner.signer.as_ref().map(|s| &s.key)
     }
 
     /// Whether the Gate can start sessions.

@@ -25,8 +25,8 @@ use crate::verify::BoxFuture;
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    redis: ConnectionManager,
-    prefix: String,
+    pub(super) redis: ConnectionManager,
+    pub(super) prefix: String,
 }
 
 impl std::fmt::Debug for RedisStore {

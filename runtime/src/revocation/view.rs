@@ -114,6 +114,12 @@ impl View {
             })
     }
 
+    /// The first second whose tokens of `subject` stay valid, when a cutoff of the subject is
+    /// in force.
+    pub(crate) fn not_before(&self, subject: &str) -> Option<u64> {
+        self.read().subjects.get(subject).map(|c| c.not_before)
+    }
+
     /// Adds one revocation (from the feed, or made by this Gate).
     pub(crate) fn apply(&self, revocation: &Revocation, now: u64) {
         self.write().add(revocation, now);

@@ -27,7 +27,7 @@
 mod layer;
 mod lifecycle;
 mod store;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
 mod stored;
 
 use std::fmt;
@@ -48,6 +48,10 @@ pub(crate) use lifecycle::{
 #[cfg(feature = "testing")]
 pub(crate) use store::new_session_id;
 pub use store::{MemoryStore, SessionKey, SessionRecord, SessionStore, StoreError};
+#[cfg(feature = "redis")]
+pub(crate) use stored::StoredFields;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+pub(crate) use stored::list_as_json;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use stored::{SqlRow, sql_seconds};
 
@@ -190,7 +194,8 @@ impl Sessions {
     }
 }
 
-/// Who logs in: what the session will carry.
+/// Who logs in: what the session, or the access token [`Gate::issue`](crate::Gate::issue)
+/// signs, will carry.
 ///
 /// ```
 /// use authgate::SessionUser;
@@ -263,7 +268,7 @@ impl IntoResponseParts for SessionCookie {
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let gate = Gate::builder().hs256("an HMAC secret of at least 32 bytes!!").build().unwrap();
-/// let error = gate.login(SessionUser::new("42")).await.unwrap_err();
+/// let error = gate.login_unchecked(SessionUser::new("42")).await.unwrap_err();
 /// assert!(matches!(error.kind(), SessionErrorKind::NotConfigured));
 /// assert_eq!(error.into_response().status(), 500);
 /// # }
@@ -291,6 +296,14 @@ pub enum SessionErrorKind {
     /// The credential has no `jti`, so it cannot be revoked alone (revoke its subject with
     /// [`Gate::revoke_user`](crate::Gate::revoke_user)).
     NoTokenId,
+    /// The Gate cannot issue tokens: it verifies with public keys only, a key source or
+    /// issuers' keys (give it [`GateBuilder::signing_key`](crate::GateBuilder::signing_key)).
+    NoSigningKey,
+    /// The Gate has no [`RefreshTokens`](crate::RefreshTokens) configured.
+    NoRefreshTokens,
+    /// The refresh token presented is unknown, expired, or was used before (which ended its
+    /// family): 401 `invalid_token`.
+    InvalidRefreshToken,
 }
 
 impl SessionError {
@@ -331,6 +344,16 @@ impl fmt::Display for SessionError {
             SessionErrorKind::NoTokenId => {
                 f.write_str("the credential has no jti: revoke its subject with revoke_user")
             }
+            SessionErrorKind::NoSigningKey => f.write_str(
+                "this Gate cannot issue tokens: it has no HMAC secret or signing key (give it \
+                 GateBuilder::signing_key with the private key of one of its public keys)",
+            ),
+            SessionErrorKind::NoRefreshTokens => {
+                f.write_str("no refresh tokens configured: call GateBuilder::refresh_tokens")
+            }
+            SessionErrorKind::InvalidRefreshToken => {
+                f.write_str("the refresh token is unknown, expired or used before")
+            }
         }
     }
 }
@@ -346,9 +369,13 @@ impl std::error::Error for SessionError {
 
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        tracing::error!(target: "authgate", error = %self, "session operation failed");
+        // A refused refresh token is the client's, logged where it was refused.
+        if !matches!(self.kind, SessionErrorKind::InvalidRefreshToken) {
+            tracing::error!(target: "authgate", error = %self, "session operation failed");
+        }
         let kind = match self.kind {
             SessionErrorKind::Store(_) => RejectionKind::Unavailable,
+            SessionErrorKind::InvalidRefreshToken => RejectionKind::InvalidToken,
             _ => RejectionKind::Misconfigured,
         };
         self.render.kind(kind)
@@ -403,7 +430,10 @@ mod tests {
             .render_rejection(hook)
             .build()
             .unwrap();
-        let error = gate.login(SessionUser::new("42")).await.unwrap_err();
+        let error = gate
+            .login_unchecked(SessionUser::new("42"))
+            .await
+            .unwrap_err();
         assert!(matches!(error.kind(), SessionErrorKind::Store(_)));
         let response = error.into_response();
         assert_eq!(response.status(), 503);

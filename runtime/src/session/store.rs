@@ -94,6 +94,9 @@ pub struct SessionRecord {
 /// - idle and absolute expiry are decided by the Gate from `last_seen` and `expires_at`, so a
 ///   store returns what it holds.
 ///
+/// Refresh token families are a contract of their own, [`RefreshStore`](crate::RefreshStore),
+/// which every bundled store also implements (checked by `RefreshConformance`).
+///
 /// ```
 /// use authgate::{BoxFuture, SessionKey, SessionRecord, SessionStore, StoreError};
 ///
@@ -150,11 +153,14 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// An in-memory [`SessionStore`], for one-instance apps and tests. Sessions do not survive a
-/// restart; use a database store when they must, or when several instances serve the app.
+/// An in-memory [`SessionStore`] (and [`RefreshStore`](crate::RefreshStore)), for
+/// one-instance apps and tests. Sessions do not survive a restart; use a database store when
+/// they must, or when several instances serve the app.
 #[derive(Clone, Default, Debug)]
 pub struct MemoryStore {
     sessions: Arc<Mutex<HashMap<SessionKey, SessionRecord>>>,
+    /// Refresh families, by key (see `refresh::memory`).
+    pub(crate) families: Arc<Mutex<HashMap<SessionKey, crate::refresh::RefreshFamily>>>,
 }
 
 impl MemoryStore {

@@ -7,24 +7,29 @@ use http::HeaderValue;
 
 use super::client::bearer_value;
 use crate::session::SessionUser;
-use crate::verify::{SigningKey, sign_jwt};
+use crate::verify::SigningKey;
 use crate::{Algorithm, Gate, SessionError};
 
-/// Mints credentials the app's own Gate accepts, for made-up users.
+/// Mints credentials the app's own Gate accepts, for made-up users: a thin layer over
+/// [`Gate::issue`] (the same claims, `typ` and key) that also makes the tokens a test needs to
+/// be refused (expired, wrongly signed).
 pub struct Minter {
     gate: Gate,
     key: SigningKey,
 }
 
-/// The Gate cannot mint: it verifies with public keys only, and no private key was given.
+/// The Gate cannot mint: it verifies with public keys only, and no private key was given
+/// (neither to the Gate, [`GateBuilder::signing_key`](crate::GateBuilder::signing_key), nor
+/// to [`Minter::with_key`]).
 #[derive(Debug)]
 pub struct NoSigningKey;
 
 impl fmt::Display for NoSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "this Gate has no HMAC secret to mint with; use Minter::with_key and the private key \
-             matching one of its public keys",
+            "this Gate has no HMAC secret or signing key to mint with; give it one with \
+             GateBuilder::signing_key, or use Minter::with_key and the private key matching one \
+             of its public keys",
         )
     }
 }
@@ -32,14 +37,9 @@ impl fmt::Display for NoSigningKey {
 impl std::error::Error for NoSigningKey {}
 
 impl Minter {
-    /// A minter for a Gate with an HMAC secret.
+    /// A minter for a Gate that issues tokens: with an HMAC secret, or a signing key.
     pub fn new(gate: &Gate) -> Result<Minter, NoSigningKey> {
-        let (algorithm, kid, secret) = gate.hmac_secret().ok_or(NoSigningKey)?;
-        // The Gate's own secret, so it passed the same length check.
-        let mut key = SigningKey::hmac(algorithm, secret).map_err(|_| NoSigningKey)?;
-        if let Some(kid) = kid {
-            key = key.with_kid(kid);
-        }
+        let key = gate.signing_key().ok_or(NoSigningKey)?.clone();
         Ok(Minter {
             gate: gate.clone(),
             key,
@@ -98,39 +98,21 @@ impl TestUser<'_> {
         self
     }
 
-    /// The claims of a credential issued at `now`: `iss`, `aud`, roles and scopes where the
-    /// Gate reads them (its roles and scopes paths), and the user's own claims.
-    fn claims_at(&self, now: u64, lifetime: u64) -> serde_json::Map<String, serde_json::Value> {
-        let user = &self.user;
-        let mut claims = user.claims.clone();
-        claims.insert("iat".into(), now.into());
-        claims.insert("exp".into(), now.saturating_add(lifetime).into());
-        self.minter.gate.rules().identity_claims(
-            &mut claims,
-            &user.subject,
-            &user.roles,
-            &user.scopes,
-        );
-        claims
-    }
-
-    fn sign(
-        &self,
-        key: &SigningKey,
-        claims: &serde_json::Map<String, serde_json::Value>,
-    ) -> String {
-        // Signing with a key the caller gave us cannot fail for well-formed claims; a test
-        // with a broken key should fail loudly.
-        sign_jwt(key, claims).unwrap_or_else(|e| panic!("minting failed: {e}"))
+    /// A token issued at `now`, living `lifetime` seconds, signed with `key`: what
+    /// [`Gate::issue`] signs. Signing with a key the caller gave cannot fail for well-formed
+    /// claims; a test with a broken key should fail loudly.
+    fn sign(&self, key: &SigningKey, now: u64, lifetime: u64) -> String {
+        self.minter
+            .gate
+            .issue_with(key, &self.user, now, lifetime)
+            .unwrap_or_else(|e| panic!("minting failed: {e}"))
+            .into_string()
     }
 
     /// A valid token.
     pub fn token(&self) -> String {
         let now = self.minter.gate.now();
-        self.sign(
-            &self.minter.key,
-            &self.claims_at(now, self.lifetime.as_secs()),
-        )
+        self.sign(&self.minter.key, now, self.lifetime.as_secs())
     }
 
     /// `Bearer <token>`, for the `Authorization` header.
@@ -141,10 +123,7 @@ impl TestUser<'_> {
     /// A token that expired an hour ago (well past any leeway).
     pub fn expired(&self) -> String {
         let now = self.minter.gate.now();
-        self.sign(
-            &self.minter.key,
-            &self.claims_at(now.saturating_sub(7200), 3600),
-        )
+        self.sign(&self.minter.key, now.saturating_sub(7200), 3600)
     }
 
     /// A token signed with another secret: the signature does not verify.
@@ -158,12 +137,12 @@ impl TestUser<'_> {
         };
         let mut key = SigningKey::hmac(algorithm, [0x5a; 64]).expect("a 64-byte HMAC secret");
         key.kid = self.minter.key.kid.clone();
-        self.sign(&key, &self.claims_at(now, self.lifetime.as_secs()))
+        self.sign(&key, now, self.lifetime.as_secs())
     }
 
     /// A session cookie (`name=value`, for the `Cookie` header), through the Gate's own login.
     pub async fn cookie(&self) -> Result<String, SessionError> {
-        let set = self.minter.gate.login(self.user.clone()).await?;
+        let set = self.minter.gate.login_unchecked(self.user.clone()).await?;
         let text = set.header_value().to_str().unwrap_or_default();
         Ok(text.split(';').next().unwrap_or_default().to_owned())
     }

@@ -43,12 +43,14 @@
 mod client;
 mod mint;
 mod probe;
+mod refresh;
 mod revocations;
 mod store;
 
 pub use client::{Credential, TestClient, TestRequest, TestResponse};
 pub use mint::{Minter, NoSigningKey, TestUser};
 pub use probe::{Finding, OwnershipProbe, ProbeReport, RouteProbe};
+pub use refresh::RefreshConformance;
 pub use revocations::RevocationConformance;
 pub use store::StoreConformance;
 

@@ -81,6 +81,8 @@ pub struct RouteProbe<'a> {
     minter: &'a Minter,
     placeholders: Vec<(String, String)>,
     public: Option<Vec<String>>,
+    /// Public paths that check a credential of their own and answer 401 without it.
+    own_credential: Vec<String>,
     expected_roles: Vec<(String, Vec<String>)>,
 }
 
@@ -99,6 +101,7 @@ impl<'a> RouteProbe<'a> {
             minter,
             placeholders: Vec::new(),
             public: None,
+            own_credential: Vec::new(),
             expected_roles: Vec::new(),
         }
     }
@@ -112,6 +115,15 @@ impl<'a> RouteProbe<'a> {
     /// Only these paths may be public; any other public route is a finding.
     pub fn allow_public<I: IntoIterator<Item = T>, T: Into<String>>(mut self, paths: I) -> Self {
         self.public = Some(paths.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// These public paths check a credential of their own, so their 401 to an anonymous
+    /// caller is by design, not a finding: a refresh endpoint, whose credential is the refresh
+    /// token in the body ([`Refreshed`](crate::Refreshed)).
+    pub fn own_credential<I: IntoIterator<Item = T>, T: Into<String>>(mut self, paths: I) -> Self {
+        self.own_credential
+            .extend(paths.into_iter().map(Into::into));
         self
     }
 
@@ -175,7 +187,9 @@ impl<'a> RouteProbe<'a> {
             report.requests += 1;
             let public = matches!(route.policy.access, Access::Public { .. });
             if public {
-                if anonymous.status == StatusCode::UNAUTHORIZED {
+                if anonymous.status == StatusCode::UNAUTHORIZED
+                    && !self.own_credential.contains(&route.path)
+                {
                     finding("declared public but answers 401 to anonymous callers".into());
                 }
                 if let Some(allowed) = &self.public

@@ -196,7 +196,7 @@ impl Key {
 
     /// The key, prepared for verification; refused when its bytes are not a key of the
     /// algorithm's kind.
-    fn new(algorithm: Algorithm, decoding: DecodingKey) -> Result<Key, GateError> {
+    pub(super) fn new(algorithm: Algorithm, decoding: DecodingKey) -> Result<Key, GateError> {
         let check = Check::prepare(algorithm, &decoding)
             .map_err(|detail| invalid_key(algorithm, detail.to_owned()))?;
         Ok(Key {
@@ -469,9 +469,8 @@ impl fmt::Display for KeySourceError {
 
 impl std::error::Error for KeySourceError {}
 
-#[cfg(feature = "testing")]
 impl KeySet {
-    /// The first HMAC secret, so `authgate::testing` can mint tokens the Gate accepts.
+    /// The first HMAC secret: what a Gate of HMAC keys issues its tokens with.
     pub(crate) fn hmac_secret(&self) -> Option<(Algorithm, Option<String>, Vec<u8>)> {
         self.keys.iter().find_map(|key| {
             let bytes = key.decoding.try_get_as_bytes().ok()?;

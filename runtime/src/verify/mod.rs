@@ -49,9 +49,7 @@ pub(crate) use keys::monotonic_ms;
 pub(crate) use keys::next_generation;
 pub use keys::{BoxFuture, Key, KeySet, KeySource, KeySourceError};
 pub use sign::SigningKey;
-#[cfg(any(test, feature = "testing"))]
-pub(crate) use sign::sign_jwt;
-pub(crate) use sign::{SESSION_TYP, sign_session_jwt};
+pub(crate) use sign::{SESSION_TYP, sign_access_jwt, sign_session_jwt};
 
 #[cfg(all(feature = "aws-lc-rs", feature = "rust-crypto"))]
 compile_error!("authgate: enable exactly one of the features `aws-lc-rs` and `rust-crypto`");

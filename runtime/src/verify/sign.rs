@@ -1,17 +1,20 @@
-//! Issuing tokens: the [`SigningKey`] and the JWS signing of bearer tokens and stateless
-//! session cookies, with the same crypto backend that verifies them.
+//! Signing: the [`SigningKey`] and the JWS signing of access tokens and stateless session
+//! cookies, with the same crypto backend that verifies them.
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::EllipticCurve;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey};
 
-use super::PROVIDER;
+use super::{Key, PROVIDER};
 use crate::error::GateError;
 
-/// A private key that signs tokens: stateless session cookies, and the tokens
-/// `authgate::testing` mints. The Gate must hold the matching verification key;
+/// A private key that signs tokens: the access tokens a Gate issues
+/// ([`GateBuilder::signing_key`](crate::GateBuilder::signing_key)), stateless session
+/// cookies, and the tokens `authgate::testing` mints. The Gate verifies with its public half
+/// ([`GateBuilder::signing_key`](crate::GateBuilder::signing_key) adds it);
 /// [`GateBuilder::build`](crate::GateBuilder::build) checks that it does.
 ///
 /// ```
@@ -89,16 +92,86 @@ impl SigningKey {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
+
+    /// The key that verifies what this key signs, with the same `kid`: the HMAC secret
+    /// itself, or the public half of a private key (derived by the crypto backend).
+    pub(crate) fn verification_key(&self) -> Result<Key, GateError> {
+        let algorithm = self.algorithm;
+        let invalid = |e: jsonwebtoken::errors::Error| GateError::InvalidKey {
+            algorithm,
+            detail: e.to_string(),
+        };
+        let der = self.key.as_bytes();
+        let utils = &PROVIDER.key_utils;
+        // The public halves in the binary forms `Key::from_der` reads (and checks).
+        let key = match algorithm.family() {
+            AlgorithmFamily::Hmac => Key::hmac(algorithm, der)?,
+            AlgorithmFamily::Rsa => {
+                let (n, e) = (utils.rsa_pub_components_from_private_key)(der).map_err(invalid)?;
+                Key::from_der(algorithm, rsa_public_key_der(&n, &e))?
+            }
+            AlgorithmFamily::Ec => {
+                let (_, x, y) =
+                    (utils.ec_pub_components_from_private_key)(der, algorithm).map_err(invalid)?;
+                Key::from_der(algorithm, [&[0x04][..], &x, &y].concat())?
+            }
+            AlgorithmFamily::Ed => {
+                let x = (utils.ed_pub_components_from_private_key)(der, &EllipticCurve::Ed25519)
+                    .map_err(invalid)?;
+                Key::from_der(algorithm, x)?
+            }
+        };
+        Ok(match &self.kid {
+            Some(kid) => key.with_kid(kid.clone()),
+            None => key,
+        })
+    }
 }
 
-/// Signs a JWT with our backend (not jsonwebtoken's process default, which panics when another
-/// crate enables both of its backends).
-#[cfg(any(test, feature = "testing"))] // authgate::testing mints with it
-pub(crate) fn sign_jwt(
+/// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER, from
+/// the big-endian modulus and exponent.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn length(out: &mut Vec<u8>, len: usize) {
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|&&b| b == 0).count();
+            out.push(0x80 | (bytes.len() - skip) as u8);
+            out.extend_from_slice(&bytes[skip..]);
+        }
+    }
+    fn integer(out: &mut Vec<u8>, value: &[u8]) {
+        let value = &value[value.iter().take_while(|&&b| b == 0).count()..];
+        // A leading zero keeps a value with its top bit set positive.
+        let pad = value.first().is_none_or(|&b| b & 0x80 != 0);
+        out.push(0x02);
+        length(out, value.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(value);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut der = vec![0x30];
+    length(&mut der, body.len());
+    der.extend_from_slice(&body);
+    der
+}
+
+/// The `typ` of the access tokens a Gate issues (RFC 9068, section 2.1): a token issued for
+/// one purpose is not taken for another (a session cookie's `typ` differs).
+pub(crate) const ACCESS_TYP: &str = "at+jwt";
+
+/// Signs an access token with our backend (not jsonwebtoken's process default, which panics
+/// when another crate enables both of its backends).
+pub(crate) fn sign_access_jwt(
     key: &SigningKey,
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<String, String> {
-    sign_jwt_typed(key, claims, "JWT")
+    sign_jwt_typed(key, claims, ACCESS_TYP)
 }
 
 /// The `typ` of stateless session cookies. A token is accepted only for its purpose

@@ -1,0 +1,302 @@
+//! Refresh tokens over HTTP (issue 17): a login's token pair, rotation at the refresh
+//! endpoint (`Refreshed`), reuse detection (the family and the subject's access tokens end),
+//! absolute and idle expiry, `revoke_user`, and what the builder refuses. The store contract
+//! is in `tests/sessions.rs`, two instances in `tests/instances.rs`.
+
+mod support;
+
+use std::time::Duration;
+
+use authgate::{
+    CurrentUser, Gate, GateError, MemoryRevocations, MemoryStore, RefreshTokens, Refreshed,
+    Revocations, Router, SessionErrorKind, SessionUser, Tokens, public, require_auth,
+    routing::{get, post},
+};
+use axum::Json;
+use axum::extract::State;
+use serde_json::json;
+
+use support::*;
+
+#[require_auth]
+async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
+    hits.hit();
+    user.subject().to_owned()
+}
+
+#[public(reason = "token refresh: the refresh token is the credential")]
+async fn refresh(State(hits): State<Hits>, Refreshed(tokens): Refreshed) -> Json<Tokens> {
+    hits.hit();
+    Json(tokens)
+}
+
+struct App {
+    gate: Gate,
+    store: MemoryStore,
+    clock: Clock,
+    hits: Hits,
+    client: TestClient,
+}
+
+/// An app with `/me` and `/token/refresh`: families live 1 day, idle 1 hour.
+async fn app() -> App {
+    let store = MemoryStore::new();
+    let clock = Clock::new();
+    let gate = gate_builder()
+        .clock(clock.reader())
+        .revocations(Revocations::new(MemoryRevocations::new()))
+        .refresh_tokens(
+            RefreshTokens::new(store.clone())
+                .absolute_lifetime(Duration::from_secs(24 * 3600))
+                .idle_timeout(Duration::from_secs(3600)),
+        )
+        .build()
+        .expect("a refreshing Gate");
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let state = AppState::new(gate.clone());
+    let hits = state.hits.clone();
+    let client = client(
+        Router::new()
+            .route("/me", get(me))
+            .route("/token/refresh", post(refresh))
+            .with_state(state)
+            .into_axum(),
+    );
+    App {
+        gate,
+        store,
+        clock,
+        hits,
+        client,
+    }
+}
+
+impl App {
+    async fn exchange(&self, refresh_token: &str) -> TestResponse {
+        self.client
+            .post("/token/refresh")
+            .json(&json!({ "refresh_token": refresh_token }))
+            .send()
+            .await
+    }
+
+    async fn me(&self, token: &str) -> TestResponse {
+        self.client.get("/me").bearer(token).send().await
+    }
+
+    /// A refused exchange: 401 `invalid_token`, and the handler did not run.
+    #[track_caller]
+    fn assert_refused(&self, reply: &TestResponse, before: usize) {
+        assert_invalid_token(reply);
+        assert!(reply.header("set-cookie").is_none());
+        assert_eq!(self.hits.count(), before, "the refresh handler ran");
+    }
+}
+
+fn alice() -> SessionUser {
+    SessionUser::new("alice")
+        .roles(["user"])
+        .claim("email", "alice@example.com")
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_exchanged_once_for_a_new_pair() {
+    let app = app().await;
+    let first = app.gate.issue_tokens(&alice()).await.unwrap();
+    assert_eq!(first.expires_in, 15 * 60);
+    let reply = app.exchange(first.refresh_token.as_str()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let body = reply.json();
+    let mut keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["expires_in", "refresh_token", "token", "token_type"]);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 15 * 60);
+    let token = body["token"].as_str().unwrap();
+    let next = body["refresh_token"].as_str().unwrap();
+    assert_ne!(next, first.refresh_token.as_str(), "rotated");
+    assert_eq!(next.len(), 66);
+    assert_eq!(
+        next.split('.').next(),
+        first.refresh_token.as_str().split('.').next(),
+        "the same family"
+    );
+    // The new access token carries the login's identity.
+    assert_ok(&app.me(token).await, "alice");
+    let claims = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(token)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["roles"], json!(["user"]));
+    assert_eq!(claims["email"], "alice@example.com");
+    // The new refresh token works too, once; the store holds one family throughout.
+    let reply = app.exchange(next).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(app.store.families().len(), 1);
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_ends_the_family_and_the_access_tokens() {
+    let app = app().await;
+    let (logs, _guard) = capture_logs();
+    let first = app.gate.issue_tokens(&alice()).await.unwrap();
+    let second: serde_json::Value = app.exchange(first.refresh_token.as_str()).await.json();
+    let second_token = second["token"].as_str().unwrap().to_owned();
+    let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ok(&app.me(&second_token).await, "alice");
+    // Another login of the same user (another device) started before the reuse.
+    let other_device = app.gate.issue_tokens(&alice()).await.unwrap();
+
+    // The first token again (a thief's copy, or the owner after the thief refreshed).
+    let before = app.hits.count();
+    let reply = app.exchange(first.refresh_token.as_str()).await;
+    app.assert_refused(&reply, before);
+    // The family is gone: its newest token is refused too.
+    let reply = app.exchange(&second_refresh).await;
+    app.assert_refused(&reply, before);
+    // Every access token of the subject issued up to now is revoked.
+    let before_me = app.hits.count();
+    assert_invalid_token(&app.me(&second_token).await);
+    assert_invalid_token(&app.me(other_device.token.as_str()).await);
+    assert_eq!(app.hits.count(), before_me);
+    // The other device's family stays: it gets a new access token, which works.
+    let reply = app.exchange(other_device.refresh_token.as_str()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_ok(
+        &app.me(reply.json()["token"].as_str().unwrap()).await,
+        "alice",
+    );
+
+    let logs = logs.contents();
+    assert_logged(&logs, &["refresh_token_reused", "alice", "WARN"]);
+    for secret in [
+        first.refresh_token.as_str(),
+        second_refresh.as_str(),
+        second_token.as_str(),
+        first.refresh_token.as_str().split('.').next().unwrap(),
+    ] {
+        assert!(!logs.contains(secret), "a token in the logs:\n{logs}");
+    }
+}
+
+#[tokio::test]
+async fn expired_and_idle_families_are_refused() {
+    let app = app().await;
+    // Idle: an hour without an exchange.
+    let idle = app.gate.issue_tokens(&alice()).await.unwrap();
+    app.clock.advance(3600);
+    let before = app.hits.count();
+    let reply = app.exchange(idle.refresh_token.as_str()).await;
+    app.assert_refused(&reply, before);
+    assert!(
+        app.store.families().is_empty(),
+        "the expired family is deleted"
+    );
+
+    // Absolute: refreshed every 50 minutes, it still ends a day after the login.
+    let kept = app.gate.issue_tokens(&alice()).await.unwrap();
+    let mut refresh = kept.refresh_token.as_str().to_owned();
+    for _ in 0..28 {
+        app.clock.advance(50 * 60);
+        let reply = app.exchange(&refresh).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        refresh = reply.json()["refresh_token"].as_str().unwrap().to_owned();
+    }
+    app.clock.advance(50 * 60); // 29 * 50 min > 24 h
+    let before = app.hits.count();
+    let reply = app.exchange(&refresh).await;
+    app.assert_refused(&reply, before);
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_refresh_requests_are_refused_before_the_handler() {
+    let app = app().await;
+    let issued = app.gate.issue_tokens(&alice()).await.unwrap();
+    let real = issued.refresh_token.as_str();
+    let unknown = format!("{}.{}", &real[..22], "A".repeat(43));
+    let other_family = format!("{}.{}", "B".repeat(22), &real[23..]);
+    let before = app.hits.count();
+    for token in [
+        "",
+        "not a token",
+        &real[1..],
+        &format!("{real}A"),
+        &other_family,
+        issued.token.as_str(),
+    ] {
+        let reply = app.exchange(token).await;
+        app.assert_refused(&reply, before);
+    }
+    for body in ["", "{}", "[]", r#"{"refresh_token": 5}"#, "refresh_token=x"] {
+        let reply = app
+            .client
+            .post("/token/refresh")
+            .body("application/json", body.to_owned())
+            .send()
+            .await;
+        app.assert_refused(&reply, before);
+    }
+    // None of those ended the family (a made-up secret of a known family would: see the
+    // reuse test). The real token still works.
+    assert_eq!(app.exchange(real).await.status, 200);
+    // A secret of the right shape for the real family, never issued: treated as a reuse.
+    let before = app.hits.count();
+    let reply = app.exchange(&unknown).await;
+    app.assert_refused(&reply, before);
+    assert!(app.store.families().is_empty());
+}
+
+#[tokio::test]
+async fn revoking_a_user_ends_their_refresh_families() {
+    let app = app().await;
+    let alice_tokens = app.gate.issue_tokens(&alice()).await.unwrap();
+    let bob = app
+        .gate
+        .issue_tokens(&SessionUser::new("bob"))
+        .await
+        .unwrap();
+    app.gate.revoke_user("alice").await.unwrap();
+    let before = app.hits.count();
+    app.assert_refused(
+        &app.exchange(alice_tokens.refresh_token.as_str()).await,
+        before,
+    );
+    assert_eq!(app.exchange(bob.refresh_token.as_str()).await.status, 200);
+    // A login right after the revocation (a password change) works at once.
+    let again = app.gate.issue_tokens(&alice()).await.unwrap();
+    assert_ok(&app.me(again.token.as_str()).await, "alice");
+    assert_eq!(app.exchange(again.refresh_token.as_str()).await.status, 200);
+}
+
+#[tokio::test]
+async fn refresh_tokens_need_revocations_and_a_gate_that_issues() {
+    let error = gate_builder()
+        .refresh_tokens(RefreshTokens::new(MemoryStore::new()))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, GateError::Issuing(p) if p.contains("revocations")),
+        "{error}"
+    );
+    let error = keyless_gate_builder()
+        .key(authgate::Key::from_pem(authgate::Algorithm::RS256, pem("rsa_public.pem")).unwrap())
+        .revocations(Revocations::new(MemoryRevocations::new()))
+        .refresh_tokens(RefreshTokens::new(MemoryStore::new()))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, GateError::Issuing(p) if p.contains("signing_key")),
+        "{error}"
+    );
+    // Without refresh tokens configured, the calls say so.
+    let gate = gate();
+    let error = gate.issue_tokens(&alice()).await.unwrap_err();
+    assert!(matches!(error.kind(), SessionErrorKind::NoRefreshTokens));
+    let error = gate.refresh("x").await.unwrap_err();
+    assert!(matches!(error.kind(), SessionErrorKind::NoRefreshTokens));
+    // Tokens never show in Debug output.
+    let app = app().await;
+    let tokens = app.gate.issue_tokens(&alice()).await.unwrap();
+    let debug = format!("{tokens:?}");
+    assert!(!debug.contains(tokens.refresh_token.as_str()), "{debug}");
+    assert!(!debug.contains(tokens.token.as_str()), "{debug}");
+}
