@@ -117,6 +117,7 @@ pub use gate::{Gate, GateBuilder};
 pub use guard::Guard;
 #[cfg(feature = "oidc")]
 pub use issuers::KeyRefresh;
+pub use issuers::{Issuer, Provider};
 pub use jsonwebtoken::Algorithm;
 pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};

@@ -448,10 +448,31 @@ impl Gate {
         SessionError::new(kind, &self.inner.render)
     }
 
-    /// The claim rules, for the test kit to mint tokens this Gate accepts.
+    /// The claim rules of `issuer`'s tokens (the first issuer's when `None`; the Gate's own
+    /// when the issuer is not one of its issuers with keys of their own), for the test kit to
+    /// mint tokens this Gate accepts.
     #[cfg(feature = "testing")]
-    pub(crate) fn rules(&self) -> &Rules {
-        &self.inner.rules
+    pub(crate) fn mint_rules(&self, issuer: Option<&str>) -> &Rules {
+        let Keys::Issuers(issuers) = &self.inner.keys else {
+            return &self.inner.rules;
+        };
+        let entry = match issuer {
+            Some(name) => issuers.find(name),
+            None => issuers.iter().next(),
+        };
+        entry.map_or(&self.inner.rules, |entry| entry.rules())
+    }
+
+    /// The OpenID Connect Discovery URLs of the issuers configured with `oidc_issuer`, for
+    /// the OpenAPI document's `openIdConnect` security schemes.
+    pub(crate) fn discovery_urls(&self) -> Vec<String> {
+        match &self.inner.keys {
+            Keys::Issuers(issuers) => issuers
+                .iter()
+                .filter_map(|entry| entry.discovery_url().map(str::to_owned))
+                .collect(),
+            Keys::Static(_) | Keys::Source(_) => Vec::new(),
+        }
     }
 
     /// The first HMAC secret of the Gate's own keys, for the test kit to mint with.

@@ -7,13 +7,42 @@ use http::HeaderValue;
 
 use super::client::bearer_value;
 use crate::session::SessionUser;
-use crate::verify::{SigningKey, sign_jwt};
+use crate::verify::{ACCESS_TOKEN_TYP, Rules, SigningKey, sign_jwt_typed};
 use crate::{Algorithm, Gate, SessionError};
 
 /// Mints credentials the app's own Gate accepts, for made-up users.
+///
+/// For a Gate whose keys are bound to issuers (`oidc_issuer`, `jwks`, `issuer_keys`), give
+/// it the private key of one issuer and pick that issuer: the tokens then claim it and
+/// follow its rules (audience, where roles, scopes and the client id go, `typ: at+jwt` when
+/// it accepts access tokens only). So an app configured for an identity provider is tested
+/// without one:
+///
+/// ```
+/// use authgate::testing::Minter;
+/// use authgate::{Algorithm, Gate, Issuer, Key, Provider, SigningKey};
+///
+/// # let public = include_bytes!("../../../tests/keys/rsa_public.pem");
+/// # let private = include_bytes!("../../../tests/keys/rsa_private.pem");
+/// // In production: `.oidc_issuer(Issuer::new(url).provider(Provider::Keycloak))`.
+/// let gate = Gate::builder()
+///     .issuer_keys(
+///         Issuer::new("https://sso.example.com/realms/acme").provider(Provider::Keycloak),
+///         [Key::from_pem(Algorithm::RS256, public)?.with_kid("k1")],
+///     )
+///     .audience("invoices-api")
+///     .build()?;
+/// let minter = Minter::with_key(&gate, SigningKey::from_pem(Algorithm::RS256, private)?.with_kid("k1"))
+///     .issuer("https://sso.example.com/realms/acme");
+/// let token = minter.user("alice").roles(["admin"]).client_id("invoices-cli").token();
+/// // The roles went where Keycloak puts them: `realm_access.roles`.
+/// # Ok::<(), authgate::GateError>(())
+/// ```
 pub struct Minter {
     gate: Gate,
     key: SigningKey,
+    /// The issuer the tokens claim, when not the Gate's first.
+    issuer: Option<String>,
 }
 
 /// The Gate cannot mint: it verifies with public keys only, and no private key was given.
@@ -43,6 +72,7 @@ impl Minter {
         Ok(Minter {
             gate: gate.clone(),
             key,
+            issuer: None,
         })
     }
 
@@ -51,7 +81,21 @@ impl Minter {
         Minter {
             gate: gate.clone(),
             key,
+            issuer: None,
         }
+    }
+
+    /// The tokens claim this issuer (`iss`) and follow its rules. Without it: the Gate's
+    /// first issuer. An issuer the Gate does not know is claimed all the same, with the
+    /// Gate's default rules: such tokens are refused, as they would be from a real provider.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The rules the tokens follow: the chosen issuer's, or the Gate's.
+    fn rules(&self) -> &Rules {
+        self.gate.mint_rules(self.issuer.as_deref())
     }
 
     /// A made-up user: subject `subject`, no roles, no scopes, a 10-minute credential.
@@ -60,6 +104,7 @@ impl Minter {
             minter: self,
             user: SessionUser::new(subject),
             lifetime: Duration::from_secs(600),
+            client_id: None,
         }
     }
 }
@@ -71,6 +116,7 @@ pub struct TestUser<'a> {
     minter: &'a Minter,
     user: SessionUser,
     lifetime: Duration,
+    client_id: Option<String>,
 }
 
 impl TestUser<'_> {
@@ -92,25 +138,34 @@ impl TestUser<'_> {
         self
     }
 
+    /// The OAuth client the token is issued to, put where the issuer's rules read it
+    /// (`client_id` by default): what `CurrentUser::client_id` returns.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
     /// An extra claim.
     pub fn claim(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
         self.user = self.user.claim(name, value);
         self
     }
 
-    /// The claims of a credential issued at `now`: `iss`, `aud`, roles and scopes where the
-    /// Gate reads them (its roles and scopes paths), and the user's own claims.
+    /// The claims of a credential issued at `now`: `iss`, `aud`, roles, scopes and the
+    /// client id where the Gate reads them (the issuer's rules), and the user's own claims.
     fn claims_at(&self, now: u64, lifetime: u64) -> serde_json::Map<String, serde_json::Value> {
         let user = &self.user;
+        let rules = self.minter.rules();
         let mut claims = user.claims.clone();
         claims.insert("iat".into(), now.into());
         claims.insert("exp".into(), now.saturating_add(lifetime).into());
-        self.minter.gate.rules().identity_claims(
-            &mut claims,
-            &user.subject,
-            &user.roles,
-            &user.scopes,
-        );
+        rules.identity_claims(&mut claims, &user.subject, &user.roles, &user.scopes);
+        if let Some(issuer) = &self.minter.issuer {
+            claims.insert("iss".into(), issuer.as_str().into());
+        }
+        if let Some(client_id) = &self.client_id {
+            rules.client_id_claim(&mut claims, client_id);
+        }
         claims
     }
 
@@ -119,9 +174,13 @@ impl TestUser<'_> {
         key: &SigningKey,
         claims: &serde_json::Map<String, serde_json::Value>,
     ) -> String {
+        let typ = match self.minter.rules().access_tokens_only {
+            true => ACCESS_TOKEN_TYP,
+            false => "JWT",
+        };
         // Signing with a key the caller gave us cannot fail for well-formed claims; a test
         // with a broken key should fail loudly.
-        sign_jwt(key, claims).unwrap_or_else(|e| panic!("minting failed: {e}"))
+        sign_jwt_typed(key, claims, typ).unwrap_or_else(|e| panic!("minting failed: {e}"))
     }
 
     /// A valid token.

@@ -93,7 +93,7 @@ impl SigningKey {
 
 /// Signs a JWT with our backend (not jsonwebtoken's process default, which panics when another
 /// crate enables both of its backends).
-#[cfg(any(test, feature = "testing"))] // authgate::testing mints with it
+#[cfg(test)]
 pub(crate) fn sign_jwt(
     key: &SigningKey,
     claims: &serde_json::Map<String, serde_json::Value>,
@@ -114,7 +114,8 @@ pub(crate) fn sign_session_jwt(
     sign_jwt_typed(key, claims, SESSION_TYP)
 }
 
-fn sign_jwt_typed(
+/// Signs a JWT whose header carries this `typ`.
+pub(crate) fn sign_jwt_typed(
     key: &SigningKey,
     claims: &serde_json::Map<String, serde_json::Value>,
     typ: &str,
