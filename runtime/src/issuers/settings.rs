@@ -207,3 +207,56 @@ impl From<&String> for Issuer {
         Issuer::new(issuer.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(p: &[&str]) -> ClaimPath {
+        ClaimPath(p.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    /// An issuer's rules: the Gate's where it says nothing, the preset's over the Gate's, its
+    /// own over the preset's whatever the order of the calls; `iss` always its own name.
+    #[test]
+    fn own_settings_win_over_the_preset_which_wins_over_the_gate() {
+        let gate = Rules {
+            audiences: vec!["gate-aud".into()],
+            issuers: vec!["https://other".into()],
+            ..Rules::default()
+        };
+        let plain = Issuer::from("https://a").rules(&gate);
+        assert_eq!(plain.issuers, ["https://a"]);
+        assert_eq!(plain.audiences, ["gate-aud"]);
+        assert_eq!(plain.roles, gate.roles);
+        assert_eq!(plain.scopes, gate.scopes);
+        assert!(!plain.access_tokens_only);
+
+        let keycloak = Issuer::new("https://kc").provider(Provider::Keycloak);
+        let rules = keycloak.rules(&gate);
+        assert_eq!(rules.roles, path(&["realm_access", "roles"]));
+        assert_eq!(rules.scopes, gate.scopes);
+        assert_eq!(rules.client_ids, [path(&["client_id"]), path(&["azp"])]);
+
+        let before = Issuer::new("https://kc")
+            .roles_claim("groups")
+            .scopes_claim("perms")
+            .audience("own")
+            .provider(Provider::Cognito);
+        let after = Issuer::new("https://kc")
+            .provider(Provider::Cognito)
+            .roles_claim("groups")
+            .scopes_claim("perms")
+            .audience("own");
+        for issuer in [before, after] {
+            let rules = issuer.rules(&gate);
+            assert_eq!(rules.roles, path(&["groups"]));
+            assert_eq!(rules.scopes, [path(&["perms"])]);
+            assert_eq!(rules.audiences, ["own"]);
+            assert_eq!(rules.audience_claim.as_deref(), Some("client_id"));
+            assert_eq!(rules.required, [("token_use".into(), "access".into())]);
+        }
+        let strict = Issuer::new("https://s").access_tokens_only().rules(&gate);
+        assert!(strict.access_tokens_only);
+    }
+}
