@@ -157,7 +157,11 @@ async fn each_providers_token_shape_is_read_where_its_issuer_says() {
                     json!({"client_id": "cli-1", "scope": "invoices:read invoices:write", "roles": ["admin"]}),
                 ),
             ),
-            user(&["admin"], &["invoices:read", "invoices:write"], Some("cli-1")),
+            user(
+                &["admin"],
+                &["invoices:read", "invoices:write"],
+                Some("cli-1"),
+            ),
         ),
         (
             "RFC 9068, media type spelling",
@@ -270,7 +274,10 @@ async fn each_providers_token_shape_is_read_where_its_issuer_says() {
     for (shape, token, expected) in cases {
         assert_eq!(seen(&app, &token).await, expected, "{shape}");
         let admin = app.get("/admin").bearer(&token).send().await;
-        let is_admin = expected["roles"].as_array().unwrap().contains(&json!("admin"));
+        let is_admin = expected["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("admin"));
         assert_eq!(admin.status, if is_admin { 200 } else { 403 }, "{shape}");
         let write = app.post("/write").bearer(&token).send().await;
         let writes = expected["scopes"]
@@ -323,10 +330,7 @@ async fn tokens_are_refused_by_the_rules_of_the_issuer_they_claim() {
         ),
         (
             "RFC 9068 issuer, typ of a session cookie",
-            signed(
-                Some("authgate-session+jwt"),
-                &claims(RFC, "u1", json!({})),
-            ),
+            signed(Some("authgate-session+jwt"), &claims(RFC, "u1", json!({}))),
             "/me",
             401,
         ),

@@ -551,7 +551,10 @@ fn an_oidc_issuer_is_an_open_id_connect_scheme_with_its_discovery_url() {
         .realm("tests")
         .oidc_issuer("https://login.example.test/realms/acme")
         .oidc_issuer(authgate::Issuer::new("https://other.example.test/").audience("x"))
-        .jwks("https://keys.example.test/jwks.json", "https://keys.example.test")
+        .jwks(
+            "https://keys.example.test/jwks.json",
+            "https://keys.example.test",
+        )
         .issuer_keys("https://static.example.test", [rsa.expect("key")])
         .audience("api")
         .build()
@@ -559,7 +562,11 @@ fn an_oidc_issuer_is_an_open_id_connect_scheme_with_its_discovery_url() {
     let doc = applied(&gate);
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(
-        schemes.as_object().expect("schemes").keys().collect::<Vec<_>>(),
+        schemes
+            .as_object()
+            .expect("schemes")
+            .keys()
+            .collect::<Vec<_>>(),
         ["bearerAuth", "openIdConnect", "openIdConnect2"]
     );
     assert_eq!(schemes["openIdConnect"]["type"], "openIdConnect");
@@ -587,8 +594,10 @@ fn an_oidc_issuer_is_an_open_id_connect_scheme_with_its_discovery_url() {
     let static_only = Gate::builder()
         .issuer_keys(
             "https://static.example.test",
-            [authgate::Key::from_pem(authgate::Algorithm::RS256, support::pem("rsa_public.pem"))
-                .expect("key")],
+            [
+                authgate::Key::from_pem(authgate::Algorithm::RS256, support::pem("rsa_public.pem"))
+                    .expect("key"),
+            ],
         )
         .build()
         .expect("gate");

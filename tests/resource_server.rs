@@ -33,7 +33,10 @@ fn options(provider: &Provider, extra: &[&str]) -> app::Options {
 
 /// The example's Gate, with the realm the rejection assertions expect.
 fn gate(options: &app::Options) -> authgate::Gate {
-    app::gate_builder(options).realm(REALM).build().expect("gate")
+    app::gate_builder(options)
+        .realm(REALM)
+        .build()
+        .expect("gate")
 }
 
 /// A token of `provider` for `aud` with these claims on top of `sub`, `iss`, `iat`, `exp`.
@@ -132,7 +135,10 @@ async fn the_example_serves_a_providers_tokens_and_starts_while_it_is_down() {
     // Writing needs `invoices:write`; without it the body is never read.
     let (request, read) = raw::post("/api/invoices")
         .bearer(&reader)
-        .probed_body("application/json", br#"{"amount_cents": 1, "description": "x"}"#)
+        .probed_body(
+            "application/json",
+            br#"{"amount_cents": 1, "description": "x"}"#,
+        )
         .build();
     let refused = app.send(request).await;
     assert_refusal(&refused, 403, Some("invoices:write"));
@@ -146,13 +152,25 @@ async fn the_example_serves_a_providers_tokens_and_starts_while_it_is_down() {
         .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     assert_eq!(created.json()["amount_cents"], 990);
-    assert_refusal(&app.get("/api/invoices").bearer(&writer).send().await, 403, Some("invoices:read"));
-    assert_refusal(&app.get("/api/admin").bearer(&writer).send().await, 403, None);
+    assert_refusal(
+        &app.get("/api/invoices").bearer(&writer).send().await,
+        403,
+        Some("invoices:read"),
+    );
+    assert_refusal(
+        &app.get("/api/admin").bearer(&writer).send().await,
+        403,
+        None,
+    );
     assert_eq!(writer_me(&app, &writer).await, json!(null));
 
     // Another audience, another issuer, a key the provider does not publish: 401.
     let elsewhere = token(&provider, "another-api", json!({}));
-    assert_refusal(&app.get("/api/me").bearer(&elsewhere).send().await, 401, None);
+    assert_refusal(
+        &app.get("/api/me").bearer(&elsewhere).send().await,
+        401,
+        None,
+    );
     let forged = sign(
         Algorithm::RS256,
         &jsonwebtoken::EncodingKey::from_rsa_pem(&pem("attacker_rsa_private.pem")).unwrap(),

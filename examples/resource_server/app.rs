@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 
 use authgate::{
-    CurrentUser, Gate, GateBuilder, GateError, Issuer, Provider, Router, public, require_auth, require_role,
-    require_scope, routing::get,
+    CurrentUser, Gate, GateBuilder, GateError, Issuer, Provider, Router, public, require_auth,
+    require_role, require_scope, routing::get,
 };
 use axum::Json;
 use axum::http::StatusCode;
@@ -195,13 +195,26 @@ mod tests {
 
     #[test]
     fn options_parse_with_defaults_and_say_what_is_wrong() {
-        let options = parse(&["--issuer", "http://127.0.0.1:8080/realms/acme", "--audience", "api"])
-            .unwrap();
+        let options = parse(&[
+            "--issuer",
+            "http://127.0.0.1:8080/realms/acme",
+            "--audience",
+            "api",
+        ])
+        .unwrap();
         assert_eq!(options.addr, "127.0.0.1:3001".parse().unwrap());
         assert_eq!((options.provider, &options.roles), (None, &Roles::Default));
         let options = parse(&[
-            "--issuer", "https://a", "--audience", "api", "--addr", "0.0.0.0:8000",
-            "--provider", "Keycloak", "--roles-at", "resource_access.api.roles",
+            "--issuer",
+            "https://a",
+            "--audience",
+            "api",
+            "--addr",
+            "0.0.0.0:8000",
+            "--provider",
+            "Keycloak",
+            "--roles-at",
+            "resource_access.api.roles",
         ])
         .unwrap();
         assert_eq!(options.provider, Some(Provider::Keycloak));
@@ -209,11 +222,26 @@ mod tests {
             options.roles,
             Roles::Path(vec!["resource_access".into(), "api".into(), "roles".into()])
         );
-        assert_eq!(parse(&["--audience", "api"]).unwrap_err(), "--issuer is required");
+        assert_eq!(
+            parse(&["--audience", "api"]).unwrap_err(),
+            "--issuer is required"
+        );
         assert_eq!(parse(&["--issuer"]).unwrap_err(), "--issuer needs a value");
         assert!(parse(&["--issuer", "a", "--audience", "b", "--addr", "x"]).is_err());
         assert!(parse(&["--issuer", "a", "--audience", "b", "--provider", "x"]).is_err());
-        assert!(parse(&["--issuer", "a", "--audience", "b", "--roles-claim", "r", "--roles-at", "a.b"]).is_err());
+        assert!(
+            parse(&[
+                "--issuer",
+                "a",
+                "--audience",
+                "b",
+                "--roles-claim",
+                "r",
+                "--roles-at",
+                "a.b"
+            ])
+            .is_err()
+        );
         assert!(parse(&["--verbose"]).is_err());
     }
 

@@ -414,11 +414,22 @@ mod tests {
         assert_eq!(session, Ok(Typ::Session));
         assert_eq!(typ(r#"{"alg":"HS256","typ":"JWT"}"#), Ok(Typ::Other));
         assert_eq!(typ(r#"{"alg":"HS256"}"#), Ok(Typ::Other));
-        for at in ["at+jwt", "AT+JWT", "application/at+jwt", "Application/At+JWT"] {
+        for at in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+JWT",
+        ] {
             let json = format!(r#"{{"alg":"RS256","typ":"{at}"}}"#);
             assert_eq!(typ(&json), Ok(Typ::AccessToken), "{at}");
         }
-        for other in ["at+jwtx", "application/jwt", "applicationat+jwt", "app/at+jwt", "é"] {
+        for other in [
+            "at+jwtx",
+            "application/jwt",
+            "applicationat+jwt",
+            "app/at+jwt",
+            "é",
+        ] {
             let json = format!(r#"{{"alg":"RS256","typ":"{other}"}}"#);
             assert_eq!(typ(&json), Ok(Typ::Other), "{other}");
         }
