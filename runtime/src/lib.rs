@@ -59,8 +59,9 @@
 //!     gate      the Gate: builder (settings) -> authenticate -> decide
 //!       credentials   where a credential is read: bearer header, WebSocket subprotocol, cookie
 //!       cache         verified tokens, by exact bytes (per issuer: until its keys change)
-//!       issuers       keys per issuer, chosen by the token's `iss`; (feature oidc) JWKS and
-//!                     discovery, fetched and refreshed off the request path
+//!       issuers       keys and claim rules per issuer, chosen by the token's `iss` (Issuer,
+//!                     Provider presets); (feature oidc) JWKS and discovery, fetched and
+//!                     refreshed off the request path
 //!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores
 //!       revocation    revoked tokens: the store contract, the local view, the feed's task
 //!       verify        tokens: keys, JWS, claim rules, JSON, JWK sets, signing
