@@ -197,7 +197,7 @@ pub(crate) fn check_claims_until(
         .0
         .into_owned();
     for (name, value) in &rules.required {
-        if !text(claims.raw(name))?.is_some_and(|found| found.0 == value.as_str()) {
+        if text(claims.raw(name))?.is_none_or(|found| found.0 != value.as_str()) {
             return Err(Invalid::RequiredClaim);
         }
     }
