@@ -465,6 +465,7 @@ impl Gate {
 
     /// The OpenID Connect Discovery URLs of the issuers configured with `oidc_issuer`, for
     /// the OpenAPI document's `openIdConnect` security schemes.
+    #[cfg(feature = "utoipa")]
     pub(crate) fn discovery_urls(&self) -> Vec<String> {
         match &self.inner.keys {
             Keys::Issuers(issuers) => issuers

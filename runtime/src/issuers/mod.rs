@@ -146,6 +146,7 @@ impl Issuers {
     }
 
     /// Every issuer, in the order configured.
+    #[cfg(any(feature = "testing", feature = "utoipa"))]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
         self.list.iter()
     }
@@ -168,6 +169,7 @@ impl Entry {
     }
 
     /// The OpenID Connect Discovery URL, for an issuer configured with `oidc_issuer`.
+    #[cfg(feature = "utoipa")]
     pub(crate) fn discovery_url(&self) -> Option<&str> {
         match &self.keys {
             #[cfg(feature = "oidc")]

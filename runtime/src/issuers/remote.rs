@@ -258,6 +258,7 @@ impl Remote {
     }
 
     /// The discovery document's URL, when the keys are found through one.
+    #[cfg(feature = "utoipa")]
     pub(crate) fn discovery_url(&self) -> Option<&str> {
         match &self.source {
             Source::Discovery(url) => Some(url.as_str()),

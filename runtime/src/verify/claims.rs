@@ -98,6 +98,7 @@ impl Rules {
     }
 
     /// Puts `client_id` where these rules read it first.
+    #[cfg(feature = "testing")]
     pub(crate) fn client_id_claim(&self, claims: &mut Map<String, Value>, client_id: &str) {
         if let Some(path) = self.client_ids.first() {
             put_at(claims, path, client_id.into());
