@@ -6,9 +6,8 @@ use crate::error::GateError;
 use crate::verify::{ClaimPath, Rules, claim_path};
 
 /// One issuer a Gate accepts tokens from, with the rules of its tokens: what
-/// [`GateBuilder::oidc_issuer`](crate::GateBuilder::oidc_issuer),
-/// [`jwks`](crate::GateBuilder::jwks) and [`issuer_keys`](crate::GateBuilder::issuer_keys)
-/// take. A plain string is an issuer with the Gate's rules (its `audience`, `roles_at`,
+/// [`GateBuilder::issuer_keys`](crate::GateBuilder::issuer_keys) and, with the feature `oidc`,
+/// `GateBuilder::oidc_issuer` and `GateBuilder::jwks` take. A plain string is an issuer with the Gate's rules (its `audience`, `roles_at`,
 /// `scopes_at`); every setting here replaces the Gate's for this issuer's tokens only.
 ///
 /// A token's `iss` selects the issuer, and with it the keys and these rules, before its
