@@ -20,6 +20,10 @@ async fn admin() -> &'static str {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // authgate logs its warnings and the reason of every refusal through `tracing`.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
     let secret = std::env::var("QUICKSTART_JWT_SECRET").unwrap_or_else(|_| {
         eprintln!("warning: QUICKSTART_JWT_SECRET is unset; using the public demo secret");
         "quickstart-demo-secret-never-use-in-production".to_owned()

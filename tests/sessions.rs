@@ -662,3 +662,68 @@ async fn a_revocation_during_a_request_stays_done_on_postgres_and_redis() {
         race_against(store).await;
     }
 }
+
+/// Redis drops a session at its absolute end by itself (the key's expiry), and a touch,
+/// which rewrites `last_seen` in place, keeps that expiry.
+#[tokio::test]
+async fn redis_expires_a_session_at_its_absolute_end_after_a_touch_too() {
+    let Some((url, prefix)) = redis("the session's own expiry").await else {
+        return;
+    };
+    let store = authgate::RedisStore::connect(&url)
+        .await
+        .expect("a store")
+        .with_prefix(prefix.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock")
+        .as_secs();
+    let key = SessionKey::of("an id for the expiry test");
+    let record = SessionRecord {
+        key: key.clone(),
+        subject: "expiry".to_owned(),
+        roles: vec![],
+        scopes: vec![],
+        claims: "{}".to_owned(),
+        created_at: now,
+        last_seen: now,
+        expires_at: now + 3600,
+    };
+    store.create(&record).await.expect("created");
+    let client = ::redis::Client::open(url.as_str()).expect("a client");
+    let mut redis = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("a connection");
+    let name = format!("{prefix}:session:{}", key.as_str());
+    let expiry = || {
+        let mut redis = redis.clone();
+        let name = name.clone();
+        async move {
+            ::redis::cmd("EXPIRETIME")
+                .arg(&name)
+                .query_async::<i64>(&mut redis)
+                .await
+                .expect("EXPIRETIME")
+        }
+    };
+    assert_eq!(expiry().await, i64::try_from(now + 3600).expect("a time"));
+    assert!(store.touch(&key, now + 120).await.expect("touched"));
+    assert_eq!(expiry().await, i64::try_from(now + 3600).expect("a time"));
+    let loaded = store.load(&key).await.expect("loaded").expect("a session");
+    assert_eq!(loaded.last_seen, now + 120);
+    assert_eq!(
+        SessionRecord {
+            last_seen: now,
+            ..loaded
+        },
+        record
+    );
+    store.delete(&key).await.expect("deleted");
+    let left: Vec<String> = ::redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut redis)
+        .await
+        .expect("keys");
+    assert!(left.is_empty(), "{left:?}");
+}

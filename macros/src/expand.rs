@@ -165,6 +165,7 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
     }
     handler.attrs = kept;
     errors.extend(validate::check_signature(kind, &handler));
+    make_async(&mut handler);
     if handler.sig.receiver().is_some() {
         // A method in an impl block: no marker struct can go there, so emit the function as it
         // was (minus our attributes) with just our error.
@@ -209,6 +210,28 @@ fn expand_handler(kind: Kind, args: TokenStream, mut handler: HandlerFn) -> Toke
     output
 }
 
+/// Emits a handler written without `async` as an `async fn`, after `check_signature` has
+/// reported it: with our error the handler is then still an axum `Handler`, so routing it adds
+/// no second, unrelated "`Handler` is not implemented" error.
+///
+/// Input: `fn health() -> &'static str { "ok" }`; output: `async fn health() -> &'static str
+/// { "ok" }` (and the error asking for `async fn`). A `const fn` stays as written, since it
+/// cannot be async.
+fn make_async(handler: &mut HandlerFn) {
+    let sig = &handler.sig;
+    if sig.asyncness.is_some() || sig.constness.is_some() {
+        return;
+    }
+    // `async` goes before `unsafe`, `extern` and `fn`, whichever comes first.
+    let Some(at) = handler.sig_tokens.iter().position(
+        |tt| matches!(tt, TokenTree::Ident(i) if i == "unsafe" || i == "extern" || i == "fn"),
+    ) else {
+        return;
+    };
+    let keyword = Ident::new("async", handler.sig_tokens[at].span());
+    handler.sig_tokens.insert(at, TokenTree::Ident(keyword));
+}
+
 /// The marker type, its `Policy` impl, and the handler with the guard as first argument.
 ///
 /// The signature is reprinted from its original tokens with the guard spliced into the
@@ -237,6 +260,9 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
             const HANDLER: &'static str = #unraw;
         }
     };
+    if policy.public_reason.is_some() {
+        output.extend(public_args_check(&marker, sig));
+    }
     for attr in attrs {
         attr.to_tokens(&mut output);
     }
@@ -284,6 +310,50 @@ fn emit(handler: &HandlerFn, policy: &Policy) -> TokenStream {
         }
     }
     output
+}
+
+/// The compile-time check that a `#[public]` handler takes no `CurrentUser`, which needs a
+/// verified caller that a public handler never has (`Option<CurrentUser>` is the public form).
+/// Each argument type goes through `PublicArg`, whose `check` fails to compile for
+/// `CurrentUser` (see the runtime's `guard::PublicArg`); the handler itself is untouched.
+///
+/// Input:  `async fn home<S>(State(s): State<S>, user: CurrentUser) where S: Clone`
+///
+/// Output:
+///
+/// ```text
+/// impl __authgate_policy_home {
+///     fn __authgate_public_args<S>() where S: Clone {
+///         PublicArg::<State<S>>::new().check();
+///         PublicArg::<CurrentUser>::new().check();   // error: write `Option<CurrentUser>`
+///     }
+/// }
+/// ```
+fn public_args_check(marker: &Ident, sig: &syn::Signature) -> TokenStream {
+    let public_arg_ok = paths::public_arg_ok();
+    let checks = sig.inputs.iter().filter_map(|arg| match arg {
+        // `impl Trait` cannot be named outside the handler's own signature.
+        syn::FnArg::Typed(typed) if !mentions_impl(typed.ty.to_token_stream()) => {
+            let ty = &typed.ty;
+            // Spanned at the argument's type, so the error underlines `CurrentUser`.
+            let span = syn::spanned::Spanned::span(ty);
+            let public_arg = paths::public_arg(span);
+            Some(quote_spanned!(span=> #public_arg::<#ty>::new().check();))
+        }
+        _ => None,
+    });
+    let generics = &sig.generics;
+    let where_clause = &sig.generics.where_clause;
+    let name = Ident::new("__authgate_public_args", Span::mixed_site());
+    quote! {
+        impl #marker {
+            #[allow(dead_code, clippy::extra_unused_type_parameters)]
+            fn #name #generics () #where_clause {
+                use #public_arg_ok as _;
+                #(#checks)*
+            }
+        }
+    }
 }
 
 /// Splits the tokens after the parameter list into the return type (without `->`, `None`
@@ -580,6 +650,69 @@ mod tests {
         // In an impl block no marker struct can be emitted: the method stays as it was.
         assert!(!out.contains("struct"), "{out}");
         assert!(out.contains("fn sync_handler (& self) { }"), "{out}");
+    }
+
+    #[test]
+    fn public_handlers_check_their_argument_types() {
+        let out = expand_str(
+            Kind::Public,
+            quote!(reason = "home page"),
+            quote!(
+                async fn home<S>(State(s): State<S>, user: CurrentUser, f: impl Sized)
+                where
+                    S: Clone,
+                {
+                }
+            ),
+        );
+        assert!(
+            out.contains("fn __authgate_public_args < S > () where S : Clone"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                ":: authgate :: __private :: PublicArg :: < CurrentUser > :: new () . check () ;"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("PublicArg :: < State < S > >"), "{out}");
+        // `impl Trait` cannot be named outside the signature; it is left out.
+        assert!(!out.contains("PublicArg :: < impl"), "{out}");
+        // Guarded handlers may take `CurrentUser`: no check there.
+        let guarded = expand_str(
+            Kind::Auth,
+            quote!(),
+            quote!(
+                async fn me(user: CurrentUser) {}
+            ),
+        );
+        assert!(!guarded.contains("PublicArg"), "{guarded}");
+    }
+
+    #[test]
+    fn a_handler_without_async_is_emitted_async() {
+        let out = expand_str(
+            Kind::Auth,
+            quote!(),
+            quote!(
+                pub fn health() -> &'static str {
+                    "ok"
+                }
+            ),
+        );
+        assert!(out.contains("make this an `async fn`"), "{out}");
+        assert!(
+            out.contains("pub async fn health (__authgate_guard"),
+            "{out}"
+        );
+        let unsafe_fn = expand_str(
+            Kind::Auth,
+            quote!(),
+            quote!(
+                unsafe fn h() {}
+            ),
+        );
+        assert!(unsafe_fn.contains("async unsafe fn h"), "{unsafe_fn}");
     }
 
     #[test]

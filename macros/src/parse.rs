@@ -408,6 +408,16 @@ fn name_lit(input: ParseStream, noun: &str) -> syn::Result<LitStr> {
 
 fn set_names(kind: Kind, attr: &mut PolicyAttr, list: NameList, push: &mut impl FnMut(syn::Error)) {
     match kind.noun() {
+        // `#[public("health check")]`: a reason written without its key.
+        None if kind == Kind::Public => push(syn::Error::new(
+            list.span,
+            format!(
+                "#[public] takes its reason as `reason = \"...\"`: write `#[public(reason = {})]`",
+                list.names
+                    .first()
+                    .map_or_else(|| "\"...\"".to_owned(), |text| text.token().to_string())
+            ),
+        )),
         None => push(syn::Error::new(
             list.span,
             format!(
@@ -505,6 +515,11 @@ mod tests {
                 Kind::Auth,
                 quote!("admin"),
                 "#[require_auth] takes no role or scope",
+            ),
+            (
+                Kind::Public,
+                quote!("health check"),
+                "write `#[public(reason = \"health check\")]`",
             ),
         ];
         for (kind, args, want) in cases {

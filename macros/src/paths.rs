@@ -1,8 +1,8 @@
 //! Every path the generated code names, in one place. Generated code reaches the runtime only
 //! through `::authgate::__private`, so users need no `axum` or `serde` under a given name.
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
 
 pub(crate) fn guard() -> TokenStream {
     quote!(::authgate::__private::Guard)
@@ -30,4 +30,13 @@ pub(crate) fn ownership() -> TokenStream {
 
 pub(crate) fn owned() -> TokenStream {
     quote!(::authgate::__private::Owned)
+}
+
+/// Spanned at `span` (the argument's type), so that a failed check underlines that type.
+pub(crate) fn public_arg(span: Span) -> TokenStream {
+    quote_spanned!(span=> ::authgate::__private::PublicArg)
+}
+
+pub(crate) fn public_arg_ok() -> TokenStream {
+    quote!(::authgate::__private::PublicArgOk)
 }

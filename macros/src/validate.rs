@@ -125,7 +125,7 @@ pub(crate) fn check_signature(kind: Kind, handler: &HandlerFn) -> Vec<syn::Error
         errors.push(syn::Error::new(
             sig.fn_token.span,
             format!(
-                "#[{}] guards async axum handlers: make this an `async fn`",
+                "#[{}] goes on async axum handlers: make this an `async fn`",
                 kind.name()
             ),
         ));

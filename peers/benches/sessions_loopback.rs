@@ -22,11 +22,6 @@
 //!   through redis-rs's `ConnectionManager` (the client authgate's `RedisStore` uses). What any
 //!   cookie session that reads Redis once per request costs here, at least: `floor / axum_login`
 //!   bounds the ratio a library could reach with one round trip per request.
-//! - `experiment_two_field_store`, only with `LOADTEST_EXPERIMENT=1`: authgate's Gate on a
-//!   `SessionStore` written in this file, which keeps a session as a Redis hash of two fields
-//!   (the record as JSON, and `last_seen`) and reads it with one `HMGET`, where `RedisStore`'s
-//!   `HGETALL` returns seven fields and their names. It measures what the reply's shape costs;
-//!   it is not authgate code.
 //!
 //! One user logs in on each (authgate: `Gate::login`; axum-login: its `POST /login/{id}` route), and
 //! every request then sends that cookie to `GET /me`. Every server answers 200 with the body
@@ -62,10 +57,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use authgate::{
-    BoxFuture, CurrentUser, Gate, RedisStore, SessionKey, SessionRecord, SessionStore, SessionUser,
-    Sessions, StoreError, require_auth,
-};
+use authgate::{CurrentUser, Gate, RedisStore, SessionStore, SessionUser, Sessions, require_auth};
 use axum_login::tower_sessions::cookie::time::Duration as CookieDuration;
 use axum_login::tower_sessions::{Expiry, SessionManagerLayer};
 use axum_login::{AuthManagerLayerBuilder, AuthSession, AuthUser, AuthnBackend, login_required};
@@ -143,131 +135,6 @@ async fn authgate_app(store: impl SessionStore) -> (axum::Router, String) {
         .with_state(gate)
         .into_axum();
     (app, value)
-}
-
-// ---------------------------------------------------------------------------------------------
-// An experiment (LOADTEST_EXPERIMENT=1): authgate's Gate on a store of the bench's own that
-// reads a session as two bulk strings instead of RedisStore's fourteen.
-
-/// A `SessionStore` on Redis that keeps each session as a hash of two fields: `record`, the
-/// whole `SessionRecord` as JSON (written once, at login), and `last_seen`, which `touch`
-/// updates. `load` is one `HMGET` of both. Only what the bench needs is implemented: no index
-/// by user (`delete_user` fails), no purge (Redis expires each session at its absolute end).
-/// Not a proposal of an API: it only measures what the shape of the reply costs.
-struct TwoFieldStore {
-    redis: redis::aio::ConnectionManager,
-    prefix: String,
-}
-
-impl TwoFieldStore {
-    fn key(&self, key: &SessionKey) -> String {
-        format!("{}:two:{}", self.prefix, key.as_str())
-    }
-}
-
-/// Only updates: the same check-and-set as RedisStore's `touch`.
-const TWO_FIELD_TOUCH: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 1 then
-    redis.call('HSET', KEYS[1], 'last_seen', ARGV[1])
-    return 1
-end
-return 0";
-
-impl SessionStore for TwoFieldStore {
-    fn create(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-        let record = record.clone();
-        Box::pin(async move {
-            let json = serde_json::to_string(&record).map_err(StoreError::from_error)?;
-            let key = self.key(&record.key);
-            let mut redis = self.redis.clone();
-            let () = redis::pipe()
-                .atomic()
-                .hset_multiple(
-                    &key,
-                    &[
-                        ("record", json),
-                        ("last_seen", record.last_seen.to_string()),
-                    ],
-                )
-                .ignore()
-                .expire_at(&key, record.expires_at as i64)
-                .ignore()
-                .query_async(&mut redis)
-                .await
-                .map_err(StoreError::from_error)?;
-            Ok(())
-        })
-    }
-
-    fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let name = self.key(key);
-        Box::pin(async move {
-            let mut redis = self.redis.clone();
-            let (record, last_seen): (Option<String>, Option<u64>) = redis::cmd("HMGET")
-                .arg(&name)
-                .arg("record")
-                .arg("last_seen")
-                .query_async(&mut redis)
-                .await
-                .map_err(StoreError::from_error)?;
-            let (Some(record), Some(last_seen)) = (record, last_seen) else {
-                return Ok(None);
-            };
-            let mut record: SessionRecord =
-                serde_json::from_str(&record).map_err(StoreError::from_error)?;
-            record.last_seen = last_seen;
-            Ok(Some(record))
-        })
-    }
-
-    fn touch(&self, key: &SessionKey, last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let name = self.key(key);
-        Box::pin(async move {
-            let mut redis = self.redis.clone();
-            let touched: i64 = redis::Script::new(TWO_FIELD_TOUCH)
-                .key(name)
-                .arg(last_seen)
-                .invoke_async(&mut redis)
-                .await
-                .map_err(StoreError::from_error)?;
-            Ok(touched == 1)
-        })
-    }
-
-    fn delete(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-        let name = self.key(key);
-        Box::pin(async move {
-            let mut redis = self.redis.clone();
-            let _: i64 = redis::AsyncCommands::del(&mut redis, name)
-                .await
-                .map_err(StoreError::from_error)?;
-            Ok(())
-        })
-    }
-
-    fn delete_user(&self, _: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async {
-            Err(StoreError::new(
-                "the bench's experiment store has no user index",
-            ))
-        })
-    }
-
-    fn purge_expired(&self, _: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async { Ok(0) })
-    }
-}
-
-async fn experiment_server(url: &str, prefix: &str) -> (axum::Router, String) {
-    let client = redis::Client::open(url).expect("redis URL");
-    let redis = redis::aio::ConnectionManager::new(client)
-        .await
-        .expect("redis-rs connects");
-    authgate_app(TwoFieldStore {
-        redis,
-        prefix: prefix.to_owned(),
-    })
-    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -854,7 +721,7 @@ fn main() {
     cleanup.peer_ids = vec![peer_cookie.clone(), peer_save_cookie.clone()];
 
     let expected = Arc::new(SUBJECT.as_bytes().to_vec());
-    let mut scenarios = vec![
+    let scenarios = vec![
         Scenario {
             name: "authgate",
             addr: authgate_addr,
@@ -880,32 +747,14 @@ fn main() {
             expected: expected.clone(),
         },
     ];
-    let experiment = std::env::var("LOADTEST_EXPERIMENT").is_ok_and(|v| v == "1");
-    if experiment {
-        let (app, cookie) = server.block_on(experiment_server(&url, &prefix));
-        // First, so that it runs next to authgate in every round.
-        scenarios.insert(
-            0,
-            Scenario {
-                name: "experiment_two_field_store",
-                addr: server.block_on(serve(app)),
-                request: me_request(&cookie),
-                expected,
-            },
-        );
-    }
     // The ratios reported, each from the two scenarios of the same round: (numerator,
     // denominator, goal).
-    let mut pairs: Vec<(&str, &str, Option<f64>)> = vec![
+    let pairs: Vec<(&str, &str, Option<f64>)> = vec![
         ("authgate", "axum_login", Some(1.5)),
         ("authgate", "axum_login_always_save", None),
         ("floor_redis_get", "axum_login", None),
         ("authgate", "floor_redis_get", None),
     ];
-    if experiment {
-        pairs.push(("experiment_two_field_store", "axum_login", None));
-        pairs.push(("experiment_two_field_store", "authgate", None));
-    }
     let index = |name: &str| {
         scenarios
             .iter()

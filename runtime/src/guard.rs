@@ -255,6 +255,69 @@ where
     }
 }
 
+/// The compile-time check of a `#[public]` handler's arguments: for each argument type `T`,
+/// the attribute emits `PublicArg::<T>::new().check()` (in a function of its own, beside the
+/// handler; the handler is untouched).
+///
+/// Method resolution decides, on the argument's type itself: for `CurrentUser<C>` (and
+/// `Result<CurrentUser<C>, E>`) the inherent `check` below is found first, and its bound
+/// `OnlyInGuardedHandlers` never holds, so the build fails with the fix; for every other type only the
+/// trait method of [`PublicArgOk`] exists, which does nothing. Because it is the type that is
+/// matched, not the name written, a renamed import or a type alias of `CurrentUser` is caught
+/// too. Only a bare type parameter that a caller later sets to `CurrentUser` escapes it; that
+/// still answers 500 at run time, as every `CurrentUser` without a verified caller does.
+#[doc(hidden)]
+pub struct PublicArg<T>(PhantomData<fn() -> T>);
+
+impl<T> PublicArg<T> {
+    #[doc(hidden)]
+    #[allow(clippy::new_without_default)] // generated code only
+    pub const fn new() -> Self {
+        PublicArg(PhantomData)
+    }
+}
+
+impl<C> PublicArg<CurrentUser<C>> {
+    #[doc(hidden)]
+    pub fn check(self)
+    where
+        CurrentUser<C>: OnlyInGuardedHandlers,
+    {
+    }
+}
+
+impl<C, E> PublicArg<Result<CurrentUser<C>, E>> {
+    #[doc(hidden)]
+    pub fn check(self)
+    where
+        CurrentUser<C>: OnlyInGuardedHandlers,
+    {
+    }
+}
+
+/// The `check` of every argument type other than `CurrentUser`: nothing to check.
+#[doc(hidden)]
+pub trait PublicArgOk {
+    #[doc(hidden)]
+    fn check(self);
+}
+
+impl<T> PublicArgOk for PublicArg<T> {
+    fn check(self) {}
+}
+
+/// Implemented by no type: the bound that fails when a `#[public]` handler takes
+/// `CurrentUser`.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` in a #[public] handler: a public handler has no verified caller",
+    label = "write `Option<{Self}>` here",
+    note = "in a #[public] handler, `Option<CurrentUser>` is `Some` when the request carries a \
+            valid credential and `None` for an anonymous caller",
+    note = "or, if every caller must be signed in, replace #[public(..)] with #[require_auth]"
+)]
+pub trait OnlyInGuardedHandlers {}
+
 /// The token verified but its claims do not fit the app's claims type: for this app it is not
 /// a usable credential.
 fn claims_mismatch(gate: &Gate, parts: &Parts) -> Response {

@@ -39,6 +39,7 @@
 //! | `#[require_auth]` | any valid credential | 401 (`WWW-Authenticate`) |
 //! | `#[require_role("admin")]`, `any(..)`, `all(..)` | holders of the roles | 401, or 403 when known |
 //! | `#[require_scope("invoices:write")]`, `any(..)`, `all(..)` | holders of the scopes | 401, or 403 when known |
+//! | `#[owned_by(invoice.user_id)]`, `or_role = "admin"` | the owner: the caller whose subject is that id (or holders of `or_role`) | 401, or 404 (`status = 403` to say so) |
 //! | `#[public(reason = "...")]` | everyone | — |
 //!
 //! Stacked role and scope attributes all must hold. `redirect = "/login"` on `require_auth`,
@@ -46,6 +47,31 @@
 //! instead of answering 401.
 //!
 //! Set `AUTHGATE_DEBUG=1` while building to print every expansion to stderr.
+//!
+//! # Logs go to `tracing`
+//!
+//! authgate reports through [`tracing`](https://docs.rs/tracing), target `authgate`: warnings
+//! about the configuration (session cookies without `Secure`), wiring errors (a `CurrentUser`
+//! that found no verified caller answers 500, and the log says why), key and store failures,
+//! and the precise reason of every refusal (never the token). Without a subscriber these
+//! events are dropped, so install one at the top of `main`, as the examples do:
+//!
+//! ```
+//! tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+//! ```
+//!
+//! # Features
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `aws-lc-rs` (default) or `rust-crypto` | the crypto backend; exactly one must be on |
+//! | `oidc` | keys from identity providers: `GateBuilder::oidc_issuer`, `GateBuilder::jwks` |
+//! | `sqlite`, `postgres`, `redis` | session and revocation stores: `SqliteStore`, `PostgresStore`, `RedisStore` and their `*Revocations` |
+//! | `testing` | `authgate::testing`: minting credentials, a request helper, the route and ownership probes |
+//! | `utoipa` | `authgate::openapi`: the route policies written into a utoipa OpenAPI document |
+//! | `uuid` | `uuid::Uuid` owner ids for `#[owned_by]` |
+//!
+//! On docs.rs every item behind a feature is marked with the feature that enables it.
 //!
 //! # How the crate is laid out
 //!
@@ -76,6 +102,8 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// docs.rs (`--cfg docsrs`, see Cargo.toml) marks each feature-gated item with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
 pub mod credentials;
@@ -144,7 +172,42 @@ pub use verify::{BoxFuture, Key, KeySet, KeySource, KeySourceError, SigningKey};
 /// Paths used by the code the attribute macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::guard::Guard;
+    pub use crate::guard::{Guard, OnlyInGuardedHandlers, PublicArg, PublicArgOk};
     pub use crate::ownership::Owned;
     pub use crate::policy::{Access, Ownership, Policy, PolicySpec, Requirement};
+}
+
+#[cfg(test)]
+mod tests {
+    /// docs.rs documents every public feature: a feature added to Cargo.toml without being
+    /// added to `[package.metadata.docs.rs]` would hide its items there.
+    #[test]
+    fn docs_rs_builds_every_public_feature() {
+        let manifest = include_str!("../Cargo.toml");
+        let section = |name: &str| {
+            let start = manifest.find(name).expect(name) + name.len();
+            let rest = &manifest[start..];
+            &rest[..rest.find("\n[").unwrap_or(rest.len())]
+        };
+        let features: Vec<&str> = section("\n[features]\n")
+            .lines()
+            .filter_map(|line| line.split_once(" = ").map(|(name, _)| name.trim()))
+            .filter(|name| !name.starts_with('#'))
+            .collect();
+        let docs_rs = section("\n[package.metadata.docs.rs]\n");
+        let listed = docs_rs
+            .lines()
+            .find_map(|line| line.strip_prefix("features = "))
+            .expect("a features list for docs.rs");
+        // The default backend, its alternative (they cannot be on together) and the fuzzing
+        // surface (not a public API) are the only ones left out.
+        for feature in features {
+            let skipped = ["default", "aws-lc-rs", "rust-crypto", "fuzzing"].contains(&feature);
+            assert_eq!(
+                listed.contains(&format!("\"{feature}\"")),
+                !skipped,
+                "feature `{feature}` in [package.metadata.docs.rs]"
+            );
+        }
+    }
 }

@@ -72,7 +72,8 @@ pub(crate) struct PublicRoute;
 ///
 /// In a handler without a guard it answers 500 and logs the configuration error: it never
 /// yields an anonymous user. On `#[public]` routes use `Option<CurrentUser>`, which is `None`
-/// for anonymous callers and still answers 401 to a presented but invalid credential.
+/// for anonymous callers and still answers 401 to a presented but invalid credential; plain
+/// `CurrentUser` in a `#[public]` handler does not compile.
 pub struct CurrentUser<C = Claims> {
     pub(crate) principal: Arc<Principal>,
     pub(crate) claims: C,

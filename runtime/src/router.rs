@@ -88,6 +88,64 @@ handler_args!(
     T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14, T15, T16
 );
 
+/// Implemented by a router's state `Self` for the state `H` its handlers were built for, which
+/// must be the same type.
+///
+/// [`Router::route`] and [`Router::fallback`] take the handlers' state as a parameter of its
+/// own and require `S: RouterState<H>`, instead of requiring the same `S` outright. The
+/// difference shows when the app state does not provide the [`Gate`](crate::Gate): then the
+/// only `FromRef` impl the guard can use is axum's `impl FromRef<T> for T`, the compiler infers
+/// that the handlers' state is `Gate`, and with a shared `S` it reports a type mismatch
+/// (`expected MethodRouter<AppState>, found MethodRouter<Gate>`) that does not say what is
+/// missing. With the states apart, the mismatch is this bound's failure, and its message names
+/// the `impl FromRef<AppState> for Gate` to write.
+///
+/// Sealed: implemented only for `H = Self`.
+#[diagnostic::on_unimplemented(
+    message = "the router's state `{Self}` does not provide the `{H}` its handlers read",
+    label = "the handlers here read `{H}` from the state",
+    note = "authgate's guards read the `Gate` from the app state through axum's `FromRef`: add \
+            `impl axum::extract::FromRef<{Self}> for {H}` returning the `{H}` your state holds, \
+            or `#[derive(axum::extract::FromRef)]` on `{Self}` (axum feature `macros`)"
+)]
+pub trait RouterState<H>: sealed::Same<H> + Sized {}
+
+impl<S: Clone + Send + Sync + 'static> RouterState<S> for S {}
+
+mod sealed {
+    use std::convert::Infallible;
+
+    use axum::handler::Handler;
+
+    /// The conversions [`RouterState`](super::RouterState) allows, for `H = Self` only.
+    pub trait Same<H>: Sized {
+        fn method_router(
+            router: axum::routing::MethodRouter<H, Infallible>,
+        ) -> axum::routing::MethodRouter<Self, Infallible>;
+
+        fn fallback<F, T>(router: axum::Router<Self>, handler: F) -> axum::Router<Self>
+        where
+            F: Handler<T, H>,
+            T: 'static;
+    }
+
+    impl<S: Clone + Send + Sync + 'static> Same<S> for S {
+        fn method_router(
+            router: axum::routing::MethodRouter<S, Infallible>,
+        ) -> axum::routing::MethodRouter<S, Infallible> {
+            router
+        }
+
+        fn fallback<F, T>(router: axum::Router<S>, handler: F) -> axum::Router<S>
+        where
+            F: Handler<T, S>,
+            T: 'static,
+        {
+            router.fallback(handler)
+        }
+    }
+}
+
 /// One line of the route audit: a method and full path, and the policy that guards it.
 ///
 /// ```
@@ -216,7 +274,7 @@ macro_rules! methods {
         /// let _ = authgate::routing::get::<_, _, ()>(unguarded);
         /// ```
         pub mod routing {
-            pub use crate::router::{AccessGuard, HandlerArgs, MethodRouter, NoArguments};
+            pub use crate::router::{AccessGuard, HandlerArgs, MethodRouter, NoArguments, RouterState};
             use axum::handler::Handler;
 
             $(
@@ -370,7 +428,13 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Routes `path` to a method router of guarded handlers.
-    pub fn route(mut self, path: &str, method_router: MethodRouter<S>) -> Self {
+    ///
+    /// `H` is the state the handlers were built for, the router's own `S`; see
+    /// [`RouterState`](crate::routing::RouterState) for why it is a parameter of its own.
+    pub fn route<H>(mut self, path: &str, method_router: MethodRouter<H>) -> Self
+    where
+        S: RouterState<H>,
+    {
         for (method, policy, handler) in &method_router.methods {
             self.routes.push(RoutePolicy {
                 method,
@@ -379,7 +443,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 handler,
             });
         }
-        self.inner = self.inner.route(path, method_router.inner);
+        self.inner = self
+            .inner
+            .route(path, S::method_router(method_router.inner));
         self
     }
 
@@ -444,11 +510,12 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
 
     /// Answers requests that match no route with a guarded handler. Without one, unknown
     /// paths answer 404 (not 401), as in axum.
-    pub fn fallback<H, T>(mut self, handler: H) -> Self
+    pub fn fallback<F, T, H>(mut self, handler: F) -> Self
     where
-        H: Handler<T, S>,
+        F: Handler<T, H>,
         T: HandlerArgs + 'static,
         T::First: AccessGuard,
+        S: RouterState<H>,
     {
         self.routes.push(RoutePolicy {
             method: "*",
@@ -456,7 +523,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             policy: *<T::First as AccessGuard>::SPEC,
             handler: <T::First as AccessGuard>::HANDLER,
         });
-        self.inner = self.inner.fallback(handler);
+        self.inner = S::fallback(self.inner, handler);
         self
     }
 

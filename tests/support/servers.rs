@@ -211,6 +211,11 @@ pub async fn redis_dump(client: &::redis::Client, prefix: &str) -> Vec<u8> {
             .await
             .expect("type");
         let values: Vec<String> = match kind.as_str() {
+            "string" => ::redis::cmd("GET")
+                .arg(&key)
+                .query_async::<String>(&mut redis)
+                .await
+                .map(|value| vec![value]),
             "hash" => {
                 ::redis::cmd("HGETALL")
                     .arg(&key)

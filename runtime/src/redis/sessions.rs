@@ -1,18 +1,21 @@
 //! [`RedisStore`]: server-side sessions on Redis.
 
-use std::collections::HashMap;
-
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
+use serde::{Deserialize, Serialize};
 
-use crate::session::{SessionKey, SessionRecord, SessionStore, StoreError, StoredFields};
+use crate::session::{SessionKey, SessionRecord, SessionStore, StoreError};
 use crate::verify::BoxFuture;
 
-/// Server-side sessions in Redis: a hash per session under `{prefix}:session:{key}` (the hash
-/// of the session id), a set of its keys per user (`{prefix}:user:{subject}`, so revoking a
-/// user is one script), and a sorted set of expiry times (`{prefix}:expiry`) for the Gate's
-/// background purge. Every session also gets its absolute end as Redis's own expiry, so
-/// Redis drops it even when no purge runs. Every multi-key change is one Lua script, atomic.
+/// Server-side sessions in Redis: one string per session under `{prefix}:session:{key}` (the
+/// hash of the session id), a set of its keys per user (`{prefix}:user:{subject}`, so revoking
+/// a user is one script), and a sorted set of expiry times (`{prefix}:expiry`) for the Gate's
+/// background purge. Every session also gets its absolute end as Redis's own expiry, so Redis
+/// drops it even when no purge runs. Every multi-key change is one Lua script, atomic.
+///
+/// A session's string is `last_seen` as 20 decimal digits, then the rest of the record as a
+/// JSON object. A request reads it with one `GET`, a single bulk string to parse, and a touch
+/// rewrites the 20 digits in place with `SETRANGE`, which keeps the key's expiry.
 ///
 /// ```no_run
 /// use authgate::RedisStore;
@@ -34,28 +37,47 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
+/// KEYS: the session, the user set, the expiry set; ARGV: the value, the absolute end, the key.
 const CREATE: &str = r"
-redis.call('HSET', KEYS[1], 'subject', ARGV[1], 'roles', ARGV[2], 'scopes', ARGV[3],
-    'claims', ARGV[4], 'created_at', ARGV[5], 'last_seen', ARGV[6], 'expires_at', ARGV[7])
-redis.call('EXPIREAT', KEYS[1], ARGV[7])
-redis.call('SADD', KEYS[2], ARGV[8])
-redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
+redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
 return 1";
 
+/// KEYS: the session; ARGV: `last_seen` in 20 digits. `SETRANGE` alone would create a missing
+/// key: the check keeps a touch from resurrecting a deleted session.
 const TOUCH: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then
-    redis.call('HSET', KEYS[1], 'last_seen', ARGV[1])
+    redis.call('SETRANGE', KEYS[1], 0, ARGV[1])
     return 1
 end
 return 0";
 
+/// The subject of a session string (Lua), for removing the key from its user's set.
+macro_rules! subject_of {
+    () => {
+        "local function subject_of(value)
+    if not value then return nil end
+    local ok, record = pcall(cjson.decode, string.sub(value, 21))
+    if ok and type(record) == 'table' and type(record.subject) == 'string' then
+        return record.subject
+    end
+    return nil
+end
+"
+    };
+}
+
 /// KEYS: the session; ARGV: the user-set prefix, the key, the expiry set.
-const DELETE: &str = r"
-local subject = redis.call('HGET', KEYS[1], 'subject')
+const DELETE: &str = concat!(
+    subject_of!(),
+    r"
+local subject = subject_of(redis.call('GET', KEYS[1]))
 redis.call('DEL', KEYS[1])
 if subject then redis.call('SREM', ARGV[1] .. subject, ARGV[2]) end
 redis.call('ZREM', ARGV[3], ARGV[2])
-return 1";
+return 1"
+);
 
 /// KEYS: the user set; ARGV: the session prefix, the expiry set.
 const DELETE_USER: &str = r"
@@ -69,17 +91,89 @@ redis.call('DEL', KEYS[1])
 return deleted";
 
 /// KEYS: the expiry set; ARGV: now, the session prefix, the user-set prefix.
-const PURGE: &str = r"
+const PURGE: &str = concat!(
+    subject_of!(),
+    r"
 local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local deleted = 0
 for _, key in ipairs(keys) do
     local session = ARGV[2] .. key
-    local subject = redis.call('HGET', session, 'subject')
+    local subject = subject_of(redis.call('GET', session))
     deleted = deleted + redis.call('DEL', session)
     if subject then redis.call('SREM', ARGV[3] .. subject, key) end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-return deleted";
+return deleted"
+);
+
+/// How wide `last_seen` is at the start of a session string: `u64::MAX` has 20 digits.
+const SEEN_DIGITS: usize = 20;
+
+/// The part of a session string after `last_seen`, as written. `claims` is the record's JSON
+/// object text, kept as a string so that whatever a store was given comes back as it was.
+#[derive(Serialize)]
+struct Written<'a> {
+    subject: &'a str,
+    roles: &'a [String],
+    scopes: &'a [String],
+    claims: &'a str,
+    created_at: u64,
+    expires_at: u64,
+}
+
+/// The same part, as read back.
+#[derive(Deserialize)]
+struct Read {
+    subject: String,
+    roles: Vec<String>,
+    scopes: Vec<String>,
+    claims: String,
+    created_at: u64,
+    expires_at: u64,
+}
+
+fn seen(last_seen: u64) -> String {
+    format!("{last_seen:0SEEN_DIGITS$}")
+}
+
+/// A record as its session string.
+fn encode(record: &SessionRecord) -> Result<Vec<u8>, StoreError> {
+    let mut value = seen(record.last_seen).into_bytes();
+    let rest = Written {
+        subject: &record.subject,
+        roles: &record.roles,
+        scopes: &record.scopes,
+        claims: &record.claims,
+        created_at: record.created_at,
+        expires_at: record.expires_at,
+    };
+    serde_json::to_writer(&mut value, &rest).map_err(StoreError::from_error)?;
+    Ok(value)
+}
+
+/// A session string read back under `key`; an error for anything this store did not write.
+fn decode(key: SessionKey, value: &[u8]) -> Result<SessionRecord, StoreError> {
+    let corrupt = || StoreError::new("a session value this store did not write");
+    let (digits, rest) = value.split_at_checked(SEEN_DIGITS).ok_or_else(corrupt)?;
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return Err(corrupt());
+    }
+    let last_seen = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|digits| digits.parse().ok())
+        .ok_or_else(corrupt)?;
+    let stored: Read = serde_json::from_slice(rest).map_err(StoreError::from_error)?;
+    Ok(SessionRecord {
+        key,
+        subject: stored.subject,
+        roles: stored.roles,
+        scopes: stored.scopes,
+        claims: stored.claims,
+        created_at: stored.created_at,
+        last_seen,
+        expires_at: stored.expires_at,
+    })
+}
 
 impl RedisStore {
     /// Connects to `url` (reconnecting on its own) with the key prefix `authgate`.
@@ -106,7 +200,12 @@ impl RedisStore {
     }
 
     fn session(&self, key: &SessionKey) -> String {
-        format!("{}:session:{}", self.prefix, key.as_str())
+        const SEGMENT: &str = ":session:";
+        let mut name = String::with_capacity(self.prefix.len() + SEGMENT.len() + 64);
+        name.push_str(&self.prefix);
+        name.push_str(SEGMENT);
+        name.push_str(key.as_str());
+        name
     }
 
     fn user(&self, subject: &str) -> String {
@@ -118,44 +217,28 @@ impl RedisStore {
     }
 }
 
-/// A session's Redis hash as [`StoredFields`]: every field is text, the times in decimal.
-struct Hash(HashMap<String, String>);
-
-impl StoredFields for Hash {
-    fn text(&self, name: &str) -> Result<String, StoreError> {
-        self.0
-            .get(name)
-            .cloned()
-            .ok_or_else(|| StoreError::new(format!("a session without {name}")))
-    }
-
-    fn seconds(&self, name: &str) -> Result<u64, StoreError> {
-        self.text(name)?.parse().map_err(StoreError::from_error)
-    }
-}
-
 fn store_error(error: redis::RedisError) -> StoreError {
     StoreError::from_error(error)
 }
 
 impl SessionStore for RedisStore {
     fn create(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-        let record = record.clone();
+        let value = encode(record);
+        let (session, user, key) = (
+            self.session(&record.key),
+            self.user(&record.subject),
+            record.key.clone(),
+        );
+        let expires_at = record.expires_at;
         Box::pin(async move {
-            let (roles, scopes) = record.lists_as_json()?;
             let mut redis = self.redis.clone();
             let _: i64 = Script::new(CREATE)
-                .key(self.session(&record.key))
-                .key(self.user(&record.subject))
+                .key(session)
+                .key(user)
                 .key(self.expiry())
-                .arg(&record.subject)
-                .arg(roles)
-                .arg(scopes)
-                .arg(&record.claims)
-                .arg(record.created_at)
-                .arg(record.last_seen)
-                .arg(record.expires_at)
-                .arg(record.key.as_str())
+                .arg(value?)
+                .arg(expires_at)
+                .arg(key.as_str())
                 .invoke_async(&mut redis)
                 .await
                 .map_err(store_error)?;
@@ -164,27 +247,21 @@ impl SessionStore for RedisStore {
     }
 
     fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let key = key.clone();
+        let (name, key) = (self.session(key), key.clone());
         Box::pin(async move {
             let mut redis = self.redis.clone();
-            let fields: HashMap<String, String> = redis
-                .hgetall(self.session(&key))
-                .await
-                .map_err(store_error)?;
-            if fields.is_empty() {
-                return Ok(None);
-            }
-            SessionRecord::from_fields(key, &Hash(fields)).map(Some)
+            let value: Option<Vec<u8>> = redis.get(name).await.map_err(store_error)?;
+            value.map(|value| decode(key, &value)).transpose()
         })
     }
 
     fn touch(&self, key: &SessionKey, last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let key = key.clone();
+        let name = self.session(key);
         Box::pin(async move {
             let mut redis = self.redis.clone();
             let touched: i64 = Script::new(TOUCH)
-                .key(self.session(&key))
-                .arg(last_seen)
+                .key(name)
+                .arg(seen(last_seen))
                 .invoke_async(&mut redis)
                 .await
                 .map_err(store_error)?;
@@ -236,5 +313,58 @@ impl SessionStore for RedisStore {
                 .map_err(store_error)?;
             Ok(deleted)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> SessionRecord {
+        SessionRecord {
+            key: SessionKey::of("an id"),
+            subject: "user \"7\"\n".to_owned(),
+            roles: vec!["admin".to_owned()],
+            scopes: vec![],
+            claims: r#"{"tenant":"acme","n":1.5}"#.to_owned(),
+            created_at: 1_700_000_000,
+            last_seen: 1_700_000_060,
+            expires_at: u64::MAX,
+        }
+    }
+
+    #[test]
+    fn a_record_comes_back_as_it_was_written() {
+        let record = record();
+        let value = encode(&record).expect("encoded");
+        assert_eq!(&value[..SEEN_DIGITS], b"00000000001700000060");
+        assert_eq!(decode(record.key.clone(), &value).expect("decoded"), record);
+    }
+
+    #[test]
+    fn a_touch_rewrites_only_the_digits() {
+        let record = record();
+        let mut value = encode(&record).expect("encoded");
+        value[..SEEN_DIGITS].copy_from_slice(seen(u64::MAX).as_bytes());
+        let read = decode(record.key.clone(), &value).expect("decoded");
+        assert_eq!(read.last_seen, u64::MAX);
+        assert_eq!(read.expires_at, record.expires_at);
+    }
+
+    #[test]
+    fn a_value_this_store_did_not_write_is_an_error() {
+        let key = SessionKey::of("an id");
+        let mut digits_then_garbage = seen(1).into_bytes();
+        digits_then_garbage.extend_from_slice(b"{\"subject\":");
+        for value in [
+            &b""[..],
+            b"12",
+            b"0000000000000000000x{}",
+            b"-0000000000000000001{}",
+            &digits_then_garbage,
+            "0000000000000000000\u{663}{}".as_bytes(),
+        ] {
+            assert!(decode(key.clone(), value).is_err(), "{value:?}");
+        }
     }
 }

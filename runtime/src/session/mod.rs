@@ -27,7 +27,7 @@
 mod layer;
 mod lifecycle;
 mod store;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod stored;
 
 use std::fmt;
@@ -48,8 +48,6 @@ pub(crate) use lifecycle::{
 #[cfg(feature = "testing")]
 pub(crate) use store::new_session_id;
 pub use store::{MemoryStore, SessionKey, SessionRecord, SessionStore, StoreError};
-#[cfg(feature = "redis")]
-pub(crate) use stored::StoredFields;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use stored::{SqlRow, sql_seconds};
 

@@ -1,10 +1,10 @@
-//! How the bundled stores (SQLite, PostgreSQL, Redis) keep a [`SessionRecord`]: each field as
+//! How the SQL stores (SQLite, PostgreSQL) keep a [`SessionRecord`]: each field as a column of
 //! text or whole seconds, the role and scope lists as JSON arrays. One writer and one reader
-//! serve all three, so they cannot drift apart in format.
+//! serve both, so they cannot drift apart in format.
 
 use super::store::{SessionKey, SessionRecord, StoreError};
 
-/// The fields of one stored session, by name: a row's columns or a Redis hash.
+/// The fields of one stored session, by name: a row's columns.
 pub(crate) trait StoredFields {
     /// A text field.
     fn text(&self, name: &str) -> Result<String, StoreError>;
@@ -13,13 +13,13 @@ pub(crate) trait StoredFields {
 }
 
 impl SessionRecord {
-    /// The roles and the scopes as the JSON arrays the bundled stores write.
+    /// The roles and the scopes as the JSON arrays the SQL stores write.
     pub(crate) fn lists_as_json(&self) -> Result<(String, String), StoreError> {
         let json = |list: &[String]| serde_json::to_string(list).map_err(StoreError::from_error);
         Ok((json(&self.roles)?, json(&self.scopes)?))
     }
 
-    /// The record a bundled store wrote, read back under `key`.
+    /// The record an SQL store wrote, read back under `key`.
     pub(crate) fn from_fields(
         key: SessionKey,
         fields: &impl StoredFields,
@@ -40,7 +40,6 @@ impl SessionRecord {
     }
 }
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl SessionKey {
     /// A key a store holds, or the store's error when it is not one (a corrupt row).
     pub(crate) fn parse_stored(text: &str) -> Result<SessionKey, StoreError> {
@@ -50,10 +49,8 @@ impl SessionKey {
 }
 
 /// An SQL row as [`StoredFields`]: text columns, and times as signed 64-bit integers.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) struct SqlRow<'a, R>(pub(crate) &'a R);
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl<R> StoredFields for SqlRow<'_, R>
 where
     R: sqlx::Row,
@@ -72,7 +69,6 @@ where
 }
 
 /// Seconds since the epoch as an SQL integer (times past `i64::MAX` are stored as it).
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn sql_seconds(seconds: u64) -> i64 {
     i64::try_from(seconds).unwrap_or(i64::MAX)
 }
