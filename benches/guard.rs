@@ -23,7 +23,14 @@
 //! - `HS256/{authgate,cookie}_{hot,cold}_revocations`: the same with revocations configured and
 //!   a view of 10 000 revoked token ids and 1 000 revoked subjects (none of them the bench's):
 //!   what the revocation check adds (its view is kept current by a task on a runtime of its
-//!   own, as a server's would be).
+//!   own, as a server's would be);
+//! - `RS256/{kid,jwks,issuer_keys}_{cold,hot}`: tokens with a `kid` (as identity providers
+//!   issue them) through the shared static key with that `kid`, through a Gate whose keys are
+//!   fetched from a JWKS (`GateBuilder::jwks`, served by a small axum server on loopback and
+//!   refreshed by a task on a runtime of its own), and through `issuer_keys` (static keys bound
+//!   to the issuer): what binding keys to issuers and fetching them adds per request. The
+//!   JWKS Gate reads its keys exactly as with a real provider (the `ArcSwapOption` snapshot the
+//!   refresh task stores); the fetch itself happens once, before measuring.
 //!
 //! `cargo bench --bench guard` runs it all (about 3 minutes on 2 cores) and prints the medians
 //! and ratios at the end; `cargo bench --bench guard -- HS256` runs one group.
@@ -168,9 +175,15 @@ fn suites() -> Vec<Suite> {
 /// `typ: authgate-session+jwt` for stateless session cookies (authgate accepts a token only for
 /// its purpose).
 fn tokens(suite: &Suite, n: usize, typ: &str) -> Vec<String> {
+    tokens_with_kid(suite, n, typ, None)
+}
+
+/// [`tokens`], with this `kid` in the header.
+fn tokens_with_kid(suite: &Suite, n: usize, typ: &str, kid: Option<&str>) -> Vec<String> {
     let now = now();
     let header = jsonwebtoken::Header {
         typ: Some(typ.to_owned()),
+        kid: kid.map(str::to_owned),
         ..jsonwebtoken::Header::new(suite.alg)
     };
     (0..n)
@@ -386,6 +399,82 @@ fn revocation_gate(
     gate
 }
 
+/// The `kid` of the RSA key in the issuer-bound benches.
+const KID: &str = "bench-rsa";
+
+/// A Gate with the suite's key under [`KID`], shared by all (the form before issuer-bound keys).
+fn kid_gate(suite: &Suite, cache: usize) -> Gate {
+    Gate::builder()
+        .key((suite.gate_key)().with_kid(KID))
+        .issuer(ISS)
+        .audience(AUD)
+        .token_cache(cache)
+        .build()
+        .expect("bench gate")
+}
+
+/// A Gate with the suite's key under [`KID`], bound to the issuer (`issuer_keys`).
+fn issuer_keys_gate(suite: &Suite, cache: usize) -> Gate {
+    Gate::builder()
+        .issuer_keys(ISS, [(suite.gate_key)().with_kid(KID)])
+        .audience(AUD)
+        .token_cache(cache)
+        .build()
+        .expect("bench gate")
+}
+
+/// A JWKS on a loopback port, served from `rt`: the suite's public key under [`KID`], with
+/// `Cache-Control: max-age=3600` (no refresh while measuring). Returns its URL.
+fn jwks_server(suite: &Suite, rt: &tokio::runtime::Runtime) -> String {
+    let mut jwk = serde_json::to_value(
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&suite.encoding, suite.alg).expect("a JWK"),
+    )
+    .expect("JWK as JSON");
+    jwk["kid"] = KID.into();
+    jwk["use"] = "sig".into();
+    let body = serde_json::json!({ "keys": [jwk] }).to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("its address");
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move {
+                (
+                    [
+                        (header::CONTENT_TYPE, "application/json"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    body,
+                )
+            }
+        }),
+    );
+    rt.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+        axum::serve(listener, app).await.expect("JWKS server");
+    });
+    format!("http://{addr}/jwks.json")
+}
+
+/// A Gate whose keys are fetched from `jwks_url` for the issuer; its refresh task runs on
+/// `rt`. Returns once the keys are known.
+fn jwks_gate(jwks_url: &str, cache: usize, rt: &tokio::runtime::Runtime) -> Gate {
+    let _inside = rt.enter();
+    let gate = Gate::builder()
+        .jwks(jwks_url, ISS)
+        .audience(AUD)
+        .token_cache(cache)
+        .build()
+        .expect("bench gate");
+    assert!(
+        rt.block_on(gate.ready(Duration::from_secs(10))),
+        "the bench JWKS was fetched"
+    );
+    gate
+}
+
 fn authgate_app(gate: Gate) -> axum::Router {
     authgate::Router::new()
         .route("/r", get(guarded))
@@ -478,72 +567,42 @@ fn main() {
 
     for suite in suites {
         let name = suite.name;
-        let distinct = tokens(&suite, DISTINCT, "JWT");
-        let cold = Arc::new(Credentials::bearer(&distinct));
-        let hot = Arc::new(Credentials::bearer(&distinct[..1]));
-        let cookies = tokens(&suite, DISTINCT, "authgate-session+jwt");
-        let cookie_cold = Arc::new(Credentials::cookie(&cookies));
-        let cookie_hot = Arc::new(Credentials::cookie(&cookies[..1]));
         let mut group = criterion.benchmark_group(name);
-        let g = &mut group;
-        let r = &mut runner;
-        r.bench(
-            g,
-            name,
-            "handwritten",
-            DISTINCT,
-            route(handwritten_app(&suite), &cold),
-        );
-        let floor = floor_app(suite.floor.clone());
-        r.bench(g, name, "floor", DISTINCT, route(floor, &cold));
-        let app = authgate_app(gate(&suite, None, false));
-        r.bench(
-            g,
-            name,
-            "authgate_cold_nocache",
-            DISTINCT,
-            route(app, &cold),
-        );
-        let app = authgate_app(gate(&suite, Some(COLD_CACHE), false));
-        r.bench(g, name, "authgate_cold", DISTINCT, route(app, &cold));
-        let app = authgate_app(gate(&suite, Some(10_000), false));
-        r.bench(g, name, "authgate_hot", 1, route(app, &hot));
-        if name == "HS256" {
-            let app = authgate_user_app(gate(&suite, Some(10_000), false));
-            r.bench(g, name, "authgate_hot_current_user", 1, route(app, &hot));
+        // Counting one route of the issuer-bound section (below) needs none of the other
+        // routes' tokens: under valgrind, signing them dominates the set-up.
+        let counted = runner.count.as_ref().map(|(id, _)| id.clone());
+        let bound_only = counted.as_deref().is_some_and(|id| {
+            ["kid_", "jwks_", "issuer_keys_"]
+                .iter()
+                .any(|p| id.starts_with(&format!("{name}/{p}")))
+        });
+        if !bound_only {
+            common_routes(&suite, &mut group, &mut runner, &background);
         }
-        let app = authgate_app(gate(&suite, None, true));
-        r.bench(
-            g,
-            name,
-            "cookie_cold_nocache",
-            DISTINCT,
-            route(app, &cookie_cold),
-        );
-        let app = authgate_app(gate(&suite, Some(COLD_CACHE), true));
-        r.bench(g, name, "cookie_cold", DISTINCT, route(app, &cookie_cold));
-        let app = authgate_app(gate(&suite, Some(10_000), true));
-        r.bench(g, name, "cookie_hot", 1, route(app, &cookie_hot));
-        if name == "HS256" {
-            let bg = &background;
-            let app = authgate_app(revocation_gate(&suite, Some(COLD_CACHE), false, bg));
-            r.bench(
-                g,
-                name,
-                "authgate_cold_revocations",
-                DISTINCT,
-                route(app, &cold),
-            );
-            let app = authgate_app(revocation_gate(&suite, Some(10_000), false, bg));
-            r.bench(g, name, "authgate_hot_revocations", 1, route(app, &hot));
-            let app = authgate_app(revocation_gate(&suite, Some(10_000), true, bg));
-            r.bench(
-                g,
-                name,
-                "cookie_hot_revocations",
-                1,
-                route(app, &cookie_hot),
-            );
+        if name == "RS256" {
+            // One token is enough to count a cache hit.
+            let n = match counted.as_deref() {
+                Some(id) if id.ends_with("_hot") => 1,
+                _ => DISTINCT,
+            };
+            let with_kid = tokens_with_kid(&suite, n, "JWT", Some(KID));
+            let kid_cold = Arc::new(Credentials::bearer(&with_kid));
+            let kid_hot = Arc::new(Credentials::bearer(&with_kid[..1]));
+            let url = jwks_server(&suite, &background);
+            let cases: [(&str, &dyn Fn(usize) -> Gate); 3] = [
+                ("kid", &|cache| kid_gate(&suite, cache)),
+                ("jwks", &|cache| jwks_gate(&url, cache, &background)),
+                ("issuer_keys", &|cache| issuer_keys_gate(&suite, cache)),
+            ];
+            let (g, r) = (&mut group, &mut runner);
+            for (gate_name, make) in cases {
+                let app = authgate_app(make(COLD_CACHE));
+                let id = format!("{gate_name}_cold");
+                r.bench(g, name, &id, n, route(app, &kid_cold));
+                let app = authgate_app(make(10_000));
+                let id = format!("{gate_name}_hot");
+                r.bench(g, name, &id, 1, route(app, &kid_hot));
+            }
         }
         group.finish();
     }
@@ -552,6 +611,89 @@ fn main() {
         return;
     }
     summary(&runner.ran, started);
+    interleaved(&runner);
+}
+
+/// The routes of every algorithm: baselines, authgate cold and hot, cookies, revocations.
+fn common_routes(
+    suite: &Suite,
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runner: &mut Runner,
+    background: &tokio::runtime::Runtime,
+) {
+    {
+        let name = suite.name;
+        let distinct = tokens(suite, DISTINCT, "JWT");
+        let cold = Arc::new(Credentials::bearer(&distinct));
+        let hot = Arc::new(Credentials::bearer(&distinct[..1]));
+        let cookies = tokens(suite, DISTINCT, "authgate-session+jwt");
+        let cookie_cold = Arc::new(Credentials::cookie(&cookies));
+        let cookie_hot = Arc::new(Credentials::cookie(&cookies[..1]));
+        let g = group;
+        let r = runner;
+        r.bench(
+            g,
+            name,
+            "handwritten",
+            DISTINCT,
+            route(handwritten_app(suite), &cold),
+        );
+        let floor = floor_app(suite.floor.clone());
+        r.bench(g, name, "floor", DISTINCT, route(floor, &cold));
+        let app = authgate_app(gate(suite, None, false));
+        r.bench(
+            g,
+            name,
+            "authgate_cold_nocache",
+            DISTINCT,
+            route(app, &cold),
+        );
+        let app = authgate_app(gate(suite, Some(COLD_CACHE), false));
+        r.bench(g, name, "authgate_cold", DISTINCT, route(app, &cold));
+        let app = authgate_app(gate(suite, Some(10_000), false));
+        r.bench(g, name, "authgate_hot", 1, route(app, &hot));
+        if name == "HS256" {
+            let app = authgate_user_app(gate(suite, Some(10_000), false));
+            r.bench(g, name, "authgate_hot_current_user", 1, route(app, &hot));
+        }
+        let app = authgate_app(gate(suite, None, true));
+        r.bench(
+            g,
+            name,
+            "cookie_cold_nocache",
+            DISTINCT,
+            route(app, &cookie_cold),
+        );
+        let app = authgate_app(gate(suite, Some(COLD_CACHE), true));
+        r.bench(g, name, "cookie_cold", DISTINCT, route(app, &cookie_cold));
+        let app = authgate_app(gate(suite, Some(10_000), true));
+        r.bench(g, name, "cookie_hot", 1, route(app, &cookie_hot));
+        if name == "HS256" {
+            let bg = background;
+            let app = authgate_app(revocation_gate(suite, Some(COLD_CACHE), false, bg));
+            r.bench(
+                g,
+                name,
+                "authgate_cold_revocations",
+                DISTINCT,
+                route(app, &cold),
+            );
+            let app = authgate_app(revocation_gate(suite, Some(10_000), false, bg));
+            r.bench(g, name, "authgate_hot_revocations", 1, route(app, &hot));
+            let app = authgate_app(revocation_gate(suite, Some(10_000), true, bg));
+            r.bench(
+                g,
+                name,
+                "cookie_hot_revocations",
+                1,
+                route(app, &cookie_hot),
+            );
+        }
+    }
+}
+
+/// The goal ratios, measured interleaved.
+fn interleaved(runner: &Runner) {
     runner.interleaved_table(
         "Interleaved ratios (31 alternating rounds of ~20 ms each side)",
         &[
@@ -580,6 +722,11 @@ fn main() {
                 "<= 1.05",
             ),
             ("HS256/authgate_cold_revocations", "HS256/authgate_cold", ""),
+            ("RS256/jwks_cold", "RS256/kid_cold", "<= 1.05"),
+            ("RS256/jwks_hot", "RS256/kid_hot", "<= 1.05"),
+            ("RS256/jwks_hot", "RS256/authgate_hot", "<= 1.05"),
+            ("RS256/issuer_keys_cold", "RS256/kid_cold", ""),
+            ("RS256/issuer_keys_hot", "RS256/kid_hot", ""),
         ],
     );
 }
@@ -681,6 +828,36 @@ fn summary(ran: &[(String, String)], since: SystemTime) {
         "HS256 cold, revocations / cold",
         m("HS256", "authgate_cold_revocations"),
         m("HS256", "authgate_cold"),
+        Goal::None,
+    );
+    cold.ratio(
+        "RS256 cold, JWKS-fetched keys / static key (same tokens)",
+        m("RS256", "jwks_cold"),
+        m("RS256", "kid_cold"),
+        Goal::AtMost(1.05),
+    );
+    cold.ratio(
+        "RS256 cold, issuer_keys / static key (same tokens)",
+        m("RS256", "issuer_keys_cold"),
+        m("RS256", "kid_cold"),
+        Goal::None,
+    );
+    hot.ratio(
+        "RS256 hot, JWKS-fetched keys / static key (same token)",
+        m("RS256", "jwks_hot"),
+        m("RS256", "kid_hot"),
+        Goal::AtMost(1.05),
+    );
+    hot.ratio(
+        "RS256 hot, JWKS-fetched keys / today's hit",
+        m("RS256", "jwks_hot"),
+        m("RS256", "authgate_hot"),
+        Goal::AtMost(1.05),
+    );
+    hot.ratio(
+        "RS256 hot, issuer_keys / static key (same token)",
+        m("RS256", "issuer_keys_hot"),
+        m("RS256", "kid_hot"),
         Goal::None,
     );
     hot.ratio(

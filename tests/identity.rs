@@ -1,16 +1,15 @@
 //! Keys from identity providers (feature `oidc`), against a test identity provider inside
-//! this binary: an axum server on 127.0.0.1 serving discovery and a JWKS, which the test
-//! rotates, slows down, takes down or makes serve garbage. Issuer-bound static keys are
-//! tested here too, since the rule is the same: a token's `iss` selects its keys.
+//! this binary (`support::provider`): an axum server on 127.0.0.1 serving discovery and a
+//! JWKS, which the test rotates, slows down, takes down or makes serve garbage. Issuer-bound
+//! static keys are tested here too, since the rule is the same: a token's `iss` selects its
+//! keys.
 //!
 //! Refresh bounds, staleness and rate limits are set in milliseconds, so nothing sleeps long;
 //! waits poll with a deadline.
 
 mod support;
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use authgate::{
@@ -18,143 +17,13 @@ use authgate::{
     require_auth,
 };
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use jsonwebtoken::EncodingKey;
-use jsonwebtoken::jwk::Jwk;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use support::*;
 
 const AUDIENCE: &str = "identity-tests";
-
-// ---------------------------------------------------------------------------------------------
-// The test identity provider.
-
-/// What the provider answers.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Mode {
-    Up,
-    /// 500 on every path.
-    Down,
-    /// A body that is not JSON.
-    Garbage,
-    /// A JWKS of more than 64 KiB.
-    Oversized,
-    /// Answers after this long.
-    Slow(Duration),
-}
-
-struct ProviderState {
-    mode: Mode,
-    keys: Vec<Value>,
-    /// The `issuer` its discovery document names (default: its own base URL).
-    discovery_issuer: Option<String>,
-}
-
-#[derive(Clone)]
-struct Provider {
-    state: Arc<Mutex<ProviderState>>,
-    jwks_fetches: Arc<AtomicUsize>,
-    discovery_fetches: Arc<AtomicUsize>,
-    addr: SocketAddr,
-}
-
-impl Provider {
-    /// A provider on a free loopback port serving `keys`.
-    async fn start(keys: Vec<Value>) -> Provider {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let provider = Provider {
-            state: Arc::new(Mutex::new(ProviderState {
-                mode: Mode::Up,
-                keys,
-                discovery_issuer: None,
-            })),
-            jwks_fetches: Arc::default(),
-            discovery_fetches: Arc::default(),
-            addr: listener.local_addr().unwrap(),
-        };
-        let app = axum::Router::new()
-            .route("/jwks.json", axum::routing::get(serve_jwks))
-            .route(
-                "/.well-known/openid-configuration",
-                axum::routing::get(serve_discovery),
-            )
-            .with_state(provider.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        provider
-    }
-
-    fn issuer(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn jwks_url(&self) -> String {
-        format!("http://{}/jwks.json", self.addr)
-    }
-
-    fn set_mode(&self, mode: Mode) {
-        self.state.lock().unwrap().mode = mode;
-    }
-
-    fn set_keys(&self, keys: Vec<Value>) {
-        self.state.lock().unwrap().keys = keys;
-    }
-
-    fn fetches(&self) -> usize {
-        self.jwks_fetches.load(Ordering::SeqCst)
-    }
-}
-
-/// Slowness, errors and garbage, common to both documents.
-async fn misbehave(provider: &Provider) -> Option<Response> {
-    let mode = provider.state.lock().unwrap().mode;
-    match mode {
-        Mode::Up | Mode::Oversized => None,
-        Mode::Down => Some(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
-        Mode::Garbage => {
-            Some(([(header::CONTENT_TYPE, "application/json")], "{\"keys\": [").into_response())
-        }
-        Mode::Slow(delay) => {
-            tokio::time::sleep(delay).await;
-            None
-        }
-    }
-}
-
-async fn serve_jwks(State(provider): State<Provider>) -> Response {
-    provider.jwks_fetches.fetch_add(1, Ordering::SeqCst);
-    if let Some(response) = misbehave(&provider).await {
-        return response;
-    }
-    let (mode, keys) = {
-        let state = provider.state.lock().unwrap();
-        (state.mode, state.keys.clone())
-    };
-    let mut document = json!({ "keys": keys });
-    if mode == Mode::Oversized {
-        document["padding"] = "x".repeat(70 * 1024).into();
-    }
-    (
-        [(header::CACHE_CONTROL, "public, max-age=3600")],
-        axum::Json(document),
-    )
-        .into_response()
-}
-
-async fn serve_discovery(State(provider): State<Provider>) -> Response {
-    provider.discovery_fetches.fetch_add(1, Ordering::SeqCst);
-    if let Some(response) = misbehave(&provider).await {
-        return response;
-    }
-    let issuer = provider.state.lock().unwrap().discovery_issuer.clone();
-    axum::Json(json!({
-        "issuer": issuer.unwrap_or_else(|| provider.issuer()),
-        "jwks_uri": provider.jwks_url(),
-        "id_token_signing_alg_values_supported": ["RS256"],
-    }))
-    .into_response()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Keys and tokens.
@@ -167,14 +36,6 @@ fn rsa_a() -> EncodingKey {
 
 fn rsa_b() -> EncodingKey {
     EncodingKey::from_rsa_pem(&pem("attacker_rsa_private.pem")).unwrap()
-}
-
-/// The public JWK of `key` for `alg`, with this `kid`.
-fn jwk(key: &EncodingKey, alg: Algorithm, kid: &str) -> Value {
-    let mut jwk = serde_json::to_value(Jwk::from_encoding_key(key, alg).unwrap()).unwrap();
-    jwk["kid"] = kid.into();
-    jwk["use"] = "sig".into();
-    jwk
 }
 
 fn now() -> u64 {

@@ -542,6 +542,78 @@ fn ownership_answers_its_own_status() {
     );
 }
 
+/// A Gate with `oidc_issuer` documents each provider as an `openIdConnect` scheme with its
+/// discovery URL, as one more way in with the same scopes; an issuer with a JWKS URL or
+/// static keys has no discovery document, so no scheme. Its keys can be down: 503.
+#[test]
+fn an_oidc_issuer_is_an_open_id_connect_scheme_with_its_discovery_url() {
+    let rsa = authgate::Key::from_pem(authgate::Algorithm::RS256, support::pem("rsa_public.pem"));
+    let gate = Gate::builder()
+        .realm("tests")
+        .oidc_issuer("https://login.example.test/realms/acme")
+        .oidc_issuer(authgate::Issuer::new("https://other.example.test/").audience("x"))
+        .jwks(
+            "https://keys.example.test/jwks.json",
+            "https://keys.example.test",
+        )
+        .issuer_keys("https://static.example.test", [rsa.expect("key")])
+        .audience("api")
+        .build()
+        .expect("gate");
+    let doc = applied(&gate);
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(
+        schemes
+            .as_object()
+            .expect("schemes")
+            .keys()
+            .collect::<Vec<_>>(),
+        ["bearerAuth", "openIdConnect", "openIdConnect2"]
+    );
+    assert_eq!(schemes["openIdConnect"]["type"], "openIdConnect");
+    assert_eq!(
+        schemes["openIdConnect"]["openIdConnectUrl"],
+        "https://login.example.test/realms/acme/.well-known/openid-configuration"
+    );
+    assert_eq!(
+        schemes["openIdConnect2"]["openIdConnectUrl"],
+        "https://other.example.test/.well-known/openid-configuration"
+    );
+    let report = &doc["paths"]["/report"]["get"];
+    let scopes = [
+        json!(["invoices:admin", "reports:read"]),
+        json!(["invoices:read", "reports:read"]),
+    ];
+    let expected: Vec<Value> = ["bearerAuth", "openIdConnect", "openIdConnect2"]
+        .iter()
+        .flat_map(|scheme| scopes.iter().map(move |s| json!({ *scheme: s })))
+        .collect();
+    assert_eq!(report["security"], Value::Array(expected));
+    assert_eq!(statuses(report), ["200", "401", "403", "503"]);
+    assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([]));
+    // Static issuer keys only: nothing to discover, nothing that can be down.
+    let static_only = Gate::builder()
+        .issuer_keys(
+            "https://static.example.test",
+            [
+                authgate::Key::from_pem(authgate::Algorithm::RS256, support::pem("rsa_public.pem"))
+                    .expect("key"),
+            ],
+        )
+        .build()
+        .expect("gate");
+    let doc = applied(&static_only);
+    assert_eq!(
+        doc["components"]["securitySchemes"]
+            .as_object()
+            .expect("schemes")
+            .keys()
+            .collect::<Vec<_>>(),
+        ["bearerAuth"]
+    );
+    assert_eq!(statuses(&doc["paths"]["/me"]["get"]), ["200", "401"]);
+}
+
 #[test]
 fn what_the_app_documents_is_kept_and_applying_twice_changes_nothing() {
     let mut doc = doc();

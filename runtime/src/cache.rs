@@ -199,6 +199,7 @@ impl TokenCache {
             + token.len()
             + p.subject.len()
             + p.claims.len()
+            + p.client_id.as_ref().map_or(0, String::len)
             + p.roles
                 .iter()
                 .chain(&p.scopes)
@@ -385,6 +386,7 @@ mod tests {
             expires_at: 2000,
             issued_at: None,
             token_id: None,
+            client_id: None,
             credential: kind,
             claims: format!(r#"{{"sub":"{subject}","exp":2000}}"#),
             session_id: None,

@@ -86,8 +86,9 @@
 //!     gate      the Gate: builder (settings) -> authenticate -> decide; issuing and refresh
 //!       credentials   where a credential is read: bearer header, WebSocket subprotocol, cookie
 //!       cache         verified tokens, by exact bytes (per issuer: until its keys change)
-//!       issuers       keys per issuer, chosen by the token's `iss`; (feature oidc) JWKS and
-//!                     discovery, fetched and refreshed off the request path
+//!       issuers       keys and claim rules per issuer, chosen by the token's `iss` (Issuer,
+//!                     Provider presets); (feature oidc) JWKS and discovery, fetched and
+//!                     refreshed off the request path
 //!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores
 //!       refresh       refresh token families: settings, the store contract, rotation, reuse
 //!       tokens        issuing: the access tokens the Gate signs with its own key and rules
@@ -152,6 +153,7 @@ pub use gate::{Gate, GateBuilder};
 pub use guard::Guard;
 #[cfg(feature = "oidc")]
 pub use issuers::KeyRefresh;
+pub use issuers::{Issuer, Provider};
 pub use jsonwebtoken::Algorithm;
 pub use login::LoginAttempt;
 pub use ownership::{Load, LoadError, OwnerId, Resource};

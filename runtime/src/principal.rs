@@ -29,6 +29,8 @@ pub struct Principal {
     pub(crate) issued_at: Option<u64>,
     /// The token's id (`jti`), by which it can be revoked.
     pub(crate) token_id: Option<String>,
+    /// The OAuth client the token was issued to (`client_id`, or where the issuer says).
+    pub(crate) client_id: Option<String>,
     pub(crate) credential: CredentialKind,
     /// The verified claims as JSON, for typed claims structs.
     pub(crate) claims: String,
@@ -127,6 +129,26 @@ impl<C> CurrentUser<C> {
     /// sessions.
     pub fn token_id(&self) -> Option<&str> {
         self.principal.token_id.as_deref()
+    }
+
+    /// The OAuth client the access token was issued to: RFC 9068's `client_id` claim, or the
+    /// claim the issuer's settings name ([`Issuer::client_id_claim`](crate::Issuer), a
+    /// [`Provider`](crate::Provider) preset). `None` when the token has none, and for session
+    /// cookies.
+    ///
+    /// ```
+    /// use authgate::{CurrentUser, require_auth};
+    ///
+    /// #[require_auth]
+    /// async fn whoami(user: CurrentUser) -> String {
+    ///     match user.client_id() {
+    ///         Some(client) => format!("{} via {client}", user.subject()),
+    ///         None => user.subject().to_owned(),
+    ///     }
+    /// }
+    /// ```
+    pub fn client_id(&self) -> Option<&str> {
+        self.principal.client_id.as_deref()
     }
 
     /// Where the credential came from.

@@ -117,9 +117,11 @@ pub(crate) fn sign(
     user: &SessionUser,
     iat: u64,
     exp: u64,
+    shape: impl FnOnce(&mut Map<String, Value>),
 ) -> Result<AccessToken, String> {
     let id = random_id(16)?;
-    let claims = access_claims(rules, user, iat, exp, &id);
+    let mut claims = access_claims(rules, user, iat, exp, &id);
+    shape(&mut claims);
     let token = sign_access_jwt(key, &claims)?;
     Ok(AccessToken {
         token,

@@ -14,6 +14,8 @@
 //! - `handlers`: handlers several binaries route (role and scope forms, a session login and
 //!   logout);
 //! - `logs`: a per-thread capture of `tracing` output;
+//! - `provider`: the test identity provider (discovery and a JWKS on loopback, misbehaving on
+//!   demand);
 //! - `servers`: the test PostgreSQL and Redis (when their variables are set), a database and a
 //!   key prefix of one test's own;
 //! - `socket`: a real WebSocket client.
@@ -30,6 +32,7 @@ mod handlers;
 mod invoices;
 mod keys;
 mod logs;
+mod provider;
 mod request;
 mod servers;
 mod socket;
@@ -43,6 +46,7 @@ pub use handlers::*;
 pub use invoices::*;
 pub use keys::*;
 pub use logs::*;
+pub use provider::*;
 pub use request::*;
 pub use servers::*;
 pub use socket::*;

@@ -14,7 +14,7 @@ use http::request::Parts;
 use super::{Failure, Gate, Keys};
 use crate::cache;
 use crate::credentials::{self, cookie};
-use crate::issuers::{Issuer, Issuers};
+use crate::issuers::{Entry, Issuers};
 use crate::principal::{CredentialKind, Principal};
 use crate::revocation::{Revocations, View};
 use crate::session::{self, Refused, SessionKind, Sessions};
@@ -316,14 +316,14 @@ impl Gate {
         })
     }
 
-    /// Verifies a presented credential with the keys of the issuer its `iss` names, through
-    /// the token cache: an `iss` that is not configured is refused before any signature
-    /// work, and keys not fetched yet (or too stale) answer 503.
+    /// Verifies a presented credential with the keys and the rules of the issuer its `iss`
+    /// names, through the token cache: an `iss` that is not configured is refused before any
+    /// signature work, and keys not fetched yet (or too stale) answer 503.
     fn verify_issued(&self, issuers: &Issuers, jwt: &Jwt<'_>) -> Result<Arc<Principal>, Failure> {
         self.verify_cached(0, jwt, |token, now| {
-            let rules = &self.inner.rules;
-            let issuer = issuer_of(issuers, token, rules)?;
+            let issuer = issuer_of(issuers, token, &self.inner.rules)?;
             let (keys, epoch, generation) = issuer.current().map_err(Failure::Unavailable)?;
+            let rules = issuer.rules();
             let verified = verify::verify_token_until(token, keys.get(), rules, now, jwt.kind)
                 .map_err(Failure::Token)?;
             Ok((verified, generation, Some(epoch)))
@@ -478,9 +478,9 @@ impl Gate {
 }
 
 /// The issuer a token claims, from the table: an `iss` that is missing or not configured is
-/// refused (`Invalid::Issuer`).
+/// refused (`Invalid::Issuer`). `rules` are the Gate's (only its size bound is read).
 #[inline]
-fn issuer_of<'i>(issuers: &'i Issuers, token: &str, rules: &Rules) -> Result<&'i Issuer, Failure> {
+fn issuer_of<'i>(issuers: &'i Issuers, token: &str, rules: &Rules) -> Result<&'i Entry, Failure> {
     let iss = verify::claimed_issuer(token, rules).map_err(Failure::Token)?;
     iss.and_then(|iss| issuers.find(&iss))
         .ok_or(Failure::Token(Invalid::Issuer))

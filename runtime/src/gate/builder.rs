@@ -13,14 +13,14 @@ use crate::csrf::Csrf;
 use crate::error::GateError;
 #[cfg(feature = "oidc")]
 use crate::issuers::{self, KeyRefresh};
-use crate::issuers::{Issuer, IssuerKeys, Issuers};
+use crate::issuers::{Entry, Issuer, IssuerKeys, Issuers};
 use crate::principal::CredentialKind;
 use crate::refresh::RefreshTokens;
 use crate::reject::{Hook, Rejection, Render};
 use crate::revocation::Revocations;
 use crate::session::{SessionKind, SessionUser, Sessions};
 use crate::tokens::{self, Signer};
-use crate::verify::{self, ClaimPath, Key, KeyEpoch, KeySet, KeySource, Rules, SigningKey};
+use crate::verify::{self, Key, KeyEpoch, KeySet, KeySource, Rules, SigningKey, claim_path};
 
 /// Builds a [`Gate`]: every setting and its validation. A setter that is given something
 /// wrong does not fail on the spot; [`build`](GateBuilder::build) reports every problem of the
@@ -58,8 +58,8 @@ pub struct GateBuilder {
     csrf: Csrf,
     token_cache: usize,
     token_cache_bytes: usize,
-    /// Keys bound to issuers, in the order given.
-    issuer_keys: Vec<(String, PendingKeys)>,
+    /// Keys bound to issuers, with their settings, in the order given.
+    issuer_keys: Vec<(Issuer, PendingKeys)>,
     /// The private key the Gate issues with (its public half verifies).
     signing_key: Option<SigningKey>,
     /// Seconds an issued access token lives.
@@ -187,6 +187,9 @@ impl GateBuilder {
     /// token whose `iss` is none of them is refused (401). Cannot be combined with the keys
     /// and issuers shared by all ([`key`](Self::key), [`issuer`](Self::issuer)).
     ///
+    /// `issuer` is the issuer's name, or an [`Issuer`](crate::Issuer) with an audience and
+    /// claim places of its own; the Gate's settings are the default.
+    ///
     /// ```
     /// use authgate::{Algorithm, Gate, Key};
     ///
@@ -201,7 +204,7 @@ impl GateBuilder {
     /// ```
     pub fn issuer_keys(
         mut self,
-        issuer: impl Into<String>,
+        issuer: impl Into<Issuer>,
         keys: impl IntoIterator<Item = Key>,
     ) -> Self {
         let keys = keys.into_iter().collect();
@@ -213,7 +216,8 @@ impl GateBuilder {
     /// Accepts tokens from `issuer`, verified with the keys published at `jwks_url` (a JSON
     /// Web Key Set), fetched in the background and kept current as [`KeyRefresh`] says
     /// (feature `oidc`). Like [`issuer_keys`](Self::issuer_keys), these keys verify only
-    /// tokens whose `iss` is exactly `issuer`.
+    /// tokens whose `iss` is exactly `issuer` (a name, or an [`Issuer`](crate::Issuer) with
+    /// rules of its own).
     ///
     /// The URL must be HTTPS (plain HTTP only for loopback addresses). The Gate is built and
     /// the server can start while the provider is down: that issuer's tokens answer 503
@@ -230,7 +234,7 @@ impl GateBuilder {
     /// # Ok::<(), authgate::GateError>(())
     /// ```
     #[cfg(feature = "oidc")]
-    pub fn jwks(mut self, jwks_url: impl Into<String>, issuer: impl Into<String>) -> Self {
+    pub fn jwks(mut self, jwks_url: impl Into<String>, issuer: impl Into<Issuer>) -> Self {
         self.issuer_keys
             .push((issuer.into(), PendingKeys::Jwks(jwks_url.into())));
         self
@@ -239,19 +243,25 @@ impl GateBuilder {
     /// Accepts tokens from the OpenID Provider `issuer` (feature `oidc`): its keys are found
     /// by OpenID Connect Discovery (`{issuer}/.well-known/openid-configuration`, whose
     /// `issuer` must equal `issuer` exactly), then fetched and refreshed as with
-    /// [`jwks`](Self::jwks).
+    /// [`jwks`](Self::jwks). `issuer` is a name, or an [`Issuer`](crate::Issuer) with
+    /// rules of its own.
     ///
     /// ```
-    /// use authgate::Gate;
+    /// use authgate::{Gate, Issuer, Provider};
     ///
     /// let gate = Gate::builder()
     ///     .oidc_issuer("https://login.example.com/realms/acme")
-    ///     .audience("invoices-api")
+    ///     .oidc_issuer(
+    ///         Issuer::new("https://login.microsoftonline.com/5f1c2b3a-0000-4000-8000-000000000000/v2.0")
+    ///             .provider(Provider::Entra)
+    ///             .audience("api://invoices"),
+    ///     )
+    ///     .audience("invoices-api") // the default, for the first issuer
     ///     .build()?;
     /// # Ok::<(), authgate::GateError>(())
     /// ```
     #[cfg(feature = "oidc")]
-    pub fn oidc_issuer(mut self, issuer: impl Into<String>) -> Self {
+    pub fn oidc_issuer(mut self, issuer: impl Into<Issuer>) -> Self {
         self.issuer_keys
             .push((issuer.into(), PendingKeys::Discovery));
         self
@@ -302,7 +312,8 @@ impl GateBuilder {
     }
 
     /// Roles live in this top-level claim (default `roles`). The name is taken whole, so a
-    /// namespaced claim such as `https://example.com/claims/roles` works.
+    /// namespaced claim such as `https://example.com/claims/roles` works. An
+    /// [`Issuer`](crate::Issuer) can say otherwise for its tokens.
     pub fn roles_claim(self, name: impl Into<String>) -> Self {
         self.roles_at([name.into()])
     }
@@ -553,25 +564,31 @@ impl GateBuilder {
         }
         let key = match (self.signing_key.take(), keys) {
             (Some(key), Some(Keys::Static(set))) => {
-                let probe =
-                    tokens::sign(&key, &self.rules, &SessionUser::new("probe"), now, now + 60)
-                        .map_err(GateError::Issuing)
-                        .and_then(|token| {
-                            verify::verify_token(
-                                token.as_str(),
-                                set,
-                                &self.rules,
-                                now,
-                                CredentialKind::Bearer,
-                            )
-                            .map_err(|_| {
-                                GateError::Issuing(
-                                "the signing key does not match the Gate's key of its kid: give \
+                let probe = tokens::sign(
+                    &key,
+                    &self.rules,
+                    &SessionUser::new("probe"),
+                    now,
+                    now + 60,
+                    |_| {},
+                )
+                .map_err(GateError::Issuing)
+                .and_then(|token| {
+                    verify::verify_token(
+                        token.as_str(),
+                        set,
+                        &self.rules,
+                        now,
+                        CredentialKind::Bearer,
+                    )
+                    .map_err(|_| {
+                        GateError::Issuing(
+                            "the signing key does not match the Gate's key of its kid: give \
                                  the public half of the signing key that kid, or drop that key"
-                                    .to_owned(),
-                            )
-                            })
-                        });
+                                .to_owned(),
+                        )
+                    })
+                });
                 match probe {
                     Ok(_) => Some(key),
                     Err(e) => {
@@ -624,11 +641,13 @@ impl GateBuilder {
         if !self.keys.is_empty() || self.source.is_some() || !self.rules.issuers.is_empty() {
             errors.push(GateError::SharedAndIssuerKeys);
         }
-        let mut list = Vec::new();
+        let mut list: Vec<(Issuer, IssuerKeys)> = Vec::new();
         #[cfg(feature = "oidc")]
         let mut remote = false;
-        for (name, pending) in std::mem::take(&mut self.issuer_keys) {
-            if list.iter().any(|(known, _): &(String, _)| *known == name) {
+        for (mut issuer, pending) in std::mem::take(&mut self.issuer_keys) {
+            errors.append(&mut issuer.errors);
+            let name = issuer.name.clone();
+            if list.iter().any(|(known, _)| known.name == name) {
                 errors.push(GateError::DuplicateIssuer(name));
                 continue;
             }
@@ -651,7 +670,7 @@ impl GateBuilder {
                 }
             };
             match keys {
-                Ok(keys) => list.push((name, keys)),
+                Ok(keys) => list.push((issuer, keys)),
                 Err(e) => errors.push(e),
             }
         }
@@ -659,11 +678,12 @@ impl GateBuilder {
         if remote {
             errors.extend(self.key_refresh.check());
         }
-        self.rules.issuers = list.iter().map(|(name, _)| name.clone()).collect();
+        // Each issuer's rules: the Gate's, final now, with what the issuer replaces.
         let list = list
             .into_iter()
-            .map(|(name, keys)| Issuer::new(name, keys))
-            .collect();
+            .map(|(issuer, keys)| Entry::new(issuer.name.clone(), issuer.rules(&self.rules), keys))
+            .collect::<Vec<_>>();
+        self.rules.issuers = list.iter().map(|entry| entry.name().to_owned()).collect();
         Some(Keys::Issuers(Issuers::new(list)))
     }
 
@@ -735,14 +755,6 @@ fn check_sessions(
         errors.extend(verified.err());
     }
     errors
-}
-
-fn claim_path<I: IntoIterator<Item = T>, T: Into<String>>(path: I) -> Result<ClaimPath, GateError> {
-    let path: Vec<String> = path.into_iter().map(Into::into).collect();
-    if path.is_empty() || path.iter().any(String::is_empty) {
-        return Err(GateError::EmptyClaimPath);
-    }
-    Ok(ClaimPath(path))
 }
 
 /// The default clock: seconds since the epoch. On Linux the coarse real-time clock, which the

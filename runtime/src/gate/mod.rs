@@ -321,18 +321,31 @@ impl Gate {
         let Some(signer) = &self.inner.signer else {
             return Err(self.session_error(SessionErrorKind::NoSigningKey));
         };
-        self.issue_with(&signer.key, user, self.now(), signer.lifetime)
-            .map_err(|e| self.session_error(SessionErrorKind::Signing(e)))
+        let rules = &self.inner.rules;
+        self.issue_with(
+            &signer.key,
+            user,
+            self.now(),
+            signer.lifetime,
+            rules,
+            |_| {},
+        )
+        .map_err(|e| self.session_error(SessionErrorKind::Signing(e)))
     }
 
     /// Signs an access token for `user` with `key`, as if issued at `now`, living `lifetime`
     /// seconds: [`issue`](Self::issue) with the Gate's own key, and the test kit's minting.
+    ///
+    /// The claims follow `rules` (the Gate's own, or one issuer's for the test kit), and
+    /// `shape` may add to them last.
     pub(crate) fn issue_with(
         &self,
         key: &SigningKey,
         user: &SessionUser,
         now: u64,
         lifetime: u64,
+        rules: &Rules,
+        shape: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
     ) -> Result<AccessToken, String> {
         // `revoke_user` refuses what was issued up to the end of its second (the cutoff is
         // the next second, as seconds are all `iat` says). A token issued after it within that
@@ -343,13 +356,7 @@ impl Gate {
             .as_ref()
             .and_then(|r| r.view.not_before(&user.subject));
         let iat = cutoff.map_or(now, |cutoff| cutoff.max(now));
-        tokens::sign(
-            key,
-            &self.inner.rules,
-            user,
-            iat,
-            now.saturating_add(lifetime),
-        )
+        tokens::sign(key, rules, user, iat, now.saturating_add(lifetime), shape)
     }
 
     /// Ends the caller's session: deletes it from the store (server-side) and returns the
@@ -609,6 +616,34 @@ impl Gate {
     #[cfg(feature = "testing")]
     pub(crate) fn signing_key(&self) -> Option<&SigningKey> {
         self.inner.signer.as_ref().map(|s| &s.key)
+    }
+
+    /// The claim rules of `issuer`'s tokens (the first issuer's when `None`; the Gate's own
+    /// when the issuer is not one of its issuers with keys of their own), for the test kit to
+    /// mint tokens this Gate accepts.
+    #[cfg(feature = "testing")]
+    pub(crate) fn mint_rules(&self, issuer: Option<&str>) -> &Rules {
+        let Keys::Issuers(issuers) = &self.inner.keys else {
+            return &self.inner.rules;
+        };
+        let entry = match issuer {
+            Some(name) => issuers.find(name),
+            None => issuers.iter().next(),
+        };
+        entry.map_or(&self.inner.rules, |entry| entry.rules())
+    }
+
+    /// The OpenID Connect Discovery URLs of the issuers configured with `oidc_issuer`, for
+    /// the OpenAPI document's `openIdConnect` security schemes.
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn discovery_urls(&self) -> Vec<String> {
+        match &self.inner.keys {
+            Keys::Issuers(issuers) => issuers
+                .iter()
+                .filter_map(|entry| entry.discovery_url().map(str::to_owned))
+                .collect(),
+            Keys::Static(_) | Keys::Source(_) => Vec::new(),
+        }
     }
 
     /// Whether the Gate can start sessions.

@@ -16,15 +16,24 @@
 //! (`remote`). Either way the request path reads them without a lock and without the
 //! network, and every key set carries a [`KeyEpoch`] that the token cache checks its entries
 //! of that issuer against.
+//!
+//! The `iss` selects the claim rules too: each issuer's audience and the places of roles,
+//! scopes and the client id ([`Issuer`], with the [`Provider`] presets) are resolved against
+//! the Gate's defaults once, when the Gate is built.
 
 #[cfg(feature = "oidc")]
 mod fetch;
+mod provider;
 #[cfg(feature = "oidc")]
 mod remote;
+mod settings;
 
 use std::sync::Arc;
 
-use crate::verify::{KeyEpoch, KeySet};
+use crate::verify::{KeyEpoch, KeySet, Rules};
+
+pub use provider::Provider;
+pub use settings::Issuer;
 
 #[cfg(feature = "oidc")]
 pub(crate) use fetch::{checked_url, discovery_url};
@@ -33,14 +42,15 @@ pub use remote::KeyRefresh;
 #[cfg(feature = "oidc")]
 pub(crate) use remote::{Remote, Source};
 
-/// Every issuer a Gate accepts, each with its own keys.
+/// Every issuer a Gate accepts, each with its own keys and rules.
 pub(crate) struct Issuers {
-    list: Vec<Issuer>,
+    list: Vec<Entry>,
 }
 
-/// One issuer and where its keys come from.
-pub(crate) struct Issuer {
+/// One issuer of the table: its name, the rules of its tokens, and where its keys come from.
+pub(crate) struct Entry {
     name: String,
+    rules: Rules,
     keys: IssuerKeys,
 }
 
@@ -70,13 +80,13 @@ impl KeysNow<'_> {
 }
 
 impl Issuers {
-    pub(crate) fn new(list: Vec<Issuer>) -> Issuers {
+    pub(crate) fn new(list: Vec<Entry>) -> Issuers {
         Issuers { list }
     }
 
     /// The issuer whose name is exactly `iss`.
     #[inline]
-    pub(crate) fn find(&self, iss: &str) -> Option<&Issuer> {
+    pub(crate) fn find(&self, iss: &str) -> Option<&Entry> {
         self.list.iter().find(|issuer| issuer.name == iss)
     }
 
@@ -134,11 +144,38 @@ impl Issuers {
         let _ = deadline;
         true
     }
+
+    /// Every issuer, in the order configured.
+    #[cfg(any(feature = "testing", feature = "utoipa"))]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.list.iter()
+    }
 }
 
-impl Issuer {
-    pub(crate) fn new(name: String, keys: IssuerKeys) -> Issuer {
-        Issuer { name, keys }
+impl Entry {
+    pub(crate) fn new(name: String, rules: Rules, keys: IssuerKeys) -> Entry {
+        Entry { name, rules, keys }
+    }
+
+    /// The issuer's name, exactly as its tokens' `iss`.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The rules this issuer's tokens are checked with.
+    #[inline]
+    pub(crate) fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The OpenID Connect Discovery URL, for an issuer configured with `oidc_issuer`.
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn discovery_url(&self) -> Option<&str> {
+        match &self.keys {
+            #[cfg(feature = "oidc")]
+            IssuerKeys::Remote(remote) => remote.discovery_url(),
+            _ => None,
+        }
     }
 
     /// The keys to verify with now and their epoch, or why there are none (answered 503):

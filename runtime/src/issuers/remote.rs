@@ -257,6 +257,15 @@ impl Remote {
         })
     }
 
+    /// The discovery document's URL, when the keys are found through one.
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn discovery_url(&self) -> Option<&str> {
+        match &self.source {
+            Source::Discovery(url) => Some(url.as_str()),
+            Source::Jwks(_) => None,
+        }
+    }
+
     pub(crate) fn epoch(&self) -> Arc<KeyEpoch> {
         self.epoch.clone()
     }

@@ -90,7 +90,7 @@ use crate::gate::Gate;
 use crate::router::RoutePolicy;
 
 pub use model::{BEARER_SCHEME, COOKIE_SCHEME, REJECTION_SCHEMA};
-use model::{GateFacts, OIDC_SCHEME, RefusalHeader};
+use model::{GateFacts, RefusalHeader};
 
 /// Writes every route's security and refusals into `doc`, and returns the drift: routes the
 /// document does not describe, and operations no route serves.
@@ -403,9 +403,16 @@ fn add_components(doc: &mut OpenApi, gate: &GateFacts) {
             SecurityScheme::ApiKey(ApiKey::Cookie(scheme)),
         );
     }
-    if let Some(url) = gate.openid_connect_url() {
-        let scheme = OpenIdConnect::new(url);
-        components.add_security_scheme(OIDC_SCHEME, SecurityScheme::OpenIdConnect(scheme));
+    for (index, url) in gate.openid_connect_urls().iter().enumerate() {
+        let scheme = OpenIdConnect::with_description(
+            url.as_str(),
+            "Access tokens of this OpenID Provider, sent as `Authorization: Bearer <JWT>`; \
+             their `iss` must be the provider's issuer.",
+        );
+        components.add_security_scheme(
+            model::oidc_scheme(index),
+            SecurityScheme::OpenIdConnect(scheme),
+        );
     }
     components
         .schemas

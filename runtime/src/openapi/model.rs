@@ -12,9 +12,18 @@ pub const BEARER_SCHEME: &str = "bearerAuth";
 pub const COOKIE_SCHEME: &str = "sessionCookie";
 /// The name of the rejection body's schema in `components.schemas`.
 pub const REJECTION_SCHEMA: &str = "AuthgateRejection";
-/// The name of the `openIdConnect` security scheme, once the Gate verifies the tokens of an
-/// identity provider.
+/// The name of the `openIdConnect` security scheme of the Gate's first issuer configured with
+/// `oidc_issuer`; the others are `openIdConnect2`, `openIdConnect3`, ..
 pub(crate) const OIDC_SCHEME: &str = "openIdConnect";
+
+/// The name of the `openIdConnect` security scheme of the `index`th (from 0) issuer with
+/// discovery.
+pub(crate) fn oidc_scheme(index: usize) -> String {
+    match index {
+        0 => OIDC_SCHEME.to_owned(),
+        n => format!("{OIDC_SCHEME}{}", n + 1),
+    }
+}
 
 /// Every `error` code a rejection body can carry (`Rejection::code`).
 pub(crate) const REJECTION_CODES: &[&str] = &[
@@ -39,6 +48,8 @@ pub(crate) struct GateFacts {
     pub(crate) key_source: bool,
     /// Revocations (whose view can be stale: bearer tokens and stateless cookies get 503).
     pub(crate) revocations: bool,
+    /// The OpenID Connect Discovery URLs of the issuers configured with `oidc_issuer`.
+    pub(crate) discovery: Vec<String>,
 }
 
 impl GateFacts {
@@ -49,6 +60,7 @@ impl GateFacts {
             session_store: gate.has_session_store(),
             key_source: gate.has_key_source(),
             revocations: gate.has_revocations(),
+            discovery: gate.discovery_urls(),
         }
     }
 
@@ -57,13 +69,10 @@ impl GateFacts {
         self.key_source || self.session_store || self.revocations
     }
 
-    /// The identity-provider hook: the OpenID Connect discovery URL of the provider the Gate
-    /// verifies tokens for, written as an `openIdConnect` security scheme. The Gate has no
-    /// provider setting yet (its keys are static or come from a `KeySource`), so there is
-    /// nothing to write; when it gains one, return its discovery URL here and the scheme and
-    /// requirements follow.
-    pub(crate) fn openid_connect_url(&self) -> Option<&str> {
-        None
+    /// The discovery URLs of the identity providers the Gate verifies tokens for, each
+    /// written as an `openIdConnect` security scheme (see [`oidc_scheme`] for the names).
+    pub(crate) fn openid_connect_urls(&self) -> &[String] {
+        &self.discovery
     }
 }
 
@@ -214,27 +223,22 @@ fn capitalize(text: &mut String) {
 ///
 /// `any(a, b)` becomes one alternative per name; stacked requirements all hold, so their
 /// alternatives multiply: `any(a, b)` + `c` is `[a, c]` or `[b, c]`.
-pub(crate) fn requirements(
-    spec: &PolicySpec,
-    gate: &GateFacts,
-) -> Vec<(&'static str, Vec<String>)> {
+pub(crate) fn requirements(spec: &PolicySpec, gate: &GateFacts) -> Vec<(String, Vec<String>)> {
     if !spec.requires_authentication() {
         return Vec::new();
     }
     let alternatives = expand(spec.scopes);
-    let mut schemes = vec![BEARER_SCHEME];
+    let mut schemes = vec![BEARER_SCHEME.to_owned()];
     if gate.cookie.is_some() {
-        schemes.push(COOKIE_SCHEME);
+        schemes.push(COOKIE_SCHEME.to_owned());
     }
-    if gate.openid_connect_url().is_some() {
-        schemes.push(OIDC_SCHEME);
-    }
+    schemes.extend((0..gate.openid_connect_urls().len()).map(oidc_scheme));
     schemes
         .into_iter()
         .flat_map(|scheme| {
             alternatives
                 .iter()
-                .map(move |scopes| (scheme, scopes.clone()))
+                .map(move |scopes| (scheme.clone(), scopes.clone()))
         })
         .collect()
 }
@@ -339,6 +343,7 @@ mod tests {
             session_store: store,
             key_source,
             revocations: false,
+            discovery: Vec::new(),
         }
     }
 
@@ -457,10 +462,10 @@ mod tests {
             .with_scopes(&[Requirement::Any(&["a", "b"]), Requirement::All(&["d", "c"])]);
         let facts = gate(true, false, false);
         let reqs = requirements(&SPEC, &facts);
-        let expected = |s: &'static str| {
+        let expected = |s: &str| {
             [
-                (s, vec!["a".to_owned(), "c".into(), "d".into()]),
-                (s, vec!["b".to_owned(), "c".into(), "d".into()]),
+                (s.to_owned(), vec!["a".to_owned(), "c".into(), "d".into()]),
+                (s.to_owned(), vec!["b".to_owned(), "c".into(), "d".into()]),
             ]
         };
         let mut all = expected(BEARER_SCHEME).to_vec();
@@ -469,8 +474,18 @@ mod tests {
         assert!(requirements(&PolicySpec::public("x"), &facts).is_empty());
         assert_eq!(
             requirements(&PolicySpec::authenticated(), &gate(false, false, false)),
-            [(BEARER_SCHEME, vec![])]
+            [(BEARER_SCHEME.to_owned(), vec![])]
         );
+        // One alternative more per identity provider with discovery.
+        let providers = GateFacts {
+            discovery: vec!["https://a/.well-known/openid-configuration".into(); 2],
+            ..gate(false, false, false)
+        };
+        let names: Vec<String> = requirements(&PolicySpec::authenticated(), &providers)
+            .into_iter()
+            .map(|(scheme, _)| scheme)
+            .collect();
+        assert_eq!(names, [BEARER_SCHEME, OIDC_SCHEME, "openIdConnect2"]);
     }
 
     #[test]

@@ -176,6 +176,7 @@ mod tests {
             expires_at: 5000,
             issued_at: iat,
             token_id: jti.map(str::to_owned),
+            client_id: None,
             credential: CredentialKind::Bearer,
             claims: "{}".to_owned(),
             session_id: None,

@@ -144,6 +144,7 @@ pub(crate) async fn authenticate_server(
         expires_at,
         issued_at: Some(record.created_at),
         token_id: None,
+        client_id: None,
         credential: CredentialKind::Cookie,
         claims: record.claims,
         session_id: Some(value.to_owned()),

@@ -7,15 +7,44 @@ use http::HeaderValue;
 
 use super::client::bearer_value;
 use crate::session::SessionUser;
-use crate::verify::SigningKey;
+use crate::verify::{Rules, SigningKey};
 use crate::{Algorithm, Gate, SessionError};
 
 /// Mints credentials the app's own Gate accepts, for made-up users: a thin layer over
 /// [`Gate::issue`] (the same claims, `typ` and key) that also makes the tokens a test needs to
 /// be refused (expired, wrongly signed).
+///
+/// For a Gate whose keys are bound to issuers (`oidc_issuer`, `jwks`, `issuer_keys`), give
+/// it the private key of one issuer and pick that issuer: the tokens then claim it and
+/// follow its rules (audience, where roles, scopes and the client id go, `typ: at+jwt` when
+/// it accepts access tokens only). So an app configured for an identity provider is tested
+/// without one:
+///
+/// ```
+/// use authgate::testing::Minter;
+/// use authgate::{Algorithm, Gate, Issuer, Key, Provider, SigningKey};
+///
+/// # let public = include_bytes!("../../../tests/keys/rsa_public.pem");
+/// # let private = include_bytes!("../../../tests/keys/rsa_private.pem");
+/// // In production: `.oidc_issuer(Issuer::new(url).provider(Provider::Keycloak))`.
+/// let gate = Gate::builder()
+///     .issuer_keys(
+///         Issuer::new("https://sso.example.com/realms/acme").provider(Provider::Keycloak),
+///         [Key::from_pem(Algorithm::RS256, public)?.with_kid("k1")],
+///     )
+///     .audience("invoices-api")
+///     .build()?;
+/// let minter = Minter::with_key(&gate, SigningKey::from_pem(Algorithm::RS256, private)?.with_kid("k1"))
+///     .issuer("https://sso.example.com/realms/acme");
+/// let token = minter.user("alice").roles(["admin"]).client_id("invoices-cli").token();
+/// // The roles went where Keycloak puts them: `realm_access.roles`.
+/// # Ok::<(), authgate::GateError>(())
+/// ```
 pub struct Minter {
     gate: Gate,
     key: SigningKey,
+    /// The issuer the tokens claim, when not the Gate's first.
+    issuer: Option<String>,
 }
 
 /// The Gate cannot mint: it verifies with public keys only, and no private key was given
@@ -43,6 +72,7 @@ impl Minter {
         Ok(Minter {
             gate: gate.clone(),
             key,
+            issuer: None,
         })
     }
 
@@ -51,7 +81,21 @@ impl Minter {
         Minter {
             gate: gate.clone(),
             key,
+            issuer: None,
         }
+    }
+
+    /// The tokens claim this issuer (`iss`) and follow its rules. Without it: the Gate's
+    /// first issuer. An issuer the Gate does not know is claimed all the same, with the
+    /// Gate's default rules: such tokens are refused, as they would be from a real provider.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The rules the tokens follow: the chosen issuer's, or the Gate's.
+    fn rules(&self) -> &Rules {
+        self.gate.mint_rules(self.issuer.as_deref())
     }
 
     /// A made-up user: subject `subject`, no roles, no scopes, a 10-minute credential.
@@ -60,6 +104,7 @@ impl Minter {
             minter: self,
             user: SessionUser::new(subject),
             lifetime: Duration::from_secs(600),
+            client_id: None,
         }
     }
 }
@@ -71,6 +116,7 @@ pub struct TestUser<'a> {
     minter: &'a Minter,
     user: SessionUser,
     lifetime: Duration,
+    client_id: Option<String>,
 }
 
 impl TestUser<'_> {
@@ -92,6 +138,13 @@ impl TestUser<'_> {
         self
     }
 
+    /// The OAuth client the token is issued to, put where the issuer's rules read it
+    /// (`client_id` by default): what `CurrentUser::client_id` returns.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
     /// An extra claim.
     pub fn claim(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
         self.user = self.user.claim(name, value);
@@ -99,12 +152,22 @@ impl TestUser<'_> {
     }
 
     /// A token issued at `now`, living `lifetime` seconds, signed with `key`: what
-    /// [`Gate::issue`] signs. Signing with a key the caller gave cannot fail for well-formed
-    /// claims; a test with a broken key should fail loudly.
+    /// [`Gate::issue`] signs, claiming the minter's issuer and following its rules (audience,
+    /// where roles, scopes and the client id go). Signing with a key the caller gave cannot
+    /// fail for well-formed claims; a test with a broken key should fail loudly.
     fn sign(&self, key: &SigningKey, now: u64, lifetime: u64) -> String {
+        let rules = self.minter.rules();
+        let shape = |claims: &mut serde_json::Map<String, serde_json::Value>| {
+            if let Some(issuer) = &self.minter.issuer {
+                claims.insert("iss".into(), issuer.as_str().into());
+            }
+            if let Some(client_id) = &self.client_id {
+                rules.client_id_claim(claims, client_id);
+            }
+        };
         self.minter
             .gate
-            .issue_with(key, &self.user, now, lifetime)
+            .issue_with(key, &self.user, now, lifetime, rules, shape)
             .unwrap_or_else(|e| panic!("minting failed: {e}"))
             .into_string()
     }

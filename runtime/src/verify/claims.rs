@@ -1,5 +1,5 @@
 //! Claim rules: what a verified payload must say (`exp`, `nbf`, `iat`, `iss`, `aud`, `sub`)
-//! and where a Gate finds roles and scopes in it.
+//! and where a Gate finds roles, scopes and the client id in it.
 
 use std::sync::Arc;
 
@@ -7,12 +7,24 @@ use serde_json::{Map, Value};
 
 use super::json::{Object, for_each_name, number, text};
 use super::{Invalid, Verified};
+use crate::error::GateError;
 use crate::principal::{CredentialKind, Principal};
 
 /// Where in the claims a list of names (roles, scopes) lives: a top-level claim, or a path
 /// through nested objects (`realm_access.roles`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ClaimPath(pub(crate) Vec<String>);
+
+/// A claim path from its segments; none may be empty, and there must be one.
+pub(crate) fn claim_path<I: IntoIterator<Item = T>, T: Into<String>>(
+    path: I,
+) -> Result<ClaimPath, GateError> {
+    let path: Vec<String> = path.into_iter().map(Into::into).collect();
+    if path.is_empty() || path.iter().any(String::is_empty) {
+        return Err(GateError::EmptyClaimPath);
+    }
+    Ok(ClaimPath(path))
+}
 
 /// The claim rules of a Gate: everything but the keys.
 #[derive(Clone, Debug)]
@@ -24,11 +36,20 @@ pub(crate) struct Rules {
     pub(crate) max_token_bytes: usize,
     pub(crate) roles: ClaimPath,
     pub(crate) scopes: Vec<ClaimPath>,
+    /// Where the OAuth client id is; the first place present wins.
+    pub(crate) client_ids: Vec<ClaimPath>,
+    /// The claim the audience is checked against, when not `aud` (Cognito's `client_id`).
+    pub(crate) audience_claim: Option<String>,
+    /// Claims that must be present with exactly this string value.
+    pub(crate) required: Vec<(String, String)>,
+    /// Only RFC 9068 access tokens (`typ: at+jwt`) are accepted (checked with the header).
+    pub(crate) access_tokens_only: bool,
 }
 
 impl Default for Rules {
     /// The Gate's defaults: no issuer or audience required, leeway 30 s, maximum lifetime
-    /// 24 h, tokens up to 8 KiB, roles in `roles`, scopes in `scope` or else `scp`.
+    /// 24 h, tokens up to 8 KiB, roles in `roles`, scopes in `scope` or else `scp`, the
+    /// client id in `client_id`, any JWT type.
     fn default() -> Rules {
         let path = |name: &str| ClaimPath(vec![name.to_owned()]);
         Rules {
@@ -39,15 +60,19 @@ impl Default for Rules {
             max_token_bytes: 8 * 1024,
             roles: path("roles"),
             scopes: vec![path("scope"), path("scp")],
+            client_ids: vec![path("client_id")],
+            audience_claim: None,
+            required: Vec::new(),
+            access_tokens_only: false,
         }
     }
 }
 
 impl Rules {
     /// Claims a token issued under these rules carries for who it names: `sub`, the first
-    /// accepted `iss` and `aud`, the roles at the roles path and the scopes (a space-delimited
-    /// string, when there are any) at the first scopes path, so that [`check_claims`] reads
-    /// back exactly these roles and scopes.
+    /// accepted `iss` and `aud` (in the audience claim), the required claims, the roles at the
+    /// roles path and the scopes (a space-delimited string, when there are any) at the first
+    /// scopes path, so that [`check_claims`] reads back exactly these roles and scopes.
     pub(crate) fn identity_claims(
         &self,
         claims: &mut Map<String, Value>,
@@ -60,11 +85,23 @@ impl Rules {
             claims.insert("iss".into(), iss.as_str().into());
         }
         if let Some(aud) = self.audiences.first() {
-            claims.insert("aud".into(), aud.as_str().into());
+            let name = self.audience_claim.as_deref().unwrap_or("aud");
+            claims.insert(name.into(), aud.as_str().into());
+        }
+        for (name, value) in &self.required {
+            claims.insert(name.clone(), value.as_str().into());
         }
         put_at(claims, &self.roles, roles.into());
         if let (Some(path), false) = (self.scopes.first(), scopes.is_empty()) {
             put_at(claims, path, scopes.join(" ").into());
+        }
+    }
+
+    /// Puts `client_id` where these rules read it first.
+    #[cfg(feature = "testing")]
+    pub(crate) fn client_id_claim(&self, claims: &mut Map<String, Value>, client_id: &str) {
+        if let Some(path) = self.client_ids.first() {
+            put_at(claims, path, client_id.into());
         }
     }
 }
@@ -142,8 +179,12 @@ pub(crate) fn check_claims_until(
         }
     }
     if !rules.audiences.is_empty() {
+        let aud = match &rules.audience_claim {
+            None => registered.aud,
+            Some(name) => claims.raw(name),
+        };
         let mut accepted = false;
-        let found = for_each_name(registered.aud, |aud| {
+        let found = for_each_name(aud, |aud| {
             accepted |= rules.audiences.iter().any(|ok| ok == aud);
         })?;
         if !found || !accepted {
@@ -156,7 +197,19 @@ pub(crate) fn check_claims_until(
         .ok_or(Invalid::Subject)?
         .0
         .into_owned();
+    for (name, value) in &rules.required {
+        if text(claims.raw(name))?.is_none_or(|found| found.0 != value.as_str()) {
+            return Err(Invalid::RequiredClaim);
+        }
+    }
     let token_id = text(registered.jti)?.map(|jti| jti.0.into_owned());
+    let mut client_id = None;
+    for path in &rules.client_ids {
+        if let Some(found) = text(claims.at(path)?)? {
+            client_id = Some(found.0.into_owned());
+            break;
+        }
+    }
     let mut roles = Vec::new();
     claims.names_at(&rules.roles, &mut roles)?;
     let mut scopes = Vec::new();
@@ -176,6 +229,7 @@ pub(crate) fn check_claims_until(
             expires_at: exp as u64,
             issued_at: iat.map(|t| t as u64),
             token_id,
+            client_id,
             credential,
             claims: payload,
             session_id: None,

@@ -40,7 +40,7 @@ use jsonwebtoken::Algorithm;
 use crate::principal::{CredentialKind, Principal};
 use json::{Object, Text};
 
-pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
+pub(crate) use claims::{ClaimPath, Rules, check_claims_until, claim_path};
 #[cfg(feature = "oidc")]
 pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
 pub(crate) use keys::KeyEpoch;
@@ -99,8 +99,11 @@ pub(crate) enum Invalid {
     Audience,
     /// `sub` is missing or empty.
     Subject,
+    /// A claim the issuer requires is missing or has another value.
+    RequiredClaim,
     /// A session cookie's JWT sent as a bearer token, or any other JWT sent as a session
-    /// cookie (`typ` tells them apart).
+    /// cookie (`typ` tells them apart); or, for an issuer that accepts access tokens only,
+    /// a JWT whose `typ` is not `at+jwt`.
     Purpose,
     /// Two session cookies with different values, or a value that is not a session id.
     SessionCookie,
@@ -133,6 +136,7 @@ impl Invalid {
             Invalid::Issuer => "issuer",
             Invalid::Audience => "audience",
             Invalid::Subject => "subject",
+            Invalid::RequiredClaim => "required_claim",
             Invalid::Purpose => "token_purpose",
             Invalid::SessionCookie => "bad_session_cookie",
             Invalid::UnknownSession => "unknown_session",
@@ -187,8 +191,10 @@ pub(crate) fn verify_token_until(
     if payload_b64.contains('.') {
         return Err(Invalid::Malformed);
     }
-    let (alg, kid, session) = header(header_b64)?;
-    if session != (credential == CredentialKind::Cookie) {
+    let (alg, kid, typ) = header(header_b64)?;
+    if (typ == Typ::Session) != (credential == CredentialKind::Cookie)
+        || (rules.access_tokens_only && typ != Typ::AccessToken)
+    {
         return Err(Invalid::Purpose);
     }
     // 512 bytes: an RSA-4096 signature (larger ones are decoded onto the heap).
@@ -233,12 +239,47 @@ pub(crate) fn claimed_issuer(token: &str, rules: &Rules) -> Result<Option<String
     Ok(iss.map(|iss| iss.0.into_owned()))
 }
 
+/// What a header's `typ` says the token is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Typ {
+    /// A stateless session cookie of this Gate (`authgate-session+jwt`).
+    Session,
+    /// An RFC 9068 access token (`at+jwt` or `application/at+jwt`).
+    AccessToken,
+    /// Anything else, or no `typ` (`JWT`, an identity provider's own).
+    Other,
+}
+
+/// The RFC 9068 `typ` of JWT access tokens (section 2.1), without the optional
+/// `application/` prefix.
+pub(crate) const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+impl Typ {
+    /// A media type, compared case-insensitively (RFC 7515 section 4.1.9).
+    fn of(typ: Option<&str>) -> Typ {
+        let Some(typ) = typ else {
+            return Typ::Other;
+        };
+        let short = match typ.get(..12) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
+            _ => typ,
+        };
+        if typ.eq_ignore_ascii_case(SESSION_TYP) {
+            Typ::Session
+        } else if short.eq_ignore_ascii_case(ACCESS_TOKEN_TYP) {
+            Typ::AccessToken
+        } else {
+            Typ::Other
+        }
+    }
+}
+
 /// A header this thread parsed successfully, and what it said.
 struct ParsedHeader {
     text: Box<str>,
     alg: Algorithm,
     kid: Option<Rc<str>>,
-    session: bool,
+    typ: Typ,
 }
 
 thread_local! {
@@ -249,11 +290,11 @@ thread_local! {
     static LAST_HEADER: RefCell<Option<ParsedHeader>> = const { RefCell::new(None) };
 }
 
-/// The header's `alg`, `kid` and whether `typ` marks a session cookie, after checking that it
-/// is a JSON object without duplicate names and without `crit`.
-fn header(header_b64: &str) -> Result<(Algorithm, Option<Rc<str>>, bool), Invalid> {
+/// The header's `alg`, `kid` and what its `typ` marks the token as, after checking that it is
+/// a JSON object without duplicate names and without `crit`.
+fn header(header_b64: &str) -> Result<(Algorithm, Option<Rc<str>>, Typ), Invalid> {
     let known = LAST_HEADER.with_borrow(|last| match last {
-        Some(last) if *last.text == *header_b64 => Some((last.alg, last.kid.clone(), last.session)),
+        Some(last) if *last.text == *header_b64 => Some((last.alg, last.kid.clone(), last.typ)),
         _ => None,
     });
     if let Some(known) = known {
@@ -274,16 +315,16 @@ fn header(header_b64: &str) -> Result<(Algorithm, Option<Rc<str>>, bool), Invali
     let kid: Option<Text<'_>> = header.get("kid")?;
     let kid: Option<Rc<str>> = kid.map(|kid| Rc::from(&*kid.0));
     let typ: Option<Text<'_>> = header.get("typ")?;
-    let session = typ.is_some_and(|typ| typ.0.eq_ignore_ascii_case(SESSION_TYP));
+    let typ = Typ::of(typ.as_ref().map(|typ| &*typ.0));
     if header_b64.len() <= 256 {
         LAST_HEADER.set(Some(ParsedHeader {
             text: header_b64.into(),
             alg,
             kid: kid.clone(),
-            session,
+            typ,
         }));
     }
-    Ok((alg, kid, session))
+    Ok((alg, kid, typ))
 }
 
 fn b64(part: &str) -> Result<Vec<u8>, Invalid> {
@@ -364,9 +405,29 @@ mod tests {
             let got = got.as_ref().map(|(alg, kid, _)| (*alg, kid.as_deref()));
             assert_eq!(got, want.as_ref().map(|(a, k)| (*a, *k)), "{text}");
         }
-        let session = header(&enc(r#"{"alg":"HS256","typ":"Authgate-Session+JWT"}"#));
-        assert!(matches!(session, Ok((Algorithm::HS256, None, true))));
-        let bearer = header(&enc(r#"{"alg":"HS256","typ":"JWT"}"#));
-        assert!(matches!(bearer, Ok((Algorithm::HS256, None, false))));
+        let typ = |json: &str| header(&enc(json)).map(|(_, _, typ)| typ);
+        let session = typ(r#"{"alg":"HS256","typ":"Authgate-Session+JWT"}"#);
+        assert_eq!(session, Ok(Typ::Session));
+        assert_eq!(typ(r#"{"alg":"HS256","typ":"JWT"}"#), Ok(Typ::Other));
+        assert_eq!(typ(r#"{"alg":"HS256"}"#), Ok(Typ::Other));
+        for at in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+JWT",
+        ] {
+            let json = format!(r#"{{"alg":"RS256","typ":"{at}"}}"#);
+            assert_eq!(typ(&json), Ok(Typ::AccessToken), "{at}");
+        }
+        for other in [
+            "at+jwtx",
+            "application/jwt",
+            "applicationat+jwt",
+            "app/at+jwt",
+            "é",
+        ] {
+            let json = format!(r#"{{"alg":"RS256","typ":"{other}"}}"#);
+            assert_eq!(typ(&json), Ok(Typ::Other), "{other}");
+        }
     }
 }

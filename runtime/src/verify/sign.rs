@@ -161,17 +161,14 @@ fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
     der
 }
 
-/// The `typ` of the access tokens a Gate issues (RFC 9068, section 2.1): a token issued for
-/// one purpose is not taken for another (a session cookie's `typ` differs).
-pub(crate) const ACCESS_TYP: &str = "at+jwt";
-
-/// Signs an access token with our backend (not jsonwebtoken's process default, which panics
+/// Signs an access token, `typ: at+jwt` (RFC 9068, section 2.1: a token issued for one
+/// purpose is not taken for another; a session cookie's `typ` differs), with our backend (not jsonwebtoken's process default, which panics
 /// when another crate enables both of its backends).
 pub(crate) fn sign_access_jwt(
     key: &SigningKey,
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<String, String> {
-    sign_jwt_typed(key, claims, ACCESS_TYP)
+    sign_jwt_typed(key, claims, super::ACCESS_TOKEN_TYP)
 }
 
 /// The `typ` of stateless session cookies. A token is accepted only for its purpose
@@ -187,7 +184,8 @@ pub(crate) fn sign_session_jwt(
     sign_jwt_typed(key, claims, SESSION_TYP)
 }
 
-fn sign_jwt_typed(
+/// Signs a JWT whose header carries this `typ`.
+pub(crate) fn sign_jwt_typed(
     key: &SigningKey,
     claims: &serde_json::Map<String, serde_json::Value>,
     typ: &str,
