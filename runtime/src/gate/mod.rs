@@ -318,45 +318,61 @@ impl Gate {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn issue(&self, user: &SessionUser) -> Result<AccessToken, SessionError> {
+        let now = self.now();
+        self.issue_own(user, self.login_iat(&user.subject, now), now)
+    }
+
+    /// Issues the access token of a refresh: stamped `now`, never with a revocation's cutoff.
+    /// A refresh continues a family that a revocation in this same second may be ending (a
+    /// `revoke_user`, or the reuse of one of its tokens); such a token is then refused with
+    /// everything else the subject held in that second.
+    pub(crate) fn issue_refreshed(&self, user: &SessionUser) -> Result<AccessToken, SessionError> {
+        let now = self.now();
+        self.issue_own(user, now, now)
+    }
+
+    /// Issues with the Gate's own key and rules, `iat` as given, living the Gate's token
+    /// lifetime from `now`.
+    fn issue_own(
+        &self,
+        user: &SessionUser,
+        iat: u64,
+        now: u64,
+    ) -> Result<AccessToken, SessionError> {
         let Some(signer) = &self.inner.signer else {
             return Err(self.session_error(SessionErrorKind::NoSigningKey));
         };
-        let rules = &self.inner.rules;
-        self.issue_with(
-            &signer.key,
-            user,
-            self.now(),
-            signer.lifetime,
-            rules,
-            |_| {},
-        )
-        .map_err(|e| self.session_error(SessionErrorKind::Signing(e)))
+        let times = (iat, now.saturating_add(signer.lifetime));
+        self.issue_with(&signer.key, user, times, &self.inner.rules, |_| {})
+            .map_err(|e| self.session_error(SessionErrorKind::Signing(e)))
     }
 
-    /// Signs an access token for `user` with `key`, as if issued at `now`, living `lifetime`
-    /// seconds: [`issue`](Self::issue) with the Gate's own key, and the test kit's minting.
-    ///
-    /// The claims follow `rules` (the Gate's own, or one issuer's for the test kit), and
-    /// `shape` may add to them last.
-    pub(crate) fn issue_with(
-        &self,
-        key: &SigningKey,
-        user: &SessionUser,
-        now: u64,
-        lifetime: u64,
-        rules: &Rules,
-        shape: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
-    ) -> Result<AccessToken, String> {
-        // `revoke_user` refuses what was issued up to the end of its second (the cutoff is
-        // the next second, as seconds are all `iat` says). A token issued after it within that
-        // second is stamped with the cutoff, which it then passes.
+    /// The `iat` of a token issued at `now` by a login: `revoke_user` refuses what was issued
+    /// up to the end of its second (the cutoff is the next second, as seconds are all `iat`
+    /// says), so a token issued after it within that second is stamped with the cutoff, which
+    /// it then passes.
+    pub(crate) fn login_iat(&self, subject: &str, now: u64) -> u64 {
         let cutoff = self
             .inner
             .revocations
             .as_ref()
-            .and_then(|r| r.view.not_before(&user.subject));
-        let iat = cutoff.map_or(now, |cutoff| cutoff.max(now));
-        tokens::sign(key, rules, user, iat, now.saturating_add(lifetime), shape)
+            .and_then(|r| r.view.not_before(subject));
+        cutoff.map_or(now, |cutoff| cutoff.max(now))
+    }
+
+    /// Signs an access token for `user` with `key`, issued and expiring at `times`
+    /// (`iat`, `exp`): [`issue`](Self::issue) with the Gate's own key, and the test kit's
+    /// minting. The claims follow `rules` (the Gate's own, or one issuer's for the test kit),
+    /// and `shape` may add to them last.
+    pub(crate) fn issue_with(
+        &self,
+        key: &SigningKey,
+        user: &SessionUser,
+        (iat, exp): (u64, u64),
+        rules: &Rules,
+        shape: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+    ) -> Result<AccessToken, String> {
+        tokens::sign(key, rules, user, iat, exp, shape)
     }
 
     /// Ends the caller's session: deletes it from the store (server-side) and returns the
@@ -412,15 +428,17 @@ impl Gate {
             }
             _ => {}
         }
-        if inner.revocations.is_some() {
-            self.revoke(self.subject_cutoff(subject)).await?;
-        }
+        // Families first: a refresh that rotates before the revocation is written still gets
+        // a token stamped in this second, which the cutoff then refuses.
         if let Some(refresh) = &inner.refresh {
             refresh
                 .store
                 .delete_user_families(subject)
                 .await
                 .map_err(|e| self.session_error(SessionErrorKind::Store(e)))?;
+        }
+        if inner.revocations.is_some() {
+            self.revoke(self.subject_cutoff(subject)).await?;
         }
         match server_side {
             Some(sessions) => session::revoke_user(sessions, subject)

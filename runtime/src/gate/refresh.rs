@@ -64,7 +64,7 @@ impl Gate {
             .map_err(|e| self.session_error(SessionErrorKind::Store(e)))?;
         match exchanged {
             Exchange::Rotated { user, next } => {
-                let token = self.issue(&user)?;
+                let token = self.issue_refreshed(&user)?;
                 Ok(Tokens {
                     expires_in: token.expires_at().saturating_sub(now),
                     token,
@@ -76,12 +76,17 @@ impl Gate {
                     "refresh token refused");
                 Err(self.session_error(SessionErrorKind::InvalidRefreshToken))
             }
-            Exchange::Reused { subject } => {
+            Exchange::Reused { subject, family } => {
                 tracing::warn!(target: "authgate", %subject, outcome = "invalid_token",
                     reason = "refresh_token_reused",
                     "a used refresh token was presented again: its family is ended and the \
                      subject's access tokens revoked");
                 self.revoke(self.subject_cutoff(&subject)).await?;
+                settings
+                    .store
+                    .delete_family(&family)
+                    .await
+                    .map_err(|e| self.session_error(SessionErrorKind::Store(e)))?;
                 Err(self.session_error(SessionErrorKind::InvalidRefreshToken))
             }
         }

@@ -319,9 +319,9 @@ pub(crate) enum Exchange {
     },
     /// Unknown, malformed or expired: the reason, for the logs.
     Refused(&'static str),
-    /// A token of the family that was no longer in force: the family was deleted, and the
-    /// subject's access tokens must be revoked.
-    Reused { subject: String },
+    /// A token of the family that was no longer in force: the subject's access tokens must
+    /// be revoked, and then the family ended.
+    Reused { subject: String, family: SessionKey },
 }
 
 /// Exchanges `presented` at `now`: load, expiry, the hash in force, then the conditional
@@ -351,9 +351,11 @@ pub(crate) async fn exchange(
             .rotate_family(&key, &presented, &SessionKey::of(next.as_str()), now)
             .await?;
     if !rotated {
-        store.delete_family(&key).await?;
+        // The Gate revokes the subject first and then ends the family: a failed revocation
+        // leaves the family, so the next presentation is caught as a reuse again.
         return Ok(Exchange::Reused {
             subject: record.subject,
+            family: key,
         });
     }
     Ok(Exchange::Rotated {

@@ -157,6 +157,7 @@ impl TestUser<'_> {
     /// fail for well-formed claims; a test with a broken key should fail loudly.
     fn sign(&self, key: &SigningKey, now: u64, lifetime: u64) -> String {
         let rules = self.minter.rules();
+        let iat = self.minter.gate.login_iat(&self.user.subject, now);
         let shape = |claims: &mut serde_json::Map<String, serde_json::Value>| {
             if let Some(issuer) = &self.minter.issuer {
                 claims.insert("iss".into(), issuer.as_str().into());
@@ -167,7 +168,13 @@ impl TestUser<'_> {
         };
         self.minter
             .gate
-            .issue_with(key, &self.user, now, lifetime, rules, shape)
+            .issue_with(
+                key,
+                &self.user,
+                (iat, now.saturating_add(lifetime)),
+                rules,
+                shape,
+            )
             .unwrap_or_else(|e| panic!("minting failed: {e}"))
             .into_string()
     }
