@@ -940,3 +940,63 @@ async fn redis_expires_a_session_at_its_absolute_end_after_a_touch_too() {
         .expect("keys");
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A session Redis expired on its own (at its absolute end, with no purge to read its
+/// subject) leaves its key in the user's set only until that user's next login.
+#[tokio::test]
+async fn redis_drops_expired_sessions_from_the_users_set_at_the_next_login() {
+    let Some((url, prefix)) = redis("the user's set of sessions").await else {
+        return;
+    };
+    let store = authgate::RedisStore::connect(&url)
+        .await
+        .expect("a store")
+        .with_prefix(prefix.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock")
+        .as_secs();
+    let record = |id: &str, expires_at: u64| SessionRecord {
+        key: SessionKey::of(id),
+        subject: "pruned".to_owned(),
+        roles: vec![],
+        scopes: vec![],
+        claims: "{}".to_owned(),
+        created_at: now - 10,
+        last_seen: now - 10,
+        expires_at,
+    };
+    // Redis drops a key whose expiry has passed at once.
+    let gone = record("a session that has ended", now - 1);
+    store.create(&gone).await.expect("created");
+    let client = ::redis::Client::open(url.as_str()).expect("a client");
+    let mut redis = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("a connection");
+    let members = |mut redis: ::redis::aio::MultiplexedConnection| {
+        let set = format!("{prefix}:user:pruned");
+        async move {
+            let mut members: Vec<String> = ::redis::cmd("SMEMBERS")
+                .arg(&set)
+                .query_async(&mut redis)
+                .await
+                .expect("SMEMBERS");
+            members.sort();
+            members
+        }
+    };
+    assert_eq!(members(redis.clone()).await, [gone.key.as_str()]);
+    let live = record("a live session", now + 3600);
+    store.create(&live).await.expect("created");
+    assert_eq!(members(redis.clone()).await, [live.key.as_str()]);
+    assert_eq!(store.delete_user("pruned").await.expect("deleted"), 1);
+    // The expiry set's entry of the ended session goes with the purge, by its time.
+    assert_eq!(store.purge_expired(now).await.expect("purged"), 0);
+    let left: Vec<String> = ::redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut redis)
+        .await
+        .expect("keys");
+    assert!(left.is_empty(), "{left:?}");
+}

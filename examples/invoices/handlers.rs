@@ -36,9 +36,8 @@ pub async fn not_found() -> ApiError {
 /// `POST /login`, JSON or form: checks the password within the login limits (see `limits`).
 /// A form login (a browser) starts a session and sets its cookie; a JSON login (an API
 /// client) gets a bearer token and a refresh token, and no session, which no such client
-/// would present. Either
-/// from another site is refused first (login CSRF: `LoginAttempt` applies the Gate's origin
-/// check), before the body is read or the attempt counted.
+/// would present. Either kind from another site is refused first (login CSRF: `LoginAttempt`
+/// applies the Gate's origin check), before the body is read or the attempt counted.
 #[utoipa::path(post, path = "/login", tag = "auth",
     request_body(description = "JSON for a bearer token; the login form for a redirect", content(
         (LoginJson = "application/json"), (LoginForm = "application/x-www-form-urlencoded"))),

@@ -17,8 +17,14 @@ use crate::session::{SessionKey, StoreError, StoredFields, list_as_json};
 use crate::verify::BoxFuture;
 
 /// KEYS: the family, the user set, the expiry set; ARGV: current, subject, roles, scopes,
-/// claims, created_at, last_used, expires_at, the family's key.
+/// claims, created_at, last_used, expires_at, the family's key, the family prefix.
+///
+/// The user's set first loses the keys of families Redis expired on its own (the purge can no
+/// longer read their subject), so it holds no more than the user's live families.
 const CREATE: &str = r"
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    if redis.call('EXISTS', ARGV[10] .. key) == 0 then redis.call('SREM', KEYS[2], key) end
+end
 redis.call('HSET', KEYS[1], 'current', ARGV[1], 'subject', ARGV[2], 'roles', ARGV[3],
     'scopes', ARGV[4], 'claims', ARGV[5], 'created_at', ARGV[6], 'last_used', ARGV[7],
     'expires_at', ARGV[8])
@@ -119,6 +125,7 @@ impl RefreshStore for RedisStore {
                 .arg(family.last_used)
                 .arg(family.expires_at)
                 .arg(family.key.as_str())
+                .arg(format!("{}:refresh:", self.prefix))
                 .invoke_async(&mut redis)
                 .await
                 .map_err(store_error)?;

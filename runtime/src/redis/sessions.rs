@@ -37,8 +37,15 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-/// KEYS: the session, the user set, the expiry set; ARGV: the value, the absolute end, the key.
+/// KEYS: the session, the user set, the expiry set; ARGV: the value, the absolute end, the key,
+/// the session prefix.
+///
+/// The user's set first loses the keys of sessions Redis expired on its own (the purge can no
+/// longer read their subject), so it holds no more than the user's live sessions.
 const CREATE: &str = r"
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    if redis.call('EXISTS', ARGV[4] .. key) == 0 then redis.call('SREM', KEYS[2], key) end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
@@ -239,6 +246,7 @@ impl SessionStore for RedisStore {
                 .arg(value?)
                 .arg(expires_at)
                 .arg(key.as_str())
+                .arg(format!("{}:session:", self.prefix))
                 .invoke_async(&mut redis)
                 .await
                 .map_err(store_error)?;

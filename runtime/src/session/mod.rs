@@ -288,7 +288,7 @@ pub enum SessionErrorKind {
     Stateless,
     /// The store failed; answer 503.
     Store(StoreError),
-    /// Signing a stateless cookie failed.
+    /// Signing a stateless cookie or an access token failed.
     Signing(String),
     /// The Gate has no [`Revocations`](crate::Revocations) configured, which revoking a
     /// bearer token or stateless cookie needs.
@@ -337,7 +337,7 @@ impl fmt::Display for SessionError {
                  GateBuilder::revocations",
             ),
             SessionErrorKind::Store(e) => write!(f, "{e}"),
-            SessionErrorKind::Signing(e) => write!(f, "signing the session cookie failed: {e}"),
+            SessionErrorKind::Signing(e) => write!(f, "signing a token failed: {e}"),
             SessionErrorKind::NoRevocations => f.write_str(
                 "revoking a bearer token or stateless cookie needs GateBuilder::revocations",
             ),

@@ -21,8 +21,7 @@ pub(crate) trait StoredFields {
 impl SessionRecord {
     /// The roles and the scopes as the JSON arrays the SQL stores write.
     pub(crate) fn lists_as_json(&self) -> Result<(String, String), StoreError> {
-        let json = |list: &[String]| serde_json::to_string(list).map_err(StoreError::from_error);
-        Ok((json(&self.roles)?, json(&self.scopes)?))
+        Ok((list_as_json(&self.roles)?, list_as_json(&self.scopes)?))
     }
 
     /// The record an SQL store wrote, read back under `key`.
