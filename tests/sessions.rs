@@ -1000,3 +1000,19 @@ async fn redis_drops_expired_sessions_from_the_users_set_at_the_next_login() {
         .expect("keys");
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A session table may not take the name of another store's refresh table.
+#[tokio::test]
+async fn postgres_refuses_a_session_table_named_like_a_refresh_table() {
+    let Some((pool, table)) = postgres("the refresh table's name").await else {
+        return;
+    };
+    let error = authgate::PostgresStore::with_table(pool.clone(), &format!("{table}_refresh"))
+        .await
+        .expect_err("refused");
+    assert!(error.to_string().contains("refresh table"), "{error}");
+    let long = authgate::PostgresStore::with_table(pool, &"a".repeat(45))
+        .await
+        .expect_err("refused");
+    assert!(long.to_string().contains("at most 44"), "{long}");
+}

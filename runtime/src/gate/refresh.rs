@@ -27,6 +27,9 @@ impl Gate {
     /// ```
     pub async fn issue_tokens(&self, user: &SessionUser) -> Result<Tokens, SessionError> {
         let settings = self.refresh_settings()?;
+        // Started by the first family too, so an instance that only logs users in still
+        // purges what expires.
+        refresh::start_purge(settings, self.inner.clock.clone());
         let token = self.issue(user)?;
         let now = self.now();
         let (family, refresh_token) = refresh::new_family(settings, user, now)

@@ -60,10 +60,17 @@ impl PostgresStore {
         Self::new(pool).await
     }
 
-    /// Uses the table `table` (letters, digits and `_`, starting with a letter; at most 48
-    /// bytes) and `{table}_refresh`, created if missing: one table per app, or per test run.
+    /// Uses the table `table` (letters, digits and `_`, starting with a letter; at most 44
+    /// bytes; not ending in `_refresh`, the name of another store's refresh table) and
+    /// `{table}_refresh`, created if missing: one table per app, or per test run.
     pub async fn with_table(pool: PgPool, table: &str) -> Result<Self, StoreError> {
         super::check_table(table)?;
+        if table.ends_with("_refresh") {
+            return Err(StoreError::new(format!(
+                "{table:?} is the refresh table of the session table {:?}: choose another name",
+                table.trim_end_matches("_refresh")
+            )));
+        }
         let schema = format!(
             "CREATE TABLE IF NOT EXISTS {table} (
                  key TEXT PRIMARY KEY NOT NULL,
