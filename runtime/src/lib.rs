@@ -115,7 +115,6 @@ mod error;
 mod gate;
 mod guard;
 mod issuers;
-mod login;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
 mod ownership;
@@ -126,7 +125,6 @@ mod principal;
 mod redirect;
 #[cfg(feature = "redis")]
 mod redis;
-mod refresh;
 mod refreshed;
 mod reject;
 mod revocation;
@@ -149,13 +147,12 @@ pub mod __fuzz;
 pub use authgate_macros::{owned_by, public, require_auth, require_role, require_scope};
 pub use csrf::Csrf;
 pub use error::GateError;
-pub use gate::{Gate, GateBuilder};
+pub use gate::{Gate, GateBuilder, LoginAttempt};
 pub use guard::Guard;
 #[cfg(feature = "oidc")]
 pub use issuers::KeyRefresh;
 pub use issuers::{Issuer, Provider};
 pub use jsonwebtoken::Algorithm;
-pub use login::LoginAttempt;
 pub use ownership::{Load, LoadError, OwnerId, Resource};
 pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
 #[cfg(feature = "postgres")]
@@ -164,20 +161,20 @@ pub use principal::{Claims, CredentialKind, CurrentUser};
 pub use redirect::{is_safe_next, safe_next};
 #[cfg(feature = "redis")]
 pub use redis::{RedisRevocations, RedisStore};
-pub use refresh::{RefreshFamily, RefreshStore, RefreshToken, RefreshTokens, Tokens};
 pub use refreshed::Refreshed;
 pub use reject::{Rejection, RejectionKind};
 pub use revocation::{
     FeedEvent, MemoryRevocations, Revocation, RevocationFeed, RevocationStore, Revocations,
 };
 pub use router::{MethodRouter, RouteAudit, RoutePolicy, Router, routing};
+pub use session::refresh::{RefreshFamily, RefreshStore, RefreshToken, RefreshTokens};
 pub use session::{
     MemoryStore, SameSite, SessionCookie, SessionError, SessionErrorKind, SessionKey, SessionLayer,
     SessionRecord, SessionService, SessionStore, SessionUser, Sessions, StoreError,
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteRevocations, SqliteStore};
-pub use tokens::AccessToken;
+pub use tokens::{AccessToken, Tokens};
 pub use verify::{BoxFuture, Key, KeySet, KeySource, KeySourceError, SigningKey};
 
 /// Paths used by the code the attribute macros generate. Not a public API.

@@ -5,8 +5,8 @@ use axum::extract::{FromRef, FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 
 use crate::gate::Gate;
-use crate::refresh::Tokens;
 use crate::reject::RejectionKind;
+use crate::tokens::Tokens;
 
 /// The largest refresh request body read: a token is 66 bytes.
 const MAX_BODY: usize = 4 * 1024;

@@ -9,12 +9,12 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::ser::SerializeStruct as _;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::session::SessionUser;
+use crate::session::refresh::RefreshToken;
+use crate::session::{SessionUser, random_id};
 use crate::verify::{Rules, SigningKey, sign_access_jwt};
 
 /// An access token a Gate issued ([`Gate::issue`](crate::Gate::issue)): a JWT this Gate, and
@@ -131,10 +131,27 @@ pub(crate) fn sign(
     })
 }
 
-/// `bytes` random bytes from the OS CSPRNG, base64url.
-pub(crate) fn random_id(bytes: usize) -> Result<String, String> {
-    let mut buf = [0u8; 32];
-    let buf = buf.get_mut(..bytes).ok_or("at most 32 random bytes")?;
-    getrandom::fill(buf).map_err(|e| format!("no randomness: {e}"))?;
-    Ok(URL_SAFE_NO_PAD.encode(buf))
+/// An access token and the refresh token that replaces it: what
+/// [`Gate::issue_tokens`](crate::Gate::issue_tokens) and
+/// [`Gate::refresh`](crate::Gate::refresh) return. Serializes as
+/// `{"token", "refresh_token", "token_type": "Bearer", "expires_in"}`.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    /// The access token.
+    pub token: AccessToken,
+    /// The refresh token that gets the next one (once).
+    pub refresh_token: RefreshToken,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl Serialize for Tokens {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Tokens", 4)?;
+        s.serialize_field("token", &self.token)?;
+        s.serialize_field("refresh_token", &self.refresh_token)?;
+        s.serialize_field("token_type", "Bearer")?;
+        s.serialize_field("expires_in", &self.expires_in)?;
+        s.end()
+    }
 }

@@ -6,6 +6,7 @@
 mod authenticate;
 mod builder;
 mod decide;
+mod login;
 mod refresh;
 
 use std::fmt;
@@ -16,11 +17,10 @@ use axum::response::Response;
 use crate::cache::TokenCache;
 use crate::csrf::Csrf;
 use crate::issuers::Issuers;
-use crate::login::LoginAttempt;
 use crate::principal::{CredentialKind, CurrentUser};
-use crate::refresh::RefreshTokens;
 use crate::reject::{Rejection, Render};
 use crate::revocation::{Revocation, Revocations};
+use crate::session::refresh::RefreshTokens;
 use crate::session::{
     self, SessionCookie, SessionError, SessionErrorKind, SessionLayer, SessionUser, Sessions,
 };
@@ -29,6 +29,7 @@ use crate::verify::{KeySet, KeySource, Rules, SigningKey};
 
 pub use builder::GateBuilder;
 pub(crate) use decide::{Failure, route};
+pub use login::LoginAttempt;
 
 /// The access configuration guards read from app state through `FromRef`: keys, claim rules,
 /// where roles and scopes live, and how rejections render. Cheap to clone (`Arc` inside).

@@ -2,8 +2,9 @@
 //! its reuse detection (see `refresh` for the families themselves).
 
 use super::Gate;
-use crate::refresh::{self, Exchange, RefreshTokens, Tokens};
+use crate::session::refresh::{self, Exchange, RefreshTokens};
 use crate::session::{SessionError, SessionErrorKind, SessionUser};
+use crate::tokens::Tokens;
 
 impl Gate {
     /// Issues an access token ([`issue`](Self::issue)) and a refresh token for `user`,

@@ -3,7 +3,7 @@
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row};
 
-use crate::refresh::{RefreshFamily, RefreshStore};
+use crate::session::refresh::{RefreshFamily, RefreshStore};
 use crate::session::{
     SessionKey, SessionRecord, SessionStore, SqlRow, StoreError, list_as_json, sql_seconds,
 };

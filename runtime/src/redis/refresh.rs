@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use redis::{AsyncCommands, Script};
 
 use super::RedisStore;
-use crate::refresh::{RefreshFamily, RefreshStore};
+use crate::session::refresh::{RefreshFamily, RefreshStore};
 use crate::session::{SessionKey, StoreError, StoredFields, list_as_json};
 use crate::verify::BoxFuture;
 

@@ -26,6 +26,7 @@
 
 mod layer;
 mod lifecycle;
+pub(crate) mod refresh;
 mod store;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
 mod stored;
@@ -47,6 +48,7 @@ pub(crate) use lifecycle::{
 };
 #[cfg(feature = "testing")]
 pub(crate) use store::new_session_id;
+pub(crate) use store::random_id;
 pub use store::{MemoryStore, SessionKey, SessionRecord, SessionStore, StoreError};
 #[cfg(feature = "redis")]
 pub(crate) use stored::StoredFields;

@@ -160,7 +160,7 @@ impl std::error::Error for StoreError {}
 pub struct MemoryStore {
     sessions: Arc<Mutex<HashMap<SessionKey, SessionRecord>>>,
     /// Refresh families, by key (see `refresh::memory`).
-    pub(crate) families: Arc<Mutex<HashMap<SessionKey, crate::refresh::RefreshFamily>>>,
+    pub(crate) families: Arc<Mutex<HashMap<SessionKey, crate::session::refresh::RefreshFamily>>>,
 }
 
 impl MemoryStore {
@@ -246,4 +246,12 @@ pub(crate) fn new_session_id() -> Result<String, StoreError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| StoreError::new(format!("no randomness: {e}")))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// `bytes` random bytes from the OS CSPRNG, base64url.
+pub(crate) fn random_id(bytes: usize) -> Result<String, String> {
+    let mut buf = [0u8; 32];
+    let buf = buf.get_mut(..bytes).ok_or("at most 32 random bytes")?;
+    getrandom::fill(buf).map_err(|e| format!("no randomness: {e}"))?;
+    Ok(URL_SAFE_NO_PAD.encode(buf))
 }

@@ -6,7 +6,7 @@
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::store::SessionRecord;
 use super::store::{SessionKey, StoreError};
-use crate::refresh::RefreshFamily;
+use crate::session::refresh::RefreshFamily;
 
 /// The fields of one stored session or refresh family, by name: a row's columns, or a Redis
 /// hash's fields.

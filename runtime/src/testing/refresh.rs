@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use crate::refresh::{RefreshFamily, RefreshStore};
+use crate::session::refresh::{RefreshFamily, RefreshStore};
 use crate::session::{SessionKey, SessionUser, StoreError, new_session_id};
 use crate::verify::BoxFuture;
 use crate::{Gate, MemoryRevocations, RefreshTokens, Revocations, SessionErrorKind};

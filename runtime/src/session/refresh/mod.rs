@@ -21,11 +21,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
+use crate::session::random_id;
 use crate::session::{SessionKey, SessionUser, StoreError};
-use crate::tokens::{AccessToken, random_id};
 use crate::verify::BoxFuture;
 
 /// Refresh token settings. Give them to
@@ -236,31 +235,6 @@ impl fmt::Debug for RefreshToken {
 impl Serialize for RefreshToken {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.0)
-    }
-}
-
-/// An access token and the refresh token that replaces it: what
-/// [`Gate::issue_tokens`](crate::Gate::issue_tokens) and
-/// [`Gate::refresh`](crate::Gate::refresh) return. Serializes as
-/// `{"token", "refresh_token", "token_type": "Bearer", "expires_in"}`.
-#[derive(Clone, Debug)]
-pub struct Tokens {
-    /// The access token.
-    pub token: AccessToken,
-    /// The refresh token that gets the next one (once).
-    pub refresh_token: RefreshToken,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-}
-
-impl Serialize for Tokens {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Tokens", 4)?;
-        s.serialize_field("token", &self.token)?;
-        s.serialize_field("refresh_token", &self.refresh_token)?;
-        s.serialize_field("token_type", "Bearer")?;
-        s.serialize_field("expires_in", &self.expires_in)?;
-        s.end()
     }
 }
 

@@ -16,8 +16,8 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::response::Response;
 use http::request::Parts;
 
+use super::{Failure, Gate};
 use crate::credentials::cookie;
-use crate::gate::{Failure, Gate};
 use crate::policy::PolicySpec;
 
 /// A login request from the app's own origin: what [`Gate::login`] needs to start a session.
