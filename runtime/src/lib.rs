@@ -82,16 +82,18 @@
 //! openapi       (feature utoipa) the route policies written into a utoipa OpenAPI document
 //! router        authgate::Router: accepts only guarded handlers; the route audit
 //!   guard       the extractors: Guard (injected first), CurrentUser; ownership: Load, OwnerId;
-//!               login: LoginAttempt (the origin check of a login); refreshed: Refreshed
-//!     gate      the Gate: builder (settings) -> authenticate -> decide; issuing and refresh
+//!               refreshed: Refreshed
+//!     gate      the Gate: builder (settings) -> authenticate -> decide; issuing and refresh;
+//!               login: LoginAttempt (the origin check of a login)
 //!       credentials   where a credential is read: bearer header, WebSocket subprotocol, cookie
 //!       cache         verified tokens, by exact bytes (per issuer: until its keys change)
 //!       issuers       keys and claim rules per issuer, chosen by the token's `iss` (Issuer,
 //!                     Provider presets); (feature oidc) JWKS and discovery, fetched and
 //!                     refreshed off the request path
-//!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores
-//!       refresh       refresh token families: settings, the store contract, rotation, reuse
 //!       tokens        issuing: the access tokens the Gate signs with its own key and rules
+//!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores;
+//!                     refresh: refresh token families (settings, the store contract,
+//!                     rotation, reuse), kept in the same stores
 //!       revocation    revoked tokens: the store contract, the local view, the feed's task
 //!       verify        tokens: keys, JWS, claim rules, JSON, JWK sets, signing
 //!       csrf          the origin check of cookie-authenticated state changes
@@ -101,7 +103,7 @@
 //!
 //! `testing` (feature `testing`) sits on top of `router` and `gate`. The stores `sqlite`,
 //! `postgres` and `redis` (features of those names) implement `session`'s `SessionStore`,
-//! `refresh`'s `RefreshStore` and `revocation`'s `RevocationStore`.
+//! `session::refresh`'s `RefreshStore` and `revocation`'s `RevocationStore`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
