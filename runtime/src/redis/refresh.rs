@@ -49,17 +49,6 @@ if subject then redis.call('SREM', ARGV[1] .. subject, ARGV[2]) end
 redis.call('ZREM', ARGV[3], ARGV[2])
 return 1";
 
-/// KEYS: the user set; ARGV: the family prefix, the expiry set.
-const DELETE_USER: &str = r"
-local keys = redis.call('SMEMBERS', KEYS[1])
-local deleted = 0
-for _, key in ipairs(keys) do
-    deleted = deleted + redis.call('DEL', ARGV[1] .. key)
-    redis.call('ZREM', ARGV[2], key)
-end
-redis.call('DEL', KEYS[1])
-return deleted";
-
 /// KEYS: the expiry set; ARGV: now, the family prefix, the user-set prefix.
 const PURGE: &str = r"
 local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -103,10 +92,6 @@ impl StoredFields for Hash {
     }
 }
 
-fn store_error(error: redis::RedisError) -> StoreError {
-    StoreError::from_error(error)
-}
-
 impl RefreshStore for RedisStore {
     fn create_family(&self, family: &RefreshFamily) -> BoxFuture<'_, Result<(), StoreError>> {
         let family = family.clone();
@@ -128,7 +113,7 @@ impl RefreshStore for RedisStore {
                 .arg(format!("{}:refresh:", self.prefix))
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(())
         })
     }
@@ -143,7 +128,7 @@ impl RefreshStore for RedisStore {
             let fields: HashMap<String, String> = redis
                 .hgetall(self.family(&key))
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             if fields.is_empty() {
                 return Ok(None);
             }
@@ -168,7 +153,7 @@ impl RefreshStore for RedisStore {
                 .arg(now)
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(rotated == 1)
         })
     }
@@ -184,7 +169,7 @@ impl RefreshStore for RedisStore {
                 .arg(self.family_expiry())
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(())
         })
     }
@@ -193,13 +178,13 @@ impl RefreshStore for RedisStore {
         let user = self.family_user(subject);
         Box::pin(async move {
             let mut redis = self.redis.clone();
-            let deleted: u64 = Script::new(DELETE_USER)
+            let deleted: u64 = Script::new(super::DELETE_USER)
                 .key(user)
                 .arg(format!("{}:refresh:", self.prefix))
                 .arg(self.family_expiry())
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(deleted)
         })
     }
@@ -214,7 +199,7 @@ impl RefreshStore for RedisStore {
                 .arg(format!("{}:refresh-user:", self.prefix))
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(deleted)
         })
     }

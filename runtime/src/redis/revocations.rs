@@ -86,10 +86,6 @@ fn from_member(member: &str, until: u64) -> Option<Revocation> {
     Revocation::from_text(&format!("{kind} {until} {rest}"))
 }
 
-fn store_error(error: redis::RedisError) -> StoreError {
-    StoreError::from_error(error)
-}
-
 impl RevocationStore for RedisRevocations {
     fn revoke(&self, revocation: &Revocation) -> BoxFuture<'_, Result<(), StoreError>> {
         let revocation = revocation.clone();
@@ -104,7 +100,7 @@ impl RevocationStore for RedisRevocations {
                 .arg(revocation.to_text())
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(())
         })
     }
@@ -115,7 +111,7 @@ impl RevocationStore for RedisRevocations {
             let members: Vec<(String, u64)> = redis
                 .zrangebyscore_withscores(self.key(), format!("({now}"), "+inf")
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             members
                 .iter()
                 .map(|(m, until)| {
@@ -128,9 +124,16 @@ impl RevocationStore for RedisRevocations {
 
     fn subscribe(&self) -> BoxFuture<'_, Result<Box<dyn RevocationFeed>, StoreError>> {
         Box::pin(async move {
-            let mut pubsub = self.client.get_async_pubsub().await.map_err(store_error)?;
+            let mut pubsub = self
+                .client
+                .get_async_pubsub()
+                .await
+                .map_err(StoreError::from_error)?;
             // Returns once Redis confirmed the subscription.
-            pubsub.subscribe(self.key()).await.map_err(store_error)?;
+            pubsub
+                .subscribe(self.key())
+                .await
+                .map_err(StoreError::from_error)?;
             let feed: Box<dyn RevocationFeed> = Box::new(RedisFeed(pubsub.into_on_message()));
             Ok(feed)
         })
@@ -142,7 +145,7 @@ impl RevocationStore for RedisRevocations {
             let _: i64 = redis
                 .publish(self.key(), FeedEvent::Heartbeat(beat).to_text())
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(())
         })
     }
@@ -153,7 +156,7 @@ impl RevocationStore for RedisRevocations {
             let purged: u64 = redis
                 .zrembyscore(self.key(), "-inf", now)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(purged)
         })
     }
@@ -169,7 +172,7 @@ impl RevocationFeed for RedisFeed {
                 let Some(message) = self.0.next().await else {
                     return Err(StoreError::new("Redis revocation feed connection lost"));
                 };
-                let payload: String = message.get_payload().map_err(store_error)?;
+                let payload: String = message.get_payload().map_err(StoreError::from_error)?;
                 match FeedEvent::from_text(&payload) {
                     Some(event) => return Ok(event),
                     // Not ours (someone else publishing on the channel): skip it.

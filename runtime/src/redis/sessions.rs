@@ -86,17 +86,6 @@ redis.call('ZREM', ARGV[3], ARGV[2])
 return 1"
 );
 
-/// KEYS: the user set; ARGV: the session prefix, the expiry set.
-const DELETE_USER: &str = r"
-local keys = redis.call('SMEMBERS', KEYS[1])
-local deleted = 0
-for _, key in ipairs(keys) do
-    deleted = deleted + redis.call('DEL', ARGV[1] .. key)
-    redis.call('ZREM', ARGV[2], key)
-end
-redis.call('DEL', KEYS[1])
-return deleted";
-
 /// KEYS: the expiry set; ARGV: now, the session prefix, the user-set prefix.
 const PURGE: &str = concat!(
     subject_of!(),
@@ -224,10 +213,6 @@ impl RedisStore {
     }
 }
 
-fn store_error(error: redis::RedisError) -> StoreError {
-    StoreError::from_error(error)
-}
-
 impl SessionStore for RedisStore {
     fn create(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
         let value = encode(record);
@@ -249,7 +234,7 @@ impl SessionStore for RedisStore {
                 .arg(format!("{}:session:", self.prefix))
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(())
         })
     }
@@ -258,7 +243,7 @@ impl SessionStore for RedisStore {
         let (name, key) = (self.session(key), key.clone());
         Box::pin(async move {
             let mut redis = self.redis.clone();
-            let value: Option<Vec<u8>> = redis.get(name).await.map_err(store_error)?;
+            let value: Option<Vec<u8>> = redis.get(name).await.map_err(StoreError::from_error)?;
             value.map(|value| decode(key, &value)).transpose()
         })
     }
@@ -272,7 +257,7 @@ impl SessionStore for RedisStore {
                 .arg(seen(last_seen))
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(touched == 1)
         })
     }
@@ -288,7 +273,7 @@ impl SessionStore for RedisStore {
                 .arg(self.expiry())
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(())
         })
     }
@@ -297,13 +282,13 @@ impl SessionStore for RedisStore {
         let user = self.user(subject);
         Box::pin(async move {
             let mut redis = self.redis.clone();
-            let deleted: u64 = Script::new(DELETE_USER)
+            let deleted: u64 = Script::new(super::DELETE_USER)
                 .key(user)
                 .arg(format!("{}:session:", self.prefix))
                 .arg(self.expiry())
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(deleted)
         })
     }
@@ -318,7 +303,7 @@ impl SessionStore for RedisStore {
                 .arg(format!("{}:user:", self.prefix))
                 .invoke_async(&mut redis)
                 .await
-                .map_err(store_error)?;
+                .map_err(StoreError::from_error)?;
             Ok(deleted)
         })
     }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::store::{SessionKey, SessionRecord, SessionStore, StoreError, new_session_id};
 use super::{RenewSlot, SessionCookie, SessionErrorKind, SessionKind, SessionUser, Sessions};
 use crate::principal::{CredentialKind, Principal};
-use crate::verify::{Invalid, Rules, SigningKey, sign_session_jwt};
+use crate::verify::{BoxFuture, Invalid, Rules, SigningKey, sign_session_jwt};
 
 /// Starts a session for `user` with a fresh id (never an id the request brought), and returns
 /// the cookie to send. Roles and scopes go where `rules` read them, so the session's
@@ -195,33 +195,51 @@ pub(crate) fn start_purge(
     clock: Arc<dyn Fn() -> u64 + Send + Sync>,
 ) {
     sessions.purging.call_once(|| {
-        let store = Arc::downgrade(store);
-        let every = sessions.purge_every;
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let Some(store) = store.upgrade() else {
-                    return;
-                };
-                let run =
-                    tokio::time::timeout(Duration::from_secs(30), store.purge_expired(clock()));
-                match run.await {
-                    Ok(Ok(0)) => {}
-                    Ok(Ok(purged)) => {
-                        tracing::debug!(target: "authgate", purged, "expired sessions purged");
-                    }
-                    Ok(Err(error)) => {
-                        tracing::warn!(target: "authgate", %error,
-                            "purging expired sessions failed");
-                    }
-                    Err(_) => {
-                        tracing::warn!(target: "authgate",
-                            "purging expired sessions took over 30 s");
-                    }
-                }
-            }
+        let log = PurgeLog {
+            purged: "expired sessions purged",
+            failed: "purging expired sessions failed",
+            slow: "purging expired sessions took over 30 s",
+        };
+        spawn_purge(store, sessions.purge_every, clock, log, |store, now| {
+            store.purge_expired(now)
         });
+    });
+}
+
+/// What a purge task logs: a purge that removed something, a failed one, one past 30 s.
+pub(crate) struct PurgeLog {
+    pub(crate) purged: &'static str,
+    pub(crate) failed: &'static str,
+    pub(crate) slow: &'static str,
+}
+
+/// The purge task of a store: every `every`, `purge` at the clock's now, bounded to 30
+/// seconds and logged with `log`. It holds the store weakly, so it ends with the Gate.
+pub(crate) fn spawn_purge<S, F>(
+    store: &Arc<S>,
+    every: Duration,
+    clock: Arc<dyn Fn() -> u64 + Send + Sync>,
+    log: PurgeLog,
+    purge: F,
+) where
+    S: ?Sized + Send + Sync + 'static,
+    F: for<'s> Fn(&'s S, u64) -> BoxFuture<'s, Result<u64, StoreError>> + Send + 'static,
+{
+    let store = Arc::downgrade(store);
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let Some(store) = store.upgrade() else {
+                return;
+            };
+            match tokio::time::timeout(Duration::from_secs(30), purge(&store, clock())).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(purged)) => tracing::debug!(target: "authgate", purged, "{}", log.purged),
+                Ok(Err(error)) => tracing::warn!(target: "authgate", %error, "{}", log.failed),
+                Err(_) => tracing::warn!(target: "authgate", "{}", log.slow),
+            }
+        }
     });
 }

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
+use crate::session::lifecycle::{PurgeLog, spawn_purge};
 use crate::session::random_id;
 use crate::session::{SessionKey, SessionUser, StoreError};
 use crate::verify::BoxFuture;
@@ -345,36 +346,18 @@ pub(crate) fn start_purge(settings: &RefreshTokens, clock: Arc<dyn Fn() -> u64 +
         return;
     }
     settings.purging.call_once(|| {
-        let store = Arc::downgrade(&settings.store);
-        let every = settings.purge_every;
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let Some(store) = store.upgrade() else {
-                    return;
-                };
-                let run = tokio::time::timeout(
-                    Duration::from_secs(30),
-                    store.purge_expired_families(clock()),
-                );
-                match run.await {
-                    Ok(Ok(0)) => {}
-                    Ok(Ok(purged)) => {
-                        tracing::debug!(target: "authgate", purged, "expired refresh families purged");
-                    }
-                    Ok(Err(error)) => {
-                        tracing::warn!(target: "authgate", %error,
-                            "purging expired refresh families failed");
-                    }
-                    Err(_) => {
-                        tracing::warn!(target: "authgate",
-                            "purging expired refresh families took over 30 s");
-                    }
-                }
-            }
-        });
+        let log = PurgeLog {
+            purged: "expired refresh families purged",
+            failed: "purging expired refresh families failed",
+            slow: "purging expired refresh families took over 30 s",
+        };
+        spawn_purge(
+            &settings.store,
+            settings.purge_every,
+            clock,
+            log,
+            |store, now| store.purge_expired_families(now),
+        );
     });
 }
 
