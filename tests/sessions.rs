@@ -452,7 +452,7 @@ impl<S: SessionStore + Clone> SessionStore for Pausing<S> {
         self.inner.create(r)
     }
     fn load(&self, k: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let k = k.clone();
+        let k = *k;
         Box::pin(async move {
             let found = self.inner.load(&k).await;
             self.loaded.notify_one();
@@ -839,7 +839,7 @@ async fn the_refresh_contract_catches_a_rotation_that_is_not_atomic() {
             next: &SessionKey,
             now: u64,
         ) -> BoxFuture<'_, Result<bool, StoreError>> {
-            let (k, presented, next) = (k.clone(), presented.clone(), next.clone());
+            let (k, presented, next) = (*k, *presented, *next);
             Box::pin(async move {
                 let Some(mut family) = self.0.load_family(&k).await? else {
                     return Ok(false);
@@ -893,7 +893,7 @@ async fn redis_expires_a_session_at_its_absolute_end_after_a_touch_too() {
         .as_secs();
     let key = SessionKey::of("an id for the expiry test");
     let record = SessionRecord {
-        key: key.clone(),
+        key,
         subject: "expiry".to_owned(),
         roles: vec![],
         scopes: vec![],

@@ -389,7 +389,7 @@ mod tests {
             client_id: None,
             credential: kind,
             claims: format!(r#"{{"sub":"{subject}","exp":2000}}"#),
-            session_id: None,
+            session_key: None,
         })
     }
 

@@ -216,10 +216,7 @@ pub fn session_cookie_values(header: &str) -> Vec<String> {
 
 /// The values of the fixture's session cookie in every `Cookie` header of `headers`.
 pub fn session_cookie_values_in(headers: &HeaderMap) -> Vec<String> {
-    cookie::values(headers, COOKIE)
-        .into_iter()
-        .map(str::to_owned)
-        .collect()
+    cookie::values(headers, COOKIE).map(str::to_owned).collect()
 }
 
 /// The oracle for an accepted `next` (`is_safe_next` returned true), written independently of

@@ -132,6 +132,7 @@ mod reject;
 mod revocation;
 mod router;
 mod session;
+mod session_key;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "testing")]

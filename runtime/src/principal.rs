@@ -6,7 +6,10 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::session_key::SessionKey;
 
 /// Where a verified credential came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,8 +37,8 @@ pub struct Principal {
     pub(crate) credential: CredentialKind,
     /// The verified claims as JSON, for typed claims structs.
     pub(crate) claims: String,
-    /// The server-side session id, for logout.
-    pub(crate) session_id: Option<String>,
+    /// The server-side session's key in its store, for logout (the id itself is not kept).
+    pub(crate) session_key: Option<SessionKey>,
 }
 
 /// What the guard leaves in the request's extensions when the caller passed the handler's
@@ -186,7 +189,11 @@ impl<C> fmt::Debug for CurrentUser<C> {
 }
 
 /// The default claims: the registered ones, and every other claim in `extra`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+///
+/// Read from JSON as if `extra` were `#[serde(flatten)]`: `sub` must be a string, `iss` and
+/// `jti` strings or null when present (each at most once), and every other member goes to
+/// `extra`. Written with `extra`'s members beside the registered ones.
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Claims {
     /// Subject.
     pub sub: String,
@@ -199,4 +206,144 @@ pub struct Claims {
     /// Every other claim (`aud`, `exp`, `roles`, custom ones).
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// By hand rather than derived: serde's `flatten` buffers every member as serde's private
+/// `Content` and then reads them a second time, which made parsing the default claims the
+/// largest single cost of a `CurrentUser` on a session request. This reads each member once.
+impl<'de> Deserialize<'de> for Claims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+struct ClaimsVisitor;
+
+/// A member name of [`Claims`]: a registered one, read without a copy, or any other.
+enum Member {
+    Sub,
+    Iss,
+    Jti,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = Member;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a claim name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Member, E> {
+                Ok(match name {
+                    "sub" => Member::Sub,
+                    "iss" => Member::Iss,
+                    "jti" => Member::Jti,
+                    other => Member::Other(other.to_owned()),
+                })
+            }
+            fn visit_string<E: de::Error>(self, name: String) -> Result<Member, E> {
+                match name.as_str() {
+                    "sub" | "iss" | "jti" => self.visit_str(&name),
+                    _ => Ok(Member::Other(name)),
+                }
+            }
+        }
+        deserializer.deserialize_identifier(Name)
+    }
+}
+
+impl<'de> Visitor<'de> for ClaimsVisitor {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Claims, A::Error> {
+        let mut sub: Option<String> = None;
+        let mut iss: Option<Option<String>> = None;
+        let mut jti: Option<Option<String>> = None;
+        let mut extra = serde_json::Map::new();
+        while let Some(member) = members.next_key::<Member>()? {
+            match member {
+                Member::Sub if sub.is_some() => return Err(de::Error::duplicate_field("sub")),
+                Member::Sub => sub = Some(members.next_value()?),
+                Member::Iss if iss.is_some() => return Err(de::Error::duplicate_field("iss")),
+                Member::Iss => iss = Some(members.next_value()?),
+                Member::Jti if jti.is_some() => return Err(de::Error::duplicate_field("jti")),
+                Member::Jti => jti = Some(members.next_value()?),
+                Member::Other(name) => {
+                    extra.insert(name, members.next_value()?);
+                }
+            }
+        }
+        Ok(Claims {
+            sub: sub.ok_or_else(|| de::Error::missing_field("sub"))?,
+            iss: iss.flatten(),
+            jti: jti.flatten(),
+            extra,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `Claims` derived `Deserialize` with `#[serde(flatten)]` as, for comparison.
+    #[derive(Debug, Deserialize)]
+    struct Flattened {
+        sub: String,
+        #[serde(default)]
+        iss: Option<String>,
+        #[serde(default)]
+        jti: Option<String>,
+        #[serde(flatten)]
+        extra: serde_json::Map<String, serde_json::Value>,
+    }
+
+    #[test]
+    fn claims_read_as_the_flattened_derive_reads_them() {
+        let cases = [
+            r#"{"sub":"u1"}"#,
+            r#"{"sub":"u1","iss":"https://id","jti":"j","aud":["a","b"],"exp":5,"n":{"x":null}}"#,
+            r#"{"exp":1,"sub":"u\"1","iss":null,"jti":null}"#,
+            r#"{"su\u0062":"escaped name","x":1,"x":2}"#,
+            r#"{"sub":"u1","roles":[],"scopes":[]}"#,
+            r#"{}"#,
+            r#"{"sub":1}"#,
+            r#"{"sub":"u1","sub":"u2"}"#,
+            r#"{"sub":"u1","iss":"a","iss":"b"}"#,
+            r#"{"sub":"u1","jti":7}"#,
+            r#"{"sub":"u1","iss":{}}"#,
+            r#"["sub"]"#,
+            r#""sub""#,
+            r#"{"sub":"u1""#,
+        ];
+        for case in cases {
+            let ours = serde_json::from_str::<Claims>(case);
+            let derived = serde_json::from_str::<Flattened>(case);
+            match (ours, derived) {
+                (Ok(ours), Ok(derived)) => {
+                    assert_eq!(ours.sub, derived.sub, "{case}");
+                    assert_eq!(ours.iss, derived.iss, "{case}");
+                    assert_eq!(ours.jti, derived.jti, "{case}");
+                    assert_eq!(ours.extra, derived.extra, "{case}");
+                }
+                (Err(_), Err(_)) => {}
+                (ours, derived) => panic!("{case}: ours {ours:?}, derived {derived:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn claims_written_and_read_back_are_equal() {
+        let claims: Claims =
+            serde_json::from_str(r#"{"sub":"u1","jti":"j","tenant":"acme"}"#).expect("claims");
+        let text = serde_json::to_string(&claims).expect("written");
+        assert_eq!(serde_json::from_str::<Claims>(&text).expect("read"), claims);
+        assert!(!text.contains("extra") && !text.contains("iss"), "{text}");
+    }
 }

@@ -61,7 +61,7 @@ impl SessionStore for ReadOnlyStore {
     }
     fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
         let record = SessionRecord {
-            key: key.clone(),
+            key: *key,
             subject: "alice".into(),
             roles: vec![],
             scopes: vec![],

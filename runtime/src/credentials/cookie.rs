@@ -17,22 +17,40 @@
 use http::HeaderMap;
 use http::header::COOKIE;
 
-/// The values of the cookie `name` in a request (all of them: duplicates are an attack).
-pub(crate) fn values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
-    let mut values = Vec::new();
-    for header in headers.get_all(COOKIE) {
-        let Ok(header) = header.to_str() else {
-            continue;
-        };
-        for pair in header.split(';') {
-            if let Some((key, value)) = pair.trim().split_once('=')
-                && key == name
-            {
-                values.push(unquote(value));
-            }
-        }
+/// The values of the cookie `name` in a request (all of them: duplicates are an attack), in
+/// header order.
+pub(crate) fn values<'a>(headers: &'a HeaderMap, name: &str) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|header| header.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(move |pair| match pair.trim().split_once('=') {
+            Some((key, value)) if key == name => Some(unquote(value)),
+            _ => None,
+        })
+}
+
+/// Two different values of the session cookie in one request.
+#[derive(Debug)]
+pub(crate) struct Conflicting;
+
+/// The one value of the cookie `name`: `Ok(None)` when the request does not carry it, and
+/// [`Conflicting`] when it carries it with two different values. The same value twice is that
+/// value. Reads the headers in place: no list of values is built.
+pub(crate) fn value<'a>(
+    headers: &'a HeaderMap,
+    name: &str,
+) -> Result<Option<&'a str>, Conflicting> {
+    let mut all = values(headers, name);
+    let Some(first) = all.next() else {
+        return Ok(None);
+    };
+    if all.all(|other| other == first) {
+        Ok(Some(first))
+    } else {
+        Err(Conflicting)
     }
-    values
 }
 
 /// A `cookie-value` without its one optional pair of surrounding quotes (RFC 6265 section
@@ -70,12 +88,32 @@ mod tests {
 
     use super::*;
 
-    fn read(headers: &[&str]) -> Vec<String> {
+    fn map(headers: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for header in headers {
             map.append(COOKIE, HeaderValue::from_str(header).unwrap());
         }
-        values(&map, "s").into_iter().map(str::to_owned).collect()
+        map
+    }
+
+    fn read(headers: &[&str]) -> Vec<String> {
+        values(&map(headers), "s").map(str::to_owned).collect()
+    }
+
+    /// One value, however often it is repeated; none when absent; two different values are a
+    /// conflict, wherever the second one sits.
+    #[test]
+    fn the_one_value_of_a_cookie() {
+        let one = |headers: &[&str]| match value(&map(headers), "s") {
+            Ok(found) => Ok(found.map(str::to_owned)),
+            Err(Conflicting) => Err(()),
+        };
+        assert_eq!(one(&[]), Ok(None));
+        assert_eq!(one(&["a=1; S=v"]), Ok(None));
+        assert_eq!(one(&["a=1; s=v"]), Ok(Some("v".to_owned())));
+        assert_eq!(one(&["s=v; s=v", "s=\"v\""]), Ok(Some("v".to_owned())));
+        assert_eq!(one(&["s=v; s=w"]), Err(()));
+        assert_eq!(one(&["s=v", "a=1", "s=v; s="]), Err(()));
     }
 
     /// The value exactly as sent (one pair of quotes removed), every occurrence of the exact

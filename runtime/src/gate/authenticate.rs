@@ -163,10 +163,12 @@ impl Gate {
             }
             probed = Some((cache_key, hash));
         }
-        let value = match cookie::values(&parts.headers, &sessions.cookie).as_slice() {
-            [] => return Step::Done(Ok(None)),
-            [first, rest @ ..] if rest.iter().all(|v| v == first) => *first,
-            _ => return Step::Done(Err(Failure::Token(Invalid::SessionCookie))),
+        let value = match cookie::value(&parts.headers, &sessions.cookie) {
+            Ok(Some(value)) => value,
+            Ok(None) => return Step::Done(Ok(None)),
+            Err(cookie::Conflicting) => {
+                return Step::Done(Err(Failure::Token(Invalid::SessionCookie)));
+            }
         };
         if let Err(e) = inner.csrf.check_request(parts, handshake) {
             return Step::Done(Err(Failure::Csrf(e)));

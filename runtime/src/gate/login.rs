@@ -88,12 +88,10 @@ impl Gate {
     /// The origin check of a login, and the session cookie it presented.
     pub(crate) fn login_attempt(&self, parts: &Parts) -> Result<LoginAttempt, Failure> {
         self.csrf().check_origin(parts).map_err(Failure::Csrf)?;
-        let presented = self.session_cookie_name().and_then(|name| {
-            match cookie::values(&parts.headers, name).as_slice() {
-                [first, rest @ ..] if rest.iter().all(|v| v == first) => Some((*first).into()),
-                _ => None,
-            }
-        });
+        let presented = self
+            .session_cookie_name()
+            .and_then(|name| cookie::value(&parts.headers, name).ok().flatten())
+            .map(Into::into);
         Ok(LoginAttempt { presented })
     }
 }

@@ -385,7 +385,7 @@ impl Gate {
         let sessions = self.sessions()?;
         let principal = &user.principal;
         if self.inner.revocations.is_some()
-            && principal.session_id.is_none()
+            && principal.session_key.is_none()
             && principal.credential == CredentialKind::Cookie
         {
             self.revoke_token(user).await?;
@@ -484,7 +484,7 @@ impl Gate {
     /// ```
     pub async fn revoke_token<C>(&self, user: &CurrentUser<C>) -> Result<(), SessionError> {
         let principal = &user.principal;
-        if principal.session_id.is_some() {
+        if principal.session_key.is_some() {
             let sessions = self.sessions()?;
             return session::logout(sessions, principal)
                 .await

@@ -165,7 +165,7 @@ impl SessionStore for PostgresStore {
     }
 
     fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             let row = self
                 .query(&self.queries.load)
@@ -178,7 +178,7 @@ impl SessionStore for PostgresStore {
     }
 
     fn touch(&self, key: &SessionKey, last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             let done = self
                 .query(&self.queries.touch)
@@ -192,7 +192,7 @@ impl SessionStore for PostgresStore {
     }
 
     fn delete(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             self.query(&self.queries.delete)
                 .bind(key.as_str())
@@ -259,7 +259,7 @@ impl RefreshStore for PostgresStore {
         &self,
         key: &SessionKey,
     ) -> BoxFuture<'_, Result<Option<RefreshFamily>, StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             let row = self
                 .query(&self.queries.family_load)
@@ -278,7 +278,7 @@ impl RefreshStore for PostgresStore {
         next: &SessionKey,
         now: u64,
     ) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let (key, presented, next) = (key.clone(), presented.clone(), next.clone());
+        let (key, presented, next) = (*key, *presented, *next);
         Box::pin(async move {
             let done = self
                 .query(&self.queries.family_rotate)
@@ -294,7 +294,7 @@ impl RefreshStore for PostgresStore {
     }
 
     fn delete_family(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             self.query(&self.queries.family_delete)
                 .bind(key.as_str())

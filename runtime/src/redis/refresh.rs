@@ -122,7 +122,7 @@ impl RefreshStore for RedisStore {
         &self,
         key: &SessionKey,
     ) -> BoxFuture<'_, Result<Option<RefreshFamily>, StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             let mut redis = self.redis.clone();
             let fields: HashMap<String, String> = redis
@@ -143,7 +143,7 @@ impl RefreshStore for RedisStore {
         next: &SessionKey,
         now: u64,
     ) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let (key, presented, next) = (key.clone(), presented.clone(), next.clone());
+        let (key, presented, next) = (*key, *presented, *next);
         Box::pin(async move {
             let mut redis = self.redis.clone();
             let rotated: i64 = Script::new(ROTATE)
@@ -159,7 +159,7 @@ impl RefreshStore for RedisStore {
     }
 
     fn delete_family(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             let mut redis = self.redis.clone();
             let _: i64 = Script::new(DELETE)

@@ -3,6 +3,7 @@
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::session::{SessionKey, SessionRecord, SessionStore, StoreError};
 use crate::verify::BoxFuture;
@@ -14,8 +15,9 @@ use crate::verify::BoxFuture;
 /// drops it even when no purge runs. Every multi-key change is one Lua script, atomic.
 ///
 /// A session's string is `last_seen` as 20 decimal digits, then the rest of the record as a
-/// JSON object. A request reads it with one `GET`, a single bulk string to parse, and a touch
-/// rewrites the 20 digits in place with `SETRANGE`, which keeps the key's expiry.
+/// JSON object, the claims in it as an object too. A request reads it with one `GET`, a
+/// single bulk string to parse, and a touch rewrites the 20 digits in place with `SETRANGE`,
+/// which keeps the key's expiry.
 ///
 /// ```no_run
 /// use authgate::RedisStore;
@@ -106,24 +108,26 @@ return deleted"
 const SEEN_DIGITS: usize = 20;
 
 /// The part of a session string after `last_seen`, as written. `claims` is the record's JSON
-/// object text, kept as a string so that whatever a store was given comes back as it was.
+/// object as is (not a JSON string holding it): read back without unescaping, byte for byte
+/// what the store was given.
 #[derive(Serialize)]
 struct Written<'a> {
     subject: &'a str,
     roles: &'a [String],
     scopes: &'a [String],
-    claims: &'a str,
+    claims: &'a RawValue,
     created_at: u64,
     expires_at: u64,
 }
 
-/// The same part, as read back.
+/// The same part, as read back; `claims` borrowed from the value read.
 #[derive(Deserialize)]
-struct Read {
+struct Read<'a> {
     subject: String,
     roles: Vec<String>,
     scopes: Vec<String>,
-    claims: String,
+    #[serde(borrow)]
+    claims: &'a RawValue,
     created_at: u64,
     expires_at: u64,
 }
@@ -135,11 +139,12 @@ fn seen(last_seen: u64) -> String {
 /// A record as its session string.
 fn encode(record: &SessionRecord) -> Result<Vec<u8>, StoreError> {
     let mut value = seen(record.last_seen).into_bytes();
+    let claims = RawValue::from_string(record.claims.clone()).map_err(StoreError::from_error)?;
     let rest = Written {
         subject: &record.subject,
         roles: &record.roles,
         scopes: &record.scopes,
-        claims: &record.claims,
+        claims: &claims,
         created_at: record.created_at,
         expires_at: record.expires_at,
     };
@@ -164,7 +169,7 @@ fn decode(key: SessionKey, value: &[u8]) -> Result<SessionRecord, StoreError> {
         subject: stored.subject,
         roles: stored.roles,
         scopes: stored.scopes,
-        claims: stored.claims,
+        claims: stored.claims.get().to_owned(),
         created_at: stored.created_at,
         last_seen,
         expires_at: stored.expires_at,
@@ -219,7 +224,7 @@ impl SessionStore for RedisStore {
         let (session, user, key) = (
             self.session(&record.key),
             self.user(&record.subject),
-            record.key.clone(),
+            record.key,
         );
         let expires_at = record.expires_at;
         Box::pin(async move {
@@ -240,7 +245,7 @@ impl SessionStore for RedisStore {
     }
 
     fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let (name, key) = (self.session(key), key.clone());
+        let (name, key) = (self.session(key), *key);
         Box::pin(async move {
             let mut redis = self.redis.clone();
             let value: Option<Vec<u8>> = redis.get(name).await.map_err(StoreError::from_error)?;
@@ -263,7 +268,7 @@ impl SessionStore for RedisStore {
     }
 
     fn delete(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             let mut redis = self.redis.clone();
             let _: i64 = Script::new(DELETE)
@@ -331,7 +336,25 @@ mod tests {
         let record = record();
         let value = encode(&record).expect("encoded");
         assert_eq!(&value[..SEEN_DIGITS], b"00000000001700000060");
-        assert_eq!(decode(record.key.clone(), &value).expect("decoded"), record);
+        assert_eq!(decode(record.key, &value).expect("decoded"), record);
+    }
+
+    #[test]
+    fn claims_are_kept_as_a_json_object_byte_for_byte() {
+        let mut record = record();
+        record.claims = r#"{ "tenant" : "a\u0063me", "nested": {"n": [1, 2.50]} }"#.to_owned();
+        let value = encode(&record).expect("encoded");
+        let text = std::str::from_utf8(&value[SEEN_DIGITS..]).expect("UTF-8");
+        let written: serde_json::Value = serde_json::from_str(text).expect("JSON");
+        assert!(written["claims"].is_object(), "{text}");
+        assert_eq!(decode(record.key, &value).expect("decoded"), record);
+    }
+
+    #[test]
+    fn claims_that_are_not_json_are_refused_when_written() {
+        let mut record = record();
+        record.claims = "not json".to_owned();
+        assert!(encode(&record).is_err());
     }
 
     #[test]
@@ -339,7 +362,7 @@ mod tests {
         let record = record();
         let mut value = encode(&record).expect("encoded");
         value[..SEEN_DIGITS].copy_from_slice(seen(u64::MAX).as_bytes());
-        let read = decode(record.key.clone(), &value).expect("decoded");
+        let read = decode(record.key, &value).expect("decoded");
         assert_eq!(read.last_seen, u64::MAX);
         assert_eq!(read.expires_at, record.expires_at);
     }
@@ -357,7 +380,7 @@ mod tests {
             &digits_then_garbage,
             "0000000000000000000\u{663}{}".as_bytes(),
         ] {
-            assert!(decode(key.clone(), value).is_err(), "{value:?}");
+            assert!(decode(key, value).is_err(), "{value:?}");
         }
     }
 }

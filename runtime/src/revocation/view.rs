@@ -179,7 +179,7 @@ mod tests {
             client_id: None,
             credential: CredentialKind::Bearer,
             claims: "{}".to_owned(),
-            session_id: None,
+            session_key: None,
         })
     }
 

@@ -66,11 +66,8 @@ pub(crate) async fn logout(
     sessions: &Sessions,
     principal: &Principal,
 ) -> Result<SessionCookie, SessionErrorKind> {
-    if let (SessionKind::Server(store), Some(id)) = (&sessions.kind, &principal.session_id) {
-        store
-            .delete(&SessionKey::of(id))
-            .await
-            .map_err(SessionErrorKind::Store)?;
+    if let (SessionKind::Server(store), Some(key)) = (&sessions.kind, &principal.session_key) {
+        store.delete(key).await.map_err(SessionErrorKind::Store)?;
     }
     Ok(SessionCookie(sessions.set_cookie("", 0)))
 }
@@ -147,7 +144,7 @@ pub(crate) async fn authenticate_server(
         client_id: None,
         credential: CredentialKind::Cookie,
         claims: record.claims,
-        session_id: Some(value.to_owned()),
+        session_key: Some(key),
     }))
 }
 

@@ -8,55 +8,9 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+pub use crate::session_key::SessionKey;
 use crate::verify::BoxFuture;
-
-/// What a session is stored under: the SHA-256 of the cookie's session id, in lower-case hex.
-/// The id itself never reaches a store, so a leaked table or backup holds no cookie that
-/// works. (The id has 256 random bits: no salt or slow hash is needed to keep it secret.)
-///
-/// ```
-/// use authgate::SessionKey;
-///
-/// let key = SessionKey::of("a-session-id");
-/// assert_eq!(key.as_str().len(), 64);
-/// assert!(!key.as_str().contains("a-session-id"));
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct SessionKey(String);
-
-impl SessionKey {
-    /// The key of the session whose cookie carries `id`.
-    pub fn of(id: &str) -> SessionKey {
-        let digest = Sha256::digest(id.as_bytes());
-        let mut hex = String::with_capacity(64);
-        for byte in digest {
-            hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-            hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
-        }
-        SessionKey(hex)
-    }
-
-    /// A key as a store wrote it (64 lower-case hex digits); `None` for anything else.
-    pub fn from_stored(text: &str) -> Option<SessionKey> {
-        (text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-            .then(|| SessionKey(text.to_owned()))
-    }
-
-    /// The hex text, as stores keep it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SessionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A prefix tells sessions apart in logs of a store's own tests; the whole key need not
-        // be printed anywhere.
-        write!(f, "SessionKey({}..)", &self.0[..8])
-    }
-}
 
 /// One server-side session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,7 +149,7 @@ impl MemoryStore {
 
 impl SessionStore for MemoryStore {
     fn create(&self, record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.lock().insert(record.key.clone(), record.clone());
+        self.lock().insert(record.key, record.clone());
         Box::pin(async { Ok(()) })
     }
 

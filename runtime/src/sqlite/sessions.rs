@@ -150,7 +150,7 @@ impl SessionStore for SqliteStore {
     }
 
     fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             let row = sqlx::query("SELECT * FROM authgate_sessions WHERE key = ?")
                 .bind(key.as_str())
@@ -162,7 +162,7 @@ impl SessionStore for SqliteStore {
     }
 
     fn touch(&self, key: &SessionKey, last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             let done = sqlx::query("UPDATE authgate_sessions SET last_seen = ? WHERE key = ?")
                 .bind(sql_seconds(last_seen))
@@ -175,7 +175,7 @@ impl SessionStore for SqliteStore {
     }
 
     fn delete(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             sqlx::query("DELETE FROM authgate_sessions WHERE key = ?")
                 .bind(key.as_str())
@@ -244,7 +244,7 @@ impl RefreshStore for SqliteStore {
         &self,
         key: &SessionKey,
     ) -> BoxFuture<'_, Result<Option<RefreshFamily>, StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             let row = sqlx::query("SELECT * FROM authgate_refresh_families WHERE key = ?")
                 .bind(key.as_str())
@@ -262,7 +262,7 @@ impl RefreshStore for SqliteStore {
         next: &SessionKey,
         now: u64,
     ) -> BoxFuture<'_, Result<bool, StoreError>> {
-        let (key, presented, next) = (key.clone(), presented.clone(), next.clone());
+        let (key, presented, next) = (*key, *presented, *next);
         Box::pin(async move {
             // One statement: SQLite runs it under the database's write lock, so of two
             // rotations of the same token only the first finds `current` unchanged.
@@ -282,7 +282,7 @@ impl RefreshStore for SqliteStore {
     }
 
     fn delete_family(&self, key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-        let key = key.clone();
+        let key = *key;
         Box::pin(async move {
             sqlx::query("DELETE FROM authgate_refresh_families WHERE key = ?")
                 .bind(key.as_str())

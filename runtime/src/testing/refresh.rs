@@ -163,7 +163,7 @@ impl<'s, S: RefreshStore + Clone> Run<'s, S> {
         );
         let rotated = store.load_family(&alice.key).await?;
         let want = RefreshFamily {
-            current: next.clone(),
+            current: next,
             last_used: NOW,
             ..alice.clone()
         };

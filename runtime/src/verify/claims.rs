@@ -232,7 +232,7 @@ pub(crate) fn check_claims_until(
             client_id,
             credential,
             claims: payload,
-            session_id: None,
+            session_key: None,
         }),
         expired_at,
     })

@@ -24,8 +24,7 @@ impl MemoryStore {
 
 impl RefreshStore for MemoryStore {
     fn create_family(&self, family: &RefreshFamily) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.lock_families()
-            .insert(family.key.clone(), family.clone());
+        self.lock_families().insert(family.key, family.clone());
         Box::pin(async { Ok(()) })
     }
 
@@ -46,7 +45,7 @@ impl RefreshStore for MemoryStore {
     ) -> BoxFuture<'_, Result<bool, StoreError>> {
         let rotated = match self.lock_families().get_mut(key) {
             Some(family) if family.current == *presented => {
-                family.current = next.clone();
+                family.current = *next;
                 family.last_used = now;
                 true
             }
