@@ -32,14 +32,15 @@
 //! Redis would show up in it too). The difference is also printed for each timed scenario.
 //!
 //! The load generator keeps `LOADTEST_CONNECTIONS` (32) HTTP/1.1 keep-alive connections busy for
-//! `LOADTEST_SECS` (3) seconds per scenario after a 1 s warm-up, over `LOADTEST_ROUNDS` (15) rounds
-//! in alternating order; per round and as medians it prints requests per second and the ratio
-//! authgate / axum-login of that round (goal: >= 1.5). Many short rounds rather than a few long
-//! ones: on a shared machine a neighbour's build shifts one round, and the ratio of a round
-//! compares two scenarios measured back to back. Servers and client run on two tokio
-//! runtimes of `LOADTEST_THREADS` (2) worker threads each. Only 127.0.0.1 is ever used: the Redis
-//! URL (`AUTHGATE_BENCH_REDIS_URL`, default `redis://127.0.0.1:6379`) must be a loopback one.
-//! Every response must arrive within 10 s. At the end the bench deletes its keys.
+//! `LOADTEST_MS` (1000) milliseconds per scenario after a `LOADTEST_WARMUP_MS` (250) warm-up,
+//! over `LOADTEST_ROUNDS` (45) rounds in alternating order; per round and as medians it prints
+//! requests per second and the ratio authgate / axum-login of that round (goal: >= 1.5), with a
+//! distribution-free 95% interval of the median ratio. Many short rounds rather than a few long
+//! ones: on a shared machine a neighbour's load shifts a second or two, and the ratio of a round
+//! compares two scenarios measured back to back, one second apart. Servers and client run on two
+//! tokio runtimes of `LOADTEST_THREADS` (2) worker threads each. Only 127.0.0.1 is ever used: the
+//! Redis URL (`AUTHGATE_BENCH_REDIS_URL`, default `redis://127.0.0.1:6379`) must be a loopback
+//! one. Every response must arrive within 10 s. At the end the bench deletes its keys.
 //!
 //! Each timed scenario also reports the CPU time per request of the server runtime's threads,
 //! the client runtime's threads and the Redis server (`INFO cpu`): on 2 cores they share, the
@@ -421,7 +422,8 @@ async fn connection(
 fn load(
     client: &tokio::runtime::Runtime,
     scenario: &Scenario,
-    secs: u64,
+    warmup: Duration,
+    timed: Duration,
     conns: usize,
 ) -> (f64, u64) {
     client.block_on(async {
@@ -436,10 +438,10 @@ fn load(
                 ))
             })
             .collect();
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(warmup).await;
         counters.counting.store(true, Ordering::Relaxed);
         let start = Instant::now();
-        tokio::time::sleep(Duration::from_secs(secs)).await;
+        tokio::time::sleep(timed).await;
         counters.counting.store(false, Ordering::Relaxed);
         let elapsed = start.elapsed();
         counters.stop.store(true, Ordering::Relaxed);
@@ -675,10 +677,23 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// A distribution-free 95% confidence interval of the median of `v`: the order statistics
+/// `k` and `n - 1 - k` (from 0) with `k = floor((n - 1.96 sqrt(n)) / 2)`, the normal
+/// approximation of the binomial count of values below the median. It assumes only that the
+/// rounds are independent draws of one distribution, not that the ratios are normal.
+fn median_interval(v: &[f64]) -> (f64, f64) {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len() as f64;
+    let k = ((n - 1.96 * n.sqrt()) / 2.0).floor().max(0.0) as usize;
+    (v[k], v[v.len() - 1 - k])
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is read from the command line.
-    let secs = env("LOADTEST_SECS", 3);
-    let rounds = env("LOADTEST_ROUNDS", 15).max(1) as usize;
+    let timed = Duration::from_millis(env("LOADTEST_MS", 1000).max(1));
+    let warmup = Duration::from_millis(env("LOADTEST_WARMUP_MS", 250));
+    let rounds = env("LOADTEST_ROUNDS", 45).max(1) as usize;
     let conns = env("LOADTEST_CONNECTIONS", 32).max(1) as usize;
     let threads = env("LOADTEST_THREADS", 2).max(1) as usize;
     let pool = env("LOADTEST_PEER_POOL", 6).max(1) as usize;
@@ -764,7 +779,8 @@ fn main() {
 
     println!(
         "cookie sessions on Redis ({url}): {conns} connections, {threads} server + {threads} \
-         client worker threads, {secs} s per scenario (after 1 s warm-up), {rounds} rounds; \
+         client worker threads, {timed:?} per scenario (after a {warmup:?} warm-up), {rounds} \
+         rounds; \
          axum-login's fred pool: {pool} connections"
     );
     println!("\n### What one request costs in Redis ({PROBE} requests one at a time)\n");
@@ -789,13 +805,13 @@ fn main() {
         }
     }
 
-    // For a profiler: only this scenario, once, for LOADTEST_SECS.
+    // For a profiler: only this scenario, once, for LOADTEST_MS.
     if let Ok(only) = std::env::var("LOADTEST_PROFILE") {
         let s = scenarios
             .iter()
             .find(|s| s.name == only)
             .unwrap_or_else(|| panic!("LOADTEST_PROFILE: no scenario {only:?}"));
-        let (rps, _) = load(&client, s, secs, conns);
+        let (rps, _) = load(&client, s, warmup, timed, conns);
         println!("\n{}: {rps:.0} req/s (LOADTEST_PROFILE, one run)", s.name);
         return;
     }
@@ -813,7 +829,7 @@ fn main() {
         for i in order {
             let before = command_calls(&mut redis);
             let cpu_before = Cpu::now(&mut redis);
-            let (rps, all) = load(&client, &scenarios[i], secs, conns);
+            let (rps, all) = load(&client, &scenarios[i], warmup, timed, conns);
             let used = cpu_before.per_request(&Cpu::now(&mut redis), all);
             let delta = command_delta(&before, &command_calls(&mut redis));
             println!(
@@ -867,10 +883,10 @@ fn main() {
     // req/s with the neighbours' load, since it does not count their time.
     let total = |c: &Cpu| c.server + c.client + c.redis;
     println!(
-        "\n| ratio (median of the per-round ratios) | req/s | per round | goal | CPU per request, \
-         inverse ratio |"
+        "\n| ratio (median of the per-round ratios) | req/s | 95% interval of the median | per \
+         round | goal | CPU per request, inverse ratio |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     for ((a, b, goal), r) in pairs.iter().zip(&ratios) {
         let value = median(r);
         let verdict = match goal {
@@ -883,8 +899,9 @@ fn main() {
             .zip(&cpu[index(b)])
             .map(|(ca, cb)| total(cb) / total(ca))
             .collect();
+        let (low, high) = median_interval(r);
         println!(
-            "| {a} / {b} | {value:.2}x | {} | {verdict} | {:.2}x |",
+            "| {a} / {b} | {value:.2}x | {low:.2}x to {high:.2}x | {} | {verdict} | {:.2}x |",
             each(r),
             median(&by_cpu)
         );
