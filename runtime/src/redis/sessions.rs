@@ -15,7 +15,8 @@ use crate::verify::BoxFuture;
 /// drops it even when no purge runs. Every multi-key change is one Lua script, atomic.
 ///
 /// A session's string is `last_seen` as 20 decimal digits, then the rest of the record as a
-/// JSON object, the claims in it as an object too. A request reads it with one `GET`, a
+/// JSON object, the claims in it as an object too (a session written by an earlier version,
+/// with the claims as a JSON string, still reads). A request reads it with one `GET`, a
 /// single bulk string to parse, and a touch rewrites the 20 digits in place with `SETRANGE`,
 /// which keeps the key's expiry.
 ///
@@ -139,7 +140,13 @@ fn seen(last_seen: u64) -> String {
 /// A record as its session string.
 fn encode(record: &SessionRecord) -> Result<Vec<u8>, StoreError> {
     let mut value = seen(record.last_seen).into_bytes();
-    let claims = RawValue::from_string(record.claims.clone()).map_err(StoreError::from_error)?;
+    // The claims go in as the JSON object they are (surrounding whitespace aside): anything
+    // else would be read back as a different record, or as the older layout below.
+    let claims =
+        RawValue::from_string(record.claims.trim().to_owned()).map_err(StoreError::from_error)?;
+    if !claims.get().starts_with('{') {
+        return Err(StoreError::new("session claims that are not a JSON object"));
+    }
     let rest = Written {
         subject: &record.subject,
         roles: &record.roles,
@@ -169,11 +176,26 @@ fn decode(key: SessionKey, value: &[u8]) -> Result<SessionRecord, StoreError> {
         subject: stored.subject,
         roles: stored.roles,
         scopes: stored.scopes,
-        claims: stored.claims.get().to_owned(),
+        claims: claims(stored.claims).ok_or_else(corrupt)?,
         created_at: stored.created_at,
         last_seen,
         expires_at: stored.expires_at,
     })
+}
+
+/// The claims of a session string: the object as written, or, in a session written before
+/// the claims were kept as an object, the JSON string that held the object's text. Sessions
+/// from before an upgrade keep working until they end.
+fn claims(stored: &RawValue) -> Option<String> {
+    let text = stored.get();
+    match text.as_bytes().first() {
+        Some(b'{') => Some(text.to_owned()),
+        Some(b'"') => serde_json::from_str::<String>(text).ok().filter(|inner| {
+            inner.trim_start().starts_with('{')
+                && serde_json::from_str::<serde::de::IgnoredAny>(inner).is_ok()
+        }),
+        _ => None,
+    }
 }
 
 impl RedisStore {
@@ -351,10 +373,37 @@ mod tests {
     }
 
     #[test]
-    fn claims_that_are_not_json_are_refused_when_written() {
+    fn claims_that_are_not_a_json_object_are_refused_when_written() {
         let mut record = record();
-        record.claims = "not json".to_owned();
-        assert!(encode(&record).is_err());
+        for claims in ["not json", "", "[1]", "\"{}\"", "7", "{} {}"] {
+            record.claims = claims.to_owned();
+            assert!(encode(&record).is_err(), "{claims:?}");
+        }
+    }
+
+    /// A session written when the claims were a JSON string inside the record reads back with
+    /// the same claims; a string that does not hold an object is refused.
+    #[test]
+    fn a_session_of_the_older_layout_reads_back() {
+        let record = record();
+        let older = |claims: &str| {
+            let mut value = seen(record.last_seen).into_bytes();
+            let rest = serde_json::json!({
+                "subject": record.subject,
+                "roles": record.roles,
+                "scopes": record.scopes,
+                "claims": claims,
+                "created_at": record.created_at,
+                "expires_at": record.expires_at,
+            });
+            serde_json::to_writer(&mut value, &rest).expect("written");
+            value
+        };
+        let read = decode(record.key, &older(&record.claims)).expect("decoded");
+        assert_eq!(read, record);
+        for claims in ["not json", "[1]", "7", "{not json", "{} {}"] {
+            assert!(decode(record.key, &older(claims)).is_err(), "{claims:?}");
+        }
     }
 
     #[test]
