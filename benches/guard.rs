@@ -688,6 +688,11 @@ fn common_routes(
                 1,
                 route(app, &cookie_hot),
             );
+            // The control: `authgate_hot` again, without revocations, measured after the
+            // revocation routes (their 33 000 revocations made, their sync tasks running). Its
+            // ratio to `authgate_hot` is what the order and the state left behind cost alone.
+            let app = authgate_app(gate(suite, Some(10_000), false));
+            r.bench(g, name, "authgate_hot_control", 1, route(app, &hot));
         }
     }
 }
@@ -817,6 +822,18 @@ fn summary(ran: &[(String, String)], since: SystemTime) {
         m("HS256", "authgate_hot_revocations"),
         m("HS256", "authgate_hot"),
         Goal::AtMost(1.05),
+    );
+    hot.ratio(
+        "HS256 hot, revocations / the same route without them, measured after (control)",
+        m("HS256", "authgate_hot_revocations"),
+        m("HS256", "authgate_hot_control"),
+        Goal::AtMost(1.05),
+    );
+    hot.ratio(
+        "HS256 hot measured after the revocation routes / hot (control, no revocations)",
+        m("HS256", "authgate_hot_control"),
+        m("HS256", "authgate_hot"),
+        Goal::None,
     );
     hot.ratio(
         "HS256 cookie hot, revocations / cookie hot",
