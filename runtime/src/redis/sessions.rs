@@ -109,8 +109,8 @@ return deleted"
 const SEEN_DIGITS: usize = 20;
 
 /// The part of a session string after `last_seen`, as written. `claims` is the record's JSON
-/// object as is (not a JSON string holding it): read back without unescaping, byte for byte
-/// what the store was given.
+/// object itself, not a string holding it: it reads back without unescaping, byte for byte
+/// what the store was given (surrounding whitespace aside).
 #[derive(Serialize)]
 struct Written<'a> {
     subject: &'a str,
