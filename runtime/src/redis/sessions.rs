@@ -142,8 +142,8 @@ fn encode(record: &SessionRecord) -> Result<Vec<u8>, StoreError> {
     let mut value = seen(record.last_seen).into_bytes();
     // The claims go in as the JSON object they are (surrounding whitespace aside): anything
     // else would be read back as a different record, or as the older layout below.
-    let claims =
-        RawValue::from_string(record.claims.trim().to_owned()).map_err(StoreError::from_error)?;
+    let claims: &RawValue =
+        serde_json::from_str(record.claims.trim()).map_err(StoreError::from_error)?;
     if !claims.get().starts_with('{') {
         return Err(StoreError::new("session claims that are not a JSON object"));
     }
@@ -151,7 +151,7 @@ fn encode(record: &SessionRecord) -> Result<Vec<u8>, StoreError> {
         subject: &record.subject,
         roles: &record.roles,
         scopes: &record.scopes,
-        claims: &claims,
+        claims,
         created_at: record.created_at,
         expires_at: record.expires_at,
     };
