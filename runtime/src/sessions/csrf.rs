@@ -11,8 +11,8 @@
 //! 2. An `Origin` on the trusted list passes.
 //! 3. `Sec-Fetch-Site: same-origin` or `none` passes; any other value is refused.
 //! 4. Without `Sec-Fetch-Site`: no `Origin` passes (not a browser, or a very old one) unless
-//!    [`Csrf::require_origin`] is set. An `Origin` must be one of the app's declared origins
-//!    ([`Csrf::origin`]: scheme, host and port compared); when none is declared, its host and
+//!    `require_origin` is set. An `Origin` must be one of the app's declared origins
+//!    (`origin`: scheme, host and port compared); when none is declared, its host and
 //!    port must equal `Host` (the scheme is not compared: behind a TLS-terminating proxy the
 //!    server cannot know its own). `Origin: null` is refused.
 //!
@@ -23,17 +23,10 @@ use http::{HeaderMap, Method, header};
 
 use crate::credentials::is_websocket_handshake;
 
-/// CSRF settings of a Gate's cookie credentials.
-///
-/// ```
-/// use authgate::Csrf;
-/// let csrf = Csrf::default()
-///     .origin("https://app.example.com")
-///     .trusted_origin("https://admin.example.com")
-///     .require_origin();
-/// ```
+/// CSRF settings of a Gate's cookie credentials (set through
+/// [`Sessions`](super::Sessions)).
 #[derive(Clone, Debug, Default)]
-pub struct Csrf {
+pub(crate) struct Csrf {
     /// Other sites' origins whose state changes are accepted, normalized.
     trusted: Vec<String>,
     /// The app's own public origins, normalized; empty: compare with `Host`.
@@ -48,32 +41,28 @@ pub(crate) struct EveryMethod;
 impl Csrf {
     /// Accepts state changes from this origin too (`scheme://host[:port]`, compared with the
     /// request's `Origin` as a browser sends it: lower case, without the default port).
-    pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
-        let origin = origin.into();
+    pub(crate) fn trusted_origin(&mut self, origin: String) {
         self.trusted
             .push(normalize_origin(&origin).unwrap_or(origin));
-        self
     }
 
     /// Declares an origin the app is served from (`https://app.example.com`). Without
     /// `Sec-Fetch-Site`, a request's `Origin` must then be one of the declared origins,
     /// scheme, host and port alike, instead of matching the `Host` header by host and port.
     /// Call it once per origin.
-    pub fn origin(mut self, origin: impl Into<String>) -> Self {
-        let origin = origin.into();
+    pub(crate) fn origin(&mut self, origin: String) {
         self.own.push(normalize_origin(&origin).unwrap_or(origin));
-        self
     }
 
     /// Refuses cookie-authenticated state changes that carry neither `Sec-Fetch-Site` nor
     /// `Origin`, instead of assuming a non-browser client.
-    pub fn require_origin(mut self) -> Self {
+    pub(crate) fn require_origin(&mut self) {
         self.require_origin = true;
-        self
     }
 
     /// Checks one cookie-authenticated request; `Err` carries the reason for the logs.
-    pub fn check(&self, parts: &Parts) -> Result<(), &'static str> {
+    #[cfg(test)]
+    fn check(&self, parts: &Parts) -> Result<(), &'static str> {
         self.check_request(parts, is_websocket_handshake(&parts.headers))
     }
 
@@ -191,7 +180,8 @@ mod tests {
 
     #[test]
     fn matrix() {
-        let csrf = Csrf::default().trusted_origin("https://admin.example.com/");
+        let mut csrf = Csrf::default();
+        csrf.trusted_origin("https://admin.example.com/".into());
         let host = ("host", "app.example.com");
         type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
         let cases: &[Case<'_>] = &[
@@ -231,7 +221,8 @@ mod tests {
                 "{method} {headers:?}"
             );
         }
-        let strict = Csrf::default().require_origin();
+        let mut strict = Csrf::default();
+        strict.require_origin();
         assert!(strict.check(&parts("POST", &[host])).is_err());
         assert!(
             strict
@@ -288,7 +279,8 @@ mod tests {
     #[test]
     fn origins_compare_scheme_host_and_port_once_declared() {
         let by_host = Csrf::default();
-        let declared = Csrf::default().origin("https://App.Example.com:443/");
+        let mut declared = Csrf::default();
+        declared.origin("https://App.Example.com:443/".into());
         type Case<'a> = (&'a str, &'a str, bool, bool);
         let cases: &[Case<'_>] = &[
             ("https://app.example.com", "app.example.com", true, true),
@@ -334,9 +326,9 @@ mod tests {
                 "declared: {origin} {host_header}"
             );
         }
-        let ports = Csrf::default()
-            .origin("http://[::1]:3000")
-            .origin("HTTP://localhost:80");
+        let mut ports = Csrf::default();
+        ports.origin("http://[::1]:3000".into());
+        ports.origin("HTTP://localhost:80".into());
         for (origin, want) in [
             ("http://[::1]:3000", true),
             ("http://localhost", true),

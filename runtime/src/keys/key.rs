@@ -1,21 +1,21 @@
-//! Verification keys: one [`Key`] per algorithm and `kid`, a checked [`KeySet`], and the
-//! [`KeySource`] trait for keys that live elsewhere.
+//! Verification keys: a [`Key`] is bound to one algorithm and, optionally, one `kid`.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+use jsonwebtoken::DecodingKey;
 
-use super::{Invalid, PROVIDER};
-use crate::error::GateError;
+use super::algorithm::{Algorithm, Family};
+use crate::error::{ConfigError, ConfigProblem};
+use crate::verify::PROVIDER;
 
+/// A key that verifies token signatures: an HMAC secret or a public key, bound to exactly one
+/// [`Algorithm`] (so an RSA public key can never be used as an HMAC secret) and, with
+/// [`with_kid`](Key::with_kid), to one `kid`. Give it to an
+/// [`Issuer`](crate::issuers::Issuer).
 ///
 /// ```
-/// use authgate::{Algorithm, Key};
+/// use authgate::keys::{Algorithm, Key};
 ///
 /// let key = Key::hmac(Algorithm::HS256, b"an HMAC secret of at least 32 bytes!!")?.with_kid("2026-11");
 /// assert_eq!(key.algorithm(), Algorithm::HS256);
@@ -24,7 +24,7 @@ use crate::error::GateError;
 /// // Short secrets are refused with an error that says what to change.
 /// let err = Key::hmac(Algorithm::HS256, b"short").unwrap_err();
 /// assert!(err.to_string().contains("at least 32 bytes"));
-/// # Ok::<(), authgate::GateError>(())
+/// # Ok::<(), authgate::ConfigError>(())
 /// ```
 #[derive(Clone)]
 pub struct Key {
@@ -56,7 +56,7 @@ impl Check {
     fn prepare(algorithm: Algorithm, decoding: &DecodingKey) -> Result<Check, &'static str> {
         use aws_lc_rs::hmac;
         use aws_lc_rs::signature::{self as sig, ParsedPublicKey, VerificationAlgorithm};
-        if decoding.family() != algorithm.family() {
+        if decoding.family() != algorithm.jwa().family() {
             return Err("a key of another algorithm family");
         }
         let bytes = decoding.try_get_as_bytes().map_err(|_| "no key bytes")?;
@@ -74,8 +74,6 @@ impl Check {
             Algorithm::ES256 => &sig::ECDSA_P256_SHA256_FIXED,
             Algorithm::ES384 => &sig::ECDSA_P384_SHA384_FIXED,
             Algorithm::EdDSA => &sig::ED25519,
-            #[allow(unreachable_patterns)] // `Algorithm` may grow
-            _ => return Err("an algorithm authgate does not support"),
         };
         ParsedPublicKey::new(public, bytes)
             .map(Check::Public)
@@ -87,7 +85,7 @@ impl Check {
     /// of the curve's size, or 32 Ed25519 bytes.
     #[cfg(not(feature = "aws-lc-rs"))]
     fn prepare(algorithm: Algorithm, decoding: &DecodingKey) -> Result<Check, &'static str> {
-        if decoding.family() != algorithm.family() {
+        if decoding.family() != algorithm.jwa().family() {
             return Err("a key of another algorithm family");
         }
         let Ok(bytes) = decoding.try_get_as_bytes() else {
@@ -135,7 +133,7 @@ impl fmt::Debug for Key {
 impl Key {
     /// An HMAC secret for HS256, HS384 or HS512. The secret must be at least as long as the
     /// hash (32, 48 or 64 bytes; RFC 7518 section 3.2).
-    pub fn hmac(algorithm: Algorithm, secret: impl AsRef<[u8]>) -> Result<Key, GateError> {
+    pub fn hmac(algorithm: Algorithm, secret: impl AsRef<[u8]>) -> Result<Key, ConfigError> {
         let secret = secret.as_ref();
         check_hmac_secret(algorithm, secret)?;
         Key::new(algorithm, DecodingKey::from_secret(secret))
@@ -145,22 +143,19 @@ impl Key {
     /// PSS, ECDSA or EdDSA algorithm given.
     ///
     /// ```
-    /// use authgate::{Algorithm, Key};
+    /// use authgate::keys::{Algorithm, Key};
     ///
     /// let err = Key::from_pem(Algorithm::RS256, "-----BEGIN PUBLIC KEY-----\nnot a key").unwrap_err();
     /// assert!(err.to_string().contains("does not parse"));
     /// ```
-    pub fn from_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Result<Key, GateError> {
+    pub fn from_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Result<Key, ConfigError> {
         let pem = pem.as_ref();
         let decoding = match algorithm.family() {
-            AlgorithmFamily::Rsa => DecodingKey::from_rsa_pem(pem),
-            AlgorithmFamily::Ec => DecodingKey::from_ec_pem(pem),
-            AlgorithmFamily::Ed => DecodingKey::from_ed_pem(pem),
-            AlgorithmFamily::Hmac => {
-                return Err(GateError::WrongKeyType {
-                    algorithm,
-                    given: "a PEM public key",
-                });
+            Family::Rsa => DecodingKey::from_rsa_pem(pem),
+            Family::Ec => DecodingKey::from_ec_pem(pem),
+            Family::Ed => DecodingKey::from_ed_pem(pem),
+            Family::Hmac => {
+                return Err(wrong_type(algorithm, "a PEM public key"));
             }
         }
         .map_err(|e| invalid_key(algorithm, e.to_string()))?;
@@ -173,22 +168,19 @@ impl Key {
     /// first request.
     ///
     /// ```
-    /// use authgate::{Algorithm, Key};
+    /// use authgate::keys::{Algorithm, Key};
     ///
     /// assert!(Key::from_der(Algorithm::RS256, b"not DER").is_err());
     /// assert!(Key::from_der(Algorithm::EdDSA, [0u8; 5]).is_err());
     /// ```
-    pub fn from_der(algorithm: Algorithm, der: impl AsRef<[u8]>) -> Result<Key, GateError> {
+    pub fn from_der(algorithm: Algorithm, der: impl AsRef<[u8]>) -> Result<Key, ConfigError> {
         let der = der.as_ref();
         let decoding = match algorithm.family() {
-            AlgorithmFamily::Rsa => DecodingKey::from_rsa_der(der),
-            AlgorithmFamily::Ec => DecodingKey::from_ec_der(der),
-            AlgorithmFamily::Ed => DecodingKey::from_ed_der(der),
-            AlgorithmFamily::Hmac => {
-                return Err(GateError::WrongKeyType {
-                    algorithm,
-                    given: "a DER public key",
-                });
+            Family::Rsa => DecodingKey::from_rsa_der(der),
+            Family::Ec => DecodingKey::from_ec_der(der),
+            Family::Ed => DecodingKey::from_ed_der(der),
+            Family::Hmac => {
+                return Err(wrong_type(algorithm, "a DER public key"));
             }
         };
         Key::new(algorithm, decoding)
@@ -196,7 +188,7 @@ impl Key {
 
     /// The key, prepared for verification; refused when its bytes are not a key of the
     /// algorithm's kind.
-    pub(super) fn new(algorithm: Algorithm, decoding: DecodingKey) -> Result<Key, GateError> {
+    pub(crate) fn new(algorithm: Algorithm, decoding: DecodingKey) -> Result<Key, ConfigError> {
         let check = Check::prepare(algorithm, &decoding)
             .map_err(|detail| invalid_key(algorithm, detail.to_owned()))?;
         Ok(Key {
@@ -224,7 +216,7 @@ impl Key {
     }
 
     #[inline]
-    pub(super) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         match &*self.check {
             #[cfg(feature = "aws-lc-rs")]
             Check::Hmac(key) => aws_lc_rs::hmac::verify(key, message, signature).is_ok(),
@@ -238,7 +230,7 @@ impl Key {
     /// Verification through jsonwebtoken's provider, the key rebuilt for the call.
     #[cfg_attr(all(feature = "aws-lc-rs", not(test)), allow(dead_code))] // tests compare with it
     fn verifies_with_provider(&self, message: &[u8], signature: &[u8]) -> bool {
-        match (PROVIDER.verifier_factory)(&self.algorithm, &self.decoding) {
+        match (PROVIDER.verifier_factory)(&self.algorithm.jwa(), &self.decoding) {
             Ok(verifier) => verifier.verify(message, &signature.to_vec()).is_ok(),
             Err(_) => false,
         }
@@ -246,244 +238,87 @@ impl Key {
 }
 
 /// The length rule of HMAC secrets (RFC 7518 section 3.2): at least the hash's size.
-pub(super) fn check_hmac_secret(algorithm: Algorithm, secret: &[u8]) -> Result<(), GateError> {
+pub(crate) fn check_hmac_secret(algorithm: Algorithm, secret: &[u8]) -> Result<(), ConfigError> {
     let min = match algorithm {
         Algorithm::HS256 => 32,
         Algorithm::HS384 => 48,
         Algorithm::HS512 => 64,
-        other => {
-            return Err(GateError::WrongKeyType {
-                algorithm: other,
-                given: "an HMAC secret",
-            });
-        }
+        other => return Err(wrong_type(other, "an HMAC secret")),
     };
     if secret.len() < min {
-        return Err(GateError::WeakSecret {
+        return Err(ConfigProblem::WeakSecret {
             algorithm,
             len: secret.len(),
             min,
-        });
+        }
+        .into());
     }
     Ok(())
 }
 
-fn invalid_key(algorithm: Algorithm, detail: String) -> GateError {
-    GateError::InvalidKey { algorithm, detail }
+pub(crate) fn invalid_key(algorithm: Algorithm, detail: String) -> ConfigError {
+    ConfigProblem::InvalidKey { algorithm, detail }.into()
 }
 
-/// The keys one Gate trusts, checked for consistency when built.
-///
-/// Refused: an empty set; HMAC secrets next to public keys (the classic algorithm-confusion
-/// setup); public keys of several families without a `kid` on each; two keys with one `kid`.
-///
-/// ```
-/// use authgate::{Algorithm, Key, KeySet};
-///
-/// let a = Key::hmac(Algorithm::HS256, [1u8; 32])?.with_kid("a");
-/// let b = Key::hmac(Algorithm::HS512, [2u8; 64])?.with_kid("b");
-/// let keys = KeySet::new(vec![a, b])?;
-/// assert_eq!(keys.len(), 2);
-/// # Ok::<(), authgate::GateError>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct KeySet {
-    keys: Vec<Key>,
-    by_kid: HashMap<String, usize>,
+pub(crate) fn wrong_type(algorithm: Algorithm, given: &'static str) -> ConfigError {
+    ConfigProblem::WrongKeyType { algorithm, given }.into()
 }
 
-impl KeySet {
-    /// Checks and indexes `keys`.
-    pub fn new(keys: Vec<Key>) -> Result<KeySet, GateError> {
-        if keys.is_empty() {
-            return Err(GateError::NoKey);
-        }
-        let hmac = keys
-            .iter()
-            .filter(|k| k.algorithm.family() == AlgorithmFamily::Hmac)
-            .count();
-        if hmac != 0 && hmac != keys.len() {
-            return Err(GateError::MixedFamilies);
-        }
-        let families = |k: &Key| k.algorithm.family() as u8;
-        let first = families(&keys[0]);
-        if keys.iter().any(|k| families(k) != first) && keys.iter().any(|k| k.kid.is_none()) {
-            return Err(GateError::MixedFamilies);
-        }
-        let mut by_kid = HashMap::new();
-        for (i, key) in keys.iter().enumerate() {
-            if let Some(kid) = &key.kid
-                && by_kid.insert(kid.clone(), i).is_some()
-            {
-                return Err(GateError::DuplicateKid(kid.clone()));
-            }
-        }
-        Ok(KeySet { keys, by_kid })
-    }
-
-    /// How many keys the set holds.
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Always false: an empty set cannot be built.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    /// The key with this `kid`.
-    #[cfg(all(test, feature = "oidc"))]
-    pub(crate) fn by_kid(&self, kid: &str) -> Option<&Key> {
-        self.by_kid.get(kid).map(|&i| &self.keys[i])
-    }
-
-    /// The keys a token with this header may be verified with.
-    #[inline]
-    pub(super) fn candidates<'a>(
-        &'a self,
-        alg: Algorithm,
-        kid: Option<&str>,
-    ) -> Result<impl Iterator<Item = &'a Key>, Invalid> {
-        let by_kid = match kid {
-            Some(kid) => Some(*self.by_kid.get(kid).ok_or(Invalid::UnknownKid)?),
-            None => None,
-        };
-        let keys: &[Key] = match by_kid {
-            Some(i) => std::slice::from_ref(&self.keys[i]),
-            None => &self.keys,
-        };
-        Ok(keys.iter().filter(move |k| k.algorithm == alg))
-    }
-}
-
-/// Which version of one issuer's key set is in use, and until when it may be used: what the
-/// token cache checks an entry of that issuer against on every hit, so that new keys, or keys
-/// that became too stale to trust, end the entries verified with the old ones.
-#[derive(Debug)]
-pub(crate) struct KeyEpoch {
-    generation: AtomicU64,
-    /// On the monotonic clock of [`monotonic_ms`]; `u64::MAX` for keys that never go stale.
-    usable_until_ms: AtomicU64,
-}
-
-impl KeyEpoch {
-    /// An epoch of keys that never change (static keys).
-    pub(crate) fn fixed() -> KeyEpoch {
-        KeyEpoch {
-            generation: AtomicU64::new(next_generation()),
-            usable_until_ms: AtomicU64::new(u64::MAX),
+impl Key {
+    /// The HMAC secret's bytes, for a signing key made from the same secret.
+    pub(crate) fn hmac_secret(&self) -> Option<&[u8]> {
+        match self.algorithm.family() {
+            Family::Hmac => self.decoding.try_get_as_bytes().ok(),
+            _ => None,
         }
     }
 
-    /// The generation of the keys in use now.
-    #[inline]
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// Whether an entry verified under `generation` may still answer.
-    #[inline]
-    pub(crate) fn allows(&self, generation: u64) -> bool {
-        self.generation() == generation
-            && monotonic_ms() < self.usable_until_ms.load(Ordering::Acquire)
-    }
-
-    /// Whether the keys in use now may be used.
-    #[inline]
-    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
-    pub(crate) fn usable(&self) -> bool {
-        monotonic_ms() < self.usable_until_ms.load(Ordering::Acquire)
-    }
-
-    /// New keys, or the same ones confirmed: `generation` (from [`next_generation`], or the
-    /// current one) is in use until `usable_until_ms`.
-    #[cfg_attr(not(any(feature = "oidc", test)), allow(dead_code))]
-    pub(crate) fn set(&self, generation: u64, usable_until_ms: u64) {
-        self.generation.store(generation, Ordering::Release);
-        self.usable_until_ms
-            .store(usable_until_ms, Ordering::Release);
-    }
-}
-
-/// A generation number no key set had before (process-wide, never 0).
-pub(crate) fn next_generation() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// Milliseconds on a monotonic clock, never 0: the coarse clock on Linux (a few ms of
-/// resolution, cheap enough for the cache-hit path), for the staleness deadlines of fetched
-/// keys and of the revocation view. Unaffected by the Gate's own clock, which tests may fix.
-pub(crate) fn monotonic_ms() -> u64 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use rustix::time::{ClockId, DynamicClockId, clock_gettime_dynamic};
-        if let Ok(t) = clock_gettime_dynamic(DynamicClockId::Known(ClockId::MonotonicCoarse)) {
-            return (t.tv_sec as u64)
-                .saturating_mul(1000)
-                .saturating_add(t.tv_nsec as u64 / 1_000_000)
-                .max(1);
+    /// The key's bytes as the crypto crate holds them (a public key's DER form), for tests.
+    /// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER, from
+/// the big-endian modulus and exponent: the form [`Key::from_der`] reads (and size-checks).
+pub(crate) fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn length(out: &mut Vec<u8>, len: usize) {
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|&&b| b == 0).count();
+            out.push(0x80 | (bytes.len() - skip) as u8);
+            out.extend_from_slice(&bytes[skip..]);
         }
     }
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_millis() as u64
-        + 1
+    fn integer(out: &mut Vec<u8>, value: &[u8]) {
+        let value = &value[value.iter().take_while(|&&b| b == 0).count()..];
+        // A leading zero keeps a value with its top bit set positive.
+        let pad = value.first().is_none_or(|&b| b & 0x80 != 0);
+        out.push(0x02);
+        length(out, value.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(value);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut der = vec![0x30];
+    length(&mut der, body.len());
+    der.extend_from_slice(&body);
+    der
 }
 
-/// A source of verification keys that may be remote (a JWKS endpoint, a secrets manager).
-///
-/// When it fails, guarded routes answer 503, never 401 and never 200. Static keys given to the
-/// [`GateBuilder`](crate::GateBuilder) need no source.
-///
-/// ```
-/// use std::sync::Arc;
-/// use authgate::{KeySet, KeySource, KeySourceError, BoxFuture};
-///
-/// struct Vault { current: Arc<KeySet> }
-/// impl KeySource for Vault {
-///     fn keys(&self) -> BoxFuture<'_, Result<Arc<KeySet>, KeySourceError>> {
-///         Box::pin(async move { Ok(self.current.clone()) })
-///     }
-/// }
-/// ```
-pub trait KeySource: Send + Sync + 'static {
-    /// The keys to verify with now.
-    fn keys(&self) -> BoxFuture<'_, Result<Arc<KeySet>, KeySourceError>>;
-}
-
-/// A boxed, sendable future, as [`KeySource::keys`] returns.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A key source could not produce keys; guarded routes answer 503.
-#[derive(Debug)]
-pub struct KeySourceError(pub String);
-
-impl fmt::Display for KeySourceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "key source unavailable: {}", self.0)
+#[cfg(test)]
+    pub(crate) fn der(&self) -> &[u8] {
+        self.decoding.try_get_as_bytes().unwrap_or_default()
     }
 }
 
-impl std::error::Error for KeySourceError {}
-
-impl KeySet {
-    /// The first HMAC secret: what a Gate of HMAC keys issues its tokens with.
-    pub(crate) fn hmac_secret(&self) -> Option<(Algorithm, Option<String>, Vec<u8>)> {
-        self.keys.iter().find_map(|key| {
-            let bytes = key.decoding.try_get_as_bytes().ok()?;
-            (key.algorithm.family() == AlgorithmFamily::Hmac)
-                .then(|| (key.algorithm, key.kid.clone(), bytes.to_vec()))
-        })
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::SigningKey;
+    use crate::keys::SigningKey;
+    use crate::keys::set::KeySet;
 
     /// The keys prepared once (aws-lc-rs) accept and refuse exactly what jsonwebtoken's
     /// provider does, for every algorithm.
@@ -534,7 +369,7 @@ mod tests {
         for (key, signing) in cases {
             let alg = key.algorithm();
             let message = b"eyJhbGciOiJub25lIn0.eyJzdWIiOiI3In0";
-            let signer = (PROVIDER.signer_factory)(&alg, &signing.key).unwrap();
+            let signer = (PROVIDER.signer_factory)(&alg.jwa(), &signing.key).unwrap();
             let good = signer.try_sign(message).unwrap();
             let mut flipped = good.clone();
             flipped[good.len() / 2] ^= 1;
@@ -586,11 +421,11 @@ mod tests {
         ];
         for (alg, public, private) in cases {
             let pem = Key::from_pem(alg, file(public)).unwrap();
-            let der = pem.decoding.try_get_as_bytes().unwrap().to_vec();
+            let der = pem.der().to_vec();
             let key = Key::from_der(alg, &der).unwrap();
             let signing = SigningKey::from_pem(alg, file(private)).unwrap();
             let message = b"eyJhbGciOiJub25lIn0.eyJzdWIiOiI3In0";
-            let signer = (PROVIDER.signer_factory)(&alg, &signing.key).unwrap();
+            let signer = (PROVIDER.signer_factory)(&alg.jwa(), &signing.key).unwrap();
             assert!(
                 key.verifies(message, &signer.try_sign(message).unwrap()),
                 "{alg:?}"
@@ -600,31 +435,44 @@ mod tests {
                     continue; // any 32 bytes may be an Ed25519 point encoding
                 }
                 assert!(
-                    matches!(Key::from_der(alg, bad), Err(GateError::InvalidKey { .. })),
+                    matches!(Key::from_der(alg, bad), Err(e) if matches!(e.problems(), [ConfigProblem::InvalidKey { .. }])),
                     "{alg:?} accepted {} bytes",
                     bad.len()
                 );
             }
         }
+        let problem = |result: Result<Key, ConfigError>| result.unwrap_err().problems()[0].clone();
         assert!(matches!(
-            Key::from_der(Algorithm::HS256, [0u8; 32]),
-            Err(GateError::WrongKeyType { .. })
+            problem(Key::from_der(Algorithm::HS256, [0u8; 32])),
+            ConfigProblem::WrongKeyType { .. }
         ));
         assert!(matches!(
-            Key::from_pem(Algorithm::RS256, file("ec256_public.pem")),
-            Err(GateError::InvalidKey { .. })
+            problem(Key::from_pem(Algorithm::RS256, file("ec256_public.pem"))),
+            ConfigProblem::InvalidKey { .. }
         ));
     }
 
     #[test]
     fn mixed_families_refused() {
         let h = Key::hmac(Algorithm::HS256, [0u8; 32]).unwrap();
-        assert!(matches!(KeySet::new(vec![]), Err(GateError::NoKey)));
+        assert!(matches!(KeySet::new("i", vec![]), Err(ConfigProblem::NoKeys { .. })));
         let dup = vec![h.clone().with_kid("a"), h.clone().with_kid("a")];
-        assert!(matches!(KeySet::new(dup), Err(GateError::DuplicateKid(_))));
         assert!(matches!(
-            Key::hmac(Algorithm::RS256, [0u8; 32]),
-            Err(GateError::WrongKeyType { .. })
+            KeySet::new("i", dup),
+            Err(ConfigProblem::DuplicateKid { kid, .. }) if kid == "a"
+        ));
+        let rsa = Key::from_pem(
+            Algorithm::RS256,
+            include_bytes!("../../../tests/keys/rsa_public.pem"),
+        )
+        .unwrap();
+        assert!(matches!(
+            KeySet::new("i", vec![h.clone(), rsa]),
+            Err(ConfigProblem::MixedFamilies { .. })
+        ));
+        assert!(matches!(
+            Key::hmac(Algorithm::RS256, [0u8; 32]).unwrap_err().problems(),
+            [ConfigProblem::WrongKeyType { .. }]
         ));
     }
 }

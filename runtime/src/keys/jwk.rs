@@ -8,16 +8,17 @@
 //! present, binds it; without `alg`, its type decides (EC: the curve's algorithm, OKP Ed25519:
 //! EdDSA, RSA: the first RSA algorithm allowed), within the allowed algorithms.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
-use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::keys::{Key, KeySet};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use super::algorithm::{Algorithm, Family};
+use super::key::{Key, rsa_public_key_der};
+use super::set::KeySet;
 
 /// The largest key set document read, in bytes.
 pub(crate) const MAX_JWKS_BYTES: usize = 64 * 1024;
@@ -30,10 +31,16 @@ struct Document<'a> {
     keys: Vec<&'a RawValue>,
 }
 
-/// Reads a JWKS document into a key set of the keys usable with `allowed`; `Err` says why the
-/// whole document is refused (too large, not JSON, too many keys, no usable key, two keys
-/// with one `kid`). The reasons of skipped keys are logged (never the key material).
-pub(crate) fn parse_jwks(document: &[u8], allowed: &[Algorithm]) -> Result<KeySet, String> {
+/// Reads a JWKS document into a key set of the keys usable with `allowed`, beside the keys
+/// `pinned` in the issuer's settings; `Err` says why the whole document is refused (too large,
+/// not JSON, too many keys, no usable key, two keys with one `kid`). The reasons of skipped
+/// keys are logged (never the key material).
+pub(crate) fn parse_jwks(
+    issuer: &str,
+    document: &[u8],
+    allowed: &[Algorithm],
+    pinned: &[Key],
+) -> Result<KeySet, String> {
     if document.len() > MAX_JWKS_BYTES {
         return Err(format!("the key set is larger than {MAX_JWKS_BYTES} bytes"));
     }
@@ -60,7 +67,8 @@ pub(crate) fn parse_jwks(document: &[u8], allowed: &[Algorithm]) -> Result<KeySe
     if keys.is_empty() {
         return Err("the key set has no signature key usable with the allowed algorithms".into());
     }
-    KeySet::new(keys).map_err(|e| e.to_string())
+    keys.extend_from_slice(pinned);
+    KeySet::new(issuer, keys).map_err(|e| e.to_string())
 }
 
 /// One JWK as a [`Key`], or why it is skipped.
@@ -82,14 +90,14 @@ fn key_of(jwk: &Jwk, allowed: &[Algorithm]) -> Result<Key, &'static str> {
         }
     };
     let (family, curve_alg) = match &jwk.algorithm {
-        AlgorithmParameters::RSA(_) => (AlgorithmFamily::Rsa, None),
+        AlgorithmParameters::RSA(_) => (Family::Rsa, None),
         AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-            EllipticCurve::P256 => (AlgorithmFamily::Ec, Some(Algorithm::ES256)),
-            EllipticCurve::P384 => (AlgorithmFamily::Ec, Some(Algorithm::ES384)),
+            EllipticCurve::P256 => (Family::Ec, Some(Algorithm::ES256)),
+            EllipticCurve::P384 => (Family::Ec, Some(Algorithm::ES384)),
             _ => return Err("an EC curve other than P-256 and P-384"),
         },
         AlgorithmParameters::OctetKeyPair(okp) => match okp.curve {
-            EllipticCurve::Ed25519 => (AlgorithmFamily::Ed, Some(Algorithm::EdDSA)),
+            EllipticCurve::Ed25519 => (Family::Ed, Some(Algorithm::EdDSA)),
             _ => return Err("an OKP curve other than Ed25519"),
         },
         // A symmetric key in a published key set would be a secret made public.
@@ -103,7 +111,7 @@ fn key_of(jwk: &Jwk, allowed: &[Algorithm]) -> Result<Key, &'static str> {
         (None, Some(curve)) => curve,
         (None, None) => *allowed
             .iter()
-            .find(|alg| alg.family() == AlgorithmFamily::Rsa)
+            .find(|alg| alg.family() == Family::Rsa)
             .ok_or("an RSA key without alg, and no RSA algorithm allowed")?,
     };
     if !allowed.contains(&algorithm) {
@@ -161,43 +169,6 @@ fn algorithm_of(alg: KeyAlgorithm) -> Option<Algorithm> {
     })
 }
 
-/// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER, the
-/// form `Key::from_der` takes (the key is then parsed and size-checked once, like a PEM key).
-fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
-    fn integer(out: &mut Vec<u8>, bytes: &[u8]) {
-        let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-        let bytes = &bytes[start..];
-        let pad = bytes.first().is_none_or(|&b| b & 0x80 != 0);
-        out.push(0x02);
-        length(out, bytes.len() + usize::from(pad));
-        if pad {
-            out.push(0);
-        }
-        out.extend_from_slice(bytes);
-    }
-    fn length(out: &mut Vec<u8>, len: usize) {
-        if len < 0x80 {
-            out.push(len as u8);
-        } else {
-            let bytes = len.to_be_bytes();
-            let skip = bytes
-                .iter()
-                .position(|&b| b != 0)
-                .unwrap_or(bytes.len() - 1);
-            out.push(0x80 | (bytes.len() - skip) as u8);
-            out.extend_from_slice(&bytes[skip..]);
-        }
-    }
-    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
-    integer(&mut body, n);
-    integer(&mut body, e);
-    let mut der = Vec::with_capacity(body.len() + 8);
-    der.push(0x30);
-    length(&mut der, body.len());
-    der.extend_from_slice(&body);
-    der
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,12 +184,12 @@ mod tests {
 
     fn jwk(alg: Algorithm, private: &str) -> serde_json::Value {
         let key = match alg.family() {
-            AlgorithmFamily::Rsa => EncodingKey::from_rsa_pem(&file(private)),
-            AlgorithmFamily::Ec => EncodingKey::from_ec_pem(&file(private)),
+            Family::Rsa => EncodingKey::from_rsa_pem(&file(private)),
+            Family::Ec => EncodingKey::from_ec_pem(&file(private)),
             _ => EncodingKey::from_ed_pem(&file(private)),
         }
         .unwrap();
-        serde_json::to_value(Jwk::from_encoding_key(&key, alg).unwrap()).unwrap()
+        serde_json::to_value(Jwk::from_encoding_key(&key, alg.jwa()).unwrap()).unwrap()
     }
 
     const ALL: &[Algorithm] = &[
@@ -254,7 +225,7 @@ mod tests {
         let oct = serde_json::json!({"kty": "oct", "k": "c2VjcmV0", "kid": "o"});
         let odd = serde_json::json!({"kty": "XYZ", "kid": "x"});
         let doc = set(vec![rsa, rsa_no_alg, ec, ec384, ed, enc, oct, odd]);
-        let keys = parse_jwks(&doc, ALL).unwrap();
+        let keys = parse_jwks("i", &doc, ALL, &[]).unwrap();
         assert_eq!(keys.len(), 5);
         let alg_of = |kid: &str| keys.by_kid(kid).map(|k| k.algorithm());
         assert_eq!(alg_of("r"), Some(Algorithm::RS256));
@@ -269,18 +240,18 @@ mod tests {
     #[test]
     fn bad_documents_refused() {
         let rsa = jwk(Algorithm::RS256, "rsa_private.pem");
-        assert!(parse_jwks(b"not json", ALL).is_err());
-        assert!(parse_jwks(b"{\"keys\": 3}", ALL).is_err());
-        assert!(parse_jwks(&vec![b' '; MAX_JWKS_BYTES + 1], ALL).is_err());
+        assert!(parse_jwks("i", b"not json", ALL, &[]).is_err());
+        assert!(parse_jwks("i", b"{\"keys\": 3}", ALL, &[]).is_err());
+        assert!(parse_jwks("i", &vec![b' '; MAX_JWKS_BYTES + 1], ALL, &[]).is_err());
         let many: Vec<_> = (0..=MAX_JWKS_KEYS)
             .map(|i| serde_json::json!({"kty": "XYZ", "kid": i.to_string()}))
             .collect();
-        assert!(parse_jwks(&set(many), ALL).is_err());
+        assert!(parse_jwks("i", &set(many), ALL, &[]).is_err());
         // An RS256 key when only ES256 is allowed: nothing usable.
-        assert!(parse_jwks(&set(vec![rsa.clone()]), &[Algorithm::ES256]).is_err());
+        assert!(parse_jwks("i", &set(vec![rsa.clone()]), &[Algorithm::ES256], &[]).is_err());
         // `alg` that does not fit the key type.
         let mut wrong = rsa;
         wrong["alg"] = "ES256".into();
-        assert!(parse_jwks(&set(vec![wrong]), ALL).is_err());
+        assert!(parse_jwks("i", &set(vec![wrong]), ALL, &[]).is_err());
     }
 }

@@ -1,42 +1,24 @@
-//! Access policies as data.
-//!
-//! Every guarded handler carries one [`PolicySpec`], written by the attribute macros into a
-//! `const`. The same value drives the check at request time, the route audit
-//! ([`Router::policies`](crate::Router::policies)) and test probes, so what the audit shows is
-//! exactly what runs.
+//! The policy data, and how the macros build it in a `const`.
 
 use std::fmt;
 
-/// The access policy of one handler, as the attributes declared it.
+/// The access policy of one handler, as its attributes declared it: read it in the route
+/// audit, or on a route of [`Router::audit`](crate::Router::audit).
 ///
-/// You rarely build one by hand: `#[require_auth]`, `#[require_role]`, `#[require_scope]`,
-/// `#[owned_by]` and `#[public]` write it for you. It is public so that audits and tests can
-/// read it.
-///
-/// ```
-/// use authgate::{PolicySpec, Requirement};
-///
-/// const ADMIN: PolicySpec = PolicySpec::authenticated().with_roles(&[Requirement::Any(&["admin"])]);
-/// assert_eq!(ADMIN.to_string(), "require_role(admin)");
-/// assert!(ADMIN.requires_authentication());
-/// ```
+/// Its `Display` is the audit's form: `public: <reason>`, or the attributes joined by ` + `,
+/// for example `require_role(admin) + require_scope(invoices:write) + owned_by(invoice.user_id)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PolicySpec {
-    /// Whether a credential is needed at all.
-    pub access: Access,
-    /// Role requirements; every one of them must hold.
-    pub roles: &'static [Requirement],
-    /// Scope requirements; every one of them must hold.
-    pub scopes: &'static [Requirement],
-    /// The ownership rule of `#[owned_by]`, checked at the top of the handler body.
-    pub ownership: Option<Ownership>,
-    /// Where a page handler sends an anonymous visitor (`redirect = "/login"`), instead of 401.
-    pub redirect: Option<&'static str>,
+    access: Access,
+    roles: &'static [Requirement],
+    scopes: &'static [Requirement],
+    ownership: Option<Ownership>,
+    redirect: Option<&'static str>,
 }
 
 /// Whether a handler needs a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
+enum Access {
     /// `#[public(reason = "...")]`: anyone may call it; the reason shows in the audit.
     Public {
         /// Why this handler is open to anonymous callers.
@@ -50,6 +32,7 @@ pub enum Access {
 ///
 /// Names compare exactly (case-sensitive), as they appear in the verified credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Requirement {
     /// At least one of the names must be held. `require_role("admin")` is `Any(&["admin"])`.
     Any(&'static [&'static str]),
@@ -57,7 +40,7 @@ pub enum Requirement {
     All(&'static [&'static str]),
 }
 
-/// The ownership rule of `#[owned_by(...)]`.
+/// The ownership rule of `#[owned_by(...)]`, as the macro writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ownership {
     /// The argument or field path compared with the caller's subject, as written.
@@ -68,9 +51,56 @@ pub struct Ownership {
     pub bypass: Option<Requirement>,
 }
 
-impl PolicySpec {
+/// Builds a [`PolicySpec`] in a `const`: what the attribute macros write.
+#[derive(Clone, Copy, Debug)]
+pub struct SpecBuilder(PolicySpec);
+
+impl SpecBuilder {
     /// A policy that needs any valid credential and nothing else (`#[require_auth]`).
     pub const fn authenticated() -> Self {
+        SpecBuilder(PolicySpec::authenticated())
+    }
+
+    /// A policy open to anonymous callers (`#[public(reason = "...")]`).
+    pub const fn public(reason: &'static str) -> Self {
+        SpecBuilder(PolicySpec::public(reason))
+    }
+
+    /// The same policy with these role requirements.
+    pub const fn with_roles(self, roles: &'static [Requirement]) -> Self {
+        SpecBuilder(PolicySpec { roles, ..self.0 })
+    }
+
+    /// The same policy with these scope requirements.
+    pub const fn with_scopes(self, scopes: &'static [Requirement]) -> Self {
+        SpecBuilder(PolicySpec { scopes, ..self.0 })
+    }
+
+    /// The same policy with an ownership rule.
+    pub const fn with_ownership(self, ownership: Ownership) -> Self {
+        SpecBuilder(PolicySpec {
+            ownership: Some(ownership),
+            ..self.0
+        })
+    }
+
+    /// The same policy, redirecting anonymous visitors to `login` instead of answering 401.
+    pub const fn with_redirect(self, login: &'static str) -> Self {
+        SpecBuilder(PolicySpec {
+            redirect: Some(login),
+            ..self.0
+        })
+    }
+
+    /// The policy.
+    pub const fn build(self) -> PolicySpec {
+        self.0
+    }
+}
+
+impl PolicySpec {
+    /// A policy that needs any valid credential and nothing else (`#[require_auth]`).
+    pub(crate) const fn authenticated() -> Self {
         PolicySpec {
             access: Access::Authenticated,
             roles: &[],
@@ -81,42 +111,16 @@ impl PolicySpec {
     }
 
     /// A policy open to anonymous callers (`#[public(reason = "...")]`).
-    pub const fn public(reason: &'static str) -> Self {
+    pub(crate) const fn public(reason: &'static str) -> Self {
         PolicySpec {
             access: Access::Public { reason },
             ..Self::authenticated()
         }
     }
 
-    /// The same policy with these role requirements.
-    pub const fn with_roles(self, roles: &'static [Requirement]) -> Self {
-        PolicySpec { roles, ..self }
-    }
-
-    /// The same policy with these scope requirements.
-    pub const fn with_scopes(self, scopes: &'static [Requirement]) -> Self {
-        PolicySpec { scopes, ..self }
-    }
-
-    /// The same policy with an ownership rule.
-    pub const fn with_ownership(self, ownership: Ownership) -> Self {
-        PolicySpec {
-            ownership: Some(ownership),
-            ..self
-        }
-    }
-
-    /// The same policy, redirecting anonymous visitors to `login` instead of answering 401.
-    pub const fn with_redirect(self, login: &'static str) -> Self {
-        PolicySpec {
-            redirect: Some(login),
-            ..self
-        }
-    }
-
-    /// True unless the policy is `#[public]`.
-    pub const fn requires_authentication(&self) -> bool {
-        matches!(self.access, Access::Authenticated)
+    /// Whether the policy is `#[public]`: anyone may call the handler.
+    pub const fn is_public(&self) -> bool {
+        matches!(self.access, Access::Public { .. })
     }
 
     /// The reason given by `#[public(reason = "...")]`, if the policy is public.
@@ -125,6 +129,61 @@ impl PolicySpec {
             Access::Public { reason } => Some(reason),
             Access::Authenticated => None,
         }
+    }
+
+    /// The role requirements (`#[require_role]`); every one must hold.
+    pub const fn roles(&self) -> &'static [Requirement] {
+        self.roles
+    }
+
+    /// The scope requirements (`#[require_scope]`); every one must hold.
+    pub const fn scopes(&self) -> &'static [Requirement] {
+        self.scopes
+    }
+
+    /// The argument or field path `#[owned_by]` compares with the caller's subject, as
+    /// written (`invoice.user_id`), when the handler has one.
+    pub const fn owner(&self) -> Option<&'static str> {
+        match &self.ownership {
+            Some(own) => Some(own.path),
+            None => None,
+        }
+    }
+
+    /// The roles that may act without owning the resource (`or_role = ".."`).
+    pub const fn owner_bypass(&self) -> Option<&Requirement> {
+        match &self.ownership {
+            Some(Ownership {
+                bypass: Some(roles),
+                ..
+            }) => Some(roles),
+            _ => None,
+        }
+    }
+
+    /// The status a caller who is not the owner gets: 404 (the default: the resource's
+    /// existence is not revealed) or 403.
+    pub const fn owner_status(&self) -> Option<u16> {
+        match &self.ownership {
+            Some(own) => Some(own.status),
+            None => None,
+        }
+    }
+
+    /// Where a page handler sends an anonymous visitor (`redirect = "/login"`), instead of
+    /// answering 401.
+    pub const fn redirect(&self) -> Option<&'static str> {
+        self.redirect
+    }
+
+    /// The ownership rule, for the check.
+    pub(crate) const fn ownership(&self) -> Option<Ownership> {
+        self.ownership
+    }
+
+    /// True unless the policy is `#[public]`.
+    pub(crate) const fn requires_authentication(&self) -> bool {
+        !self.is_public()
     }
 }
 
@@ -139,7 +198,7 @@ impl Requirement {
     /// Whether `held` (the names a credential carries) satisfies this requirement.
     ///
     /// ```
-    /// use authgate::Requirement;
+    /// use authgate::policy::Requirement;
     /// let held = ["staff", "billing"];
     /// assert!(Requirement::Any(&["admin", "billing"]).is_met_by(&held));
     /// assert!(!Requirement::All(&["staff", "admin"]).is_met_by(&held));
@@ -170,8 +229,7 @@ impl fmt::Display for Requirement {
     }
 }
 
-/// The audit form: `public: <reason>`, or the attributes joined by ` + `, for example
-/// `require_role(admin) + require_scope(invoices:write) + owned_by(invoice.user_id)`.
+/// The audit form.
 impl fmt::Display for PolicySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Access::Public { reason } = self.access {
@@ -202,22 +260,8 @@ impl fmt::Display for PolicySpec {
     }
 }
 
-/// A per-handler marker type carrying its policy; the attribute macros implement it.
-///
-/// Implemented by hidden structs the macros emit next to each guarded handler. Implement it by
-/// hand only for a guard you write yourself, such as a hand-written [`Guard`](crate::Guard)
-/// argument.
-///
-/// ```
-/// use authgate::{Policy, PolicySpec};
-///
-/// struct Staff;
-/// impl Policy for Staff {
-///     const SPEC: &'static PolicySpec =
-///         &PolicySpec::authenticated().with_roles(&[authgate::Requirement::Any(&["staff"])]);
-///     const HANDLER: &'static str = "staff_only";
-/// }
-/// ```
+/// A per-handler marker type carrying its policy: the attribute macros implement it on the
+/// hidden struct they emit next to each guarded handler.
 pub trait Policy: Send + Sync + 'static {
     /// The policy itself.
     const SPEC: &'static PolicySpec;
@@ -231,7 +275,7 @@ mod tests {
 
     #[test]
     fn display_of_combined_policy() {
-        const SPEC: PolicySpec = PolicySpec::authenticated()
+        const SPEC: PolicySpec = SpecBuilder::authenticated()
             .with_roles(&[
                 Requirement::Any(&["staff", "billing"]),
                 Requirement::All(&["a", "b"]),
@@ -241,7 +285,8 @@ mod tests {
                 path: "invoice.user_id",
                 status: 404,
                 bypass: Some(Requirement::Any(&["admin"])),
-            });
+            })
+            .build();
         assert_eq!(
             SPEC.to_string(),
             "require_role(any(staff, billing)) + require_role(all(a, b)) + \
@@ -253,8 +298,9 @@ mod tests {
     fn display_of_public_and_redirect() {
         assert_eq!(PolicySpec::public("health").to_string(), "public: health");
         assert_eq!(
-            PolicySpec::authenticated()
+            SpecBuilder::authenticated()
                 .with_redirect("/login")
+                .build()
                 .to_string(),
             "require_auth [redirect: /login]"
         );

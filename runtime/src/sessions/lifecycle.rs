@@ -1,61 +1,72 @@
 //! The session lifecycle: login starts a session, a request authenticates and touches it,
 //! renewal re-issues a stateless cookie, logout and revocation end sessions.
 //!
-//! These are the parts the Gate calls with its own settings (rules, clock); errors here are
-//! bare [`SessionErrorKind`]s, which the Gate wraps with its rendering.
+//! These are the parts the Gate calls with its own settings (clock); their refusals are
+//! rendered by the Gate.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::request::Parts;
 use serde_json::{Map, Value};
 
-use super::store::{SessionKey, SessionRecord, SessionStore, StoreError, new_session_id};
-use super::{RenewSlot, SessionCookie, SessionErrorKind, SessionKind, SessionUser, Sessions};
+use super::{RenewSlot, SessionCookie, SessionKind, Sessions};
+use crate::clock::{Clock, seconds, time};
+use crate::identity::Identity;
+use crate::keys::SigningKey;
 use crate::principal::{CredentialKind, Principal};
-use crate::verify::{BoxFuture, Invalid, Rules, SigningKey, sign_session_jwt};
+use crate::reject::Rejection;
+use crate::store::{
+    DynLoginStore, IdHash, LoginData, LoginRecord, Logins, PurgeLog, StoreError, random_id,
+    spawn_purge,
+};
+use crate::verify::{Invalid, Rules, sign_session_jwt};
+
+/// What a session store is called in refusals and logs.
+pub(crate) const SESSION_STORE: &str = "session store";
 
 /// Starts a session for `user` with a fresh id (never an id the request brought), and returns
-/// the cookie to send. Roles and scopes go where `rules` read them, so the session's
-/// principal has exactly the roles and scopes given.
+/// the cookie to send. Roles and scopes go where a session's claims carry them (`roles`,
+/// `scope`), so the session's principal has exactly the roles and scopes given.
 pub(crate) async fn login(
     sessions: &Sessions,
-    rules: &Rules,
     now: u64,
-    user: SessionUser,
-) -> Result<SessionCookie, SessionErrorKind> {
+    user: Identity,
+) -> Result<SessionCookie, Rejection> {
+    let store_failed = |e: StoreError| Rejection::store(SESSION_STORE, e);
     let mut claims = user.claims;
-    rules.identity_claims(&mut claims, &user.subject, &user.roles, &user.scopes);
+    Rules::default().identity_claims(&mut claims, &user.subject, &user.roles, &user.scopes);
     match &sessions.kind {
         SessionKind::Server(store) => {
-            let id = new_session_id().map_err(SessionErrorKind::Store)?;
-            let record = SessionRecord {
-                key: SessionKey::of(&id),
-                subject: user.subject,
+            let id = random_id(32).map_err(store_failed)?;
+            let data = LoginData {
                 roles: user.roles,
                 scopes: user.scopes,
                 claims: Value::Object(claims).to_string(),
                 created_at: now,
-                last_seen: now,
-                expires_at: now.saturating_add(sessions.absolute_lifetime),
             };
-            store
-                .create(&record)
-                .await
-                .map_err(SessionErrorKind::Store)?;
-            Ok(SessionCookie(
-                sessions.set_cookie(&id, sessions.absolute_lifetime),
-            ))
+            let record = LoginRecord {
+                key: IdHash::of(&id).as_str().to_owned(),
+                subject: user.subject,
+                current: None,
+                last_used: time(now),
+                expires_at: time(now.saturating_add(sessions.absolute_lifetime)),
+                data: data.encode(),
+            };
+            store.create(&record).await.map_err(store_failed)?;
+            let cookie = sessions.set_cookie(&id, sessions.absolute_lifetime);
+            Ok(SessionCookie(Some(cookie)))
         }
         SessionKind::Stateless(key) => {
             let lifetime = sessions.idle_timeout.min(sessions.absolute_lifetime);
             claims.insert("iat".into(), now.into());
             claims.insert("auth_time".into(), now.into());
             claims.insert("exp".into(), now.saturating_add(lifetime).into());
-            let jti = new_session_id().map_err(SessionErrorKind::Store)?;
+            let jti = random_id(32).map_err(store_failed)?;
             claims.insert("jti".into(), jti.into());
-            let token = sign_session_jwt(key, &claims).map_err(SessionErrorKind::Signing)?;
-            Ok(SessionCookie(sessions.set_cookie(&token, lifetime)))
+            let token = sign_session_jwt(&key.signing, &claims).map_err(|e| {
+                Rejection::misconfigured(format!("signing a stateless session cookie: {e}"))
+            })?;
+            Ok(SessionCookie(Some(sessions.set_cookie(&token, lifetime))))
         }
     }
 }
@@ -65,25 +76,14 @@ pub(crate) async fn login(
 pub(crate) async fn logout(
     sessions: &Sessions,
     principal: &Principal,
-) -> Result<SessionCookie, SessionErrorKind> {
+) -> Result<SessionCookie, Rejection> {
     if let (SessionKind::Server(store), Some(key)) = (&sessions.kind, &principal.session_key) {
-        store.delete(key).await.map_err(SessionErrorKind::Store)?;
-    }
-    Ok(SessionCookie(sessions.set_cookie("", 0)))
-}
-
-/// Ends every server-side session of a user; returns how many were ended.
-pub(crate) async fn revoke_user(
-    sessions: &Sessions,
-    subject: &str,
-) -> Result<u64, SessionErrorKind> {
-    match &sessions.kind {
-        SessionKind::Stateless(_) => Err(SessionErrorKind::Stateless),
-        SessionKind::Server(store) => store
-            .delete_user(subject)
+        store
+            .delete(key.as_str())
             .await
-            .map_err(SessionErrorKind::Store),
+            .map_err(|e| Rejection::store(SESSION_STORE, e))?;
     }
+    Ok(SessionCookie(Some(sessions.set_cookie("", 0))))
 }
 
 /// Why a server-side session cookie did not authenticate.
@@ -100,7 +100,7 @@ pub(crate) enum Refused {
 /// brings back a session revoked in the meantime).
 pub(crate) async fn authenticate_server(
     sessions: &Sessions,
-    store: &dyn SessionStore,
+    store: &dyn DynLoginStore,
     value: &str,
     now: u64,
 ) -> Result<Arc<Principal>, Refused> {
@@ -111,39 +111,50 @@ pub(crate) async fn authenticate_server(
     {
         return Err(Refused::Invalid(Invalid::SessionCookie));
     }
-    let key = SessionKey::of(value);
-    let loaded = store.load(&key).await.map_err(Refused::Unavailable)?;
-    let Some(mut record) = loaded else {
+    let key = IdHash::of(value);
+    let loaded = store
+        .load(key.as_str())
+        .await
+        .map_err(Refused::Unavailable)?;
+    // A refresh family under this key is not a session (its id is never a cookie's value).
+    let Some(record) = loaded.filter(|record| record.current.is_none()) else {
         return Err(Refused::Invalid(Invalid::UnknownSession));
     };
-    let idle_end = record.last_seen.saturating_add(sessions.idle_timeout);
-    if now >= record.expires_at || now >= idle_end {
-        store.delete(&key).await.map_err(Refused::Unavailable)?;
+    let mut last_used = seconds(record.last_used);
+    let expires_at = seconds(record.expires_at);
+    let idle_end = last_used.saturating_add(sessions.idle_timeout);
+    if now >= expires_at || now >= idle_end {
+        store
+            .delete(key.as_str())
+            .await
+            .map_err(Refused::Unavailable)?;
         return Err(Refused::Invalid(Invalid::SessionExpired));
     }
-    // Last-seen is written at most once a minute (or per quarter of the idle timeout): the
+    let data = LoginData::decode(&record.data).map_err(Refused::Unavailable)?;
+    // Last use is written at most once a minute (or per quarter of the idle timeout): the
     // idle clock stays accurate without a store write on every request. The write only
     // updates: a session deleted since the load (logout, revocation) is not written back.
-    if now.saturating_sub(record.last_seen) >= (sessions.idle_timeout / 4).min(60) {
-        let touched = store.touch(&key, now).await.map_err(Refused::Unavailable)?;
+    if now.saturating_sub(last_used) >= (sessions.idle_timeout / 4).min(60) {
+        let touched = store
+            .touch(key.as_str(), time(now))
+            .await
+            .map_err(Refused::Unavailable)?;
         if !touched {
             return Err(Refused::Invalid(Invalid::UnknownSession));
         }
-        record.last_seen = now;
+        last_used = now;
     }
-    let expires_at = record
-        .expires_at
-        .min(record.last_seen.saturating_add(sessions.idle_timeout));
+    let expires_at = expires_at.min(last_used.saturating_add(sessions.idle_timeout));
     Ok(Arc::new(Principal {
         subject: record.subject,
-        roles: record.roles,
-        scopes: record.scopes,
+        roles: data.roles,
+        scopes: data.scopes,
         expires_at,
-        issued_at: Some(record.created_at),
+        issued_at: Some(data.created_at),
         token_id: None,
         client_id: None,
         credential: CredentialKind::Cookie,
-        claims: record.claims,
+        claims: data.claims,
         session_key: Some(key),
     }))
 }
@@ -186,57 +197,15 @@ pub(crate) fn renew_if_due(
 /// `sessions.purge_every`, `purge_expired` with the Gate's clock, bounded to 30 seconds and
 /// logged (never a session key). It holds the store weakly, so it ends with the Gate.
 /// Called from a request, so always inside a tokio runtime.
-pub(crate) fn start_purge(
-    sessions: &Sessions,
-    store: &Arc<dyn SessionStore>,
-    clock: Arc<dyn Fn() -> u64 + Send + Sync>,
-) {
+pub(crate) fn start_purge(sessions: &Sessions, store: &Logins, clock: &Clock) {
     sessions.purging.call_once(|| {
         let log = PurgeLog {
             purged: "expired sessions purged",
             failed: "purging expired sessions failed",
             slow: "purging expired sessions took over 30 s",
         };
-        spawn_purge(store, sessions.purge_every, clock, log, |store, now| {
+        spawn_purge(store, sessions.purge_every, clock.clone(), log, |store, now| {
             store.purge_expired(now)
         });
-    });
-}
-
-/// What a purge task logs: a purge that removed something, a failed one, one past 30 s.
-pub(crate) struct PurgeLog {
-    pub(crate) purged: &'static str,
-    pub(crate) failed: &'static str,
-    pub(crate) slow: &'static str,
-}
-
-/// The purge task of a store: every `every`, `purge` at the clock's now, bounded to 30
-/// seconds and logged with `log`. It holds the store weakly, so it ends with the Gate.
-pub(crate) fn spawn_purge<S, F>(
-    store: &Arc<S>,
-    every: Duration,
-    clock: Arc<dyn Fn() -> u64 + Send + Sync>,
-    log: PurgeLog,
-    purge: F,
-) where
-    S: ?Sized + Send + Sync + 'static,
-    F: for<'s> Fn(&'s S, u64) -> BoxFuture<'s, Result<u64, StoreError>> + Send + 'static,
-{
-    let store = Arc::downgrade(store);
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.tick().await;
-        loop {
-            ticks.tick().await;
-            let Some(store) = store.upgrade() else {
-                return;
-            };
-            match tokio::time::timeout(Duration::from_secs(30), purge(&store, clock())).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(purged)) => tracing::debug!(target: "authgate", purged, "{}", log.purged),
-                Ok(Err(error)) => tracing::warn!(target: "authgate", %error, "{}", log.failed),
-                Err(_) => tracing::warn!(target: "authgate", "{}", log.slow),
-            }
-        }
     });
 }

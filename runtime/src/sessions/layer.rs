@@ -1,5 +1,6 @@
 //! Re-issuing stateless session cookies: the [`SessionLayer`] puts a slot in each request,
-//! the guard leaves a renewed cookie in it, and the layer adds it to the response.
+//! the guard leaves a renewed cookie in it, and the layer adds it to the response. Apps never
+//! name these types: they get the layer from [`Gate::session_layer`](crate::Gate::session_layer).
 
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -7,7 +8,7 @@ use std::task::{Context, Poll};
 use http::{HeaderValue, Request, Response, header};
 use tower::{Layer, Service};
 
-use crate::verify::BoxFuture;
+use crate::store::BoxFuture;
 
 /// The slot a [`SessionLayer`] puts in each request, where the guard leaves a renewed
 /// stateless cookie.

@@ -36,7 +36,7 @@ pub(crate) fn login_location(login: &str, parts: &Parts) -> String {
 /// to `//host`), control characters and white space, and anything over 2 KiB.
 ///
 /// ```
-/// use authgate::safe_next;
+/// use authgate::sessions::safe_next;
 /// assert_eq!(safe_next(Some("/invoices?page=2"), "/dashboard"), "/invoices?page=2");
 /// assert_eq!(safe_next(Some("//evil.example"), "/dashboard"), "/dashboard");
 /// assert_eq!(safe_next(Some("/%2F%2Fevil.example"), "/dashboard"), "/dashboard");
@@ -50,7 +50,7 @@ pub fn safe_next<'a>(next: Option<&'a str>, default: &'a str) -> &'a str {
 }
 
 /// Whether `next` is a same-site path that is safe to redirect to.
-pub fn is_safe_next(next: &str) -> bool {
+pub(crate) fn is_safe_next(next: &str) -> bool {
     if next.len() > 2048 || !next.starts_with('/') {
         return false;
     }

@@ -1,0 +1,41 @@
+//! Keys: what verifies a token's signature ([`Key`]) and what signs the tokens a Gate issues
+//! ([`SigningKey`]), each bound to one [`Algorithm`].
+//!
+//! Keys belong to an [`Issuer`](crate::issuers::Issuer): the issuer whose name a token's `iss`
+//! claims is the only one whose keys are tried on it. Every constructor checks its input when
+//! it is called, never on the first request: an HMAC secret shorter than its hash, PEM text
+//! given as a secret, a public key that does not parse or an RSA key under 2048 bits is a
+//! [`ConfigError`](crate::ConfigError) that says what to change.
+//!
+//! ```
+//! use authgate::keys::{Algorithm, Key, SigningKey};
+//!
+//! # let public_pem = include_bytes!("../../../tests/keys/rsa_public.pem");
+//! # let private_pem = include_bytes!("../../../tests/keys/ed25519_private.pem");
+//! // Verify an identity provider's RS256 tokens with its public key (rotation: one key per kid).
+//! let idp = Key::from_pem(Algorithm::RS256, public_pem)?.with_kid("2026-11");
+//! // Sign the app's own tokens with Ed25519; authgate derives the public half that verifies them.
+//! let own = SigningKey::from_pem(Algorithm::EdDSA, private_pem)?.with_kid("2026-12");
+//! // Or one HMAC secret that signs and verifies (at least 32 random bytes for HS256).
+//! let secret = Key::hmac(Algorithm::HS256, "an HMAC secret of at least 32 bytes!!")?;
+//! # Ok::<(), authgate::ConfigError>(())
+//! ```
+//!
+//! Signatures are checked with the crypto backend of the crate's features: `aws-lc-rs` (the
+//! default) or `rust-crypto` (pure Rust). When both are on, `aws-lc-rs` is used.
+
+mod algorithm;
+#[cfg(feature = "oidc")]
+mod jwk;
+mod key;
+mod set;
+mod signing;
+
+pub use algorithm::Algorithm;
+pub use key::Key;
+pub use signing::SigningKey;
+
+pub(crate) use algorithm::Family;
+#[cfg(feature = "oidc")]
+pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
+pub(crate) use set::{KeyEpoch, KeySet, next_generation};
