@@ -11,10 +11,11 @@ use http::request::Parts;
 use super::Gate;
 use super::authenticate::Step;
 use crate::credentials::CredentialError;
-use crate::policy::{PolicySpec, all_met};
+use crate::policy::PolicySpec;
+use crate::policy::spec::all_met;
 use crate::principal::{Caller, CredentialKind, Principal, PublicRoute};
-use crate::redirect::login_location;
 use crate::reject::{Rejection, RejectionKind};
+use crate::sessions::login_location;
 use crate::verify::Invalid;
 
 impl Gate {
@@ -82,15 +83,15 @@ impl Gate {
             Err(failure) => return Err(self.deny(parts, spec, handler, failure)),
         };
         let bearer = principal.credential == CredentialKind::Bearer;
-        if !all_met(spec.roles, &principal.roles) {
+        if !all_met(spec.roles(), &principal.roles) {
             return Err(self.deny(parts, spec, handler, Failure::Role { bearer }));
         }
-        if !all_met(spec.scopes, &principal.scopes) {
+        if !all_met(spec.scopes(), &principal.scopes) {
             return Err(self.deny(parts, spec, handler, Failure::Scope { bearer }));
         }
         log(parts, spec, handler, "allowed", "ok");
         // Moved into the request, not shared, unless the ownership check needs it too.
-        let kept = spec.ownership.map(|_| principal.clone());
+        let kept = spec.ownership().map(|_| principal.clone());
         parts.extensions.insert(Caller(principal));
         Ok(kept)
     }
@@ -106,10 +107,10 @@ impl Gate {
         let reason = failure.reason();
         let kind = match failure {
             Failure::Missing | Failure::Header(_) | Failure::Token(_)
-                if spec.redirect.is_some() =>
+                if spec.redirect().is_some() =>
             {
                 RejectionKind::Redirect {
-                    location: login_location(spec.redirect.unwrap_or("/"), parts),
+                    location: login_location(spec.redirect().unwrap_or("/"), parts),
                 }
             }
             Failure::Missing => RejectionKind::Unauthenticated,
@@ -122,7 +123,7 @@ impl Gate {
             Failure::Scope { bearer } => RejectionKind::Forbidden {
                 bearer,
                 scopes: Some(
-                    spec.scopes
+                    spec.scopes()
                         .iter()
                         .flat_map(|r| r.names())
                         .copied()
@@ -163,7 +164,7 @@ impl Gate {
     /// Renders a refusal of a handler with this policy: as a page when the handler is one
     /// (`redirect = "/login"`), else as the API answer.
     pub(crate) fn render_for(&self, spec: &PolicySpec, rejection: &Rejection) -> Response {
-        if spec.redirect.is_some() {
+        if spec.redirect().is_some() {
             self.inner.render.render_page(rejection)
         } else {
             self.inner.render.render(rejection)

@@ -30,7 +30,9 @@ mod settings;
 use std::sync::Arc;
 
 use crate::error::ConfigProblem;
-use crate::keys::{Family, KeyEpoch, KeySet};
+#[cfg(feature = "oidc")]
+use crate::keys::Family;
+use crate::keys::{KeyEpoch, KeySet};
 use crate::tokens::Signer;
 use crate::verify::Rules;
 
@@ -103,6 +105,8 @@ impl Issuers {
         #[cfg(feature = "oidc")]
         let mut fetched = false;
         for mut issuer in issuers {
+            // A bad key was already reported: "no keys" on top of it would only mislead.
+            let reported = !issuer.problems.is_empty();
             problems.append(&mut issuer.problems);
             let name = issuer.name.clone();
             if list.iter().any(|known| known.name == name) {
@@ -139,6 +143,7 @@ impl Issuers {
                 signers.push((name.clone(), signer));
             }
             let keys = match issuer.fetch {
+                Fetch::None if keys.is_empty() && reported => continue,
                 Fetch::None => KeySet::new(&name, keys)
                     .map(|set| IssuerKeys::Static(set, Arc::new(KeyEpoch::fixed()))),
                 #[cfg(feature = "oidc")]
@@ -203,12 +208,6 @@ impl Issuers {
         }
     }
 
-    /// Whether there is no issuer: the Gate accepts no bearer token.
-    #[inline]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     /// How many static keys, and how many issuers with fetched keys, for `Debug`.
     pub(crate) fn summary(&self) -> String {
         let mut keys = 0;
@@ -228,7 +227,8 @@ impl Issuers {
     }
 
     /// Whether any issuer's keys are fetched (and so can be unavailable).
-    pub(crate) fn any_remote(&self) -> bool {
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn any_fetched(&self) -> bool {
         #[cfg(feature = "oidc")]
         {
             self.list
@@ -265,17 +265,13 @@ impl Issuers {
     }
 
     /// Every issuer, in the order configured.
+    #[cfg(any(feature = "testing", feature = "utoipa"))]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
         self.list.iter()
     }
 }
 
 impl Entry {
-    /// The issuer's name, exactly as its tokens' `iss`.
-    pub(crate) fn name(&self) -> &str {
-        &self.name
-    }
-
     /// The rules this issuer's tokens are checked with.
     #[inline]
     pub(crate) fn rules(&self) -> &Rules {

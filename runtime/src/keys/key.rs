@@ -265,16 +265,15 @@ pub(crate) fn wrong_type(algorithm: Algorithm, given: &'static str) -> ConfigErr
 }
 
 impl Key {
-    /// The HMAC secret's bytes, for a signing key made from the same secret.
-    pub(crate) fn hmac_secret(&self) -> Option<&[u8]> {
-        match self.algorithm.family() {
-            Family::Hmac => self.decoding.try_get_as_bytes().ok(),
-            _ => None,
-        }
-    }
-
     /// The key's bytes as the crypto crate holds them (a public key's DER form), for tests.
-    /// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER, from
+    #[cfg(test)]
+    pub(crate) fn der(&self) -> &[u8] {
+        self.decoding.try_get_as_bytes().unwrap_or_default()
+    }
+}
+
+
+/// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER, from
 /// the big-endian modulus and exponent: the form [`Key::from_der`] reads (and size-checks).
 pub(crate) fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
     fn length(out: &mut Vec<u8>, len: usize) {
@@ -306,13 +305,6 @@ pub(crate) fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
     der.extend_from_slice(&body);
     der
 }
-
-#[cfg(test)]
-    pub(crate) fn der(&self) -> &[u8] {
-        self.decoding.try_get_as_bytes().unwrap_or_default()
-    }
-}
-
 
 #[cfg(test)]
 mod tests {

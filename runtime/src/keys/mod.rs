@@ -35,7 +35,10 @@ pub use algorithm::Algorithm;
 pub use key::Key;
 pub use signing::SigningKey;
 
+#[cfg(feature = "oidc")]
 pub(crate) use algorithm::Family;
 #[cfg(feature = "oidc")]
 pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
-pub(crate) use set::{KeyEpoch, KeySet, next_generation};
+pub(crate) use set::{KeyEpoch, KeySet};
+#[cfg(any(feature = "oidc", test))]
+pub(crate) use set::next_generation;

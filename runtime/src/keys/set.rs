@@ -63,10 +63,6 @@ impl KeySet {
         self.keys.len()
     }
 
-    /// Every key, in the order given.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Key> {
-        self.keys.iter()
-    }
 
     /// The key with this `kid`.
     #[cfg(all(test, feature = "oidc"))]

@@ -21,6 +21,7 @@
 use http::request::Parts;
 use http::{HeaderMap, Method, header};
 
+#[cfg(test)]
 use crate::credentials::is_websocket_handshake;
 
 /// CSRF settings of a Gate's cookie credentials (set through

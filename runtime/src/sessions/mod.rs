@@ -99,7 +99,9 @@ use crate::store::{LoginStore, Logins};
 
 pub(crate) use csrf::{Csrf, EveryMethod};
 pub(crate) use layer::{RenewSlot, SessionLayer};
-pub(crate) use lifecycle::{Refused, authenticate_server, login, logout, renew_if_due, start_purge};
+pub(crate) use lifecycle::{
+    Refused, SESSION_STORE, authenticate_server, login, logout, renew_if_due, start_purge,
+};
 pub(crate) use redirect::login_location;
 pub use redirect::safe_next;
 #[cfg(fuzzing)]

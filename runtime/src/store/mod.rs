@@ -88,7 +88,7 @@ pub use error::StoreError;
 pub use memory::MemoryStore;
 
 pub(crate) use data::LoginData;
-pub(crate) use dynamic::{BoxFuture, Feed, Logins, RevocationLog};
+pub(crate) use dynamic::{BoxFuture, DynLoginStore, Logins, RevocationLog};
 pub(crate) use hash::{IdHash, random_id};
 pub(crate) use purge::{PurgeLog, spawn_purge};
 

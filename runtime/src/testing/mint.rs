@@ -1,77 +1,70 @@
 //! Minting: credentials the app's own Gate accepts, for made-up users.
 
-use std::fmt;
 use std::time::Duration;
 
 use http::HeaderValue;
 
 use super::client::bearer_value;
-use crate::session::SessionUser;
-use crate::verify::{Rules, SigningKey};
-use crate::{Algorithm, Gate, SessionError};
+use crate::error::{ConfigError, ConfigProblem};
+use crate::gate::Gate;
+use crate::identity::Identity;
+use crate::keys::{Algorithm, Family, SigningKey};
+use crate::reject::Rejection;
+use crate::verify::Rules;
 
 /// Mints credentials the app's own Gate accepts, for made-up users: a thin layer over
 /// [`Gate::issue`] (the same claims, `typ` and key) that also makes the tokens a test needs to
 /// be refused (expired, wrongly signed).
 ///
-/// For a Gate whose keys are bound to issuers (`oidc_issuer`, `jwks`, `issuer_keys`), give
-/// it the private key of one issuer and pick that issuer: the tokens then claim it and
-/// follow its rules (audience, where roles, scopes and the client id go, `typ: at+jwt` when
-/// it accepts access tokens only). So an app configured for an identity provider is tested
-/// without one:
+/// For a Gate that accepts an identity provider's tokens, give it the private key of one
+/// issuer and pick that issuer: the tokens then claim it and follow its rules (audience,
+/// where roles, scopes and the client id go, `typ: at+jwt` when it accepts access tokens
+/// only). So an app configured for an identity provider is tested without one:
 ///
 /// ```
+/// use authgate::Gate;
+/// use authgate::issuers::{Issuer, Provider};
+/// use authgate::keys::{Algorithm, Key, SigningKey};
 /// use authgate::testing::Minter;
-/// use authgate::{Algorithm, Gate, Issuer, Key, Provider, SigningKey};
 ///
 /// # let public = include_bytes!("../../../tests/keys/rsa_public.pem");
 /// # let private = include_bytes!("../../../tests/keys/rsa_private.pem");
-/// // In production: `.oidc_issuer(Issuer::new(url).provider(Provider::Keycloak))`.
+/// // In production: `Issuer::discover(url)`; in the test, its public key given directly.
 /// let gate = Gate::builder()
-///     .issuer_keys(
-///         Issuer::new("https://sso.example.com/realms/acme").provider(Provider::Keycloak),
-///         [Key::from_pem(Algorithm::RS256, public)?.with_kid("k1")],
+///     .issuer(
+///         Issuer::new("https://sso.example.com/realms/acme")
+///             .key(Key::from_pem(Algorithm::RS256, public)?.with_kid("k1"))
+///             .provider(Provider::Keycloak)
+///             .audience("invoices-api"),
 ///     )
-///     .audience("invoices-api")
 ///     .build()?;
 /// let minter = Minter::with_key(&gate, SigningKey::from_pem(Algorithm::RS256, private)?.with_kid("k1"))
 ///     .issuer("https://sso.example.com/realms/acme");
 /// let token = minter.user("alice").roles(["admin"]).client_id("invoices-cli").token();
 /// // The roles went where Keycloak puts them: `realm_access.roles`.
-/// # Ok::<(), authgate::GateError>(())
+/// # Ok::<(), authgate::ConfigError>(())
 /// ```
 pub struct Minter {
     gate: Gate,
     key: SigningKey,
-    /// The issuer the tokens claim, when not the Gate's first.
+    /// The issuer the tokens claim, when not the Gate's signing one (or its first).
     issuer: Option<String>,
 }
 
-/// The Gate cannot mint: it verifies with public keys only, and no private key was given
-/// (neither to the Gate, [`GateBuilder::signing_key`](crate::GateBuilder::signing_key), nor
-/// to [`Minter::with_key`]).
-#[derive(Debug)]
-pub struct NoSigningKey;
-
-impl fmt::Display for NoSigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "this Gate has no HMAC secret or signing key to mint with; give it one with \
-             GateBuilder::signing_key, or use Minter::with_key and the private key matching one \
-             of its public keys",
-        )
-    }
-}
-
-impl std::error::Error for NoSigningKey {}
-
 impl Minter {
-    /// A minter for a Gate that issues tokens: with an HMAC secret, or a signing key.
-    pub fn new(gate: &Gate) -> Result<Minter, NoSigningKey> {
-        let key = gate.signing_key().ok_or(NoSigningKey)?.clone();
+    /// A minter for a Gate that issues tokens (an issuer with a secret or a signing key);
+    /// a [`ConfigError`] for a Gate that cannot (use [`with_key`](Self::with_key) then).
+    pub fn new(gate: &Gate) -> Result<Minter, ConfigError> {
+        let Some(signer) = gate.signer() else {
+            return Err(ConfigProblem::Missing {
+                setting: "an issuer with a signing key, or a key given to Minter::with_key",
+                needed_by: "Minter::new",
+            }
+            .into());
+        };
         Ok(Minter {
             gate: gate.clone(),
-            key,
+            key: signer.key.clone(),
             issuer: None,
         })
     }
@@ -86,23 +79,34 @@ impl Minter {
     }
 
     /// The tokens claim this issuer (`iss`) and follow its rules. Without it: the Gate's
-    /// first issuer. An issuer the Gate does not know is claimed all the same, with the
-    /// Gate's default rules: such tokens are refused, as they would be from a real provider.
+    /// signing issuer, else its first. An issuer the Gate does not know is claimed all the
+    /// same, with the default rules: such tokens are refused, as they would be from a real
+    /// provider.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
     }
 
-    /// The rules the tokens follow: the chosen issuer's, or the Gate's.
-    fn rules(&self) -> &Rules {
-        self.gate.mint_rules(self.issuer.as_deref())
+    /// The rules the tokens follow: the chosen issuer's, or the signing issuer's, or the
+    /// first issuer's, or the defaults.
+    fn rules(&self) -> Rules {
+        let issuers = self.gate.issuers();
+        let found = match &self.issuer {
+            Some(name) => issuers.find(name).map(|entry| entry.rules().clone()),
+            None => self
+                .gate
+                .signer()
+                .map(|signer| signer.rules.clone())
+                .or_else(|| issuers.iter().next().map(|entry| entry.rules().clone())),
+        };
+        found.unwrap_or_default()
     }
 
     /// A made-up user: subject `subject`, no roles, no scopes, a 10-minute credential.
     pub fn user(&self, subject: impl Into<String>) -> TestUser<'_> {
         TestUser {
             minter: self,
-            user: SessionUser::new(subject),
+            user: Identity::new(subject),
             lifetime: Duration::from_secs(600),
             client_id: None,
         }
@@ -110,11 +114,11 @@ impl Minter {
 }
 
 /// A made-up user, ready to become a bearer token or a session cookie. Who the user is lives
-/// in a [`SessionUser`], the same value a login handler gives `Gate::login`.
+/// in an [`Identity`], the same value a login handler gives `Gate::login`.
 #[derive(Clone)]
 pub struct TestUser<'a> {
     minter: &'a Minter,
-    user: SessionUser,
+    user: Identity,
     lifetime: Duration,
     client_id: Option<String>,
 }
@@ -166,22 +170,16 @@ impl TestUser<'_> {
                 rules.client_id_claim(claims, client_id);
             }
         };
-        self.minter
-            .gate
-            .issue_with(
-                key,
-                &self.user,
-                (iat, now.saturating_add(lifetime)),
-                rules,
-                shape,
-            )
+        let times = (iat, now.saturating_add(lifetime), now);
+        crate::tokens::sign(key, &rules, &self.user, times, shape)
             .unwrap_or_else(|e| panic!("minting failed: {e}"))
-            .into_string()
+            .access_token()
+            .to_owned()
     }
 
     /// A valid token.
     pub fn token(&self) -> String {
-        let now = self.minter.gate.now();
+        let now = self.minter.gate.now_secs();
         self.sign(&self.minter.key, now, self.lifetime.as_secs())
     }
 
@@ -192,17 +190,17 @@ impl TestUser<'_> {
 
     /// A token that expired an hour ago (well past any leeway).
     pub fn expired(&self) -> String {
-        let now = self.minter.gate.now();
+        let now = self.minter.gate.now_secs();
         self.sign(&self.minter.key, now.saturating_sub(7200), 3600)
     }
 
     /// A token signed with another secret: the signature does not verify.
     pub fn wrongly_signed(&self) -> String {
-        let now = self.minter.gate.now();
+        let now = self.minter.gate.now_secs();
         // The minter's algorithm where it is an HMAC one (then the kid finds the Gate's key
         // and only the signature is wrong), HS256 otherwise.
         let algorithm = match self.minter.key.algorithm {
-            alg @ (Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) => alg,
+            alg if alg.family() == Family::Hmac => alg,
             _ => Algorithm::HS256,
         };
         let mut key = SigningKey::hmac(algorithm, [0x5a; 64]).expect("a 64-byte HMAC secret");
@@ -211,9 +209,12 @@ impl TestUser<'_> {
     }
 
     /// A session cookie (`name=value`, for the `Cookie` header), through the Gate's own login.
-    pub async fn cookie(&self) -> Result<String, SessionError> {
+    pub async fn cookie(&self) -> Result<String, Rejection> {
         let set = self.minter.gate.login_unchecked(self.user.clone()).await?;
-        let text = set.header_value().to_str().unwrap_or_default();
+        let text = set
+            .header_value()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         Ok(text.split(';').next().unwrap_or_default().to_owned())
     }
 }
@@ -237,20 +238,24 @@ mod tests {
     #[tokio::test]
     async fn minted_roles_and_scopes_are_where_the_gate_reads_them() {
         let secret = "an HMAC secret of at least 32 bytes!!";
+        let issuer = || crate::issuers::Issuer::new("https://issuer.test").secret(secret);
         let gates = [
-            Gate::builder().hs256(secret).build().unwrap(),
+            Gate::builder().issuer(issuer()).build().unwrap(),
             Gate::builder()
-                .hs256(secret)
-                .issuer("https://issuer.test")
-                .audience("api")
-                .roles_at(["realm_access", "roles"])
-                .scopes_claim("scp")
+                .issuer(
+                    issuer()
+                        .audience("api")
+                        .roles_claim("/realm_access/roles")
+                        .scopes_claim("scp"),
+                )
                 .build()
                 .unwrap(),
             Gate::builder()
-                .hs256(secret)
-                .roles_claim("https://example.com/roles")
-                .scopes_at(["ext", "permissions"])
+                .issuer(
+                    issuer()
+                        .roles_claim("https://example.com/roles")
+                        .scopes_claim("/ext/permissions"),
+                )
                 .build()
                 .unwrap(),
         ];

@@ -14,7 +14,10 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let gate = Gate::builder().hs256("an HMAC secret of at least 32 bytes!!").build().unwrap();
+//! let gate = Gate::builder()
+//!     .issuer(authgate::issuers::Issuer::new("https://api.example.com").secret("an HMAC secret of at least 32 bytes!!"))
+//!     .build()
+//!     .unwrap();
 //! let router = Router::new()
 //!     .route("/health", get(health))
 //!     .route("/me", get(me))
@@ -41,22 +44,11 @@
 //! two accounts for that.
 
 mod client;
+mod conformance;
 mod mint;
 mod probe;
-mod refresh;
-mod revocations;
-mod store;
 
 pub use client::{Credential, TestClient, TestRequest, TestResponse};
-pub use mint::{Minter, NoSigningKey, TestUser};
+pub use conformance::Conformance;
+pub use mint::{Minter, TestUser};
 pub use probe::{Finding, OwnershipProbe, ProbeReport, RouteProbe};
-pub use refresh::RefreshConformance;
-pub use revocations::RevocationConformance;
-pub use store::StoreConformance;
-
-use crate::Gate;
-
-/// Whether a Gate can start sessions (for kits that want both credential kinds).
-pub fn has_sessions(gate: &Gate) -> bool {
-    gate.has_sessions()
-}

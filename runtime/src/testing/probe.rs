@@ -5,8 +5,8 @@ use std::fmt;
 use http::{Method, StatusCode};
 
 use super::{Credential, Minter, TestClient};
-use crate::policy::Access;
-use crate::router::{RoutePolicy, Router};
+use crate::policy::Requirement;
+use crate::router::{RouteAudit, RoutePolicy, Router};
 
 /// One route that falls short.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,14 +89,14 @@ pub struct RouteProbe<'a> {
 impl<'a> RouteProbe<'a> {
     /// A probe of `router` (its audit and the app it serves), minting with `minter`.
     pub fn new(router: &Router, minter: &'a Minter) -> Self {
-        RouteProbe::from_parts(router.policies().to_vec(), router.clone_axum(), minter)
+        RouteProbe::from_parts(&router.audit(), router.clone_axum(), minter)
     }
 
     /// A probe from an audit and an app built separately (for example an app with layers
     /// added after `into_axum`).
-    pub fn from_parts(routes: Vec<RoutePolicy>, app: axum::Router, minter: &'a Minter) -> Self {
+    pub fn from_parts(audit: &RouteAudit, app: axum::Router, minter: &'a Minter) -> Self {
         RouteProbe {
-            routes,
+            routes: audit.iter().cloned().collect::<Vec<RoutePolicy>>(),
             app,
             minter,
             placeholders: Vec::new(),
@@ -120,7 +120,7 @@ impl<'a> RouteProbe<'a> {
 
     /// These public paths check a credential of their own, so their 401 to an anonymous
     /// caller is by design, not a finding: a refresh endpoint, whose credential is the refresh
-    /// token in the body ([`Refreshed`](crate::Refreshed)).
+    /// token in the body ([`Gate::refresh`](crate::Gate::refresh)).
     pub fn own_credential<I: IntoIterator<Item = T>, T: Into<String>>(mut self, paths: I) -> Self {
         self.own_credential
             .extend(paths.into_iter().map(Into::into));
@@ -168,40 +168,40 @@ impl<'a> RouteProbe<'a> {
         let mut report = ProbeReport::default();
         let no_roles = self.minter.user("authgate-probe").token();
         for route in &self.routes {
-            if route.path.contains('*') && route.method == "*" {
+            if route.path().contains('*') && route.method() == "*" {
                 continue; // fallbacks and nested services: no single path to visit
             }
-            let method = match route.method {
+            let method = match route.method() {
                 "ANY" | "*" => Method::GET,
                 other => Method::from_bytes(other.as_bytes()).unwrap_or(Method::GET),
             };
-            let path = self.concrete_path(&route.path);
+            let path = self.concrete_path(route.path());
+            let policy = route.policy();
             let mut finding = |problem: String| {
                 report.findings.push(Finding {
-                    method: route.method.to_owned(),
-                    path: route.path.clone(),
+                    method: route.method().to_owned(),
+                    path: route.path().to_owned(),
                     problem,
                 })
             };
             let anonymous = client.request(method.clone(), &path).send().await;
             report.requests += 1;
-            let public = matches!(route.policy.access, Access::Public { .. });
+            let public = policy.is_public();
             if public {
                 if anonymous.status == StatusCode::UNAUTHORIZED
-                    && !self.own_credential.contains(&route.path)
+                    && !self.own_credential.iter().any(|p| p == route.path())
                 {
                     finding("declared public but answers 401 to anonymous callers".into());
                 }
                 if let Some(allowed) = &self.public
-                    && !allowed.contains(&route.path)
+                    && !allowed.iter().any(|p| p == route.path())
                 {
                     finding(format!(
-                        "is public ({}) but not in the list of allowed public routes",
-                        route.policy
+                        "is public ({policy}) but not in the list of allowed public routes"
                     ));
                 }
             } else {
-                match route.policy.redirect {
+                match policy.redirect() {
                     Some(login) => {
                         let to_login = anonymous
                             .header("location")
@@ -227,23 +227,20 @@ impl<'a> RouteProbe<'a> {
             let expected: Vec<&String> = self
                 .expected_roles
                 .iter()
-                .filter(|(prefix, _)| route.path.starts_with(prefix.as_str()))
+                .filter(|(prefix, _)| route.path().starts_with(prefix.as_str()))
                 .flat_map(|(_, roles)| roles)
                 .collect();
             for role in &expected {
                 // Required means: a single-name requirement, or an `all(..)` that lists it.
-                let required = route.policy.roles.iter().any(|r| match r {
-                    crate::Requirement::Any(names) => *names == [role.as_str()],
-                    crate::Requirement::All(names) => names.contains(&role.as_str()),
+                let required = policy.roles().iter().any(|r| match r {
+                    Requirement::Any(names) => *names == [role.as_str()],
+                    Requirement::All(names) => names.contains(&role.as_str()),
                 });
                 if !required {
-                    finding(format!(
-                        "does not require role {role} (policy: {})",
-                        route.policy
-                    ));
+                    finding(format!("does not require role {role} (policy: {policy})"));
                 }
             }
-            let declares_more = !route.policy.roles.is_empty() || !route.policy.scopes.is_empty();
+            let declares_more = !policy.roles().is_empty() || !policy.scopes().is_empty();
             if !public && (declares_more || !expected.is_empty()) {
                 let reply = client
                     .request(method.clone(), &path)

@@ -1,4 +1,5 @@
-//! Ownership: `#[owned_by(invoice.user_id)]` against IDOR (OWASP API1:2023).
+//! Resources a handler loads before its body runs, and their owners: [`Load`], [`Resource`],
+//! [`OwnerId`], for `#[owned_by(invoice.user_id)]` against IDOR (OWASP API1:2023).
 //!
 //! The most common API hole is not a missing login check: it is user A reading user B's
 //! invoice by changing the id in the URL. `#[owned_by]` compares a value the handler already
@@ -7,13 +8,16 @@
 //! bytes of a missing resource, so the caller cannot learn that the id exists.
 //!
 //! ```
-//! use authgate::{Gate, Load, LoadError, Resource, owned_by, require_auth};
+//! use authgate::{Gate, Load, owned_by, require_auth};
+//! use authgate::resource::Resource;
+//! use authgate::store::StoreError;
 //!
 //! struct Invoice { id: u64, user_id: u64, amount_cents: i64 }
 //!
 //! impl Resource<Gate> for Invoice {
 //!     type Id = u64;
-//!     async fn load(id: u64, _state: &Gate) -> Result<Option<Self>, LoadError> {
+//!     async fn load(id: u64, _state: &Gate) -> Result<Option<Self>, StoreError> {
+//!         // A database query here; its error with `.map_err(StoreError::unavailable)?`.
 //!         Ok((id == 1).then(|| Invoice { id, user_id: 7, amount_cents: 1200 }))
 //!     }
 //! }
@@ -26,18 +30,17 @@
 //! }
 //! ```
 
-use std::error::Error as StdError;
-use std::fmt;
 use std::future::Future;
 
 use axum::extract::{FromRef, FromRequestParts, Path};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::gate::Gate;
 use crate::principal::{Caller, PublicRoute};
 use crate::reject::RejectionKind;
+use crate::store::StoreError;
 
 /// A value that can be compared with the caller's verified subject (`sub`, a string).
 ///
@@ -47,7 +50,7 @@ use crate::reject::RejectionKind;
 /// implementation compares one canonical spelling: no two subjects own the same id.
 ///
 /// ```
-/// use authgate::OwnerId;
+/// use authgate::resource::OwnerId;
 /// assert!(42u64.is_subject("42"));
 /// assert!(!42u64.is_subject("042"));
 /// assert!("alice".is_subject("alice"));
@@ -55,9 +58,9 @@ use crate::reject::RejectionKind;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be compared with the caller's subject",
-    label = "#[owned_by] needs an id: a string, an integer, a Uuid, or a type implementing `authgate::OwnerId`",
+    label = "#[owned_by] needs an id: a string, an integer, a Uuid, or a type implementing `authgate::resource::OwnerId`",
     note = "name the owner id field (`#[owned_by(invoice.user_id)]`), or implement \
-            `authgate::OwnerId` for `{Self}` with `fn is_subject(&self, subject: &str) -> bool`"
+            `authgate::resource::OwnerId` for `{Self}` with `fn is_subject(&self, subject: &str) -> bool`"
 )]
 pub trait OwnerId {
     /// Whether this id names the caller whose verified subject is `subject`.
@@ -123,7 +126,8 @@ impl OwnerId for uuid::Uuid {
     }
 }
 
-/// A resource an extractor can load by its path id, for `#[owned_by]` to check.
+/// A resource an extractor can load by its path id, for `#[owned_by]` to check. Implement it
+/// with `async fn`.
 ///
 /// `S` is the app state the loader reads (a database pool, say). The loader runs after the
 /// guard (authentication, roles, scopes) and before the handler body.
@@ -136,7 +140,7 @@ pub trait Resource<S>: Sized + Send + 'static {
     fn load(
         id: Self::Id,
         state: &S,
-    ) -> impl Future<Output = Result<Option<Self>, LoadError>> + Send;
+    ) -> impl Future<Output = Result<Option<Self>, StoreError>> + Send;
 }
 
 /// A resource loaded from the request path with [`Resource::load`].
@@ -149,34 +153,6 @@ pub trait Resource<S>: Sized + Send + 'static {
 /// logged), so a resource is never loaded for a caller nobody checked.
 #[derive(Debug, Clone)]
 pub struct Load<R>(pub R);
-
-/// Why a [`Resource`] could not be loaded. Any error type converts with `?`.
-pub struct LoadError(Box<dyn StdError + Send + Sync>);
-
-impl<E: StdError + Send + Sync + 'static> From<E> for LoadError {
-    fn from(error: E) -> Self {
-        LoadError(Box::new(error))
-    }
-}
-
-impl LoadError {
-    /// A load error from a message.
-    pub fn msg(message: impl Into<String>) -> Self {
-        LoadError(message.into().into())
-    }
-}
-
-impl fmt::Debug for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
 
 impl<R, S> FromRequestParts<S> for Load<R>
 where
@@ -208,25 +184,6 @@ where
                     "resource loader failed");
                 Err(gate.rejection(RejectionKind::Unavailable))
             }
-        }
-    }
-}
-
-/// The response of a handler with `#[owned_by]`: the handler's own, or the ownership
-/// rejection. The macro rewrites the return type to this; you do not name it.
-#[doc(hidden)]
-pub enum Owned<R> {
-    /// The handler ran.
-    Handler(R),
-    /// The ownership check refused the caller before the first statement.
-    Rejected(Response),
-}
-
-impl<R: IntoResponse> IntoResponse for Owned<R> {
-    fn into_response(self) -> Response {
-        match self {
-            Owned::Handler(response) => response.into_response(),
-            Owned::Rejected(response) => response,
         }
     }
 }
