@@ -82,7 +82,10 @@ impl GateBuilder {
     /// Accepts bearer tokens of this issuer, verified with its keys and checked with its
     /// rules. Call it once per issuer; a token whose `iss` names none of them is refused
     /// (401). The issuer with a signing key is the one the Gate issues its own tokens as.
-    pub fn issuer(mut self, issuer: Issuer) -> Self {
+    pub fn issuer(mut self, mut issuer: Issuer) -> Self {
+        // Reported in the order of the calls, with the builder's own problems.
+        issuer.reported = !issuer.problems.is_empty();
+        self.problems.append(&mut issuer.problems);
         self.issuers.push(issuer);
         self
     }

@@ -101,18 +101,20 @@ impl Issuers {
         problems: &mut Vec<ConfigProblem>,
     ) -> (Issuers, Option<Signer>) {
         let mut list: Vec<Entry> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
         let mut signers: Vec<(String, Signer)> = Vec::new();
         #[cfg(feature = "oidc")]
         let mut fetched = false;
         for mut issuer in issuers {
             // A bad key was already reported: "no keys" on top of it would only mislead.
-            let reported = !issuer.problems.is_empty();
+            let reported = issuer.reported || !issuer.problems.is_empty();
             problems.append(&mut issuer.problems);
             let name = issuer.name.clone();
-            if list.iter().any(|known| known.name == name) {
+            if names.contains(&name) {
                 problems.push(ConfigProblem::DuplicateIssuer { issuer: name });
                 continue;
             }
+            names.push(name.clone());
             let rules = issuer.rules(limits.rules);
             let mut keys = std::mem::take(&mut issuer.keys);
             if let Some(signing) = issuer.signing.take() {

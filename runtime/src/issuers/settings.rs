@@ -65,6 +65,8 @@ pub struct Issuer {
     required: Vec<(String, String)>,
     access_tokens_only: bool,
     pub(crate) problems: Vec<ConfigProblem>,
+    /// Whether a problem of its settings was reported (its keys may be missing because of it).
+    pub(crate) reported: bool,
 }
 
 /// Where an issuer's keys are fetched from, besides those given.
@@ -99,6 +101,7 @@ impl Issuer {
             required: Vec::new(),
             access_tokens_only: false,
             problems: Vec::new(),
+            reported: false,
         }
     }
 
