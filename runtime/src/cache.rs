@@ -508,5 +508,4 @@ mod tests {
         b.set(b.generation(), 1); // the same keys, now too stale to use
         assert!(cache.get("b", Bearer, 0, 1).is_none());
     }
-
 }

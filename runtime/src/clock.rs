@@ -74,7 +74,6 @@ pub(crate) fn monotonic_ms() -> u64 {
         + 1
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};

@@ -251,7 +251,9 @@ impl fmt::Display for ConfigProblem {
                 f,
                 "a leeway of {leeway:?} is too long; use at most 5 minutes (default 30 s)"
             ),
-            ConfigProblem::ZeroLimit { setting } => write!(f, "{setting} must be greater than zero"),
+            ConfigProblem::ZeroLimit { setting } => {
+                write!(f, "{setting} must be greater than zero")
+            }
             ConfigProblem::InvalidClaim { name } => write!(
                 f,
                 "{name:?} names no claim: give a claim name, or a JSON Pointer such as \

@@ -31,8 +31,8 @@ use crate::gate::{self, Gate};
 use crate::policy::PolicySpec;
 use crate::policy::spec::Policy;
 use crate::principal::{Caller, CurrentUser, Principal, PublicRoute};
-use crate::resource::OwnerId;
 use crate::reject::RejectionKind;
+use crate::resource::OwnerId;
 use crate::verify::Invalid;
 
 /// The access check of one handler, as an extractor. The attributes inject it as the

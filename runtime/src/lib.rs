@@ -108,6 +108,7 @@ pub mod guide;
 mod identity;
 pub mod issuers;
 pub mod keys;
+mod load;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
 pub mod policy;
@@ -135,9 +136,9 @@ pub use axum;
 pub use error::{ConfigError, ConfigProblem};
 pub use gate::{Gate, GateBuilder, LoginAttempt};
 pub use identity::Identity;
+pub use load::Load;
 pub use principal::{CredentialKind, CurrentUser};
 pub use reject::{Rejection, RejectionKind};
-pub use resource::Load;
 pub use router::{Router, routing};
 pub use serde_json;
 #[cfg(feature = "utoipa")]

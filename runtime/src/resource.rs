@@ -1,9 +1,10 @@
-//! Resources a handler loads before its body runs, and their owners: [`Load`], [`Resource`],
-//! [`OwnerId`], for `#[owned_by(invoice.user_id)]` against IDOR (OWASP API1:2023).
+//! Resources a handler loads before its body runs, and their owners: [`Resource`] (what
+//! [`Load`](crate::Load) loads) and [`OwnerId`], for `#[owned_by(invoice.user_id)]` against
+//! IDOR (OWASP API1:2023).
 //!
 //! The most common API hole is not a missing login check: it is user A reading user B's
 //! invoice by changing the id in the URL. `#[owned_by]` compares a value the handler already
-//! has (a path id, or a field of a resource loaded with [`Load`]) with the verified subject,
+//! has (a path id, or a field of a resource loaded with [`Load`](crate::Load)) with the verified subject,
 //! before the first statement of the handler body. A mismatch answers 404 with exactly the
 //! bytes of a missing resource, so the caller cannot learn that the id exists.
 //!
@@ -32,14 +33,8 @@
 
 use std::future::Future;
 
-use axum::extract::{FromRef, FromRequestParts, Path};
-use axum::response::Response;
-use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::gate::Gate;
-use crate::principal::{Caller, PublicRoute};
-use crate::reject::RejectionKind;
 use crate::store::StoreError;
 
 /// A value that can be compared with the caller's verified subject (`sub`, a string).
@@ -141,49 +136,4 @@ pub trait Resource<S>: Sized + Send + 'static {
         id: Self::Id,
         state: &S,
     ) -> impl Future<Output = Result<Option<Self>, StoreError>> + Send;
-}
-
-/// A resource loaded from the request path with [`Resource::load`].
-///
-/// - a path id that does not parse, or a resource that does not exist: 404, the same bytes as
-///   an ownership mismatch;
-/// - a loader error: 503, logged, never 200 and never a leak of the error text.
-///
-/// It refuses to load in a handler without an authgate guard or in a `#[public]` one (500,
-/// logged), so a resource is never loaded for a caller nobody checked.
-#[derive(Debug, Clone)]
-pub struct Load<R>(pub R);
-
-impl<R, S> FromRequestParts<S> for Load<R>
-where
-    R: Resource<S>,
-    Gate: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        let gate = Gate::from_ref(state);
-        if parts.extensions.get::<Caller>().is_none() {
-            let problem = if parts.extensions.get::<PublicRoute>().is_some() {
-                "Load<R> in a #[public] handler: a resource is loaded only for a checked caller; \
-                 guard the handler, or load it yourself in the body"
-            } else {
-                "Load<R> in a handler without an authgate guard: add a policy attribute"
-            };
-            return Err(gate.misconfigured(parts, problem));
-        }
-        let Ok(Path(id)) = Path::<R::Id>::from_request_parts(parts, state).await else {
-            return Err(gate.rejection(RejectionKind::NotFound));
-        };
-        match R::load(id, state).await {
-            Ok(Some(resource)) => Ok(Load(resource)),
-            Ok(None) => Err(gate.rejection(RejectionKind::NotFound)),
-            Err(error) => {
-                tracing::error!(target: "authgate", route = crate::gate::route(parts), %error,
-                    "resource loader failed");
-                Err(gate.rejection(RejectionKind::Unavailable))
-            }
-        }
-    }
 }

@@ -192,18 +192,30 @@ mod tests {
         use http::header::AUTHORIZATION;
         let mut headers = HeaderMap::new();
         assert_eq!(bearer_token(&headers, 8192), Ok(None));
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("bearer   abc.def.ghi"));
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("bearer   abc.def.ghi"),
+        );
         assert_eq!(bearer_token(&headers, 8192), Ok(Some("abc.def.ghi")));
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic dXNlcjpwYXNz"));
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Basic dXNlcjpwYXNz"),
+        );
         assert_eq!(
             bearer_token(&headers, 8192),
             Err(CredentialError::UnsupportedScheme)
         );
         headers.append(AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
-        assert_eq!(bearer_token(&headers, 8192), Err(CredentialError::Duplicate));
+        assert_eq!(
+            bearer_token(&headers, 8192),
+            Err(CredentialError::Duplicate)
+        );
         assert_eq!(parse_bearer("BEARER x.y.z", 100), Ok("x.y.z"));
         assert_eq!(parse_bearer("Bearer", 100), Err(CredentialError::Malformed));
-        assert_eq!(parse_bearer("Bearer a b", 100), Err(CredentialError::Malformed));
+        assert_eq!(
+            parse_bearer("Bearer a b", 100),
+            Err(CredentialError::Malformed)
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ mod websocket;
 pub(crate) use bearer::{CredentialError, authorization, bearer_cache_key, bearer_value};
 #[cfg(fuzzing)]
 pub(crate) use bearer::{bearer_token, parse_bearer};
+#[cfg(fuzzing)]
+pub(crate) use websocket::websocket_bearer_token;
 pub(crate) use websocket::{
     WEBSOCKET_BEARER_PREFIX, WEBSOCKET_PROTOCOL, is_websocket_handshake, offered_bearer,
 };
-#[cfg(fuzzing)]
-pub(crate) use websocket::websocket_bearer_token;

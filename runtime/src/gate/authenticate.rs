@@ -171,15 +171,22 @@ impl Gate {
                 let verified = match &key.verifying {
                     Ok(keys) => self.verify_cached(0, &jwt, |token, now| {
                         let rules = &inner.cookie_rules;
-                        let verified = verify::verify_token_until(token, keys, rules, now, jwt.kind)
-                            .map_err(Failure::Token)?;
+                        let verified =
+                            verify::verify_token_until(token, keys, rules, now, jwt.kind)
+                                .map_err(Failure::Token)?;
                         Ok((verified, 0, None))
                     }),
                     // Refused by `build`: never reached.
                     Err(_) => Err(Failure::Token(Invalid::SessionCookie)),
                 };
                 if let Ok(principal) = &verified {
-                    sessions::renew_if_due(parts, sessions, &key.signing, principal, self.now_secs());
+                    sessions::renew_if_due(
+                        parts,
+                        sessions,
+                        &key.signing,
+                        principal,
+                        self.now_secs(),
+                    );
                 }
                 Step::Done(verified.map(Some))
             }
@@ -200,14 +207,13 @@ impl Gate {
 
     /// What [`authenticate_now`](Gate::authenticate_now) left: the key source's keys, or the
     /// session store.
-    async fn authenticate_rest(
-        &self,
-        step: Step<'_>,
-    ) -> Result<Option<Arc<Principal>>, Failure> {
+    async fn authenticate_rest(&self, step: Step<'_>) -> Result<Option<Arc<Principal>>, Failure> {
         match step {
             Step::Done(result) => result,
             Step::NeedsKeys(jwt) => {
-                let principal = self.verify_issued_waiting(&self.inner.issuers, &jwt).await?;
+                let principal = self
+                    .verify_issued_waiting(&self.inner.issuers, &jwt)
+                    .await?;
                 Ok(Some(principal))
             }
             // Boxed: its state (a session record held across store calls) would otherwise
@@ -236,7 +242,9 @@ impl Gate {
         match sessions::authenticate_server(sessions, store, value, self.now_secs()).await {
             Ok(principal) => Ok(Some(principal)),
             Err(Refused::Invalid(invalid)) => Err(Failure::Token(invalid)),
-            Err(Refused::Unavailable(e)) => Err(Failure::Unavailable(format!("session store: {e}"))),
+            Err(Refused::Unavailable(e)) => {
+                Err(Failure::Unavailable(format!("session store: {e}")))
+            }
         }
     }
 

@@ -95,7 +95,11 @@ impl Gate {
     /// assert_eq!(gate.revocations_in_view(), 1);
     /// # Ok(()) }
     /// ```
-    pub async fn revoke_token_id(&self, jti: &str, expires_at: SystemTime) -> Result<(), Rejection> {
+    pub async fn revoke_token_id(
+        &self,
+        jti: &str,
+        expires_at: SystemTime,
+    ) -> Result<(), Rejection> {
         self.revoke_id(jti, seconds(expires_at)).await
     }
 

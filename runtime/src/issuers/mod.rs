@@ -151,7 +151,10 @@ impl Issuers {
                 #[cfg(feature = "oidc")]
                 ref source => {
                     fetched = true;
-                    if keys.iter().any(|key| key.algorithm().family() == Family::Hmac) {
+                    if keys
+                        .iter()
+                        .any(|key| key.algorithm().family() == Family::Hmac)
+                    {
                         // Fetched keys are public keys: a secret beside them mixes families.
                         problems.push(ConfigProblem::MixedFamilies {
                             issuer: name.clone(),

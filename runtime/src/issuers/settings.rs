@@ -283,7 +283,8 @@ impl Issuer {
     fn path(&mut self, claim: String) -> Option<ClaimPath> {
         let path = ClaimPath::parse(&claim);
         if path.is_none() {
-            self.problems.push(ConfigProblem::InvalidClaim { name: claim });
+            self.problems
+                .push(ConfigProblem::InvalidClaim { name: claim });
         }
         path
     }

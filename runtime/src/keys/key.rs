@@ -272,7 +272,6 @@ impl Key {
     }
 }
 
-
 /// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER, from
 /// the big-endian modulus and exponent: the form [`Key::from_der`] reads (and size-checks).
 pub(crate) fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
@@ -447,7 +446,10 @@ mod tests {
     #[test]
     fn mixed_families_refused() {
         let h = Key::hmac(Algorithm::HS256, [0u8; 32]).unwrap();
-        assert!(matches!(KeySet::new("i", vec![]), Err(ConfigProblem::NoKeys { .. })));
+        assert!(matches!(
+            KeySet::new("i", vec![]),
+            Err(ConfigProblem::NoKeys { .. })
+        ));
         let dup = vec![h.clone().with_kid("a"), h.clone().with_kid("a")];
         assert!(matches!(
             KeySet::new("i", dup),
@@ -463,7 +465,9 @@ mod tests {
             Err(ConfigProblem::MixedFamilies { .. })
         ));
         assert!(matches!(
-            Key::hmac(Algorithm::RS256, [0u8; 32]).unwrap_err().problems(),
+            Key::hmac(Algorithm::RS256, [0u8; 32])
+                .unwrap_err()
+                .problems(),
             [ConfigProblem::WrongKeyType { .. }]
         ));
     }

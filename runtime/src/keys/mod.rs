@@ -39,6 +39,6 @@ pub use signing::SigningKey;
 pub(crate) use algorithm::Family;
 #[cfg(feature = "oidc")]
 pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
-pub(crate) use set::{KeyEpoch, KeySet};
 #[cfg(any(feature = "oidc", test))]
 pub(crate) use set::next_generation;
+pub(crate) use set::{KeyEpoch, KeySet};

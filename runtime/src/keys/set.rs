@@ -63,7 +63,6 @@ impl KeySet {
         self.keys.len()
     }
 
-
     /// The key with this `kid`.
     #[cfg(all(test, feature = "oidc"))]
     pub(crate) fn by_kid(&self, kid: &str) -> Option<&Key> {
@@ -143,4 +142,3 @@ pub(crate) fn next_generation() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
-

@@ -252,7 +252,10 @@ fn document(operation: &mut Operation, route: &RoutePolicy, method: &str, gate: 
             extensions.insert("x-authgate-public".to_owned(), reason.into());
         }
         None if !spec.roles().is_empty() => {
-            extensions.insert("x-authgate-roles".to_owned(), model::roles_json(spec.roles()));
+            extensions.insert(
+                "x-authgate-roles".to_owned(),
+                model::roles_json(spec.roles()),
+            );
         }
         None => {}
     }
@@ -266,7 +269,11 @@ fn document(operation: &mut Operation, route: &RoutePolicy, method: &str, gate: 
 
     // A `routing::any` route's handler cannot tell a safe method from a state change: the
     // guard checks a cookie's origin on every method there.
-    let method = if route.method() == "ANY" { "ANY" } else { method };
+    let method = if route.method() == "ANY" {
+        "ANY"
+    } else {
+        method
+    };
     for refusal in model::refusals(spec, method, gate) {
         let status = refusal.status.to_string();
         // The body authgate renders by default: none for a redirect (its `Location` is the

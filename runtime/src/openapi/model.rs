@@ -4,8 +4,8 @@
 
 use crate::gate::Gate;
 use crate::policy::{PolicySpec, Requirement};
-use crate::sessions::SessionKind;
 use crate::reject::{Rejection, RejectionKind};
+use crate::sessions::SessionKind;
 
 /// The name of the bearer-token security scheme in `components.securitySchemes`.
 pub(crate) const BEARER_SCHEME: &str = "bearerAuth";
@@ -421,26 +421,27 @@ mod tests {
             "The key source, the session store or the revocation store is unavailable; try again later."
         );
 
-        const ADMIN: PolicySpec =
-            SpecBuilder::authenticated().with_roles(&[Requirement::Any(&["admin"])])
+        const ADMIN: PolicySpec = SpecBuilder::authenticated()
+            .with_roles(&[Requirement::Any(&["admin"])])
             .build();
         assert_eq!(statuses(&ADMIN, "GET", &bearer_only), [401, 403]);
-        const OWNED: PolicySpec = SpecBuilder::authenticated().with_ownership(Ownership {
-            path: "invoice.user_id",
-            status: 404,
-            bypass: None,
-        })
+        const OWNED: PolicySpec = SpecBuilder::authenticated()
+            .with_ownership(Ownership {
+                path: "invoice.user_id",
+                status: 404,
+                bypass: None,
+            })
             .build();
         assert_eq!(statuses(&OWNED, "GET", &bearer_only), [401, 404]);
-        const OWNED_403: PolicySpec = SpecBuilder::authenticated().with_ownership(Ownership {
-            path: "id",
-            status: 403,
-            bypass: None,
-        })
+        const OWNED_403: PolicySpec = SpecBuilder::authenticated()
+            .with_ownership(Ownership {
+                path: "id",
+                status: 403,
+                bypass: None,
+            })
             .build();
         assert_eq!(statuses(&OWNED_403, "GET", &bearer_only), [401, 403]);
-        const PAGE: PolicySpec = SpecBuilder::authenticated().with_redirect("/login")
-            .build();
+        const PAGE: PolicySpec = SpecBuilder::authenticated().with_redirect("/login").build();
         assert_eq!(statuses(&PAGE, "GET", &bearer_only), [303]);
         assert!(refusals(&PolicySpec::public("health"), "POST", &sessions).is_empty());
     }
@@ -448,8 +449,8 @@ mod tests {
     #[test]
     fn the_challenge_is_certain_on_401_and_bearer_only_on_403() {
         let facts = gate(true, false, false);
-        const SCOPED: PolicySpec =
-            SpecBuilder::authenticated().with_scopes(&[Requirement::Any(&["a:b"])])
+        const SCOPED: PolicySpec = SpecBuilder::authenticated()
+            .with_scopes(&[Requirement::Any(&["a:b"])])
             .build();
         let all = refusals(&SCOPED, "POST", &facts);
         assert_eq!(

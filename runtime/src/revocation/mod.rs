@@ -224,7 +224,8 @@ impl Revocations {
         if tokio::runtime::Handle::try_current().is_err() {
             return;
         }
-        self.started.get_or_init(|| sync::spawn(self, clock.clone()));
+        self.started
+            .get_or_init(|| sync::spawn(self, clock.clone()));
     }
 }
 

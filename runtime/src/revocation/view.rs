@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::Revocation;
-use crate::principal::Principal;
 use crate::clock::monotonic_ms;
+use crate::principal::Principal;
 
 /// The revocations one Gate knows, with a generation that changes whenever they do (so the
 /// token cache re-checks an entry only after a change) and the deadline until which they are

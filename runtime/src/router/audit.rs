@@ -167,4 +167,3 @@ impl fmt::Display for RouteAudit {
         Ok(())
     }
 }
-

@@ -105,7 +105,7 @@ pub(crate) mod sealed {
     use std::convert::Infallible;
 
     use axum::handler::Handler;
-        /// The conversions [`RouterState`](super::RouterState) allows, for `H = Self` only.
+    /// The conversions [`RouterState`](super::RouterState) allows, for `H = Self` only.
     pub trait Same<H>: Sized {
         fn method_router(
             router: axum::routing::MethodRouter<H, Infallible>,
@@ -133,4 +133,3 @@ pub(crate) mod sealed {
         }
     }
 }
-

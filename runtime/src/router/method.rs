@@ -141,4 +141,3 @@ impl<S: Clone + Send + Sync + 'static> MethodRouter<S> {
         }
     }
 }
-

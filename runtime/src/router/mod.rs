@@ -140,7 +140,8 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     {
         let path = format!("{}/*", prefix.trim_end_matches('/'));
         let policy = PolicySpec::public(reason);
-        self.routes.push(RoutePolicy::new("*", path, policy, "service"));
+        self.routes
+            .push(RoutePolicy::new("*", path, policy, "service"));
         self.inner = self.inner.nest_service(prefix, service);
         self
     }

@@ -204,8 +204,12 @@ pub(crate) fn start_purge(sessions: &Sessions, store: &Logins, clock: &Clock) {
             failed: "purging expired sessions failed",
             slow: "purging expired sessions took over 30 s",
         };
-        spawn_purge(store, sessions.purge_every, clock.clone(), log, |store, now| {
-            store.purge_expired(now)
-        });
+        spawn_purge(
+            store,
+            sessions.purge_every,
+            clock.clone(),
+            log,
+            |store, now| store.purge_expired(now),
+        );
     });
 }

@@ -102,10 +102,10 @@ pub(crate) use layer::{RenewSlot, SessionLayer};
 pub(crate) use lifecycle::{
     Refused, SESSION_STORE, authenticate_server, login, logout, renew_if_due, start_purge,
 };
-pub(crate) use redirect::login_location;
-pub use redirect::safe_next;
 #[cfg(fuzzing)]
 pub(crate) use redirect::is_safe_next;
+pub(crate) use redirect::login_location;
+pub use redirect::safe_next;
 
 /// Session cookie settings, for [`GateBuilder::sessions`](crate::GateBuilder::sessions): the
 /// cookie, where the session lives, its timeouts, and the cross-site request forgery check.

@@ -46,7 +46,9 @@ impl LoginData {
         let stored: Stored<'_> = serde_json::from_str(text).map_err(StoreError::corrupt)?;
         let claims = stored.claims.get();
         if !claims.starts_with('{') {
-            return Err(StoreError::corrupt("login claims that are not a JSON object"));
+            return Err(StoreError::corrupt(
+                "login claims that are not a JSON object",
+            ));
         }
         Ok(LoginData {
             roles: stored.roles,

@@ -22,7 +22,8 @@ pub(crate) type RevocationLog = Arc<dyn DynRevocationStore>;
 pub(crate) trait DynLoginStore: Send + Sync + 'static {
     fn create<'a>(&'a self, record: &'a LoginRecord) -> BoxFuture<'a, Result<(), StoreError>>;
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<LoginRecord>, StoreError>>;
-    fn touch<'a>(&'a self, key: &'a str, at: SystemTime) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn touch<'a>(&'a self, key: &'a str, at: SystemTime)
+    -> BoxFuture<'a, Result<bool, StoreError>>;
     fn rotate<'a>(
         &'a self,
         key: &'a str,
@@ -42,7 +43,11 @@ impl<S: LoginStore> DynLoginStore for S {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<LoginRecord>, StoreError>> {
         Box::pin(LoginStore::load(self, key))
     }
-    fn touch<'a>(&'a self, key: &'a str, at: SystemTime) -> BoxFuture<'a, Result<bool, StoreError>> {
+    fn touch<'a>(
+        &'a self,
+        key: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(LoginStore::touch(self, key, at))
     }
     fn rotate<'a>(
@@ -67,8 +72,11 @@ impl<S: LoginStore> DynLoginStore for S {
 
 /// [`RevocationStore`] with boxed futures, and its feed as an object.
 pub(crate) trait DynRevocationStore: Send + Sync + 'static {
-    fn revoke<'a>(&'a self, entry: &'a str, until: SystemTime)
-    -> BoxFuture<'a, Result<(), StoreError>>;
+    fn revoke<'a>(
+        &'a self,
+        entry: &'a str,
+        until: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
     fn load(&self, now: SystemTime) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
     fn announce<'a>(&'a self, message: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Opens a feed that keeps the store alive while it is read.

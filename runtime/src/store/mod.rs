@@ -204,7 +204,8 @@ pub trait RevocationStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Every entry kept whose `until` is after `now`.
-    fn load(&self, now: SystemTime) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    fn load(&self, now: SystemTime)
+    -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// Announces `message` on every open feed, after everything announced before, without
     /// keeping it (authgate's heartbeats, which prove a feed is current).

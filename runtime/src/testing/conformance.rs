@@ -10,8 +10,7 @@ use crate::issuers::Issuer;
 use crate::reject::RejectionKind;
 use crate::revocation::Revocations;
 use crate::store::{
-    BoxFuture, IdHash, LoginRecord, LoginStore, MemoryStore, RevocationStore, StoreError,
-    random_id,
+    BoxFuture, IdHash, LoginRecord, LoginStore, MemoryStore, RevocationStore, StoreError, random_id,
 };
 use crate::tokens::RefreshTokens;
 
@@ -180,7 +179,10 @@ impl<S: LoginStore + Clone> Logins<S> {
         Ok(record)
     }
 
-    async fn checks(mut self, written: Option<Box<Written>>) -> (Vec<String>, Result<(), StoreError>) {
+    async fn checks(
+        mut self,
+        written: Option<Box<Written>>,
+    ) -> (Vec<String>, Result<(), StoreError>) {
         let outcome = self.run(written.as_deref()).await;
         (self.failures, outcome)
     }
@@ -189,19 +191,37 @@ impl<S: LoginStore + Clone> Logins<S> {
         let store = self.store.clone();
         let alice = self.login("alice", NOW + 3600, false).await?;
         let loaded = store.load(&alice.key).await?;
-        self.check(loaded.as_ref() == Some(&alice), "load returns what create stored");
+        self.check(
+            loaded.as_ref() == Some(&alice),
+            "load returns what create stored",
+        );
         let missing = IdHash::of("no login has this id").as_str().to_owned();
-        self.check(store.load(&missing).await?.is_none(), "load of an unknown key is None");
+        self.check(
+            store.load(&missing).await?.is_none(),
+            "load of an unknown key is None",
+        );
 
-        self.check(store.touch(&alice.key, time(NOW)).await?, "touch of a login reports true");
+        self.check(
+            store.touch(&alice.key, time(NOW)).await?,
+            "touch of a login reports true",
+        );
         let want = LoginRecord {
             last_used: time(NOW),
             ..alice.clone()
         };
         let touched = store.load(&alice.key).await?;
-        self.check(touched == Some(want), "touch sets last_used and nothing else");
-        self.check(!store.touch(&missing, time(NOW)).await?, "touch of an unknown key reports false");
-        self.check(store.load(&missing).await?.is_none(), "touch never creates a login");
+        self.check(
+            touched == Some(want),
+            "touch sets last_used and nothing else",
+        );
+        self.check(
+            !store.touch(&missing, time(NOW)).await?,
+            "touch of an unknown key reports false",
+        );
+        self.check(
+            store.load(&missing).await?.is_none(),
+            "touch never creates a login",
+        );
 
         // The race: a request loads the session, a revocation deletes it, then the request
         // writes its last use. The session must stay deleted.
@@ -223,11 +243,21 @@ impl<S: LoginStore + Clone> Logins<S> {
         let second = self.login("carol", NOW + 7200, true).await?;
         let other = self.login("dave", NOW + 3600, true).await?;
         let carol = first.subject.clone();
-        self.check(store.delete_user(&carol).await? == 2, "delete_user counts the user's logins");
-        let gone = store.load(&first.key).await?.is_none() && store.load(&second.key).await?.is_none();
+        self.check(
+            store.delete_user(&carol).await? == 2,
+            "delete_user counts the user's logins",
+        );
+        let gone =
+            store.load(&first.key).await?.is_none() && store.load(&second.key).await?.is_none();
         self.check(gone, "delete_user deletes every login of the user");
-        self.check(store.load(&other.key).await?.is_some(), "delete_user keeps other users' logins");
-        self.check(store.delete_user(&carol).await? == 0, "delete_user of a user without logins is 0");
+        self.check(
+            store.load(&other.key).await?.is_some(),
+            "delete_user keeps other users' logins",
+        );
+        self.check(
+            store.delete_user(&carol).await? == 0,
+            "delete_user of a user without logins is 0",
+        );
 
         self.gate_on_the_store().await?;
 
@@ -237,7 +267,10 @@ impl<S: LoginStore + Clone> Logins<S> {
             let leaked = self.secrets.iter().any(|s| contains(&bytes, s.as_bytes()));
             self.check(!leaked, "no id or token is in what the store wrote");
             let hashed = contains(&bytes, far.key.as_bytes())
-                && far.current.as_ref().is_some_and(|c| contains(&bytes, c.as_bytes()));
+                && far
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| contains(&bytes, c.as_bytes()));
             // The dump is of this store: it holds what the store keeps, the hashes.
             self.check(hashed, "what the store wrote holds its logins' hashes");
         }
@@ -263,7 +296,10 @@ impl<S: LoginStore + Clone> Logins<S> {
             store.load(&boundary.key).await?.is_none(),
             "purge_expired deletes a login ending at `now`",
         );
-        self.check(store.load(&live.key).await?.is_some(), "purge_expired keeps a live login");
+        self.check(
+            store.load(&live.key).await?.is_some(),
+            "purge_expired keeps a live login",
+        );
 
         store.delete(&missing).await?;
         for record in [&alice, &other, &far, &live] {
@@ -282,7 +318,9 @@ impl<S: LoginStore + Clone> Logins<S> {
         let presented = family.current.clone().unwrap_or_default();
         let missing = IdHash::of("no family has this id").as_str().to_owned();
         let next = self.secret()?;
-        let rotated = store.rotate(&family.key, &presented, &next, time(NOW)).await?;
+        let rotated = store
+            .rotate(&family.key, &presented, &next, time(NOW))
+            .await?;
         self.check(rotated, "rotate with the hash in force reports true");
         let want = LoginRecord {
             current: Some(next.clone()),
@@ -290,18 +328,37 @@ impl<S: LoginStore + Clone> Logins<S> {
             ..family.clone()
         };
         let loaded = store.load(&family.key).await?;
-        self.check(loaded.as_ref() == Some(&want), "rotate sets current and last_used and nothing else");
+        self.check(
+            loaded.as_ref() == Some(&want),
+            "rotate sets current and last_used and nothing else",
+        );
         let after = self.secret()?;
-        let stale = store.rotate(&family.key, &presented, &after, time(NOW + 1)).await?;
-        self.check(!stale, "rotate with a hash no longer in force reports false");
+        let stale = store
+            .rotate(&family.key, &presented, &after, time(NOW + 1))
+            .await?;
+        self.check(
+            !stale,
+            "rotate with a hash no longer in force reports false",
+        );
         let unchanged = store.load(&family.key).await?;
-        self.check(unchanged == Some(want), "a refused rotation changes nothing");
+        self.check(
+            unchanged == Some(want),
+            "a refused rotation changes nothing",
+        );
         let unknown = store.rotate(&missing, &missing, &after, time(NOW)).await?;
         self.check(!unknown, "rotate of an unknown key reports false");
-        self.check(store.load(&missing).await?.is_none(), "rotate never creates a login");
+        self.check(
+            store.load(&missing).await?.is_none(),
+            "rotate never creates a login",
+        );
         let session = self.login("sam", NOW + 3600, false).await?;
-        let no_current = store.rotate(&session.key, &missing, &after, time(NOW)).await?;
-        self.check(!no_current, "rotate of a session (no current hash) reports false");
+        let no_current = store
+            .rotate(&session.key, &missing, &after, time(NOW))
+            .await?;
+        self.check(
+            !no_current,
+            "rotate of a session (no current hash) reports false",
+        );
         store.delete(&session.key).await?;
         store.delete(&family.key).await?;
 
@@ -320,7 +377,10 @@ impl<S: LoginStore + Clone> Logins<S> {
             self.check(first != second, &what);
             let current = store.load(&raced.key).await?.and_then(|f| f.current);
             let winner = if first { &a } else { &b };
-            self.check(current.as_ref() == Some(winner), "the family holds the winner's hash");
+            self.check(
+                current.as_ref() == Some(winner),
+                "the family holds the winner's hash",
+            );
             store.delete(&raced.key).await?;
         }
         Ok(())
@@ -333,7 +393,10 @@ impl<S: LoginStore + Clone> Logins<S> {
         let refused = |e: crate::ConfigError| StoreError::unavailable(e.to_string());
         let gate = Gate::builder()
             .issuer(Issuer::new("https://conformance.test").secret(random_id(32)?))
-            .sessions(crate::sessions::Sessions::server_side("__Host-conformance", store.clone()))
+            .sessions(crate::sessions::Sessions::server_side(
+                "__Host-conformance",
+                store.clone(),
+            ))
             .revocations(Revocations::new(MemoryStore::new()))
             .refresh_tokens(RefreshTokens::new(store.clone()))
             .clock(|| time(NOW))
@@ -342,10 +405,19 @@ impl<S: LoginStore + Clone> Logins<S> {
         let user = Identity::new(format!("gate-{}", self.tag)).roles(["user"]);
         let failed = |e: crate::Rejection| StoreError::unavailable(e.to_string());
         let cookie = gate.login_unchecked(user.clone()).await.map_err(failed)?;
-        let cookie = cookie.header_value().and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let id = cookie.split(';').next().and_then(|c| c.split_once('=')).map(|(_, id)| id);
+        let cookie = cookie
+            .header_value()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let id = cookie
+            .split(';')
+            .next()
+            .and_then(|c| c.split_once('='))
+            .map(|(_, id)| id);
         self.secrets.extend(id.map(str::to_owned));
-        let session_key = id.map(|id| IdHash::of(id).as_str().to_owned()).unwrap_or_default();
+        let session_key = id
+            .map(|id| IdHash::of(id).as_str().to_owned())
+            .unwrap_or_default();
         let session = store.load(&session_key).await?;
         self.check(
             session.is_some_and(|s| s.current.is_none() && s.subject == user.subject),
@@ -355,18 +427,28 @@ impl<S: LoginStore + Clone> Logins<S> {
         let issued = gate.issue(&user).await.map_err(failed)?;
         let first = issued.refresh_token().unwrap_or_default().to_owned();
         let exchanged = gate.refresh(&first).await;
-        self.check(exchanged.is_ok(), "a Gate on the store exchanges its refresh token");
+        self.check(
+            exchanged.is_ok(),
+            "a Gate on the store exchanges its refresh token",
+        );
         let family_id = first.split('.').next().unwrap_or_default().to_owned();
         let family_key = IdHash::of(&family_id).as_str().to_owned();
-        for tokens in [Some(&issued), exchanged.as_ref().ok()].into_iter().flatten() {
-            self.secrets.extend(tokens.refresh_token().map(str::to_owned));
+        for tokens in [Some(&issued), exchanged.as_ref().ok()]
+            .into_iter()
+            .flatten()
+        {
+            self.secrets
+                .extend(tokens.refresh_token().map(str::to_owned));
             self.secrets.push(tokens.access_token().to_owned());
         }
         self.secrets.push(family_id);
         if let Some(next) = exchanged.as_ref().ok().and_then(|t| t.refresh_token()) {
             let held = store.load(&family_key).await?.and_then(|f| f.current);
             let want = IdHash::of(next).as_str().to_owned();
-            self.check(held == Some(want), "the store holds the hash of the Gate's new refresh token");
+            self.check(
+                held == Some(want),
+                "the store holds the hash of the Gate's new refresh token",
+            );
         }
         // The first token again: a reuse, which ends the family.
         let reused = gate.refresh(&first).await;
@@ -420,7 +502,12 @@ async fn revocations_run<S: RevocationStore>(
     if loaded.iter().any(|e| e.starts_with('h')) {
         failures.push("load returned an announced message, which is not kept".into());
     }
-    if store.load(time(NOW + 100)).await?.iter().any(|e| e == token) {
+    if store
+        .load(time(NOW + 100))
+        .await?
+        .iter()
+        .any(|e| e == token)
+    {
         failures.push("load returned an entry at its `until`".into());
     }
 

@@ -2,9 +2,6 @@
 
 use std::time::Duration;
 
-use http::HeaderValue;
-
-use super::client::bearer_value;
 use crate::error::{ConfigError, ConfigProblem};
 use crate::gate::Gate;
 use crate::identity::Identity;
@@ -22,7 +19,7 @@ use crate::verify::Rules;
 /// only). So an app configured for an identity provider is tested without one:
 ///
 /// ```
-/// use authgate::Gate;
+/// use authgate::{Gate, Identity};
 /// use authgate::issuers::{Issuer, Provider};
 /// use authgate::keys::{Algorithm, Key, SigningKey};
 /// use authgate::testing::Minter;
@@ -39,16 +36,20 @@ use crate::verify::Rules;
 ///     )
 ///     .build()?;
 /// let minter = Minter::with_key(&gate, SigningKey::from_pem(Algorithm::RS256, private)?.with_kid("k1"))
-///     .issuer("https://sso.example.com/realms/acme");
-/// let token = minter.user("alice").roles(["admin"]).client_id("invoices-cli").token();
+///     .issuer("https://sso.example.com/realms/acme")
+///     .client_id("invoices-cli");
+/// let token = minter.token(&Identity::new("alice").roles(["admin"]));
 /// // The roles went where Keycloak puts them: `realm_access.roles`.
 /// # Ok::<(), authgate::ConfigError>(())
 /// ```
+#[derive(Clone)]
 pub struct Minter {
     gate: Gate,
     key: SigningKey,
     /// The issuer the tokens claim, when not the Gate's signing one (or its first).
     issuer: Option<String>,
+    lifetime: Duration,
+    client_id: Option<String>,
 }
 
 impl Minter {
@@ -62,11 +63,7 @@ impl Minter {
             }
             .into());
         };
-        Ok(Minter {
-            gate: gate.clone(),
-            key: signer.key.clone(),
-            issuer: None,
-        })
+        Ok(Minter::with_key(gate, signer.key.clone()))
     }
 
     /// A minter signing with `key` (the private half of one of the Gate's public keys).
@@ -75,6 +72,8 @@ impl Minter {
             gate: gate.clone(),
             key,
             issuer: None,
+            lifetime: Duration::from_secs(600),
+            client_id: None,
         }
     }
 
@@ -102,56 +101,16 @@ impl Minter {
         found.unwrap_or_default()
     }
 
-    /// A made-up user: subject `subject`, no roles, no scopes, a 10-minute credential.
-    pub fn user(&self, subject: impl Into<String>) -> TestUser<'_> {
-        TestUser {
-            minter: self,
-            user: Identity::new(subject),
-            lifetime: Duration::from_secs(600),
-            client_id: None,
-        }
-    }
-}
-
-/// A made-up user, ready to become a bearer token or a session cookie. Who the user is lives
-/// in an [`Identity`], the same value a login handler gives `Gate::login`.
-#[derive(Clone)]
-pub struct TestUser<'a> {
-    minter: &'a Minter,
-    user: Identity,
-    lifetime: Duration,
-    client_id: Option<String>,
-}
-
-impl TestUser<'_> {
-    /// The user's roles.
-    pub fn roles<I: IntoIterator<Item = T>, T: Into<String>>(mut self, roles: I) -> Self {
-        self.user = self.user.roles(roles);
-        self
-    }
-
-    /// The user's scopes.
-    pub fn scopes<I: IntoIterator<Item = T>, T: Into<String>>(mut self, scopes: I) -> Self {
-        self.user = self.user.scopes(scopes);
-        self
-    }
-
-    /// How long the credential lives (default 10 minutes).
+    /// How long the tokens live (default 10 minutes).
     pub fn lifetime(mut self, lifetime: Duration) -> Self {
         self.lifetime = lifetime;
         self
     }
 
-    /// The OAuth client the token is issued to, put where the issuer's rules read it
+    /// The OAuth client the tokens are issued to, put where the issuer's rules read it
     /// (`client_id` by default): what `CurrentUser::client_id` returns.
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
-        self
-    }
-
-    /// An extra claim.
-    pub fn claim(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
-        self.user = self.user.claim(name, value);
         self
     }
 
@@ -159,11 +118,11 @@ impl TestUser<'_> {
     /// [`Gate::issue`] signs, claiming the minter's issuer and following its rules (audience,
     /// where roles, scopes and the client id go). Signing with a key the caller gave cannot
     /// fail for well-formed claims; a test with a broken key should fail loudly.
-    fn sign(&self, key: &SigningKey, now: u64, lifetime: u64) -> String {
-        let rules = self.minter.rules();
-        let iat = self.minter.gate.login_iat(&self.user.subject, now);
+    fn sign(&self, key: &SigningKey, user: &Identity, now: u64, lifetime: u64) -> String {
+        let rules = self.rules();
+        let iat = self.gate.login_iat(&user.subject, now);
         let shape = |claims: &mut serde_json::Map<String, serde_json::Value>| {
-            if let Some(issuer) = &self.minter.issuer {
+            if let Some(issuer) = &self.issuer {
                 claims.insert("iss".into(), issuer.as_str().into());
             }
             if let Some(client_id) = &self.client_id {
@@ -171,46 +130,42 @@ impl TestUser<'_> {
             }
         };
         let times = (iat, now.saturating_add(lifetime), now);
-        crate::tokens::sign(key, &rules, &self.user, times, shape)
+        crate::tokens::sign(key, &rules, user, times, shape)
             .unwrap_or_else(|e| panic!("minting failed: {e}"))
             .access_token()
             .to_owned()
     }
 
-    /// A valid token.
-    pub fn token(&self) -> String {
-        let now = self.minter.gate.now_secs();
-        self.sign(&self.minter.key, now, self.lifetime.as_secs())
+    /// A valid bearer token for `user`, issued now by the Gate's clock.
+    pub fn token(&self, user: &Identity) -> String {
+        let now = self.gate.now_secs();
+        self.sign(&self.key, user, now, self.lifetime.as_secs())
     }
 
-    /// `Bearer <token>`, for the `Authorization` header.
-    pub fn bearer(&self) -> HeaderValue {
-        bearer_value(&self.token())
+    /// A token for `user` that expired an hour ago (well past any leeway).
+    pub fn expired(&self, user: &Identity) -> String {
+        let now = self.gate.now_secs();
+        self.sign(&self.key, user, now.saturating_sub(7200), 3600)
     }
 
-    /// A token that expired an hour ago (well past any leeway).
-    pub fn expired(&self) -> String {
-        let now = self.minter.gate.now_secs();
-        self.sign(&self.minter.key, now.saturating_sub(7200), 3600)
-    }
-
-    /// A token signed with another secret: the signature does not verify.
-    pub fn wrongly_signed(&self) -> String {
-        let now = self.minter.gate.now_secs();
+    /// A token for `user` signed with another secret: the signature does not verify.
+    pub fn wrongly_signed(&self, user: &Identity) -> String {
+        let now = self.gate.now_secs();
         // The minter's algorithm where it is an HMAC one (then the kid finds the Gate's key
         // and only the signature is wrong), HS256 otherwise.
-        let algorithm = match self.minter.key.algorithm {
+        let algorithm = match self.key.algorithm {
             alg if alg.family() == Family::Hmac => alg,
             _ => Algorithm::HS256,
         };
         let mut key = SigningKey::hmac(algorithm, [0x5a; 64]).expect("a 64-byte HMAC secret");
-        key.kid = self.minter.key.kid.clone();
-        self.sign(&key, now, self.lifetime.as_secs())
+        key.kid = self.key.kid.clone();
+        self.sign(&key, user, now, self.lifetime.as_secs())
     }
 
-    /// A session cookie (`name=value`, for the `Cookie` header), through the Gate's own login.
-    pub async fn cookie(&self) -> Result<String, Rejection> {
-        let set = self.minter.gate.login_unchecked(self.user.clone()).await?;
+    /// A session cookie for `user` (`name=value`, for the `Cookie` header), through the
+    /// Gate's own login.
+    pub async fn cookie(&self, user: &Identity) -> Result<String, Rejection> {
+        let set = self.gate.login_unchecked(user.clone()).await?;
         let text = set
             .header_value()
             .and_then(|v| v.to_str().ok())
@@ -261,11 +216,11 @@ mod tests {
         ];
         for gate in gates {
             let minter = Minter::new(&gate).unwrap();
-            let token = minter
-                .user("alice")
-                .roles(["admin", "staff"])
-                .scopes(["invoices:read", "invoices:write"])
-                .token();
+            let token = minter.token(
+                &Identity::new("alice")
+                    .roles(["admin", "staff"])
+                    .scopes(["invoices:read", "invoices:write"]),
+            );
             let principal = verified(&gate, &token).await;
             assert_eq!(principal.subject, "alice");
             assert_eq!(principal.roles, ["admin", "staff"], "{gate:?}");

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use authgate::testing::{Minter, RouteProbe, TestClient};
-//! use authgate::{CurrentUser, Gate, Router, public, require_auth, require_role, routing::get};
+//! use authgate::{CurrentUser, Gate, Identity, Router, public, require_auth, require_role, routing::get};
 //!
 //! #[public(reason = "health check")]
 //! async fn health() -> &'static str { "ok" }
@@ -30,7 +30,7 @@
 //!
 //! // Requests read well.
 //! let client = TestClient::new(router.into_axum());
-//! let alice = minter.user("alice").token();
+//! let alice = minter.token(&Identity::new("alice"));
 //! let reply = client.get("/me").bearer(&alice).send().await;
 //! assert_eq!(reply.status, 200);
 //! assert_eq!(reply.text(), "alice");
@@ -48,7 +48,7 @@ mod conformance;
 mod mint;
 mod probe;
 
-pub use client::{Credential, TestClient, TestRequest, TestResponse};
+pub use client::{TestClient, TestRequest, TestResponse};
 pub use conformance::Conformance;
-pub use mint::{Minter, TestUser};
-pub use probe::{Finding, OwnershipProbe, ProbeReport, RouteProbe};
+pub use mint::Minter;
+pub use probe::{OwnershipProbe, RouteProbe};

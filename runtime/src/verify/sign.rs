@@ -54,4 +54,3 @@ pub(crate) fn sign_jwt_typed(
         .map_err(|e| e.to_string())?;
     Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature)))
 }
-
