@@ -632,7 +632,10 @@ mod tests {
                 async fn health() {}
             ),
         );
-        assert!(out.contains("SpecBuilder :: public (\"health\") . build ()"), "{out}");
+        assert!(
+            out.contains("SpecBuilder :: public (\"health\") . build ()"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -727,7 +730,10 @@ mod tests {
         );
         assert!(out.contains("needs a role"), "{out}");
         // A fail-closed guard is still injected, so no cascade of "not an access guard".
-        assert!(out.contains("SpecBuilder :: authenticated () . build ()"), "{out}");
+        assert!(
+            out.contains("SpecBuilder :: authenticated () . build ()"),
+            "{out}"
+        );
     }
 
     #[test]
