@@ -36,15 +36,17 @@ async fn tokens(client: &TestClient, who: &str) -> (String, String) {
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let body = reply.json();
+    // An OAuth token response (RFC 6749 section 5.1).
+    assert_eq!(body["token_type"], "Bearer", "{body}");
     let text = |name: &str| body[name].as_str().expect(name).to_owned();
-    (text("token"), text("refresh_token"))
+    (text("access_token"), text("refresh_token"))
 }
 
 #[track_caller]
 fn assert_refused(reply: &TestResponse, status: u16, error: &str) {
     assert_eq!(reply.status, status, "{}", reply.text());
     assert_eq!(reply.json()["error"], error);
-    assert!(reply.json().get("token").is_none());
+    assert!(reply.json().get("access_token").is_none());
 }
 
 #[tokio::test]
@@ -129,7 +131,7 @@ async fn refresh_tokens_rotate_and_a_reuse_locks_the_thief_out() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     let body: Value = reply.json();
     let (token, next) = (
-        body["token"].as_str().unwrap(),
+        body["access_token"].as_str().unwrap(),
         body["refresh_token"].as_str().unwrap(),
     );
     assert_eq!(c.get("/notes").bearer(token).send().await.status, 200);
