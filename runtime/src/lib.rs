@@ -124,12 +124,21 @@ pub mod testing;
 pub mod tokens;
 mod verify;
 
-/// Crate-private parsers behind plain functions, for `fuzz/` (built with `--cfg fuzzing`).
-/// Not a public API.
+#[cfg(any(fuzzing, test))]
+mod fuzzing;
+#[cfg(test)]
+mod properties;
+
+/// Crate-private parsers behind plain functions, for `fuzz/` (built with `--cfg fuzzing`,
+/// which cargo-fuzz sets). Not a public API.
 #[cfg(fuzzing)]
 #[doc(hidden)]
-#[path = "fuzzing.rs"]
-pub mod __fuzz;
+pub mod __fuzz {
+    pub use crate::credentials::bearer::{CredentialError, bearer_token, parse_bearer};
+    pub use crate::credentials::websocket::websocket_bearer_token;
+    pub use crate::fuzzing::*;
+    pub use crate::sessions::redirect::is_safe_next;
+}
 
 pub use authgate_macros::{owned_by, public, require_auth, require_role, require_scope};
 pub use axum;

@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderValue};
 /// Why an `Authorization` header could not be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub(crate) enum CredentialError {
+pub enum CredentialError {
     /// More than one `Authorization` header.
     Duplicate,
     /// Bytes outside visible ASCII.
@@ -28,7 +28,7 @@ pub(crate) enum CredentialError {
 
 impl CredentialError {
     /// A short name for logs and metrics.
-    pub(crate) fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             CredentialError::Duplicate => "duplicate_authorization_header",
             CredentialError::NotAscii => "non_ascii_authorization_header",
@@ -51,7 +51,7 @@ impl std::error::Error for CredentialError {}
 ///
 /// `max_token_bytes` bounds the token; longer values are refused before any decoding.
 #[cfg(any(fuzzing, test))]
-pub(crate) fn bearer_token(
+pub fn bearer_token(
     headers: &HeaderMap,
     max_token_bytes: usize,
 ) -> Result<Option<&str>, CredentialError> {
@@ -111,7 +111,7 @@ pub(crate) fn bearer_cache_key(value: &[u8], max_token_bytes: usize) -> Option<&
 }
 
 /// Parses one `Authorization` header value as `Bearer <token68>`.
-pub(crate) fn parse_bearer(value: &str, max_token_bytes: usize) -> Result<&str, CredentialError> {
+pub fn parse_bearer(value: &str, max_token_bytes: usize) -> Result<&str, CredentialError> {
     let (scheme, rest) = match value.find(' ') {
         Some(i) => (&value[..i], &value[i..]),
         None => (value, ""),

@@ -41,7 +41,7 @@ pub(crate) fn is_websocket_handshake(headers: &HeaderMap) -> bool {
 /// entries, a malformed token or one over `max_token_bytes` are refused, never skipped.
 ///
 #[cfg(any(fuzzing, test))]
-pub(crate) fn websocket_bearer_token(
+pub fn websocket_bearer_token(
     headers: &HeaderMap,
     max_token_bytes: usize,
 ) -> Result<Option<&str>, CredentialError> {

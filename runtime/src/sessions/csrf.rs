@@ -63,7 +63,7 @@ impl Csrf {
 
     /// Checks one cookie-authenticated request; `Err` carries the reason for the logs.
     #[cfg(test)]
-    fn check(&self, parts: &Parts) -> Result<(), &'static str> {
+    pub(crate) fn check(&self, parts: &Parts) -> Result<(), &'static str> {
         self.check_request(parts, is_websocket_handshake(&parts.headers))
     }
 

@@ -84,7 +84,7 @@
 mod csrf;
 mod layer;
 mod lifecycle;
-mod redirect;
+pub(crate) mod redirect;
 
 use std::fmt;
 use std::sync::Arc;
@@ -102,7 +102,7 @@ pub(crate) use layer::{RenewSlot, SessionLayer};
 pub(crate) use lifecycle::{
     Refused, SESSION_STORE, authenticate_server, login, logout, renew_if_due, start_purge,
 };
-#[cfg(fuzzing)]
+#[cfg(test)]
 pub(crate) use redirect::is_safe_next;
 pub(crate) use redirect::login_location;
 pub use redirect::safe_next;

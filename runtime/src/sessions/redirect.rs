@@ -50,7 +50,7 @@ pub fn safe_next<'a>(next: Option<&'a str>, default: &'a str) -> &'a str {
 }
 
 /// Whether `next` is a same-site path that is safe to redirect to.
-pub(crate) fn is_safe_next(next: &str) -> bool {
+pub fn is_safe_next(next: &str) -> bool {
     if next.len() > 2048 || !next.starts_with('/') {
         return false;
     }
