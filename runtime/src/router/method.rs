@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::Route;
 use tower::{Layer, Service};
 
+use super::bounds::{AccessGuard, HandlerArgs};
 use crate::policy::PolicySpec;
 
 /// A method router whose every handler carries a policy. Build it with the functions of
@@ -102,11 +103,10 @@ macro_rules! methods {
                 pub fn $name<H, T>(mut self, handler: H) -> Self
                 where
                     H: axum::handler::Handler<T, S>,
-                    T: crate::router::bounds::HandlerArgs + 'static,
-                    T::First: crate::router::bounds::AccessGuard,
+                    T: HandlerArgs + 'static,
+                    T::First: AccessGuard,
                 {
                     self.inner = self.inner.$name(handler);
-                    use crate::router::bounds::AccessGuard;
                     self.methods.push(($label, <T::First as AccessGuard>::SPEC, <T::First as AccessGuard>::HANDLER));
                     self
                 }
