@@ -2,9 +2,10 @@
 //! constructors refuse, each problem with what to change.
 
 use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
-use crate::keys::Algorithm;
+use crate::algorithm::Algorithm;
 
 /// A configuration authgate refuses: every problem [`GateBuilder::build`] found, at once, so
 /// that one run tells what to change. Key constructors ([`Key::from_pem`], ...) report their
@@ -293,6 +294,42 @@ impl fmt::Display for ConfigProblem {
             ConfigProblem::Missing { setting, needed_by } => {
                 write!(f, "{needed_by} need {setting}")
             }
+        }
+    }
+}
+
+// Here, beside the error it returns, so that `keys` builds on `error` and not both ways.
+/// A name that is not one of the algorithms authgate supports (`none` never is) is a
+/// configuration error of kind [`ConfigProblem::UnknownAlgorithm`].
+impl FromStr for Algorithm {
+    type Err = ConfigError;
+
+    fn from_str(name: &str) -> Result<Algorithm, ConfigError> {
+        Algorithm::named(name).ok_or_else(|| {
+            ConfigError::from(ConfigProblem::UnknownAlgorithm {
+                name: name.to_owned(),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An algorithm's text form reads back; anything else is a configuration problem naming
+    /// what was given.
+    #[test]
+    fn algorithms_parse_exactly_their_names() {
+        for alg in crate::algorithm::ALL {
+            assert_eq!(alg.to_string().parse::<Algorithm>(), Ok(alg));
+        }
+        for bad in ["", "none", "None", "hs256", "HS256 ", "ES512", "RSA1_5"] {
+            let err = bad.parse::<Algorithm>().unwrap_err();
+            assert!(
+                matches!(err.problems(), [ConfigProblem::UnknownAlgorithm { name }] if name == bad),
+                "{bad}: {err}"
+            );
         }
     }
 }

@@ -159,8 +159,8 @@ pub fn verify_token_str(token: &str) -> bool {
 /// The base64url HS256 signature of `message` (`header.payload`) under [`SECRET`].
 pub fn signature_of(message: &str) -> String {
     let key = EncodingKey::from_secret(SECRET);
-    let signer =
-        (crate::verify::PROVIDER.signer_factory)(&jsonwebtoken::Algorithm::HS256, &key).expect("an HS256 signer");
+    let signer = (crate::verify::PROVIDER.signer_factory)(&jsonwebtoken::Algorithm::HS256, &key)
+        .expect("an HS256 signer");
     let signature = signer
         .try_sign(message.as_bytes())
         .expect("HS256 signing cannot fail");

@@ -98,6 +98,7 @@
 // docs.rs (`--cfg docsrs`, see Cargo.toml) marks each feature-gated item with its feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod algorithm;
 mod cache;
 mod clock;
 mod credentials;

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use http::request::Parts;
 
-use super::{Failure, Gate};
+use super::Gate;
+use super::failure::Failure;
 use crate::cache;
 use crate::credentials::{self, cookie};
 use crate::issuers::{Entry, Issuers};

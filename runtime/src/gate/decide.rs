@@ -10,13 +10,12 @@ use http::request::Parts;
 
 use super::Gate;
 use super::authenticate::Step;
-use crate::credentials::CredentialError;
+use super::failure::Failure;
 use crate::policy::PolicySpec;
 use crate::policy::spec::all_met;
 use crate::principal::{Caller, CredentialKind, Principal, PublicRoute};
 use crate::reject::{Rejection, RejectionKind};
 use crate::sessions::login_location;
-use crate::verify::Invalid;
 
 impl Gate {
     /// The guard's whole decision for one request: authenticate, check roles and scopes,
@@ -168,32 +167,6 @@ impl Gate {
             self.inner.render.render_page(rejection)
         } else {
             self.inner.render.render(rejection)
-        }
-    }
-}
-
-/// Why authentication or authorization failed; the reason goes to logs only.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    Missing,
-    Header(CredentialError),
-    Token(Invalid),
-    Role { bearer: bool },
-    Scope { bearer: bool },
-    Csrf(&'static str),
-    Unavailable(String),
-}
-
-impl Failure {
-    fn reason(&self) -> &'static str {
-        match self {
-            Failure::Missing => "no_credentials",
-            Failure::Header(e) => e.as_str(),
-            Failure::Token(e) => e.as_str(),
-            Failure::Role { .. } => "missing_role",
-            Failure::Scope { .. } => "missing_scope",
-            Failure::Csrf(reason) => reason,
-            Failure::Unavailable(_) => "credential_store_unavailable",
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod authenticate;
 mod decide;
+mod failure;
 mod issuing;
 mod login;
 mod revoke;
@@ -25,7 +26,8 @@ use crate::sessions::{Csrf, Sessions};
 use crate::tokens::{RefreshTokens, Signer};
 use crate::verify::Rules;
 
-pub(crate) use decide::{Failure, route};
+pub(crate) use decide::route;
+pub(crate) use failure::Failure;
 pub use login::LoginAttempt;
 pub use settings::GateBuilder;
 

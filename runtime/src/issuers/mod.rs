@@ -29,9 +29,9 @@ mod settings;
 
 use std::sync::Arc;
 
-use crate::error::ConfigProblem;
 #[cfg(feature = "oidc")]
-use crate::keys::Family;
+use crate::algorithm::Family;
+use crate::error::ConfigProblem;
 use crate::keys::{KeyEpoch, KeySet};
 use crate::tokens::Signer;
 use crate::verify::Rules;

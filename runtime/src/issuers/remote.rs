@@ -27,11 +27,10 @@ use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::fetch;
+use crate::algorithm::Family;
 use crate::clock::monotonic_ms;
 use crate::error::ConfigProblem;
-use crate::keys::{
-    Algorithm, Family, Key, KeyEpoch, KeySet, MAX_JWKS_BYTES, next_generation, parse_jwks,
-};
+use crate::keys::{Algorithm, Key, KeyEpoch, KeySet, MAX_JWKS_BYTES, next_generation, parse_jwks};
 
 /// How keys fetched from identity providers are kept current (feature `oidc`): the bounds of
 /// the refresh interval, how stale the last good keys may get, how often an unknown `kid` may

@@ -16,9 +16,9 @@ use jsonwebtoken::jwk::{
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::algorithm::{Algorithm, Family};
 use super::key::{Key, rsa_public_key_der};
 use super::set::KeySet;
+use crate::algorithm::{Algorithm, Family};
 
 /// The largest key set document read, in bytes.
 pub(crate) const MAX_JWKS_BYTES: usize = 64 * 1024;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use jsonwebtoken::DecodingKey;
 
-use super::algorithm::{Algorithm, Family};
+use super::PROVIDER;
+use crate::algorithm::{Algorithm, Family};
 use crate::error::{ConfigError, ConfigProblem};
-use crate::verify::PROVIDER;
 
 /// A key that verifies token signatures: an HMAC secret or a public key, bound to exactly one
 /// [`Algorithm`] (so an RSA public key can never be used as an HMAC secret) and, with

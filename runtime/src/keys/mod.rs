@@ -24,21 +24,34 @@
 //! Signatures are checked with the crypto backend of the crate's features: `aws-lc-rs` (the
 //! default) or `rust-crypto` (pure Rust). When both are on, `aws-lc-rs` is used.
 
-mod algorithm;
 #[cfg(feature = "oidc")]
 mod jwk;
 mod key;
 mod set;
 mod signing;
 
-pub use algorithm::Algorithm;
+pub use crate::algorithm::Algorithm;
 pub use key::Key;
 pub use signing::SigningKey;
 
-#[cfg(feature = "oidc")]
-pub(crate) use algorithm::Family;
 #[cfg(feature = "oidc")]
 pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
 #[cfg(any(feature = "oidc", test))]
 pub(crate) use set::next_generation;
 pub(crate) use set::{KeyEpoch, KeySet};
+
+#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
+compile_error!(
+    "authgate needs a crypto backend: enable the feature `aws-lc-rs` (the default, fastest) or \
+     `rust-crypto` (pure Rust)"
+);
+
+/// The backend chosen by our features, named directly: jsonwebtoken's process default panics
+/// on first use when another crate enables both of its backends. With both features on (one
+/// dependency asked for each), `aws-lc-rs` is used: features only add.
+#[cfg(feature = "aws-lc-rs")]
+pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
+    &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+#[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
+    &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;

@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::algorithm::{Algorithm, Family};
 use super::key::Key;
+use crate::algorithm::{Algorithm, Family};
 use crate::clock::monotonic_ms;
 use crate::error::ConfigProblem;
-use crate::verify::Invalid;
 
 /// The keys one issuer is trusted with, checked for consistency when built.
 ///
@@ -69,22 +68,23 @@ impl KeySet {
         self.by_kid.get(kid).map(|&i| &self.keys[i])
     }
 
-    /// The keys a token with this header may be verified with.
+    /// The keys a token with this header may be verified with; `None` for a `kid` the set
+    /// does not have.
     #[inline]
     pub(crate) fn candidates<'a>(
         &'a self,
         alg: Algorithm,
         kid: Option<&str>,
-    ) -> Result<impl Iterator<Item = &'a Key>, Invalid> {
+    ) -> Option<impl Iterator<Item = &'a Key>> {
         let by_kid = match kid {
-            Some(kid) => Some(*self.by_kid.get(kid).ok_or(Invalid::UnknownKid)?),
+            Some(kid) => Some(*self.by_kid.get(kid)?),
             None => None,
         };
         let keys: &[Key] = match by_kid {
             Some(i) => std::slice::from_ref(&self.keys[i]),
             None => &self.keys,
         };
-        Ok(keys.iter().filter(move |k| k.algorithm() == alg))
+        Some(keys.iter().filter(move |k| k.algorithm() == alg))
     }
 }
 

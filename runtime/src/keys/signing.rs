@@ -5,10 +5,10 @@ use std::fmt;
 use jsonwebtoken::EncodingKey;
 use jsonwebtoken::jwk::EllipticCurve;
 
-use super::algorithm::{Algorithm, Family};
+use super::PROVIDER;
 use super::key::{Key, check_hmac_secret, invalid_key, rsa_public_key_der, wrong_type};
+use crate::algorithm::{Algorithm, Family};
 use crate::error::ConfigError;
-use crate::verify::PROVIDER;
 
 /// A key that signs tokens: the access tokens a Gate issues as its
 /// [`Issuer`](crate::issuers::Issuer) ([`Issuer::signing_key`](crate::issuers::Issuer::signing_key)),

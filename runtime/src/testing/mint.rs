@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use crate::algorithm::Family;
 use crate::error::{ConfigError, ConfigProblem};
 use crate::gate::Gate;
 use crate::identity::Identity;
-use crate::keys::{Algorithm, Family, SigningKey};
+use crate::keys::{Algorithm, SigningKey};
 use crate::reject::Rejection;
 use crate::verify::Rules;
 

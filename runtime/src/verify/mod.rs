@@ -21,6 +21,7 @@
 
 mod claims;
 mod json;
+mod path;
 mod sign;
 
 use std::borrow::Cow;
@@ -39,21 +40,7 @@ use json::{Object, Text};
 pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
 pub(crate) use sign::{SESSION_TYP, sign_access_jwt, sign_session_jwt};
 
-#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
-compile_error!(
-    "authgate needs a crypto backend: enable the feature `aws-lc-rs` (the default, fastest) or \
-     `rust-crypto` (pure Rust)"
-);
-
-/// The backend chosen by our features, named directly: jsonwebtoken's process default panics
-/// on first use when another crate enables both of its backends. With both features on (one
-/// dependency asked for each), `aws-lc-rs` is used: features only add.
-#[cfg(feature = "aws-lc-rs")]
-pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
-    &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-#[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
-pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
-    &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+pub(crate) use crate::keys::PROVIDER;
 
 /// Why a token was refused. For logs only: clients always see `invalid_token`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,7 +176,10 @@ pub(crate) fn verify_token_until(
     let signature = b64_into(signature, &mut signature_buf)?;
     let mut any_key = false;
     let mut verified = false;
-    for key in keys.candidates(alg, kid.as_deref())? {
+    let candidates = keys
+        .candidates(alg, kid.as_deref())
+        .ok_or(Invalid::UnknownKid)?;
+    for key in candidates {
         any_key = true;
         if key.verifies(message.as_bytes(), &signature) {
             verified = true;
