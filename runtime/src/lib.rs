@@ -130,6 +130,11 @@ mod fuzzing;
 #[cfg(test)]
 mod properties;
 
+/// The crates.io page's example, compiled by `cargo test --doc` so that it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;
+
 /// Crate-private parsers behind plain functions, for `fuzz/` (built with `--cfg fuzzing`,
 /// which cargo-fuzz sets). Not a public API.
 #[cfg(fuzzing)]
