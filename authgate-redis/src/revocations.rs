@@ -54,7 +54,7 @@ impl RevocationStore for RedisStore {
         Ok(())
     }
 
-    async fn load(&self, now: SystemTime) -> Result<Vec<String>, StoreError> {
+    async fn entries(&self, now: SystemTime) -> Result<Vec<String>, StoreError> {
         let mut redis = self.redis.clone();
         // `(now`: strictly after now.
         let bytes: Vec<Vec<u8>> = redis
@@ -106,7 +106,7 @@ impl RevocationStore for RedisStore {
         }
     }
 
-    async fn purge_expired(&self, now: SystemTime) -> Result<u64, StoreError> {
+    async fn purge(&self, now: SystemTime) -> Result<u64, StoreError> {
         let mut redis = self.redis.clone();
         redis
             .zrembyscore(self.revocations(), "-inf", seconds(now))

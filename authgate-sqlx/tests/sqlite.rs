@@ -113,7 +113,7 @@ async fn sqlite_feeds_see_what_another_store_on_the_file_wrote() {
         assert_eq!(got.expect("in time").expect("read"), want);
     }
     assert_eq!(
-        RevocationStore::load(&second, time(0))
+        RevocationStore::entries(&second, time(0))
             .await
             .expect("loaded"),
         ["t 1 a token"]
@@ -125,7 +125,7 @@ async fn sqlite_feeds_see_what_another_store_on_the_file_wrote() {
         .with_table("other")
         .expect("a valid base");
     assert!(
-        RevocationStore::load(&other, time(0))
+        RevocationStore::entries(&other, time(0))
             .await
             .expect("loaded")
             .is_empty()

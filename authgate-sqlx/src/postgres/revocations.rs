@@ -94,7 +94,7 @@ impl RevocationStore for PostgresStore {
         tx.commit().await.map_err(unavailable)
     }
 
-    async fn load(&self, now: SystemTime) -> Result<Vec<String>, StoreError> {
+    async fn entries(&self, now: SystemTime) -> Result<Vec<String>, StoreError> {
         self.ready().await?;
         let rows = sqlx::query(AssertSqlSafe(Arc::clone(&self.revocations.load)))
             .bind(seconds(now))
@@ -141,7 +141,7 @@ impl RevocationStore for PostgresStore {
         }
     }
 
-    async fn purge_expired(&self, now: SystemTime) -> Result<u64, StoreError> {
+    async fn purge(&self, now: SystemTime) -> Result<u64, StoreError> {
         self.ready().await?;
         let done = sqlx::query(AssertSqlSafe(Arc::clone(&self.revocations.purge)))
             .bind(seconds(now))

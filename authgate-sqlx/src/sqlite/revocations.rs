@@ -99,7 +99,7 @@ impl RevocationStore for SqliteStore {
         self.append(entry, true, seconds(until)).await
     }
 
-    async fn load(&self, now: SystemTime) -> Result<Vec<String>, StoreError> {
+    async fn entries(&self, now: SystemTime) -> Result<Vec<String>, StoreError> {
         self.ready().await?;
         let rows = sqlx::query(AssertSqlSafe(Arc::clone(&self.log.load)))
             .bind(seconds(now))
@@ -157,7 +157,7 @@ impl RevocationStore for SqliteStore {
         }
     }
 
-    async fn purge_expired(&self, now: SystemTime) -> Result<u64, StoreError> {
+    async fn purge(&self, now: SystemTime) -> Result<u64, StoreError> {
         self.ready().await?;
         let purged = self.purge(true, seconds(now)).await?;
         // Announcements past their minute, on the system clock.

@@ -220,8 +220,8 @@ impl Gate {
         &self.inner.issuers
     }
 
-    /// The session settings, for the test kit and the OpenAPI document.
-    #[cfg(any(feature = "testing", feature = "utoipa"))]
+    /// The session settings, for the OpenAPI document.
+    #[cfg(feature = "utoipa")]
     pub(crate) fn session_settings(&self) -> Option<&Sessions> {
         self.inner.sessions.as_ref()
     }

@@ -85,7 +85,7 @@ impl Task {
             Ok(feed) => feed,
             Err(e) => return e.into(),
         };
-        let loaded = match call(self.store.load(time(self.clock.now()))).await {
+        let loaded = match call(self.store.entries(time(self.clock.now()))).await {
             Ok(loaded) => loaded,
             Err(e) => return e.into(),
         };
@@ -159,7 +159,7 @@ impl Task {
                     }
                 }
                 _ = purges.tick() => {
-                    match call(self.store.purge_expired(time(self.clock.now()))).await {
+                    match call(self.store.purge(time(self.clock.now()))).await {
                         Ok(0) => {}
                         Ok(purged) => tracing::debug!(target: "authgate", purged,
                             "expired revocations purged"),

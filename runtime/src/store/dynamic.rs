@@ -77,11 +77,11 @@ pub(crate) trait DynRevocationStore: Send + Sync + 'static {
         entry: &'a str,
         until: SystemTime,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
-    fn load(&self, now: SystemTime) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+    fn entries(&self, now: SystemTime) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
     fn announce<'a>(&'a self, message: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Opens a feed that keeps the store alive while it is read.
     fn subscribe(self: Arc<Self>) -> BoxFuture<'static, Result<Box<dyn Feed>, StoreError>>;
-    fn purge_expired(&self, now: SystemTime) -> BoxFuture<'_, Result<u64, StoreError>>;
+    fn purge(&self, now: SystemTime) -> BoxFuture<'_, Result<u64, StoreError>>;
 }
 
 /// An open feed of a revocation store.
@@ -111,8 +111,8 @@ impl<S: RevocationStore> DynRevocationStore for S {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(RevocationStore::revoke(self, entry, until))
     }
-    fn load(&self, now: SystemTime) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        Box::pin(RevocationStore::load(self, now))
+    fn entries(&self, now: SystemTime) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(RevocationStore::entries(self, now))
     }
     fn announce<'a>(&'a self, message: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(RevocationStore::announce(self, message))
@@ -124,7 +124,7 @@ impl<S: RevocationStore> DynRevocationStore for S {
             Ok(feed)
         })
     }
-    fn purge_expired(&self, now: SystemTime) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(RevocationStore::purge_expired(self, now))
+    fn purge(&self, now: SystemTime) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(RevocationStore::purge(self, now))
     }
 }

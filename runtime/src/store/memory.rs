@@ -177,7 +177,7 @@ impl RevocationStore for MemoryStore {
         Ok(())
     }
 
-    async fn load(&self, now: SystemTime) -> Result<Vec<String>, StoreError> {
+    async fn entries(&self, now: SystemTime) -> Result<Vec<String>, StoreError> {
         let inner = self.up()?;
         let live = inner.revocations.iter().filter(|(_, until)| *until > now);
         Ok(live.map(|(entry, _)| entry.clone()).collect())
@@ -205,7 +205,7 @@ impl RevocationStore for MemoryStore {
         })
     }
 
-    async fn purge_expired(&self, now: SystemTime) -> Result<u64, StoreError> {
+    async fn purge(&self, now: SystemTime) -> Result<u64, StoreError> {
         let mut inner = self.up()?;
         Ok(remove_where(&mut inner.revocations, |(_, until)| {
             *until <= now

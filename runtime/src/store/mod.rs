@@ -131,8 +131,8 @@ pub struct LoginRecord {
 /// - **hashes only**: keys are hashes; neither an id nor a token is ever passed in;
 /// - [`delete_user`](Self::delete_user) removes every login of one subject and no other;
 /// - [`purge_expired`](Self::purge_expired) removes logins whose `expires_at` is at or before
-///   `now` (authgate calls it in the background; a store that expires them itself may return
-///   0);
+///   `now` and counts them (authgate calls it in the background; a store that also expires
+///   logins on its own, such as Redis with key expiry, still keeps an index to purge by);
 /// - idle and absolute expiry are decided by authgate from `last_used` and `expires_at`: a
 ///   store returns what it holds.
 pub trait LoginStore: Send + Sync + 'static {
@@ -186,7 +186,7 @@ pub trait LoginStore: Send + Sync + 'static {
 /// The contract (`authgate::testing::Conformance::revocations` checks it):
 ///
 /// - [`revoke`](Self::revoke) keeps the entry **and** announces it as one step: once it
-///   returns `Ok`, every open feed delivers it, and every later [`load`](Self::load) returns it
+///   returns `Ok`, every open feed delivers it, and every later [`entries`](Self::entries) returns it
 ///   until `until` has passed;
 /// - a feed delivers in the order the store took them: a message [`announce`](Self::announce)d
 ///   arrives after every entry announced before it;
@@ -204,8 +204,10 @@ pub trait RevocationStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Every entry kept whose `until` is after `now`.
-    fn load(&self, now: SystemTime)
-    -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    fn entries(
+        &self,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// Announces `message` on every open feed, after everything announced before, without
     /// keeping it (authgate's heartbeats, which prove a feed is current).
@@ -222,7 +224,7 @@ pub trait RevocationStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
     /// Forgets the entries whose `until` is at or before `now`; returns how many.
-    fn purge_expired(
+    fn purge(
         &self,
         now: SystemTime,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;

@@ -41,9 +41,12 @@ use crate::tokens::RefreshTokens;
 #[must_use = "a suite checks nothing until it runs: `.assert().await`"]
 pub struct Conformance {
     name: &'static str,
-    suite: Box<dyn FnOnce(Option<Box<Written>>) -> BoxFuture<'static, Vec<String>> + Send>,
+    suite: Box<Suite>,
     written: Option<Box<Written>>,
 }
+
+/// A suite's checks, given what reads the store's writes; returns the failures.
+type Suite = dyn FnOnce(Option<Box<Written>>) -> BoxFuture<'static, Vec<String>> + Send;
 
 /// Reads everything a store wrote.
 type Written = dyn Fn() -> BoxFuture<'static, Vec<u8>> + Send + Sync;
@@ -493,7 +496,7 @@ async fn revocations_run<S: RevocationStore>(
         }
     }
 
-    let loaded = store.load(time(NOW)).await?;
+    let loaded = store.entries(time(NOW)).await?;
     for entry in [token, subject] {
         if !loaded.iter().any(|e| e == entry) {
             failures.push(format!("load did not return the stored {entry:?}"));
@@ -503,7 +506,7 @@ async fn revocations_run<S: RevocationStore>(
         failures.push("load returned an announced message, which is not kept".into());
     }
     if store
-        .load(time(NOW + 100))
+        .entries(time(NOW + 100))
         .await?
         .iter()
         .any(|e| e == token)
@@ -511,17 +514,17 @@ async fn revocations_run<S: RevocationStore>(
         failures.push("load returned an entry at its `until`".into());
     }
 
-    let purged = store.purge_expired(time(NOW + 150)).await?;
-    let left = store.load(time(NOW)).await?;
+    let purged = store.purge(time(NOW + 150)).await?;
+    let left = store.entries(time(NOW)).await?;
     if purged == 0 || left.iter().any(|e| e == token) {
         failures.push(format!(
-            "purge_expired at NOW + 150 left the entry kept until NOW + 100 (purged {purged})"
+            "purge at NOW + 150 left the entry kept until NOW + 100 (purged {purged})"
         ));
     }
     if !left.iter().any(|e| e == subject) {
-        failures.push("purge_expired removed an entry that had not ended".into());
+        failures.push("purge removed an entry that had not ended".into());
     }
-    store.purge_expired(time(NOW + 300)).await?;
+    store.purge(time(NOW + 300)).await?;
     Ok(())
 }
 
