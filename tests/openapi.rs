@@ -509,6 +509,35 @@ fn sessions_add_the_cookie_scheme_the_origin_check_and_the_store() {
     );
 }
 
+/// A Gate with sessions and no issuer refuses every bearer token, so its document offers the
+/// cookie only: no `bearerAuth` scheme, no bearer-only challenge on 403.
+#[test]
+fn a_cookie_only_gate_documents_no_bearer_scheme() {
+    let gate = support::keyless_gate_builder()
+        .sessions(Sessions::server_side("__Host-s", MemoryStore::new()))
+        .build()
+        .expect("gate");
+    let doc = applied(&gate);
+    let schemes = doc["components"]["securitySchemes"]
+        .as_object()
+        .expect("security schemes");
+    assert_eq!(schemes.keys().collect::<Vec<_>>(), ["sessionCookie"]);
+    let me = &doc["paths"]["/me"]["get"];
+    assert_eq!(me["security"], json!([{"sessionCookie": []}]));
+    let billing = &doc["paths"]["/billing"]["post"];
+    assert_eq!(billing["security"], json!([{"sessionCookie": []}]));
+    let forbidden = billing["responses"]["403"]["headers"]
+        .as_object()
+        .expect("403 headers");
+    assert_eq!(forbidden.keys().collect::<Vec<_>>(), ["Cache-Control"]);
+    // A 401 still carries the challenge: every 401 does, whatever the Gate accepts.
+    assert!(
+        me["responses"]["401"]["headers"]
+            .as_object()
+            .is_some_and(|h| h.contains_key("WWW-Authenticate"))
+    );
+}
+
 /// An issuer whose keys are fetched (here from an endpoint that is down) can leave the Gate
 /// without keys: 503.
 #[test]

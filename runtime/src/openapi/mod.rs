@@ -380,19 +380,22 @@ fn header_doc(header: RefusalHeader, gate: &GateFacts) -> (&'static str, Header)
     (name, header)
 }
 
-/// `bearerAuth`, `sessionCookie` when the Gate has sessions, and the rejection body's schema.
+/// `bearerAuth` when the Gate has an issuer, `sessionCookie` when it has sessions, and the
+/// rejection body's schema.
 fn add_components(doc: &mut OpenApi, gate: &GateFacts) {
     let components = doc.components.get_or_insert_with(Components::default);
-    let bearer = HttpBuilder::new()
-        .scheme(HttpAuthScheme::Bearer)
-        .bearer_format("JWT")
-        .description(Some(format!(
-            "`Authorization: Bearer <JWT>` (realm `{}`). A token that is presented but \
-             invalid is refused; it never falls back to the session cookie.",
-            gate.realm
-        )))
-        .build();
-    components.add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(bearer));
+    if gate.bearer {
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(format!(
+                "`Authorization: Bearer <JWT>` (realm `{}`). A token that is presented but \
+                 invalid is refused; it never falls back to the session cookie.",
+                gate.realm
+            )))
+            .build();
+        components.add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(bearer));
+    }
     if let Some(cookie) = &gate.cookie {
         let kind = if gate.session_store {
             "an opaque id of a server-side session"

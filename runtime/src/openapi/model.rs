@@ -41,6 +41,8 @@ pub(crate) const REJECTION_CODES: &[&str] = &[
 #[derive(Clone, Debug)]
 pub(crate) struct GateFacts {
     pub(crate) realm: String,
+    /// Bearer tokens, when the Gate has an issuer (without one, every token is refused).
+    pub(crate) bearer: bool,
     /// The session cookie's name, when the Gate accepts one.
     pub(crate) cookie: Option<String>,
     /// Server-side sessions (a store that can be down), as opposed to stateless cookies.
@@ -59,6 +61,7 @@ impl GateFacts {
         let issuers = gate.issuers();
         GateFacts {
             realm: gate.realm().to_owned(),
+            bearer: issuers.iter().next().is_some(),
             cookie: sessions.map(|s| s.cookie.clone()),
             session_store: sessions.is_some_and(|s| matches!(s.kind, SessionKind::Server(_))),
             key_source: issuers.any_fetched(),
@@ -163,7 +166,7 @@ pub(crate) fn refusals(spec: &PolicySpec, method: &str, gate: &GateFacts) -> Vec
         description.push('.');
         let roles_or_scopes = !spec.roles().is_empty() || !spec.scopes().is_empty();
         let mut headers = vec![CacheControl];
-        if roles_or_scopes {
+        if roles_or_scopes && gate.bearer {
             headers.insert(0, WwwAuthenticate { always: false });
         }
         out.push(Refusal {
@@ -234,7 +237,10 @@ pub(crate) fn requirements(spec: &PolicySpec, gate: &GateFacts) -> Vec<(String, 
         return Vec::new();
     }
     let alternatives = expand(spec.scopes());
-    let mut schemes = vec![BEARER_SCHEME.to_owned()];
+    let mut schemes = Vec::new();
+    if gate.bearer {
+        schemes.push(BEARER_SCHEME.to_owned());
+    }
     if gate.cookie.is_some() {
         schemes.push(COOKIE_SCHEME.to_owned());
     }
@@ -346,6 +352,7 @@ mod tests {
     fn gate(cookie: bool, store: bool, key_source: bool) -> GateFacts {
         GateFacts {
             realm: "api".to_owned(),
+            bearer: true,
             cookie: cookie.then(|| "session".to_owned()),
             session_store: store,
             key_source,
