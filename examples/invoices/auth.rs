@@ -1,8 +1,8 @@
 //! What authgate leaves to the app: checking passwords (argon2id).
 //!
-//! authgate verifies credentials and issues the app's tokens (`Gate::issue_tokens`, with the
-//! Gate's own key and claim rules); it does not check passwords. This module is the small,
-//! careful part an app writes itself.
+//! authgate verifies credentials and issues the app's tokens (`Gate::issue`, with the key
+//! and claim rules of the Gate's own issuer); it does not check passwords. This module is the
+//! small, careful part an app writes itself.
 //!
 //! Password checks (argon2id: about 19 MiB and tens of milliseconds each) run on a fixed pool
 //! of one thread per core, each thread reusing one argon2 memory buffer for every check. A

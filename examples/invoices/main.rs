@@ -115,7 +115,7 @@ fn banner(router: &authgate::Router, settings: &Settings, seeded: bool, cookie: 
     }
     println!("{}", state(settings));
     println!("route audit:");
-    for policy in router.policies() {
+    for policy in &router.audit() {
         println!("{policy}");
     }
     if cookie == app::LOCAL_COOKIE {
