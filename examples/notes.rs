@@ -1,4 +1,4 @@
-//! The README's notes API: a login issuing refresh tokens, notes with owner checks, an admin.
+//! The notes API: a login issuing refresh tokens, notes with owner checks, an admin.
 use std::{error::Error, sync::Arc};
 
 use argon2::Argon2;

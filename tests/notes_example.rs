@@ -1,5 +1,5 @@
-//! The notes app of the README (`examples/notes.rs`, shown there verbatim): login with refresh
-//! tokens, notes only their owner reads, the admin's lock-out, login CSRF, over HTTP.
+//! The notes app (`examples/notes.rs`, one of the examples the README lists): login with
+//! refresh tokens, notes only their owner reads, the admin's lock-out, login CSRF, over HTTP.
 
 #[allow(dead_code)]
 #[path = "../examples/notes.rs"]
@@ -49,13 +49,15 @@ fn assert_refused(reply: &TestResponse, status: u16, error: &str) {
     assert!(reply.json().get("access_token").is_none());
 }
 
+/// The README lists the notes app among the examples (it no longer shows it whole), and the app
+/// stays small enough to read in one go.
 #[tokio::test]
-async fn the_readme_shows_the_notes_app_as_it_is_and_under_150_lines() {
+async fn the_readme_lists_the_notes_app_and_it_stays_under_150_lines() {
     let readme = include_str!("../README.md");
     let source = include_str!("../examples/notes.rs");
     assert!(
-        readme.contains(&format!("```rust,ignore\n{source}```")),
-        "README.md must show examples/notes.rs verbatim"
+        readme.contains("`notes`"),
+        "README.md must list the notes example"
     );
     assert!(
         source.lines().count() < 150,
