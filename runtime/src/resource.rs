@@ -4,22 +4,56 @@
 //!
 //! The most common API hole is not a missing login check: it is user A reading user B's
 //! invoice by changing the id in the URL. `#[owned_by]` compares a value the handler already
-//! has (a path id, or a field of a resource loaded with [`Load`](crate::Load)) with the verified subject,
-//! before the first statement of the handler body. A mismatch answers 404 with exactly the
-//! bytes of a missing resource, so the caller cannot learn that the id exists.
+//! has (a path id, or a field of a resource loaded with [`Load`](crate::Load)) with the
+//! verified subject, before the first statement of the handler body. A mismatch answers 404
+//! with exactly the bytes of a missing resource, so the caller cannot learn that the id
+//! exists.
+//!
+//! # Loading
+//!
+//! `Load<R>` reads the path parameters as `R::Id` and calls [`Resource::load`] with the
+//! router's state, after the guard (so nothing is loaded for a caller who may not call the
+//! handler) and before the body:
+//!
+//! | what happens | answer |
+//! |---|---|
+//! | the path does not parse as `R::Id` | 404, the bytes of a missing resource |
+//! | `load` returns `Ok(None)` | 404, the same |
+//! | `load` returns `Err` | 503 `unavailable`; the error is logged, never shown |
+//! | `Load` in a `#[public]` handler or one without a guard | 500, logged: a resource is loaded only for a checked caller |
+//!
+//! `S` is the state the router is given: implement `Resource<AppState>` to reach the
+//! database pool through it (the Gate comes from the same state through `FromRef`).
 //!
 //! ```
 //! use authgate::{Gate, Load, owned_by, require_auth};
 //! use authgate::resource::Resource;
 //! use authgate::store::StoreError;
+//! use axum::extract::FromRef;
+//!
+//! #[derive(Clone)]
+//! struct AppState { gate: Gate, db: Db }
+//!
+//! impl FromRef<AppState> for Gate {
+//!     fn from_ref(state: &AppState) -> Gate { state.gate.clone() }
+//! }
+//!
+//! /// Stands in for a connection pool.
+//! #[derive(Clone)]
+//! struct Db;
+//!
+//! impl Db {
+//!     async fn invoice(&self, id: u64) -> Result<Option<Invoice>, std::io::Error> {
+//!         Ok((id == 1).then(|| Invoice { id, user_id: 7, amount_cents: 1200 }))
+//!     }
+//! }
 //!
 //! struct Invoice { id: u64, user_id: u64, amount_cents: i64 }
 //!
-//! impl Resource<Gate> for Invoice {
-//!     type Id = u64;
-//!     async fn load(id: u64, _state: &Gate) -> Result<Option<Self>, StoreError> {
-//!         // A database query here; its error with `.map_err(StoreError::unavailable)?`.
-//!         Ok((id == 1).then(|| Invoice { id, user_id: 7, amount_cents: 1200 }))
+//! impl Resource<AppState> for Invoice {
+//!     type Id = u64; // `/invoices/{id}`; a tuple or a struct for several parameters
+//!     async fn load(id: u64, state: &AppState) -> Result<Option<Self>, StoreError> {
+//!         state.db.invoice(id).await.map_err(StoreError::unavailable)
 //!     }
 //! }
 //!
@@ -29,6 +63,29 @@
 //!     // Only the owner (subject "7") or an admin gets here.
 //!     format!("invoice {}: {} cents", invoice.id, invoice.amount_cents)
 //! }
+//! ```
+//!
+//! # Owner ids
+//!
+//! The owner field's type implements [`OwnerId`]: strings, integers, `Option`, `uuid::Uuid`
+//! (feature `uuid`), references and smart pointers of them. Each compares one canonical
+//! spelling with the subject, so no two subjects own the same id. For an id type of your own,
+//! compare its canonical form:
+//!
+//! ```
+//! use authgate::resource::OwnerId;
+//!
+//! /// Account ids, written `acct_<number>` in tokens.
+//! struct AccountId(u64);
+//!
+//! impl OwnerId for AccountId {
+//!     fn is_subject(&self, subject: &str) -> bool {
+//!         subject.strip_prefix("acct_") == Some(self.0.to_string().as_str())
+//!     }
+//! }
+//!
+//! assert!(AccountId(42).is_subject("acct_42"));
+//! assert!(!AccountId(42).is_subject("acct_042"));
 //! ```
 
 use std::future::Future;

@@ -19,6 +19,29 @@
 //! The `iss` selects the claim rules too: each issuer's audience and the places of roles,
 //! scopes and the client id ([`Issuer`], with the [`Provider`] presets) are resolved once,
 //! when the Gate is built.
+//!
+//! ```
+//! use authgate::Gate;
+//! use authgate::issuers::{Issuer, Provider};
+//! use authgate::keys::{Algorithm, Key};
+//!
+//! # let pem = include_bytes!("../../../tests/keys/rsa_public.pem");
+//! let gate = Gate::builder()
+//!     // An identity provider, its public key given (with `oidc`: `Issuer::discover(name)`).
+//!     .issuer(
+//!         Issuer::new("https://sso.example.com/realms/acme")
+//!             .key(Key::from_pem(Algorithm::RS256, pem)?.with_kid("2026-11"))
+//!             .provider(Provider::Keycloak)
+//!             .audience("invoices-api"),
+//!     )
+//!     // The app's own tokens: an HS256 secret that signs what the Gate issues and verifies it.
+//!     .issuer(Issuer::new("https://invoices.example.com").secret("an HMAC secret of at least 32 bytes!!"))
+//!     .build()?;
+//! # Ok::<(), authgate::ConfigError>(())
+//! ```
+//!
+//! The [identity providers guide](crate::guide::identity_providers) has the settings of the
+//! common providers, RFC 9068 access tokens, and what happens while a provider is down.
 
 #[cfg(feature = "oidc")]
 mod fetch;

@@ -21,6 +21,28 @@
 //! # Ok::<(), authgate::ConfigError>(())
 //! ```
 //!
+//! | algorithms | verification key ([`Key`]) | signing key ([`SigningKey`]) |
+//! |---|---|---|
+//! | HS256, HS384, HS512 | [`Key::hmac`]: a secret of at least 32, 48 or 64 bytes | [`SigningKey::hmac`], the same secret |
+//! | RS256, RS384, RS512, PS256, PS384, PS512 | [`Key::from_pem`], [`Key::from_der`] (PKCS#1): a public key of 2048 to 8192 bits | [`SigningKey::from_pem`] |
+//! | ES256, ES384 | [`Key::from_pem`], [`Key::from_der`] (a SEC1 point) | [`SigningKey::from_pem`] (PKCS#8) |
+//! | EdDSA (Ed25519) | [`Key::from_pem`], [`Key::from_der`] (32 bytes) | [`SigningKey::from_pem`] |
+//!
+//! A key verifies exactly one algorithm, the one it was made for: a token's `alg` must be
+//! that algorithm, so an RSA public key is never used as an HMAC secret, and `alg: none` or
+//! an unknown algorithm is refused. For rotation, give each key a `kid`
+//! ([`Key::with_kid`]): a token whose header names a `kid` is verified with that key only (an
+//! unknown `kid` is refused, or, for fetched keys, causes one early fetch); a token without
+//! one is tried with the issuer's keys of its algorithm. Publish the new key, start signing
+//! with it, and remove the old one once its last tokens have expired.
+//!
+//! Around the signature, every token is checked the same way: at most 8 KiB
+//! ([`max_token_bytes`](crate::GateBuilder::max_token_bytes)), three base64url parts (a JWE
+//! is refused), no `crit` header; `jku`, `x5u`, `jwk` and `x5c` are never fetched or trusted.
+//! After the signature, duplicate claim names are refused, `exp` is required, `exp`, `nbf`
+//! and `iat` must be numbers within the leeway, `exp` at most the maximum lifetime ahead,
+//! `sub` a non-empty string, and the issuer's `iss` and audience must match.
+//!
 //! Signatures are checked with the crypto backend of the crate's features: `aws-lc-rs` (the
 //! default) or `rust-crypto` (pure Rust). When both are on, `aws-lc-rs` is used.
 

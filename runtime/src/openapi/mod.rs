@@ -47,8 +47,8 @@
 //! What is written to each operation that a route serves (matched by method and path
 //! template; an `any` route matches every method the document lists at its path):
 //!
-//! - `security`: one requirement per way in. `bearerAuth` with the scopes the policy
-//!   requires, and `sessionCookie` with the same scopes when the Gate accepts a session
+//! - `security`: one requirement per way in. `bearerAuth` (when the Gate has an issuer)
+//!   with the scopes the policy requires, and `sessionCookie` with the same scopes when the Gate accepts a session
 //!   cookie. `any(a, b)` is one requirement per name. `#[public]` gets `security: []`, the
 //!   reason in `x-authgate-public` and in the description.
 //! - the refusals authgate answers with, each with the `AuthgateRejection` body and
@@ -63,10 +63,44 @@
 //!   (`[{"any": ["admin"]}]`, every entry must hold) and the description; the audit form of
 //!   the whole policy in `x-authgate-policy`.
 //!
-//! `components.securitySchemes` gets `bearerAuth` (`http`, `bearer`, `bearerFormat: JWT`) and,
-//! with sessions, `sessionCookie` (`apiKey` in `cookie`, named as the Gate's cookie).
-//! `components.schemas` gets `AuthgateRejection` unless the app defines it: an app whose
-//! Gate renders rejections its own way (`render_rejection`) describes its body there.
+//! `components.securitySchemes` gets `bearerAuth` (`http`, `bearer`, `bearerFormat: JWT`)
+//! when the Gate has an issuer (a Gate of session cookies only refuses every bearer token);
+//! with sessions, `sessionCookie` (`apiKey` in `cookie`, named as the Gate's cookie); and for
+//! each issuer configured with [`Issuer::discover`](crate::issuers::Issuer::discover) (feature
+//! `oidc`), an `openIdConnect` scheme with its discovery URL (`openIdConnect`,
+//! `openIdConnect2`, ..), which every guarded operation lists as one more way in, with the
+//! same scopes. `components.schemas` gets `AuthgateRejection` unless the app defines it: an
+//! app whose Gate renders rejections its own way (`render_rejection`) describes its body
+//! there.
+//!
+//! # Serving it, and keeping it true
+//!
+//! Apply the policies once at start, from the router's audit before the state is given, and
+//! serve the JSON from a `#[public]` handler; the
+//! [API quick start](crate::guide::api_behind_an_identity_provider) shows the route. Then a
+//! test that fails on drift keeps the document and the router together:
+//!
+//! ```
+//! # use authgate::{Gate, Router, public, routing::get};
+//! # use utoipa::openapi::{HttpMethod, OpenApiBuilder, PathItem, PathsBuilder};
+//! # use utoipa::openapi::path::OperationBuilder;
+//! # #[public(reason = "load-balancer health check")]
+//! # async fn health() -> &'static str { "ok" }
+//! # fn routes() -> Router<Gate> { Router::new().route("/health", get(health)) }
+//! # fn api_doc() -> utoipa::openapi::OpenApi {
+//! #     let op = OperationBuilder::new().response("200", utoipa::openapi::Response::new("ok"));
+//! #     OpenApiBuilder::new().paths(PathsBuilder::new().path("/health", PathItem::new(HttpMethod::Get, op))).build()
+//! # }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let gate = Gate::builder()
+//! #     .issuer(authgate::issuers::Issuer::new("https://api.example.com").secret("an HMAC secret of at least 32 bytes!!"))
+//! #     .build()?;
+//! // In a test: every route documented, every documented operation routed.
+//! let mut doc = api_doc(); // `ApiDoc::openapi()` with utoipa's derive
+//! let drift = authgate::openapi::apply(&mut doc, &routes().audit(), &gate);
+//! assert!(drift.is_empty(), "{drift}");
+//! # Ok(()) }
+//! ```
 //!
 //! Scopes in the requirement arrays: OpenAPI 3.1 lets the array of a non-OAuth scheme list
 //! "role names"; authgate lists the scopes a token must carry there, because they are what a

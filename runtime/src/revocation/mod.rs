@@ -1,11 +1,44 @@
 //! Revocation of self-contained credentials: bearer tokens and stateless session cookies,
 //! which no store is asked about on each request.
 //!
-//! A revocation ends one token (by its `jti`) or everything a subject was issued before a
-//! second (a per-subject "not before"). It is written to a shared [`RevocationStore`], which
-//! announces it on a change feed; every Gate keeps a local view of the revocations in force,
-//! loaded whole when it (re)subscribes and kept current by the feed. A request reads that view
-//! and never waits on the network.
+//! # What can be revoked
+//!
+//! - [`Gate::revoke_user`](crate::Gate::revoke_user): everything a subject was issued up to
+//!   now (a per-subject "not before"), after a password change, a lost device or a deleted
+//!   account. It also deletes the subject's server-side sessions and refresh families.
+//! - [`Gate::logout`](crate::Gate::logout): the caller's own bearer token or stateless
+//!   cookie, by its `jti`.
+//! - [`Gate::revoke_token_id`](crate::Gate::revoke_token_id): one token by its `jti`, until
+//!   its `exp`.
+//! - a refresh token used twice revokes its subject (see [`tokens`](crate::tokens)).
+//!
+//! A revoked credential is refused with 401 `invalid_token`, also when the token cache holds
+//! it. With revocations configured, a JWT without `iat` is refused: its age cannot be
+//! compared with a subject's "not before".
+//!
+//! # The model
+//!
+//! A revocation is written to a shared [`RevocationStore`], which announces it on a change
+//! feed; every Gate keeps a local view of the revocations in force, loaded whole when it
+//! (re)subscribes and kept current by the feed. A request reads that view and never waits on
+//! the network.
+//!
+//! The view is bounded by time: a token revocation lives until the token could no longer be
+//! accepted (its `exp` plus the leeway), a subject revocation until every token issued before
+//! it has expired (`not_before` plus the Gate's maximum lifetime and leeway). Expired
+//! revocations are purged from the store in the background ([`Revocations::purge_every`]).
+//!
+//! # Several instances
+//!
+//! Every instance of an app builds its Gate on the same store, so a revocation on one holds
+//! on all: a logout behind a load balancer is a logout. The stores: [`MemoryStore`](crate::store::MemoryStore)
+//! (one process, or several Gates in one test), and for several processes the stores of
+//! `authgate-redis` (pub/sub), `authgate-sqlx` on PostgreSQL (`LISTEN`/`NOTIFY`) and on SQLite
+//! (a polled log, for processes on one machine). Any [`RevocationStore`] that passes
+//! `authgate::testing::Conformance::revocations` works. Server-side sessions need no
+//! revocations: they are read from their own shared store on every request.
+//!
+//! # The staleness bound
 //!
 //! The view **fails closed**. Each Gate sends a heartbeat through the store's own feed every
 //! [`Revocations::heartbeat_every`]; a heartbeat that comes back proves that every revocation
@@ -14,34 +47,62 @@
 //! or the Gate has not loaded the view yet), requests that present a valid bearer token or
 //! stateless cookie answer 503 `unavailable`, never 200 for a token that may be revoked. So a
 //! revocation holds on every instance within the feed's delivery time, and at worst within the
-//! staleness bound. Server-side sessions are read from their own store on every request and
-//! do not depend on the view.
+//! staleness bound. Anonymous callers and invalid tokens still get 401; the Gate subscribes
+//! again on its own and serves as soon as it has reloaded. [`Gate::ready`](crate::Gate::ready)
+//! waits for the first load at start.
 //!
-//! The view is bounded by time: a token revocation lives until the token could no longer be
-//! accepted (its `exp` plus the leeway), a subject revocation until every token issued before
-//! it has expired (`not_before` plus the Gate's maximum lifetime and leeway). With revocations
-//! configured, a JWT without `iat` is refused: its age cannot be compared with a subject's
-//! "not before".
-//!
-//! Stores: [`MemoryStore`](crate::store::MemoryStore) (one process), and for several
-//! instances the stores of `authgate-redis` (pub/sub), `authgate-sqlx` on PostgreSQL
-//! (`LISTEN`/`NOTIFY`) and on SQLite (a polled log). Any [`RevocationStore`] that passes
-//! `authgate::testing::Conformance::revocations` works.
+//! Two instances on one store, and the store going down:
 //!
 //! ```
 //! use std::time::Duration;
-//! use authgate::Gate;
+//! use authgate::{CurrentUser, Gate, Identity, Router, require_auth, routing::get};
 //! use authgate::issuers::Issuer;
 //! use authgate::revocation::Revocations;
 //! use authgate::store::MemoryStore;
 //!
+//! #[require_auth]
+//! async fn me(user: CurrentUser) -> String { user.subject().to_owned() }
+//!
+//! /// One instance: its own Gate on the shared store.
+//! fn instance(store: &MemoryStore) -> Result<(Gate, axum::Router), authgate::ConfigError> {
+//!     let gate = Gate::builder()
+//!         .issuer(Issuer::new("https://notes.example.com").secret("an HMAC secret of at least 32 bytes!!"))
+//!         .revocations(Revocations::new(store.clone()).staleness(Duration::from_millis(500)))
+//!         .build()?;
+//!     let app = Router::new().route("/me", get(me)).with_state(gate.clone()).into_axum();
+//!     Ok((gate, app))
+//! }
+//! # /// The status of `GET /me` with this bearer token.
+//! # async fn me_status(app: &axum::Router, token: &str) -> u16 {
+//! #     use tower::ServiceExt as _;
+//! #     let request = axum::http::Request::get("/me").header("authorization", format!("Bearer {token}"));
+//! #     let response = app.clone().oneshot(request.body(axum::body::Body::empty()).unwrap()).await;
+//! #     response.map_or(0, |r| r.status().as_u16())
+//! # }
+//!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let gate = Gate::builder()
-//!     .issuer(Issuer::new("https://notes.example.com").secret("an HMAC secret of at least 32 bytes!!"))
-//!     .revocations(Revocations::new(MemoryStore::new()).staleness(Duration::from_secs(5)))
-//!     .build()?;
-//! assert!(gate.ready(Duration::from_secs(5)).await); // the view is loaded
-//! gate.revoke_user("42").await?; // every token of subject 42 issued up to now, everywhere
+//! let store = MemoryStore::new(); // Redis or PostgreSQL between processes
+//! let (a, _) = instance(&store)?;
+//! let (b, app_b) = instance(&store)?;
+//! assert!(a.ready(Duration::from_secs(5)).await && b.ready(Duration::from_secs(5)).await);
+//! let token = a.issue(&Identity::new("42")).await?;
+//! assert_eq!(me_status(&app_b, token.access_token()).await, 200);
+//!
+//! a.revoke_user("42").await?; // on instance A
+//! while b.revocations_in_view() == 0 {
+//!     tokio::time::sleep(Duration::from_millis(5)).await; // the feed's delivery time
+//! }
+//! assert_eq!(me_status(&app_b, token.access_token()).await, 401); // on instance B
+//!
+//! // The store goes down: once no heartbeat has come back for the staleness bound, B cannot
+//! // know what was revoked meanwhile, and answers 503 to a valid token.
+//! let other = a.issue(&Identity::new("7")).await?;
+//! store.set_down(true);
+//! tokio::time::sleep(Duration::from_millis(800)).await;
+//! assert_eq!(me_status(&app_b, other.access_token()).await, 503);
+//! store.set_down(false);
+//! assert!(b.ready(Duration::from_secs(5)).await); // reloaded: serving again
+//! assert_eq!(me_status(&app_b, other.access_token()).await, 200);
 //! # Ok(()) }
 //! ```
 

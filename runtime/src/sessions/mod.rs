@@ -4,7 +4,7 @@
 //! Two kinds, configured on the Gate with [`GateBuilder::sessions`](crate::GateBuilder::sessions):
 //!
 //! - **server-side** ([`Sessions::server_side`]): the cookie holds an opaque id (256 bits from
-//!   the OS CSPRNG); the session lives in a [`LoginStore`](crate::store::LoginStore) under the
+//!   the OS CSPRNG); the session lives in a [`LoginStore`] under the
 //!   id's SHA-256, with an idle timeout and an absolute lifetime, and can be revoked: one
 //!   session at logout, or all of a user's after a password change
 //!   ([`Gate::revoke_user`](crate::Gate::revoke_user)). A store error answers 503, never 401
@@ -12,14 +12,26 @@
 //! - **stateless** ([`Sessions::stateless`]): the cookie holds a JWT signed with the session's
 //!   own [`SigningKey`], verified with that key only (never taken for a bearer token, and no
 //!   bearer token is taken for it). Without [`Revocations`](crate::revocation::Revocations) it
-//!   cannot be revoked before it expires. With [`Gate::session_layer`](crate::Gate::session_layer)
-//!   it is re-issued when less than half its lifetime is left (rolling), up to the absolute
-//!   lifetime.
+//!   cannot be revoked before it expires. It is re-issued when less than half its lifetime
+//!   is left (rolling), up to the absolute lifetime: [`Router::with_state`](crate::Router::with_state)
+//!   adds the layer that does it.
 //!
 //! Cookies are `HttpOnly; Secure; SameSite=Lax; Path=/` with `Max-Age`; the `__Host-` name
 //! prefix is recommended (the browser then refuses the cookie from a sub-domain or over
 //! HTTP). Every login issues a fresh id, so a planted id is never adopted (no fixation), and a
 //! login ends the session the browser presented.
+//!
+//! A Gate may take sessions next to bearer tokens. When a request carries an `Authorization`
+//! header, the bearer token decides, valid or not: a presented credential never falls back to
+//! the cookie.
+//!
+//! Server-side sessions live in a [`LoginStore`]: [`MemoryStore`](crate::store::MemoryStore)
+//! for one instance and tests; for several instances, or sessions that survive a restart,
+//! `authgate_sqlx::SqliteStore`, `authgate_sqlx::PostgresStore` or
+//! `authgate_redis::RedisStore`, which every instance shares. Expired sessions are purged in
+//! the background ([`Sessions::purge_every`]). The
+//! [browser quick start](crate::guide::browser_app_with_sessions) is a whole app with its
+//! test.
 //!
 //! # A login form
 //!
@@ -80,6 +92,32 @@
 //!    its host and port must equal `Host`. `Origin: null` is refused.
 //!
 //! A refused request answers 403 `forbidden`, and the handler does not run.
+//!
+//! # Stateless cookies
+//!
+//! No store to run, and no store lookup per request: the cookie is verified like a token. The
+//! price is revocation: a logout clears the cookie in this browser only, unless the Gate has
+//! [`Revocations`](crate::revocation::Revocations), which then end it on every instance (as
+//! [`Gate::revoke_user`](crate::Gate::revoke_user) does for all of a user's cookies).
+//!
+//! ```
+//! use std::time::Duration;
+//! use authgate::{CurrentUser, Gate, Router, require_auth, routing::get};
+//! use authgate::keys::{Algorithm, SigningKey};
+//! use authgate::sessions::Sessions;
+//!
+//! #[require_auth(redirect = "/login")]
+//! async fn dashboard(user: CurrentUser) -> String { format!("<h1>Hello {}</h1>", user.subject()) }
+//!
+//! # fn main() -> Result<(), authgate::ConfigError> {
+//! let key = SigningKey::hmac(Algorithm::HS256, "a cookie secret of at least 32 bytes!!")?;
+//! let gate = Gate::builder()
+//!     .sessions(Sessions::stateless("__Host-session", key).idle_timeout(Duration::from_secs(30 * 60)))
+//!     .build()?;
+//! // `with_state` adds the layer that re-issues a cookie half-way to its idle timeout.
+//! let app: axum::Router = Router::new().route("/dashboard", get(dashboard)).with_state(gate).into_axum();
+//! # Ok(()) }
+//! ```
 
 mod csrf;
 mod layer;

@@ -9,26 +9,39 @@
 //! - **revocations** ([`RevocationStore`]): which bearer tokens and stateless cookies no longer
 //!   count, kept and announced to every instance, whose local view the request path reads.
 //!
-//! [`MemoryStore`] is both, for one process and for tests. The crates `authgate-sqlx` (SQLite
-//! and PostgreSQL) and `authgate-redis` are both for several instances. Any other store is
-//! written with `async fn` and proven with the same suite the bundled ones pass,
-//! `authgate::testing::Conformance` (feature `testing`).
+//! [`MemoryStore`] is both, for one process and for tests. For several instances, the crates
+//! `authgate-sqlx` (`SqliteStore`, `PostgresStore`, on the app's sqlx pool) and
+//! `authgate-redis` (`RedisStore`) are both too; one value serves every role (pass a clone
+//! to [`Sessions`](crate::sessions::Sessions), [`RefreshTokens`](crate::tokens::RefreshTokens)
+//! and [`Revocations`](crate::revocation::Revocations)). They live in crates of their own so
+//! that a database driver's major release is not authgate's.
 //!
-//! A store's errors answer 503 `unavailable` on guarded routes: never 401, never 200.
+//! A store's errors answer 503 `unavailable` on guarded routes: never 401, never 200. Return
+//! [`StoreError::unavailable`] for a store that did not answer (worth retrying) and
+//! [`StoreError::corrupt`] for one that answered with data it should not hold.
+//!
+//! # Writing your own store
+//!
+//! Implement the trait with `async fn`, keeping to the contract in its documentation. The
+//! two properties that matter most for security: nothing but [`LoginStore::create`] adds a
+//! login (so a logout that runs during a request stays done), and [`LoginStore::rotate`] is
+//! one atomic compare-and-set (so a refresh token is good for one exchange, even when two
+//! requests race). Idle and absolute expiry are authgate's to decide: a store returns what it
+//! holds.
 //!
 //! ```
 //! use std::collections::HashMap;
-//! use std::sync::Mutex;
+//! use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 //! use std::time::SystemTime;
 //! use authgate::store::{LoginRecord, LoginStore, StoreError};
 //!
-//! /// Logins in a map (a real store would talk to its database here).
-//! #[derive(Default)]
-//! struct MapStore(Mutex<HashMap<String, LoginRecord>>);
+//! /// Logins in a map (a real store would talk to its database here). Clones share it.
+//! #[derive(Clone, Default)]
+//! struct MapStore(Arc<Mutex<HashMap<String, LoginRecord>>>);
 //!
 //! impl MapStore {
-//!     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, LoginRecord>> {
-//!         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+//!     fn map(&self) -> MutexGuard<'_, HashMap<String, LoginRecord>> {
+//!         self.0.lock().unwrap_or_else(PoisonError::into_inner)
 //!     }
 //! }
 //!
@@ -41,10 +54,12 @@
 //!         Ok(self.map().get(key).cloned())
 //!     }
 //!     async fn touch(&self, key: &str, last_used: SystemTime) -> Result<bool, StoreError> {
+//!         // An update of what exists, never an insert: a deleted login stays deleted.
 //!         Ok(self.map().get_mut(key).map(|r| r.last_used = last_used).is_some())
 //!     }
 //!     async fn rotate(&self, key: &str, presented: &str, next: &str, now: SystemTime)
 //!         -> Result<bool, StoreError> {
+//!         // One step under the lock; in SQL, `UPDATE .. WHERE key = $1 AND current = $2`.
 //!         let mut map = self.map();
 //!         match map.get_mut(key) {
 //!             Some(r) if r.current.as_deref() == Some(presented) => {
@@ -72,7 +87,39 @@
 //!         Ok((before - map.len()) as u64)
 //!     }
 //! }
+//!
+//! # #[cfg(feature = "testing")]
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! // In the store's own tests (feature `testing`): the suite the bundled stores pass.
+//! let store = MapStore::default();
+//! let dump = store.clone();
+//! authgate::testing::Conformance::logins(store)
+//!     .written(move || {
+//!         // Everything the store holds: no session id or refresh token may be in it.
+//!         let rows = format!("{:?}", dump.map().values().collect::<Vec<_>>());
+//!         async move { rows.into_bytes() }
+//!     })
+//!     .assert()
+//!     .await;
+//! # }
+//! # #[cfg(not(feature = "testing"))] fn main() {}
 //! ```
+//!
+//! A [`RevocationStore`] keeps opaque lines of text until a time and announces each on a
+//! feed every instance reads, in order, with authgate's heartbeats among them. A feed whose
+//! connection is lost must end with an error, never skip: authgate then subscribes again and
+//! reloads. Pub/sub (Redis), `LISTEN`/`NOTIFY` (PostgreSQL) or a polled log table all fit.
+//!
+//! # The conformance suite
+//!
+//! `authgate::testing::Conformance` (feature `testing`) checks a store against its contract,
+//! the same suite the bundled stores pass: for logins, create and load, a `touch` that never
+//! resurrects a deleted login, exactly one winner of concurrent rotations, `delete_user` of
+//! one subject only, `purge_expired` at its boundary, times kept exactly, a Gate's
+//! sessions and refresh families on the store, and (given a dump of what the store wrote) no
+//! secret in it; for revocations, what is kept and loaded until when, delivery on every open
+//! feed in order, and entries with spaces and non-ASCII text. Run each suite on a store of its
+//! own (a fresh table, key prefix or database): it writes records dated around 2030.
 
 mod data;
 mod dynamic;

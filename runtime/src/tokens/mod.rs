@@ -1,18 +1,44 @@
 //! Issuing: the access tokens a Gate signs for its own users, and the refresh tokens that
 //! replace them, so that what a Gate issues is exactly what it accepts.
 //!
+//! # Access tokens
+//!
 //! A Gate issues as the one [`Issuer`](crate::issuers::Issuer) that has a signing key
 //! ([`Issuer::secret`](crate::issuers::Issuer::secret),
 //! [`Issuer::signing_key`](crate::issuers::Issuer::signing_key)). An issued token carries
 //! that issuer's name as `iss` and its first audience as `aud`, `sub`, the roles and scopes
 //! where that issuer's tokens carry them, `iat`, `exp` (the Gate's
-//! [`token_lifetime`](crate::GateBuilder::token_lifetime), never more than its
-//! `max_lifetime`), a random `jti` (so it can be revoked alone) and the header `typ: at+jwt`
-//! (RFC 9068): a session cookie's JWT has another `typ`, so neither is taken for the other.
+//! [`token_lifetime`](crate::GateBuilder::token_lifetime), 15 minutes by default, never more
+//! than its `max_lifetime`), a random `jti` (so it can be revoked alone) and the header
+//! `typ: at+jwt` (RFC 9068): a session cookie's JWT has another `typ`, so neither is taken
+//! for the other. Every instance with the same issuer settings accepts it without a store
+//! lookup.
 //!
-//! With [`RefreshTokens`] configured, [`Gate::issue`](crate::Gate::issue) also starts a
-//! refresh family and returns its first refresh token; [`Gate::refresh`](crate::Gate::refresh)
-//! exchanges it for a new pair.
+//! # Refresh tokens
+//!
+//! For clients that hold no browser session (a mobile app, a command-line tool), with
+//! [`RefreshTokens`] configured, [`Gate::issue`](crate::Gate::issue) also starts a refresh
+//! **family** and returns its first refresh token; [`Gate::refresh`](crate::Gate::refresh)
+//! exchanges it for a new pair (rotation).
+//!
+//! - A refresh token is opaque, `<family id>.<secret>` (128 and 256 random bits). The family
+//!   is a [`LoginRecord`](crate::store::LoginRecord) in a [`LoginStore`](crate::store::LoginStore),
+//!   which keeps the SHA-256 of the family id and of the one token in force, never a token.
+//! - Each token is good for one exchange. The store replaces the hash in one conditional
+//!   update, so of two concurrent uses of one token at most one succeeds.
+//! - A token presented again after it was used (a stolen copy, used by the thief or by its
+//!   owner after the thief) ends its family and every access token of the subject issued up
+//!   to now, on every instance, as the OAuth 2.0 Security BCP (RFC 9700, 4.14.2) says; a
+//!   warning is logged with the subject, never a token. That is why refresh tokens need
+//!   [`Revocations`](crate::revocation::Revocations).
+//! - A family ends after its absolute lifetime (30 days), when unused for its idle timeout
+//!   (7 days), and with [`Gate::revoke_user`](crate::Gate::revoke_user). Its access tokens
+//!   carry the roles and scopes given at login.
+//! - An unknown, expired, used or malformed refresh token is 401 `invalid_token`; a store
+//!   that fails is 503.
+//!
+//! The refresh route is a `#[public]` handler (the refresh token is its credential) that
+//! reads the token and calls `Gate::refresh`:
 //!
 //! ```
 //! use authgate::{Gate, Identity, Rejection, public};
@@ -20,15 +46,15 @@
 //! use authgate::revocation::Revocations;
 //! use authgate::store::MemoryStore;
 //! use authgate::tokens::{RefreshTokens, Tokens};
+//! use axum::Json;
 //! use axum::extract::State;
-//! use axum::response::IntoResponse;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct RefreshRequest { refresh_token: String }
 //!
 //! #[public(reason = "token refresh: the refresh token is the credential")]
-//! async fn refresh(State(gate): State<Gate>, body: String) -> Result<impl IntoResponse, Rejection> {
-//!     // With axum's `json` feature: `Json(body): Json<RefreshRequest>`.
-//!     let presented = body.trim();
-//!     let tokens: Tokens = gate.refresh(presented).await?; // 401 for a used or unknown one
-//!     Ok(serde_json::to_string(&tokens).unwrap_or_default())
+//! async fn refresh(State(gate): State<Gate>, Json(body): Json<RefreshRequest>) -> Result<Json<Tokens>, Rejection> {
+//!     Ok(Json(gate.refresh(&body.refresh_token).await?)) // 401 for a used or unknown one
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,6 +72,11 @@
 //! assert!(gate.refresh(tokens.refresh_token().unwrap()).await.is_err()); // used: refused
 //! # Ok(()) }
 //! ```
+//!
+//! [`Gate::logout`](crate::Gate::logout) with an access token ends that token; the refresh
+//! token of the same login stays valid until its family ends, so a client drops it at logout.
+//! The [quick start of an app that issues its own tokens](crate::guide::app_that_issues_its_own_tokens)
+//! has the login, refresh, logout and password change routes with their test.
 
 mod refresh;
 
