@@ -42,7 +42,6 @@ impl Instance {
         let router = Router::new()
             .route("/me", get(me))
             .route("/logout", post(logout))
-            .layer(gate.session_layer())
             .with_state(state);
         Instance {
             gate,

@@ -62,7 +62,6 @@ fn app(gate: Gate) -> TestClient {
             .route("/admin", get(admin_page))
             .route("/login", post(login))
             .route("/logout", post(logout))
-            .layer(gate.session_layer())
             .with_state(gate)
             .into_axum(),
     )

@@ -182,11 +182,13 @@ impl Gate {
         }
     }
 
-    /// The layer that re-issues stateless session cookies close to expiry (rolling sessions):
-    /// `router.layer(gate.session_layer())`. Without it a stateless cookie ends at its idle
-    /// timeout however active the user is; server-side sessions need no layer.
-    pub fn session_layer(&self) -> crate::sessions::SessionLayer {
-        crate::sessions::SessionLayer
+    /// Whether the Gate re-issues stateless session cookies close to expiry (rolling
+    /// sessions), which needs a layer around the routes: `Router::with_state` adds it.
+    pub(crate) fn renews_cookies(&self) -> bool {
+        self.inner
+            .sessions
+            .as_ref()
+            .is_some_and(|s| matches!(s.kind, crate::sessions::SessionKind::Stateless(_)))
     }
 
     /// The CSRF settings, for the login extractor.

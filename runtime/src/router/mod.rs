@@ -12,13 +12,15 @@ mod method;
 use std::convert::Infallible;
 use std::fmt;
 
-use axum::extract::Request;
+use axum::extract::{FromRef, Request};
 use axum::handler::Handler;
 use axum::response::IntoResponse;
 use axum::routing::Route;
 use tower::{Layer, Service};
 
+use crate::Gate;
 use crate::policy::PolicySpec;
+use crate::sessions::SessionLayer;
 use bounds::{AccessGuard, HandlerArgs, RouterState};
 
 pub use audit::{RouteAudit, RoutePolicy};
@@ -194,9 +196,19 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Provides the state; the result needs no more (`Router<()>` when `S2` is inferred).
-    pub fn with_state<S2>(self, state: S) -> Router<S2> {
+    ///
+    /// With stateless session cookies, this also wraps the routes in the layer that
+    /// re-issues a cookie close to its idle timeout, so an active user stays logged in.
+    pub fn with_state<S2>(self, state: S) -> Router<S2>
+    where
+        Gate: FromRef<S>,
+    {
+        let mut inner = self.inner;
+        if Gate::from_ref(&state).renews_cookies() {
+            inner = inner.layer(SessionLayer);
+        }
         Router {
-            inner: self.inner.with_state(state),
+            inner: inner.with_state(state),
             routes: self.routes,
         }
     }

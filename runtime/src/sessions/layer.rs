@@ -1,6 +1,6 @@
 //! Re-issuing stateless session cookies: the [`SessionLayer`] puts a slot in each request,
-//! the guard leaves a renewed cookie in it, and the layer adds it to the response. Apps never
-//! name these types: they get the layer from [`Gate::session_layer`](crate::Gate::session_layer).
+//! the guard leaves a renewed cookie in it, and the layer adds it to the response.
+//! `Router::with_state` wraps the routes in it when the Gate has stateless sessions.
 
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -15,10 +15,9 @@ use crate::store::BoxFuture;
 #[derive(Clone, Default)]
 pub(crate) struct RenewSlot(pub(crate) Arc<Mutex<Option<HeaderValue>>>);
 
-/// Re-issues stateless session cookies close to expiry. Get it from
-/// [`Gate::session_layer`](crate::Gate::session_layer) and add it with `Router::layer`.
+/// Re-issues stateless session cookies close to expiry.
 #[derive(Clone, Debug, Default)]
-pub struct SessionLayer;
+pub(crate) struct SessionLayer;
 
 impl<S> Layer<S> for SessionLayer {
     type Service = SessionService<S>;
@@ -29,7 +28,7 @@ impl<S> Layer<S> for SessionLayer {
 
 /// The service of [`SessionLayer`].
 #[derive(Clone, Debug)]
-pub struct SessionService<S> {
+pub(crate) struct SessionService<S> {
     inner: S,
 }
 

@@ -161,7 +161,8 @@ pub(crate) async fn authenticate_server(
 
 /// Re-issues a stateless cookie with less than half its lifetime left, through the
 /// [`SessionLayer`](super::SessionLayer), never past the absolute lifetime (`auth_time` +
-/// lifetime). Without the layer in the request, nothing is done.
+/// lifetime). Without the layer in the request (a guarded handler on a plain
+/// `axum::Router`), nothing is done.
 pub(crate) fn renew_if_due(
     parts: &Parts,
     sessions: &Sessions,

@@ -271,8 +271,5 @@ pub trait RevocationStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
     /// Forgets the entries whose `until` is at or before `now`; returns how many.
-    fn purge(
-        &self,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn purge(&self, now: SystemTime) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
