@@ -303,6 +303,19 @@ async fn unavailable_keys_are_503_never_401_or_200() {
     // Option<CurrentUser> on a public route: the presented token cannot be checked either.
     let reply = app.get("/hello").bearer(&t).send().await;
     assert_rejection(&reply, 503, "unavailable", None);
+    // What any keys would refuse is refused without them, as a Gate with several issuers
+    // does: a token that does not parse, and one that names another issuer.
+    for refused in [
+        "not.a.jwt".to_owned(),
+        hs256(&with(
+            claims("alice"),
+            "iss",
+            json!("https://other.example"),
+        )),
+        hs256(&without(claims("alice"), "iss")),
+    ] {
+        assert_invalid_token(&app.get("/me").bearer(&refused).send().await);
+    }
     assert_eq!(hits.count(), 0);
 
     // Anonymous callers need no keys: still 401, and public routes still work.

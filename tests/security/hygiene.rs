@@ -341,10 +341,20 @@ async fn key_source_down_is_503_and_recovers() {
                 get("/me").bearer(&expired),
                 Expect::unavailable(),
             ),
+            // What any keys would refuse needs none: 401, as with several issuers.
             Case::new(
                 "a malformed token",
                 get("/me").bearer("x.y.z"),
-                Expect::unavailable(),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "a token naming another issuer",
+                get("/me").bearer(&rs256(&with(
+                    claims("alice"),
+                    "iss",
+                    json!("https://other.example"),
+                ))),
+                Expect::invalid_token(),
             ),
             Case::new(
                 "a page route: 503, not a redirect",

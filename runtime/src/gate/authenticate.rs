@@ -267,7 +267,21 @@ impl Gate {
     fn verify_issued(&self, issuers: &Issuers, jwt: &Jwt<'_>) -> Result<Arc<Principal>, Failure> {
         self.verify_cached(0, jwt, |token, now| {
             let issuer = issuer_of(issuers, token, &self.inner.limits)?;
-            let (keys, epoch, generation) = issuer.current().map_err(Failure::Unavailable)?;
+            let (keys, epoch, generation) = match issuer.current() {
+                Ok(current) => current,
+                // Without keys, what any keys would refuse is still refused: a token that
+                // does not parse, or names another issuer (one issuer's Gate reads no `iss`
+                // before the signature, so this is where it is read). Only a token that
+                // could verify answers 503.
+                Err(unavailable) => {
+                    let iss = verify::claimed_issuer(token, &self.inner.limits)
+                        .map_err(Failure::Token)?;
+                    if iss.as_deref() != Some(issuer.name()) {
+                        return Err(Failure::Token(Invalid::Issuer));
+                    }
+                    return Err(Failure::Unavailable(unavailable));
+                }
+            };
             let rules = issuer.rules();
             let verified = verify::verify_token_until(token, keys.get(), rules, now, jwt.kind)
                 .map_err(Failure::Token)?;

@@ -300,6 +300,11 @@ impl Issuers {
 }
 
 impl Entry {
+    /// The issuer's name: the `iss` its tokens carry.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The rules this issuer's tokens are checked with.
     #[inline]
     pub(crate) fn rules(&self) -> &Rules {
