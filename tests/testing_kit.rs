@@ -199,6 +199,55 @@ async fn correct_router_reports_nothing() {
     assert_eq!(requests.load(Ordering::SeqCst), 8 + 2);
 }
 
+/// A Gate with sessions and no issuer accepts no bearer token: its minter makes cookies, and
+/// the probe checks roles with a role-less user's session cookie.
+#[tokio::test]
+async fn a_sessions_only_gate_is_probed_with_cookies() {
+    let gate = Gate::builder()
+        .sessions(Sessions::server_side("sid", MemoryStore::new()))
+        .build()
+        .unwrap();
+    let minter = Minter::new(&gate).unwrap();
+    assert!(!minter.signs_tokens());
+    let router = correct(&gate);
+    let audit = router.audit();
+    let (app, requests) = counted(router.into_axum());
+    let report = RouteProbe::from_parts(&audit, app, &minter)
+        .allow_public(["/health"])
+        .expect_roles("/admin", ["admin"])
+        .run()
+        .await;
+    assert_eq!(report, Ok(()));
+    assert_eq!(requests.load(Ordering::SeqCst), 8 + 2);
+
+    let wrong = Router::new()
+        .route("/admin/users", get(admin_users_missing_role))
+        .with_state(state(&gate));
+    let report = RouteProbe::new(&wrong, &minter).run().await;
+    assert_eq!(report, Ok(()), "require_auth declares no role to check");
+    let report = RouteProbe::new(&wrong, &minter)
+        .expect_roles("/admin", ["admin"])
+        .run()
+        .await;
+    assert_eq!(
+        report.unwrap_err(),
+        [
+            "GET /admin/users: does not require role admin (policy: require_auth)",
+            "GET /admin/users: answers 200 to a user without the roles and scopes; expected 403",
+        ]
+    );
+}
+
+#[test]
+#[should_panic(expected = "accepts no bearer token to mint: use Minter::cookie")]
+fn a_sessions_only_minter_says_why_it_mints_no_token() {
+    let gate = Gate::builder()
+        .sessions(Sessions::server_side("sid", MemoryStore::new()))
+        .build()
+        .unwrap();
+    Minter::new(&gate).unwrap().token(&Identity::new("alice"));
+}
+
 #[tokio::test]
 async fn missing_role_check_is_reported() {
     let gate = gate();

@@ -212,6 +212,11 @@ impl Gate {
 
     /// The key the Gate issues with and its rules, for the test kit to mint with.
     #[cfg(feature = "testing")]
+    #[cfg(feature = "testing")]
+    pub(crate) fn has_sessions(&self) -> bool {
+        self.inner.sessions.is_some()
+    }
+
     pub(crate) fn signer(&self) -> Option<&Signer> {
         self.inner.signer.as_ref()
     }

@@ -46,7 +46,8 @@ use crate::verify::Rules;
 #[derive(Clone)]
 pub struct Minter {
     gate: Gate,
-    key: SigningKey,
+    /// What bearer tokens are signed with; `None` for a Gate that only has sessions.
+    key: Option<SigningKey>,
     /// The issuer the tokens claim, when not the Gate's signing one (or its first).
     issuer: Option<String>,
     lifetime: Duration,
@@ -54,21 +55,30 @@ pub struct Minter {
 }
 
 impl Minter {
-    /// A minter for a Gate that issues tokens (an issuer with a secret or a signing key);
-    /// a [`ConfigError`] for a Gate that cannot (use [`with_key`](Self::with_key) then).
+    /// A minter for a Gate that issues tokens (an issuer with a secret or a signing key), or
+    /// that has sessions only (then it makes cookies, and no bearer tokens: such a Gate
+    /// accepts none). A [`ConfigError`] for a Gate with neither: give the private half of
+    /// an issuer's key to [`with_key`](Self::with_key) then.
     pub fn new(gate: &Gate) -> Result<Minter, ConfigError> {
-        let Some(signer) = gate.signer() else {
-            return Err(ConfigProblem::Missing {
-                setting: "an issuer with a signing key, or a key given to Minter::with_key",
-                needed_by: "Minter::new",
-            }
-            .into());
-        };
-        Ok(Minter::with_key(gate, signer.key.clone()))
+        if let Some(signer) = gate.signer() {
+            return Ok(Minter::with_key(gate, signer.key.clone()));
+        }
+        if gate.has_sessions() {
+            return Ok(Minter::build(gate, None));
+        }
+        Err(ConfigProblem::Missing {
+            setting: "an issuer with a signing key, sessions, or a key given to Minter::with_key",
+            needed_by: "Minter::new",
+        }
+        .into())
     }
 
     /// A minter signing with `key` (the private half of one of the Gate's public keys).
     pub fn with_key(gate: &Gate, key: SigningKey) -> Minter {
+        Minter::build(gate, Some(key))
+    }
+
+    fn build(gate: &Gate, key: Option<SigningKey>) -> Minter {
         Minter {
             gate: gate.clone(),
             key,
@@ -137,16 +147,43 @@ impl Minter {
             .to_owned()
     }
 
+    /// Whether the minter makes bearer tokens: `false` for a Gate with sessions only.
+    pub fn signs_tokens(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// The signing key; a test that asks a sessions-only Gate's minter for a bearer token
+    /// is wrong, and fails saying so.
+    #[track_caller]
+    fn key(&self) -> &SigningKey {
+        self.key.as_ref().unwrap_or_else(|| {
+            panic!(
+                "this Gate has sessions and no issuer that signs, so it accepts no bearer \
+                 token to mint: use Minter::cookie, or Minter::with_key for an issuer's key"
+            )
+        })
+    }
+
     /// A valid bearer token for `user`, issued now by the Gate's clock.
+    ///
+    /// # Panics
+    ///
+    /// For a minter without a key (a Gate with sessions only, see [`new`](Self::new)).
+    #[track_caller]
     pub fn token(&self, user: &Identity) -> String {
         let now = self.gate.now_secs();
-        self.sign(&self.key, user, now, self.lifetime.as_secs())
+        self.sign(self.key(), user, now, self.lifetime.as_secs())
     }
 
     /// A token for `user` that expired an hour ago (well past any leeway).
+    ///
+    /// # Panics
+    ///
+    /// For a minter without a key (a Gate with sessions only, see [`new`](Self::new)).
+    #[track_caller]
     pub fn expired(&self, user: &Identity) -> String {
         let now = self.gate.now_secs();
-        self.sign(&self.key, user, now.saturating_sub(7200), 3600)
+        self.sign(self.key(), user, now.saturating_sub(7200), 3600)
     }
 
     /// A token for `user` signed with another secret: the signature does not verify.
@@ -154,12 +191,12 @@ impl Minter {
         let now = self.gate.now_secs();
         // The minter's algorithm where it is an HMAC one (then the kid finds the Gate's key
         // and only the signature is wrong), HS256 otherwise.
-        let algorithm = match self.key.algorithm {
-            alg if alg.family() == Family::Hmac => alg,
+        let algorithm = match &self.key {
+            Some(own) if own.algorithm.family() == Family::Hmac => own.algorithm,
             _ => Algorithm::HS256,
         };
         let mut key = SigningKey::hmac(algorithm, [0x5a; 64]).expect("a 64-byte HMAC secret");
-        key.kid = self.key.kid.clone();
+        key.kid = self.key.as_ref().and_then(|own| own.kid.clone());
         self.sign(&key, user, now, self.lifetime.as_secs())
     }
 

@@ -117,7 +117,16 @@ impl<'a> RouteProbe<'a> {
     pub async fn run(self) -> Result<(), Vec<String>> {
         let client = TestClient::new(self.app.clone());
         let mut findings = Vec::new();
-        let no_roles = self.minter.token(&Identity::new("authgate-probe"));
+        // A caller with no roles and no scopes: a bearer token, or on a Gate that has only
+        // sessions, a session cookie.
+        let nobody = Identity::new("authgate-probe");
+        let no_roles = match self.minter.signs_tokens() {
+            true => Credential::Bearer(self.minter.token(&nobody)),
+            false => match self.minter.cookie(&nobody).await {
+                Ok(cookie) => Credential::Cookie(cookie),
+                Err(refused) => return Err(vec![format!("the probe could not log in: {refused}")]),
+            },
+        };
         for route in &self.routes {
             if route.path().contains('*') && route.method() == "*" {
                 continue; // fallbacks and nested services: no single path to visit
@@ -188,9 +197,8 @@ impl<'a> RouteProbe<'a> {
             }
             let declares_more = !policy.roles().is_empty() || !policy.scopes().is_empty();
             if !public && (declares_more || !expected.is_empty()) {
-                let reply = client
-                    .request(method.clone(), &path)
-                    .bearer(&no_roles)
+                let reply = no_roles
+                    .on(client.request(method.clone(), &path))
                     .send()
                     .await;
                 if reply.status != StatusCode::FORBIDDEN {
