@@ -411,4 +411,11 @@ async fn a_token_issued_right_after_revoking_its_subject_is_accepted() {
         gate.issue(&Identity::new("bob")).await.unwrap().issued_at(),
         at(NOW)
     );
+    // Revoking again in the same second ends the token issued since, stamped with the first
+    // cutoff, and the next one is stamped past the second.
+    gate.revoke_user("alice").await.unwrap();
+    assert_refused(gate.clone(), after.access_token()).await;
+    let again = gate.issue(&Identity::new("alice")).await.unwrap();
+    assert_eq!(again.issued_at(), at(NOW + 2));
+    assert_accepted(gate.clone(), again.access_token(), "alice").await;
 }

@@ -118,9 +118,19 @@ impl Gate {
     /// The revocation of everything `subject` was issued up to the end of this second.
     pub(crate) fn subject_cutoff(&self, subject: &str) -> Revocation {
         let limits = &self.inner.limits;
-        // Every credential whose lifetime the Gate accepts, issued up to this second, has
+        // Credentials issued after an earlier cutoff in this second were stamped with it
+        // (`login_iat`): this one moves past it, so they end too.
+        let earlier = self
+            .inner
+            .revocations
+            .as_ref()
+            .and_then(|r| r.view.not_before(subject));
+        let not_before = self
+            .now_secs()
+            .saturating_add(1)
+            .max(earlier.map_or(0, |cutoff| cutoff.saturating_add(1)));
+        // Every credential whose lifetime the Gate accepts, issued before `not_before`, has
         // expired by `until`.
-        let not_before = self.now_secs().saturating_add(1);
         let until = not_before
             .saturating_add(limits.max_lifetime)
             .saturating_add(limits.leeway);
