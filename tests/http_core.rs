@@ -1418,6 +1418,31 @@ fn assert_problem(reply: &TestResponse, status: u16, code: &str, www: Option<&st
     );
 }
 
+/// A hook renders pages and API answers apart, as the default does: `is_page` says which.
+#[tokio::test]
+async fn a_custom_renderer_tells_pages_from_api_routes() {
+    let gate = gate_builder()
+        .render_rejection(|r: &Rejection| match r.is_page() {
+            true => axum::response::Html(format!("<p>{}</p>", r.message())).into_response(),
+            false => Json(json!({ "problem": r.code() })).into_response(),
+        })
+        .build()
+        .unwrap();
+    let (app, hits) = app_with(gate);
+    let user = token("alice", &[]);
+    let page = app.get("/admin-page").bearer(&user).send().await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        single_header(&page, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(page.text(), format!("<p>{}</p>", message_of("forbidden")));
+    let api = app.get("/admin").bearer(&user).send().await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    assert_eq!(api.json(), json!({ "problem": "forbidden" }));
+    assert_eq!(hits.count(), 0);
+}
+
 #[tokio::test]
 async fn custom_renderer_keeps_status_and_protocol_headers() {
     let (app, hits) = app_with(problem_gate());

@@ -51,6 +51,8 @@ pub struct Rejection {
     kind: RejectionKind,
     render: Render,
     detail: Option<Detail>,
+    /// Refuses a page route (`redirect = "/login"`), which a browser shows.
+    page: bool,
 }
 
 /// What a developer needs to know about a refusal the client is not told.
@@ -71,6 +73,7 @@ impl Clone for Rejection {
                 Detail::Store(what, error) => Detail::Message(format!("{what}: {error}").into()),
                 Detail::Message(message) => Detail::Message(message.clone()),
             }),
+            page: self.page,
         }
     }
 }
@@ -126,6 +129,7 @@ impl Rejection {
             kind,
             render: Render::new(realm, None),
             detail: None,
+            page: false,
         }
     }
 
@@ -135,6 +139,7 @@ impl Rejection {
             kind: RejectionKind::Unavailable,
             render: Render::default(),
             detail: Some(Detail::Store(what, error)),
+            page: false,
         }
     }
 
@@ -144,6 +149,7 @@ impl Rejection {
             kind: RejectionKind::Misconfigured,
             render: Render::default(),
             detail: Some(Detail::Message(message.into())),
+            page: false,
         }
     }
 
@@ -153,7 +159,14 @@ impl Rejection {
             kind,
             render: Render::default(),
             detail: None,
+            page: false,
         }
+    }
+
+    /// The same refusal, of a page route.
+    pub(crate) fn for_page(mut self) -> Self {
+        self.page = true;
+        self
     }
 
     /// The same refusal, rendered as `render` says.
@@ -173,6 +186,20 @@ impl Rejection {
     /// The realm named in `WWW-Authenticate`.
     pub fn realm(&self) -> &str {
         self.render.realm()
+    }
+
+    /// Whether the refused route is a page (`redirect = "/login"` on its handler), which a
+    /// browser shows: authgate renders those as HTML by default, the rest as JSON. A
+    /// [`render_rejection`](crate::GateBuilder::render_rejection) hook reads it to do the
+    /// same.
+    ///
+    /// ```
+    /// use authgate::{Rejection, RejectionKind};
+    ///
+    /// assert!(!Rejection::new(RejectionKind::NotFound, "api").is_page());
+    /// ```
+    pub fn is_page(&self) -> bool {
+        self.page
     }
 
     /// The class of this rejection.

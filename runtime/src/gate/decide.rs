@@ -140,7 +140,7 @@ impl Gate {
                 "credential verification unavailable");
         }
         log(parts, spec, handler, outcome, reason);
-        self.render_for(spec, &rejection)
+        self.render_for(spec, rejection)
     }
 
     /// The 500 answer for `CurrentUser` in a handler with no guard.
@@ -157,16 +157,16 @@ impl Gate {
 
     /// Renders a rejection of this kind for a handler with this policy (see `render_for`).
     pub(crate) fn rejection_for(&self, spec: &PolicySpec, kind: RejectionKind) -> Response {
-        self.render_for(spec, &self.inner.render.rejection(kind))
+        self.render_for(spec, self.inner.render.rejection(kind))
     }
 
     /// Renders a refusal of a handler with this policy: as a page when the handler is one
     /// (`redirect = "/login"`), else as the API answer.
-    pub(crate) fn render_for(&self, spec: &PolicySpec, rejection: &Rejection) -> Response {
+    pub(crate) fn render_for(&self, spec: &PolicySpec, rejection: Rejection) -> Response {
         if spec.redirect().is_some() {
-            self.inner.render.render_page(rejection)
+            self.inner.render.render_page(&rejection.for_page())
         } else {
-            self.inner.render.render(rejection)
+            self.inner.render.render(&rejection)
         }
     }
 }
