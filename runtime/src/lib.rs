@@ -89,9 +89,11 @@
 //!
 //! authgate's signatures name types of these crates, re-exported here so that an app names
 //! the versions authgate was built with: [`axum`] 0.8 (its `Router`, `Response`, the `http` 1
-//! types it re-exports, and the `tower` 0.3 `Layer` and `Service` traits its own API uses),
-//! [`serde_json`] 1 (claims), and with the feature `utoipa`, `utoipa` 6. A major release of
-//! one of them is a major release of authgate; no other crate's type is part of its API.
+//! types it re-exports, and the `Layer` and `Service` traits of `tower-layer` and `tower-service` 0.3),
+//! [`serde`] 1 (the `Serialize` of tokens and the route audit, the `DeserializeOwned` that
+//! custom claims and resource ids implement), [`serde_json`] 1 (claims), and with the
+//! feature `utoipa`, `utoipa` 6. A major release of one of them is a major release of
+//! authgate; no other crate's type is part of its API.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -155,6 +157,7 @@ pub use load::Load;
 pub use principal::{CredentialKind, CurrentUser};
 pub use reject::{Rejection, RejectionKind};
 pub use router::{Router, routing};
+pub use serde;
 pub use serde_json;
 #[cfg(feature = "utoipa")]
 pub use utoipa;

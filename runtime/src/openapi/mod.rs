@@ -207,6 +207,7 @@ fn walk(
 /// The difference between a router and its OpenAPI document, for a CI test that fails when
 /// they drift apart (`assert!(drift.is_empty(), "{drift}")`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Drift {
     /// Routes of the router that no operation of the document describes. The fallback is not
     /// an operation and never shows here.

@@ -165,8 +165,13 @@ impl LoginStore for MemoryStore {
     }
 }
 
+/// An open feed of a [`MemoryStore`]: opaque, so that the channel behind it is not part of
+/// authgate's API.
+#[derive(Debug)]
+pub struct MemoryFeed(broadcast::Receiver<String>);
+
 impl RevocationStore for MemoryStore {
-    type Feed = broadcast::Receiver<String>;
+    type Feed = MemoryFeed;
 
     async fn revoke(&self, entry: &str, until: SystemTime) -> Result<(), StoreError> {
         let mut inner = self.up()?;
@@ -189,13 +194,13 @@ impl RevocationStore for MemoryStore {
     }
 
     async fn subscribe(&self) -> Result<Self::Feed, StoreError> {
-        Ok(self.up()?.feed.subscribe())
+        Ok(MemoryFeed(self.up()?.feed.subscribe()))
     }
 
     async fn next(&self, feed: &mut Self::Feed) -> Result<String, StoreError> {
         // `recv` is cancel-safe. Falling behind loses announcements: end the feed, so the Gate
         // reloads.
-        feed.recv().await.map_err(|e| match e {
+        feed.0.recv().await.map_err(|e| match e {
             broadcast::error::RecvError::Closed => {
                 StoreError::unavailable("memory revocation feed closed")
             }

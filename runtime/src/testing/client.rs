@@ -175,6 +175,7 @@ impl TestRequest {
 
 /// A whole response.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct TestResponse {
     /// The status.
     pub status: StatusCode,
