@@ -29,8 +29,8 @@ pub use method::{MethodRouter, routing};
 /// An `axum::Router` that accepts only guarded handlers and records every route's policy.
 ///
 /// It offers what an app needs: `route`, `nest`, `merge`, `layer`, `route_layer`,
-/// `with_state`, a guarded `fallback`, `public_service` for static files, `policies()` for the
-/// audit, and `into_axum()` for `axum::serve`. Unknown paths still answer 404.
+/// `with_state`, a guarded `fallback`, `public_service` for static files, `audit()` for the
+/// route audit, and `into_axum()` for `axum::serve`. Unknown paths still answer 404.
 ///
 /// ```
 /// use authgate::{CurrentUser, Gate, Router, public, require_auth, routing::get};
