@@ -143,7 +143,7 @@ impl Gate {
                 if let Err(e) = self.check_current() {
                     return Step::Done(Err(e));
                 }
-                sessions::renew_if_due(parts, sessions, &key.signing, &principal, self.now_secs());
+                sessions::renew_if_due(sessions, &key.signing, &principal, self.now_secs());
                 return Step::Done(Ok(Some(principal)));
             }
             probed = Some((cache_key, hash));
@@ -181,13 +181,7 @@ impl Gate {
                     Err(_) => Err(Failure::Token(Invalid::SessionCookie)),
                 };
                 if let Ok(principal) = &verified {
-                    sessions::renew_if_due(
-                        parts,
-                        sessions,
-                        &key.signing,
-                        principal,
-                        self.now_secs(),
-                    );
+                    sessions::renew_if_due(sessions, &key.signing, principal, self.now_secs());
                 }
                 Step::Done(verified.map(Some))
             }

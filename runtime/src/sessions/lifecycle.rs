@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use http::request::Parts;
 use serde_json::{Map, Value};
 
-use super::{RenewSlot, SessionCookie, SessionKind, Sessions};
+use super::layer::{can_renew, leave_renewed};
+use super::{SessionCookie, SessionKind, Sessions};
 use crate::clock::{Clock, seconds, time};
 use crate::identity::Identity;
 use crate::keys::SigningKey;
@@ -163,16 +163,10 @@ pub(crate) async fn authenticate_server(
 /// [`SessionLayer`](super::SessionLayer), never past the absolute lifetime (`auth_time` +
 /// lifetime). Without the layer in the request (a guarded handler on a plain
 /// `axum::Router`), nothing is done.
-pub(crate) fn renew_if_due(
-    parts: &Parts,
-    sessions: &Sessions,
-    key: &SigningKey,
-    principal: &Principal,
-    now: u64,
-) {
-    let Some(slot) = parts.extensions.get::<RenewSlot>() else {
+pub(crate) fn renew_if_due(sessions: &Sessions, key: &SigningKey, principal: &Principal, now: u64) {
+    if !can_renew() {
         return;
-    };
+    }
     if principal.expires_at.saturating_sub(now) > sessions.idle_timeout / 2 {
         return;
     }
@@ -187,10 +181,8 @@ pub(crate) fn renew_if_due(
     let exp = now.saturating_add(sessions.idle_timeout).min(end);
     claims.insert("iat".into(), now.into());
     claims.insert("exp".into(), exp.into());
-    if let Ok(token) = sign_session_jwt(key, &claims)
-        && let Ok(mut slot) = slot.0.lock()
-    {
-        *slot = Some(sessions.set_cookie(&token, exp - now));
+    if let Ok(token) = sign_session_jwt(key, &claims) {
+        leave_renewed(sessions.set_cookie(&token, exp - now));
     }
 }
 

@@ -136,7 +136,7 @@ use crate::keys::{KeySet, SigningKey};
 use crate::store::{LoginStore, Logins};
 
 pub(crate) use csrf::{Csrf, EveryMethod};
-pub(crate) use layer::{RenewSlot, SessionLayer};
+pub(crate) use layer::SessionLayer;
 pub(crate) use lifecycle::{
     Refused, SESSION_STORE, authenticate_server, login, logout, renew_if_due, start_purge,
 };
