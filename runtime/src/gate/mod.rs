@@ -182,15 +182,6 @@ impl Gate {
         }
     }
 
-    /// Whether the Gate re-issues stateless session cookies close to expiry (rolling
-    /// sessions), which needs a layer around the routes: `Router::with_state` adds it.
-    pub(crate) fn renews_cookies(&self) -> bool {
-        self.inner
-            .sessions
-            .as_ref()
-            .is_some_and(|s| matches!(s.kind, crate::sessions::SessionKind::Stateless(_)))
-    }
-
     /// The CSRF settings, for the login extractor.
     pub(crate) fn csrf(&self) -> &Csrf {
         &self.inner.csrf

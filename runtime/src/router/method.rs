@@ -77,7 +77,7 @@ macro_rules! methods {
                 });
                 MethodRouter::guarded(
                     "ANY",
-                    axum::routing::any(handler).layer(every_method),
+                    axum::routing::any(crate::sessions::Renew(handler)).layer(every_method),
                     <T::First as AccessGuard>::SPEC,
                     <T::First as AccessGuard>::HANDLER,
                 )
@@ -106,7 +106,7 @@ macro_rules! methods {
                     T: HandlerArgs + 'static,
                     T::First: AccessGuard,
                 {
-                    self.inner = self.inner.$name(handler);
+                    self.inner = self.inner.$name(crate::sessions::Renew(handler));
                     self.methods.push(($label, <T::First as AccessGuard>::SPEC, <T::First as AccessGuard>::HANDLER));
                     self
                 }

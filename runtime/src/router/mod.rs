@@ -12,15 +12,14 @@ mod method;
 use std::convert::Infallible;
 use std::fmt;
 
-use axum::extract::{FromRef, Request};
+use axum::extract::Request;
 use axum::handler::Handler;
 use axum::response::IntoResponse;
 use axum::routing::Route;
 use tower::{Layer, Service};
 
-use crate::Gate;
 use crate::policy::PolicySpec;
-use crate::sessions::SessionLayer;
+use crate::sessions::Renew;
 use bounds::{AccessGuard, HandlerArgs, RouterState};
 
 pub use audit::{RouteAudit, RoutePolicy};
@@ -161,7 +160,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         let name = <T::First as AccessGuard>::HANDLER;
         self.routes
             .push(RoutePolicy::new("*", "*".to_owned(), *spec, name));
-        self.inner = S::fallback(self.inner, handler);
+        self.inner = S::fallback(self.inner, Renew(handler));
         self
     }
 
@@ -196,19 +195,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Provides the state; the result needs no more (`Router<()>` when `S2` is inferred).
-    ///
-    /// With stateless session cookies, this also wraps the routes in the layer that
-    /// re-issues a cookie close to its idle timeout, so an active user stays logged in.
-    pub fn with_state<S2>(self, state: S) -> Router<S2>
-    where
-        Gate: FromRef<S>,
-    {
-        let mut inner = self.inner;
-        if Gate::from_ref(&state).renews_cookies() {
-            inner = inner.layer(SessionLayer);
-        }
+    pub fn with_state<S2>(self, state: S) -> Router<S2> {
         Router {
-            inner: inner.with_state(state),
+            inner: self.inner.with_state(state),
             routes: self.routes,
         }
     }

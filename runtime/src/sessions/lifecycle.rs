@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::layer::{can_renew, leave_renewed};
+use super::renew::{can_renew, leave_renewed};
 use super::{SessionCookie, SessionKind, Sessions};
 use crate::clock::{Clock, seconds, time};
 use crate::identity::Identity;
@@ -160,8 +160,8 @@ pub(crate) async fn authenticate_server(
 }
 
 /// Re-issues a stateless cookie with less than half its lifetime left, through the
-/// [`SessionLayer`](super::SessionLayer), never past the absolute lifetime (`auth_time` +
-/// lifetime). Without the layer in the request (a guarded handler on a plain
+/// handler's response ([`Renew`](super::Renew)), never past the absolute lifetime
+/// (`auth_time` + lifetime). Outside `Renew` (a guarded handler routed by a plain
 /// `axum::Router`), nothing is done.
 pub(crate) fn renew_if_due(sessions: &Sessions, key: &SigningKey, principal: &Principal, now: u64) {
     if !can_renew() {

@@ -13,8 +13,8 @@
 //!   own [`SigningKey`], verified with that key only (never taken for a bearer token, and no
 //!   bearer token is taken for it). Without [`Revocations`](crate::revocation::Revocations) it
 //!   cannot be revoked before it expires. It is re-issued when less than half its lifetime
-//!   is left (rolling), up to the absolute lifetime: [`Router::with_state`](crate::Router::with_state)
-//!   adds the layer that does it.
+//!   is left (rolling), up to the absolute lifetime, on every route of
+//!   [`authgate::Router`](crate::Router): the new cookie rides on the handler's response.
 //!
 //! Cookies are `HttpOnly; Secure; SameSite=Lax; Path=/` with `Max-Age`; the `__Host-` name
 //! prefix is recommended (the browser then refuses the cookie from a sub-domain or over
@@ -114,15 +114,15 @@
 //! let gate = Gate::builder()
 //!     .sessions(Sessions::stateless("__Host-session", key).idle_timeout(Duration::from_secs(30 * 60)))
 //!     .build()?;
-//! // `with_state` adds the layer that re-issues a cookie half-way to its idle timeout.
+//! // A cookie half-way to its idle timeout is re-issued with the handler's response.
 //! let app: axum::Router = Router::new().route("/dashboard", get(dashboard)).with_state(gate).into_axum();
 //! # Ok(()) }
 //! ```
 
 mod csrf;
-mod layer;
 mod lifecycle;
 pub(crate) mod redirect;
+mod renew;
 
 use std::fmt;
 use std::sync::Arc;
@@ -136,7 +136,6 @@ use crate::keys::{KeySet, SigningKey};
 use crate::store::{LoginStore, Logins};
 
 pub(crate) use csrf::{Csrf, EveryMethod};
-pub(crate) use layer::SessionLayer;
 pub(crate) use lifecycle::{
     Refused, SESSION_STORE, authenticate_server, login, logout, renew_if_due, start_purge,
 };
@@ -144,6 +143,7 @@ pub(crate) use lifecycle::{
 pub(crate) use redirect::is_safe_next;
 pub(crate) use redirect::login_location;
 pub use redirect::safe_next;
+pub(crate) use renew::Renew;
 
 /// Session cookie settings, for [`GateBuilder::sessions`](crate::GateBuilder::sessions): the
 /// cookie, where the session lives, its timeouts, and the cross-site request forgery check.

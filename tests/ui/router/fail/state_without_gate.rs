@@ -2,7 +2,6 @@
 // the missing `impl FromRef<AppState> for Gate` at the route, instead of "expected
 // `MethodRouter<AppState>`, found `MethodRouter<Gate>`" (or "expected `Gate`, found
 // `AppState`" at `with_state`), which is what a shared state parameter would report.
-// `with_state` names the same missing `FromRef` impl.
 use authgate::{CurrentUser, Gate, Router, require_auth, routing::get};
 
 #[derive(Clone)]

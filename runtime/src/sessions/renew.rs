@@ -1,0 +1,143 @@
+//! Re-issuing stateless session cookies: every handler routed through authgate's routing
+//! functions is polled with an empty slot ([`Renew`]), the guard leaves a renewed cookie in
+//! it, and the response gets it.
+//!
+//! The slot wraps the handler's own future, which axum boxes anyway: no allocation and no
+//! layer per request. A request extension would allocate the request's extension map and the
+//! slot on every request, and a tower layer on each route costs axum a clone and a boxed
+//! future of its own, renewed cookie or not.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
+use axum::handler::Handler;
+use axum::response::Response;
+use http::{HeaderValue, header};
+use pin_project_lite::pin_project;
+
+// The slot is scoped to each poll of a handler's future, the way a tokio task-local is, but
+// with constant-initialised thread-locals: a guard runs synchronously inside that poll, and
+// what it leaves is moved into the future before anything else can run on the thread. The
+// state is a plain integer, so a poll that renews nothing (nearly all) never touches the
+// cookie's own thread-local, whose destructor registration makes each access dearer.
+thread_local! {
+    /// [`OUTSIDE`], [`INSIDE`] or [`LEFT`]: where the future polled on this thread is.
+    static STATE: Cell<u8> = const { Cell::new(OUTSIDE) };
+    /// The cookie a guard renewed during the current poll (when the state is [`LEFT`]).
+    static RENEWED: RefCell<Option<HeaderValue>> = const { RefCell::new(None) };
+}
+
+/// Not inside [`Renewing`]: nowhere to put a renewed cookie.
+const OUTSIDE: u8 = 0;
+/// Inside [`Renewing`], nothing renewed yet.
+const INSIDE: u8 = 1;
+/// Inside [`Renewing`], and a renewed cookie is in `RENEWED`.
+const LEFT: u8 = 2;
+
+/// Whether this request runs inside [`Renew`], so a renewed cookie reaches the response (a
+/// guarded handler routed by a plain `axum::Router` does not).
+pub(crate) fn can_renew() -> bool {
+    STATE.get() != OUTSIDE
+}
+
+/// Leaves a renewed cookie for the response (only called when [`can_renew`]).
+pub(crate) fn leave_renewed(cookie: HeaderValue) {
+    RENEWED.with_borrow_mut(|slot| *slot = Some(cookie));
+    STATE.set(LEFT);
+}
+
+/// A handler that adds the cookie its guard renewed to its response.
+#[derive(Clone, Debug)]
+pub(crate) struct Renew<H>(pub(crate) H);
+
+impl<H, T, S> Handler<T, S> for Renew<H>
+where
+    H: Handler<T, S>,
+{
+    type Future = Renewing<H::Future>;
+
+    fn call(self, req: Request, state: S) -> Self::Future {
+        Renewing {
+            inner: self.0.call(req, state),
+            renewed: None,
+        }
+    }
+}
+
+pin_project! {
+    /// A handler's future; its response gets the cookie its guard renewed.
+    pub(crate) struct Renewing<F> {
+        #[pin]
+        inner: F,
+        renewed: Option<HeaderValue>,
+    }
+}
+
+/// Puts back what a poll found on entry, also when the handler panics.
+struct Scope {
+    outer: u8,
+    /// A cookie an enclosing [`Renewing`]'s guard left before this one was polled.
+    outer_cookie: Option<HeaderValue>,
+}
+
+impl Scope {
+    #[inline]
+    fn enter() -> Scope {
+        let outer = STATE.replace(INSIDE);
+        let outer_cookie = match outer {
+            LEFT => take_cookie(),
+            _ => None,
+        };
+        Scope {
+            outer,
+            outer_cookie,
+        }
+    }
+
+    /// Leaves the scope; returns what a guard left during it.
+    #[inline]
+    fn leave(self) -> Option<HeaderValue> {
+        match STATE.get() {
+            LEFT => take_cookie(),
+            _ => None,
+        }
+    }
+}
+
+fn take_cookie() -> Option<HeaderValue> {
+    RENEWED.with_borrow_mut(Option::take)
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        if let Some(cookie) = self.outer_cookie.take() {
+            RENEWED.with_borrow_mut(|slot| *slot = Some(cookie));
+        }
+        STATE.set(self.outer);
+    }
+}
+
+impl<F> Future for Renewing<F>
+where
+    F: Future<Output = Response>,
+{
+    type Output = Response;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.project();
+        let scope = Scope::enter();
+        let poll = this.inner.poll(cx);
+        if let Some(cookie) = scope.leave() {
+            *this.renewed = Some(cookie);
+        }
+        let mut response = std::task::ready!(poll);
+        if let Some(cookie) = this.renewed.take() {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        Poll::Ready(response)
+    }
+}
