@@ -141,3 +141,74 @@ where
         Poll::Ready(response)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::poll_fn;
+
+    fn cookie(value: &'static str) -> HeaderValue {
+        HeaderValue::from_static(value)
+    }
+
+    /// A handler future that renews `value` (if any), yields once, then answers.
+    fn handler(value: Option<&'static str>) -> impl Future<Output = Response> {
+        let mut yielded = false;
+        poll_fn(move |cx| {
+            if !yielded {
+                assert!(can_renew());
+                if let Some(value) = value {
+                    leave_renewed(cookie(value));
+                }
+                yielded = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Poll::Ready(Response::new(axum::body::Body::empty()))
+        })
+    }
+
+    fn set_cookies(response: &Response) -> Vec<&str> {
+        response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect()
+    }
+
+    fn renewing<F>(inner: F) -> Renewing<F> {
+        Renewing {
+            inner,
+            renewed: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_response_carries_what_the_guard_left_across_a_pending_poll() {
+        assert!(!can_renew());
+        let response = renewing(handler(Some("s=new"))).await;
+        assert_eq!(set_cookies(&response), ["s=new"]);
+        assert!(!can_renew(), "the scope ends with the poll");
+        let response = renewing(handler(None)).await;
+        assert!(set_cookies(&response).is_empty());
+    }
+
+    #[tokio::test]
+    async fn interleaved_requests_keep_their_own_cookies() {
+        let (a, b) = tokio::join!(renewing(handler(Some("s=a"))), renewing(handler(None)));
+        assert_eq!(set_cookies(&a), ["s=a"]);
+        assert!(set_cookies(&b).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_nested_handler_does_not_take_the_outer_cookie() {
+        let outer = renewing(async {
+            leave_renewed(cookie("s=outer"));
+            let inner = renewing(handler(Some("s=inner"))).await;
+            assert_eq!(set_cookies(&inner), ["s=inner"]);
+            Response::new(axum::body::Body::empty())
+        });
+        assert_eq!(set_cookies(&outer.await), ["s=outer"]);
+    }
+}
