@@ -130,15 +130,16 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let this = self.project();
         let scope = Scope::enter();
-        let poll = this.inner.poll(cx);
+        let mut poll = this.inner.poll(cx);
         if let Some(cookie) = scope.leave() {
             *this.renewed = Some(cookie);
         }
-        let mut response = std::task::ready!(poll);
-        if let Some(cookie) = this.renewed.take() {
+        if let Poll::Ready(response) = &mut poll
+            && let Some(cookie) = this.renewed.take()
+        {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
-        Poll::Ready(response)
+        poll
     }
 }
 
