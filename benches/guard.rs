@@ -68,7 +68,7 @@ const AUD: &str = "bench-api";
 const HS_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-bench";
 const COOKIE: &str = "__Host-session";
 /// Distinct tokens per algorithm for the cold benches, and the cache size (in bytes: at most
-/// 256 entries) that makes every one of them a miss when they come round again.
+/// 102 entries) that makes every one of them a miss when they come round again.
 const DISTINCT: usize = 1024;
 const COLD_CACHE: usize = 64 << 10;
 /// The cache of the hot benches: the Gate's default size.

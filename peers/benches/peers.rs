@@ -7,7 +7,7 @@
 //! - `axum_jwt_auth_*`: axum-jwt-auth 0.7 (an extractor; jsonwebtoken 10, which it builds with
 //!   the pure-Rust `rust_crypto` backend), axum 0.8;
 //! - `authgate_cold`: `#[require_auth]`, every token new to the cache (1024 distinct tokens
-//!   through a cache of at most 256 entries); `authgate_hot`: the same token again (a cache hit).
+//!   through a cache of at most 102 entries); `authgate_hot`: the same token again (a cache hit).
 //!
 //! `*_cold` sends the 1024 distinct tokens in turn, `*_hot` one token again and again (the peers
 //! have no cache: for them both are the same work). Each library is configured to check what
@@ -38,7 +38,7 @@ use ratios::print_medians;
 const ISS: &str = "https://auth.example.test";
 const AUD: &str = "bench-api";
 const HS_SECRET: &str = "0123456789abcdef0123456789abcdef-bench";
-/// Distinct tokens for the cold benches, and the cache size (in bytes: at most 256 entries)
+/// Distinct tokens for the cold benches, and the cache size (in bytes: at most 102 entries)
 /// that makes every one of them a miss when they come round again.
 const DISTINCT: usize = 1024;
 const COLD_CACHE: usize = 64 << 10;

@@ -109,7 +109,7 @@ pub fn verify_token_at(token: &str, now: u64) -> Result<Verified, &'static str> 
 static CLOCK: AtomicU64 = AtomicU64::new(NOW);
 
 /// A Gate with the fixture's key and rules and a small verified-token cache (64 KiB, at most
-/// 256 entries), so that a short run of tokens exercises hits, expiry and eviction.
+/// 102 entries), so that a short run of tokens exercises hits, expiry and eviction.
 fn gate() -> &'static Gate {
     static GATE: OnceLock<Gate> = OnceLock::new();
     GATE.get_or_init(|| {
