@@ -860,6 +860,37 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
     assert!(store.logins().len() == 1, "one session");
 }
 
+/// What a login returns holds the session's credential: its `Debug` (a log line, a panic
+/// message) must not show it, for server-side ids and stateless tokens alike.
+#[tokio::test]
+async fn debug_output_never_shows_a_session_cookie() {
+    let stateless = gate_builder()
+        .sessions(Sessions::stateless(
+            COOKIE,
+            SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
+        ))
+        .build()
+        .unwrap();
+    let server_side = gate_builder()
+        .sessions(Sessions::server_side(COOKIE, MemoryStore::new()))
+        .build()
+        .unwrap();
+    for gate in [stateless, server_side] {
+        let cookie = gate.login_unchecked(Identity::new("alice")).await.unwrap();
+        let header = cookie.header_value().unwrap().to_str().unwrap();
+        let value = header
+            .split(';')
+            .next()
+            .and_then(|pair| pair.split_once('='))
+            .map(|(_, value)| value)
+            .unwrap();
+        assert!(value.len() > 20, "{header}");
+        for dump in [format!("{cookie:?}"), format!("{cookie:#?}")] {
+            assert!(!dump.contains(value), "cookie value in {dump}");
+        }
+    }
+}
+
 #[test]
 fn debug_output_never_shows_key_material() {
     let secret = String::from_utf8(SECRET.to_vec()).unwrap();

@@ -315,7 +315,11 @@ impl Sessions {
             true => "; SameSite=Strict",
         });
         // The name was checked at build time and values are base64url: always a valid header.
-        HeaderValue::try_from(cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+        let mut header =
+            HeaderValue::try_from(cookie).unwrap_or_else(|_| HeaderValue::from_static(""));
+        // A credential: `Debug` prints `Sensitive`, and HTTP/2 never indexes it.
+        header.set_sensitive(true);
+        header
     }
 
     /// The settings' problems, for `GateBuilder::build`: the cookie name and its prefix, the
