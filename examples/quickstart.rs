@@ -1,5 +1,13 @@
-//! The smallest authgate server. `cargo run --example quickstart`, then
-//! `curl -i localhost:3000/health` (200) and `curl -i localhost:3000/api/me` (401).
+//! The smallest authgate server. `cargo run --example quickstart`, then:
+//!
+//! ```text
+//! $ curl -i localhost:3000/health                                        -> 200 ok
+//! $ curl -i localhost:3000/api/me                                        -> 401, WWW-Authenticate: Bearer realm="api"
+//! $ TOKEN=$(curl -s localhost:3000/login -H 'Content-Type: application/json' \
+//!     -d '{"user":"alice","password":"alice-password"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+//! $ curl -i -H "Authorization: Bearer $TOKEN" localhost:3000/api/me      -> 200 subject alice, roles ["user"]
+//! $ curl -i -H "Authorization: Bearer $TOKEN" localhost:3000/api/admin   -> 403 (alice is no admin)
+//! ```
 
 use authgate::issuers::Issuer;
 use authgate::{
@@ -27,7 +35,7 @@ struct Login {
 
 /// Issues a bearer token to the demo account. A real app checks a password hash here (see the
 /// invoices example); the Gate signs the token as its issuer, with that issuer's key, iss and
-/// claim places. The answer stays `{"token": ..}`, the shape the README's curl walk reads.
+/// claim places. The answer is `{"token": ..}`, the shape this module's curl walk reads.
 #[public(reason = "demo login: issues a bearer token")]
 async fn login(State(gate): State<Gate>, Json(login): Json<Login>) -> Result<Response, Rejection> {
     if (login.user.as_str(), login.password.as_str()) != ("alice", "alice-password") {

@@ -2345,8 +2345,8 @@ fn a_shared_state_without_a_secret_does_not_start() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The testing kit on the example: what an app adds to its own test suite (README, "Testing
-// your app").
+// The testing kit on the example: what an app adds to its own test suite (the
+// `authgate::testing` docs).
 
 #[tokio::test]
 async fn every_route_is_protected_and_invoices_are_private() {

@@ -49,8 +49,8 @@ fn assert_refused(reply: &TestResponse, status: u16, error: &str) {
     assert!(reply.json().get("access_token").is_none());
 }
 
-/// The README lists the notes app among the examples (it no longer shows it whole), and the app
-/// stays small enough to read in one go.
+/// The README lists the notes app among the examples, and the app stays small enough to read
+/// in one go.
 #[tokio::test]
 async fn the_readme_lists_the_notes_app_and_it_stays_under_150_lines() {
     let readme = include_str!("../README.md");

@@ -415,9 +415,9 @@ async fn sqlite_store_persists_across_restarts() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The login store contract (issues 14 and 17): no resurrection, no session id or refresh token
-// in a store, one winner of concurrent rotations, purge. `Conformance::logins` checks sessions
-// and refresh families alike: they are one kind of record now.
+// The login store contract: no resurrection, no session id or refresh token in a store, one
+// winner of concurrent rotations, purge. `Conformance::logins` checks sessions and refresh
+// families alike: both are a `LoginRecord`.
 
 #[tokio::test]
 async fn memory_and_sqlite_stores_meet_the_contract() {

@@ -37,7 +37,7 @@
 //!
 //! A JSON login answers an OAuth token response (RFC 6749 section 5.1: `access_token`,
 //! `token_type` `Bearer`, `expires_in` 900, `refresh_token`), the same bearer token again as
-//! `token` (the field this API answered with first, kept for its clients), and `user` (`id`,
+//! `token` (for the clients that read that field), and `user` (`id`,
 //! `email`, `roles`); it starts no browser session. A form login, a browser's, sets the session
 //! cookie instead. The Gate issues the tokens (`Gate::issue`): HS256 with `sub` (the user id),
 //! `roles`, `iss` `authgate-invoices`, `aud` `invoices-api`, a 15-minute `exp`, a `jti` and
@@ -354,7 +354,7 @@ fn redis(url: Option<String>, prefix: Option<String>) -> Result<Option<RedisSett
     }))
 }
 
-/// Whether to seed the demo accounts (whose passwords are in the README) into a new database:
+/// Whether to seed the demo accounts (whose passwords are printed at start) into a new database:
 /// for local development only. A server configured for production (`INVOICES_SECURE_COOKIES=1`
 /// or an address other than loopback) gets none unless `INVOICES_SEED_DEMO=1` asks for them;
 /// `INVOICES_SEED_DEMO=0` turns them off anywhere.

@@ -22,7 +22,7 @@ usage: resource_server --issuer URL --audience AUD [--addr HOST:PORT]
                      URL/.well-known/openid-configuration (HTTPS, or http:// on loopback)
   --audience AUD     the audience its access tokens must name
   --addr HOST:PORT   where to listen (default 127.0.0.1:3001)
-  --provider NAME    the provider's token layout (roles, scopes, client id); see the README
+  --provider NAME    the provider's token layout (roles, scopes, client id); see authgate::guide::identity_providers
   --roles-claim NAME roles in this top-level claim, taken whole (default: roles)
   --roles-at a.b.c   roles at this dotted path of nested objects (realm_access.roles)";
 

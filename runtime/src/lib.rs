@@ -91,9 +91,10 @@
 //! the versions authgate was built with: [`axum`] 0.8 (its `Router`, `Response`, the `http` 1
 //! types it re-exports, and the `Layer` and `Service` traits of `tower-layer` and `tower-service` 0.3),
 //! [`serde`] 1 (the `Serialize` of tokens and the route audit, the `DeserializeOwned` that
-//! custom claims and resource ids implement), [`serde_json`] 1 (claims), and with the
-//! feature `utoipa`, `utoipa` 6. A major release of one of them is a major release of
-//! authgate; no other crate's type is part of its API.
+//! custom claims and resource ids implement), [`serde_json`] 1 (claims), with the feature
+//! `utoipa`, `utoipa` 6 (the OpenAPI document), and with the feature `uuid`, `uuid` 1 (owner
+//! ids). A major release of one of them is a major release of authgate; no other crate's
+//! type is part of its API.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -161,6 +162,8 @@ pub use serde;
 pub use serde_json;
 #[cfg(feature = "utoipa")]
 pub use utoipa;
+#[cfg(feature = "uuid")]
+pub use uuid;
 
 /// Paths used by the code the attribute macros generate. Not a public API.
 #[doc(hidden)]

@@ -2,7 +2,7 @@
 //! matrix (server-side cookie, stateless cookie, bearer), `Origin: null`, lookalike and
 //! malformed origins, duplicated headers, trusted origins and the strict `require_origin` mode.
 //!
-//! The rule under test (README, "Sessions and CSRF"): for a cookie credential and any method
+//! The rule under test (the `authgate::sessions` docs): for a cookie credential and any method
 //! but `GET`, `HEAD` and `OPTIONS`, `Sec-Fetch-Site` must be `same-origin` or `none`; without
 //! it, an `Origin` must match `Host`; neither header passes unless `require_origin()`. Bearer
 //! credentials are exempt. A refusal is 403 `forbidden` with no challenge, before the session
