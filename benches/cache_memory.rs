@@ -8,14 +8,18 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use authgate::{Algorithm, Gate, Key, require_auth, routing::get};
+use authgate::issuers::Issuer;
+use authgate::keys::{Algorithm, Key};
+use authgate::{Gate, require_auth, routing::get};
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use jsonwebtoken::{EncodingKey, Header};
 use tower::ServiceExt;
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-bench";
-const CAPACITY: usize = 10_000;
+const ISS: &str = "https://auth.example.test";
+/// The cache's bound in bytes: the Gate's default.
+const MAX_BYTES: usize = 32 << 20;
 
 #[require_auth]
 async fn guarded() -> &'static str {
@@ -42,9 +46,10 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let key = Key::hmac(Algorithm::HS256, SECRET).expect("key");
     let gate = Gate::builder()
-        .key(Key::hmac(Algorithm::HS256, SECRET).expect("key"))
-        .token_cache(CAPACITY)
+        .issuer(Issuer::new(ISS).key(key))
+        .token_cache(MAX_BYTES)
         .build()
         .expect("gate");
     let app: axum::Router = authgate::Router::new()
@@ -61,7 +66,10 @@ fn main() {
         0, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000,
     ];
 
-    println!("{total} distinct valid HS256 tokens through a guarded route, cache bound {CAPACITY}");
+    println!(
+        "{total} distinct valid HS256 tokens through a guarded route, cache bound {} MiB",
+        MAX_BYTES >> 20
+    );
     println!("\n| tokens | cached entries | VmRSS |");
     println!("|---|---|---|");
     let start = Instant::now();
@@ -75,8 +83,9 @@ fn main() {
                     gate.cached_tokens(),
                     rss as f64 / 1024.0
                 );
+                // Every entry costs at least 640 bytes: the byte bound is an entry bound too.
                 assert!(
-                    gate.cached_tokens() <= CAPACITY,
+                    gate.cached_tokens() <= MAX_BYTES / 640,
                     "the cache outgrew its bound"
                 );
                 if i == 100_000.min(total) {
@@ -87,7 +96,7 @@ fn main() {
                 break;
             }
             let claims = serde_json::json!({
-                "sub": format!("user-{}", i % 5000), "exp": now + 3600, "iat": now,
+                "sub": format!("user-{}", i % 5000), "iss": ISS, "exp": now + 3600, "iat": now,
                 "roles": ["user"], "jti": format!("mem-{i:09}"),
             });
             let token = jsonwebtoken::encode(&header, &claims, &key).expect("sign");
@@ -101,7 +110,7 @@ fn main() {
     });
     let end = rss_kib();
     println!(
-        "\n{total} requests in {:.1} s; cache {} / {CAPACITY} entries; VmRSS after warm-up \
+        "\n{total} requests in {:.1} s; cache {} entries; VmRSS after warm-up \
          (100 000 tokens) {:.1} MiB, at the end {:.1} MiB ({:+.1} MiB)",
         start.elapsed().as_secs_f64(),
         gate.cached_tokens(),

@@ -21,7 +21,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use authgate::{Algorithm, Gate, Key, public, require_auth, routing::get};
+use authgate::issuers::Issuer;
+use authgate::keys::{Algorithm, Key};
+use authgate::{Gate, public, require_auth, routing::get};
 use jsonwebtoken::{EncodingKey, Header};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -57,6 +59,7 @@ fn tokens(alg: Algorithm, key: &EncodingKey, n: usize) -> Vec<String> {
                 "sub": "user-4242", "iss": ISS, "aud": AUD, "iat": now, "exp": now + 3600,
                 "roles": ["user", "billing"], "jti": format!("load-{i:08}"),
             });
+            let alg: jsonwebtoken::Algorithm = alg.to_string().parse().expect("an algorithm");
             jsonwebtoken::encode(&Header::new(alg), &claims, key).expect("sign a token")
         })
         .collect()
@@ -74,9 +77,7 @@ async fn guarded() -> &'static str {
 
 fn gate(key: Key, cache: usize) -> Gate {
     Gate::builder()
-        .key(key)
-        .issuer(ISS)
-        .audience(AUD)
+        .issuer(Issuer::new(ISS).key(key).audience(AUD))
         .token_cache(cache)
         .build()
         .expect("gate")

@@ -1,14 +1,13 @@
-//! The README's notes API: a login issuing refresh tokens, notes with owner checks, an admin.
+//! The notes API: a login issuing refresh tokens, notes with owner checks, an admin.
 use std::{error::Error, sync::Arc};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use authgate::routing::{delete, get, post};
-use authgate::{
-    CurrentUser, Gate, Load, LoadError, LoginAttempt, MemoryRevocations, MemoryStore,
-    RefreshTokens, Refreshed, Resource, Revocations, Router, SessionUser, Tokens, owned_by, public,
-    require_auth, require_role,
-};
+use authgate::{CurrentUser, Gate, Identity, Load, LoginAttempt, Router};
+use authgate::{issuers::Issuer, resource::Resource, revocation::Revocations};
+use authgate::{owned_by, public, require_auth, require_role};
+use authgate::{store::MemoryStore, store::StoreError, tokens::RefreshTokens};
 use axum::extract::{FromRef, Path, State};
 use axum::{Json, http::StatusCode, response::IntoResponse, response::Response};
 use serde::{Deserialize, Serialize};
@@ -35,7 +34,7 @@ pub struct Note {
 }
 
 /// The user with this email and password, after the same argon2 work for an unknown one.
-async fn check(app: &App, email: &str, pw: String) -> Option<SessionUser> {
+async fn check(app: &App, email: &str, pw: String) -> Option<Identity> {
     let found = app.users.iter().find(|(e, ..)| e == email).cloned();
     let hash = found.as_ref().or(app.users.first()).map(|u| u.1.clone());
     let verified = tokio::task::spawn_blocking(move || {
@@ -44,12 +43,12 @@ async fn check(app: &App, email: &str, pw: String) -> Option<SessionUser> {
     });
     let verified = matches!(verified.await, Ok(Some(())));
     let (email, _, role) = found.filter(|_| verified)?;
-    Some(SessionUser::new(email).roles([role]))
+    Some(Identity::new(email).roles([role]))
 }
 
 impl Resource<App> for Note {
     type Id = usize;
-    async fn load(id: usize, app: &App) -> Result<Option<Note>, LoadError> {
+    async fn load(id: usize, app: &App) -> Result<Option<Note>, StoreError> {
         Ok(app.notes.lock().await.iter().find(|n| n.id == id).cloned())
     }
 }
@@ -60,18 +59,19 @@ pub struct Credentials {
     password: String,
 }
 
-/// `{"token", "refresh_token", ..}`; from another site, 403 before the body is read.
+/// `{"access_token", "refresh_token", ..}`; from another site, 403 before the body is read.
 #[public(reason = "login: checks the password, issues tokens")]
 async fn login(State(app): State<App>, _: LoginAttempt, Json(c): Json<Credentials>) -> Response {
     match check(&app, &c.email, c.password).await {
-        Some(user) => app.gate.issue_tokens(&user).await.map(Json).into_response(),
+        Some(user) => app.gate.issue(&user).await.map(Json).into_response(),
         None => StatusCode::UNAUTHORIZED.into_response(),
     }
 }
 
 #[public(reason = "token refresh: the refresh token is the credential")]
-async fn refresh(Refreshed(tokens): Refreshed) -> Json<Tokens> {
-    Json(tokens)
+async fn refresh(State(app): State<App>, Json(body): Json<serde_json::Value>) -> Response {
+    let token = body["refresh_token"].as_str().unwrap_or_default();
+    app.gate.refresh(token).await.map(Json).into_response()
 }
 
 #[require_auth]
@@ -111,12 +111,12 @@ async fn lock_out(State(app): State<App>, Path(email): Path<String>) -> Response
 pub type Account<'a> = (&'a str, &'a str, &'static str);
 
 pub async fn app(secret: &str, accounts: &[Account<'_>]) -> Result<Router, Box<dyn Error>> {
+    let store = MemoryStore::new(); // or authgate_sqlx::SqliteStore, authgate_redis::RedisStore..
+    let issuer = Issuer::new("https://notes.example.com").secret(secret); // verifies and signs
     let gate = Gate::builder()
-        .hs256(secret) // verifies and signs
-        .issuer("https://notes.example.com")
-        .audience("notes-api")
-        .refresh_tokens(RefreshTokens::new(MemoryStore::new())) // or SqliteStore, PostgresStore..
-        .revocations(Revocations::new(MemoryRevocations::new()))
+        .issuer(issuer.audience("notes-api"))
+        .refresh_tokens(RefreshTokens::new(store.clone()))
+        .revocations(Revocations::new(store))
         .build()?;
     let mut users = Vec::new();
     for (email, password, role) in accounts {

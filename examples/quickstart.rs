@@ -1,14 +1,26 @@
-//! The smallest authgate server. `cargo run --example quickstart`, then
-//! `curl -i localhost:3000/health` (200) and `curl -i localhost:3000/api/me` (401).
+//! The smallest authgate server. `cargo run --example quickstart`, then:
+//!
+//! ```text
+//! $ curl -i localhost:3000/health                                        -> 200 ok
+//! $ curl -i localhost:3000/api/me                                        -> 401, WWW-Authenticate: Bearer realm="api"
+//! $ TOKEN=$(curl -s localhost:3000/login -H 'Content-Type: application/json' \
+//!     -d '{"user":"alice","password":"alice-password"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+//! $ curl -i -H "Authorization: Bearer $TOKEN" localhost:3000/api/me      -> 200 subject alice, roles ["user"]
+//! $ curl -i -H "Authorization: Bearer $TOKEN" localhost:3000/api/admin   -> 403 (alice is no admin)
+//! ```
 
+use authgate::issuers::Issuer;
 use authgate::{
-    CurrentUser, Gate, Router, SessionError, SessionUser, public, require_auth, require_role,
+    CurrentUser, Gate, Identity, Rejection, Router, public, require_auth, require_role,
     routing::{get, post},
 };
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+
+/// The `iss` of the tokens this server issues and accepts.
+const ISSUER: &str = "quickstart";
 
 #[public(reason = "load-balancer health check")]
 async fn health() -> &'static str {
@@ -22,17 +34,15 @@ struct Login {
 }
 
 /// Issues a bearer token to the demo account. A real app checks a password hash here (see the
-/// invoices example); the Gate signs the token with its own key, iss, aud and claim places.
+/// invoices example); the Gate signs the token as its issuer, with that issuer's key, iss and
+/// claim places. The answer is `{"token": ..}`, the shape this module's curl walk reads.
 #[public(reason = "demo login: issues a bearer token")]
-async fn login(
-    State(gate): State<Gate>,
-    Json(login): Json<Login>,
-) -> Result<Response, SessionError> {
+async fn login(State(gate): State<Gate>, Json(login): Json<Login>) -> Result<Response, Rejection> {
     if (login.user.as_str(), login.password.as_str()) != ("alice", "alice-password") {
         return Ok(StatusCode::UNAUTHORIZED.into_response());
     }
-    let token = gate.issue(&SessionUser::new("alice").roles(["user"]))?;
-    Ok(Json(serde_json::json!({ "token": token })).into_response())
+    let tokens = gate.issue(&Identity::new("alice").roles(["user"])).await?;
+    Ok(Json(serde_json::json!({ "token": tokens.access_token() })).into_response())
 }
 
 #[require_auth]
@@ -56,9 +66,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "quickstart-demo-secret-never-use-in-production".to_owned()
     });
     // build() refuses an HS256 secret under 32 bytes, saying what to change (never the secret).
-    // The one secret verifies tokens and signs the ones `gate.issue` hands out.
+    // The one issuer's secret verifies tokens and signs the ones `gate.issue` hands out; every
+    // token must name that issuer in `iss`.
     let gate = Gate::builder()
-        .hs256(secret)
+        .issuer(Issuer::new(ISSUER).secret(secret))
         .build()
         .map_err(|e| e.to_string())?;
 
@@ -67,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/login", post(login))
         .route("/api/me", get(me))
         .route("/api/admin", get(admin));
-    for policy in app.policies() {
+    for policy in &app.audit() {
         println!("{policy}"); // GET /api/me require_auth ...
     }
 

@@ -3,17 +3,18 @@
 //! `cognito:groups` (and its access tokens without `aud`), Authgear's roles claim, Auth0's
 //! namespaced claims; each issuer of one Gate with its own audience and claim places.
 //!
-//! The issuers' keys are static (`issuer_keys`) here: a fetched key set is read by the same
+//! The issuers' keys are static (`Issuer::key`) here: a fetched key set is read by the same
 //! code after the key lookup (`tests/identity.rs` covers fetching). One RSA key serves every
 //! issuer, so only the `iss` tells the issuers apart: what a token may do depends on the
 //! rules its `iss` selects, never on the key that happens to verify it.
 
 mod support;
 
+use authgate::issuers::{Issuer, Provider};
+use authgate::keys::{Algorithm, Key, SigningKey};
 use authgate::testing::Minter;
 use authgate::{
-    Algorithm, CurrentUser, Gate, GateError, Issuer, Key, Provider, Router, SigningKey,
-    require_auth, require_role, require_scope,
+    ConfigProblem, CurrentUser, Gate, Identity, Router, require_auth, require_role, require_scope,
 };
 use axum::Json;
 use axum::extract::State;
@@ -28,7 +29,7 @@ const OKTA: &str = "https://acme.okta.example.test/oauth2/default";
 const COGNITO: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab12Cd34E";
 const AUTHGEAR: &str = "https://acme.authgear.example.test";
 const AUTH0: &str = "https://acme.eu.auth0.example.test/";
-/// An issuer given by name only: the Gate's own rules.
+/// An issuer given by name and audience only: the default claim places.
 const PLAIN: &str = "https://plain.example.test";
 
 const ENTRA_AUDIENCE: &str = "api://invoices";
@@ -39,36 +40,47 @@ fn rsa() -> Key {
     Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap()
 }
 
-/// One Gate, seven issuers, one key: the rules differ by `iss` only.
+/// The issuer `name` verifying with the one RSA key.
+fn rsa_issuer(name: &str) -> Issuer {
+    Issuer::new(name).key(rsa())
+}
+
+/// One Gate, eight issuers, one key: the rules differ by `iss` only. Entra's and Cognito's
+/// audiences are their own; every other issuer accepts `AUD`.
 fn gate() -> Gate {
     Gate::builder()
         .realm(REALM)
-        .audience(AUD)
-        .clock(|| NOW)
-        .issuer_keys(Issuer::new(RFC).access_tokens_only(), [rsa()])
-        .issuer_keys(Issuer::new(KEYCLOAK).provider(Provider::Keycloak), [rsa()])
-        .issuer_keys(
-            Issuer::new(ENTRA)
+        .clock(|| at(NOW))
+        .issuer(rsa_issuer(RFC).audience(AUD).access_tokens_only())
+        .issuer(
+            rsa_issuer(KEYCLOAK)
+                .audience(AUD)
+                .provider(Provider::Keycloak),
+        )
+        .issuer(
+            rsa_issuer(ENTRA)
                 .provider(Provider::Entra)
                 .audience(ENTRA_AUDIENCE),
-            [rsa()],
         )
-        .issuer_keys(Issuer::new(OKTA).provider(Provider::Okta), [rsa()])
-        .issuer_keys(
-            Issuer::new(COGNITO)
+        .issuer(rsa_issuer(OKTA).audience(AUD).provider(Provider::Okta))
+        .issuer(
+            rsa_issuer(COGNITO)
                 .provider(Provider::Cognito)
                 .audience(COGNITO_CLIENT),
-            [rsa()],
         )
-        .issuer_keys(Issuer::new(AUTHGEAR).provider(Provider::Authgear), [rsa()])
-        .issuer_keys(
-            Issuer::new(AUTH0)
+        .issuer(
+            rsa_issuer(AUTHGEAR)
+                .audience(AUD)
+                .provider(Provider::Authgear),
+        )
+        .issuer(
+            rsa_issuer(AUTH0)
+                .audience(AUD)
                 .roles_claim(AUTH0_ROLES)
                 .scopes_claim("permissions")
                 .client_id_claim("azp"),
-            [rsa()],
         )
-        .issuer_keys(PLAIN, [rsa()])
+        .issuer(rsa_issuer(PLAIN).audience(AUD))
         .build()
         .unwrap()
 }
@@ -108,7 +120,7 @@ fn app(gate: Gate) -> (TestClient, Hits) {
     (client(app), hits)
 }
 
-/// Claims valid at `NOW` for `sub` from `iss` (audience the Gate's), plus `extra`.
+/// Claims valid at `NOW` for `sub` from `iss` (audience `AUD`), plus `extra`.
 fn claims(iss: &str, sub: &str, extra: Value) -> Value {
     let mut claims = json!({ "sub": sub, "iss": iss, "aud": AUD, "iat": NOW, "exp": NOW + 600 });
     for (name, value) in extra.as_object().unwrap() {
@@ -121,7 +133,7 @@ fn claims(iss: &str, sub: &str, extra: Value) -> Value {
 fn signed(typ: Option<&str>, claims: &Value) -> String {
     let header = jsonwebtoken::Header {
         typ: typ.map(str::to_owned),
-        ..jsonwebtoken::Header::new(Algorithm::RS256)
+        ..jsonwebtoken::Header::new(jwa(Algorithm::RS256))
     };
     jsonwebtoken::encode(&header, claims, &rsa_signing_key()).unwrap()
 }
@@ -262,7 +274,7 @@ async fn each_providers_token_shape_is_read_where_its_issuer_says() {
             user(&["admin"], &["invoices:write"], Some("auth0-spa")),
         ),
         (
-            "a plain issuer: the Gate's own rules",
+            "a plain issuer: the default claim places",
             jwt(&claims(
                 PLAIN,
                 "u1",
@@ -347,7 +359,7 @@ async fn tokens_are_refused_by_the_rules_of_the_issuer_they_claim() {
             401,
         ),
         (
-            "Entra issuer, the Gate's default audience",
+            "Entra issuer, the audience the other issuers accept",
             jwt(&claims(ENTRA, "u1", json!({"roles": ["admin"]}))),
             "/me",
             401,
@@ -456,20 +468,19 @@ async fn the_minter_mints_for_the_chosen_issuer() {
     let (app, hits) = app(gate.clone());
     let key = SigningKey::from_pem(Algorithm::RS256, pem("rsa_private.pem")).unwrap();
     for issuer in [RFC, KEYCLOAK, ENTRA, OKTA, COGNITO, AUTHGEAR, AUTH0, PLAIN] {
-        let minter = Minter::with_key(&gate, key.clone()).issuer(issuer);
-        let mut alice = minter
-            .user("u1")
+        let mut minter = Minter::with_key(&gate, key.clone()).issuer(issuer);
+        let alice = Identity::new("u1")
             .roles(["admin"])
             .scopes(["invoices:read", "invoices:write"]);
         // Cognito's client id is its audience, which the minter writes already.
         let client_id = match issuer {
             COGNITO => COGNITO_CLIENT,
             _ => {
-                alice = alice.client_id("minted-client");
+                minter = minter.client_id("minted-client");
                 "minted-client"
             }
         };
-        let token = alice.token();
+        let token = minter.token(&alice);
         let expected = user(
             &["admin"],
             &["invoices:read", "invoices:write"],
@@ -478,29 +489,38 @@ async fn the_minter_mints_for_the_chosen_issuer() {
         assert_eq!(seen(&app, &token).await, expected, "{issuer}");
         assert_eq!(app.get("/admin").bearer(&token).send().await.status, 200);
         assert_eq!(app.post("/write").bearer(&token).send().await.status, 200);
-        assert_refused_on(&app, &hits, "/me", &alice.expired(), 401).await;
+        assert_refused_on(&app, &hits, "/me", &minter.expired(&alice), 401).await;
     }
     // Without a choice: the first issuer (RFC 9068, so `typ: at+jwt`).
-    let token = Minter::with_key(&gate, key.clone()).user("u1").token();
+    let token = Minter::with_key(&gate, key.clone()).token(&Identity::new("u1"));
     assert_eq!(seen(&app, &token).await["sub"], "u1");
     // An issuer the Gate does not know is claimed all the same, and refused.
     let stranger = Minter::with_key(&gate, key)
         .issuer("https://stranger.example.test")
-        .user("u1")
-        .token();
+        .token(&Identity::new("u1"));
     assert_refused_on(&app, &hits, "/me", &stranger, 401).await;
 }
 
-/// A bad claim path of an issuer is reported by `build`, with the Gate's other problems.
+/// A bad claim path of an issuer is reported by `build`, with the Gate's other problems, in
+/// one flat list in the order of the calls.
 #[test]
 fn an_issuers_bad_settings_are_build_errors() {
     let err = Gate::builder()
-        .issuer_keys(Issuer::new(RFC).roles_at(["realm_access", ""]), [rsa()])
-        .issuer_keys(Issuer::new(OKTA).scopes_claim(""), [rsa()])
+        .issuer(rsa_issuer(RFC).roles_claim("/realm_access/"))
+        .issuer(rsa_issuer(OKTA).scopes_claim(""))
+        .issuer(rsa_issuer(KEYCLOAK).client_id_claim("/a~2b"))
         .build()
         .unwrap_err();
     assert_eq!(
-        err,
-        GateError::Several(vec![GateError::EmptyClaimPath, GateError::EmptyClaimPath])
+        err.problems(),
+        [
+            ConfigProblem::InvalidClaim {
+                name: "/realm_access/".into()
+            },
+            ConfigProblem::InvalidClaim { name: "".into() },
+            ConfigProblem::InvalidClaim {
+                name: "/a~2b".into()
+            },
+        ]
     );
 }

@@ -11,8 +11,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use authgate::issuers::Issuer;
+use authgate::keys::{Algorithm, Key};
+use authgate::sessions::Sessions;
+use authgate::store::MemoryStore;
 use authgate::{
-    Algorithm, CurrentUser, Gate, GateError, Key, Rejection, Router, public, require_auth,
+    ConfigProblem, CurrentUser, Gate, Identity, Rejection, Router, public, require_auth,
     require_role, require_scope, routing::get, routing::post,
 };
 use axum::Json;
@@ -173,6 +177,21 @@ fn app() -> (TestClient, Hits) {
     app_with(gate())
 }
 
+/// Who sends a request, for the tests that send the same request as each caller.
+enum Credential {
+    Anonymous,
+    Bearer(String),
+}
+
+impl Credential {
+    fn on(&self, request: TestRequest) -> TestRequest {
+        match self {
+            Credential::Anonymous => request,
+            Credential::Bearer(token) => request.bearer(token),
+        }
+    }
+}
+
 /// The main app on the default Gate, counting into `hits`, for the raw request builder.
 fn router(hits: &Hits) -> axum::Router {
     let state = AppState {
@@ -261,17 +280,18 @@ async fn missing_scope_is_403_with_the_scope_hint() {
     assert_eq!(hits.count(), 0);
 }
 
+/// An issuer whose keys cannot be had (its JWKS endpoint refuses connections): a presented
+/// token answers 503, never 401 or 200, whether it is good or forged; anonymous callers and
+/// public routes need no keys. (Keys that come back after an outage: `tests/identity.rs`.)
 #[tokio::test]
-async fn key_source_down_is_503_never_401_or_200() {
-    let (gate, source) = switchable_gate();
-    let (app, hits) = app_with(gate);
+async fn unavailable_keys_are_503_never_401_or_200() {
     let t = token("alice", &["admin"]);
+    // The control: the same token on the default Gate, whose keys are at hand.
+    let (up, up_hits) = app();
+    assert_ok(&up.get("/me").bearer(&t).send().await, "alice");
+    assert_eq!(up_hits.count(), 1);
 
-    // Up: the source's keys verify.
-    assert_ok(&app.get("/me").bearer(&t).send().await, "alice");
-    assert_eq!(hits.count(), 1);
-
-    source.set_up(false);
+    let (app, hits) = app_with(unavailable_keys_gate());
     for uri in ["/me", "/admin"] {
         let reply = app.get(uri).bearer(&t).send().await;
         assert_rejection(&reply, 503, "unavailable", None);
@@ -283,15 +303,26 @@ async fn key_source_down_is_503_never_401_or_200() {
     // Option<CurrentUser> on a public route: the presented token cannot be checked either.
     let reply = app.get("/hello").bearer(&t).send().await;
     assert_rejection(&reply, 503, "unavailable", None);
-    assert_eq!(hits.count(), 1);
+    // What any keys would refuse is refused without them, as a Gate with several issuers
+    // does: a token that does not parse, and one that names another issuer.
+    for refused in [
+        "not.a.jwt".to_owned(),
+        hs256(&with(
+            claims("alice"),
+            "iss",
+            json!("https://other.example"),
+        )),
+        hs256(&without(claims("alice"), "iss")),
+    ] {
+        assert_invalid_token(&app.get("/me").bearer(&refused).send().await);
+    }
+    assert_eq!(hits.count(), 0);
 
     // Anonymous callers need no keys: still 401, and public routes still work.
     assert_unauthenticated(&app.get("/me").send().await);
     assert_ok(&app.get("/health").send().await, "ok");
+    assert_ok(&app.get("/hello").send().await, "hello stranger");
     assert_eq!(hits.count(), 2);
-
-    source.set_up(true);
-    assert_ok(&app.get("/me").bearer(&t).send().await, "alice");
 }
 
 #[tokio::test]
@@ -307,7 +338,7 @@ async fn current_user_without_a_guard_is_500() {
         Credential::Anonymous,
         Credential::Bearer(token("alice", &["admin"])),
     ] {
-        let reply = app.get("/unguarded").credential(&t).send().await;
+        let reply = t.on(app.get("/unguarded")).send().await;
         assert_rejection(&reply, 500, "internal_error", None);
     }
     assert_eq!(hits.count(), 0);
@@ -423,21 +454,29 @@ async fn an_own_extractor_named_like_axums_reads_the_caller_whatever_its_name() 
     assert_eq!(hits.count(), 2);
 }
 
-/// A malformed `Authorization` header is refused before the key source is asked: a slow or
-/// failing source never delays or changes the answer to garbage.
+/// A malformed `Authorization` header is refused before the issuer's keys are looked for: keys
+/// that cannot be had never delay or change the answer to garbage (a well-formed token on the
+/// same Gate answers 503, so a 401 means the keys were not needed).
 #[tokio::test]
-async fn a_malformed_header_never_asks_the_key_source() {
-    let (gate, source) = switchable_gate();
-    let (app, hits) = app_with(gate);
+async fn a_malformed_header_never_asks_for_the_issuers_keys() {
+    let (app, hits) = app_with(unavailable_keys_gate());
     for value in ["Basic abc", "Bearer a b", "Bearer", "Bearer \"x\""] {
+        let started = std::time::Instant::now();
         let reply = app.get("/me").header("authorization", value).send().await;
         assert_invalid_request(&reply);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{value:?} waited for the keys"
+        );
     }
-    assert_eq!(source.asked(), 0, "the key source was asked");
     let t = token("alice", &["admin"]);
-    assert_ok(&app.get("/me").bearer(&t).send().await, "alice");
-    assert_eq!(source.asked(), 1);
-    assert_eq!(hits.count(), 1);
+    assert_rejection(
+        &app.get("/me").bearer(&t).send().await,
+        503,
+        "unavailable",
+        None,
+    );
+    assert_eq!(hits.count(), 0);
 }
 
 /// A warm token cache answers every spelling of the `Authorization` header exactly as a Gate
@@ -447,13 +486,7 @@ async fn a_malformed_header_never_asks_the_key_source() {
 async fn a_warm_cache_answers_every_header_spelling_like_no_cache() {
     let t = token("alice", &["admin"]);
     let (cached, _) = app_with(gate());
-    let (uncached, _) = app_with(
-        keyless_gate_builder()
-            .hs256(SECRET)
-            .token_cache(0)
-            .build()
-            .unwrap(),
-    );
+    let (uncached, _) = app_with(gate_builder().token_cache(0).build().unwrap());
     assert_ok(&cached.get("/me").bearer(&t).send().await, "alice");
     let schemes = ["Bearer", "bearer", "BEARER", "Basic", "Bearerx", ""];
     let separators = ["", " ", "  ", "\t", ",", ": "];
@@ -520,7 +553,7 @@ async fn current_user_in_a_public_handler_is_500() {
         Credential::Anonymous,
         Credential::Bearer(token("alice", &["admin"])),
     ] {
-        let reply = app.get("/public-current-user").credential(&t).send().await;
+        let reply = t.on(app.get("/public-current-user")).send().await;
         assert_rejection(&reply, 500, "internal_error", None);
     }
     assert_eq!(hits.count(), 0);
@@ -797,8 +830,8 @@ async fn custom_claims_struct() {
 
 #[tokio::test]
 async fn nested_roles_path() {
-    let gate = gate_builder()
-        .roles_at(["realm_access", "roles"])
+    let gate = keyless_gate_builder()
+        .issuer(test_issuer().roles_claim("/realm_access/roles"))
         .build()
         .unwrap();
     let (app, hits) = app_with(gate);
@@ -828,8 +861,8 @@ async fn nested_roles_path() {
 
 #[tokio::test]
 async fn namespaced_roles_claim() {
-    let gate = gate_builder()
-        .roles_claim("https://example.com/claims/roles")
+    let gate = keyless_gate_builder()
+        .issuer(test_issuer().roles_claim("https://example.com/claims/roles"))
         .build()
         .unwrap();
     let (app, hits) = app_with(gate);
@@ -975,58 +1008,94 @@ async fn forbidden_user_with_malformed_body_is_403_not_422() {
 
 #[test]
 fn gate_refuses_a_31_byte_hmac_secret() {
-    let err = Gate::builder().hs256([7u8; 31]).build().unwrap_err();
+    let err = keyless_gate_builder()
+        .issuer(Issuer::new(ISS).secret([7u8; 31]))
+        .build()
+        .unwrap_err();
     assert_eq!(
-        err,
-        GateError::WeakSecret {
+        err.problems(),
+        [ConfigProblem::WeakSecret {
             algorithm: Algorithm::HS256,
             len: 31,
             min: 32
-        }
+        }]
     );
     let msg = err.to_string();
     assert!(msg.contains("31 bytes"), "{msg}");
     assert!(msg.contains("at least 32 bytes"), "{msg}");
     // 32 bytes is enough.
-    Gate::builder().hs256([7u8; 32]).build().unwrap();
+    keyless_gate_builder()
+        .issuer(Issuer::new(ISS).secret([7u8; 32]))
+        .build()
+        .unwrap();
     // HS384 and HS512 need 48 and 64.
     let err = Key::hmac(Algorithm::HS512, [7u8; 63]).unwrap_err();
+    assert_eq!(
+        err.problems(),
+        [ConfigProblem::WeakSecret {
+            algorithm: Algorithm::HS512,
+            len: 63,
+            min: 64
+        }]
+    );
     assert!(err.to_string().contains("at least 64 bytes"), "{err}");
 }
 
+/// An issuer needs keys (given, or a place to fetch them), and a Gate needs an issuer or
+/// sessions: otherwise it would accept no credential.
 #[test]
 fn gate_refuses_no_key() {
     let err = Gate::builder()
-        .issuer(ISS)
-        .audience(AUD)
+        .issuer(Issuer::new(ISS).audience(AUD))
         .build()
         .unwrap_err();
-    assert_eq!(err, GateError::NoKey);
+    assert_eq!(
+        err.problems(),
+        [ConfigProblem::NoKeys {
+            issuer: ISS.to_owned()
+        }]
+    );
     let msg = err.to_string();
-    assert!(msg.contains("no verification key"), "{msg}");
-    assert!(msg.contains(".hs256(secret)"), "{msg}");
-    assert!(msg.contains(".key_source("), "{msg}");
+    assert!(msg.contains("has no keys"), "{msg}");
+    assert!(msg.contains(".secret(..)"), "{msg}");
+    assert!(msg.contains("Issuer::discover"), "{msg}");
+    let err = Gate::builder().realm(REALM).build().unwrap_err();
+    assert_eq!(err.problems(), [ConfigProblem::NothingAccepted]);
+    let msg = err.to_string();
+    assert!(msg.contains(".issuer(Issuer::new(..))"), "{msg}");
+    assert!(msg.contains(".sessions(..)"), "{msg}");
 }
 
+/// One issuer's keys are of one family; two issuers may each have their own family.
 #[test]
 fn gate_refuses_hmac_mixed_with_rsa() {
     let rsa = Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap();
-    for builder in [
-        Gate::builder().hs256(SECRET).key(rsa.clone()),
-        Gate::builder().key(rsa.clone()).hs256(SECRET),
+    for issuer in [
+        Issuer::new(ISS).secret(SECRET).key(rsa.clone()),
+        Issuer::new(ISS).key(rsa.clone()).secret(SECRET),
         // kids do not make it acceptable.
-        Gate::builder()
-            .key(rsa.with_kid("r"))
+        Issuer::new(ISS)
+            .key(rsa.clone().with_kid("r"))
             .key(Key::hmac(Algorithm::HS256, SECRET).unwrap().with_kid("h")),
     ] {
-        let err = builder.build().unwrap_err();
-        assert_eq!(err, GateError::MixedFamilies);
+        let err = keyless_gate_builder().issuer(issuer).build().unwrap_err();
+        assert_eq!(
+            err.problems(),
+            [ConfigProblem::MixedFamilies {
+                issuer: ISS.to_owned()
+            }]
+        );
         let msg = err.to_string();
         assert!(
             msg.contains("never mix HMAC secrets with public keys"),
             "{msg}"
         );
     }
+    keyless_gate_builder()
+        .issuer(test_issuer())
+        .issuer(Issuer::new("https://rsa.example.test").key(rsa))
+        .build()
+        .expect("an HMAC issuer and an RSA issuer");
 }
 
 #[test]
@@ -1035,13 +1104,91 @@ fn gate_refuses_a_leeway_over_five_minutes() {
         .leeway(Duration::from_secs(301))
         .build()
         .unwrap_err();
-    assert_eq!(err, GateError::LeewayTooLong(Duration::from_secs(301)));
+    assert_eq!(
+        err.problems(),
+        [ConfigProblem::LeewayTooLong {
+            leeway: Duration::from_secs(301)
+        }]
+    );
     let msg = err.to_string();
     assert!(msg.contains("use at most 5 minutes"), "{msg}");
     gate_builder()
         .leeway(Duration::from_secs(300))
         .build()
         .unwrap();
+}
+
+/// `build` reports every problem at once, as one flat list in the order they were met (the
+/// setters' own as they were called, then the issuers'), and its message numbers them.
+#[test]
+fn gate_reports_every_problem_at_once_as_a_flat_list() {
+    const B: &str = "https://b.example.test";
+    let err = keyless_gate_builder()
+        .issuer(Issuer::new(ISS).secret([7u8; 31]))
+        .issuer(Issuer::new(B))
+        .issuer(Issuer::new(B).secret(SECRET))
+        .leeway(Duration::from_secs(301))
+        .max_token_bytes(0)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.problems(),
+        [
+            ConfigProblem::WeakSecret {
+                algorithm: Algorithm::HS256,
+                len: 31,
+                min: 32
+            },
+            ConfigProblem::LeewayTooLong {
+                leeway: Duration::from_secs(301)
+            },
+            ConfigProblem::ZeroLimit {
+                setting: "max_token_bytes"
+            },
+            ConfigProblem::NoKeys {
+                issuer: B.to_owned()
+            },
+            ConfigProblem::DuplicateIssuer {
+                issuer: B.to_owned()
+            },
+        ]
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("5 configuration problems: (1) the HS256 secret is 31 bytes"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(r#" (5) the issuer "https://b.example.test" is configured twice"#),
+        "{msg}"
+    );
+}
+
+/// A Gate may take session cookies only, with no issuer: a login's cookie reaches the
+/// handlers, and any bearer token is refused (401), since no issuer accepts tokens; it issues
+/// none either.
+#[tokio::test]
+async fn a_gate_with_sessions_and_no_issuer_accepts_cookies_only() {
+    let gate = keyless_gate_builder()
+        .sessions(Sessions::server_side(COOKIE, MemoryStore::new()))
+        .build()
+        .expect("a cookie-only Gate");
+    let cookie = login_cookie(&gate, Identity::new("carol").roles(["admin"])).await;
+    let (app, hits) = app_with(gate.clone());
+    assert_ok(&app.get("/me").cookie(&cookie).send().await, "carol");
+    assert_ok(
+        &app.get("/admin").cookie(&cookie).send().await,
+        "admin carol",
+    );
+    assert_eq!(hits.count(), 2);
+    // A token signed with the default test secret, and one that is no JWT.
+    for t in [token("alice", &["admin"]), "not-a-jwt".to_owned()] {
+        assert_invalid_token(&app.get("/me").bearer(&t).send().await);
+    }
+    assert_unauthenticated(&app.get("/me").send().await);
+    assert_eq!(hits.count(), 2);
+    let err = gate.issue(&Identity::new("carol")).await.unwrap_err();
+    assert_eq!(err.kind(), &authgate::RejectionKind::Misconfigured);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1092,9 +1239,9 @@ fn full_router() -> Router<AppState> {
 }
 
 #[test]
-fn policies_lists_every_route() {
+fn the_audit_lists_every_route() {
     let router = full_router().fallback(fallback_handler);
-    let lines: Vec<String> = router.policies().iter().map(ToString::to_string).collect();
+    let lines: Vec<String> = router.audit().iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         [
@@ -1107,7 +1254,7 @@ fn policies_lists_every_route() {
             "* * require_auth",
         ]
     );
-    let handlers: Vec<&str> = router.policies().iter().map(|p| p.handler).collect();
+    let handlers: Vec<&str> = router.audit().iter().map(|p| p.handler()).collect();
     assert_eq!(
         handlers,
         [
@@ -1122,11 +1269,7 @@ fn policies_lists_every_route() {
     );
 
     // Every attribute form, as the audit shows it.
-    let lines: Vec<String> = routes()
-        .policies()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let lines: Vec<String> = routes().audit().iter().map(ToString::to_string).collect();
     for expected in [
         "GET /admin-or-billing require_role(any(admin, billing))",
         "GET /staff-and-billing require_role(all(staff, billing))",
@@ -1149,7 +1292,7 @@ fn policies_lists_every_route() {
             .route("/me", get(api_me))
             .fallback(fallback_handler),
     );
-    let lines: Vec<String> = nested.policies().iter().map(ToString::to_string).collect();
+    let lines: Vec<String> = nested.audit().iter().map(ToString::to_string).collect();
     assert_eq!(lines, ["GET /api/me require_auth", "* /api/* require_auth"]);
 }
 
@@ -1162,10 +1305,10 @@ async fn unknown_route_is_404_not_401() {
         Credential::Anonymous,
         Credential::Bearer(token("alice", &[])),
     ] {
-        let reply = app.get("/nope").credential(&t).send().await;
+        let reply = t.on(app.get("/nope")).send().await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
         assert_eq!(single_header(&reply, "www-authenticate"), None);
-        let reply = app.get("/api/v1/nope").credential(&t).send().await;
+        let reply = t.on(app.get("/api/v1/nope")).send().await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
     }
     assert_eq!(hits.count(), 0);
@@ -1275,6 +1418,31 @@ fn assert_problem(reply: &TestResponse, status: u16, code: &str, www: Option<&st
     );
 }
 
+/// A hook renders pages and API answers apart, as the default does: `is_page` says which.
+#[tokio::test]
+async fn a_custom_renderer_tells_pages_from_api_routes() {
+    let gate = gate_builder()
+        .render_rejection(|r: &Rejection| match r.is_page() {
+            true => axum::response::Html(format!("<p>{}</p>", r.message())).into_response(),
+            false => Json(json!({ "problem": r.code() })).into_response(),
+        })
+        .build()
+        .unwrap();
+    let (app, hits) = app_with(gate);
+    let user = token("alice", &[]);
+    let page = app.get("/admin-page").bearer(&user).send().await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        single_header(&page, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(page.text(), format!("<p>{}</p>", message_of("forbidden")));
+    let api = app.get("/admin").bearer(&user).send().await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    assert_eq!(api.json(), json!({ "problem": "forbidden" }));
+    assert_eq!(hits.count(), 0);
+}
+
 #[tokio::test]
 async fn custom_renderer_keeps_status_and_protocol_headers() {
     let (app, hits) = app_with(problem_gate());
@@ -1343,17 +1511,24 @@ async fn fallback_decisions_never_log_the_concrete_path() {
 }
 
 #[tokio::test]
-async fn key_source_outage_is_logged_as_an_error_without_the_token() {
+async fn unavailable_keys_are_logged_as_an_error_without_the_token() {
     let (logs, _guard) = capture_logs();
-    let (gate, source) = switchable_gate();
-    source.set_up(false);
-    let (app, hits) = app_with(gate);
+    let (app, hits) = app_with(unavailable_keys_gate());
     let t = token("alice", &[]);
     let reply = app.get("/me").bearer(&t).send().await;
     assert_rejection(&reply, 503, "unavailable", None);
     assert_eq!(hits.count(), 0);
     let out = logs.contents();
-    assert_logged(&out, &["ERROR", "route=/me", "JWKS endpoint timed out"]);
+    // The error names the issuer whose keys are missing, for the operator.
+    assert_logged(
+        &out,
+        &[
+            "ERROR",
+            "credential verification unavailable",
+            "route=/me",
+            &format!("keys of {ISS:?} not fetched"),
+        ],
+    );
     assert_logged(
         &out,
         &["access decision", "route=/me", r#"outcome="unavailable""#],

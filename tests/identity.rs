@@ -12,10 +12,10 @@ mod support;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use authgate::{
-    Algorithm, CurrentUser, Gate, GateBuilder, Key, KeyRefresh, Router, Sessions, SigningKey,
-    require_auth,
-};
+use authgate::issuers::{Issuer, KeyRefresh};
+use authgate::keys::{Algorithm, Key, SigningKey};
+use authgate::sessions::Sessions;
+use authgate::{ConfigProblem, CurrentUser, Gate, GateBuilder, Identity, Router, require_auth};
 use axum::extract::State;
 use axum::http::StatusCode;
 use jsonwebtoken::EncodingKey;
@@ -64,13 +64,18 @@ fn fast(refresh: u64, staleness: u64, kid_interval: u64) -> KeyRefresh {
 }
 
 fn builder() -> GateBuilder {
-    Gate::builder().realm(REALM).audience(AUDIENCE)
+    Gate::builder().realm(REALM)
+}
+
+/// The issuer of `provider`, its keys fetched from its JWKS, audience `AUDIENCE`.
+fn jwks_issuer(provider: &Provider) -> Issuer {
+    Issuer::jwks(provider.issuer(), provider.jwks_url()).audience(AUDIENCE)
 }
 
 /// A Gate with the keys of `provider`'s JWKS, refreshed as `refresh` says.
 fn jwks_gate(provider: &Provider, refresh: KeyRefresh) -> Gate {
     builder()
-        .jwks(provider.jwks_url(), provider.issuer())
+        .issuer(jwks_issuer(provider))
         .key_refresh(refresh)
         .build()
         .unwrap()
@@ -377,7 +382,7 @@ async fn a_slow_provider_times_out() {
 async fn discovery_finds_the_key_set() {
     let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
     let gate = builder()
-        .oidc_issuer(provider.issuer())
+        .issuer(Issuer::discover(provider.issuer()).audience(AUDIENCE))
         .key_refresh(fast(60_000, 120_000, 60_000))
         .build()
         .unwrap();
@@ -402,7 +407,7 @@ async fn discovery_naming_another_issuer_is_refused() {
     provider.state.lock().unwrap().discovery_issuer = Some(format!("{}/other", provider.issuer()));
     let (logs, _guard) = capture_logs();
     let gate = builder()
-        .oidc_issuer(provider.issuer())
+        .issuer(Issuer::discover(provider.issuer()).audience(AUDIENCE))
         .key_refresh(fast(30, 60_000, 60_000))
         .build()
         .unwrap();
@@ -434,8 +439,12 @@ async fn a_key_of_one_issuer_never_verifies_another() {
     let issuer_b = "https://tenant-b.example.test";
     let ec_public = Key::from_pem(Algorithm::ES256, pem("ec256_public.pem")).unwrap();
     let gate = builder()
-        .jwks(provider.jwks_url(), &issuer_a)
-        .issuer_keys(issuer_b, [ec_public.with_kid("b1")])
+        .issuer(jwks_issuer(&provider))
+        .issuer(
+            Issuer::new(issuer_b)
+                .key(ec_public.with_kid("b1"))
+                .audience(AUDIENCE),
+        )
         .key_refresh(fast(60_000, 120_000, 60_000))
         .build()
         .unwrap();
@@ -500,41 +509,141 @@ async fn the_jwk_alg_binds_the_key() {
     assert_refused(&app, &hits, &rs).await;
 }
 
-/// What `build()` refuses: plain HTTP to a non-loopback host, shared keys next to
-/// issuer-bound ones, an issuer given keys twice, stateless session cookies (which the app
-/// signs itself) with issuer-bound keys.
+/// A stateless session cookie is verified with the session key alone: that key verifies no
+/// bearer token, whatever issuer the token claims (a Gate with issuers and stateless cookies
+/// builds), and an issuer's key verifies no cookie. Only an issuer given the same key accepts
+/// bearer tokens signed with it, under its own name and rules.
+#[tokio::test]
+async fn a_stateless_session_key_verifies_only_session_cookies() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    let session_key = || SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
+    let gate = builder()
+        .issuer(jwks_issuer(&provider))
+        .sessions(Sessions::stateless(COOKIE, session_key()))
+        .key_refresh(fast(60_000, 120_000, 60_000))
+        .build()
+        .expect("issuers and stateless cookies together");
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let cookie = login_cookie(&gate, Identity::new("carol")).await;
+    let (mixed, hits) = app(gate);
+    let reply = mixed.get("/me").cookie(&cookie).send().await;
+    assert_ok(&reply, "carol");
+    assert_accepted(
+        &mixed,
+        &token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "a"),
+        "a",
+    )
+    .await;
+
+    // Bearer tokens signed with the session key: claiming the configured issuer, another
+    // one, or none.
+    let session_signer = hs_signing_key();
+    let now = now();
+    let no_iss = json!({ "sub": "m", "aud": AUDIENCE, "iat": now, "exp": now + 600 });
+    let claiming = |iss: &str| {
+        let claims =
+            json!({ "sub": "m", "iss": iss, "aud": AUDIENCE, "iat": now, "exp": now + 600 });
+        sign(Algorithm::HS256, &session_signer, None, &claims)
+    };
+    for forged in [
+        claiming(&provider.issuer()),
+        token(
+            &provider.issuer(),
+            &session_signer,
+            Algorithm::HS256,
+            "k1",
+            "m",
+        ),
+        claiming(ISS),
+        sign(Algorithm::HS256, &session_signer, None, &no_iss),
+        // The cookie's own JWT presented as a bearer token.
+        cookie_value(&cookie).to_owned(),
+    ] {
+        assert_refused(&mixed, &hits, &forged).await;
+    }
+    // The issuer's key does not make a cookie: a bearer token of the issuer sent as the
+    // cookie is refused.
+    let issuer_token = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "a");
+    let before = hits.count();
+    let reply = mixed
+        .get("/me")
+        .cookie(&format!("{COOKIE}={issuer_token}"))
+        .send()
+        .await;
+    assert_invalid_token(&reply);
+    assert_eq!(hits.count(), before, "the handler ran for a forged cookie");
+
+    // An issuer that has the session key as its secret accepts bearer tokens signed with it,
+    // under its name only; the cookie still works.
+    let gate = builder()
+        .issuer(Issuer::new(ISS).secret(SECRET).audience(AUDIENCE))
+        .sessions(Sessions::stateless(COOKIE, session_key()))
+        .build()
+        .unwrap();
+    let cookie = login_cookie(&gate, Identity::new("carol")).await;
+    let (shared, hits) = app(gate);
+    assert_ok(&shared.get("/me").cookie(&cookie).send().await, "carol");
+    assert_accepted(&shared, &claiming(ISS), "m").await;
+    assert_refused(&shared, &hits, &claiming(&provider.issuer())).await;
+}
+
+/// What `build()` refuses, each problem in the flat list: plain HTTP to a non-loopback host,
+/// an issuer with no keys at all (every key belongs to a named issuer), an HMAC secret next
+/// to fetched public keys, one issuer configured twice (static and fetched keys).
 #[test]
 fn unsafe_configurations_are_refused() {
     let rsa = || Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap();
     let err = builder()
-        .jwks(
-            "http://login.example.test/jwks.json",
+        .issuer(Issuer::jwks(
             "https://login.example.test",
-        )
-        .build()
-        .unwrap_err();
-    assert!(err.to_string().contains("HTTPS"), "{err}");
-    let err = builder()
-        .key(rsa())
-        .issuer("https://a.example.test")
-        .issuer_keys("https://b.example.test", [rsa()])
+            "http://login.example.test/jwks.json",
+        ))
         .build()
         .unwrap_err();
     assert!(
-        err.to_string().contains("give each issuer its own keys"),
+        matches!(
+            err.problems(),
+            [ConfigProblem::KeyUrl { url, .. }] if url == "http://login.example.test/jwks.json"
+        ),
         "{err}"
     );
+    assert!(err.to_string().contains("HTTPS"), "{err}");
     let err = builder()
-        .issuer_keys("https://a.example.test", [rsa()])
-        .jwks("https://a.example.test/jwks", "https://a.example.test")
+        .issuer(Issuer::new("https://a.example.test").audience(AUDIENCE))
         .build()
         .unwrap_err();
-    assert!(err.to_string().contains("given keys twice"), "{err}");
-    let signing = SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
+    assert_eq!(
+        err.problems(),
+        [ConfigProblem::NoKeys {
+            issuer: "https://a.example.test".into()
+        }]
+    );
     let err = builder()
-        .issuer_keys("https://a.example.test", [rsa()])
-        .sessions(Sessions::stateless(COOKIE, signing))
+        .issuer(
+            Issuer::jwks("https://a.example.test", "https://a.example.test/jwks")
+                .key(Key::hmac(Algorithm::HS256, SECRET).unwrap()),
+        )
         .build()
         .unwrap_err();
-    assert!(err.to_string().contains("server-side sessions"), "{err}");
+    assert_eq!(
+        err.problems(),
+        [ConfigProblem::MixedFamilies {
+            issuer: "https://a.example.test".into()
+        }]
+    );
+    let err = builder()
+        .issuer(Issuer::new("https://a.example.test").key(rsa()))
+        .issuer(Issuer::jwks(
+            "https://a.example.test",
+            "https://a.example.test/jwks",
+        ))
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.problems(),
+        [ConfigProblem::DuplicateIssuer {
+            issuer: "https://a.example.test".into()
+        }]
+    );
+    assert!(err.to_string().contains("configured twice"), "{err}");
 }

@@ -6,12 +6,17 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use authgate::testing::RevocationConformance;
+use authgate::keys::{Algorithm, SigningKey};
+use authgate::revocation::Revocations;
+use authgate::sessions::Sessions;
+use authgate::store::{MemoryStore, RevocationStore};
+use authgate::testing::Conformance;
+use authgate::tokens::RefreshTokens;
 use authgate::{
-    Algorithm, CurrentUser, Gate, MemoryRevocations, MemoryStore, RefreshTokens, Revocations,
-    Router, SessionErrorKind, SessionUser, Sessions, SigningKey, require_auth, routing::get,
-    routing::post,
+    CurrentUser, Gate, Identity, RejectionKind, Router, require_auth, routing::get, routing::post,
 };
+use authgate_redis::RedisStore;
+use authgate_sqlx::{PostgresStore, SqliteStore};
 use axum::extract::State;
 use serde_json::json;
 
@@ -37,7 +42,6 @@ impl Instance {
         let router = Router::new()
             .route("/me", get(me))
             .route("/logout", post(logout))
-            .layer(gate.session_layer())
             .with_state(state);
         Instance {
             gate,
@@ -103,7 +107,7 @@ where
 
 #[tokio::test]
 async fn a_revoked_token_is_refused_with_401_even_from_the_cache() {
-    let store = MemoryRevocations::new();
+    let store = MemoryStore::new();
     let gate = gate_builder()
         .revocations(Revocations::new(store.clone()))
         .build()
@@ -115,7 +119,9 @@ async fn a_revoked_token_is_refused_with_401_even_from_the_cache() {
     // Verified once: the next request would be a cache hit.
     assert_ok(&app.bearer(&alice).await, "alice");
     assert_eq!(gate.cached_tokens(), 1);
-    gate.revoke_token_id("t-alice-1", NOW + 600).await.unwrap();
+    gate.revoke_token_id("t-alice-1", at(NOW + 600))
+        .await
+        .unwrap();
     let before = app.hits.count();
     let reply = app.bearer(&alice).await;
     assert_invalid_token(&reply);
@@ -123,13 +129,21 @@ async fn a_revoked_token_is_refused_with_401_even_from_the_cache() {
     // Only that token: another of the same subject still works.
     assert_ok(&app.bearer(&other).await, "alice");
     // The store holds it until the token expires (plus the leeway), for other instances.
-    assert!(store.revocations().iter().any(|r| r.until() > NOW + 600));
+    assert_eq!(store.revocations().len(), 1);
+    let held = store.entries(at(NOW + 600)).await.unwrap();
+    assert_eq!(
+        held,
+        store.revocations(),
+        "still held when the token expires"
+    );
+    let after = store.entries(at(NOW + 600 + 31)).await.unwrap();
+    assert!(after.is_empty(), "held past the token's expiry and leeway");
 }
 
 #[tokio::test]
 async fn revoking_a_subject_ends_what_it_was_issued_up_to_now_and_nothing_later() {
     let gate = gate_builder()
-        .revocations(Revocations::new(MemoryRevocations::new()))
+        .revocations(Revocations::new(MemoryStore::new()))
         .build()
         .unwrap();
     ready(&gate).await;
@@ -157,7 +171,7 @@ async fn revoking_a_subject_ends_what_it_was_issued_up_to_now_and_nothing_later(
 #[tokio::test]
 async fn with_revocations_a_token_without_iat_is_refused() {
     let gate = gate_builder()
-        .revocations(Revocations::new(MemoryRevocations::new()))
+        .revocations(Revocations::new(MemoryStore::new()))
         .build()
         .unwrap();
     ready(&gate).await;
@@ -178,12 +192,12 @@ async fn a_stateless_cookie_is_revoked_at_logout() {
     let key = SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
     let gate = gate_builder()
         .sessions(Sessions::stateless(COOKIE, key))
-        .revocations(Revocations::new(MemoryRevocations::new()))
+        .revocations(Revocations::new(MemoryStore::new()))
         .build()
         .unwrap();
     ready(&gate).await;
     let app = Instance::new(gate.clone());
-    let cookie = login_cookie(&gate, authgate::SessionUser::new("erin")).await;
+    let cookie = login_cookie(&gate, Identity::new("erin")).await;
     assert_ok(&app.cookie(&cookie).await, "erin");
     assert_eq!(app.logout(&cookie).await.status, 204);
     // A copy the browser did not drop (or a thief kept) is refused from now on.
@@ -195,7 +209,7 @@ async fn a_stateless_cookie_is_revoked_at_logout() {
 
 #[tokio::test]
 async fn a_store_down_at_start_answers_503_then_serves_once_it_is_up() {
-    let store = MemoryRevocations::new();
+    let store = MemoryStore::new();
     store.set_down(true);
     let gate = gate_builder()
         .revocations(quick(Revocations::new(store.clone())))
@@ -219,7 +233,7 @@ async fn a_store_down_at_start_answers_503_then_serves_once_it_is_up() {
 
 #[tokio::test]
 async fn a_feed_down_longer_than_the_staleness_bound_fails_closed_and_recovers_alone() {
-    let store = MemoryRevocations::new();
+    let store = MemoryStore::new();
     let gate = gate_builder()
         .revocations(quick(Revocations::new(store.clone())))
         .build()
@@ -253,7 +267,7 @@ async fn a_feed_down_longer_than_the_staleness_bound_fails_closed_and_recovers_a
     ready(&other).await;
     let revoked = token_with("grace", "t-grace-revoked", NOW);
     other
-        .revoke_token_id("t-grace-revoked", NOW + 600)
+        .revoke_token_id("t-grace-revoked", at(NOW + 600))
         .await
         .unwrap();
     eventually("serving again without a restart", || async {
@@ -265,7 +279,8 @@ async fn a_feed_down_longer_than_the_staleness_bound_fails_closed_and_recovers_a
 
 #[tokio::test]
 async fn server_side_sessions_do_not_depend_on_the_revocation_view() {
-    let store = MemoryRevocations::new();
+    // A revocation store of its own, which is down; the sessions are in another.
+    let store = MemoryStore::new();
     store.set_down(true);
     let gate = gate_builder()
         .sessions(Sessions::server_side(COOKIE, MemoryStore::new()))
@@ -273,29 +288,29 @@ async fn server_side_sessions_do_not_depend_on_the_revocation_view() {
         .build()
         .unwrap();
     let app = Instance::new(gate.clone());
-    let cookie = login_cookie(&gate, authgate::SessionUser::new("heidi")).await;
+    let cookie = login_cookie(&gate, Identity::new("heidi")).await;
     // The session store answers for its own sessions: no 503 from the view.
     assert_ok(&app.cookie(&cookie).await, "heidi");
 }
 
 #[tokio::test]
 async fn revocation_stores_meet_the_contract() {
-    RevocationConformance::new(MemoryRevocations::new())
-        .assert()
-        .await;
-    if let Some((pool, table)) = postgres("the revocation store contract").await {
-        let store = authgate::PostgresRevocations::with_table(pool.clone(), &table)
-            .await
-            .expect("a store");
-        RevocationConformance::new(store).assert().await;
-        drop_table(&pool, &table).await;
+    Conformance::revocations(MemoryStore::new()).assert().await;
+    let file = TempDb::new("revocation-conformance");
+    let store = SqliteStore::new(file.pool().await);
+    store.create_tables().await.expect("the tables");
+    Conformance::revocations(store).assert().await;
+    if let Some((pool, base)) = postgres("the revocation store contract").await {
+        let store = postgres_store(&pool, &base).await;
+        Conformance::revocations(store).assert().await;
+        drop_tables(&pool, &base).await;
     }
     if let Some((url, prefix)) = redis("the revocation store contract").await {
-        let store = authgate::RedisRevocations::connect(&url)
+        let store = RedisStore::connect(&url)
             .await
             .expect("a store")
             .with_prefix(prefix);
-        RevocationConformance::new(store).assert().await;
+        Conformance::revocations(store).assert().await;
     }
 }
 
@@ -305,9 +320,8 @@ async fn revocation_stores_meet_the_contract() {
 async fn two_gates_on_one_sqlite_file_share_revocations() {
     let file = TempDb::new("revocations-shared");
     let instance = async || {
-        let store = authgate::SqliteRevocations::new(file.pool().await)
-            .await
-            .expect("a store");
+        let store = SqliteStore::new(file.pool().await);
+        store.create_tables().await.expect("the tables");
         let gate = gate_builder()
             .revocations(quick(Revocations::new(store)))
             .build()
@@ -318,7 +332,10 @@ async fn two_gates_on_one_sqlite_file_share_revocations() {
     let (a, b) = (instance().await, instance().await);
     let token = token_with("ivan", "t-ivan", NOW);
     assert_ok(&b.bearer(&token).await, "ivan");
-    a.gate.revoke_token_id("t-ivan", NOW + 600).await.unwrap();
+    a.gate
+        .revoke_token_id("t-ivan", at(NOW + 600))
+        .await
+        .unwrap();
     eventually("B refuses the token revoked on A", || async {
         b.bearer(&token).await.status == 401
     })
@@ -332,8 +349,19 @@ async fn two_gates_on_one_sqlite_file_share_revocations() {
     );
 }
 
-async fn drop_table(pool: &sqlx::PgPool, table: &str) {
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}")))
+/// A PostgreSQL store on `pool` with the tables named after `base`, created.
+async fn postgres_store(pool: &sqlx::PgPool, base: &str) -> PostgresStore {
+    let store = PostgresStore::new(pool.clone())
+        .with_table(base)
+        .expect("a table name");
+    store.create_tables().await.expect("the tables");
+    store
+}
+
+/// Drops the tables of a PostgreSQL store named after `base`.
+async fn drop_tables(pool: &sqlx::PgPool, base: &str) {
+    let drop = format!("DROP TABLE IF EXISTS {base}_logins, {base}_revocations");
+    sqlx::query(sqlx::AssertSqlSafe(drop))
         .execute(pool)
         .await
         .expect("drop");
@@ -357,49 +385,37 @@ impl Backend {
         }
     }
 
-    /// A new instance: its own pools and connections, the shared tables or keys.
+    /// A new instance: its own pools and connections, the shared tables or keys, one store
+    /// for the sessions, the refresh tokens and the revocations.
     async fn instance(&self) -> Instance {
-        let (sessions, refresh, revocations) = match self {
+        match self {
             Backend::Postgres { url, table } => {
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(4)
                     .connect(url)
                     .await
                     .expect("PostgreSQL");
-                let sessions =
-                    authgate::PostgresStore::with_table(pool.clone(), &format!("{table}_s"))
-                        .await
-                        .expect("a session store");
-                let revocations =
-                    authgate::PostgresRevocations::with_table(pool, &format!("{table}_r"))
-                        .await
-                        .expect("a revocation store");
-                (
-                    Sessions::server_side(COOKIE, sessions.clone()),
-                    RefreshTokens::new(sessions),
-                    Revocations::new(revocations),
-                )
+                Backend::gate(postgres_store(&pool, table).await).await
             }
             Backend::Redis { url, prefix } => {
-                let sessions = authgate::RedisStore::connect(url)
+                let store = RedisStore::connect(url)
                     .await
                     .expect("Redis")
                     .with_prefix(prefix.clone());
-                let revocations = authgate::RedisRevocations::connect(url)
-                    .await
-                    .expect("Redis")
-                    .with_prefix(prefix.clone());
-                (
-                    Sessions::server_side(COOKIE, sessions.clone()),
-                    RefreshTokens::new(sessions),
-                    Revocations::new(revocations),
-                )
+                Backend::gate(store).await
             }
-        };
+        }
+    }
+
+    /// An instance whose Gate keeps everything in `store`.
+    async fn gate<S>(store: S) -> Instance
+    where
+        S: authgate::store::LoginStore + RevocationStore + Clone,
+    {
         let gate = gate_builder()
-            .sessions(sessions)
-            .refresh_tokens(refresh)
-            .revocations(revocations.staleness(Duration::from_secs(2)))
+            .sessions(Sessions::server_side(COOKIE, store.clone()))
+            .refresh_tokens(RefreshTokens::new(store.clone()))
+            .revocations(Revocations::new(store).staleness(Duration::from_secs(2)))
             .build()
             .expect("a gate");
         ready(&gate).await;
@@ -409,9 +425,7 @@ impl Backend {
     async fn clean_up(&self) {
         if let Backend::Postgres { url, table } = self {
             let pool = sqlx::PgPool::connect(url).await.expect("PostgreSQL");
-            drop_table(&pool, &format!("{table}_s")).await;
-            drop_table(&pool, &format!("{table}_s_refresh")).await;
-            drop_table(&pool, &format!("{table}_r")).await;
+            drop_tables(&pool, table).await;
         }
     }
 }
@@ -436,7 +450,7 @@ async fn two_instances_share_sessions_and_revocations() {
         let name = backend.name();
         let (a, b) = (backend.instance().await, backend.instance().await);
         // Logged in on A, known on B.
-        let cookie = login_cookie(&a.gate, authgate::SessionUser::new("judy")).await;
+        let cookie = login_cookie(&a.gate, Identity::new("judy")).await;
         assert_ok(&b.cookie(&cookie).await, "judy");
         // Logged out on A: B refuses the next request.
         assert_eq!(a.logout(&cookie).await.status, 204, "{name}");
@@ -481,46 +495,49 @@ async fn a_reused_refresh_token_ends_the_family_on_every_instance() {
     for backend in backends("refresh tokens on two instances").await {
         let name = backend.name();
         let (a, b) = (backend.instance().await, backend.instance().await);
-        let user = SessionUser::new("kim").roles(["user"]);
-        let first = a.gate.issue_tokens(&user).await.expect("a login on A");
-        let second = b
-            .gate
-            .refresh(first.refresh_token.as_str())
-            .await
-            .expect("exchanged on B");
-        assert_ok(&a.bearer(second.token.as_str()).await, "kim");
-        assert_ok(&b.bearer(second.token.as_str()).await, "kim");
+        let user = Identity::new("kim").roles(["user"]);
+        let first = a.gate.issue(&user).await.expect("a login on A");
+        let first_refresh = first.refresh_token().expect("a refresh token");
+        let second = b.gate.refresh(first_refresh).await.expect("exchanged on B");
+        assert_ok(&a.bearer(second.access_token()).await, "kim");
+        assert_ok(&b.bearer(second.access_token()).await, "kim");
         // The first token again, on A: a reuse.
-        let reused = a.gate.refresh(first.refresh_token.as_str()).await;
+        let reused = a.gate.refresh(first_refresh).await;
         assert!(
-            reused.is_err_and(|e| matches!(e.kind(), SessionErrorKind::InvalidRefreshToken)),
+            reused.is_err_and(|e| matches!(e.kind(), RejectionKind::InvalidToken)),
             "{name}: a reuse is refused"
         );
         // The family is gone for B too: the token B handed out last is refused.
-        let after = b.gate.refresh(second.refresh_token.as_str()).await;
+        let after = b
+            .gate
+            .refresh(second.refresh_token().expect("a refresh token"))
+            .await;
         assert!(
-            after.is_err_and(|e| matches!(e.kind(), SessionErrorKind::InvalidRefreshToken)),
+            after.is_err_and(|e| matches!(e.kind(), RejectionKind::InvalidToken)),
             "{name}: the family ended on every instance"
         );
         // And the subject's access tokens: at once on A, on B through the feed.
-        assert_invalid_token(&a.bearer(second.token.as_str()).await);
+        assert_invalid_token(&a.bearer(second.access_token()).await);
         eventually(
             "B refuses the access token of the reused family",
-            || async { b.bearer(second.token.as_str()).await.status == 401 },
+            || async { b.bearer(second.access_token()).await.status == 401 },
         )
         .await;
         let before = b.hits.count();
-        assert_invalid_token(&b.bearer(second.token.as_str()).await);
+        assert_invalid_token(&b.bearer(second.access_token()).await);
         assert_eq!(b.hits.count(), before, "{name}: the handler did not run");
         // A new login (on B, once it knows the cutoff) works on both.
-        let again = b.gate.issue_tokens(&user).await.expect("a new login");
-        assert_ok(&a.bearer(again.token.as_str()).await, "kim");
-        assert_ok(&b.bearer(again.token.as_str()).await, "kim");
+        let again = b.gate.issue(&user).await.expect("a new login");
+        assert_ok(&a.bearer(again.access_token()).await, "kim");
+        assert_ok(&b.bearer(again.access_token()).await, "kim");
         // revoke_user on B ends that family for A.
         b.gate.revoke_user("kim").await.expect("revoked");
-        let revoked = a.gate.refresh(again.refresh_token.as_str()).await;
+        let revoked = a
+            .gate
+            .refresh(again.refresh_token().expect("a refresh token"))
+            .await;
         assert!(
-            revoked.is_err_and(|e| matches!(e.kind(), SessionErrorKind::InvalidRefreshToken)),
+            revoked.is_err_and(|e| matches!(e.kind(), RejectionKind::InvalidToken)),
             "{name}: revoke_user ends the user's families"
         );
         backend.clean_up().await;
@@ -561,11 +578,11 @@ async fn connections_killed_under_load_answer_503_or_normally_and_service_resume
         let name = backend.name();
         let (logs, _capture) = capture_logs();
         let (a, b) = (backend.instance().await, backend.instance().await);
-        let cookie = login_cookie(&a.gate, authgate::SessionUser::new("kim")).await;
+        let cookie = login_cookie(&a.gate, Identity::new("kim")).await;
         let valid = token_with("kim", "t-kim", NOW);
         let revoked = token_with("kim", "t-kim-revoked", NOW);
         a.gate
-            .revoke_token_id("t-kim-revoked", NOW + 600)
+            .revoke_token_id("t-kim-revoked", at(NOW + 600))
             .await
             .unwrap();
         eventually("the revocation on B", || async {

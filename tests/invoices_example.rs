@@ -205,7 +205,7 @@ impl Client {
             }
         }
         if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&reply.body) {
-            for name in ["token", "refresh_token"] {
+            for name in ["access_token", "token", "refresh_token"] {
                 if let Some(Value::String(token)) = body.get(name) {
                     issued.push(token.clone());
                 }
@@ -396,7 +396,18 @@ async fn json_login_gives_a_token_and_no_session(c: &Client) {
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let body = reply.json();
     let keys: Vec<&String> = body.as_object().expect("an object").keys().collect();
-    assert_eq!(keys, ["refresh_token", "token", "user"]);
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "expires_in",
+            "refresh_token",
+            "token",
+            "token_type",
+            "user"
+        ]
+    );
+    assert_token_response(&body);
     let user = &body["user"];
     assert_eq!(user["email"], "alice@example.com");
     assert_eq!(user["roles"], json!(["user"]));
@@ -466,6 +477,21 @@ async fn json_login_gives_a_token_and_no_session(c: &Client) {
         )
         .await;
     assert_eq!(reply.status, 415, "no Content-Type");
+}
+
+/// The tokens of a login or a refresh: an OAuth token response (RFC 6749 section 5.1) for a
+/// 15-minute bearer token, and the same token as `token`, the field the API had before.
+#[track_caller]
+fn assert_token_response(body: &Value) {
+    assert_eq!(body["token_type"], "Bearer", "{body}");
+    assert_eq!(body["expires_in"], 900, "{body}");
+    let access = body["access_token"].as_str().expect("an access token");
+    assert_eq!(
+        body["token"].as_str(),
+        Some(access),
+        "token is access_token"
+    );
+    assert!(body["refresh_token"].is_string(), "{body}");
 }
 
 async fn form_login_redirects_to_a_safe_next(c: &Client) {
@@ -651,7 +677,17 @@ async fn refresh_tokens_rotate_and_a_reuse_ends_access(c: &Client) {
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let body = reply.json();
     let keys: Vec<&String> = body.as_object().expect("an object").keys().collect();
-    assert_eq!(keys, ["refresh_token", "token"]);
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "expires_in",
+            "refresh_token",
+            "token",
+            "token_type"
+        ]
+    );
+    assert_token_response(&body);
     let (token, next) = (
         body["token"].as_str().expect("a token").to_owned(),
         body["refresh_token"]
@@ -1146,7 +1182,8 @@ async fn logout_ends_the_session(c: &Client) {
         401
     );
 
-    // With a bearer token: 204; the token is not revocable and expires on its own.
+    // With a bearer token: 204, and the token is revoked (see
+    // `a_deleted_admin_loses_admin_access_at_once`).
     let reply = c
         .send("POST", "/logout", Cred::Bearer(&alice.token), &[], b"")
         .await;
@@ -1239,7 +1276,9 @@ async fn next_invoice(socket: &mut support::Socket) -> Value {
 }
 
 async fn live_feed(c: &Client) {
-    use authgate::credentials::{WEBSOCKET_BEARER_PREFIX, WEBSOCKET_PROTOCOL};
+    use authgate::Gate;
+    const WEBSOCKET_PROTOCOL: &str = Gate::WEBSOCKET_PROTOCOL;
+    const WEBSOCKET_BEARER_PREFIX: &str = Gate::WEBSOCKET_BEARER_PREFIX;
     let (alice, bob) = (c.alice().await, c.bob().await);
     let cookie = alice.cookie.clone();
     // The dashboard's own page opens the feed with the session cookie.
@@ -1673,7 +1712,7 @@ async fn secure_cookies_use_the_host_prefix() {
 #[test]
 fn the_route_audit_lists_every_route() {
     let lines: Vec<String> = app::routes()
-        .policies()
+        .audit()
         .iter()
         .map(ToString::to_string)
         .collect();
@@ -1783,14 +1822,15 @@ async fn emails(pool: &sqlx::PgPool) -> Vec<String> {
         .expect("the users")
 }
 
-/// Whether PostgreSQL has authgate's session table, and how many sessions are in it.
+/// Whether PostgreSQL has authgate-sqlx's login table, and how many sessions are in it (the
+/// logins without a refresh token in force; the others are refresh token families).
 async fn postgres_sessions(pool: &sqlx::PgPool) -> Option<i64> {
-    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('authgate_sessions')::text")
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('authgate_logins')::text")
         .fetch_one(pool)
         .await
         .expect("a catalog lookup");
     table?;
-    let count = sqlx::query_scalar("SELECT count(*) FROM authgate_sessions")
+    let count = sqlx::query_scalar("SELECT count(*) FROM authgate_logins WHERE current IS NULL")
         .fetch_one(pool)
         .await
         .expect("a count");
@@ -1835,9 +1875,10 @@ async fn two_instances_share_one_state_on_postgres_and_redis() {
         None,
         "sessions in PostgreSQL"
     );
-    let session = format!("{}:session:", keys.prefix);
+    // A login (a session or a refresh token family) is `{prefix}:login:{hash}`.
+    let login = format!("{}:login:", keys.prefix);
     assert!(
-        keys.keys().await.iter().any(|k| k.starts_with(&session)),
+        keys.keys().await.iter().any(|k| k.starts_with(&login)),
         "no session in Redis: {:?}",
         keys.keys().await
     );
@@ -2304,24 +2345,39 @@ fn a_shared_state_without_a_secret_does_not_start() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The testing kit on the example: what an app adds to its own test suite (README, "Testing
-// your app").
+// The testing kit on the example: what an app adds to its own test suite (the
+// `authgate::testing` docs).
 
 #[tokio::test]
 async fn every_route_is_protected_and_invoices_are_private() {
-    use authgate::testing::{Credential, Minter, OwnershipProbe, RouteProbe, TestClient};
+    use authgate::issuers::Issuer;
+    use authgate::testing::{Minter, OwnershipProbe, RouteProbe, TestClient};
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     let settings = local_settings(false, CONTRACT_RATES);
     let app = app::build(&settings).await.expect("the app builds");
-    // A Gate with the app's verification settings, to mint tokens it accepts.
+    // A Gate with the app's issuer, to mint tokens it accepts.
     let gate = authgate::Gate::builder()
-        .hs256(SECRET)
-        .issuer(auth::ISSUER)
-        .audience(auth::AUDIENCE)
+        .issuer(
+            Issuer::new(auth::ISSUER)
+                .secret(SECRET)
+                .audience(auth::AUDIENCE),
+        )
         .build()
         .expect("a gate");
-    let minter = Minter::new(&gate).expect("an HMAC gate");
-    let report = RouteProbe::new(&app.router, &minter)
+    let minter = Minter::new(&gate).expect("a gate that issues");
+    // Every request the probe sends is counted.
+    let audit = app.router.audit();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    let served = app.router.into_axum();
+    let counted = served.clone().layer(tower::util::MapRequestLayer::new(
+        move |request: axum::extract::Request| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            request
+        },
+    ));
+    let report = RouteProbe::from_parts(&audit, counted, &minter)
         .allow_public([
             "/health",
             "/login",
@@ -2333,11 +2389,12 @@ async fn every_route_is_protected_and_invoices_are_private() {
         .expect_roles("/api/admin", ["admin"])
         .run()
         .await;
-    assert!(report.is_ok(), "{report}");
-    assert!(report.requests >= 12, "{report}");
+    assert_eq!(report, Ok(()));
+    let sent = requests.load(Ordering::SeqCst);
+    assert!(sent >= 12, "the probe sent {sent} requests");
 
     // Two real accounts, logged in through the app's own login.
-    let client = TestClient::new(app.router.into_axum());
+    let client = TestClient::new(served);
     let mut tokens = Vec::new();
     for (email, password) in [
         ("alice@example.com", "alice-password"),
@@ -2351,8 +2408,7 @@ async fn every_route_is_protected_and_invoices_are_private() {
         assert_eq!(reply.status, 200, "{}", reply.text());
         tokens.push(reply.json()["token"].as_str().expect("a token").to_owned());
     }
-    let [alice, bob] = [tokens[0].clone(), tokens[1].clone()];
-    OwnershipProbe::new(client, Credential::Bearer(alice), Credential::Bearer(bob))
+    OwnershipProbe::bearer(client, &tokens[0], &tokens[1])
         .create(
             "/api/invoices",
             json!({ "amount_cents": 1200, "description": "alice's invoice" }),

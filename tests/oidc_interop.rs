@@ -17,7 +17,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use authgate::{CurrentUser, Gate, KeyRefresh, Router, require_auth, require_scope};
+use authgate::issuers::{Issuer, KeyRefresh};
+use authgate::{CurrentUser, Gate, Router, require_auth, require_scope};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -294,8 +295,7 @@ async fn create_invoice(State(hits): State<Hits>) -> &'static str {
 fn gate(issuer: &str, refresh: KeyRefresh) -> Gate {
     Gate::builder()
         .realm(REALM)
-        .oidc_issuer(issuer)
-        .audience(AUDIENCE)
+        .issuer(Issuer::discover(issuer).audience(AUDIENCE))
         .key_refresh(refresh)
         .build()
         .expect("an OIDC Gate")
@@ -418,6 +418,46 @@ async fn a_token_for_another_audience_is_refused() {
     // The same request for this audience is accepted.
     let mine = provider.token(AUDIENCE, "invoices:read").await;
     assert_me(&app, &mine, &["invoices:read"]).await;
+}
+
+/// An issuer is named: the provider's tokens are accepted by an issuer of its name whose keys
+/// come straight from its JWKS (`Issuer::jwks`, no discovery), and refused (401
+/// `invalid_token`) by an issuer of another name trusting the very same keys, since their
+/// `iss` names the provider.
+#[tokio::test]
+async fn tokens_are_accepted_only_by_the_issuer_their_iss_names() {
+    let Some(setup) = Setup::from_env("tokens_are_accepted_only_by_the_issuer_their_iss_names")
+    else {
+        return;
+    };
+    let provider = OpenIdProvider::start(&setup, 0, &["k1"], 300);
+    let jwks_url = format!("{}/jwks", provider.issuer());
+    let by_jwks = |name: String| {
+        Gate::builder()
+            .realm(REALM)
+            .issuer(Issuer::jwks(name, jwks_url.clone()).audience(AUDIENCE))
+            .build()
+            .expect("a JWKS Gate")
+    };
+    let token = provider.token(AUDIENCE, "invoices:read").await;
+
+    let named = by_jwks(provider.issuer());
+    assert!(named.ready(Duration::from_secs(10)).await, "keys fetched");
+    let (accepting, _) = app(named);
+    assert_me(&accepting, &token, &["invoices:read"]).await;
+
+    let misnamed = by_jwks("https://another-issuer.example.test".to_owned());
+    assert!(
+        misnamed.ready(Duration::from_secs(10)).await,
+        "keys fetched"
+    );
+    let (refusing, hits) = app(misnamed);
+    assert_refused(&refusing, &hits, &token).await;
+    assert_eq!(
+        provider.served_at_least(2).await,
+        ["/jwks", "/jwks"],
+        "each Gate fetched the JWKS, and neither the discovery document"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

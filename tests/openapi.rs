@@ -11,10 +11,14 @@ include!("invoices_app/modules.rs");
 
 use std::collections::BTreeSet;
 
+use authgate::issuers::Issuer;
+use authgate::keys::{Algorithm, Key};
+use authgate::routing::RoutePolicy;
+use authgate::sessions::Sessions;
+use authgate::store::MemoryStore;
 use authgate::testing::TestClient;
 use authgate::{
-    Gate, MemoryStore, Router, Sessions, owned_by, public, require_auth, require_role,
-    require_scope, routing,
+    Gate, Router, owned_by, public, require_auth, require_role, require_scope, routing,
 };
 use axum::extract::Path;
 use serde_json::{Value, json};
@@ -40,9 +44,9 @@ async fn invoices_app() -> app::App {
 }
 
 /// The invoices app's route policies and the document it serves at `/openapi.json`.
-async fn invoices() -> (Vec<authgate::RoutePolicy>, Value) {
+async fn invoices() -> (Vec<RoutePolicy>, Value) {
     let app = invoices_app().await;
-    let policies = app.router.policies().to_vec();
+    let policies: Vec<RoutePolicy> = app.router.audit().iter().cloned().collect();
     let reply = TestClient::new(app.router.into_axum())
         .get("/openapi.json")
         .send()
@@ -115,8 +119,8 @@ async fn each_invoices_operation_shows_the_security_and_refusals_of_its_policy()
 
     let routed: BTreeSet<(&str, &str)> = policies
         .iter()
-        .filter(|p| p.path != "*")
-        .map(|p| (p.method, p.path.as_str()))
+        .filter(|p| p.path() != "*")
+        .map(|p| (p.method(), p.path()))
         .collect();
     let listed: BTreeSet<(&str, &str)> = table.iter().map(|e| (e.method, e.path)).collect();
     assert_eq!(routed, listed, "the table lists every route");
@@ -127,13 +131,17 @@ async fn each_invoices_operation_shows_the_security_and_refusals_of_its_policy()
         assert!(op.is_object(), "{name} is documented");
         let policy = policies
             .iter()
-            .find(|p| p.method == expected.method && p.path == expected.path)
+            .find(|p| p.method() == expected.method && p.path() == expected.path)
             .expect("routed");
-        assert_eq!(op["x-authgate-policy"], policy.policy.to_string(), "{name}");
+        assert_eq!(
+            op["x-authgate-policy"],
+            policy.policy().to_string(),
+            "{name}"
+        );
 
         if expected.public {
             assert_eq!(op["security"], json!([]), "{name}");
-            let reason = policy.policy.public_reason().expect("public");
+            let reason = policy.policy().public_reason().expect("public");
             assert_eq!(op["x-authgate-public"], reason, "{name}");
             assert!(
                 op["description"]
@@ -165,7 +173,7 @@ async fn each_invoices_operation_shows_the_security_and_refusals_of_its_policy()
         assert_eq!(refusals, expected.refusals, "{name}: authgate's refusals");
         // Their bodies as authgate renders them: none for the 303 to the login page, a page
         // for a page route's other refusals, the rejection JSON for the API's.
-        let page = policy.policy.redirect.is_some();
+        let page = policy.policy().redirect().is_some();
         for status in expected.refusals {
             let response = &responses[&status.to_string()];
             let content = &response["content"];
@@ -224,17 +232,26 @@ async fn undocumented() -> &'static str {
     "new"
 }
 
+/// The drift `apply` returns, for `doc` (a copy: `apply` writes into the document) and
+/// `routes`; the Gate decides what is written, never the drift.
+fn drift_of<S: Clone + Send + Sync + 'static>(
+    doc: &OpenApi,
+    routes: &Router<S>,
+) -> authgate::openapi::Drift {
+    authgate::openapi::apply(&mut doc.clone(), &routes.audit(), &support::gate())
+}
+
 #[test]
 fn a_route_added_without_documentation_is_drift() {
     let doc = openapi::ApiDoc::openapi();
-    let drift = authgate::openapi::drift(&doc, app::routes().policies());
+    let drift = drift_of(&doc, &app::routes());
     assert!(
         drift.is_empty(),
         "the example documents every route:\n{drift}"
     );
 
     let routes = app::routes().route("/api/reports", routing::get(undocumented));
-    let drift = authgate::openapi::drift(&doc, routes.policies());
+    let drift = drift_of(&doc, &routes);
     assert_eq!(
         drift.to_string(),
         "route without documentation: GET /api/reports require_auth\n"
@@ -246,7 +263,7 @@ fn a_route_added_without_documentation_is_drift() {
     stale
         .paths
         .add_path_operation("/api/old", vec![HttpMethod::Get], Operation::new());
-    let drift = authgate::openapi::drift(&stale, app::routes().policies());
+    let drift = drift_of(&stale, &app::routes());
     assert_eq!(drift.unrouted, [("GET".to_owned(), "/api/old".to_owned())]);
     assert!(drift.undocumented.is_empty());
 }
@@ -260,7 +277,10 @@ async fn as_alice() -> (TestClient, String) {
     let login = json!({"email": "alice@example.com", "password": "alice-password"});
     let reply = client.post("/login").json(&login).send().await;
     assert_eq!(reply.status, 200);
-    let token = reply.json()["token"].as_str().expect("a token").to_owned();
+    let token = reply.json()["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
     (client, token)
 }
 
@@ -415,7 +435,7 @@ fn with_sessions() -> Gate {
 /// `apply` on a fresh [`doc`], as JSON; the drift must be empty.
 fn applied(gate: &Gate) -> Value {
     let mut doc = doc();
-    let drift = authgate::openapi::apply(&mut doc, app().policies(), gate);
+    let drift = authgate::openapi::apply(&mut doc, &app().audit(), gate);
     assert!(drift.is_empty(), "{drift}");
     serde_json::from_str(&doc.to_json().expect("json")).expect("json")
 }
@@ -489,10 +509,40 @@ fn sessions_add_the_cookie_scheme_the_origin_check_and_the_store() {
     );
 }
 
+/// A Gate with sessions and no issuer refuses every bearer token, so its document offers the
+/// cookie only: no `bearerAuth` scheme, no bearer-only challenge on 403.
 #[test]
-fn a_key_source_can_be_down() {
-    let (gate, _source) = support::switchable_gate();
+fn a_cookie_only_gate_documents_no_bearer_scheme() {
+    let gate = support::keyless_gate_builder()
+        .sessions(Sessions::server_side("__Host-s", MemoryStore::new()))
+        .build()
+        .expect("gate");
     let doc = applied(&gate);
+    let schemes = doc["components"]["securitySchemes"]
+        .as_object()
+        .expect("security schemes");
+    assert_eq!(schemes.keys().collect::<Vec<_>>(), ["sessionCookie"]);
+    let me = &doc["paths"]["/me"]["get"];
+    assert_eq!(me["security"], json!([{"sessionCookie": []}]));
+    let billing = &doc["paths"]["/billing"]["post"];
+    assert_eq!(billing["security"], json!([{"sessionCookie": []}]));
+    let forbidden = billing["responses"]["403"]["headers"]
+        .as_object()
+        .expect("403 headers");
+    assert_eq!(forbidden.keys().collect::<Vec<_>>(), ["Cache-Control"]);
+    // A 401 still carries the challenge: every 401 does, whatever the Gate accepts.
+    assert!(
+        me["responses"]["401"]["headers"]
+            .as_object()
+            .is_some_and(|h| h.contains_key("WWW-Authenticate"))
+    );
+}
+
+/// An issuer whose keys are fetched (here from an endpoint that is down) can leave the Gate
+/// without keys: 503.
+#[test]
+fn fetched_keys_can_be_down() {
+    let doc = applied(&support::unavailable_keys_gate());
     let me = &doc["paths"]["/me"]["get"];
     assert_eq!(statuses(me), ["200", "401", "503"]);
     assert_eq!(
@@ -542,22 +592,28 @@ fn ownership_answers_its_own_status() {
     );
 }
 
-/// A Gate with `oidc_issuer` documents each provider as an `openIdConnect` scheme with its
+/// A Gate with `Issuer::discover` documents each provider as an `openIdConnect` scheme with its
 /// discovery URL, as one more way in with the same scopes; an issuer with a JWKS URL or
 /// static keys has no discovery document, so no scheme. Its keys can be down: 503.
 #[test]
 fn an_oidc_issuer_is_an_open_id_connect_scheme_with_its_discovery_url() {
-    let rsa = authgate::Key::from_pem(authgate::Algorithm::RS256, support::pem("rsa_public.pem"));
+    let rsa = || Key::from_pem(Algorithm::RS256, support::pem("rsa_public.pem")).expect("key");
     let gate = Gate::builder()
         .realm("tests")
-        .oidc_issuer("https://login.example.test/realms/acme")
-        .oidc_issuer(authgate::Issuer::new("https://other.example.test/").audience("x"))
-        .jwks(
-            "https://keys.example.test/jwks.json",
-            "https://keys.example.test",
+        .issuer(Issuer::discover("https://login.example.test/realms/acme").audience("api"))
+        .issuer(Issuer::discover("https://other.example.test/").audience("x"))
+        .issuer(
+            Issuer::jwks(
+                "https://keys.example.test",
+                "https://keys.example.test/jwks.json",
+            )
+            .audience("api"),
         )
-        .issuer_keys("https://static.example.test", [rsa.expect("key")])
-        .audience("api")
+        .issuer(
+            Issuer::new("https://static.example.test")
+                .key(rsa())
+                .audience("api"),
+        )
         .build()
         .expect("gate");
     let doc = applied(&gate);
@@ -593,13 +649,7 @@ fn an_oidc_issuer_is_an_open_id_connect_scheme_with_its_discovery_url() {
     assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([]));
     // Static issuer keys only: nothing to discover, nothing that can be down.
     let static_only = Gate::builder()
-        .issuer_keys(
-            "https://static.example.test",
-            [
-                authgate::Key::from_pem(authgate::Algorithm::RS256, support::pem("rsa_public.pem"))
-                    .expect("key"),
-            ],
-        )
+        .issuer(Issuer::new("https://static.example.test").key(rsa()))
         .build()
         .expect("gate");
     let doc = applied(&static_only);
@@ -661,9 +711,9 @@ fn what_the_app_documents_is_kept_and_applying_twice_changes_nothing() {
     }
 
     let gate = bearer_only();
-    authgate::openapi::apply(&mut with_description, app().policies(), &gate);
+    authgate::openapi::apply(&mut with_description, &app().audit(), &gate);
     let once = with_description.to_json().expect("json");
-    authgate::openapi::apply(&mut with_description, app().policies(), &gate);
+    authgate::openapi::apply(&mut with_description, &app().audit(), &gate);
     assert_eq!(with_description.to_json().expect("json"), once);
 
     let json: Value = serde_json::from_str(&once).expect("json");
@@ -696,7 +746,7 @@ fn the_fallback_is_not_an_operation_and_an_unserved_operation_is_reported() {
     let mut doc = doc();
     doc.paths
         .add_path_operation("/gone", vec![HttpMethod::Delete], Operation::new());
-    let drift = authgate::openapi::apply(&mut doc, app().policies(), &bearer_only());
+    let drift = authgate::openapi::apply(&mut doc, &app().audit(), &bearer_only());
     assert!(drift.undocumented.is_empty(), "{drift}");
     assert_eq!(
         drift.to_string(),

@@ -12,7 +12,7 @@ mod app;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use authgate::Algorithm;
+use authgate::keys::Algorithm;
 use serde_json::{Value, json};
 
 use support::raw;

@@ -5,12 +5,19 @@
 
 mod support;
 
-use authgate::testing::{RefreshConformance, StoreConformance};
+use std::time::SystemTime;
+
+use authgate::keys::{Algorithm, SigningKey};
+use authgate::revocation::Revocations;
+use authgate::sessions::Sessions;
+use authgate::store::{LoginRecord, LoginStore, MemoryStore, StoreError};
+use authgate::testing::Conformance;
+use authgate::tokens::RefreshTokens;
 use authgate::{
-    BoxFuture, CurrentUser, Gate, MemoryStore, Router, SessionKey, SessionRecord, SessionStore,
-    Sessions, SigningKey, SqliteStore, StoreError, require_auth, require_role, routing::get,
+    ConfigProblem, CurrentUser, Gate, Identity, Router, require_auth, require_role, routing::get,
     routing::post,
 };
+use authgate_sqlx::{PostgresStore, SqliteStore};
 use axum::http::{Method, StatusCode, header};
 
 use support::*;
@@ -55,7 +62,6 @@ fn app(gate: Gate) -> TestClient {
             .route("/admin", get(admin_page))
             .route("/login", post(login))
             .route("/logout", post(logout))
-            .layer(gate.session_layer())
             .with_state(gate)
             .into_axum(),
     )
@@ -105,10 +111,51 @@ fn stateless(clock: &Clock) -> Gate {
     gate_with(
         timeouts(Sessions::stateless(
             COOKIE,
-            SigningKey::hmac(authgate::Algorithm::HS256, SECRET).unwrap(),
+            SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
         )),
         clock,
     )
+}
+
+/// What a store keeps a login under: the SHA-256 of its id (a cookie's value), in hex.
+fn login_key(id: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, id.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A SQLite store on the file at `path`, its tables created.
+async fn sqlite_store(path: &std::path::Path) -> SqliteStore {
+    let store = SqliteStore::open(path).await.expect("a SQLite store");
+    store.create_tables().await.expect("the tables");
+    store
+}
+
+/// A PostgreSQL store on `pool` with the tables named after `base`, created.
+async fn postgres_store(pool: &sqlx::PgPool, base: &str) -> PostgresStore {
+    let store = PostgresStore::new(pool.clone())
+        .with_table(base)
+        .expect("a table name");
+    store.create_tables().await.expect("the tables");
+    store
+}
+
+/// Drops the tables of a PostgreSQL store named after `base`.
+async fn drop_postgres_tables(pool: &sqlx::PgPool, base: &str) {
+    let drop = format!("DROP TABLE IF EXISTS {base}_logins, {base}_revocations");
+    sqlx::query(sqlx::AssertSqlSafe(drop))
+        .execute(pool)
+        .await
+        .expect("drop");
+}
+
+/// Every row of a PostgreSQL table, as JSON text.
+async fn postgres_dump(pool: &sqlx::PgPool, table: &str) -> Vec<u8> {
+    let sql = format!("SELECT row_to_json(t)::text FROM {table} t");
+    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .expect("a dump");
+    rows.concat().into_bytes()
 }
 
 #[tokio::test]
@@ -133,7 +180,8 @@ async fn server_side_login_access_logout_rejected() {
     let cookie = set.split(';').next().unwrap().to_owned();
     let id = cookie.split_once('=').unwrap().1;
     assert_eq!(id.len(), 43, "256-bit base64url id");
-    assert_eq!(store.len(), 1);
+    assert_eq!(store.logins().len(), 1);
+    assert_eq!(store.logins()[0].key, login_key(id), "kept by its hash");
 
     let ok = with_cookie(&app, Method::GET, "/me", &cookie).send().await;
     assert_eq!((ok.status, ok.text().as_str()), (StatusCode::OK, "7"));
@@ -147,7 +195,10 @@ async fn server_side_login_access_logout_rejected() {
         cleared.starts_with(&format!("{COOKIE}=;")) && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
-    assert!(store.is_empty(), "logout left the session in the store");
+    assert!(
+        store.logins().is_empty(),
+        "logout left the session in the store"
+    );
 
     let runs = handler_runs();
     let after = with_cookie(&app, Method::GET, "/me", &cookie).send().await;
@@ -232,7 +283,11 @@ fn next_validation_for_login_handlers() {
         ("", "/home"),
     ];
     for (next, want) in cases {
-        assert_eq!(authgate::safe_next(Some(next), "/home"), want, "{next:?}");
+        assert_eq!(
+            authgate::sessions::safe_next(Some(next), "/home"),
+            want,
+            "{next:?}"
+        );
     }
 }
 
@@ -278,32 +333,31 @@ async fn stateless_cookies_roll_before_expiry_but_not_past_the_absolute_lifetime
 #[test]
 fn insecure_cookies_are_refused_with_host_prefix() {
     let err = Gate::builder()
-        .hs256(SECRET)
+        .issuer(test_issuer())
         .sessions(
             Sessions::server_side("__Host-s", MemoryStore::new()).insecure_for_local_development(),
         )
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("needs `Secure`"), "{err}");
-    let err = Gate::builder()
-        .hs256(SECRET)
-        .sessions(Sessions::stateless(
-            "s",
-            SigningKey::hmac(
-                authgate::Algorithm::HS256,
-                b"another secret of 32 bytes......",
-            )
-            .unwrap(),
-        ))
-        .build()
-        .unwrap_err();
     assert!(
-        err.to_string()
-            .contains("does not match any verification key"),
+        matches!(
+            err.problems(),
+            [ConfigProblem::InsecurePrefixedCookie { name }] if name == "__Host-s"
+        ),
         "{err}"
     );
+    // A stateless cookie is verified with its own key only: a key no issuer has is fine.
+    let stateless = Gate::builder()
+        .issuer(test_issuer())
+        .sessions(Sessions::stateless(
+            "s",
+            SigningKey::hmac(Algorithm::HS256, b"another secret of 32 bytes......").unwrap(),
+        ))
+        .build();
+    assert!(stateless.is_ok(), "{stateless:?}");
     let ok = Gate::builder()
-        .hs256(SECRET)
+        .issuer(test_issuer())
         .sessions(
             Sessions::server_side("dev-session", MemoryStore::new())
                 .insecure_for_local_development(),
@@ -314,11 +368,10 @@ fn insecure_cookies_are_refused_with_host_prefix() {
 
 #[tokio::test]
 async fn sqlite_store_persists_across_restarts() {
-    let path = std::env::temp_dir().join(format!("authgate-sessions-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let file = TempDb::new("sessions");
     let clock = Clock::new();
     let cookie = {
-        let store = SqliteStore::open(&path).await.unwrap();
+        let store = sqlite_store(&file.0).await;
         let app = app(gate_with(Sessions::server_side(COOKIE, store), &clock));
         let cookie = log_in(&app, "7").await;
         log_in(&app, "7").await;
@@ -332,7 +385,7 @@ async fn sqlite_store_persists_across_restarts() {
         cookie
     };
     // A new store on the same file: the "restarted" server still knows the session.
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = sqlite_store(&file.0).await;
     let gate = gate_with(Sessions::server_side(COOKIE, store.clone()), &clock);
     let app = app(gate.clone());
     let reply = with_cookie(&app, Method::GET, "/me", &cookie).send().await;
@@ -346,6 +399,11 @@ async fn sqlite_store_persists_across_restarts() {
         StatusCode::UNAUTHORIZED
     );
     let cookie = log_in(&app, "8").await;
+    let key = login_key(cookie_value(&cookie));
+    assert!(
+        store.load(&key).await.unwrap().is_some(),
+        "kept by its hash"
+    );
     assert_eq!(
         with_cookie(&app, Method::POST, "/logout", &cookie)
             .send()
@@ -353,35 +411,30 @@ async fn sqlite_store_persists_across_restarts() {
             .status,
         StatusCode::NO_CONTENT
     );
-    assert!(
-        store
-            .load(&authgate::SessionKey::of(cookie.split_once('=').unwrap().1))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let _ = std::fs::remove_file(&path);
+    assert!(store.load(&key).await.unwrap().is_none());
 }
 
 // ---------------------------------------------------------------------------------------------
-// The store contract (issue 14): no resurrection, no session id in a store, purge.
+// The login store contract: no resurrection, no session id or refresh token in a store, one
+// winner of concurrent rotations, purge. `Conformance::logins` checks sessions and refresh
+// families alike: both are a `LoginRecord`.
 
 #[tokio::test]
 async fn memory_and_sqlite_stores_meet_the_contract() {
     let memory = MemoryStore::new();
     let dump = memory.clone();
-    StoreConformance::new(memory)
+    Conformance::logins(memory)
         .written(move || {
-            let records = dump.records();
-            async move { serde_json::to_vec(&records).expect("JSON") }
+            let logins = dump.logins();
+            async move { format!("{logins:?}").into_bytes() }
         })
         .assert()
         .await;
 
     let file = TempDb::new("conformance");
-    let store = SqliteStore::open(&file.0).await.expect("a store");
+    let store = sqlite_store(&file.0).await;
     let path = file.0.clone();
-    StoreConformance::new(store)
+    Conformance::logins(store)
         .written(move || {
             let path = path.clone();
             async move { TempDb::bytes(&path) }
@@ -390,45 +443,52 @@ async fn memory_and_sqlite_stores_meet_the_contract() {
         .await;
 }
 
-/// The suite fails a store that writes the session id back on `touch` (an upsert): the
+/// The suite fails a store that writes the session back on `touch` (an upsert): the
 /// revoke-during-touch race of the old `save`.
 #[tokio::test]
 async fn the_contract_catches_a_store_that_resurrects() {
     #[derive(Clone, Default)]
     struct Upserting(
         MemoryStore,
-        std::sync::Arc<std::sync::Mutex<Vec<SessionRecord>>>,
+        std::sync::Arc<std::sync::Mutex<Vec<LoginRecord>>>,
     );
-    impl SessionStore for Upserting {
-        fn create(&self, r: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+    impl LoginStore for Upserting {
+        async fn create(&self, r: &LoginRecord) -> Result<(), StoreError> {
             self.1.lock().unwrap().push(r.clone());
-            self.0.create(r)
+            self.0.create(r).await
         }
-        fn load(&self, k: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-            self.0.load(k)
+        async fn load(&self, k: &str) -> Result<Option<LoginRecord>, StoreError> {
+            self.0.load(k).await
         }
-        fn touch(&self, k: &SessionKey, at: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+        async fn touch(&self, k: &str, at: SystemTime) -> Result<bool, StoreError> {
             // Writes the record back whole, as `save` did.
-            let known = self.1.lock().unwrap().iter().find(|r| r.key == *k).cloned();
-            Box::pin(async move {
-                if let Some(mut record) = known {
-                    record.last_seen = at;
-                    self.0.create(&record).await?;
-                }
-                Ok(true)
-            })
+            let known = self.1.lock().unwrap().iter().find(|r| r.key == k).cloned();
+            if let Some(mut record) = known {
+                record.last_used = at;
+                self.0.create(&record).await?;
+            }
+            Ok(true)
         }
-        fn delete(&self, k: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-            self.0.delete(k)
+        async fn rotate(
+            &self,
+            k: &str,
+            presented: &str,
+            next: &str,
+            at: SystemTime,
+        ) -> Result<bool, StoreError> {
+            self.0.rotate(k, presented, next, at).await
         }
-        fn delete_user(&self, s: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-            self.0.delete_user(s)
+        async fn delete(&self, k: &str) -> Result<(), StoreError> {
+            self.0.delete(k).await
         }
-        fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
-            self.0.purge_expired(now)
+        async fn delete_user(&self, s: &str) -> Result<u64, StoreError> {
+            self.0.delete_user(s).await
+        }
+        async fn purge_expired(&self, now: SystemTime) -> Result<u64, StoreError> {
+            self.0.purge_expired(now).await
         }
     }
-    let failures = StoreConformance::new(Upserting::default())
+    let failures = Conformance::logins(Upserting::default())
         .run()
         .await
         .expect_err("an upserting touch breaks the contract");
@@ -439,7 +499,7 @@ async fn the_contract_catches_a_store_that_resurrects() {
 }
 
 /// A store that pauses every `load` until the test lets it go on, to run a revocation in
-/// between a request's load and its last-seen write.
+/// between a request's load and its last-used write.
 #[derive(Clone)]
 struct Pausing<S> {
     inner: S,
@@ -447,45 +507,51 @@ struct Pausing<S> {
     resume: std::sync::Arc<tokio::sync::Notify>,
 }
 
-impl<S: SessionStore + Clone> SessionStore for Pausing<S> {
-    fn create(&self, r: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.inner.create(r)
+impl<S: LoginStore + Clone> LoginStore for Pausing<S> {
+    async fn create(&self, r: &LoginRecord) -> Result<(), StoreError> {
+        self.inner.create(r).await
     }
-    fn load(&self, k: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let k = *k;
-        Box::pin(async move {
-            let found = self.inner.load(&k).await;
-            self.loaded.notify_one();
-            self.resume.notified().await;
-            found
-        })
+    async fn load(&self, k: &str) -> Result<Option<LoginRecord>, StoreError> {
+        let found = self.inner.load(k).await;
+        self.loaded.notify_one();
+        self.resume.notified().await;
+        found
     }
-    fn touch(&self, k: &SessionKey, at: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
-        self.inner.touch(k, at)
+    async fn touch(&self, k: &str, at: SystemTime) -> Result<bool, StoreError> {
+        self.inner.touch(k, at).await
     }
-    fn delete(&self, k: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.inner.delete(k)
+    async fn rotate(
+        &self,
+        k: &str,
+        presented: &str,
+        next: &str,
+        at: SystemTime,
+    ) -> Result<bool, StoreError> {
+        self.inner.rotate(k, presented, next, at).await
     }
-    fn delete_user(&self, s: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-        self.inner.delete_user(s)
+    async fn delete(&self, k: &str) -> Result<(), StoreError> {
+        self.inner.delete(k).await
     }
-    fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
-        self.inner.purge_expired(now)
+    async fn delete_user(&self, s: &str) -> Result<u64, StoreError> {
+        self.inner.delete_user(s).await
+    }
+    async fn purge_expired(&self, now: SystemTime) -> Result<u64, StoreError> {
+        self.inner.purge_expired(now).await
     }
 }
 
 /// The race the outside review reproduced: a request loads its session, `revoke_user` runs,
-/// then the request writes last-seen. The request gets 401 and the cookie stays dead, for the
+/// then the request writes last-used. The request gets 401 and the cookie stays dead, for the
 /// memory and the SQLite store.
 #[tokio::test]
 async fn a_revocation_during_a_request_stays_done() {
     let file = TempDb::new("race");
-    let sqlite = SqliteStore::open(&file.0).await.expect("a store");
+    let sqlite = sqlite_store(&file.0).await;
     race_against(MemoryStore::new()).await;
     race_against(sqlite).await;
 }
 
-async fn race_against<S: SessionStore + Clone>(store: S) {
+async fn race_against<S: LoginStore + Clone>(store: S) {
     let loaded = std::sync::Arc::new(tokio::sync::Notify::new());
     let resume = std::sync::Arc::new(tokio::sync::Notify::new());
     let pausing = Pausing {
@@ -495,9 +561,9 @@ async fn race_against<S: SessionStore + Clone>(store: S) {
     };
     let clock = Clock::new();
     let gate = gate_with(timeouts(Sessions::server_side(COOKIE, pausing)), &clock);
-    let cookie = login_cookie(&gate, authgate::SessionUser::new("alice")).await;
+    let cookie = login_cookie(&gate, Identity::new("alice")).await;
     let app = app(gate.clone());
-    // Last-seen is due: the request will write it after its load.
+    // Last-used is due: the request will write it after its load.
     clock.advance(120);
     let request = tokio::spawn({
         let app = app.clone();
@@ -519,66 +585,6 @@ async fn race_against<S: SessionStore + Clone>(store: S) {
     assert_invalid_token(&next.await.expect("the request"));
 }
 
-/// An old `authgate_sessions` table, keyed by the session ids themselves, is moved to hashed
-/// keys when the store opens it: its sessions still work, and the ids are gone from the file.
-#[tokio::test]
-async fn sqlite_store_moves_an_old_table_to_hashed_keys() {
-    let file = TempDb::new("old-table");
-    let pool = file.pool().await;
-    let id = "b2xkLXNlc3Npb24taWQtaW4tdGhlLWNsZWFyLXRleHQx";
-    sqlx::raw_sql(
-        "CREATE TABLE authgate_sessions (id TEXT PRIMARY KEY NOT NULL, subject TEXT NOT NULL,
-             roles TEXT NOT NULL, scopes TEXT NOT NULL, claims TEXT NOT NULL,
-             created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-         CREATE INDEX authgate_sessions_subject ON authgate_sessions (subject);",
-    )
-    .execute(&pool)
-    .await
-    .expect("an old table");
-    sqlx::query("INSERT INTO authgate_sessions VALUES (?, '7', '[\"user\"]', '[]', '{}', ?, ?, ?)")
-        .bind(id)
-        .bind((NOW - 100) as i64)
-        .bind((NOW - 10) as i64)
-        .bind((NOW + 3600) as i64)
-        .execute(&pool)
-        .await
-        .expect("an old session");
-    let store = SqliteStore::new(pool.clone()).await.expect("the move");
-    let record = store
-        .load(&SessionKey::of(id))
-        .await
-        .expect("a load")
-        .expect("the old session");
-    assert_eq!(
-        (record.subject.as_str(), record.roles.as_slice()),
-        ("7", &["user".to_owned()][..])
-    );
-    // Opening again is a no-op.
-    let store = SqliteStore::new(pool.clone()).await.expect("a second open");
-    // The database of an older authgate gets the refresh token table too.
-    let gate = gate_builder()
-        .revocations(authgate::Revocations::new(
-            authgate::MemoryRevocations::new(),
-        ))
-        .refresh_tokens(authgate::RefreshTokens::new(store))
-        .build()
-        .expect("a gate");
-    let tokens = gate
-        .issue_tokens(&authgate::SessionUser::new("7"))
-        .await
-        .expect("a family in the old database");
-    gate.refresh(tokens.refresh_token.as_str())
-        .await
-        .expect("exchanged");
-    sqlx::query("VACUUM").execute(&pool).await.expect("vacuum");
-    pool.close().await;
-    let bytes = TempDb::bytes(&file.0);
-    assert!(
-        !bytes.windows(id.len()).any(|w| w == id.as_bytes()),
-        "the old session id is still in the file"
-    );
-}
-
 /// Expired sessions are deleted in the background, by the Gate's clock, without a request
 /// for them.
 #[tokio::test]
@@ -590,20 +596,20 @@ async fn expired_sessions_are_purged_in_the_background() {
             .purge_every(std::time::Duration::from_millis(200)),
         &clock,
     );
-    let active = login_cookie(&gate, authgate::SessionUser::new("7")).await;
-    login_cookie(&gate, authgate::SessionUser::new("8")).await;
+    let active = login_cookie(&gate, Identity::new("7")).await;
+    login_cookie(&gate, Identity::new("8")).await;
     let app = app(gate);
     // The first request that reads a session starts the purge.
     let reply = with_cookie(&app, Method::GET, "/me", &active).send().await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(store.len(), 2);
+    assert_eq!(store.logins().len(), 2);
     clock.advance(3600);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !store.is_empty() {
+    while !store.logins().is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "not purged: {} left",
-            store.len()
+            store.logins().len()
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
@@ -614,38 +620,25 @@ async fn expired_sessions_are_purged_in_the_background() {
 
 #[tokio::test]
 async fn postgres_and_redis_stores_meet_the_contract() {
-    if let Some((pool, table)) = postgres("the store contract").await {
-        let store = authgate::PostgresStore::with_table(pool.clone(), &table)
-            .await
-            .expect("a store");
-        let (dump, name) = (pool.clone(), table.clone());
-        StoreConformance::new(store)
+    if let Some((pool, base)) = postgres("the store contract").await {
+        let store = postgres_store(&pool, &base).await;
+        let (dump, table) = (pool.clone(), format!("{base}_logins"));
+        Conformance::logins(store)
             .written(move || {
-                let (pool, name) = (dump.clone(), name.clone());
-                async move {
-                    let sql = format!("SELECT row_to_json(t)::text FROM {name} t");
-                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                        .fetch_all(&pool)
-                        .await
-                        .expect("a dump");
-                    rows.concat().into_bytes()
-                }
+                let (pool, table) = (dump.clone(), table.clone());
+                async move { postgres_dump(&pool, &table).await }
             })
             .assert()
             .await;
-        let drop = format!("DROP TABLE {table}, {table}_refresh");
-        sqlx::query(sqlx::AssertSqlSafe(drop))
-            .execute(&pool)
-            .await
-            .expect("drop");
+        drop_postgres_tables(&pool, &base).await;
     }
     if let Some((url, prefix)) = redis("the store contract").await {
-        let store = authgate::RedisStore::connect(&url)
+        let store = authgate_redis::RedisStore::connect(&url)
             .await
             .expect("a store")
             .with_prefix(prefix.clone());
         let client = ::redis::Client::open(url.as_str()).expect("a client");
-        StoreConformance::new(store)
+        Conformance::logins(store)
             .written(move || {
                 let (client, prefix) = (client.clone(), prefix.clone());
                 async move { redis_dump(&client, &prefix).await }
@@ -658,19 +651,12 @@ async fn postgres_and_redis_stores_meet_the_contract() {
 /// The revocation race of the outside review, on the stores of several instances.
 #[tokio::test]
 async fn a_revocation_during_a_request_stays_done_on_postgres_and_redis() {
-    if let Some((pool, table)) = postgres("the revocation race").await {
-        let store = authgate::PostgresStore::with_table(pool.clone(), &table)
-            .await
-            .expect("a store");
-        race_against(store).await;
-        let drop = format!("DROP TABLE {table}, {table}_refresh");
-        sqlx::query(sqlx::AssertSqlSafe(drop))
-            .execute(&pool)
-            .await
-            .expect("drop");
+    if let Some((pool, base)) = postgres("the revocation race").await {
+        race_against(postgres_store(&pool, &base).await).await;
+        drop_postgres_tables(&pool, &base).await;
     }
     if let Some((url, prefix)) = redis("the revocation race").await {
-        let store = authgate::RedisStore::connect(&url)
+        let store = authgate_redis::RedisStore::connect(&url)
             .await
             .expect("a store")
             .with_prefix(prefix);
@@ -686,7 +672,7 @@ async fn a_login_ends_the_session_the_browser_presented() {
     let (gate, store, _clock) = server();
     let app = app(gate);
     let first = log_in(&app, "alice").await;
-    assert_eq!(store.len(), 1);
+    assert_eq!(store.logins().len(), 1);
     // The same browser logs in again (another account, or the same): its cookie goes along.
     let reply = app
         .post("/login")
@@ -699,7 +685,7 @@ async fn a_login_ends_the_session_the_browser_presented() {
     let second = cookie_pair(&reply);
     assert_ne!(first, second, "a fresh id");
     assert_eq!(
-        store.len(),
+        store.logins().len(),
         1,
         "the presented session was ended, not kept beside"
     );
@@ -719,11 +705,9 @@ async fn a_login_ends_the_session_the_browser_presented() {
     let gate = gate_builder()
         .sessions(timeouts(Sessions::stateless(
             COOKIE,
-            SigningKey::hmac(authgate::Algorithm::HS256, SECRET).unwrap(),
+            SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
         )))
-        .revocations(authgate::Revocations::new(
-            authgate::MemoryRevocations::new(),
-        ))
+        .revocations(Revocations::new(MemoryStore::new()))
         .clock(clock.reader())
         .build()
         .unwrap();
@@ -746,125 +730,80 @@ async fn a_login_ends_the_session_the_browser_presented() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The refresh token contract (issue 17): every bundled store keeps families by hash only, and
-// of two concurrent rotations of one token at most one wins.
+// Refresh token families (issue 17) live in the login store: a Gate issues and rotates them
+// on SQLite, and the suite catches a rotation that is not one atomic step.
 
+/// A family started on a SQLite file is exchanged once, by a Gate on a second pool (another
+/// process), and keeps only hashes.
 #[tokio::test]
-async fn every_store_meets_the_refresh_contract() {
-    let memory = MemoryStore::new();
-    let dump = memory.clone();
-    RefreshConformance::new(memory)
-        .written(move || {
-            let families = dump.families();
-            async move { serde_json::to_vec(&families).expect("JSON") }
-        })
-        .assert()
-        .await;
-
-    let file = TempDb::new("refresh-conformance");
-    let store = SqliteStore::open(&file.0).await.expect("a store");
-    let path = file.0.clone();
-    RefreshConformance::new(store)
-        .written(move || {
-            let path = path.clone();
-            async move { TempDb::bytes(&path) }
-        })
-        .assert()
-        .await;
-
-    if let Some((pool, table)) = postgres("the refresh contract").await {
-        let store = authgate::PostgresStore::with_table(pool.clone(), &table)
-            .await
-            .expect("a store");
-        let (dump, name) = (pool.clone(), format!("{table}_refresh"));
-        RefreshConformance::new(store)
-            .written(move || {
-                let (pool, name) = (dump.clone(), name.clone());
-                async move {
-                    let sql = format!("SELECT row_to_json(t)::text FROM {name} t");
-                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                        .fetch_all(&pool)
-                        .await
-                        .expect("a dump");
-                    rows.concat().into_bytes()
-                }
-            })
-            .assert()
-            .await;
-        let drop = format!("DROP TABLE {table}, {table}_refresh");
-        sqlx::query(sqlx::AssertSqlSafe(drop))
-            .execute(&pool)
-            .await
-            .expect("drop");
-    }
-    if let Some((url, prefix)) = redis("the refresh contract").await {
-        let store = authgate::RedisStore::connect(&url)
-            .await
-            .expect("a store")
-            .with_prefix(prefix.clone());
-        let client = ::redis::Client::open(url.as_str()).expect("a client");
-        RefreshConformance::new(store)
-            .written(move || {
-                let (client, prefix) = (client.clone(), prefix.clone());
-                async move { redis_dump(&client, &prefix).await }
-            })
-            .assert()
-            .await;
+async fn refresh_families_rotate_on_sqlite() {
+    let file = TempDb::new("refresh");
+    let gate = |store: SqliteStore| {
+        gate_builder()
+            .revocations(Revocations::new(MemoryStore::new()))
+            .refresh_tokens(RefreshTokens::new(store))
+            .build()
+            .expect("a gate")
+    };
+    let a = gate(sqlite_store(&file.0).await);
+    let b = gate(sqlite_store(&file.0).await);
+    let tokens = a.issue(&Identity::new("7")).await.expect("a family");
+    let first = tokens.refresh_token().expect("a refresh token");
+    let next = b.refresh(first).await.expect("exchanged");
+    assert!(b.refresh(first).await.is_err(), "a used token is refused");
+    let bytes = TempDb::bytes(&file.0);
+    for secret in [first, next.refresh_token().expect("the next token")] {
+        let leaked = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!leaked, "a refresh token in the file");
     }
 }
 
 /// The suite fails a store whose rotation is a read followed by a write (not one atomic
 /// step): two concurrent exchanges of one token then both win.
 #[tokio::test]
-async fn the_refresh_contract_catches_a_rotation_that_is_not_atomic() {
+async fn the_contract_catches_a_rotation_that_is_not_atomic() {
     #[derive(Clone, Default)]
     struct ReadThenWrite(MemoryStore);
-    impl authgate::RefreshStore for ReadThenWrite {
-        fn create_family(
+    impl LoginStore for ReadThenWrite {
+        async fn create(&self, r: &LoginRecord) -> Result<(), StoreError> {
+            self.0.create(r).await
+        }
+        async fn load(&self, k: &str) -> Result<Option<LoginRecord>, StoreError> {
+            self.0.load(k).await
+        }
+        async fn touch(&self, k: &str, at: SystemTime) -> Result<bool, StoreError> {
+            self.0.touch(k, at).await
+        }
+        async fn rotate(
             &self,
-            f: &authgate::RefreshFamily,
-        ) -> BoxFuture<'_, Result<(), StoreError>> {
-            self.0.create_family(f)
+            k: &str,
+            presented: &str,
+            next: &str,
+            now: SystemTime,
+        ) -> Result<bool, StoreError> {
+            let Some(mut family) = self.0.load(k).await? else {
+                return Ok(false);
+            };
+            if family.current.as_deref() != Some(presented) {
+                return Ok(false);
+            }
+            tokio::task::yield_now().await; // a round trip between the read and the write
+            family.current = Some(next.to_owned());
+            family.last_used = now;
+            self.0.create(&family).await?;
+            Ok(true)
         }
-        fn load_family(
-            &self,
-            k: &SessionKey,
-        ) -> BoxFuture<'_, Result<Option<authgate::RefreshFamily>, StoreError>> {
-            self.0.load_family(k)
+        async fn delete(&self, k: &str) -> Result<(), StoreError> {
+            self.0.delete(k).await
         }
-        fn rotate_family(
-            &self,
-            k: &SessionKey,
-            presented: &SessionKey,
-            next: &SessionKey,
-            now: u64,
-        ) -> BoxFuture<'_, Result<bool, StoreError>> {
-            let (k, presented, next) = (*k, *presented, *next);
-            Box::pin(async move {
-                let Some(mut family) = self.0.load_family(&k).await? else {
-                    return Ok(false);
-                };
-                if family.current != presented {
-                    return Ok(false);
-                }
-                tokio::task::yield_now().await; // a round trip between the read and the write
-                family.current = next;
-                family.last_used = now;
-                self.0.create_family(&family).await?;
-                Ok(true)
-            })
+        async fn delete_user(&self, s: &str) -> Result<u64, StoreError> {
+            self.0.delete_user(s).await
         }
-        fn delete_family(&self, k: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
-            self.0.delete_family(k)
-        }
-        fn delete_user_families(&self, s: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
-            self.0.delete_user_families(s)
-        }
-        fn purge_expired_families(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
-            self.0.purge_expired_families(now)
+        async fn purge_expired(&self, now: SystemTime) -> Result<u64, StoreError> {
+            self.0.purge_expired(now).await
         }
     }
-    let failures = RefreshConformance::new(ReadThenWrite::default())
+    let failures = Conformance::logins(ReadThenWrite::default())
         .run()
         .await
         .unwrap_err();
@@ -876,31 +815,26 @@ async fn the_refresh_contract_catches_a_rotation_that_is_not_atomic() {
     );
 }
 
-/// Redis drops a session at its absolute end by itself (the key's expiry), and a touch,
-/// which rewrites `last_seen` in place, keeps that expiry.
+/// Redis drops a login at its absolute end by itself (the key's expiry), and a touch, which
+/// rewrites `last_used` in place, keeps that expiry.
 #[tokio::test]
 async fn redis_expires_a_session_at_its_absolute_end_after_a_touch_too() {
     let Some((url, prefix)) = redis("the session's own expiry").await else {
         return;
     };
-    let store = authgate::RedisStore::connect(&url)
+    let store = authgate_redis::RedisStore::connect(&url)
         .await
         .expect("a store")
         .with_prefix(prefix.clone());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock")
-        .as_secs();
-    let key = SessionKey::of("an id for the expiry test");
-    let record = SessionRecord {
-        key,
+    let now = unix_now();
+    let key = login_key("an id for the expiry test");
+    let record = LoginRecord {
+        key: key.clone(),
         subject: "expiry".to_owned(),
-        roles: vec![],
-        scopes: vec![],
-        claims: "{}".to_owned(),
-        created_at: now,
-        last_seen: now,
-        expires_at: now + 3600,
+        current: None,
+        last_used: at(now),
+        expires_at: at(now + 3600),
+        data: "{}".to_owned(),
     };
     store.create(&record).await.expect("created");
     let client = ::redis::Client::open(url.as_str()).expect("a client");
@@ -908,7 +842,7 @@ async fn redis_expires_a_session_at_its_absolute_end_after_a_touch_too() {
         .get_multiplexed_async_connection()
         .await
         .expect("a connection");
-    let name = format!("{prefix}:session:{}", key.as_str());
+    let name = format!("{prefix}:login:{key}");
     let expiry = || {
         let mut redis = redis.clone();
         let name = name.clone();
@@ -921,13 +855,13 @@ async fn redis_expires_a_session_at_its_absolute_end_after_a_touch_too() {
         }
     };
     assert_eq!(expiry().await, i64::try_from(now + 3600).expect("a time"));
-    assert!(store.touch(&key, now + 120).await.expect("touched"));
+    assert!(store.touch(&key, at(now + 120)).await.expect("touched"));
     assert_eq!(expiry().await, i64::try_from(now + 3600).expect("a time"));
     let loaded = store.load(&key).await.expect("loaded").expect("a session");
-    assert_eq!(loaded.last_seen, now + 120);
+    assert_eq!(loaded.last_used, at(now + 120));
     assert_eq!(
-        SessionRecord {
-            last_seen: now,
+        LoginRecord {
+            last_used: at(now),
             ..loaded
         },
         record
@@ -941,34 +875,31 @@ async fn redis_expires_a_session_at_its_absolute_end_after_a_touch_too() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-/// A session Redis expired on its own (at its absolute end, with no purge to read its
-/// subject) leaves its key in the user's set only until that user's next login.
+/// A login Redis expired on its own (at its absolute end, with nothing left to read its
+/// subject from) leaves its key in the user's set only until the purge at that end, which
+/// finds the subject in the expiry set.
 #[tokio::test]
-async fn redis_drops_expired_sessions_from_the_users_set_at_the_next_login() {
+async fn redis_drops_expired_sessions_from_the_users_set_at_the_purge() {
     let Some((url, prefix)) = redis("the user's set of sessions").await else {
         return;
     };
-    let store = authgate::RedisStore::connect(&url)
+    let store = authgate_redis::RedisStore::connect(&url)
         .await
         .expect("a store")
         .with_prefix(prefix.clone());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock")
-        .as_secs();
-    let record = |id: &str, expires_at: u64| SessionRecord {
-        key: SessionKey::of(id),
+    let now = unix_now();
+    let record = |id: &str, expires_at: u64| LoginRecord {
+        key: login_key(id),
         subject: "pruned".to_owned(),
-        roles: vec![],
-        scopes: vec![],
-        claims: "{}".to_owned(),
-        created_at: now - 10,
-        last_seen: now - 10,
-        expires_at,
+        current: None,
+        last_used: at(now - 10),
+        expires_at: at(expires_at),
+        data: "{}".to_owned(),
     };
     // Redis drops a key whose expiry has passed at once.
     let gone = record("a session that has ended", now - 1);
     store.create(&gone).await.expect("created");
+    assert!(store.load(&gone.key).await.expect("a load").is_none());
     let client = ::redis::Client::open(url.as_str()).expect("a client");
     let mut redis = client
         .get_multiplexed_async_connection()
@@ -989,10 +920,10 @@ async fn redis_drops_expired_sessions_from_the_users_set_at_the_next_login() {
     assert_eq!(members(redis.clone()).await, [gone.key.as_str()]);
     let live = record("a live session", now + 3600);
     store.create(&live).await.expect("created");
+    // The purge deletes nothing (Redis did), and prunes the set.
+    assert_eq!(store.purge_expired(at(now)).await.expect("purged"), 0);
     assert_eq!(members(redis.clone()).await, [live.key.as_str()]);
     assert_eq!(store.delete_user("pruned").await.expect("deleted"), 1);
-    // The expiry set's entry of the ended session goes with the purge, by its time.
-    assert_eq!(store.purge_expired(now).await.expect("purged"), 0);
     let left: Vec<String> = ::redis::cmd("KEYS")
         .arg(format!("{prefix}:*"))
         .query_async(&mut redis)
@@ -1001,18 +932,26 @@ async fn redis_drops_expired_sessions_from_the_users_set_at_the_next_login() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-/// A session table may not take the name of another store's refresh table.
+/// Now, in whole seconds since the epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock")
+        .as_secs()
+}
+
+/// A table base name goes into the store's statements unquoted: only a plain name, short
+/// enough for PostgreSQL to keep every name derived from it whole, is accepted.
 #[tokio::test]
-async fn postgres_refuses_a_session_table_named_like_a_refresh_table() {
-    let Some((pool, table)) = postgres("the refresh table's name").await else {
+async fn postgres_refuses_a_table_name_it_could_not_keep_whole() {
+    let Some((pool, base)) = postgres("the table's name").await else {
         return;
     };
-    let error = authgate::PostgresStore::with_table(pool.clone(), &format!("{table}_refresh"))
-        .await
-        .expect_err("refused");
-    assert!(error.to_string().contains("refresh table"), "{error}");
-    let long = authgate::PostgresStore::with_table(pool, &"a".repeat(45))
-        .await
-        .expect_err("refused");
+    let store = || PostgresStore::new(pool.clone());
+    assert!(store().with_table(&base).is_ok(), "{base}");
+    let long = store().with_table(&"a".repeat(45)).expect_err("refused");
     assert!(long.to_string().contains("at most 44"), "{long}");
+    for bad in ["Sessions", "a;drop", "1a", ""] {
+        assert!(store().with_table(bad).is_err(), "{bad:?}");
+    }
 }

@@ -2,12 +2,17 @@
 //! against a correct one (nothing reported).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use authgate::testing::{Credential, Minter, OwnershipProbe, RouteProbe, TestClient};
+use authgate::issuers::Issuer;
+use authgate::resource::Resource;
+use authgate::sessions::Sessions;
+use authgate::store::{MemoryStore, StoreError};
+use authgate::testing::{Minter, OwnershipProbe, RouteProbe, TestClient};
 use authgate::{
-    CurrentUser, Gate, Load, LoadError, MemoryStore, Resource, Router, Sessions, owned_by, public,
-    require_auth, require_role, require_scope, routing::get, routing::post,
+    CurrentUser, Gate, Identity, Load, Router, owned_by, public, require_auth, require_role,
+    require_scope, routing::get, routing::post,
 };
 use axum::Json;
 use axum::extract::{FromRef, Path, State};
@@ -39,7 +44,7 @@ struct Item {
 
 impl Resource<AppState> for Item {
     type Id = u64;
-    async fn load(id: u64, state: &AppState) -> Result<Option<Self>, LoadError> {
+    async fn load(id: u64, state: &AppState) -> Result<Option<Self>, StoreError> {
         Ok(state
             .items
             .lock()
@@ -139,12 +144,23 @@ impl FromRef<AppState> for Items {
 
 fn gate() -> Gate {
     Gate::builder()
-        .hs256(SECRET)
-        .issuer("kit")
-        .audience("kit-api")
+        .issuer(Issuer::new("kit").secret(SECRET).audience("kit-api"))
         .sessions(Sessions::server_side("sid", MemoryStore::new()))
         .build()
         .unwrap()
+}
+
+/// `app` with every request it serves counted: how many requests a probe sent.
+fn counted(app: axum::Router) -> (axum::Router, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    let app = app.layer(tower::util::MapRequestLayer::new(
+        move |request: axum::extract::Request| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            request
+        },
+    ));
+    (app, count)
 }
 
 fn state(gate: &Gate) -> AppState {
@@ -170,14 +186,66 @@ fn correct(gate: &Gate) -> Router {
 async fn correct_router_reports_nothing() {
     let gate = gate();
     let minter = Minter::new(&gate).unwrap();
-    let report = RouteProbe::new(&correct(&gate), &minter)
+    let router = correct(&gate);
+    let audit = router.audit();
+    let (app, requests) = counted(router.into_axum());
+    let report = RouteProbe::from_parts(&audit, app, &minter)
         .allow_public(["/health"])
         .expect_roles("/admin", ["admin"])
         .run()
         .await;
-    assert!(report.is_ok(), "{report}");
+    assert_eq!(report, Ok(()));
     // Anonymous to each of 8 routes, plus a role-less user to the role and scope routes.
-    assert_eq!(report.requests, 8 + 2);
+    assert_eq!(requests.load(Ordering::SeqCst), 8 + 2);
+}
+
+/// A Gate with sessions and no issuer accepts no bearer token: its minter makes cookies, and
+/// the probe checks roles with a role-less user's session cookie.
+#[tokio::test]
+async fn a_sessions_only_gate_is_probed_with_cookies() {
+    let gate = Gate::builder()
+        .sessions(Sessions::server_side("sid", MemoryStore::new()))
+        .build()
+        .unwrap();
+    let minter = Minter::new(&gate).unwrap();
+    assert!(!minter.signs_tokens());
+    let router = correct(&gate);
+    let audit = router.audit();
+    let (app, requests) = counted(router.into_axum());
+    let report = RouteProbe::from_parts(&audit, app, &minter)
+        .allow_public(["/health"])
+        .expect_roles("/admin", ["admin"])
+        .run()
+        .await;
+    assert_eq!(report, Ok(()));
+    assert_eq!(requests.load(Ordering::SeqCst), 8 + 2);
+
+    let wrong = Router::new()
+        .route("/admin/users", get(admin_users_missing_role))
+        .with_state(state(&gate));
+    let report = RouteProbe::new(&wrong, &minter).run().await;
+    assert_eq!(report, Ok(()), "require_auth declares no role to check");
+    let report = RouteProbe::new(&wrong, &minter)
+        .expect_roles("/admin", ["admin"])
+        .run()
+        .await;
+    assert_eq!(
+        report.unwrap_err(),
+        [
+            "GET /admin/users: does not require role admin (policy: require_auth)",
+            "GET /admin/users: answers 200 to a user without the roles and scopes; expected 403",
+        ]
+    );
+}
+
+#[test]
+#[should_panic(expected = "accepts no bearer token to mint: use Minter::cookie")]
+fn a_sessions_only_minter_says_why_it_mints_no_token() {
+    let gate = Gate::builder()
+        .sessions(Sessions::server_side("sid", MemoryStore::new()))
+        .build()
+        .unwrap();
+    Minter::new(&gate).unwrap().token(&Identity::new("alice"));
 }
 
 #[tokio::test]
@@ -192,9 +260,8 @@ async fn missing_role_check_is_reported() {
         .expect_roles("/admin", ["admin"])
         .run()
         .await;
-    let lines: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
     assert_eq!(
-        lines,
+        report.unwrap_err(),
         [
             "GET /admin/users: does not require role admin (policy: require_auth)",
             "GET /admin/users: answers 200 to a user without the roles and scopes; expected 403",
@@ -214,9 +281,8 @@ async fn unexpected_public_route_is_reported() {
         .allow_public(["/health"])
         .run()
         .await;
-    let lines: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
     assert_eq!(
-        lines,
+        report.unwrap_err(),
         [
             "GET /api/export: is public (public: oops: export should need a login) but not in the list of allowed public routes"
         ]
@@ -229,7 +295,7 @@ async fn a_middleware_that_turns_401_into_200_is_reported() {
     let gate = gate();
     let minter = Minter::new(&gate).unwrap();
     let router = correct(&gate);
-    let policies = router.policies().to_vec();
+    let audit = router.audit();
     let app = router.into_axum().layer(tower::util::MapResponseLayer::new(
         |mut response: Response| {
             if response.status().is_client_error() {
@@ -238,8 +304,18 @@ async fn a_middleware_that_turns_401_into_200_is_reported() {
             response
         },
     ));
-    let report = RouteProbe::from_parts(policies, app, &minter).run().await;
-    let problems: Vec<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
+    let findings = RouteProbe::from_parts(&audit, app, &minter)
+        .run()
+        .await
+        .unwrap_err();
+    // Each finding is `METHOD /path: problem`.
+    let problems: Vec<&str> = findings
+        .iter()
+        .map(|line| {
+            let (route, _) = line.split_once(": ").expect("METHOD /path: problem");
+            route.split_once(' ').expect("METHOD /path").1
+        })
+        .collect();
     assert_eq!(
         problems,
         [
@@ -254,10 +330,8 @@ async fn a_middleware_that_turns_401_into_200_is_reported() {
         ]
     );
     assert!(
-        report.findings[0]
-            .problem
-            .contains("answers 200 to anonymous callers"),
-        "{report}"
+        findings[0].starts_with("GET /me: answers 200 to anonymous callers"),
+        "{findings:#?}"
     );
 }
 
@@ -265,32 +339,32 @@ async fn a_middleware_that_turns_401_into_200_is_reported() {
 async fn missing_ownership_check_is_reported_and_correct_one_passes() {
     let gate = gate();
     let minter = Minter::new(&gate).unwrap();
-    let alice = Credential::Bearer(minter.user("alice").token());
-    let bob = Credential::Bearer(minter.user("bob").token());
+    let alice = minter.token(&Identity::new("alice"));
+    let bob = minter.token(&Identity::new("bob"));
 
-    let client = TestClient::new(correct(&gate).into_axum());
-    let good = OwnershipProbe::new(client, alice.clone(), bob.clone())
+    let (app, requests) = counted(correct(&gate).into_axum());
+    let good = OwnershipProbe::bearer(TestClient::new(app), &alice, &bob)
         .create("/items", json!({ "text": "alice's" }))
         .read("/items/{id}")
         .delete("/items/{id}")
         .run()
         .await;
-    assert!(good.is_ok(), "{good}");
-    assert_eq!(good.requests, 5);
+    assert_eq!(good, Ok(()));
+    // Create, read before, bob's read and delete, read after.
+    assert_eq!(requests.load(Ordering::SeqCst), 5);
 
     let wrong = Router::new()
         .route("/items", post(create))
         .route("/items/{id}", get(show_unchecked).delete(remove_unchecked))
         .with_state(state(&gate));
-    let report = OwnershipProbe::new(TestClient::new(wrong.into_axum()), alice, bob)
+    let report = OwnershipProbe::bearer(TestClient::new(wrong.into_axum()), &alice, &bob)
         .create("/items", json!({ "text": "alice's" }))
         .read("/items/{id}")
         .delete("/items/{id}")
         .run()
         .await;
-    let lines: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
     assert_eq!(
-        lines,
+        report.unwrap_err(),
         [
             "GET /items/{id}: another user got 200 for the owner's resource; expected 404",
             "DELETE /items/{id}: another user got 204 for the owner's resource; expected 404",
@@ -304,11 +378,11 @@ async fn minted_credentials_and_their_negative_variants() {
     let gate = gate();
     let minter = Minter::new(&gate).unwrap();
     let client = TestClient::new(correct(&gate).into_axum());
-    let admin = minter.user("root").roles(["admin"]);
+    let admin = Identity::new("root").roles(["admin"]);
     assert_eq!(
         client
             .get("/admin/users")
-            .bearer(&admin.token())
+            .bearer(&minter.token(&admin))
             .send()
             .await
             .status,
@@ -316,7 +390,7 @@ async fn minted_credentials_and_their_negative_variants() {
     );
     let reply = client
         .get("/admin/users")
-        .bearer(&admin.expired())
+        .bearer(&minter.expired(&admin))
         .send()
         .await;
     assert_eq!(reply.status, 401);
@@ -324,26 +398,24 @@ async fn minted_credentials_and_their_negative_variants() {
     assert_eq!(
         client
             .get("/admin/users")
-            .bearer(&admin.wrongly_signed())
+            .bearer(&minter.wrongly_signed(&admin))
             .send()
             .await
             .status,
         401
     );
-    let scoped = minter.user("svc").scopes(["reports:read"]);
+    let scoped = Identity::new("svc").scopes(["reports:read"]);
     assert_eq!(
         client
             .get("/reports")
-            .bearer(&scoped.token())
+            .bearer(&minter.token(&scoped))
             .send()
             .await
             .status,
         200
     );
     let cookie = minter
-        .user("carol")
-        .roles(["admin"])
-        .cookie()
+        .cookie(&Identity::new("carol").roles(["admin"]))
         .await
         .unwrap();
     let reply = client.get("/me").cookie(&cookie).send().await;

@@ -6,9 +6,12 @@ mod support;
 
 use std::time::Duration;
 
+use authgate::issuers::Issuer;
+use authgate::keys::{Algorithm, Key, SigningKey};
+use authgate::revocation::Revocations;
+use authgate::store::MemoryStore;
 use authgate::{
-    Algorithm, CurrentUser, Gate, GateError, Key, MemoryRevocations, Revocations, Router,
-    SessionErrorKind, SessionUser, SigningKey, require_auth, routing::get,
+    ConfigProblem, CurrentUser, Gate, Identity, RejectionKind, Router, require_auth, routing::get,
 };
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -53,12 +56,20 @@ async fn assert_accepted(gate: Gate, token: &str, sub: &str) {
 // ---------------------------------------------------------------------------------------------
 // Every algorithm verifies
 
+/// A Gate whose one issuer is the test issuer (`ISS`, audience `AUD`) verifying with `key`.
+fn verifying_gate(key: Key) -> Gate {
+    keyless_gate_builder()
+        .issuer(Issuer::new(ISS).key(key).audience(AUD))
+        .build()
+        .unwrap()
+}
+
 async fn assert_algorithm(alg: Algorithm, key: Key, signing: EncodingKey) {
-    let gate = keyless_gate_builder().key(key).build().unwrap();
+    let gate = verifying_gate(key);
     let t = sign(alg, &signing, None, &claims("alice"));
     assert_eq!(
         jsonwebtoken::decode_header(&t).unwrap().alg,
-        alg,
+        jwa(alg),
         "minted with the wrong algorithm"
     );
     assert_accepted(gate.clone(), &t, "alice").await;
@@ -127,12 +138,19 @@ async fn eddsa_verifies() {
 // ---------------------------------------------------------------------------------------------
 // Issuing (issue 17): tokens the Gate signs itself, from the key it verifies with
 
-/// A Gate of the test issuer and audience that issues with `key` (and verifies with its
-/// public half, which `signing_key` adds).
+/// The test issuer (`ISS`, audience `AUD`) signing with `key` (and verifying with its public
+/// half, which `signing_key` adds), its roles at `realm_access.roles`.
+fn issuing_issuer(key: SigningKey) -> Issuer {
+    Issuer::new(ISS)
+        .signing_key(key)
+        .audience(AUD)
+        .roles_claim("/realm_access/roles")
+}
+
+/// A Gate of the test issuer and audience that issues with `key`.
 fn issuing_gate(key: SigningKey) -> Gate {
     keyless_gate_builder()
-        .signing_key(key)
-        .roles_at(["realm_access", "roles"])
+        .issuer(issuing_issuer(key))
         .build()
         .expect("an issuing Gate")
 }
@@ -149,12 +167,13 @@ fn decoded(part: &str) -> serde_json::Value {
 /// `gate` issues a token for alice that it accepts over HTTP, with the claims at the Gate's
 /// places; one byte of its signature changed, it is refused.
 async fn assert_issues(gate: Gate, alg: Algorithm) {
-    let user = SessionUser::new("alice")
+    let user = Identity::new("alice")
         .roles(["admin", "staff"])
         .scopes(["notes:read"])
         .claim("email", "alice@example.com");
-    let token = gate.issue(&user).expect("issued");
-    let (header, payload, signature) = parts(token.as_str());
+    let tokens = gate.issue(&user).await.expect("issued");
+    let token = tokens.access_token();
+    let (header, payload, signature) = parts(token);
     let header = decoded(header);
     assert_eq!(header["alg"], format!("{alg:?}"));
     assert_eq!(header["typ"], "at+jwt");
@@ -167,33 +186,55 @@ async fn assert_issues(gate: Gate, alg: Algorithm) {
     assert_eq!(claims["email"], "alice@example.com");
     assert_eq!(claims["iat"], NOW);
     assert_eq!(claims["exp"], NOW + 15 * 60);
-    assert_eq!(claims["jti"], token.id());
-    assert_eq!(token.id().len(), 22, "128 random bits");
-    assert_ne!(gate.issue(&user).unwrap().id(), token.id(), "a random jti");
-    assert_accepted(gate.clone(), token.as_str(), "alice").await;
+    assert_eq!(claims["jti"], tokens.token_id());
+    assert_eq!(tokens.token_id().len(), 22, "128 random bits");
+    assert_eq!(tokens.issued_at(), at(NOW));
+    assert_eq!(tokens.expires_at(), at(NOW + 15 * 60));
+    assert_eq!(tokens.expires_in(), Duration::from_secs(15 * 60));
+    assert_eq!(tokens.refresh_token(), None, "no refresh tokens configured");
+    assert_ne!(
+        gate.issue(&user).await.unwrap().token_id(),
+        tokens.token_id(),
+        "a random jti"
+    );
+    assert_accepted(gate.clone(), token, "alice").await;
     let mut sig = signature.as_bytes().to_vec();
     sig[3] = if sig[3] == b'A' { b'B' } else { b'A' };
-    let (h, p, _) = parts(token.as_str());
+    let (h, p, _) = parts(token);
     let bad = format!("{h}.{p}.{}", String::from_utf8(sig).unwrap());
     assert_refused(gate, &bad).await;
 }
 
 #[tokio::test]
 async fn issued_tokens_round_trip_through_every_algorithm_family() {
+    // An HS256 issuer's `secret` both signs and verifies: no separate signing key.
+    let gate = keyless_gate_builder()
+        .issuer(
+            Issuer::new(ISS)
+                .secret([0x11u8; 32])
+                .audience(AUD)
+                .roles_claim("/realm_access/roles"),
+        )
+        .build()
+        .unwrap();
+    assert_issues(gate, Algorithm::HS256).await;
     for (alg, secret) in [
         (Algorithm::HS256, vec![0x11u8; 32]),
         (Algorithm::HS384, vec![0x22; 48]),
         (Algorithm::HS512, vec![0x33; 64]),
     ] {
-        // An HMAC Gate issues with its own secret: no separate signing key.
+        let explicit = SigningKey::hmac(alg, &secret).unwrap();
+        assert_issues(issuing_gate(explicit.clone()), alg).await;
+        // The same secret also given as a verification key under the signing key's kid: one
+        // key, which signs and verifies.
         let gate = keyless_gate_builder()
-            .key(Key::hmac(alg, &secret).unwrap())
-            .roles_at(["realm_access", "roles"])
+            .issuer(
+                issuing_issuer(explicit.with_kid("h1"))
+                    .key(Key::hmac(alg, &secret).unwrap().with_kid("h1")),
+            )
             .build()
             .unwrap();
         assert_issues(gate, alg).await;
-        let explicit = SigningKey::hmac(alg, &secret).unwrap();
-        assert_issues(issuing_gate(explicit), alg).await;
     }
     for alg in [
         Algorithm::RS256,
@@ -220,77 +261,127 @@ async fn issued_tokens_round_trip_through_every_algorithm_family() {
             _ => "ed25519_public.pem",
         };
         let gate = keyless_gate_builder()
-            .key(Key::from_pem(alg, pem(public)).unwrap().with_kid("k1"))
-            .signing_key(key.with_kid("k1"))
-            .roles_at(["realm_access", "roles"])
+            .issuer(
+                issuing_issuer(key.with_kid("k1"))
+                    .key(Key::from_pem(alg, pem(public)).unwrap().with_kid("k1")),
+            )
             .build()
             .unwrap();
-        let token = gate.issue(&SessionUser::new("alice")).unwrap();
-        assert_eq!(decoded(parts(token.as_str()).0)["kid"], "k1");
+        let tokens = gate.issue(&Identity::new("alice")).await.unwrap();
+        assert_eq!(decoded(parts(tokens.access_token()).0)["kid"], "k1");
         assert_issues(gate, alg).await;
     }
 }
 
 #[tokio::test]
-async fn a_token_issued_by_one_gate_is_refused_by_a_gate_of_another_key_or_audience() {
+async fn a_token_issued_by_one_gate_is_refused_by_a_gate_of_another_key_issuer_or_audience() {
     let a = gate();
-    let token = a.issue(&SessionUser::new("alice")).unwrap();
-    assert_accepted(a, token.as_str(), "alice").await;
-    let other_key = keyless_gate_builder().hs256([0x44u8; 32]).build().unwrap();
-    assert_refused(other_key, token.as_str()).await;
-    let other_audience = Gate::builder()
-        .realm(REALM)
-        .hs256(SECRET)
-        .issuer(ISS)
-        .audience("another-api")
-        .clock(|| NOW)
+    let tokens = a.issue(&Identity::new("alice")).await.unwrap();
+    let token = tokens.access_token();
+    assert_eq!(
+        decoded(parts(token).1)["iss"],
+        ISS,
+        "iss is the issuer's name"
+    );
+    assert_accepted(a, token, "alice").await;
+    let other_key = keyless_gate_builder()
+        .issuer(Issuer::new(ISS).secret([0x44u8; 32]).audience(AUD))
         .build()
         .unwrap();
-    assert_refused(other_audience, token.as_str()).await;
+    assert_refused(other_key, token).await;
+    let other_audience = keyless_gate_builder()
+        .issuer(Issuer::new(ISS).secret(SECRET).audience("another-api"))
+        .build()
+        .unwrap();
+    assert_refused(other_audience, token).await;
+    // The same secret under another issuer name: a token must carry `iss` = the name of the
+    // issuer whose keys verify it.
+    let other_issuer = keyless_gate_builder()
+        .issuer(
+            Issuer::new("https://other.example.test")
+                .secret(SECRET)
+                .audience(AUD),
+        )
+        .build()
+        .unwrap();
+    assert_refused(other_issuer, token).await;
     let rsa = issuing_gate(SigningKey::from_pem(Algorithm::RS256, pem("rsa_private.pem")).unwrap());
-    let token = rsa.issue(&SessionUser::new("alice")).unwrap();
+    let tokens = rsa.issue(&Identity::new("alice")).await.unwrap();
     let attacker = issuing_gate(
         SigningKey::from_pem(Algorithm::RS256, pem("attacker_rsa_private.pem")).unwrap(),
     );
-    assert_refused(attacker, token.as_str()).await;
+    assert_refused(attacker, tokens.access_token()).await;
 }
 
 #[tokio::test]
 async fn a_gate_of_public_keys_only_cannot_issue_and_says_so() {
     let gate = rs256_gate();
-    let error = gate.issue(&SessionUser::new("alice")).unwrap_err();
-    assert!(
-        matches!(error.kind(), SessionErrorKind::NoSigningKey),
-        "{error:?}"
-    );
-    assert!(
-        error.to_string().contains("GateBuilder::signing_key"),
-        "{error}"
-    );
+    let error = gate.issue(&Identity::new("alice")).await.unwrap_err();
+    assert_eq!(error.kind(), &RejectionKind::Misconfigured, "{error:?}");
+    let text = error.to_string();
+    assert!(text.starts_with("500 internal_error: "), "{text}");
+    assert!(text.contains("Issuer::signing_key"), "{text}");
     let reply = error.into_response();
     assert_eq!(reply.status(), 500);
-    assert!(authgate::testing::Minter::new(&gate).is_err());
+    let error = authgate::testing::Minter::new(&gate)
+        .err()
+        .expect("no minter");
+    assert!(
+        matches!(
+            error.problems(),
+            [ConfigProblem::Missing {
+                needed_by: "Minter::new",
+                ..
+            }]
+        ),
+        "{error}"
+    );
+    // An HMAC secret given as a verification key (`Issuer::key`) only verifies: the Gate
+    // issues with `Issuer::secret` or `Issuer::signing_key`, never with a `Key`.
+    let verifying_only = verifying_gate(Key::hmac(Algorithm::HS256, SECRET).unwrap());
+    let error = verifying_only
+        .issue(&Identity::new("alice"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), &RejectionKind::Misconfigured, "{error:?}");
     // A signing key that is not the private half of the key of its kid is refused at build.
     let error = keyless_gate_builder()
-        .key(
-            Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
-                .unwrap()
-                .with_kid("k1"),
-        )
-        .signing_key(
-            SigningKey::from_pem(Algorithm::RS256, pem("attacker_rsa_private.pem"))
-                .unwrap()
-                .with_kid("k1"),
+        .issuer(
+            Issuer::new(ISS)
+                .key(
+                    Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
+                        .unwrap()
+                        .with_kid("k1"),
+                )
+                .signing_key(
+                    SigningKey::from_pem(Algorithm::RS256, pem("attacker_rsa_private.pem"))
+                        .unwrap()
+                        .with_kid("k1"),
+                ),
         )
         .build()
         .unwrap_err();
-    assert!(matches!(error, GateError::Issuing(_)), "{error}");
+    assert_eq!(
+        error.problems(),
+        [ConfigProblem::SigningKeyMismatch {
+            issuer: ISS.to_owned()
+        }],
+        "{error}"
+    );
     // A token lifetime the Gate itself would refuse is refused at build.
     let error = gate_builder()
         .max_lifetime(Duration::from_secs(600))
         .token_lifetime(Duration::from_secs(601))
         .build()
         .unwrap_err();
+    assert_eq!(
+        error.problems(),
+        [ConfigProblem::TokenLifetimeTooLong {
+            lifetime: Duration::from_secs(601),
+            max_lifetime: Duration::from_secs(600),
+        }],
+        "{error}"
+    );
     assert!(error.to_string().contains("max_lifetime"), "{error}");
 }
 
@@ -299,25 +390,32 @@ async fn a_gate_of_public_keys_only_cannot_issue_and_says_so() {
 #[tokio::test]
 async fn a_token_issued_right_after_revoking_its_subject_is_accepted() {
     let gate = gate_builder()
-        .revocations(Revocations::new(MemoryRevocations::new()))
+        .revocations(Revocations::new(MemoryStore::new()))
         .build()
         .unwrap();
     assert!(gate.ready(Duration::from_secs(5)).await);
-    let before = gate.issue(&SessionUser::new("alice")).unwrap();
+    let before = gate.issue(&Identity::new("alice")).await.unwrap();
     gate.revoke_user("alice").await.unwrap();
-    let after = gate.issue(&SessionUser::new("alice")).unwrap();
-    assert_eq!(before.issued_at(), NOW);
-    assert_eq!(after.issued_at(), NOW + 1, "stamped with the cutoff");
+    let after = gate.issue(&Identity::new("alice")).await.unwrap();
+    assert_eq!(before.issued_at(), at(NOW));
+    assert_eq!(after.issued_at(), at(NOW + 1), "stamped with the cutoff");
     assert_eq!(
         after.expires_at(),
-        NOW + 15 * 60,
+        at(NOW + 15 * 60),
         "no longer than its lifetime from now"
     );
-    assert_refused(gate.clone(), before.as_str()).await;
-    assert_accepted(gate.clone(), after.as_str(), "alice").await;
+    assert_refused(gate.clone(), before.access_token()).await;
+    assert_accepted(gate.clone(), after.access_token(), "alice").await;
     // Other subjects are not moved.
     assert_eq!(
-        gate.issue(&SessionUser::new("bob")).unwrap().issued_at(),
-        NOW
+        gate.issue(&Identity::new("bob")).await.unwrap().issued_at(),
+        at(NOW)
     );
+    // Revoking again in the same second ends the token issued since, stamped with the first
+    // cutoff, and the next one is stamped past the second.
+    gate.revoke_user("alice").await.unwrap();
+    assert_refused(gate.clone(), after.access_token()).await;
+    let again = gate.issue(&Identity::new("alice")).await.unwrap();
+    assert_eq!(again.issued_at(), at(NOW + 2));
+    assert_accepted(gate.clone(), again.access_token(), "alice").await;
 }

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use authgate::{
-    Gate, MemoryRevocations, PostgresRevocations, PostgresStore, RedisRevocations, RedisStore,
-    RefreshStore, RefreshTokens, Revocations, Router, SessionStore, Sessions, SqliteRevocations,
-    SqliteStore, routing::delete, routing::get, routing::post,
-};
+use authgate::issuers::Issuer;
+use authgate::revocation::Revocations;
+use authgate::sessions::Sessions;
+use authgate::store::{LoginStore, MemoryStore, RevocationStore};
+use authgate::tokens::RefreshTokens;
+use authgate::{Gate, Router, routing::delete, routing::get, routing::post};
+use authgate_redis::RedisStore;
+use authgate_sqlx::{PostgresStore, SqliteStore};
 use axum::extract::FromRef;
 
 use crate::auth::{AUDIENCE, Auth, ISSUER, TOKEN_LIFETIME_SECS};
@@ -90,10 +93,10 @@ pub struct RedisSettings {
 }
 
 /// Where the app's state lives, opened once at start: the database (SQLite or PostgreSQL)
-/// and Redis when set. Every store the Gate keeps shared state in is built from these, so
-/// that all instances on the same backends see the same state: the sessions
-/// and refresh tokens ([`Backends::sessions`]) and the revocations of bearer tokens
-/// ([`Backends::revocations`]), each in Redis when set, else in the database.
+/// and Redis when set. The stores the Gate keeps shared state in are built from these
+/// ([`Backends::stores`]), so that all instances on the same backends see the same state:
+/// the sessions, the refresh token families and the revocations of bearer tokens, in Redis
+/// when set, else in the database.
 pub struct Backends {
     pub db: Db,
     pub redis: Option<RedisSettings>,
@@ -101,57 +104,67 @@ pub struct Backends {
     pub in_memory: bool,
 }
 
+/// What the Gate keeps in the shared stores: server-side sessions, refresh token families and
+/// the revocations of bearer tokens.
+pub struct Stores {
+    pub sessions: Sessions,
+    pub refresh_tokens: RefreshTokens,
+    pub revocations: Revocations,
+}
+
 impl Backends {
-    /// The Gate's server-side sessions and refresh token families, in one store: in Redis
-    /// when set, else in the database's pool.
-    async fn sessions(
-        &self,
-        secure_cookies: bool,
-    ) -> Result<(Sessions, RefreshTokens), Box<dyn std::error::Error>> {
+    /// The Gate's stores, one store for all three: in Redis when set (revocations announced
+    /// with pub/sub), else in the database's pool (PostgreSQL's `NOTIFY`, or a log in the
+    /// SQLite file), so that every instance sees every session and refuses every revoked
+    /// token.
+    async fn stores(&self, secure_cookies: bool) -> Result<Stores, Box<dyn std::error::Error>> {
         if let Some(redis) = &self.redis {
             let store = RedisStore::connect(redis.url.as_str())
                 .await?
                 .with_prefix(redis.prefix.clone());
-            return Ok(stores(store, secure_cookies));
+            return Ok(stores(store.clone(), store, secure_cookies));
         }
-        Ok(match self.db.pool() {
-            Pool::Sqlite(pool) => stores(SqliteStore::new(pool.clone()).await?, secure_cookies),
-            Pool::Postgres(pool) => stores(PostgresStore::new(pool.clone()).await?, secure_cookies),
-        })
-    }
-
-    /// The revocations of bearer tokens (a deleted user's, a logged-out token): in Redis when
-    /// set (announced with pub/sub), else in the database (PostgreSQL's `NOTIFY`, or a log in
-    /// the SQLite file), so that every instance refuses them.
-    async fn revocations(&self) -> Result<Revocations, Box<dyn std::error::Error>> {
-        if let Some(redis) = &self.redis {
-            let store = RedisRevocations::connect(redis.url.as_str())
-                .await?
-                .with_prefix(redis.prefix.clone());
-            return Ok(Revocations::new(store));
-        }
+        // The tables are created now, not at the first request: a start fails at once on a
+        // database it cannot write.
         Ok(match self.db.pool() {
             // Nothing of a `:memory:` database outlives the process, so neither need its
             // revocations; and its one connection is better left to requests than to a poller.
-            Pool::Sqlite(_) if self.in_memory => Revocations::new(MemoryRevocations::new()),
-            Pool::Sqlite(pool) => Revocations::new(SqliteRevocations::new(pool.clone()).await?),
-            Pool::Postgres(pool) => Revocations::new(PostgresRevocations::new(pool.clone()).await?),
+            Pool::Sqlite(pool) if self.in_memory => {
+                let store = SqliteStore::new(pool.clone());
+                store.create_tables().await?;
+                stores(store, MemoryStore::new(), secure_cookies)
+            }
+            Pool::Sqlite(pool) => {
+                let store = SqliteStore::new(pool.clone());
+                store.create_tables().await?;
+                stores(store.clone(), store, secure_cookies)
+            }
+            Pool::Postgres(pool) => {
+                let store = PostgresStore::new(pool.clone());
+                store.create_tables().await?;
+                stores(store.clone(), store, secure_cookies)
+            }
         })
     }
 }
 
-/// Server-side sessions in `store`, with the cookie of the cookie mode, and refresh tokens
-/// (30 days, 7 idle: the defaults) in the same store.
-fn stores<S>(store: S, secure_cookies: bool) -> (Sessions, RefreshTokens)
+/// Server-side sessions in `logins`, with the cookie of the cookie mode, refresh tokens (30
+/// days, 7 idle: the defaults) in the same store, and the revocations in `revocations`.
+fn stores<L, R>(logins: L, revocations: R, secure_cookies: bool) -> Stores
 where
-    S: SessionStore + RefreshStore + Clone,
+    L: LoginStore + Clone,
+    R: RevocationStore,
 {
     let sessions = if secure_cookies {
-        Sessions::server_side(SECURE_COOKIE, store.clone())
+        Sessions::server_side(SECURE_COOKIE, logins.clone())
     } else {
-        Sessions::server_side(LOCAL_COOKIE, store.clone()).insecure_for_local_development()
+        Sessions::server_side(LOCAL_COOKIE, logins.clone()).insecure_for_local_development()
     };
-    (sessions, RefreshTokens::new(store))
+    Stores {
+        sessions,
+        refresh_tokens: RefreshTokens::new(logins),
+        revocations: Revocations::new(revocations),
+    }
 }
 
 /// A built app: the routes with their state, and what the start banner reports.
@@ -163,7 +176,7 @@ pub struct App {
     pub cookie: &'static str,
 }
 
-/// Every route and its policy; `main` prints `policies()` of this as the route audit.
+/// Every route and its policy; `main` prints `audit()` of this as the route audit.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(handlers::health))
@@ -190,8 +203,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Opens and migrates the database, builds the Gate (bearer and refresh tokens it issues, and
-/// server-side sessions in Redis or the database), and seeds the demo users on the database's first start
-/// (when `seed_demo`).
+/// server-side sessions and revocations in Redis or the database), and seeds the demo users
+/// on the database's first start (when `seed_demo`).
 pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error>> {
     let backends = Backends {
         db: Db::open(&settings.database).await?,
@@ -199,19 +212,20 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
         in_memory: matches!(&settings.database, Database::Sqlite(path) if path == ":memory:"),
     };
     // Every shared store comes from `backends`.
-    let (sessions, refresh_tokens) = backends.sessions(settings.secure_cookies).await?;
-    // One secret verifies the tokens and signs the ones `issue_tokens` hands out, with the
-    // claims (iss, aud, roles) where this Gate reads them.
+    let stores = backends.stores(settings.secure_cookies).await?;
+    // The one issuer: its secret verifies the tokens and signs the ones `issue` hands out,
+    // with the claims (iss, aud, roles) where this Gate reads them.
+    let issuer = Issuer::new(ISSUER)
+        .secret(&settings.jwt_secret)
+        .audience(AUDIENCE);
     let gate = Gate::builder()
         .realm(REALM)
-        .hs256(&settings.jwt_secret)
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
+        .issuer(issuer)
         .max_lifetime(MAX_TOKEN_LIFETIME)
         .token_lifetime(Duration::from_secs(TOKEN_LIFETIME_SECS))
-        .sessions(sessions)
-        .refresh_tokens(refresh_tokens)
-        .revocations(backends.revocations().await?)
+        .sessions(stores.sessions)
+        .refresh_tokens(stores.refresh_tokens)
+        .revocations(stores.revocations)
         .build()?;
     // Serve with the revocations loaded; a store that is down delays nothing: bearer requests
     // answer 503 until the Gate reaches it.
@@ -230,7 +244,7 @@ pub async fn build(settings: &Settings) -> Result<App, Box<dyn std::error::Error
         seeded = db.seed_demo_users(&hashes).await?;
     }
     let routes = routes();
-    let (document, drift) = openapi::document(routes.policies(), &gate);
+    let (document, drift) = openapi::document(&routes.audit(), &gate);
     if !drift.is_empty() {
         tracing::warn!(%drift, "the OpenAPI document and the routes differ");
     }

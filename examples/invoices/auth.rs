@@ -1,15 +1,14 @@
 //! What authgate leaves to the app: checking passwords (argon2id).
 //!
-//! authgate verifies credentials and issues the app's tokens (`Gate::issue_tokens`, with the
-//! Gate's own key and claim rules); it does not check passwords. This module is the small,
-//! careful part an app writes itself.
+//! authgate verifies credentials and issues the app's tokens (`Gate::issue`, with the key
+//! and claim rules of the Gate's own issuer); it does not check passwords. This module is the
+//! small, careful part an app writes itself.
 //!
-//! Password checks (argon2id: about 19 MiB and tens of milliseconds each) run on a fixed pool
-//! of one thread per core, each thread reusing one argon2 memory buffer for every check. A
-//! fresh 19 MiB buffer per check left the allocator holding several of them per thread under
-//! a burst of logins (peak memory grew by 250 MiB for 200 concurrent logins); now a server
-//! holds one per core. A login waits at most a second for a turn, then gets 503
-//! (`ApiError::Busy`).
+//! Password checks (argon2id: 19 MiB of memory each) run on a fixed pool of one thread per
+//! core, each thread reusing one argon2 memory buffer for every check, so a server holds one
+//! buffer per core however many logins arrive at once (a fresh buffer per check leaves the
+//! allocator holding several per thread: BENCHMARKS.md, "Memory"). A login waits at most a
+//! second for a turn, then gets 503 (`ApiError::Busy`).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -13,15 +13,15 @@
 //! PostgreSQL compares `lower(email)`, which its unique index covers), and the schema, which
 //! has its own migrations per backend (`migrations/sqlite/`, `migrations/postgres/`).
 //!
-//! Not sqlx's `Any` driver: authgate's `SqliteStore` and `PostgresStore` take the concrete
-//! pool, so `Any` would mean a second pool on the same database (for `:memory:`, a second and
-//! empty database), and an `AnyConnectOptions` is only a URL, which does not carry the SQLite
-//! settings below (WAL, the busy timeout, one connection for `:memory:`). Not a generic
-//! `Db<DB: sqlx::Database>` either: every function would carry sqlx's encode, decode and
-//! executor bounds for each type it binds or reads.
+//! Not sqlx's `Any` driver: authgate-sqlx's `SqliteStore` and `PostgresStore` take the
+//! concrete pool, so `Any` would mean a second pool on the same database (for `:memory:`, a
+//! second and empty database), and an `AnyConnectOptions` is only a URL, which does not carry
+//! the SQLite settings below (WAL, the busy timeout, one connection for `:memory:`). Not a
+//! generic `Db<DB: sqlx::Database>` either: every function would carry sqlx's encode, decode
+//! and executor bounds for each type it binds or reads.
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -303,14 +303,16 @@ impl Db {
         })
     }
 
-    /// Creates an invoice owned by `user_id`. `None` when that user no longer exists (an
-    /// account deleted while one of its bearer tokens is still valid).
+    /// Creates an invoice owned by `user_id`, created `now` (kept in whole seconds since the
+    /// epoch). `None` when that user no longer exists (an account deleted while one of its
+    /// bearer tokens is still valid).
     pub async fn create_invoice(
         &self,
         user_id: i64,
         new: &NewInvoice,
-        now: u64,
+        now: SystemTime,
     ) -> Result<Option<Invoice>, sqlx::Error> {
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         on_pool!(&self.pool, |pool| {
             let row = sqlx::query(
                 "INSERT INTO invoices (user_id, amount_cents, description, created_at)

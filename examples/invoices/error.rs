@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use authgate::{Rejection, RejectionKind, SessionError};
+use authgate::{Rejection, RejectionKind};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -32,8 +32,9 @@ pub enum ApiError {
     Invalid(FieldErrors),
     /// The database failed: 503 (logged, never shown).
     Db(sqlx::Error),
-    /// Starting or ending a session failed: authgate's 503.
-    Session(SessionError),
+    /// authgate refused an operation (a store that failed: 503; a refresh token refused:
+    /// 401), rendered as authgate renders it.
+    Rejected(Rejection),
     /// A bug or an exhausted resource: 500 (logged, never shown).
     Internal(&'static str),
     /// Too many login attempts from this address or for this account: 429, and the seconds
@@ -72,7 +73,7 @@ impl IntoResponse for ApiError {
                 };
                 return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
             }
-            ApiError::Session(error) => return error.into_response(),
+            ApiError::Rejected(rejection) => return rejection.into_response(),
             ApiError::TooManyRequests(seconds) => {
                 let mut response = json_error(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -144,7 +145,7 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApiError::Db(e) => write!(f, "database error: {e}"),
-            ApiError::Session(e) => write!(f, "{e}"),
+            ApiError::Rejected(e) => write!(f, "{e}"),
             ApiError::Internal(what) => f.write_str(what),
             other => write!(f, "{other:?}"),
         }
@@ -159,9 +160,9 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-impl From<SessionError> for ApiError {
-    fn from(error: SessionError) -> Self {
-        ApiError::Session(error)
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        ApiError::Rejected(rejection)
     }
 }
 

@@ -8,8 +8,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use authgate::credentials::WEBSOCKET_PROTOCOL;
-use authgate::{CurrentUser, public, require_auth};
+use authgate::{CurrentUser, Gate, public, require_auth};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::header;
@@ -70,7 +69,7 @@ pub async fn invoice_feed(
         .unwrap_or(Duration::ZERO);
     let updates = feed.sender.subscribe();
     Ok(ws
-        .protocols([WEBSOCKET_PROTOCOL])
+        .protocols([Gate::WEBSOCKET_PROTOCOL])
         .on_upgrade(move |socket| serve(socket, owner, updates, left)))
 }
 

@@ -1,10 +1,14 @@
 //! The JSON API and the login endpoints. Each handler is a few lines: the attribute decides
 //! who gets in, before any of the handler's own extractors run.
 
+use authgate::resource::Resource;
+use authgate::sessions::safe_next;
+use authgate::store::StoreError;
+use authgate::tokens::Tokens;
 use authgate::{
-    CredentialKind, CurrentUser, Gate, Load, LoadError, LoginAttempt, Refreshed, Resource,
-    SessionUser, owned_by, public, require_auth, require_role, safe_next,
+    CurrentUser, Gate, Identity, Load, LoginAttempt, owned_by, public, require_auth, require_role,
 };
+use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -42,8 +46,9 @@ pub async fn not_found() -> ApiError {
     request_body(description = "JSON for a bearer token; the login form for a redirect", content(
         (LoginJson = "application/json"), (LoginForm = "application/x-www-form-urlencoded"))),
     responses(
-        (status = 200, description = "A bearer token (15 minutes), a refresh token (for \
-            `POST /token/refresh`) and the user; no session", body = LoginReply),
+        (status = 200, description = "An OAuth token response (RFC 6749 section 5.1: a bearer \
+            token for 15 minutes, a refresh token for `POST /token/refresh`), the bearer token \
+            again as `token`, and the user; no session", body = LoginReply),
         (status = 303, description = "A form login: to `next` (a same-site path) or /dashboard, \
             with the session cookie", headers(("Location" = String))),
         (status = 400, description = "The body is not the JSON or form this route takes",
@@ -83,46 +88,56 @@ pub async fn login(
     };
     match input.next {
         Some(next) => {
-            let cookie = app.gate.login(&attempt, session_user(&user)).await?;
+            let cookie = app.gate.login(&attempt, identity(&user)).await?;
             Ok((cookie, Redirect::to(safe_next(Some(&next), "/dashboard"))).into_response())
         }
         None => {
-            let tokens = app.gate.issue_tokens(&session_user(&user)).await?;
-            let body = Json(LoginReply {
-                token: tokens.token.into_string(),
-                refresh_token: tokens.refresh_token.into_string(),
+            let tokens = app.gate.issue(&identity(&user)).await?;
+            let body = LoginReply {
+                tokens: RefreshReply::new(tokens),
                 user,
-            });
-            Ok(([(header::CACHE_CONTROL, "no-store")], body).into_response())
+            };
+            Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
         }
     }
 }
 
 /// `POST /token/refresh`: a refresh token from a JSON login for a new bearer token and a new
-/// refresh token; the one presented is used up. `Refreshed` exchanges it before this runs: an
-/// unknown, expired (30 days from the login, or 7 days unused) or already used one is 401 (a
-/// used one also ends its family and every bearer token of the user).
+/// refresh token; the one presented is used up. An unknown, expired (30 days from the login,
+/// or 7 days unused) or already used one is 401 (a used one also ends its family and every
+/// bearer token of the user), and so is a body that is not `{"refresh_token": ".."}`.
 #[utoipa::path(post, path = "/token/refresh", tag = "auth",
     request_body(content = RefreshJson, content_type = "application/json"),
     responses(
-        (status = 200, description = "A new bearer token (15 minutes) and a new refresh token",
-            body = RefreshReply),
+        (status = 200, description = "An OAuth token response (RFC 6749 section 5.1): a new \
+            bearer token (15 minutes) and a new refresh token; the bearer token again as \
+            `token`", body = RefreshReply),
         (status = 401, description = "The refresh token is unknown, expired or was used before \
             (`invalid_token`)", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 503, description = "The session store is unavailable", body = ErrorBody),
 ))]
 #[public(reason = "token refresh: the refresh token is the credential")]
-pub async fn refresh_token(Refreshed(tokens): Refreshed) -> Response {
-    let body = Json(RefreshReply {
-        token: tokens.token.into_string(),
-        refresh_token: tokens.refresh_token.into_string(),
-    });
-    ([(header::CACHE_CONTROL, "no-store")], body).into_response()
+pub async fn refresh_token(State(gate): State<Gate>, body: Body) -> Result<Response, ApiError> {
+    // A body over the limit, not JSON, or without a refresh token presents none: the Gate
+    // refuses the empty token as malformed, 401 `invalid_token` like an unknown one.
+    let presented = axum::body::to_bytes(body, MAX_REFRESH_BODY)
+        .await
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<RefreshJson>(&bytes).ok())
+        .map(|json| json.refresh_token)
+        .unwrap_or_default();
+    let tokens = gate.refresh(&presented).await?;
+    let body = Json(RefreshReply::new(tokens));
+    Ok(([(header::CACHE_CONTROL, "no-store")], body).into_response())
 }
 
-/// `POST /logout`: ends the session server-side and clears the cookie. A form post (the
-/// dashboard's button) is sent back to the login page with 303; anything else gets 204.
-/// A bearer token cannot be revoked: it expires within 15 minutes.
+/// The largest refresh request body read (as before): a refresh token is a few dozen bytes.
+const MAX_REFRESH_BODY: usize = 4 * 1024;
+
+/// `POST /logout`: ends the caller's credential on every instance (`Gate::logout`): a
+/// session is deleted server-side and its cookie cleared; a bearer token is revoked. A form
+/// post (the dashboard's button) is sent back to the login page with 303; anything else gets
+/// 204.
 #[utoipa::path(post, path = "/logout", tag = "auth", responses(
     (status = 204, description = "Logged out: the session ended and the cookie cleared, or the bearer token revoked"),
     (status = 303, description = "A form post: back to the login page", headers(("Location" = String))),
@@ -133,10 +148,7 @@ pub async fn logout(
     user: CurrentUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    // A bearer token is revoked (on every instance); a session is ended.
-    if user.credential() == CredentialKind::Bearer {
-        gate.revoke_token(&user).await?;
-    }
+    // A bearer logout clears no cookie: `cookie` is then empty.
     let cookie = gate.logout(&user).await?;
     if is_form(&headers) {
         return Ok((cookie, Redirect::to("/login")).into_response());
@@ -198,11 +210,12 @@ pub async fn create_invoice(
         .into_response())
 }
 
-/// Loads `{id}` for `Load<Invoice>`; a missing invoice and another user's answer the same 404.
+/// Loads `{id}` for `Load<Invoice>`; a missing invoice and another user's answer the same 404,
+/// a database that fails authgate's 503.
 impl Resource<AppState> for Invoice {
     type Id = i64;
-    async fn load(id: i64, state: &AppState) -> Result<Option<Self>, LoadError> {
-        Ok(state.db.invoice(id).await?)
+    async fn load(id: i64, state: &AppState) -> Result<Option<Self>, StoreError> {
+        state.db.invoice(id).await.map_err(StoreError::unavailable)
     }
 }
 
@@ -273,8 +286,9 @@ pub fn caller(user: &CurrentUser) -> Result<i64, ApiError> {
     user.id().map_err(|_| ApiError::AccountGone)
 }
 
-fn session_user(user: &User) -> SessionUser {
-    SessionUser::new(user.id.to_string()).roles(user.roles.iter().cloned())
+/// Who a login is for: the user id as the subject, and the user's roles.
+fn identity(user: &User) -> Identity {
+    Identity::new(user.id.to_string()).roles(user.roles.iter().cloned())
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
@@ -341,26 +355,53 @@ pub struct LoginInput {
     next: Option<String>,
 }
 
+/// The answer to a JSON login: the tokens, and the user.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginReply {
-    /// A bearer token, for `Authorization: Bearer`.
-    token: String,
-    /// For `POST /token/refresh`, once.
-    refresh_token: String,
+    #[serde(flatten)]
+    tokens: RefreshReply,
     user: User,
 }
 
-/// The body of `POST /token/refresh` (read by `Refreshed`; this type documents it).
-#[derive(Serialize, utoipa::ToSchema)]
+/// The body of `POST /token/refresh`.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshJson {
     refresh_token: String,
 }
 
+/// The tokens of a login or a refresh: authgate's OAuth token response (RFC 6749 section
+/// 5.1), and beside its `access_token` the same token as `token`, the field this API answered
+/// with before that, so that its existing clients keep working.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RefreshReply {
-    /// A new bearer token.
+    #[serde(flatten)]
+    #[schema(value_type = TokenResponse)]
+    tokens: Tokens,
+    /// The bearer token again: the same value as `access_token`.
     token: String,
-    /// The next refresh token (the one presented is used up).
+}
+
+impl RefreshReply {
+    fn new(tokens: Tokens) -> RefreshReply {
+        RefreshReply {
+            token: tokens.access_token().to_owned(),
+            tokens,
+        }
+    }
+}
+
+/// An OAuth token response (RFC 6749 section 5.1), as authgate's `Tokens` serializes it: this
+/// type only documents it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // never built: its fields are read by the schema derive only
+pub struct TokenResponse {
+    /// A bearer token, for `Authorization: Bearer`.
+    access_token: String,
+    /// `Bearer`.
+    token_type: String,
+    /// Seconds until the bearer token expires.
+    expires_in: u64,
+    /// For `POST /token/refresh`, once (the one presented is used up).
     refresh_token: String,
 }
 

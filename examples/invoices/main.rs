@@ -1,26 +1,154 @@
 //! The invoices example: a multi-user JSON API and web app on embedded SQLite (or, for
-//! several instances, PostgreSQL and Redis), guarded by authgate. `cargo run --example invoices`, then see the README's "The invoices example, with
-//! curl".
+//! several instances, PostgreSQL and Redis), guarded by authgate. Argon2id passwords, bearer
+//! and refresh tokens the Gate issues itself, server-side sessions in the same database; every
+//! handler is a few lines, and the attributes decide who gets in.
+//!
+//! ```sh
+//! cargo run --example invoices                                    # 127.0.0.1:3000, ./invoices.db
+//! cargo run --example invoices -- --addr 127.0.0.1:8080 --db :memory:
+//! ```
 //!
 //! - `main.rs`: options, the start banner (demo accounts and route audit), serving, shutdown
-//! - `app.rs`: state, Gate, routes
+//! - `app.rs`: state, Gate, stores, routes
 //! - `handlers.rs`: login, logout and the JSON API; `pages.rs`: the HTML pages; `feed.rs`: the
 //!   live feed of new invoices (a WebSocket)
-//! - `auth.rs`: passwords (argon2id) and bearer tokens; `db.rs`: SQLite or PostgreSQL;
-//!   `error.rs`: answers
+//! - `auth.rs`: passwords (argon2id); `limits.rs`: the login rate limits; `db.rs`: SQLite or
+//!   PostgreSQL; `error.rs`: answers
 //! - `openapi.rs`: the OpenAPI document (utoipa, with authgate's policies), `/openapi.json`
 //!
-//! Options: `--addr HOST:PORT` (or `INVOICES_ADDR`, default `127.0.0.1:3000`), `--db PATH`
-//! (or `INVOICES_DB`, default `invoices.db`; `:memory:` for a throw-away database).
-//! Environment: `INVOICES_DATABASE_URL=postgres://..` (users, invoices, sessions and
-//! revocations in PostgreSQL instead of SQLite), `INVOICES_REDIS_URL=redis://..` (the sessions
-//! and revocations in Redis, under
-//! the key prefix `INVOICES_REDIS_PREFIX`, default `invoices`), `INVOICES_JWT_SECRET` (at
-//! least 32 bytes; unset: a random one per start, refused when the state is shared),
-//! `INVOICES_SECURE_COOKIES=1` (behind HTTPS: the `__Host-invoices` cookie with `Secure`),
-//! `INVOICES_SEED_DEMO=1|0` (the demo accounts in a new database; by default only on a
-//! loopback address without `INVOICES_SECURE_COOKIES`), `INVOICES_LOGIN_RATES=60,10` (login
-//! attempts a minute per client address and per account).
+//! # Options
+//!
+//! | option | environment | default |
+//! |---|---|---|
+//! | `--addr HOST:PORT` | `INVOICES_ADDR` | `127.0.0.1:3000` |
+//! | `--db PATH` | `INVOICES_DB` | `invoices.db` in the working directory; `:memory:` for a throw-away database |
+//! | | `INVOICES_DATABASE_URL=postgres://..` | unset: SQLite. Set: users, invoices and (without Redis) sessions and revocations in PostgreSQL, migrated on start; not together with `--db` |
+//! | | `INVOICES_REDIS_URL=redis://..` | unset: sessions and revocations in the database. Set: in Redis, under the key prefix `INVOICES_REDIS_PREFIX` (default `invoices`) |
+//! | | `INVOICES_JWT_SECRET` | a random secret per start, with a warning (tokens then die with the process); a set secret has at least 32 bytes, or the server refuses to start. With `INVOICES_DATABASE_URL` or `INVOICES_REDIS_URL` it must be set, the same on every instance |
+//! | | `INVOICES_SECURE_COOKIES=1` | off: the cookie `invoices_session` without `Secure`, for plain HTTP on localhost; on (behind HTTPS): `__Host-invoices` with `Secure` |
+//! | | `INVOICES_SEED_DEMO=1` or `0` | the three demo accounts go into a new database only for local development (a loopback address without `INVOICES_SECURE_COOKIES`); `1` asks for them anywhere, `0` never |
+//! | | `INVOICES_LOGIN_RATES=ADDRESS,ACCOUNT` | `60,10`: login attempts a minute per client address and per account, then 429 with `Retry-After` |
+//!
+//! The first start of a database migrates it and, for local development, seeds three demo
+//! users. Every start prints them, where the state lives and the route audit; nothing else it
+//! prints ever contains a token, cookie value, password, the secret or a database or Redis URL.
+//!
+//! # The API, with curl
+//!
+//! A JSON login answers an OAuth token response (RFC 6749 section 5.1: `access_token`,
+//! `token_type` `Bearer`, `expires_in` 900, `refresh_token`), the same bearer token again as
+//! `token` (for the clients that read that field), and `user` (`id`,
+//! `email`, `roles`); it starts no browser session. A form login, a browser's, sets the session
+//! cookie instead. The Gate issues the tokens (`Gate::issue`): HS256 with `sub` (the user id),
+//! `roles`, `iss` `authgate-invoices`, `aud` `invoices-api`, a 15-minute `exp`, a `jti` and
+//! `typ: at+jwt`; it accepts at most one hour of lifetime. `POST /token/refresh` with
+//! `{"refresh_token": ".."}` answers the same token fields for a new pair (the one sent is used
+//! up), or 401 `invalid_token` for an unknown, expired (30 days from the login, 7 days unused)
+//! or already used one, or a body without one; a used one also ends its family and every token
+//! of the user. Every `/api` route takes the bearer token or the cookie.
+//!
+//! Every login runs argon2id (19 MiB, tens of milliseconds), also for an unknown email, within
+//! the login rates (429 with `Retry-After`; other accounts are not locked out), one check per
+//! core (a login that waits over a second for one gets 503 with `Retry-After: 1`).
+//!
+//! ```sh
+//! B=localhost:3000
+//! login() { curl -s $B/login -H 'Content-Type: application/json' \
+//!   -d "{\"email\":\"$1@example.com\",\"password\":\"$1-password\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
+//! ALICE=$(login alice); BOB=$(login bob); ADMIN=$(login admin)
+//! ```
+//!
+//! ```text
+//! $ curl -s $B/login -H 'Content-Type: application/json' -d '{"email":"alice@example.com","password":"alice-password"}'
+//!   -> 200 {"access_token":"<T>","token_type":"Bearer","expires_in":900,"refresh_token":"<R1>","token":"<T>","user":{...}}
+//! $ curl -s $B/token/refresh -H 'Content-Type: application/json' -d '{"refresh_token":"<R1>"}'
+//!   -> 200 {"access_token":"<T2>","token_type":"Bearer","expires_in":900,"refresh_token":"<R2>","token":"<T2>"}
+//! $ curl -i $B/token/refresh -H 'Content-Type: application/json' -d '{"refresh_token":"<R1>"}'
+//!   -> 401 invalid_token: R1 was used; R2 and alice's tokens are revoked with it (a stolen copy)
+//! $ curl -i $B/api/me -H "Authorization: Bearer $ALICE"
+//!   -> 200 {"id":1,"email":"alice@example.com","roles":["user"]}
+//! $ curl -i $B/login -H 'Content-Type: application/json' -d '{"email":"alice@example.com","password":"nope"}'
+//!   -> 401 {"error":"invalid_credentials","message":"wrong email or password"}  (an unknown email: the same bytes)
+//! $ curl -i $B/api/invoices -H "Authorization: Bearer $ALICE" -H 'Content-Type: application/json' \
+//!     -d '{"amount_cents": 4200, "description": "Consulting", "user_id": 2}'
+//!   -> 201, Location: /api/invoices/1, {"id":1,"user_id":1,"amount_cents":4200,"description":"Consulting","created_at":...}
+//!      (the owner is the caller; a user_id in the body is ignored)
+//! $ curl -i $B/api/invoices -H "Authorization: Bearer $ALICE" -H 'Content-Type: application/json' \
+//!     -d '{"amount_cents": 0, "description": ""}'
+//!   -> 422 {"error":"invalid_input","message":"some fields are invalid","fields":{"amount_cents":"must be a
+//!      positive integer","description":"must be 1 to 200 characters"}}
+//! $ curl -i $B/api/invoices -H "Authorization: Bearer $BOB"       -> 200 [] (bob's invoices only)
+//! $ curl -i $B/api/invoices/1 -H "Authorization: Bearer $BOB"     -> 404 {"error":"not_found","message":"not found"}
+//! $ curl -i -X DELETE $B/api/invoices/1 -H "Authorization: Bearer $BOB"   -> 404, the same bytes; nothing deleted
+//! $ curl -i -X DELETE $B/api/invoices/1 -H "Authorization: Bearer $ALICE" -> 204
+//! $ curl -i $B/api/admin/users -H "Authorization: Bearer $BOB"    -> 403 forbidden
+//! $ curl -i $B/api/admin/users -H "Authorization: Bearer $ADMIN"
+//!   -> 200 [{"id":1,"email":"alice@example.com","roles":["user"]},...]  (never password data)
+//! $ curl -i -X DELETE $B/api/admin/users/3 -H "Authorization: Bearer $ADMIN"
+//!   -> 409 {"error":"conflict","message":"cannot delete your own account"}
+//! $ curl -i -X DELETE $B/api/admin/users/2 -H "Authorization: Bearer $ADMIN"
+//!   -> 204: bob, his invoices, his sessions and his tokens are gone (his token answers 401 from then on)
+//! $ curl -i -X POST $B/logout -H "Authorization: Bearer $ALICE"   -> 204: the token revoked on every instance
+//! $ curl -i $B/nope                                               -> 404
+//! ```
+//!
+//! # The browser side
+//!
+//! With a cookie jar standing in for the browser:
+//!
+//! ```text
+//! $ curl -i $B/dashboard                                   -> 303, Location: /login?next=%2Fdashboard
+//! $ curl -i -c jar -d 'email=alice@example.com&password=alice-password&next=/dashboard' $B/login
+//!   -> 303, Location: /dashboard, Set-Cookie: invoices_session=...; HttpOnly; SameSite=Lax
+//!      (a next that is not a same-site path, such as //evil.example, goes to /dashboard instead)
+//! $ curl -i -b jar $B/dashboard                            -> 200, the HTML list of alice's invoices
+//! $ curl -i -b jar -H 'Origin: https://evil.example' -d 'amount_cents=100&description=x' $B/dashboard/invoices
+//!   -> 403 forbidden (CSRF: checked by the guard for every cookie-authenticated POST and DELETE)
+//! $ curl -i -b jar -H "Origin: http://$B" -d 'amount_cents=100&description=Lunch' $B/dashboard/invoices
+//!   -> 303, Location: /dashboard
+//! $ curl -i -b jar -X POST $B/logout                       -> 204, the cookie cleared, the session deleted
+//! $ curl -i -b jar $B/api/me                               -> 401 invalid_token: the old cookie is dead
+//! ```
+//!
+//! The dashboard opens `GET /api/invoices/feed`, a WebSocket that pushes each new invoice of the
+//! caller as it is created (another origin, even another port of the host, may not open it with
+//! the cookie: 403); an API client offers its bearer token as the subprotocol
+//! `authgate.bearer.<token>`. A refusal of the dashboard's own form renders as a small HTML
+//! page, not JSON. `POST /logout` answers 303 to `/login` for a form post (the dashboard's
+//! button) and 204 otherwise. A failed form login answers 401 with the form again (the same
+//! bytes for a wrong password and an unknown email), and a cross-site form or JSON login is
+//! refused with 403 (login CSRF: the handler takes a `LoginAttempt`).
+//!
+//! `GET /openapi.json` is the API's OpenAPI 3.1 document: utoipa derives it from the handlers,
+//! and authgate writes each operation's `security` and refusals into it from the same policies
+//! the guards enforce.
+//!
+//! # Two instances, one state
+//!
+//! With `INVOICES_DATABASE_URL`, users and invoices live in PostgreSQL, and with
+//! `INVOICES_REDIS_URL` the sessions, refresh tokens and revocations live in Redis (without it,
+//! in PostgreSQL too). Every instance given the same URLs and the same `INVOICES_JWT_SECRET`
+//! accepts what any of them issued: a bearer token, a session cookie, a logout, a revocation.
+//! The first start migrates the database (under PostgreSQL's advisory lock, so instances can
+//! start at the same moment) and, on loopback, seeds the demo users once.
+//!
+//! ```sh
+//! export INVOICES_DATABASE_URL=postgres://app:app-password@127.0.0.1:5432/invoices
+//! export INVOICES_REDIS_URL=redis://127.0.0.1:6379
+//! export INVOICES_JWT_SECRET=$(openssl rand -base64 32)      # the same on every instance
+//! cargo build --example invoices
+//! target/debug/examples/invoices --addr 127.0.0.1:3000 &
+//! target/debug/examples/invoices --addr 127.0.0.1:3001 &
+//! ```
+//!
+//! A token or a session cookie of `:3000` works on `:3001`; a logout or an admin's deletion of
+//! a user on one ends that user's sessions and tokens on both, within milliseconds. Redis keeps
+//! each login under `invoices:login:<hash of its id>`; `INVOICES_REDIS_PREFIX` gives apps that
+//! share a Redis prefixes of their own. Per instance: the login limits (each counts the attempts
+//! it sees), the password-hashing threads, and the live feed (it shows the invoices created
+//! through the same instance). `INVOICES_REDIS_URL` without `INVOICES_DATABASE_URL` puts only
+//! the sessions and revocations in Redis; users and invoices stay in each instance's SQLite
+//! file.
 
 mod app;
 mod auth;
@@ -115,7 +243,7 @@ fn banner(router: &authgate::Router, settings: &Settings, seeded: bool, cookie: 
     }
     println!("{}", state(settings));
     println!("route audit:");
-    for policy in router.policies() {
+    for policy in &router.audit() {
         println!("{policy}");
     }
     if cookie == app::LOCAL_COOKIE {
@@ -226,7 +354,7 @@ fn redis(url: Option<String>, prefix: Option<String>) -> Result<Option<RedisSett
     }))
 }
 
-/// Whether to seed the demo accounts (whose passwords are in the README) into a new database:
+/// Whether to seed the demo accounts (whose passwords are printed at start) into a new database:
 /// for local development only. A server configured for production (`INVOICES_SECURE_COOKIES=1`
 /// or an address other than loopback) gets none unless `INVOICES_SEED_DEMO=1` asks for them;
 /// `INVOICES_SEED_DEMO=0` turns them off anywhere.

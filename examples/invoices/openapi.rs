@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use authgate::openapi::Drift;
-use authgate::{Gate, RoutePolicy, public};
+use authgate::routing::RouteAudit;
+use authgate::{Gate, public};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -76,11 +77,11 @@ pub struct NewInvoiceBody {
     pub description: String,
 }
 
-/// The document with the policies of `routes` applied, as JSON, and its drift from the
+/// The document with the policies of the route audit applied, as JSON, and its drift from the
 /// router (empty when every route is documented and every operation routed).
-pub fn document(routes: &[RoutePolicy], gate: &Gate) -> (String, Drift) {
+pub fn document(audit: &RouteAudit, gate: &Gate) -> (String, Drift) {
     let mut doc = ApiDoc::openapi();
-    let drift = authgate::openapi::apply(&mut doc, routes, gate);
+    let drift = authgate::openapi::apply(&mut doc, audit, gate);
     // Serializing the document's own types cannot fail; an empty object is still valid JSON.
     let json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     (json, drift)

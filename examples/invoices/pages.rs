@@ -1,7 +1,8 @@
 //! The HTML pages: the login form and the dashboard. Anonymous visitors of the dashboard are
 //! sent to the login form (`redirect = "/login"`) instead of getting a 401.
 
-use authgate::{CurrentUser, is_safe_next, public, require_auth};
+use authgate::sessions::safe_next;
+use authgate::{CurrentUser, public, require_auth};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
@@ -162,7 +163,7 @@ fn login_body(next: Option<&str>, failed: bool) -> String {
 
 fn login_body_with(next: Option<&str>, error: &str) -> String {
     // Only a safe same-site path is carried along; the login handler checks it again.
-    let next = next.filter(|n| is_safe_next(n)).unwrap_or("/dashboard");
+    let next = safe_next(next, "/dashboard");
     format!(
         "<h1>Log in</h1>{error}
 <form method=\"post\" action=\"/login\">

@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
+use authgate::issuers::{Issuer, Provider};
 use authgate::{
-    CurrentUser, Gate, GateBuilder, GateError, Issuer, Provider, Router, public, require_auth,
-    require_role, require_scope, routing::get,
+    ConfigError, CurrentUser, Gate, GateBuilder, Router, public, require_auth, require_role,
+    require_scope, routing::get,
 };
 use axum::Json;
 use axum::http::StatusCode;
@@ -21,7 +22,7 @@ usage: resource_server --issuer URL --audience AUD [--addr HOST:PORT]
                      URL/.well-known/openid-configuration (HTTPS, or http:// on loopback)
   --audience AUD     the audience its access tokens must name
   --addr HOST:PORT   where to listen (default 127.0.0.1:3001)
-  --provider NAME    the provider's token layout (roles, scopes, client id); see the README
+  --provider NAME    the provider's token layout (roles, scopes, client id); see authgate::guide::identity_providers
   --roles-claim NAME roles in this top-level claim, taken whole (default: roles)
   --roles-at a.b.c   roles at this dotted path of nested objects (realm_access.roles)";
 
@@ -86,18 +87,30 @@ impl Options {
         })
     }
 
-    /// The issuer with these options' audience and claim places.
+    /// The issuer, its keys found by OpenID Connect Discovery, with these options' audience
+    /// and claim places.
     pub fn issuer_settings(&self) -> Issuer {
-        let mut issuer = Issuer::new(&self.issuer).audience(&self.audience);
+        let mut issuer = Issuer::discover(&self.issuer).audience(&self.audience);
         if let Some(provider) = self.provider {
             issuer = issuer.provider(provider);
         }
         match &self.roles {
             Roles::Default => issuer,
-            Roles::Claim(name) => issuer.roles_claim(name),
-            Roles::Path(path) => issuer.roles_at(path.iter().cloned()),
+            // As a one-segment pointer, so that the name is taken whole even when it starts
+            // with `/` (which `roles_claim` would read as a pointer).
+            Roles::Claim(name) => issuer.roles_claim(json_pointer(std::slice::from_ref(name))),
+            Roles::Path(path) => issuer.roles_claim(json_pointer(path)),
         }
     }
+}
+
+/// The JSON Pointer (RFC 6901) of these nested claim names: `/realm_access/roles`, with `~`
+/// written `~0` and `/` written `~1` inside a name.
+fn json_pointer(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| format!("/{}", name.replace('~', "~0").replace('/', "~1")))
+        .collect()
 }
 
 fn parse_provider(name: &str) -> Result<Provider, String> {
@@ -113,7 +126,7 @@ fn parse_provider(name: &str) -> Result<Provider, String> {
 
 /// The Gate for these options: the issuer's keys by discovery, fetched in the background from
 /// the moment it is built inside a runtime (the server starts while the provider is down).
-pub fn gate(options: &Options) -> Result<Gate, GateError> {
+pub fn gate(options: &Options) -> Result<Gate, ConfigError> {
     gate_builder(options).build()
 }
 
@@ -121,7 +134,7 @@ pub fn gate(options: &Options) -> Result<Gate, GateError> {
 pub fn gate_builder(options: &Options) -> GateBuilder {
     Gate::builder()
         .realm("resource-server")
-        .oidc_issuer(options.issuer_settings())
+        .issuer(options.issuer_settings())
 }
 
 /// The routes. Every handler has a policy: the router would not compile otherwise.
@@ -243,6 +256,20 @@ mod tests {
             .is_err()
         );
         assert!(parse(&["--verbose"]).is_err());
+    }
+
+    #[test]
+    fn role_places_become_json_pointers() {
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            json_pointer(&names(&["realm_access", "roles"])),
+            "/realm_access/roles"
+        );
+        assert_eq!(
+            json_pointer(&names(&["https://example.com/roles"])),
+            "/https:~1~1example.com~1roles"
+        );
+        assert_eq!(json_pointer(&names(&["a~b"])), "/a~0b");
     }
 
     #[test]

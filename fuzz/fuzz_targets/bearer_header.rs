@@ -1,4 +1,5 @@
-//! `authgate::credentials::{bearer_token, parse_bearer}` on arbitrary `Authorization` headers.
+//! The bearer header parsers (`bearer_token`, `parse_bearer`, through `authgate::__fuzz`) on
+//! arbitrary `Authorization` headers.
 //!
 //! Input: one byte choosing the token bound, then header values separated by `\n` (a byte no
 //! header value can hold), each appended as one `Authorization` header.
@@ -8,7 +9,7 @@
 //! `Bearer` (any case) and one or more spaces, up to trailing spaces and tabs.
 #![no_main]
 
-use authgate::credentials::{CredentialError, bearer_token, parse_bearer};
+use authgate::__fuzz::{CredentialError, bearer_token, parse_bearer};
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;

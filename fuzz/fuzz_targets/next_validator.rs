@@ -1,4 +1,5 @@
-//! `authgate::{is_safe_next, safe_next}` on arbitrary strings.
+//! The `next` validator (`is_safe_next`, through `authgate::__fuzz`, and the public
+//! `authgate::sessions::safe_next`) on arbitrary strings.
 //!
 //! Invariants: never panics; `safe_next` agrees with `is_safe_next`; anything accepted is at
 //! most 2 KiB, and at every level of percent-decoding (strict `%HH`, repeated until nothing
@@ -6,7 +7,8 @@
 //! (nor normalizes into `//`), and holds no backslash, control character or white space.
 #![no_main]
 
-use authgate::{is_safe_next, safe_next};
+use authgate::__fuzz::is_safe_next;
+use authgate::sessions::safe_next;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -25,8 +25,8 @@ use crate::validate;
 /// ```text
 /// #[doc(hidden)] pub struct __authgate_policy_list_users;
 /// impl Policy for __authgate_policy_list_users {
-///     const SPEC: &'static PolicySpec = &PolicySpec::authenticated()
-///         .with_roles(&[Any(&["admin"])]).with_scopes(&[Any(&["users:read"])]);
+///     const SPEC: &'static PolicySpec = &SpecBuilder::authenticated()
+///         .with_roles(&[Any(&["admin"])]).with_scopes(&[Any(&["users:read"])]).build();
 ///     const HANDLER: &'static str = "list_users";
 /// }
 /// pub async fn list_users(
@@ -440,10 +440,10 @@ fn mentions_impl(ty: TokenStream) -> bool {
     })
 }
 
-/// The policy as a `PolicySpec` built with its `const fn`s, so the output names only what the
-/// policy asks for: a plain guard is `PolicySpec::authenticated()`.
+/// The policy as a `PolicySpec` built with `SpecBuilder`'s `const fn`s, so the output names
+/// only what the policy asks for: a plain guard is `SpecBuilder::authenticated().build()`.
 fn spec_tokens(policy: &Policy) -> TokenStream {
-    let spec = paths::policy_spec();
+    let spec = paths::spec_builder();
     let mut tokens = match &policy.public_reason {
         Some(reason) => quote!(#spec::public(#reason)),
         None => quote!(#spec::authenticated()),
@@ -473,6 +473,7 @@ fn spec_tokens(policy: &Policy) -> TokenStream {
     if let Some(url) = &policy.redirect {
         tokens.extend(quote!(.with_redirect(#url)));
     }
+    tokens.extend(quote!(.build()));
     tokens
 }
 
@@ -631,7 +632,10 @@ mod tests {
                 async fn health() {}
             ),
         );
-        assert!(out.contains("PolicySpec :: public (\"health\")"), "{out}");
+        assert!(
+            out.contains("SpecBuilder :: public (\"health\") . build ()"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -726,7 +730,10 @@ mod tests {
         );
         assert!(out.contains("needs a role"), "{out}");
         // A fail-closed guard is still injected, so no cascade of "not an access guard".
-        assert!(out.contains("PolicySpec :: authenticated ()"), "{out}");
+        assert!(
+            out.contains("SpecBuilder :: authenticated () . build ()"),
+            "{out}"
+        );
     }
 
     #[test]

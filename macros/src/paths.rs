@@ -16,6 +16,10 @@ pub(crate) fn policy_spec() -> TokenStream {
     quote!(::authgate::__private::PolicySpec)
 }
 
+pub(crate) fn spec_builder() -> TokenStream {
+    quote!(::authgate::__private::SpecBuilder)
+}
+
 pub(crate) fn requirement() -> TokenStream {
     quote!(::authgate::__private::Requirement)
 }

@@ -58,7 +58,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use authgate::{CurrentUser, Gate, RedisStore, SessionStore, SessionUser, Sessions, require_auth};
+use authgate::sessions::Sessions;
+use authgate::store::LoginStore;
+use authgate::{CurrentUser, Gate, Identity, require_auth};
+use authgate_redis::RedisStore;
 use axum_login::tower_sessions::cookie::time::Duration as CookieDuration;
 use axum_login::tower_sessions::{Expiry, SessionManagerLayer};
 use axum_login::{AuthManagerLayerBuilder, AuthSession, AuthUser, AuthnBackend, login_required};
@@ -119,18 +122,22 @@ async fn authgate_server(url: &str, prefix: &str) -> (axum::Router, String) {
 
 /// `GET /me` behind a Gate whose server-side sessions live in `store`, and the cookie value of
 /// the user logged in there.
-async fn authgate_app(store: impl SessionStore) -> (axum::Router, String) {
+async fn authgate_app(store: impl LoginStore) -> (axum::Router, String) {
     let gate = Gate::builder()
-        // Only cookies are sent; the Gate needs a key all the same.
-        .hs256("0123456789abcdef0123456789abcdef-bench")
         .sessions(Sessions::server_side(COOKIE, store))
         .build()
         .expect("gate");
     let cookie = gate
-        .login_unchecked(SessionUser::new(SUBJECT))
+        .login_unchecked(Identity::new(SUBJECT))
         .await
         .expect("authgate login");
-    let value = cookie_value(cookie.header_value().to_str().expect("ASCII cookie"));
+    let value = cookie_value(
+        cookie
+            .header_value()
+            .expect("a login sets a cookie")
+            .to_str()
+            .expect("ASCII cookie"),
+    );
     let app = authgate::Router::new()
         .route("/me", authgate::routing::get(authgate_me))
         .with_state(gate)

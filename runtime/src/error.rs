@@ -1,18 +1,54 @@
-//! Configuration errors: what the Gate's builder and the key constructors refuse, each with
-//! what to change.
+//! Configuration errors: what [`GateBuilder::build`](crate::GateBuilder::build) and the key
+//! constructors refuse, each problem with what to change.
 
 use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
+use crate::algorithm::Algorithm;
 
-/// A configuration the [`GateBuilder`](crate::GateBuilder) refuses, with what to change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A configuration authgate refuses: every problem [`GateBuilder::build`] found, at once, so
+/// that one run tells what to change. Key constructors ([`Key::from_pem`], ...) report their
+/// one problem the same way.
+///
+/// The problems are a flat list of [`ConfigProblem`]s, matched without nesting:
+///
+/// ```
+/// use std::time::Duration;
+/// use authgate::{ConfigProblem, Gate};
+/// use authgate::issuers::Issuer;
+///
+/// let err = Gate::builder()
+///     .issuer(Issuer::new("https://auth.example.com").secret("short"))
+///     .leeway(Duration::from_secs(3600))
+///     .build()
+///     .unwrap_err();
+/// assert!(matches!(err.problems(), [
+///     ConfigProblem::WeakSecret { len: 5, min: 32, .. },
+///     ConfigProblem::LeewayTooLong { .. },
+/// ]));
+/// println!("{err}"); // 2 configuration problems: (1) the HS256 secret is 5 bytes; ...
+/// ```
+///
+/// [`GateBuilder::build`]: crate::GateBuilder::build
+/// [`Key::from_pem`]: crate::keys::Key::from_pem
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    problems: Vec<ConfigProblem>,
+}
+
+/// One problem of a configuration, with what it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum GateError {
-    /// No verification key was configured.
-    NoKey,
-    /// An HMAC secret shorter than its hash.
+pub enum ConfigProblem {
+    /// The Gate has neither an issuer nor sessions: it would accept no credential.
+    NothingAccepted,
+    /// An issuer was given no key and no place to fetch keys from.
+    NoKeys {
+        /// The issuer's name.
+        issuer: String,
+    },
+    /// An HMAC secret shorter than its hash (RFC 7518 section 3.2).
     WeakSecret {
         /// The algorithm the secret was given for.
         algorithm: Algorithm,
@@ -21,117 +57,139 @@ pub enum GateError {
         /// The minimum length.
         min: usize,
     },
-    /// A key constructor that does not fit the algorithm (an HMAC secret for RS256).
+    /// A key constructor that does not fit the algorithm (an HMAC secret for RS256, PEM text
+    /// for HS256).
     WrongKeyType {
         /// The algorithm asked for.
         algorithm: Algorithm,
         /// What was given.
         given: &'static str,
     },
-    /// A key that does not parse.
+    /// A key that does not parse as a key of its algorithm.
     InvalidKey {
         /// The algorithm the key was given for.
         algorithm: Algorithm,
         /// The parser's complaint.
         detail: String,
     },
-    /// HMAC secrets next to public keys, or public keys of several families without `kid`s.
-    MixedFamilies,
-    /// Two keys with the same `kid`.
-    DuplicateKid(String),
+    /// A name that is not an algorithm authgate supports.
+    UnknownAlgorithm {
+        /// The name given.
+        name: String,
+    },
+    /// One issuer's keys mix HMAC secrets with public keys, or public keys of several
+    /// families without a `kid` on each.
+    MixedFamilies {
+        /// The issuer's name.
+        issuer: String,
+    },
+    /// Two keys of one issuer have the same `kid`.
+    DuplicateKid {
+        /// The issuer's name.
+        issuer: String,
+        /// The `kid`.
+        kid: String,
+    },
+    /// Two issuers with the same name.
+    DuplicateIssuer {
+        /// The name.
+        issuer: String,
+    },
     /// A leeway longer than five minutes.
-    LeewayTooLong(Duration),
-    /// A maximum token size or lifetime of zero.
-    ZeroLimit(&'static str),
-    /// An empty claim name or path.
-    EmptyClaimPath,
-    /// Both static keys and a key source were configured.
-    KeysAndSource,
-    /// The session settings cannot work.
-    Sessions(String),
-    /// Keys bound to issuers ([`issuer_keys`](crate::GateBuilder::issuer_keys), `jwks`,
-    /// `oidc_issuer`) next to keys or issuers shared by all (`key`, `hs256`, `issuer`,
-    /// `key_source`).
-    SharedAndIssuerKeys,
-    /// The same issuer was given keys twice.
-    DuplicateIssuer(String),
-    /// An issuer's key or discovery URL that is not HTTPS (plain HTTP is accepted for loopback
-    /// addresses only), or does not parse.
-    KeyUrl(String),
-    /// The Gate cannot issue tokens as configured: a signing key that does not fit its keys,
-    /// a token lifetime beyond `max_lifetime`, or refresh tokens without what they need.
-    Issuing(String),
-    /// More than one of the above: [`GateBuilder::build`](crate::GateBuilder::build) reports
-    /// every problem of a configuration at once, in the order the builder met them.
-    Several(Vec<GateError>),
+    LeewayTooLong {
+        /// The leeway given.
+        leeway: Duration,
+    },
+    /// A limit, lifetime or interval of zero (or a lower bound above its upper one).
+    ZeroLimit {
+        /// The setting.
+        setting: &'static str,
+    },
+    /// A claim name or JSON Pointer that names no claim.
+    InvalidClaim {
+        /// What was given.
+        name: String,
+    },
+    /// A key or discovery URL that does not parse, or is not HTTPS (plain HTTP is accepted
+    /// for loopback addresses only).
+    KeyUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A session cookie name that is not a valid cookie name.
+    CookieName {
+        /// The name given.
+        name: String,
+    },
+    /// A `__Host-` or `__Secure-` cookie without `Secure`, which browsers refuse.
+    InsecurePrefixedCookie {
+        /// The name given.
+        name: String,
+    },
+    /// More than one issuer has a signing key: the Gate issues its tokens as one issuer.
+    SeveralSigners {
+        /// The issuers with signing keys.
+        issuers: Vec<String>,
+    },
+    /// A signing key whose public half does not verify under its issuer's key of the same
+    /// `kid`.
+    SigningKeyMismatch {
+        /// The issuer's name.
+        issuer: String,
+    },
+    /// The lifetime of the access tokens the Gate issues exceeds its `max_lifetime`, so it
+    /// would refuse its own tokens.
+    TokenLifetimeTooLong {
+        /// The token lifetime.
+        lifetime: Duration,
+        /// The Gate's maximum lifetime.
+        max_lifetime: Duration,
+    },
+    /// A feature needs a setting that is missing (refresh tokens need an issuer with a
+    /// signing key and revocations; the test kit's minter needs a key to sign with).
+    Missing {
+        /// What is missing.
+        setting: &'static str,
+        /// What needs it.
+        needed_by: &'static str,
+    },
 }
 
-impl fmt::Display for GateError {
+impl ConfigError {
+    /// Every problem found, in the order the builder met them.
+    pub fn problems(&self) -> &[ConfigProblem] {
+        &self.problems
+    }
+
+    /// One error for a list of problems: `None` for none.
+    pub(crate) fn from_problems(problems: Vec<ConfigProblem>) -> Option<ConfigError> {
+        (!problems.is_empty()).then_some(ConfigError { problems })
+    }
+
+    /// The problems, to gather with others.
+    pub(crate) fn into_problems(self) -> Vec<ConfigProblem> {
+        self.problems
+    }
+}
+
+impl From<ConfigProblem> for ConfigError {
+    fn from(problem: ConfigProblem) -> ConfigError {
+        ConfigError {
+            problems: vec![problem],
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GateError::NoKey => f.write_str(
-                "no verification key: add one with `.hs256(secret)`, `.key(Key::from_pem(..))` \
-                 or `.key_source(..)`",
-            ),
-            GateError::WeakSecret {
-                algorithm,
-                len,
-                min,
-            } => write!(
-                f,
-                "the {algorithm:?} secret is {len} bytes; use at least {min} bytes of random data \
-                 (for example `openssl rand -base64 {min}`)"
-            ),
-            GateError::WrongKeyType { algorithm, given } => {
-                write!(
-                    f,
-                    "{algorithm:?} cannot use {given}: pass the key type of its family"
-                )
-            }
-            GateError::InvalidKey { algorithm, detail } => {
-                write!(
-                    f,
-                    "the {algorithm:?} key does not parse ({detail}); pass a public key"
-                )
-            }
-            GateError::MixedFamilies => f.write_str(
-                "keys of different families in one Gate: never mix HMAC secrets with public keys, \
-                 and give every public key a `kid` when RSA, EC and EdDSA keys are mixed",
-            ),
-            GateError::DuplicateKid(kid) => {
-                write!(f, "two keys have the kid {kid:?}; kids must be unique")
-            }
-            GateError::LeewayTooLong(d) => {
-                write!(
-                    f,
-                    "a leeway of {d:?} is too long; use at most 5 minutes (default 30 s)"
-                )
-            }
-            GateError::ZeroLimit(what) => write!(f, "{what} must be greater than zero"),
-            GateError::EmptyClaimPath => f.write_str("a claim name or path segment is empty"),
-            GateError::Sessions(problem) => write!(f, "sessions: {problem}"),
-            GateError::KeysAndSource => f.write_str(
-                "both static keys and a key source are configured: put the static keys into the \
-                 source's key set, or drop the source",
-            ),
-            GateError::SharedAndIssuerKeys => f.write_str(
-                "keys bound to issuers (`issuer_keys`, `jwks`, `oidc_issuer`) cannot be combined \
-                 with keys or issuers shared by all (`key`, `hs256`, `issuer`, `key_source`): \
-                 give each issuer its own keys",
-            ),
-            GateError::DuplicateIssuer(issuer) => write!(
-                f,
-                "the issuer {issuer:?} is given keys twice: give each issuer one key source"
-            ),
-            GateError::KeyUrl(problem) => write!(
-                f,
-                "{problem}: keys are fetched over HTTPS only (plain HTTP for loopback addresses)"
-            ),
-            GateError::Issuing(problem) => write!(f, "issuing tokens: {problem}"),
-            GateError::Several(errors) => {
-                write!(f, "{} configuration problems:", errors.len())?;
-                for (i, error) in errors.iter().enumerate() {
-                    write!(f, " ({}) {error}", i + 1)?;
+        match &self.problems[..] {
+            [one] => write!(f, "{one}"),
+            problems => {
+                write!(f, "{} configuration problems:", problems.len())?;
+                for (i, problem) in problems.iter().enumerate() {
+                    write!(f, " ({}) {problem}", i + 1)?;
                 }
                 Ok(())
             }
@@ -139,16 +197,139 @@ impl fmt::Display for GateError {
     }
 }
 
-impl std::error::Error for GateError {}
+impl std::error::Error for ConfigError {}
 
-impl GateError {
-    /// One error for a list of problems: `None` for none, the problem itself for one,
-    /// [`GateError::Several`] for more.
-    pub(crate) fn combine(mut errors: Vec<GateError>) -> Option<GateError> {
-        match errors.len() {
-            0 => None,
-            1 => errors.pop(),
-            _ => Some(GateError::Several(errors)),
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigProblem::NothingAccepted => f.write_str(
+                "the Gate accepts no credential: add an issuer (`.issuer(Issuer::new(..))`) for \
+                 bearer tokens, or sessions (`.sessions(..)`) for cookies",
+            ),
+            ConfigProblem::NoKeys { issuer } => write!(
+                f,
+                "the issuer {issuer:?} has no keys: give it `.secret(..)`, `.key(..)` or \
+                 `.signing_key(..)`, or fetch them (`Issuer::discover`, `Issuer::jwks`)"
+            ),
+            ConfigProblem::WeakSecret {
+                algorithm,
+                len,
+                min,
+            } => write!(
+                f,
+                "the {algorithm} secret is {len} bytes; use at least {min} bytes of random data \
+                 (for example `openssl rand -base64 {min}`)"
+            ),
+            ConfigProblem::WrongKeyType { algorithm, given } => {
+                write!(
+                    f,
+                    "{algorithm} cannot use {given}: pass the key type of its family"
+                )
+            }
+            ConfigProblem::InvalidKey { algorithm, detail } => {
+                write!(f, "the {algorithm} key does not parse ({detail})")
+            }
+            ConfigProblem::UnknownAlgorithm { name } => write!(
+                f,
+                "{name:?} is not an algorithm authgate supports: use HS256, HS384, HS512, \
+                 RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA"
+            ),
+            ConfigProblem::MixedFamilies { issuer } => write!(
+                f,
+                "the issuer {issuer:?} has keys of different families: never mix HMAC secrets \
+                 with public keys, and give every public key a `kid` when RSA, EC and EdDSA \
+                 keys are mixed"
+            ),
+            ConfigProblem::DuplicateKid { issuer, kid } => write!(
+                f,
+                "two keys of the issuer {issuer:?} have the kid {kid:?}; kids must be unique"
+            ),
+            ConfigProblem::DuplicateIssuer { issuer } => write!(
+                f,
+                "the issuer {issuer:?} is configured twice: give each issuer one `Issuer`"
+            ),
+            ConfigProblem::LeewayTooLong { leeway } => write!(
+                f,
+                "a leeway of {leeway:?} is too long; use at most 5 minutes (default 30 s)"
+            ),
+            ConfigProblem::ZeroLimit { setting } => {
+                write!(f, "{setting} must be greater than zero")
+            }
+            ConfigProblem::InvalidClaim { name } => write!(
+                f,
+                "{name:?} names no claim: give a claim name, or a JSON Pointer such as \
+                 \"/realm_access/roles\""
+            ),
+            ConfigProblem::KeyUrl { url, detail } => write!(
+                f,
+                "{url:?}: {detail}; keys are fetched over HTTPS only (plain HTTP for loopback \
+                 addresses)"
+            ),
+            ConfigProblem::CookieName { name } => {
+                write!(f, "sessions: {name:?} is not a valid cookie name")
+            }
+            ConfigProblem::InsecurePrefixedCookie { name } => write!(
+                f,
+                "sessions: the cookie {name:?} needs `Secure`: drop \
+                 insecure_for_local_development or the prefix"
+            ),
+            ConfigProblem::SeveralSigners { issuers } => write!(
+                f,
+                "the issuers {issuers:?} all have signing keys: the Gate issues its tokens as \
+                 one issuer, so give a signing key to one of them"
+            ),
+            ConfigProblem::SigningKeyMismatch { issuer } => write!(
+                f,
+                "the signing key of the issuer {issuer:?} does not match its key of the same \
+                 kid: give that kid the public half of the signing key, or drop that key"
+            ),
+            ConfigProblem::TokenLifetimeTooLong {
+                lifetime,
+                max_lifetime,
+            } => write!(
+                f,
+                "the token lifetime ({lifetime:?}) is longer than max_lifetime \
+                 ({max_lifetime:?}): shorten token_lifetime or raise max_lifetime"
+            ),
+            ConfigProblem::Missing { setting, needed_by } => {
+                write!(f, "{needed_by} need {setting}")
+            }
+        }
+    }
+}
+
+// Here, beside the error it returns, so that `keys` builds on `error` and not both ways.
+/// A name that is not one of the algorithms authgate supports (`none` never is) is a
+/// configuration error of kind [`ConfigProblem::UnknownAlgorithm`].
+impl FromStr for Algorithm {
+    type Err = ConfigError;
+
+    fn from_str(name: &str) -> Result<Algorithm, ConfigError> {
+        Algorithm::named(name).ok_or_else(|| {
+            ConfigError::from(ConfigProblem::UnknownAlgorithm {
+                name: name.to_owned(),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An algorithm's text form reads back; anything else is a configuration problem naming
+    /// what was given.
+    #[test]
+    fn algorithms_parse_exactly_their_names() {
+        for alg in crate::algorithm::ALL {
+            assert_eq!(alg.to_string().parse::<Algorithm>(), Ok(alg));
+        }
+        for bad in ["", "none", "None", "hs256", "HS256 ", "ES512", "RSA1_5"] {
+            let err = bad.parse::<Algorithm>().unwrap_err();
+            assert!(
+                matches!(err.problems(), [ConfigProblem::UnknownAlgorithm { name }] if name == bad),
+                "{bad}: {err}"
+            );
         }
     }
 }

@@ -1,13 +1,14 @@
-//! A hidden surface for the fuzz targets in `fuzz/` and the property tests in
-//! `tests/properties.rs`: the crate-private parsers, each behind a plain function. Not a public
-//! API; nothing here is covered by semver.
+//! The crate-private parsers, each behind a plain function: the surface of the fuzz targets
+//! in `fuzz/` (as `authgate::__fuzz`, compiled with `--cfg fuzzing`, which cargo-fuzz sets) and
+//! of the property tests (`properties`, in this crate's own tests). Not a public API; nothing
+//! here is covered by semver.
 //!
 //! Everything runs on one fixed configuration, built once: an HS256 key, issuer `ISSUER`,
 //! audience `AUDIENCE`, the Gate's default rules (leeway 30 s, lifetime 24 h, 8 KiB tokens),
 //! a fixed clock `NOW` and a session cookie named `COOKIE`. The verification path is the
 //! real one (`verify::verify_token`, `credentials::cookie::values`); only the fixture is ours.
 //!
-//! Compiled only with the feature `fuzzing`, which `fuzz/` and the workspace's tests turn on.
+//! Compiled only for tests and with `cfg(fuzzing)`.
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -17,12 +18,15 @@ use std::task::{Context, Poll, Waker};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderMap, HeaderValue, header};
-use jsonwebtoken::{Algorithm, EncodingKey};
+use jsonwebtoken::EncodingKey;
 
+use crate::clock::time;
 use crate::credentials::cookie;
 use crate::gate::{Failure, Gate};
+use crate::issuers::Issuer;
+use crate::keys::{Algorithm, Key, KeySet};
 use crate::principal::CredentialKind;
-use crate::verify::{self, Invalid, Key, KeySet, Rules};
+use crate::verify::{self, Invalid, Rules};
 
 /// The HS256 secret every fixture token is signed with.
 pub const SECRET: &[u8] = b"authgate fuzzing secret: 32 bytes or more";
@@ -51,7 +55,7 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let key = Key::hmac(Algorithm::HS256, SECRET).expect("a 32-byte HS256 secret");
         Fixture {
-            keys: KeySet::new(vec![key]).expect("one key"),
+            keys: KeySet::new(ISSUER, vec![key]).expect("one key"),
             rules: Rules {
                 issuers: vec![ISSUER.to_owned()],
                 audiences: vec![AUDIENCE.to_owned()],
@@ -104,18 +108,15 @@ pub fn verify_token_at(token: &str, now: u64) -> Result<Verified, &'static str> 
 /// The clock of the fixture Gate.
 static CLOCK: AtomicU64 = AtomicU64::new(NOW);
 
-/// A Gate with the fixture's key and rules and a small verified-token cache (64 entries,
-/// 64 KiB), so that a short run of tokens exercises hits, expiry and eviction.
+/// A Gate with the fixture's key and rules and a small verified-token cache (64 KiB, at most
+/// 102 entries), so that a short run of tokens exercises hits, expiry and eviction.
 fn gate() -> &'static Gate {
     static GATE: OnceLock<Gate> = OnceLock::new();
     GATE.get_or_init(|| {
         Gate::builder()
-            .hs256(SECRET)
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .clock(|| CLOCK.load(Ordering::Relaxed))
-            .token_cache(64)
-            .token_cache_bytes(64 * 1024)
+            .issuer(Issuer::new(ISSUER).secret(SECRET).audience(AUDIENCE))
+            .clock(|| time(CLOCK.load(Ordering::Relaxed)))
+            .token_cache(64 * 1024)
             .build()
             .expect("the fixture Gate")
     })
@@ -158,8 +159,8 @@ pub fn verify_token_str(token: &str) -> bool {
 /// The base64url HS256 signature of `message` (`header.payload`) under [`SECRET`].
 pub fn signature_of(message: &str) -> String {
     let key = EncodingKey::from_secret(SECRET);
-    let signer =
-        (crate::verify::PROVIDER.signer_factory)(&Algorithm::HS256, &key).expect("an HS256 signer");
+    let signer = (crate::verify::PROVIDER.signer_factory)(&jsonwebtoken::Algorithm::HS256, &key)
+        .expect("an HS256 signer");
     let signature = signer
         .try_sign(message.as_bytes())
         .expect("HS256 signing cannot fail");

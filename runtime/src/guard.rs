@@ -23,15 +23,16 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, MatchedPath, OptionalFromRequestParts};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::gate::{self, Gate};
-use crate::ownership::OwnerId;
-use crate::policy::{Policy, PolicySpec};
+use crate::policy::PolicySpec;
+use crate::policy::spec::Policy;
 use crate::principal::{Caller, CurrentUser, Principal, PublicRoute};
 use crate::reject::RejectionKind;
+use crate::resource::OwnerId;
 use crate::verify::Invalid;
 
 /// The access check of one handler, as an extractor. The attributes inject it as the
@@ -60,7 +61,6 @@ impl<P: Policy> Guard<P> {
     /// The ownership check of `#[owned_by]`, run by the generated code before the first
     /// statement of the handler body. Passes the owner and the declared bypass roles;
     /// anyone else gets the rejection of the policy (404 by default).
-    #[doc(hidden)]
     #[allow(clippy::result_large_err)] // the rejection path; boxing would cost the happy path nothing but read worse
     pub fn check_owner<T: OwnerId + ?Sized>(&self, owner: &T) -> Result<(), Response> {
         // Generic over the handler's policy and the owner's type, so compiled once per
@@ -79,7 +79,7 @@ impl Checked {
         handler: &'static str,
         owns: &dyn Fn(&str) -> bool,
     ) -> Result<(), Response> {
-        let Some(rule) = spec.ownership else {
+        let Some(rule) = spec.ownership() else {
             return Ok(());
         };
         let Checked {
@@ -178,7 +178,7 @@ fn checked(
     principal: Option<Arc<Principal>>,
 ) -> Checked {
     // Only an ownership check logs after the guard; other handlers skip the copies.
-    let request = spec.ownership.map(|_| {
+    let request = spec.ownership().map(|_| {
         (
             parts.method.clone(),
             parts.extensions.get::<MatchedPath>().cloned(),
@@ -266,11 +266,10 @@ where
 /// matched, not the name written, a renamed import or a type alias of `CurrentUser` is caught
 /// too. Only a bare type parameter that a caller later sets to `CurrentUser` escapes it; that
 /// still answers 500 at run time, as every `CurrentUser` without a verified caller does.
-#[doc(hidden)]
 pub struct PublicArg<T>(PhantomData<fn() -> T>);
 
 impl<T> PublicArg<T> {
-    #[doc(hidden)]
+    /// The check of one argument type.
     #[allow(clippy::new_without_default)] // generated code only
     pub const fn new() -> Self {
         PublicArg(PhantomData)
@@ -278,7 +277,7 @@ impl<T> PublicArg<T> {
 }
 
 impl<C> PublicArg<CurrentUser<C>> {
-    #[doc(hidden)]
+    /// Fails to compile: `CurrentUser` in a `#[public]` handler.
     pub fn check(self)
     where
         CurrentUser<C>: OnlyInGuardedHandlers,
@@ -287,7 +286,7 @@ impl<C> PublicArg<CurrentUser<C>> {
 }
 
 impl<C, E> PublicArg<Result<CurrentUser<C>, E>> {
-    #[doc(hidden)]
+    /// Fails to compile: `Result<CurrentUser, _>` in a `#[public]` handler.
     pub fn check(self)
     where
         CurrentUser<C>: OnlyInGuardedHandlers,
@@ -296,9 +295,8 @@ impl<C, E> PublicArg<Result<CurrentUser<C>, E>> {
 }
 
 /// The `check` of every argument type other than `CurrentUser`: nothing to check.
-#[doc(hidden)]
 pub trait PublicArgOk {
-    #[doc(hidden)]
+    /// Passes: any other argument type.
     fn check(self);
 }
 
@@ -308,7 +306,6 @@ impl<T> PublicArgOk for PublicArg<T> {
 
 /// Implemented by no type: the bound that fails when a `#[public]` handler takes
 /// `CurrentUser`.
-#[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` in a #[public] handler: a public handler has no verified caller",
     label = "write `Option<{Self}>` here",
@@ -324,4 +321,22 @@ fn claims_mismatch(gate: &Gate, parts: &Parts) -> Response {
     tracing::info!(target: "authgate", route = gate::route(parts), reason = "claims_shape",
         "verified claims do not match the CurrentUser claims type");
     gate.rejection(RejectionKind::InvalidToken)
+}
+
+/// The response of a handler with `#[owned_by]`: the handler's own, or the ownership
+/// rejection. The macro rewrites the return type to this; you do not name it.
+pub enum Owned<R> {
+    /// The handler ran.
+    Handler(R),
+    /// The ownership check refused the caller before the first statement.
+    Rejected(Response),
+}
+
+impl<R: IntoResponse> IntoResponse for Owned<R> {
+    fn into_response(self) -> Response {
+        match self {
+            Owned::Handler(response) => response.into_response(),
+            Owned::Rejected(response) => response,
+        }
+    }
 }

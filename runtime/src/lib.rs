@@ -7,6 +7,7 @@
 //!
 //! ```
 //! use authgate::{CurrentUser, Gate, Router, public, require_auth, require_role, routing::get};
+//! use authgate::issuers::Issuer;
 //!
 //! #[public(reason = "load-balancer health check")]
 //! async fn health() -> &'static str { "ok" }
@@ -17,175 +18,159 @@
 //! #[require_role("admin")]
 //! async fn admin_users() -> &'static str { "[]" }
 //!
-//! # fn main() -> Result<(), authgate::GateError> {
+//! # fn main() -> Result<(), authgate::ConfigError> {
 //! let gate = Gate::builder()
-//!     .hs256("an HMAC secret of at least 32 bytes!!")
-//!     .issuer("https://auth.example.com")
-//!     .audience("my-api")
+//!     .issuer(Issuer::new("https://auth.example.com").secret("an HMAC secret of at least 32 bytes!!").audience("my-api"))
 //!     .build()?;
 //! let app = Router::new()
 //!     .route("/health", get(health))
 //!     .route("/api/me", get(me))
 //!     .route("/api/admin/users", get(admin_users));
-//! for line in app.policies() {
-//!     println!("{line}"); // GET /api/me require_auth ...
-//! }
+//! print!("{}", app.audit()); // METHOD PATH POLICY HANDLER, one line per route
 //! let app: axum::Router = app.with_state(gate).into_axum();
 //! # Ok(()) }
 //! ```
 //!
-//! | attribute | who passes | otherwise |
-//! |---|---|---|
-//! | `#[require_auth]` | any valid credential | 401 (`WWW-Authenticate`) |
-//! | `#[require_role("admin")]`, `any(..)`, `all(..)` | holders of the roles | 401, or 403 when known |
-//! | `#[require_scope("invoices:write")]`, `any(..)`, `all(..)` | holders of the scopes | 401, or 403 when known |
-//! | `#[owned_by(invoice.user_id)]`, `or_role = "admin"` | the owner: the caller whose subject is that id (or holders of `or_role`) | 401, or 404 (`status = 403` to say so) |
-//! | `#[public(reason = "...")]` | everyone | — |
+//! # The map
 //!
-//! Stacked role and scope attributes all must hold. `redirect = "/login"` on `require_auth`,
-//! `require_role` or `require_scope` sends anonymous page visitors to the login page (303)
-//! instead of answering 401.
+//! What every app writes is at the root: the attributes ([`require_auth`], [`require_role`],
+//! [`require_scope`], [`owned_by`], [`public`]), the [`Gate`] and its [`GateBuilder`], the
+//! [`Router`] with [`routing`], the extractors ([`CurrentUser`], [`Load`], [`LoginAttempt`]),
+//! [`Identity`] (who a login or token is for), and the errors: [`Rejection`] (a refusal,
+//! rendered), [`ConfigError`] (a configuration refused at start). The rest is one module per
+//! concept:
 //!
-//! Set `AUTHGATE_DEBUG=1` while building to print every expansion to stderr.
+//! | module | what it holds |
+//! |---|---|
+//! | [`policy`] | the policies the attributes declare, as data: the audit, OpenAPI and the probes read them |
+//! | [`issuers`] | who bearer tokens are accepted from: each issuer's keys and claim rules, provider presets, fetched keys |
+//! | [`keys`] | verification and signing keys, and their algorithms |
+//! | [`sessions`] | browser sessions: cookies, login and logout, cross-site request forgery |
+//! | [`tokens`] | the access and refresh tokens a Gate issues itself |
+//! | [`revocation`] | ending bearer tokens and stateless cookies on every instance |
+//! | [`store`] | where logins and revocations live, the contracts a store meets, the in-memory store |
+//! | [`resource`] | resources loaded before the handler body, and their owners (`#[owned_by]`) |
+//! | [`openapi`] | (feature `utoipa`) every route's security written into the OpenAPI document |
+//! | [`testing`] | (feature `testing`) minting credentials, probes that prove every route is guarded, store conformance suites |
+//! | [`guide`] | quick starts and how-tos, every example compiled |
+//!
+//! The stores for several instances are crates of their own, so that a database driver's
+//! major release is not authgate's: `authgate-sqlx` (SQLite, PostgreSQL) and
+//! `authgate-redis`.
 //!
 //! # Logs go to `tracing`
 //!
 //! authgate reports through [`tracing`](https://docs.rs/tracing), target `authgate`: warnings
 //! about the configuration (session cookies without `Secure`), wiring errors (a `CurrentUser`
 //! that found no verified caller answers 500, and the log says why), key and store failures,
-//! and the precise reason of every refusal (never the token). Without a subscriber these
-//! events are dropped, so install one at the top of `main`, as the examples do:
+//! and the precise reason of every refusal (never a token, a cookie or a password). Without a
+//! subscriber these events are dropped, so install one at the top of `main`:
 //!
 //! ```
 //! tracing_subscriber::fmt().with_writer(std::io::stderr).init();
 //! ```
 //!
+//! Set `AUTHGATE_DEBUG=1` while building to print every expansion of the attributes to
+//! stderr.
+//!
 //! # Features
 //!
 //! | feature | adds |
 //! |---|---|
-//! | `aws-lc-rs` (default) or `rust-crypto` | the crypto backend; exactly one must be on |
-//! | `oidc` | keys from identity providers: `GateBuilder::oidc_issuer`, `GateBuilder::jwks` |
-//! | `sqlite`, `postgres`, `redis` | session and revocation stores: `SqliteStore`, `PostgresStore`, `RedisStore` and their `*Revocations` |
-//! | `testing` | `authgate::testing`: minting credentials, a request helper, the route and ownership probes |
-//! | `utoipa` | `authgate::openapi`: the route policies written into a utoipa OpenAPI document |
+//! | `aws-lc-rs` (default), `rust-crypto` | the crypto backend; at least one must be on, and with both `aws-lc-rs` is used |
+//! | `oidc` | keys fetched from identity providers: [`Issuer::discover`](issuers::Issuer::discover), [`Issuer::jwks`](issuers::Issuer::jwks) |
+//! | `testing` | [`testing`]: minting credentials, a request helper, the probes, the store conformance suites |
+//! | `utoipa` | [`openapi`]: the route policies written into a utoipa OpenAPI document |
 //! | `uuid` | `uuid::Uuid` owner ids for `#[owned_by]` |
 //!
 //! On docs.rs every item behind a feature is marked with the feature that enables it.
 //!
-//! # How the crate is laid out
+//! # Other crates in authgate's API
 //!
-//! A request goes down the layers and comes back up; no module imports one above it, and
-//! nothing in production code imports the test kit:
-//!
-//! ```text
-//! openapi       (feature utoipa) the route policies written into a utoipa OpenAPI document
-//! router        authgate::Router: accepts only guarded handlers; the route audit
-//!   guard       the extractors: Guard (injected first), CurrentUser; ownership: Load, OwnerId;
-//!               refreshed: Refreshed
-//!     gate      the Gate: builder (settings) -> authenticate -> decide; issuing and refresh;
-//!               login: LoginAttempt (the origin check of a login)
-//!       credentials   where a credential is read: bearer header, WebSocket subprotocol, cookie
-//!       cache         verified tokens, by exact bytes (per issuer: until its keys change)
-//!       issuers       keys and claim rules per issuer, chosen by the token's `iss` (Issuer,
-//!                     Provider presets); (feature oidc) JWKS and discovery, fetched and
-//!                     refreshed off the request path
-//!       tokens        issuing: the access tokens the Gate signs with its own key and rules
-//!       session       sessions: settings, lifecycle (login, logout, revoke, renew), stores;
-//!                     refresh: refresh token families (settings, the store contract,
-//!                     rotation, reuse), kept in the same stores
-//!       revocation    revoked tokens: the store contract, the local view, the feed's task
-//!       verify        tokens: keys, JWS, claim rules, JSON, JWK sets, signing
-//!       csrf          the origin check of cookie-authenticated state changes
-//!       redirect      the login redirect and `next` validation
-//!         policy, principal, reject, error     data: policies, the caller, refusals, config errors
-//! ```
-//!
-//! `testing` (feature `testing`) sits on top of `router` and `gate`. The stores `sqlite`,
-//! `postgres` and `redis` (features of those names) implement `session`'s `SessionStore`,
-//! `session::refresh`'s `RefreshStore` and `revocation`'s `RevocationStore`.
+//! authgate's signatures name types of these crates, re-exported here so that an app names
+//! the versions authgate was built with: [`axum`] 0.8 (its `Router`, `Response`, the `http` 1
+//! types it re-exports, and the `Layer` and `Service` traits of `tower-layer` and `tower-service` 0.3),
+//! [`serde`] 1 (the `Serialize` of tokens and the route audit, the `DeserializeOwned` that
+//! custom claims and resource ids implement), [`serde_json`] 1 (claims), with the feature
+//! `utoipa`, `utoipa` 6 (the OpenAPI document), and with the feature `uuid`, `uuid` 1 (owner
+//! ids). A major release of one of them is a major release of authgate; no other crate's
+//! type is part of its API.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // docs.rs (`--cfg docsrs`, see Cargo.toml) marks each feature-gated item with its feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod algorithm;
 mod cache;
-pub mod credentials;
-mod csrf;
+mod clock;
+mod credentials;
 mod error;
 mod gate;
 mod guard;
-mod issuers;
+pub mod guide;
+mod identity;
+pub mod issuers;
+pub mod keys;
+mod load;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
-mod ownership;
-mod policy;
-#[cfg(feature = "postgres")]
-mod postgres;
+pub mod policy;
 mod principal;
-mod redirect;
-#[cfg(feature = "redis")]
-mod redis;
-mod refreshed;
 mod reject;
-mod revocation;
+pub mod resource;
+pub mod revocation;
 mod router;
-mod session;
-mod session_key;
-#[cfg(feature = "sqlite")]
-mod sqlite;
+pub mod sessions;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod tokens;
+pub mod tokens;
 mod verify;
 
-/// Crate-private parsers behind plain functions, for `fuzz/` and the property tests (feature
-/// `fuzzing`). Not a public API.
-#[cfg(feature = "fuzzing")]
+#[cfg(any(fuzzing, test))]
+mod fuzzing;
+#[cfg(test)]
+mod properties;
+
+/// The crates.io page's example, compiled by `cargo test --doc` so that it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;
+
+/// Crate-private parsers behind plain functions, for `fuzz/` (built with `--cfg fuzzing`,
+/// which cargo-fuzz sets). Not a public API.
+#[cfg(fuzzing)]
 #[doc(hidden)]
-#[path = "fuzzing.rs"]
-pub mod __fuzz;
+pub mod __fuzz {
+    pub use crate::credentials::bearer::{CredentialError, bearer_token, parse_bearer};
+    pub use crate::credentials::websocket::websocket_bearer_token;
+    pub use crate::fuzzing::*;
+    pub use crate::sessions::redirect::is_safe_next;
+}
 
 pub use authgate_macros::{owned_by, public, require_auth, require_role, require_scope};
-pub use csrf::Csrf;
-pub use error::GateError;
+pub use axum;
+pub use error::{ConfigError, ConfigProblem};
 pub use gate::{Gate, GateBuilder, LoginAttempt};
-pub use guard::Guard;
-#[cfg(feature = "oidc")]
-pub use issuers::KeyRefresh;
-pub use issuers::{Issuer, Provider};
-pub use jsonwebtoken::Algorithm;
-pub use ownership::{Load, LoadError, OwnerId, Resource};
-pub use policy::{Access, Ownership, Policy, PolicySpec, Requirement};
-#[cfg(feature = "postgres")]
-pub use postgres::{PostgresRevocations, PostgresStore};
-pub use principal::{Claims, CredentialKind, CurrentUser};
-pub use redirect::{is_safe_next, safe_next};
-#[cfg(feature = "redis")]
-pub use redis::{RedisRevocations, RedisStore};
-pub use refreshed::Refreshed;
+pub use identity::Identity;
+pub use load::Load;
+pub use principal::{CredentialKind, CurrentUser};
 pub use reject::{Rejection, RejectionKind};
-pub use revocation::{
-    FeedEvent, MemoryRevocations, Revocation, RevocationFeed, RevocationStore, Revocations,
-};
-pub use router::{MethodRouter, RouteAudit, RoutePolicy, Router, routing};
-pub use session::refresh::{RefreshFamily, RefreshStore, RefreshToken, RefreshTokens};
-pub use session::{
-    MemoryStore, SameSite, SessionCookie, SessionError, SessionErrorKind, SessionKey, SessionLayer,
-    SessionRecord, SessionService, SessionStore, SessionUser, Sessions, StoreError,
-};
-#[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteRevocations, SqliteStore};
-pub use tokens::{AccessToken, Tokens};
-pub use verify::{BoxFuture, Key, KeySet, KeySource, KeySourceError, SigningKey};
+pub use router::{Router, routing};
+pub use serde;
+pub use serde_json;
+#[cfg(feature = "utoipa")]
+pub use utoipa;
+#[cfg(feature = "uuid")]
+pub use uuid;
 
 /// Paths used by the code the attribute macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::guard::{Guard, OnlyInGuardedHandlers, PublicArg, PublicArgOk};
-    pub use crate::ownership::Owned;
-    pub use crate::policy::{Access, Ownership, Policy, PolicySpec, Requirement};
+    pub use crate::guard::{Guard, OnlyInGuardedHandlers, Owned, PublicArg, PublicArgOk};
+    pub use crate::policy::spec::{Ownership, Policy, PolicySpec, Requirement, SpecBuilder};
+    pub use crate::router::bounds::{AccessGuard, HandlerArgs, NoArguments, RouterState};
 }
 
 #[cfg(test)]
@@ -210,10 +195,9 @@ mod tests {
             .lines()
             .find_map(|line| line.strip_prefix("features = "))
             .expect("a features list for docs.rs");
-        // The default backend, its alternative (they cannot be on together) and the fuzzing
-        // surface (not a public API) are the only ones left out.
+        // The default backend and its alternative are the only ones left out.
         for feature in features {
-            let skipped = ["default", "aws-lc-rs", "rust-crypto", "fuzzing"].contains(&feature);
+            let skipped = ["default", "aws-lc-rs", "rust-crypto"].contains(&feature);
             assert_eq!(
                 listed.contains(&format!("\"{feature}\"")),
                 !skipped,

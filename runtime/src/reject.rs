@@ -17,17 +17,26 @@
 //! Messages are fixed per code, so a client cannot tell "unknown key" from "bad signature" or
 //! "expired": the precise reason goes to the `tracing` event only.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
-/// Why a request was refused, with everything needed to render it.
+use crate::store::StoreError;
+
+/// A refusal: of a request by a guard or an extractor, or of something a handler asked the
+/// Gate to do ([`Gate::login`](crate::Gate::login), [`Gate::issue`](crate::Gate::issue),
+/// [`Gate::revoke_user`](crate::Gate::revoke_user), ...), with everything needed to answer
+/// it.
 ///
-/// The guard renders it through the Gate's hook
+/// As a response it renders through the Gate's hook
 /// ([`GateBuilder::render_rejection`](crate::GateBuilder::render_rejection)) or, by default,
-/// as JSON:
+/// as JSON, so every refusal of an app looks the same; a handler returns it with `?`. Its
+/// [`kind`](Self::kind) says what happened; a failed store is its
+/// [`source`](std::error::Error::source), and [`Display`](fmt::Display) says what a
+/// developer needs to know (never a credential).
 ///
 /// ```
 /// use authgate::{Rejection, RejectionKind};
@@ -38,10 +47,45 @@ use http::{HeaderValue, StatusCode, header};
 /// assert_eq!(response.headers()["www-authenticate"], r#"Bearer realm="api""#);
 /// assert_eq!(response.headers()["cache-control"], "no-store");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
     kind: RejectionKind,
-    realm: String,
+    render: Render,
+    detail: Option<Detail>,
+    /// Refuses a page route (`redirect = "/login"`), which a browser shows.
+    page: bool,
+}
+
+/// What a developer needs to know about a refusal the client is not told.
+enum Detail {
+    /// A store failed.
+    Store(&'static str, StoreError),
+    /// The app asked for something its Gate is not configured for, or a signing failed.
+    Message(Cow<'static, str>),
+}
+
+impl Clone for Rejection {
+    fn clone(&self) -> Self {
+        Rejection {
+            kind: self.kind.clone(),
+            render: self.render.clone(),
+            // A store error is not `Clone`; its text is what a clone keeps.
+            detail: self.detail.as_ref().map(|detail| match detail {
+                Detail::Store(what, error) => Detail::Message(format!("{what}: {error}").into()),
+                Detail::Message(message) => Detail::Message(message.clone()),
+            }),
+            page: self.page,
+        }
+    }
+}
+
+impl fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rejection")
+            .field("kind", &self.kind)
+            .field("realm", &self.render.realm())
+            .field("detail", &self.detail_text())
+            .finish()
+    }
 }
 
 /// The class of a rejection. Each class has one status, one code and one message.
@@ -71,19 +115,91 @@ pub enum RejectionKind {
         /// The `Location` header, already validated and encoded.
         location: String,
     },
-    /// The key source or session store could not answer: 503.
+    /// A store or an issuer's keys could not answer: 503.
     Unavailable,
-    /// The app is wired wrongly (for example `CurrentUser` in a handler with no guard): 500.
+    /// The app is wired wrongly (`CurrentUser` in a handler with no guard, a login on a Gate
+    /// without sessions): 500.
     Misconfigured,
 }
 
 impl Rejection {
-    /// A rejection of `kind`; `realm` goes into `WWW-Authenticate`.
-    pub fn new(kind: RejectionKind, realm: impl Into<String>) -> Self {
+    /// A rejection of `kind`, rendered as JSON; `realm` goes into `WWW-Authenticate`.
+    pub fn new(kind: RejectionKind, realm: &str) -> Self {
         Rejection {
             kind,
-            realm: realm.into(),
+            render: Render::new(realm, None),
+            detail: None,
+            page: false,
         }
+    }
+
+    /// A refusal because a store failed (503); rendered by the Gate that returns it.
+    pub(crate) fn store(what: &'static str, error: StoreError) -> Self {
+        Rejection {
+            kind: RejectionKind::Unavailable,
+            render: Render::default(),
+            detail: Some(Detail::Store(what, error)),
+            page: false,
+        }
+    }
+
+    /// A refusal because the app asked for what its Gate cannot do (500).
+    pub(crate) fn misconfigured(message: impl Into<Cow<'static, str>>) -> Self {
+        Rejection {
+            kind: RejectionKind::Misconfigured,
+            render: Render::default(),
+            detail: Some(Detail::Message(message.into())),
+            page: false,
+        }
+    }
+
+    /// A refusal of this kind, with no more to say.
+    pub(crate) fn of(kind: RejectionKind) -> Self {
+        Rejection {
+            kind,
+            render: Render::default(),
+            detail: None,
+            page: false,
+        }
+    }
+
+    /// The same refusal, of a page route.
+    pub(crate) fn for_page(mut self) -> Self {
+        self.page = true;
+        self
+    }
+
+    /// The same refusal, rendered as `render` says.
+    pub(crate) fn rendered_by(mut self, render: &Render) -> Self {
+        self.render = render.clone();
+        self
+    }
+
+    /// What a developer is told and the client is not.
+    fn detail_text(&self) -> Option<String> {
+        self.detail.as_ref().map(|detail| match detail {
+            Detail::Store(what, error) => format!("{what}: {error}"),
+            Detail::Message(message) => message.to_string(),
+        })
+    }
+
+    /// The realm named in `WWW-Authenticate`.
+    pub fn realm(&self) -> &str {
+        self.render.realm()
+    }
+
+    /// Whether the refused route is a page (`redirect = "/login"` on its handler), which a
+    /// browser shows: authgate renders those as HTML by default, the rest as JSON. A
+    /// [`render_rejection`](crate::GateBuilder::render_rejection) hook reads it to do the
+    /// same.
+    ///
+    /// ```
+    /// use authgate::{Rejection, RejectionKind};
+    ///
+    /// assert!(!Rejection::new(RejectionKind::NotFound, "api").is_page());
+    /// ```
+    pub fn is_page(&self) -> bool {
+        self.page
     }
 
     /// The class of this rejection.
@@ -139,7 +255,7 @@ impl Rejection {
 
     /// The `WWW-Authenticate` challenge (RFC 6750 section 3) this rejection carries, if any.
     pub fn www_authenticate(&self) -> Option<String> {
-        let realm = quote_param(&self.realm);
+        let realm = quote_param(self.render.realm());
         match &self.kind {
             RejectionKind::Unauthenticated => Some(format!("Bearer realm={realm}")),
             RejectionKind::InvalidToken => {
@@ -244,12 +360,19 @@ impl Rejection {
 
 /// How one Gate renders its rejections: its realm, and the app's hook
 /// ([`GateBuilder::render_rejection`](crate::GateBuilder::render_rejection)) or the default
-/// JSON. Cheap to clone; errors that answer a request themselves (`SessionError`) carry one,
-/// so that every refusal of an app looks the same.
+/// JSON. Cheap to clone; every [`Rejection`] carries one, so that every refusal of an app
+/// looks the same.
 #[derive(Clone)]
 pub(crate) struct Render {
     realm: Arc<str>,
     hook: Option<Hook>,
+}
+
+impl Default for Render {
+    /// Realm `api`, JSON.
+    fn default() -> Self {
+        Render::new("api", None)
+    }
 }
 
 /// The app's rendering hook.
@@ -268,9 +391,9 @@ impl Render {
         &self.realm
     }
 
-    /// A rejection of this kind, in this realm.
+    /// A rejection of this kind, rendered here.
     pub(crate) fn rejection(&self, kind: RejectionKind) -> Rejection {
-        Rejection::new(kind, &*self.realm)
+        Rejection::of(kind).rendered_by(self)
     }
 
     /// Renders through the hook (or as JSON), then makes sure the protocol headers are there
@@ -313,19 +436,39 @@ fn quote_param(value: &str) -> String {
     out
 }
 
+/// Rendered through the Gate's hook (or as JSON). A refusal with a detail the client is not
+/// told (a failed store, a Gate not configured for what was asked) logs it here, once, as an
+/// error.
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        self.json_response()
+        if let Some(detail) = self.detail_text() {
+            tracing::error!(target: "authgate", status = self.status().as_u16(),
+                code = self.code(), %detail, "request refused");
+        }
+        self.render.clone().render(&self)
     }
 }
 
+/// `<status> <code>`, and the detail a developer needs when there is one:
+/// `503 unavailable: session store: store unavailable: connection refused`.
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.status().as_u16(), self.code())
+        write!(f, "{} {}", self.status().as_u16(), self.code())?;
+        if let Some(detail) = self.detail_text() {
+            write!(f, ": {detail}")?;
+        }
+        Ok(())
     }
 }
 
-impl std::error::Error for Rejection {}
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.detail {
+            Some(Detail::Store(_, error)) => Some(error),
+            _ => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

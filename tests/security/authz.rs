@@ -14,10 +14,11 @@
 //!   Object Property Level Authorization: role fields in a body are not mass-assigned to the
 //!   caller), API2 (Broken Authentication).
 
+use authgate::sessions::Sessions;
+use authgate::store::MemoryStore;
 use authgate::testing::Minter;
 use authgate::{
-    CurrentUser, Gate, MemoryStore, Router, SessionUser, Sessions, require_auth, require_role,
-    require_scope, routing,
+    CurrentUser, Gate, Identity, Router, require_auth, require_role, require_scope, routing,
 };
 use axum::Json;
 use axum::extract::State;
@@ -105,7 +106,7 @@ fn forbidden() -> Expect {
 async fn role_names_compare_exactly() {
     let gate = gate();
     let minter = Minter::new(&gate).expect("HMAC gate");
-    let user = |r: &[&str]| minter.user("alice").roles(r.iter().copied()).token();
+    let user = |r: &[&str]| minter.token(&Identity::new("alice").roles(r.iter().copied()));
     let admin = |t: &str| get("/admin").bearer(t);
     table(
         "authz/role names",
@@ -178,7 +179,7 @@ async fn role_names_compare_exactly() {
             ),
             Case::new(
                 "admin as a scope",
-                admin(&minter.user("alice").scopes(["admin"]).token()),
+                admin(&minter.token(&Identity::new("alice").scopes(["admin"]))),
                 forbidden(),
             ),
             Case::new(
@@ -449,22 +450,9 @@ async fn scope_subsets_prefixes_and_places() {
 #[tokio::test]
 async fn cookie_callers_get_403_without_a_bearer_challenge() {
     let gate = gate_with_sessions();
-    let pair = |user: SessionUser| {
-        let gate = gate.clone();
-        async move {
-            let set = gate.login_unchecked(user).await.expect("login");
-            set.header_value()
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let user = pair(SessionUser::new("alice").roles(["user"])).await;
-    let upper = pair(SessionUser::new("alice").roles(["Admin"])).await;
-    let reader = pair(SessionUser::new("alice").scopes(["invoices:read"])).await;
+    let user = login_cookie(&gate, Identity::new("alice").roles(["user"])).await;
+    let upper = login_cookie(&gate, Identity::new("alice").roles(["Admin"])).await;
+    let reader = login_cookie(&gate, Identity::new("alice").scopes(["invoices:read"])).await;
     table(
         "authz/cookie callers",
         gate.clone(),

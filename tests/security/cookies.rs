@@ -12,10 +12,11 @@
 
 use std::time::Duration;
 
-use authgate::{
-    Algorithm, CurrentUser, Gate, MemoryStore, Router, SessionErrorKind, Sessions, SigningKey,
-    require_auth, routing,
-};
+use authgate::keys::{Algorithm, SigningKey};
+use authgate::revocation::Revocations;
+use authgate::sessions::Sessions;
+use authgate::store::MemoryStore;
+use authgate::{CurrentUser, Gate, RejectionKind, Router, require_auth, routing};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
@@ -327,7 +328,10 @@ async fn server_side_expiry_on_the_gate_clock() {
         )],
     )
     .await;
-    assert!(store.is_empty(), "the idle-expired session was not deleted");
+    assert!(
+        store.logins().is_empty(),
+        "the idle-expired session was not deleted"
+    );
     // Active every 500 s: the idle timeout never fires, the absolute lifetime (3600 s) does.
     let active = app.log_in("bob", None).await;
     for _ in 0..7 {
@@ -373,7 +377,7 @@ async fn revoked_sessions() {
     .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     assert_eq!(app.gate.revoke_user("bob").await.unwrap(), 2);
-    assert_eq!(store.len(), 1, "only carol's session may survive");
+    assert_eq!(store.logins().len(), 1, "only carol's session may survive");
     app.table(
         "cookies/revoked",
         vec![
@@ -445,7 +449,7 @@ async fn fixation_a_planted_cookie_is_never_adopted() {
     // The login ended the session the browser presented (mallory's): one record per browser,
     // none for the planted id.
     assert_eq!(
-        store.len(),
+        store.logins().len(),
         2,
         "one record per browser, none for the planted id"
     );
@@ -573,14 +577,18 @@ async fn stateless_tampered_expired_and_oversized() {
     .await;
 }
 
-/// The documented limit of stateless cookies: they cannot be revoked before they expire.
+/// The documented limit of stateless cookies: without revocations they cannot be revoked
+/// before they expire.
 #[tokio::test]
 async fn stateless_cookies_cannot_be_revoked_documented_limit() {
     let clock = Clock::new();
     let app = App::stateless(&clock);
     let alice = app.log_in("alice", None).await;
+    // Without revocations there is nothing to revoke a stateless cookie with: the Gate says
+    // so (500, a wiring error) instead of pretending the user's sessions ended.
     let refused = app.gate.revoke_user("alice").await.unwrap_err();
-    assert!(matches!(refused.kind(), SessionErrorKind::Stateless));
+    assert_eq!(refused.kind(), &RejectionKind::Misconfigured, "{refused}");
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let out = send_raw(
         &app.app,
         post("/logout")
@@ -601,6 +609,56 @@ async fn stateless_cookies_cannot_be_revoked_documented_limit() {
         )],
     )
     .await;
+    // The limit is lifted by revocations: then logout and `revoke_user` end every copy.
+    let revocable = App::new(
+        gate_builder()
+            .sessions(
+                Sessions::stateless(COOKIE, SigningKey::hmac(Algorithm::HS256, SECRET).unwrap())
+                    .idle_timeout(Duration::from_secs(600))
+                    .absolute_lifetime(Duration::from_secs(3600)),
+            )
+            .revocations(Revocations::new(MemoryStore::new()))
+            .clock(clock.reader())
+            .build()
+            .expect("gate with revocations"),
+    );
+    assert!(revocable.gate.ready(Duration::from_secs(5)).await);
+    let alice = revocable.log_in("alice", None).await;
+    let bob = revocable.log_in("bob", None).await;
+    let carol = revocable.log_in("carol", None).await;
+    let out = send_raw(
+        &revocable.app,
+        post("/logout")
+            .cookie(&alice)
+            .header("sec-fetch-site", "same-origin")
+            .build()
+            .0,
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(revocable.gate.revoke_user("bob").await.unwrap(), 0);
+    revocable
+        .table(
+            "cookies/stateless with revocations",
+            vec![
+                Case::new(
+                    "a copy replayed after logout",
+                    with_cookie(&alice),
+                    Expect::invalid_token(),
+                ),
+                Case::new(
+                    "a copy replayed after revoke_user",
+                    with_cookie(&bob),
+                    Expect::invalid_token(),
+                ),
+                Case::new(
+                    "control: another user's cookie survives",
+                    with_cookie(&carol),
+                    Expect::allowed().body("carol"),
+                ),
+            ],
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -664,7 +722,54 @@ async fn finding_session_cookies_and_bearer_tokens_are_not_interchangeable() {
         ],
     )
     .await;
+    // Stateless cookies are verified with their own key only, and bearer tokens only with an
+    // issuer's keys: a session key that no issuer holds signs nothing a bearer header may
+    // carry, not even a token with the issuer's exact claims.
+    let own_key = App::new(sessions_gate(
+        Sessions::stateless(
+            COOKIE,
+            SigningKey::hmac(Algorithm::HS256, SESSION_SECRET).unwrap(),
+        ),
+        &clock,
+    ));
+    let cookie = own_key.log_in("alice", None).await;
+    let by_session_key = sign(
+        Algorithm::HS256,
+        &jsonwebtoken::EncodingKey::from_secret(SESSION_SECRET),
+        None,
+        &claims("alice"),
+    );
+    own_key
+        .table(
+            "cookies/session key is not an issuer key (finding F1)",
+            vec![
+                Case::new(
+                    "control: the session cookie",
+                    with_cookie(&cookie),
+                    Expect::allowed().body("alice"),
+                ),
+                Case::new(
+                    "control: a bearer token of the issuer",
+                    get("/me").bearer(&token("alice", &[])),
+                    Expect::allowed().body("alice"),
+                ),
+                Case::new(
+                    "the session cookie's JWT (signed with the session key) as a bearer token",
+                    get("/me").bearer(cookie_value(&cookie)),
+                    Expect::invalid_token(),
+                ),
+                Case::new(
+                    "a bearer token with the issuer's claims, signed with the session key",
+                    get("/me").bearer(&by_session_key),
+                    Expect::invalid_token(),
+                ),
+            ],
+        )
+        .await;
 }
+
+/// The key of the stateless sessions that no issuer holds.
+const SESSION_SECRET: &[u8] = b"the stateless session key, 32 bytes long";
 
 /// A stateless cookie the token cache knows skips the cookie parse (the cache is asked with
 /// the bytes after `name=` first). Everything the strict parse refuses must still be refused

@@ -1,8 +1,9 @@
 //! Failing closed and hygiene.
 //!
-//! - A key source, session store or resource loader that is down answers 503 `unavailable`:
-//!   never 401 (which would log users out), never 200, never the error text. Checks that need
-//!   no store still run first (a malformed header is 401, a forged cross-site request 403).
+//! - An issuer whose keys cannot be fetched (its JWKS endpoint is down), a session store or a
+//!   resource loader that is down answers 503 `unavailable`: never 401 (which would log users
+//!   out), never 200, never the error text. Checks that need no store still run first (a
+//!   malformed header is 401, a forged cross-site request 403).
 //! - Rejection responses of one class are byte-identical whatever the reason: status, every
 //!   header, body. An expired token, a bad signature and an unknown `kid` look the same.
 //! - Captured `tracing` output (every level, through the fmt formatter) never contains a token
@@ -22,9 +23,13 @@
 
 use std::time::Duration;
 
+use authgate::issuers::Issuer;
+use authgate::keys::{Algorithm, Key, SigningKey};
+use authgate::resource::Resource;
+use authgate::sessions::Sessions;
+use authgate::store::{MemoryStore, StoreError};
 use authgate::{
-    Algorithm, CurrentUser, Gate, Key, KeySet, Load, LoadError, MemoryStore, Resource, Router,
-    SessionUser, Sessions, SigningKey, public, require_auth, require_role, routing,
+    CurrentUser, Gate, Identity, Load, Router, public, require_auth, require_role, routing,
 };
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
@@ -91,7 +96,7 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> axum::response::Response {
     match gate
-        .login(&attempt, SessionUser::new(form.username).roles(["user"]))
+        .login(&attempt, Identity::new(form.username).roles(["user"]))
         .await
     {
         Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
@@ -104,8 +109,10 @@ struct Report;
 
 impl Resource<AppState> for Report {
     type Id = u32;
-    async fn load(_id: u32, _state: &AppState) -> Result<Option<Self>, LoadError> {
-        Err(LoadError::msg("reports database: connection refused"))
+    async fn load(_id: u32, _state: &AppState) -> Result<Option<Self>, StoreError> {
+        Err(StoreError::unavailable(
+            "reports database: connection refused",
+        ))
     }
 }
 
@@ -287,22 +294,33 @@ async fn session_store_down_is_503_after_the_checks_that_need_no_store() {
     }
 }
 
+/// The `kid` of the test RSA key in the JWKS of [`key_source_down_is_503_and_recovers`].
+const JWKS_KID: &str = "rsa-2026";
+
+/// An RS256 token of `claims`, signed with the test RSA key under [`JWKS_KID`].
+fn rs256(claims: &serde_json::Value) -> String {
+    sign(Algorithm::RS256, &rsa_signing_key(), Some(JWKS_KID), claims)
+}
+
+/// The key source of a Gate is now its issuer's JWKS endpoint: down from the start (no key was
+/// ever fetched), then back. While it is down the issuer's tokens answer 503 whatever they
+/// are, and once it is back they are judged.
 #[tokio::test]
 async fn key_source_down_is_503_and_recovers() {
-    let source = SwitchableSource::hs256();
-    source.set_up(false);
+    let provider = Provider::start(vec![jwk(&rsa_signing_key(), Algorithm::RS256, JWKS_KID)]).await;
+    provider.set_mode(Mode::Down);
     let gate = keyless_gate_builder()
-        .key_source(source.clone())
+        .issuer(Issuer::jwks(ISS, provider.jwks_url()).audience(AUD))
         .sessions(Sessions::stateless(
             COOKIE,
             SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
         ))
         .build()
         .unwrap();
-    let stateless = login_cookie(&gate, SessionUser::new("alice")).await;
-    let (app, hits) = make_app(gate);
-    let valid = token("alice", &["admin"]);
-    let expired = hs256(&with(claims("alice"), "exp", json!(NOW - 3600)));
+    let stateless = login_cookie(&gate, Identity::new("alice")).await;
+    let (app, hits) = make_app(gate.clone());
+    let valid = rs256(&claims_with_roles("alice", &["admin"]));
+    let expired = rs256(&with(claims("alice"), "exp", json!(NOW - 3600)));
     run(
         "hygiene/key source down",
         &app,
@@ -323,20 +341,37 @@ async fn key_source_down_is_503_and_recovers() {
                 get("/me").bearer(&expired),
                 Expect::unavailable(),
             ),
+            // What any keys would refuse needs none: 401, as with several issuers.
             Case::new(
                 "a malformed token",
                 get("/me").bearer("x.y.z"),
-                Expect::unavailable(),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "a token naming another issuer",
+                get("/me").bearer(&rs256(&with(
+                    claims("alice"),
+                    "iss",
+                    json!("https://other.example"),
+                ))),
+                Expect::invalid_token(),
             ),
             Case::new(
                 "a page route: 503, not a redirect",
                 get("/page").bearer(&valid),
                 Expect::unavailable().page(),
             ),
+            // Stateless cookies are verified with their own key only: the issuer's outage
+            // neither opens nor closes them.
             Case::new(
-                "a stateless session cookie",
+                "control: a stateless session cookie (its own key, not the issuer's)",
                 get("/me").cookie(&stateless),
-                Expect::unavailable(),
+                Expect::allowed().body("alice"),
+            ),
+            Case::new(
+                "a tampered stateless session cookie",
+                get("/me").cookie(&format!("{COOKIE}={}", flip_last(cookie_value(&stateless)))),
+                Expect::invalid_token(),
             ),
             Case::new(
                 "Basic credentials: the header check needs no key",
@@ -351,7 +386,11 @@ async fn key_source_down_is_503_and_recovers() {
         ],
     )
     .await;
-    source.set_up(true);
+    provider.set_mode(Mode::Up);
+    assert!(
+        gate.ready(Duration::from_secs(20)).await,
+        "the keys were not fetched once the endpoint was back"
+    );
     run(
         "hygiene/key source back",
         &app,
@@ -434,7 +473,7 @@ async fn rejections_of_one_class_are_byte_identical() {
         )
         .build()
         .unwrap();
-    let session = login_cookie(&gate, SessionUser::new("alice")).await;
+    let session = login_cookie(&gate, Identity::new("alice")).await;
     let (app, _hits) = make_app(gate);
     let hs = |claims: serde_json::Value| hs256(&claims);
     let raw = |header: &str, payload: &str| {
@@ -621,9 +660,7 @@ async fn unavailable_bodies_are_identical_whatever_is_down() {
         .build()
         .unwrap();
     let (store_app, _) = make_app(down);
-    let (key_gate, source) = switchable_gate();
-    source.set_up(false);
-    let (key_app, _) = make_app(key_gate);
+    let (key_app, _) = make_app(unavailable_keys_gate());
     let (load_app, _) = make_app(gate());
     let replies = [
         send_raw(
@@ -820,7 +857,38 @@ async fn logs_never_carry_tokens_cookies_or_passwords() {
             "{what} ({secret}) is in the logs:\n{out}"
         );
     }
-    assert!(store.len() == 1, "one session");
+    assert!(store.logins().len() == 1, "one session");
+}
+
+/// What a login returns holds the session's credential: its `Debug` (a log line, a panic
+/// message) must not show it, for server-side ids and stateless tokens alike.
+#[tokio::test]
+async fn debug_output_never_shows_a_session_cookie() {
+    let stateless = gate_builder()
+        .sessions(Sessions::stateless(
+            COOKIE,
+            SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
+        ))
+        .build()
+        .unwrap();
+    let server_side = gate_builder()
+        .sessions(Sessions::server_side(COOKIE, MemoryStore::new()))
+        .build()
+        .unwrap();
+    for gate in [stateless, server_side] {
+        let cookie = gate.login_unchecked(Identity::new("alice")).await.unwrap();
+        let header = cookie.header_value().unwrap().to_str().unwrap();
+        let value = header
+            .split(';')
+            .next()
+            .and_then(|pair| pair.split_once('='))
+            .map(|(_, value)| value)
+            .unwrap();
+        assert!(value.len() > 20, "{header}");
+        for dump in [format!("{cookie:?}"), format!("{cookie:#?}")] {
+            assert!(!dump.contains(value), "cookie value in {dump}");
+        }
+    }
 }
 
 #[test]
@@ -843,7 +911,9 @@ fn debug_output_never_shows_key_material() {
         format!("{signing:?}"),
         format!("{key:?}"),
         format!("{sessions:?}"),
-        format!("{:?}", KeySet::new(vec![key.clone()]).unwrap()),
+        // The issuer holds verifying keys and its signing secret together (what `KeySet` held).
+        format!("{:?}", Issuer::new(ISS).key(key.clone()).secret(SECRET)),
+        format!("{:#?}", Issuer::new(ISS).signing_key(signing.clone())),
     ];
     let rsa_body: String = rsa_pem.lines().nth(1).unwrap().to_owned();
     for dump in dumps {

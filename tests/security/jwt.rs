@@ -21,7 +21,9 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use authgate::{Algorithm, CurrentUser, Gate, Key, Router, require_auth, routing};
+use authgate::issuers::Issuer;
+use authgate::keys::{Algorithm, Key};
+use authgate::{CurrentUser, Gate, Router, require_auth, routing};
 use axum::extract::State;
 use jsonwebtoken::EncodingKey;
 use serde::Deserialize;
@@ -66,11 +68,16 @@ async fn table(name: &str, gate: Gate, cases: Vec<Case>) {
     run(name, &app, || hits.count(), cases).await;
 }
 
+/// A Gate whose one issuer (`ISS`, audience `AUD`) verifies with these keys only.
+fn keyed_gate(keys: impl IntoIterator<Item = Key>) -> Gate {
+    let issuer = keys
+        .into_iter()
+        .fold(Issuer::new(ISS).audience(AUD), Issuer::key);
+    keyless_gate_builder().issuer(issuer).build().unwrap()
+}
+
 fn es256_gate() -> Gate {
-    keyless_gate_builder()
-        .key(Key::from_pem(Algorithm::ES256, pem("ec256_public.pem")).unwrap())
-        .build()
-        .unwrap()
+    keyed_gate([Key::from_pem(Algorithm::ES256, pem("ec256_public.pem")).unwrap()])
 }
 
 const KID_A: &str = "2026-10";
@@ -79,19 +86,14 @@ const SECRET_A: &[u8] = b"rotation key A, at least 32 bytes long!!";
 const SECRET_B: &[u8] = b"rotation key B, at least 32 bytes long!!";
 
 fn two_kid_gate() -> Gate {
-    keyless_gate_builder()
-        .key(
-            Key::hmac(Algorithm::HS256, SECRET_A)
-                .unwrap()
-                .with_kid(KID_A),
-        )
-        .key(
-            Key::hmac(Algorithm::HS256, SECRET_B)
-                .unwrap()
-                .with_kid(KID_B),
-        )
-        .build()
-        .unwrap()
+    keyed_gate([
+        Key::hmac(Algorithm::HS256, SECRET_A)
+            .unwrap()
+            .with_kid(KID_A),
+        Key::hmac(Algorithm::HS256, SECRET_B)
+            .unwrap()
+            .with_kid(KID_B),
+    ])
 }
 
 fn attacker_key() -> EncodingKey {
@@ -100,7 +102,7 @@ fn attacker_key() -> EncodingKey {
 
 /// The attacker's public key as a JWK object, as it would be embedded in a `jwk` header.
 fn attacker_jwk() -> Value {
-    let jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&attacker_key(), Algorithm::RS256)
+    let jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&attacker_key(), jwa(Algorithm::RS256))
         .expect("JWK of the attacker key");
     serde_json::to_value(jwk).expect("JWK as JSON")
 }
@@ -122,7 +124,7 @@ fn payload_without(key: &str) -> String {
 
 /// `message.signature` where the message is given as is (already encoded parts).
 fn sign_message(message: &str, alg: Algorithm, key: &EncodingKey) -> String {
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), key, alg).expect("sign");
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), key, jwa(alg)).expect("sign");
     format!("{message}.{signature}")
 }
 
@@ -377,14 +379,9 @@ async fn rs256_public_key_as_hmac_secret() {
     )
     .await;
     // The same with a kid: the kid selects the RSA key, whose algorithm is not HS256.
-    let kid_gate = keyless_gate_builder()
-        .key(
-            Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
-                .unwrap()
-                .with_kid("rsa-1"),
-        )
-        .build()
-        .unwrap();
+    let kid_gate = keyed_gate([Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
+        .unwrap()
+        .with_kid("rsa-1")]);
     let with_kid = |alg: Algorithm, key: &EncodingKey| {
         let header = json!({ "alg": format!("{alg:?}"), "kid": "rsa-1" }).to_string();
         sign_raw(&header, payload().as_bytes(), alg, key)
@@ -786,10 +783,7 @@ async fn kid_traversal_and_unknown_ids() {
 /// family is refused even when the token is validly signed by another configured key.
 #[tokio::test]
 async fn keys_verify_only_their_own_algorithm_and_family() {
-    let es384 = keyless_gate_builder()
-        .key(Key::from_pem(Algorithm::ES384, pem("ec384_public.pem")).unwrap())
-        .build()
-        .unwrap();
+    let es384 = keyed_gate([Key::from_pem(Algorithm::ES384, pem("ec384_public.pem")).unwrap()]);
     table(
         "jwt/key algorithm (ES384 gate)",
         es384,
@@ -806,10 +800,7 @@ async fn keys_verify_only_their_own_algorithm_and_family() {
     )
     .await;
     let secret = [0x44u8; 48];
-    let hs384 = keyless_gate_builder()
-        .key(Key::hmac(Algorithm::HS384, secret).unwrap())
-        .build()
-        .unwrap();
+    let hs384 = keyed_gate([Key::hmac(Algorithm::HS384, secret).unwrap()]);
     table(
         "jwt/key algorithm (HS384 gate)",
         hs384,
@@ -825,24 +816,17 @@ async fn keys_verify_only_their_own_algorithm_and_family() {
         )],
     )
     .await;
-    let families = keyless_gate_builder()
-        .key(
-            Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
-                .unwrap()
-                .with_kid("rsa"),
-        )
-        .key(
-            Key::from_pem(Algorithm::ES256, pem("ec256_public.pem"))
-                .unwrap()
-                .with_kid("ec"),
-        )
-        .key(
-            Key::from_pem(Algorithm::EdDSA, pem("ed25519_public.pem"))
-                .unwrap()
-                .with_kid("ed"),
-        )
-        .build()
-        .unwrap();
+    let families = keyed_gate([
+        Key::from_pem(Algorithm::RS256, pem("rsa_public.pem"))
+            .unwrap()
+            .with_kid("rsa"),
+        Key::from_pem(Algorithm::ES256, pem("ec256_public.pem"))
+            .unwrap()
+            .with_kid("ec"),
+        Key::from_pem(Algorithm::EdDSA, pem("ed25519_public.pem"))
+            .unwrap()
+            .with_kid("ed"),
+    ]);
     let by = |alg: Algorithm, key: &EncodingKey, kid: &str, sub: &str| {
         call(&sign(alg, key, Some(kid), &claims(sub)))
     };
@@ -1420,6 +1404,72 @@ async fn issuer_and_audience() {
             Case::new(
                 "aud with a trailing space",
                 t("aud", json!(format!("{AUD} "))),
+                Expect::invalid_token(),
+            ),
+        ],
+    )
+    .await;
+    // Every token names its issuer, and its `iss` picks the keys and rules it is judged by:
+    // a token claiming one issuer is never verified with another issuer's keys.
+    const RSA_ISS: &str = "https://rsa.example.test";
+    let two_issuers = keyless_gate_builder()
+        .issuer(test_issuer())
+        .issuer(
+            Issuer::new(RSA_ISS)
+                .key(Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap())
+                .audience(AUD),
+        )
+        .build()
+        .unwrap();
+    let claiming = |iss: Value| with(claims("alice"), "iss", iss);
+    let rsa_signed = |claims: &Value| sign(Algorithm::RS256, &rsa_signing_key(), None, claims);
+    table(
+        "jwt/iss picks the keys (two issuers)",
+        two_issuers,
+        vec![
+            Case::new(
+                "control: the HMAC issuer's token",
+                call(&token("alice", &[])),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "control: the RSA issuer's token",
+                call(&rsa_signed(&claiming(json!(RSA_ISS)))),
+                Expect::allowed(),
+            ),
+            Case::new(
+                "claims the RSA issuer, signed with the HMAC issuer's secret",
+                call(&hs256(&claiming(json!(RSA_ISS)))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "claims the HMAC issuer, signed with the RSA issuer's key",
+                call(&rsa_signed(&claims("alice"))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "claims the RSA issuer, HS256 keyed with its public key PEM",
+                call(&sign(
+                    Algorithm::HS256,
+                    &EncodingKey::from_secret(&pem("rsa_public.pem")),
+                    None,
+                    &claiming(json!(RSA_ISS)),
+                )),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "claims neither issuer, signed with the HMAC secret",
+                call(&hs256(&claiming(json!("https://evil.example")))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "iss missing, signed with the HMAC secret (no issuer is guessed)",
+                call(&hs256(&without(claims("alice"), "iss"))),
+                Expect::invalid_token(),
+            ),
+            Case::new(
+                "iss an array of both issuers",
+                call(&hs256(&claiming(json!([ISS, RSA_ISS])))),
                 Expect::invalid_token(),
             ),
         ],

@@ -17,10 +17,10 @@
 
 use std::time::Duration;
 
-use authgate::{
-    Gate, Load, LoadError, MemoryStore, Resource, Router, SessionUser, Sessions, require_auth,
-    require_role, require_scope, routing,
-};
+use authgate::resource::Resource;
+use authgate::sessions::Sessions;
+use authgate::store::{MemoryStore, StoreError};
+use authgate::{Gate, Identity, Load, Router, require_auth, require_role, require_scope, routing};
 use axum::extract::{Form, Path, Query, State};
 use axum::{Json, body::Bytes};
 use serde::Deserialize;
@@ -46,7 +46,7 @@ struct Thing;
 
 impl Resource<AppState> for Thing {
     type Id = u32;
-    async fn load(_id: u32, _state: &AppState) -> Result<Option<Self>, LoadError> {
+    async fn load(_id: u32, _state: &AppState) -> Result<Option<Self>, StoreError> {
         panic!("a resource was loaded for a caller the guard refused");
     }
 }
@@ -277,17 +277,7 @@ async fn unauthenticated_is_401_before_400_404_413_415_and_422() {
 #[tokio::test]
 async fn forbidden_is_403_before_the_body_is_parsed() {
     let gate = ordering_gate();
-    let cookie = gate
-        .login_unchecked(SessionUser::new("alice").roles(["admin"]))
-        .await
-        .unwrap()
-        .header_value()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = login_cookie(&gate, Identity::new("alice").roles(["admin"])).await;
     let (app, hits) = app(gate);
     let user = token("alice", &["user"]);
     let as_user = |path: &str| post(path).bearer(&user);

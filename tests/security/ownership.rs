@@ -13,9 +13,9 @@
 //!   ownership), API5 (Broken Function Level Authorization: an admin role does not bypass
 //!   ownership unless declared).
 
-use authgate::{
-    Gate, Load, LoadError, OwnerId, Resource, Router, owned_by, require_auth, require_role, routing,
-};
+use authgate::resource::{OwnerId, Resource};
+use authgate::store::StoreError;
+use authgate::{Gate, Load, Router, owned_by, require_auth, require_role, routing};
 use axum::Json;
 use axum::extract::{FromRef, Path, Query, State};
 use serde::Deserialize;
@@ -46,8 +46,8 @@ impl FromRef<St> for Db {
 
 impl Resource<St> for Invoice {
     type Id = u64;
-    async fn load(id: u64, state: &St) -> Result<Option<Self>, LoadError> {
-        state.db.load(id).map_err(LoadError::msg)
+    async fn load(id: u64, state: &St) -> Result<Option<Self>, StoreError> {
+        state.db.load(id).map_err(StoreError::unavailable)
     }
 }
 
@@ -499,7 +499,7 @@ fn the_route_audit_shows_the_ownership_rule() {
     let router: Router<St> = Router::new()
         .route("/invoices/{id}", routing::get(show).delete(remove))
         .route("/users/{user_id}/profile", routing::get(profile));
-    let lines: Vec<String> = router.policies().iter().map(ToString::to_string).collect();
+    let lines: Vec<String> = router.audit().iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         [

@@ -14,10 +14,9 @@
 
 use std::time::Duration;
 
-use authgate::{
-    CurrentUser, Gate, MemoryStore, Router, SessionUser, Sessions, public, require_auth,
-    require_role, routing, safe_next,
-};
+use authgate::sessions::{Sessions, safe_next};
+use authgate::store::MemoryStore;
+use authgate::{CurrentUser, Gate, Identity, Router, public, require_auth, require_role, routing};
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -46,7 +45,7 @@ async fn login(
         return Redirect::to("/login?failed").into_response();
     }
     match gate
-        .login(&attempt, SessionUser::new("alice").roles(["user"]))
+        .login(&attempt, Identity::new("alice").roles(["user"]))
         .await
     {
         Ok(cookie) => (
@@ -253,17 +252,7 @@ async fn open_redirects_through_next_land_on_the_default() {
 #[tokio::test]
 async fn guard_redirects_encode_the_requested_path() {
     let (app, hits, gate) = app();
-    let user = gate
-        .login_unchecked(SessionUser::new("alice").roles(["user"]))
-        .await
-        .unwrap()
-        .header_value()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let user = login_cookie(&gate, Identity::new("alice").roles(["user"])).await;
     let expired = hs256(&with(claims("alice"), "exp", serde_json::json!(NOW - 3600)));
     run(
         "redirects/guard Location",

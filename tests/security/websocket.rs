@@ -12,15 +12,18 @@
 
 use std::net::SocketAddr;
 
-use authgate::credentials::{WEBSOCKET_BEARER_PREFIX, WEBSOCKET_PROTOCOL};
-use authgate::{
-    CurrentUser, MemoryStore, Router, SessionUser, Sessions, require_auth, require_role, routing,
-};
+use authgate::sessions::Sessions;
+use authgate::store::MemoryStore;
+use authgate::{CurrentUser, Gate, Identity, Router, require_auth, require_role, routing};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::response::Response;
 
 use crate::support::*;
+
+/// The subprotocol the server selects, and the prefix of the one that carries a bearer token.
+const WEBSOCKET_PROTOCOL: &str = Gate::WEBSOCKET_PROTOCOL;
+const WEBSOCKET_BEARER_PREFIX: &str = Gate::WEBSOCKET_BEARER_PREFIX;
 
 /// Sends the caller's subject over the socket, then closes it.
 #[require_auth]
@@ -60,8 +63,8 @@ impl Server {
             .sessions(Sessions::server_side(COOKIE, MemoryStore::new()))
             .build()
             .expect("gate");
-        let alice = login_cookie(&gate, SessionUser::new("alice").roles(["user"])).await;
-        let root = login_cookie(&gate, SessionUser::new("root").roles(["admin"])).await;
+        let alice = login_cookie(&gate, Identity::new("alice").roles(["user"])).await;
+        let root = login_cookie(&gate, Identity::new("root").roles(["admin"])).await;
         let state = AppState::new(gate);
         let hits = state.hits.clone();
         let app = Router::new()

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::servers::short_hash;
+
 /// A SQLite database file in the temp dir, removed (with its WAL, shared-memory and journal
 /// files) when dropped.
 pub struct TempDb(pub PathBuf);
@@ -9,7 +11,7 @@ pub struct TempDb(pub PathBuf);
 impl TempDb {
     /// A fresh file name in the temp dir, `name` in it.
     pub fn new(name: &str) -> TempDb {
-        let unique = authgate::SessionKey::of(&format!(
+        let unique = short_hash(&format!(
             "{name}{:?}{}",
             std::time::SystemTime::now(),
             std::process::id()

@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use authgate::{Gate, GateBuilder, Sessions};
+use authgate::issuers::Issuer;
+use authgate::sessions::Sessions;
+use authgate::{Gate, GateBuilder};
 use axum::extract::FromRef;
 
 /// The fixed time every Gate of the tests sees (seconds since the epoch).
@@ -19,24 +22,28 @@ pub const COOKIE: &str = "__Host-session";
 pub const HOST: &str = "app.example.com";
 pub const SAME_ORIGIN: &str = "https://app.example.com";
 
-/// The default test Gate: realm `tests`, the HS256 test secret, issuer and audience required,
-/// the clock fixed at `NOW`.
+/// A time as the Gates of the tests read it: `secs` seconds since the epoch.
+pub fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// The default test issuer: `ISS`, the HS256 test secret (which also signs the tokens the Gate
+/// issues), audience `AUD` required.
+pub fn test_issuer() -> Issuer {
+    Issuer::new(ISS).secret(SECRET).audience(AUD)
+}
+
+/// The default test Gate: realm `tests`, the test issuer, the clock fixed at `NOW`.
 pub fn gate_builder() -> GateBuilder {
     Gate::builder()
         .realm(REALM)
-        .hs256(SECRET)
-        .issuer(ISS)
-        .audience(AUD)
-        .clock(|| NOW)
+        .issuer(test_issuer())
+        .clock(|| at(NOW))
 }
 
-/// A Gate with only the realm, issuer, audience and clock set: add keys yourself.
+/// A Gate with only the realm and clock set: add an issuer (or sessions) yourself.
 pub fn keyless_gate_builder() -> GateBuilder {
-    Gate::builder()
-        .realm(REALM)
-        .issuer(ISS)
-        .audience(AUD)
-        .clock(|| NOW)
+    Gate::builder().realm(REALM).clock(|| at(NOW))
 }
 
 pub fn gate() -> Gate {
@@ -57,9 +64,14 @@ impl Clock {
     }
 
     /// The clock as a Gate reads it.
-    pub fn reader(&self) -> impl Fn() -> u64 + Send + Sync + 'static {
+    pub fn reader(&self) -> impl Fn() -> SystemTime + Send + Sync + 'static {
         let now = self.0.clone();
-        move || now.load(Ordering::SeqCst)
+        move || at(now.load(Ordering::SeqCst))
+    }
+
+    /// Now on this clock, in seconds since the epoch.
+    pub fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
     }
 }
 

@@ -2,7 +2,7 @@
 //! authorization attacks share, and a session login and logout.
 
 use authgate::{
-    CurrentUser, Gate, LoginAttempt, SessionUser, public, require_auth, require_role, require_scope,
+    CurrentUser, Gate, Identity, LoginAttempt, public, require_auth, require_role, require_scope,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -44,10 +44,7 @@ pub async fn login(State(gate): State<Gate>, attempt: LoginAttempt, body: String
     } else {
         vec!["user"]
     };
-    match gate
-        .login(&attempt, SessionUser::new(body).roles(roles))
-        .await
-    {
+    match gate.login(&attempt, Identity::new(body).roles(roles)).await {
         Ok(cookie) => (cookie, StatusCode::NO_CONTENT).into_response(),
         Err(e) => e.into_response(),
     }

@@ -1,12 +1,11 @@
-//! The keys of `tests/keys/`, and a key source that can be switched off.
+//! The keys of `tests/keys/`, and a Gate whose issuer's keys cannot be had.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-use authgate::{Algorithm, BoxFuture, Gate, Key, KeySet, KeySource, KeySourceError};
+use authgate::Gate;
+use authgate::issuers::Issuer;
+use authgate::keys::{Algorithm, Key};
 use jsonwebtoken::EncodingKey;
 
-use super::gate::{SECRET, keyless_gate_builder};
+use super::gate::{AUD, ISS, SECRET, keyless_gate_builder};
 
 /// The bytes of a file in `tests/keys/`.
 pub fn pem(name: &str) -> Vec<u8> {
@@ -34,63 +33,24 @@ pub fn hs_signing_key() -> EncodingKey {
     EncodingKey::from_secret(SECRET)
 }
 
-/// A Gate that trusts only the test RSA public key, for RS256.
+/// A Gate that trusts only the test RSA public key, for RS256 (issuer `ISS`, audience `AUD`).
 pub fn rs256_gate() -> Gate {
     keyless_gate_builder()
-        .key(Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap())
+        .issuer(
+            Issuer::new(ISS)
+                .key(Key::from_pem(Algorithm::RS256, pem("rsa_public.pem")).unwrap())
+                .audience(AUD),
+        )
         .build()
         .unwrap()
 }
 
-/// A key source serving the default HS256 secret that the test can switch off (it then
-/// fails with "JWKS endpoint timed out"), and that counts how often it is asked.
-#[derive(Clone)]
-pub struct SwitchableSource {
-    up: Arc<AtomicBool>,
-    asked: Arc<AtomicUsize>,
-    keys: Arc<KeySet>,
-}
-
-impl SwitchableSource {
-    /// Up, serving the default secret.
-    pub fn hs256() -> Self {
-        let keys = KeySet::new(vec![Key::hmac(Algorithm::HS256, SECRET).unwrap()]).unwrap();
-        SwitchableSource {
-            up: Arc::new(AtomicBool::new(true)),
-            asked: Arc::default(),
-            keys: Arc::new(keys),
-        }
-    }
-
-    pub fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::SeqCst);
-    }
-
-    /// How many times a Gate asked for the keys.
-    pub fn asked(&self) -> usize {
-        self.asked.load(Ordering::SeqCst)
-    }
-}
-
-impl KeySource for SwitchableSource {
-    fn keys(&self) -> BoxFuture<'_, Result<Arc<KeySet>, KeySourceError>> {
-        self.asked.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async move {
-            if self.up.load(Ordering::SeqCst) {
-                Ok(self.keys.clone())
-            } else {
-                Err(KeySourceError("JWKS endpoint timed out".to_owned()))
-            }
-        })
-    }
-}
-
-/// The default Gate's settings, its keys from a [`SwitchableSource`] (up).
-pub fn switchable_gate() -> (Gate, SwitchableSource) {
-    let source = SwitchableSource::hs256();
-    let gate = keyless_gate_builder()
-        .key_source(source.clone())
+/// The default Gate's settings, but its issuer's keys are fetched from a JWKS endpoint that
+/// refuses every connection (the discard port on loopback): its tokens answer 503, never 401
+/// and never 200.
+pub fn unavailable_keys_gate() -> Gate {
+    keyless_gate_builder()
+        .issuer(Issuer::jwks(ISS, "http://127.0.0.1:9/jwks.json").audience(AUD))
         .build()
-        .expect("gate with a key source");
-    (gate, source)
+        .expect("gate with fetched keys")
 }

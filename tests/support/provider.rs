@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use authgate::Algorithm;
+use authgate::keys::Algorithm;
+
+use super::tokens::jwa;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -142,7 +144,7 @@ async fn serve_discovery(State(provider): State<Provider>) -> Response {
 
 /// The public JWK of `key` for `alg`, with this `kid`.
 pub fn jwk(key: &EncodingKey, alg: Algorithm, kid: &str) -> Value {
-    let mut jwk = serde_json::to_value(Jwk::from_encoding_key(key, alg).unwrap()).unwrap();
+    let mut jwk = serde_json::to_value(Jwk::from_encoding_key(key, jwa(alg)).unwrap()).unwrap();
     jwk["kid"] = kid.into();
     jwk["use"] = "sig".into();
     jwk

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use authgate::testing::{Credential, TestClient, TestRequest, TestResponse};
+pub use authgate::testing::{TestClient, TestRequest, TestResponse};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, Method, Request};
 use http_body_util::{BodyExt, Full};

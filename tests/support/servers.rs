@@ -14,13 +14,21 @@ pub const REDIS_URL: &str = "AUTHGATE_TEST_REDIS_URL";
 /// different in every call, process and run.
 pub fn fresh(prefix: &str) -> String {
     static CALLS: AtomicUsize = AtomicUsize::new(0);
-    let key = authgate::SessionKey::of(&format!(
+    let key = short_hash(&format!(
         "{prefix}{:?}{}{}",
         std::time::SystemTime::now(),
         std::process::id(),
         CALLS.fetch_add(1, Ordering::Relaxed)
     ));
     format!("{prefix}_{}", &key.as_str()[..12])
+}
+
+/// A hash of `text` in hex, for names that differ with it.
+pub fn short_hash(text: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }
 
 /// One line on the terminal, past the test harness's capture (written to stderr directly, not

@@ -1,87 +1,95 @@
-//! Session stores that fail, and the session cookie of a login.
+//! Login stores that fail, and the session cookie of a login.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
 
+use authgate::store::{LoginRecord, LoginStore, StoreError};
 use authgate::testing::TestResponse;
-use authgate::{BoxFuture, Gate, SessionKey, SessionRecord, SessionStore, SessionUser, StoreError};
+use authgate::{Gate, Identity};
 
-use super::gate::NOW;
+use super::gate::{NOW, at};
 
 /// The error of [`DownStore`]: it names a password, which must never reach a response or a log.
 pub const STORE_DOWN: &str = "session database: connection refused (password=hunter2)";
 
-/// A session store that is down: every call fails with [`STORE_DOWN`], and loads are counted.
+/// A login store that is down: every call fails with [`STORE_DOWN`], and loads are counted.
 #[derive(Clone, Default)]
 pub struct DownStore(Arc<AtomicUsize>);
 
 impl DownStore {
-    /// How many times a session was looked up.
+    /// How many times a login was looked up.
     pub fn lookups(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
 }
 
-fn down<T: Send>(message: &'static str) -> BoxFuture<'static, Result<T, StoreError>> {
-    Box::pin(async move { Err(StoreError::new(message)) })
+fn down<T>(message: &'static str) -> Result<T, StoreError> {
+    Err(StoreError::unavailable(message))
 }
 
-impl SessionStore for DownStore {
-    fn create(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+impl LoginStore for DownStore {
+    async fn create(&self, _record: &LoginRecord) -> Result<(), StoreError> {
         down(STORE_DOWN)
     }
-    fn load(&self, _key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
+    async fn load(&self, _key: &str) -> Result<Option<LoginRecord>, StoreError> {
         self.0.fetch_add(1, Ordering::SeqCst);
         down(STORE_DOWN)
     }
-    fn touch(&self, _key: &SessionKey, _last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+    async fn touch(&self, _key: &str, _last_used: SystemTime) -> Result<bool, StoreError> {
         down(STORE_DOWN)
     }
-    fn delete(&self, _key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+    async fn rotate(&self, _: &str, _: &str, _: &str, _: SystemTime) -> Result<bool, StoreError> {
         down(STORE_DOWN)
     }
-    fn delete_user(&self, _subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
+    async fn delete(&self, _key: &str) -> Result<(), StoreError> {
         down(STORE_DOWN)
     }
-    fn purge_expired(&self, _now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+    async fn delete_user(&self, _subject: &str) -> Result<u64, StoreError> {
+        down(STORE_DOWN)
+    }
+    async fn purge_expired(&self, _now: SystemTime) -> Result<u64, StoreError> {
         down(STORE_DOWN)
     }
 }
 
-/// A store that can read but not write: it returns a session due for its last-seen update
+/// A store that can read but not write: it returns a session due for its last-use update
 /// (or an expired one, to be deleted), and every write fails.
 #[derive(Clone)]
 pub struct ReadOnlyStore {
     pub expired: bool,
 }
 
-impl SessionStore for ReadOnlyStore {
-    fn create(&self, _record: &SessionRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+impl LoginStore for ReadOnlyStore {
+    async fn create(&self, _record: &LoginRecord) -> Result<(), StoreError> {
         down("read-only replica")
     }
-    fn load(&self, key: &SessionKey) -> BoxFuture<'_, Result<Option<SessionRecord>, StoreError>> {
-        let record = SessionRecord {
-            key: *key,
+    async fn load(&self, key: &str) -> Result<Option<LoginRecord>, StoreError> {
+        Ok(Some(LoginRecord {
+            key: key.to_owned(),
             subject: "alice".into(),
-            roles: vec![],
-            scopes: vec![],
-            claims: "{}".into(),
-            created_at: NOW - 300,
-            last_seen: NOW - 120,
-            expires_at: if self.expired { NOW - 1 } else { NOW + 3000 },
-        };
-        Box::pin(async move { Ok(Some(record)) })
+            current: None,
+            last_used: at(NOW - 120),
+            expires_at: at(if self.expired { NOW - 1 } else { NOW + 3000 }),
+            data: format!(
+                r#"{{"roles":[],"scopes":[],"claims":{{"sub":"alice"}},"created_at":{}}}"#,
+                NOW - 300
+            ),
+        }))
     }
-    fn touch(&self, _key: &SessionKey, _last_seen: u64) -> BoxFuture<'_, Result<bool, StoreError>> {
+    async fn touch(&self, _key: &str, _last_used: SystemTime) -> Result<bool, StoreError> {
         down("read-only replica")
     }
-    fn delete(&self, _key: &SessionKey) -> BoxFuture<'_, Result<(), StoreError>> {
+    async fn rotate(&self, _: &str, _: &str, _: &str, _: SystemTime) -> Result<bool, StoreError> {
         down("read-only replica")
     }
-    fn delete_user(&self, _subject: &str) -> BoxFuture<'_, Result<u64, StoreError>> {
+    async fn delete(&self, _key: &str) -> Result<(), StoreError> {
         down("read-only replica")
     }
-    fn purge_expired(&self, _now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+    async fn delete_user(&self, _subject: &str) -> Result<u64, StoreError> {
+        down("read-only replica")
+    }
+    async fn purge_expired(&self, _now: SystemTime) -> Result<u64, StoreError> {
         down("read-only replica")
     }
 }
@@ -98,9 +106,13 @@ pub fn cookie_pair(reply: &TestResponse) -> String {
 }
 
 /// Logs `user` in through the Gate itself and returns the cookie's `name=value`.
-pub async fn login_cookie(gate: &Gate, user: SessionUser) -> String {
+pub async fn login_cookie(gate: &Gate, user: Identity) -> String {
     let set = gate.login_unchecked(user).await.expect("login");
-    let text = set.header_value().to_str().expect("ASCII cookie");
+    let text = set
+        .header_value()
+        .expect("a Set-Cookie header")
+        .to_str()
+        .expect("ASCII cookie");
     text.split(';').next().expect("name=value").to_owned()
 }
 

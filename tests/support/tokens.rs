@@ -1,7 +1,7 @@
 //! Claims and tokens: valid claims for the default Gate, HS256 and other signatures, raw JWS
 //! building and base64url.
 
-use authgate::Algorithm;
+use authgate::keys::Algorithm;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -36,9 +36,14 @@ pub fn without(mut claims: Value, key: &str) -> Value {
     claims
 }
 
+/// The crypto crate's name of `alg`, for signing with it.
+pub fn jwa(alg: Algorithm) -> jsonwebtoken::Algorithm {
+    alg.to_string().parse().expect("the same algorithm names")
+}
+
 /// A JWS of `claims` signed with `alg` and `key`, with an optional `kid` header.
 pub fn sign(alg: Algorithm, key: &EncodingKey, kid: Option<&str>, claims: &Value) -> String {
-    let mut header = Header::new(alg);
+    let mut header = Header::new(jwa(alg));
     header.kid = kid.map(str::to_owned);
     jsonwebtoken::encode(&header, claims, key).expect("encode token")
 }
@@ -57,7 +62,7 @@ pub fn token(sub: &str, roles: &[&str]) -> String {
 /// `alg`/`key`: for duplicate claims, `crit`, non-UTF-8 payloads and similar.
 pub fn sign_raw(header_json: &str, payload: &[u8], alg: Algorithm, key: &EncodingKey) -> String {
     let message = format!("{}.{}", b64url(header_json.as_bytes()), b64url(payload));
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), key, alg).expect("sign");
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), key, jwa(alg)).expect("sign");
     format!("{message}.{signature}")
 }
 

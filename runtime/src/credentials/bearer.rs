@@ -50,23 +50,7 @@ impl std::error::Error for CredentialError {}
 /// The bearer token of a request: `Ok(None)` when there is no `Authorization` header at all.
 ///
 /// `max_token_bytes` bounds the token; longer values are refused before any decoding.
-///
-/// ```
-/// use authgate::credentials::{bearer_token, CredentialError};
-/// use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
-///
-/// let mut headers = HeaderMap::new();
-/// assert_eq!(bearer_token(&headers, 8192), Ok(None));
-///
-/// headers.insert(AUTHORIZATION, HeaderValue::from_static("bearer   abc.def.ghi"));
-/// assert_eq!(bearer_token(&headers, 8192), Ok(Some("abc.def.ghi")));
-///
-/// headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic dXNlcjpwYXNz"));
-/// assert_eq!(bearer_token(&headers, 8192), Err(CredentialError::UnsupportedScheme));
-///
-/// headers.append(AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
-/// assert_eq!(bearer_token(&headers, 8192), Err(CredentialError::Duplicate));
-/// ```
+#[cfg(any(fuzzing, test))]
 pub fn bearer_token(
     headers: &HeaderMap,
     max_token_bytes: usize,
@@ -127,13 +111,6 @@ pub(crate) fn bearer_cache_key(value: &[u8], max_token_bytes: usize) -> Option<&
 }
 
 /// Parses one `Authorization` header value as `Bearer <token68>`.
-///
-/// ```
-/// use authgate::credentials::{parse_bearer, CredentialError};
-/// assert_eq!(parse_bearer("BEARER x.y.z", 100), Ok("x.y.z"));
-/// assert_eq!(parse_bearer("Bearer", 100), Err(CredentialError::Malformed));
-/// assert_eq!(parse_bearer("Bearer a b", 100), Err(CredentialError::Malformed));
-/// ```
 pub fn parse_bearer(value: &str, max_token_bytes: usize) -> Result<&str, CredentialError> {
     let (scheme, rest) = match value.find(' ') {
         Some(i) => (&value[..i], &value[i..]),
@@ -209,6 +186,37 @@ fn is_token(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bearer_tokens_are_read_strictly() {
+        use http::header::AUTHORIZATION;
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer_token(&headers, 8192), Ok(None));
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("bearer   abc.def.ghi"),
+        );
+        assert_eq!(bearer_token(&headers, 8192), Ok(Some("abc.def.ghi")));
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Basic dXNlcjpwYXNz"),
+        );
+        assert_eq!(
+            bearer_token(&headers, 8192),
+            Err(CredentialError::UnsupportedScheme)
+        );
+        headers.append(AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        assert_eq!(
+            bearer_token(&headers, 8192),
+            Err(CredentialError::Duplicate)
+        );
+        assert_eq!(parse_bearer("BEARER x.y.z", 100), Ok("x.y.z"));
+        assert_eq!(parse_bearer("Bearer", 100), Err(CredentialError::Malformed));
+        assert_eq!(
+            parse_bearer("Bearer a b", 100),
+            Err(CredentialError::Malformed)
+        );
+    }
 
     #[test]
     fn token68_bytes_are_the_rfc_set() {

@@ -8,11 +8,10 @@
 //! the app's (a browser never sends white space around `=`, so `s =v` is another cookie), and
 //! one surrounding pair of quotes is removed from the value (RFC 6265's `cookie-value`).
 //!
-//! This is not the `cookie` crate's `Cookie::split_parse`: measured with criterion on this machine, `split_parse` took 2.6x to 4.4x the
-//! time of this loop (107 ns against 41 ns for a header holding only the session cookie,
-//! 605 ns against 152 ns with six analytics cookies beside it), which on a stateless cookie
-//! that misses the token cache is a quarter of an HS256 verification. It would also add the
-//! crate to every user's build for these twenty lines.
+//! This is not the `cookie` crate's `Cookie::split_parse`, which parses and allocates every
+//! pair of the header, the analytics cookies beside the session's too, on every request that
+//! misses the token cache (BENCHMARKS.md, "Cookie parsing"); it would also add the crate to
+//! every user's build for these twenty lines.
 
 use http::HeaderMap;
 use http::header::COOKIE;

@@ -5,11 +5,13 @@
 //! sessions in `session`). Both readers are strict: a request that presents something
 //! malformed is refused, never treated as anonymous, and never falls back to another source.
 
-mod bearer;
+pub(crate) mod bearer;
 pub(crate) mod cookie;
-mod websocket;
+pub(crate) mod websocket;
 
-pub use bearer::{CredentialError, bearer_token, parse_bearer};
-pub(crate) use bearer::{authorization, bearer_cache_key, bearer_value};
-pub use websocket::{WEBSOCKET_BEARER_PREFIX, WEBSOCKET_PROTOCOL, websocket_bearer_token};
-pub(crate) use websocket::{is_websocket_handshake, offered_bearer};
+pub(crate) use bearer::{CredentialError, authorization, bearer_cache_key, bearer_value};
+#[cfg(test)]
+pub(crate) use bearer::{bearer_token, parse_bearer};
+pub(crate) use websocket::{
+    WEBSOCKET_BEARER_PREFIX, WEBSOCKET_PROTOCOL, is_websocket_handshake, offered_bearer,
+};

@@ -19,13 +19,12 @@ use http::header::{SEC_WEBSOCKET_PROTOCOL, UPGRADE};
 use super::CredentialError;
 use super::bearer::is_token68;
 
-/// The subprotocol a WebSocket handler selects when its clients send their bearer token in
-/// the handshake: `WebSocketUpgrade::protocols([authgate::credentials::WEBSOCKET_PROTOCOL])`.
-pub const WEBSOCKET_PROTOCOL: &str = "authgate";
+/// The subprotocol a WebSocket handler selects ([`Gate::WEBSOCKET_PROTOCOL`](crate::Gate)).
+pub(crate) const WEBSOCKET_PROTOCOL: &str = "authgate";
 
-/// The prefix of the subprotocol entry that carries a bearer token:
-/// `authgate.bearer.<token>`.
-pub const WEBSOCKET_BEARER_PREFIX: &str = "authgate.bearer.";
+/// The prefix of the subprotocol entry that carries a bearer token
+/// ([`Gate::WEBSOCKET_BEARER_PREFIX`](crate::Gate)).
+pub(crate) const WEBSOCKET_BEARER_PREFIX: &str = "authgate.bearer.";
 
 /// Whether the request asks to open a WebSocket (RFC 6455 section 4.1: `Upgrade: websocket`).
 pub(crate) fn is_websocket_handshake(headers: &HeaderMap) -> bool {
@@ -41,21 +40,7 @@ pub(crate) fn is_websocket_handshake(headers: &HeaderMap) -> bool {
 /// `Sec-WebSocket-Protocol`; `Ok(None)` when it offers none (or is no handshake). Two such
 /// entries, a malformed token or one over `max_token_bytes` are refused, never skipped.
 ///
-/// ```
-/// use authgate::credentials::{CredentialError, websocket_bearer_token};
-/// use http::{HeaderMap, HeaderValue};
-///
-/// let mut headers = HeaderMap::new();
-/// headers.insert("upgrade", HeaderValue::from_static("websocket"));
-/// headers.insert(
-///     "sec-websocket-protocol",
-///     HeaderValue::from_static("authgate, authgate.bearer.abc.def.ghi"),
-/// );
-/// assert_eq!(websocket_bearer_token(&headers, 8192), Ok(Some("abc.def.ghi")));
-///
-/// headers.insert("sec-websocket-protocol", HeaderValue::from_static("authgate.bearer."));
-/// assert_eq!(websocket_bearer_token(&headers, 8192), Err(CredentialError::Malformed));
-/// ```
+#[cfg(any(fuzzing, test))]
 pub fn websocket_bearer_token(
     headers: &HeaderMap,
     max_token_bytes: usize,

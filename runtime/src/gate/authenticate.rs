@@ -1,30 +1,35 @@
 //! Authentication: the request's credential (read by `credentials`) to a verified principal,
-//! through the token cache, the Gate's keys or key source, and the session store.
+//! through the token cache, the issuers' keys, the stateless cookies' key and the session
+//! store.
 //!
 //! The `Authorization` header wins when present, valid or not; then the bearer token a
 //! WebSocket handshake offers as a subprotocol; otherwise the session cookie is read,
-//! CSRF-checked for state-changing methods (and handshakes) before the store is asked. As much as
-//! needs no waiting runs synchronously ([`Gate::authenticate_now`]); only a key source or a
-//! session store is awaited.
+//! CSRF-checked for state-changing methods (and handshakes) before the store is asked. As much
+//! as needs no waiting runs synchronously ([`Gate::authenticate_now`]); only a refresh of an
+//! issuer's fetched keys (an unknown `kid`) or a session store is awaited.
 
 use std::sync::Arc;
 
 use http::request::Parts;
 
-use super::{Failure, Gate, Keys};
+use super::Gate;
+use super::failure::Failure;
 use crate::cache;
 use crate::credentials::{self, cookie};
 use crate::issuers::{Entry, Issuers};
+use crate::keys::KeyEpoch;
 use crate::principal::{CredentialKind, Principal};
 use crate::revocation::{Revocations, View};
-use crate::session::{self, Refused, SessionKind, Sessions};
-use crate::verify::{self, Invalid, KeyEpoch, KeySet, Rules};
+use crate::sessions::{self, Refused, SessionKind, Sessions};
+use crate::store::DynLoginStore;
+use crate::verify::{self, Invalid, Rules};
 
 /// How far [`Gate::authenticate_now`] got.
 pub(super) enum Step<'r> {
     /// Decided.
     Done(Result<Option<Arc<Principal>>, Failure>),
-    /// A JWT credential, to verify with the key source's keys.
+    /// A bearer token whose `kid` its issuer's fetched keys do not have: to try again after
+    /// one refresh of them.
     NeedsKeys(Jwt<'r>),
     /// A server-side session id (shape not yet checked), to look up in the store.
     NeedsStore(&'r str),
@@ -55,25 +60,10 @@ impl<'r> Jwt<'r> {
     fn parse(&self, gate: &Gate) -> Result<&'r str, Failure> {
         match self.presented {
             Presented::Bearer(value) => {
-                credentials::bearer_value(value, gate.inner.rules.max_token_bytes)
+                credentials::bearer_value(value, gate.inner.limits.max_token_bytes)
                     .map_err(Failure::Header)
             }
             Presented::Read(value) => Ok(value),
-        }
-    }
-}
-
-/// The keys of one request: the Gate's own, or what its key source returned.
-enum KeysRef<'g> {
-    Static(&'g KeySet),
-    Fetched(Arc<KeySet>),
-}
-
-impl KeysRef<'_> {
-    fn get(&self) -> &KeySet {
-        match self {
-            KeysRef::Static(keys) => keys,
-            KeysRef::Fetched(keys) => keys,
         }
     }
 }
@@ -87,7 +77,7 @@ impl Gate {
     ) -> Result<Option<Arc<Principal>>, Failure> {
         match self.authenticate_now(parts) {
             Step::Done(result) => result,
-            step => self.authenticate_rest(parts, step).await,
+            step => self.authenticate_rest(step).await,
         }
     }
 
@@ -96,22 +86,18 @@ impl Gate {
     /// on the hot path call this first and only build the asynchronous rest when it is needed.
     pub(super) fn authenticate_now<'r>(&self, parts: &'r Parts) -> Step<'r> {
         let inner = &*self.inner;
-        let static_keys = match &inner.keys {
-            Keys::Static(keys) => Some(keys),
-            Keys::Source(_) | Keys::Issuers(_) => None,
-        };
         match credentials::authorization(&parts.headers) {
             Ok(Some(value)) => {
                 let jwt = Jwt {
                     kind: CredentialKind::Bearer,
                     cache_key: credentials::bearer_cache_key(
                         value.as_bytes(),
-                        inner.rules.max_token_bytes,
+                        inner.limits.max_token_bytes,
                     ),
                     missed: None,
                     presented: Presented::Bearer(value),
                 };
-                return self.jwt_step(static_keys, jwt);
+                return self.bearer_step(jwt);
             }
             Ok(None) => {}
             Err(e) => return Step::Done(Err(Failure::Header(e))),
@@ -120,7 +106,7 @@ impl Gate {
         // subprotocol of the handshake (see `credentials::websocket_bearer_token`).
         let handshake = credentials::is_websocket_handshake(&parts.headers);
         let offered = match handshake {
-            true => credentials::offered_bearer(&parts.headers, inner.rules.max_token_bytes),
+            true => credentials::offered_bearer(&parts.headers, inner.limits.max_token_bytes),
             false => Ok(None),
         };
         match offered {
@@ -131,7 +117,7 @@ impl Gate {
                     missed: None,
                     presented: Presented::Read(token),
                 };
-                return self.jwt_step(static_keys, jwt);
+                return self.bearer_step(jwt);
             }
             Ok(None) => {}
             Err(e) => return Step::Done(Err(Failure::Header(e))),
@@ -142,15 +128,14 @@ impl Gate {
         // A stateless cookie the cache knows: the cookies need no parse (see
         // `cookie::cache_key`); the CSRF check and the renewal still run, in the same order.
         let mut probed = None;
-        if let (SessionKind::Stateless(key), Some(_), Some(cache)) =
-            (&sessions.kind, static_keys, &inner.cache)
+        if let (SessionKind::Stateless(key), Some(cache)) = (&sessions.kind, &inner.cache)
             && let Some(cache_key) = cookie::cache_key(&parts.headers, &sessions.cookie)
         {
             let kind = CredentialKind::Cookie;
             let hash = cache.hash(cache_key, kind);
             let revocations = self.revocation_view();
             if let Some(principal) =
-                cache.get_hashed(hash, cache_key, kind, 0, self.now(), revocations)
+                cache.get_hashed(hash, cache_key, kind, 0, self.now_secs(), revocations)
             {
                 if let Err(e) = inner.csrf.check_request(parts, handshake) {
                     return Step::Done(Err(Failure::Csrf(e)));
@@ -158,7 +143,7 @@ impl Gate {
                 if let Err(e) = self.check_current() {
                     return Step::Done(Err(e));
                 }
-                session::renew_if_due(parts, sessions, key, &principal, self.now());
+                sessions::renew_if_due(sessions, &key.signing, &principal, self.now_secs());
                 return Step::Done(Ok(Some(principal)));
             }
             probed = Some((cache_key, hash));
@@ -184,12 +169,19 @@ impl Gate {
                         .map(|(_, hash)| hash),
                     presented: Presented::Read(value),
                 };
-                let Some(keys) = static_keys else {
-                    return Step::NeedsKeys(jwt);
+                let verified = match &key.verifying {
+                    Ok(keys) => self.verify_cached(0, &jwt, |token, now| {
+                        let rules = &inner.cookie_rules;
+                        let verified =
+                            verify::verify_token_until(token, keys, rules, now, jwt.kind)
+                                .map_err(Failure::Token)?;
+                        Ok((verified, 0, None))
+                    }),
+                    // Refused by `build`: never reached.
+                    Err(_) => Err(Failure::Token(Invalid::SessionCookie)),
                 };
-                let verified = self.verify_with(keys, 0, &jwt);
                 if let Ok(principal) = &verified {
-                    session::renew_if_due(parts, sessions, key, principal, self.now());
+                    sessions::renew_if_due(sessions, &key.signing, principal, self.now_secs());
                 }
                 Step::Done(verified.map(Some))
             }
@@ -197,46 +189,26 @@ impl Gate {
         }
     }
 
-    /// A presented JWT: verified now with the Gate's own keys, or left for the key source's.
+    /// A presented bearer token: verified now with its issuer's keys, which are read without
+    /// waiting; only an unknown `kid` of fetched keys waits (for a refresh), in the
+    /// asynchronous rest.
     #[inline]
-    fn jwt_step<'r>(&self, static_keys: Option<&KeySet>, jwt: Jwt<'r>) -> Step<'r> {
-        match (static_keys, &self.inner.keys) {
-            (Some(keys), _) => Step::Done(self.verify_with(keys, 0, &jwt).map(Some)),
-            // Issuers' keys are read without waiting; only an unknown `kid` waits (for a
-            // refresh), in the asynchronous rest.
-            (None, Keys::Issuers(issuers)) => match self.verify_issued(issuers, &jwt) {
-                Err(Failure::Token(Invalid::UnknownKid)) => Step::NeedsKeys(jwt),
-                done => Step::Done(done.map(Some)),
-            },
-            (None, _) => Step::NeedsKeys(jwt),
+    fn bearer_step<'r>(&self, jwt: Jwt<'r>) -> Step<'r> {
+        match self.verify_issued(&self.inner.issuers, &jwt) {
+            Err(Failure::Token(Invalid::UnknownKid)) => Step::NeedsKeys(jwt),
+            done => Step::Done(done.map(Some)),
         }
     }
 
     /// What [`authenticate_now`](Gate::authenticate_now) left: the key source's keys, or the
     /// session store.
-    async fn authenticate_rest(
-        &self,
-        parts: &Parts,
-        step: Step<'_>,
-    ) -> Result<Option<Arc<Principal>>, Failure> {
+    async fn authenticate_rest(&self, step: Step<'_>) -> Result<Option<Arc<Principal>>, Failure> {
         match step {
             Step::Done(result) => result,
             Step::NeedsKeys(jwt) => {
-                // A malformed header is refused before the key source is asked (and without
-                // waiting for it): the cache cannot be asked before the keys anyway.
-                jwt.parse(self)?;
-                let principal = match &self.inner.keys {
-                    Keys::Issuers(issuers) => self.verify_issued_waiting(issuers, &jwt).await?,
-                    _ => {
-                        let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
-                        self.verify_with(keys.get(), generation, &jwt)?
-                    }
-                };
-                if let (CredentialKind::Cookie, Some(sessions)) = (jwt.kind, &self.inner.sessions)
-                    && let SessionKind::Stateless(key) = &sessions.kind
-                {
-                    session::renew_if_due(parts, sessions, key, &principal, self.now());
-                }
+                let principal = self
+                    .verify_issued_waiting(&self.inner.issuers, &jwt)
+                    .await?;
                 Ok(Some(principal))
             }
             // Boxed: its state (a session record held across store calls) would otherwise
@@ -244,7 +216,7 @@ impl Gate {
             Step::NeedsStore(value) => match &self.inner.sessions {
                 Some(sessions) => match &sessions.kind {
                     SessionKind::Server(store) => {
-                        session::start_purge(sessions, store, self.inner.clock.clone());
+                        sessions::start_purge(sessions, store, &self.inner.clock);
                         Box::pin(self.server_session(sessions, store.as_ref(), value)).await
                     }
                     // Not built for stateless cookies: refuse rather than call it anonymous.
@@ -259,72 +231,51 @@ impl Gate {
     async fn server_session(
         &self,
         sessions: &Sessions,
-        store: &dyn session::SessionStore,
+        store: &dyn DynLoginStore,
         value: &str,
     ) -> Result<Option<Arc<Principal>>, Failure> {
-        match session::authenticate_server(sessions, store, value, self.now()).await {
+        match sessions::authenticate_server(sessions, store, value, self.now_secs()).await {
             Ok(principal) => Ok(Some(principal)),
             Err(Refused::Invalid(invalid)) => Err(Failure::Token(invalid)),
-            Err(Refused::Unavailable(e)) => Err(Failure::Unavailable(e.to_string())),
-        }
-    }
-
-    /// Verifies a bearer token or a stateless session cookie, through the token cache.
-    #[cfg(test)]
-    pub(crate) async fn verify_jwt(
-        &self,
-        token: &str,
-        kind: CredentialKind,
-    ) -> Result<Arc<Principal>, Failure> {
-        let jwt = Jwt {
-            kind,
-            cache_key: Some(token.as_bytes()),
-            missed: None,
-            presented: Presented::Read(token),
-        };
-        let (keys, generation) = self.keys().await.map_err(Failure::Unavailable)?;
-        self.verify_with(keys.get(), generation, &jwt)
-    }
-
-    /// The key set to verify with, and its cache generation. A key source is asked on every
-    /// request, cache hit or not, so a source that fails still answers 503, and a new key set
-    /// (another `Arc`) empties the cache.
-    async fn keys(&self) -> Result<(KeysRef<'_>, u64), String> {
-        let inner = &*self.inner;
-        match &inner.keys {
-            Keys::Static(keys) => Ok((KeysRef::Static(keys), 0)),
-            // Verified by `verify_issued`, which picks the keys by `iss`; never asked here.
-            Keys::Issuers(_) => Err("keys are bound to issuers".to_owned()),
-            Keys::Source(source) => {
-                let fetched = source.keys().await.map_err(|e| e.to_string())?;
-                let generation = inner.cache.as_ref().map_or(0, |c| c.generation(&fetched));
-                Ok((KeysRef::Fetched(fetched), generation))
+            Err(Refused::Unavailable(e)) => {
+                Err(Failure::Unavailable(format!("session store: {e}")))
             }
         }
     }
 
-    /// Verifies a presented credential with these keys, through the token cache.
-    fn verify_with(
-        &self,
-        keys: &KeySet,
-        generation: u64,
-        jwt: &Jwt<'_>,
-    ) -> Result<Arc<Principal>, Failure> {
-        self.verify_cached(generation, jwt, |token, now| {
-            let verified =
-                verify::verify_token_until(token, keys, &self.inner.rules, now, jwt.kind)
-                    .map_err(Failure::Token)?;
-            Ok((verified, generation, None))
-        })
+    /// Verifies a bearer token through the token cache.
+    #[cfg(test)]
+    pub(crate) async fn verify_jwt(&self, token: &str) -> Result<Arc<Principal>, Failure> {
+        let jwt = Jwt {
+            kind: CredentialKind::Bearer,
+            cache_key: Some(token.as_bytes()),
+            missed: None,
+            presented: Presented::Read(token),
+        };
+        self.verify_issued_waiting(&self.inner.issuers, &jwt).await
     }
 
-    /// Verifies a presented credential with the keys and the rules of the issuer its `iss`
+    /// Verifies a presented bearer token with the keys and the rules of the issuer its `iss`
     /// names, through the token cache: an `iss` that is not configured is refused before any
     /// signature work, and keys not fetched yet (or too stale) answer 503.
     fn verify_issued(&self, issuers: &Issuers, jwt: &Jwt<'_>) -> Result<Arc<Principal>, Failure> {
         self.verify_cached(0, jwt, |token, now| {
-            let issuer = issuer_of(issuers, token, &self.inner.rules)?;
-            let (keys, epoch, generation) = issuer.current().map_err(Failure::Unavailable)?;
+            let issuer = issuer_of(issuers, token, &self.inner.limits)?;
+            let (keys, epoch, generation) = match issuer.current() {
+                Ok(current) => current,
+                // Without keys, what any keys would refuse is still refused: a token that
+                // does not parse, or names another issuer (one issuer's Gate reads no `iss`
+                // before the signature, so this is where it is read). Only a token that
+                // could verify answers 503.
+                Err(unavailable) => {
+                    let iss = verify::claimed_issuer(token, &self.inner.limits)
+                        .map_err(Failure::Token)?;
+                    if iss.as_deref() != Some(issuer.name()) {
+                        return Err(Failure::Token(Invalid::Issuer));
+                    }
+                    return Err(Failure::Unavailable(unavailable));
+                }
+            };
             let rules = issuer.rules();
             let verified = verify::verify_token_until(token, keys.get(), rules, now, jwt.kind)
                 .map_err(Failure::Token)?;
@@ -343,7 +294,7 @@ impl Gate {
         match self.verify_issued(issuers, jwt) {
             Err(Failure::Token(Invalid::UnknownKid)) => {
                 let token = jwt.parse(self)?;
-                let issuer = issuer_of(issuers, token, &self.inner.rules)?;
+                let issuer = issuer_of(issuers, token, &self.inner.limits)?;
                 if issuer.refreshes() && issuer.refresh_for_unknown_kid().await {
                     self.verify_issued(issuers, jwt)
                 } else {
@@ -355,8 +306,8 @@ impl Gate {
     }
 
     /// Verifies a presented credential through the token cache, with `verify` on a miss
-    /// (which returns the verified token, the generation of the keys it used and, for keys
-    /// bound to an issuer, that issuer's epoch).
+    /// (which returns the verified token, the generation of the keys it used and, for a
+    /// bearer token, its issuer's epoch).
     ///
     /// The cache is asked with the credential's `cache_key` before it is parsed: bytes that,
     /// if they equal a cached token, are that token exactly (see
@@ -375,7 +326,7 @@ impl Gate {
     {
         let inner = &*self.inner;
         let kind = jwt.kind;
-        let now = self.now();
+        let now = self.now_secs();
         let revocations = self.revocation_view();
         let Some(cache) = &inner.cache else {
             let (verified, _, _) = verify(jwt.parse(self)?, now)?;
@@ -474,15 +425,20 @@ impl Gate {
     #[cold]
     fn not_current(&self, revocations: &Revocations) -> Failure {
         // A Gate built outside a runtime starts following the store at its first request.
-        revocations.start(self.inner.clock.clone());
+        revocations.start(&self.inner.clock);
         Failure::Unavailable("revocation view not current (store or feed down)".to_owned())
     }
 }
 
 /// The issuer a token claims, from the table: an `iss` that is missing or not configured is
-/// refused (`Invalid::Issuer`). `rules` are the Gate's (only its size bound is read).
+/// refused (`Invalid::Issuer`). With one issuer, its keys are the only ones any token is
+/// tried with, and its rules require its `iss` once the signature verified: the claim is not
+/// read first. `rules` are the Gate's limits (only the size bound is read).
 #[inline]
 fn issuer_of<'i>(issuers: &'i Issuers, token: &str, rules: &Rules) -> Result<&'i Entry, Failure> {
+    if let Some(only) = issuers.only() {
+        return Ok(only);
+    }
     let iss = verify::claimed_issuer(token, rules).map_err(Failure::Token)?;
     iss.and_then(|iss| issuers.find(&iss))
         .ok_or(Failure::Token(Invalid::Issuer))

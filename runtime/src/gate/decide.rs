@@ -10,12 +10,12 @@ use http::request::Parts;
 
 use super::Gate;
 use super::authenticate::Step;
-use crate::credentials::CredentialError;
-use crate::policy::{PolicySpec, all_met};
+use super::failure::Failure;
+use crate::policy::PolicySpec;
+use crate::policy::spec::all_met;
 use crate::principal::{Caller, CredentialKind, Principal, PublicRoute};
-use crate::redirect::login_location;
 use crate::reject::{Rejection, RejectionKind};
-use crate::verify::Invalid;
+use crate::sessions::login_location;
 
 impl Gate {
     /// The guard's whole decision for one request: authenticate, check roles and scopes,
@@ -82,15 +82,15 @@ impl Gate {
             Err(failure) => return Err(self.deny(parts, spec, handler, failure)),
         };
         let bearer = principal.credential == CredentialKind::Bearer;
-        if !all_met(spec.roles, &principal.roles) {
+        if !all_met(spec.roles(), &principal.roles) {
             return Err(self.deny(parts, spec, handler, Failure::Role { bearer }));
         }
-        if !all_met(spec.scopes, &principal.scopes) {
+        if !all_met(spec.scopes(), &principal.scopes) {
             return Err(self.deny(parts, spec, handler, Failure::Scope { bearer }));
         }
         log(parts, spec, handler, "allowed", "ok");
         // Moved into the request, not shared, unless the ownership check needs it too.
-        let kept = spec.ownership.map(|_| principal.clone());
+        let kept = spec.ownership().map(|_| principal.clone());
         parts.extensions.insert(Caller(principal));
         Ok(kept)
     }
@@ -106,10 +106,10 @@ impl Gate {
         let reason = failure.reason();
         let kind = match failure {
             Failure::Missing | Failure::Header(_) | Failure::Token(_)
-                if spec.redirect.is_some() =>
+                if spec.redirect().is_some() =>
             {
                 RejectionKind::Redirect {
-                    location: login_location(spec.redirect.unwrap_or("/"), parts),
+                    location: login_location(spec.redirect().unwrap_or("/"), parts),
                 }
             }
             Failure::Missing => RejectionKind::Unauthenticated,
@@ -122,7 +122,7 @@ impl Gate {
             Failure::Scope { bearer } => RejectionKind::Forbidden {
                 bearer,
                 scopes: Some(
-                    spec.scopes
+                    spec.scopes()
                         .iter()
                         .flat_map(|r| r.names())
                         .copied()
@@ -140,7 +140,7 @@ impl Gate {
                 "credential verification unavailable");
         }
         log(parts, spec, handler, outcome, reason);
-        self.render_for(spec, &rejection)
+        self.render_for(spec, rejection)
     }
 
     /// The 500 answer for `CurrentUser` in a handler with no guard.
@@ -157,42 +157,16 @@ impl Gate {
 
     /// Renders a rejection of this kind for a handler with this policy (see `render_for`).
     pub(crate) fn rejection_for(&self, spec: &PolicySpec, kind: RejectionKind) -> Response {
-        self.render_for(spec, &self.inner.render.rejection(kind))
+        self.render_for(spec, self.inner.render.rejection(kind))
     }
 
     /// Renders a refusal of a handler with this policy: as a page when the handler is one
     /// (`redirect = "/login"`), else as the API answer.
-    pub(crate) fn render_for(&self, spec: &PolicySpec, rejection: &Rejection) -> Response {
-        if spec.redirect.is_some() {
-            self.inner.render.render_page(rejection)
+    pub(crate) fn render_for(&self, spec: &PolicySpec, rejection: Rejection) -> Response {
+        if spec.redirect().is_some() {
+            self.inner.render.render_page(&rejection.for_page())
         } else {
-            self.inner.render.render(rejection)
-        }
-    }
-}
-
-/// Why authentication or authorization failed; the reason goes to logs only.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    Missing,
-    Header(CredentialError),
-    Token(Invalid),
-    Role { bearer: bool },
-    Scope { bearer: bool },
-    Csrf(&'static str),
-    Unavailable(String),
-}
-
-impl Failure {
-    fn reason(&self) -> &'static str {
-        match self {
-            Failure::Missing => "no_credentials",
-            Failure::Header(e) => e.as_str(),
-            Failure::Token(e) => e.as_str(),
-            Failure::Role { .. } => "missing_role",
-            Failure::Scope { .. } => "missing_scope",
-            Failure::Csrf(reason) => reason,
-            Failure::Unavailable(_) => "credential_store_unavailable",
+            self.inner.render.render(&rejection)
         }
     }
 }

@@ -5,20 +5,24 @@ use crate::verify::ClaimPath;
 
 /// An identity provider whose access tokens differ from the defaults (roles in `roles`,
 /// scopes in `scope` or else `scp`, the client in `client_id`, the audience in `aud`), for
-/// [`Issuer::provider`](crate::Issuer::provider). Providers whose tokens already fit the
+/// [`Issuer::provider`](super::Issuer::provider). Providers whose tokens already fit the
 /// defaults, or whose layout is the app's choice (Auth0's namespaced claims), have no preset:
-/// the README shows their settings.
+/// the [identity providers guide](crate::guide::identity_providers) shows their settings.
 ///
 /// ```
-/// use authgate::{Gate, Issuer, Provider};
+/// use authgate::Gate;
+/// use authgate::issuers::{Issuer, Provider};
 ///
 /// # #[cfg(feature = "oidc")] {
 /// let gate = Gate::builder()
-///     .oidc_issuer(Issuer::new("https://sso.example.com/realms/acme").provider(Provider::Keycloak))
-///     .audience("invoices-api")
+///     .issuer(
+///         Issuer::discover("https://sso.example.com/realms/acme")
+///             .provider(Provider::Keycloak)
+///             .audience("invoices-api"),
+///     )
 ///     .build()?;
 /// # }
-/// # Ok::<(), authgate::GateError>(())
+/// # Ok::<(), authgate::ConfigError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

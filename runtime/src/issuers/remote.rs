@@ -22,14 +22,15 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use jsonwebtoken::Algorithm;
 use reqwest::Url;
 use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::fetch;
-use crate::error::GateError;
-use crate::verify::{KeyEpoch, KeySet, MAX_JWKS_BYTES, monotonic_ms, next_generation, parse_jwks};
+use crate::algorithm::Family;
+use crate::clock::monotonic_ms;
+use crate::error::ConfigProblem;
+use crate::keys::{Algorithm, Key, KeyEpoch, KeySet, MAX_JWKS_BYTES, next_generation, parse_jwks};
 
 /// How keys fetched from identity providers are kept current (feature `oidc`): the bounds of
 /// the refresh interval, how stale the last good keys may get, how often an unknown `kid` may
@@ -37,19 +38,20 @@ use crate::verify::{KeyEpoch, KeySet, MAX_JWKS_BYTES, monotonic_ms, next_generat
 ///
 /// ```
 /// use std::time::Duration;
-/// use authgate::{Algorithm, Gate, KeyRefresh};
+/// use authgate::Gate;
+/// use authgate::issuers::{Issuer, KeyRefresh};
+/// use authgate::keys::Algorithm;
 ///
 /// let gate = Gate::builder()
-///     .jwks("https://login.example.com/.well-known/jwks.json", "https://login.example.com/")
+///     .issuer(Issuer::discover("https://login.example.com").audience("invoices-api"))
 ///     .key_refresh(
 ///         KeyRefresh::default()
 ///             .between(Duration::from_secs(300), Duration::from_secs(6 * 3600))
 ///             .max_staleness(Duration::from_secs(12 * 3600))
 ///             .algorithms([Algorithm::RS256, Algorithm::ES256]),
 ///     )
-///     .audience("invoices-api")
 ///     .build()?;
-/// # Ok::<(), authgate::GateError>(())
+/// # Ok::<(), authgate::ConfigError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct KeyRefresh {
@@ -126,7 +128,7 @@ impl KeyRefresh {
     }
 
     /// The settings' problems, for `GateBuilder::build`.
-    pub(crate) fn check(&self) -> Vec<GateError> {
+    pub(crate) fn check(&self) -> Vec<ConfigProblem> {
         let mut errors = Vec::new();
         let zero = [
             self.min_refresh,
@@ -136,17 +138,17 @@ impl KeyRefresh {
             self.timeout,
         ];
         if zero.iter().any(Duration::is_zero) || self.min_refresh > self.max_refresh {
-            errors.push(GateError::ZeroLimit(
-                "key refresh intervals and timeouts (and min <= max)",
-            ));
+            errors.push(ConfigProblem::ZeroLimit {
+                setting: "key refresh intervals and timeouts (and min <= max)",
+            });
         }
         if self.algorithms.is_empty()
             || self
                 .algorithms
                 .iter()
-                .any(|alg| matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
+                .any(|alg| alg.family() == Family::Hmac)
         {
-            errors.push(GateError::WrongKeyType {
+            errors.push(ConfigProblem::WrongKeyType {
                 algorithm: self.algorithms.first().copied().unwrap_or(Algorithm::HS256),
                 given: "a fetched public key (allow public-key algorithms only, at least one)",
             });
@@ -173,10 +175,20 @@ pub(crate) enum Source {
     Discovery(Url),
 }
 
+impl Source {
+    fn url(&self) -> &str {
+        match self {
+            Source::Jwks(url) | Source::Discovery(url) => url.as_str(),
+        }
+    }
+}
+
 /// One issuer's fetched keys, as requests and the task share them.
 pub(crate) struct Remote {
     issuer: String,
     source: Source,
+    /// Keys given with the issuer's settings, trusted beside the fetched ones.
+    pinned: Vec<Key>,
     settings: KeyRefresh,
     client: reqwest::Client,
     snapshot: ArcSwapOption<Snapshot>,
@@ -227,8 +239,9 @@ impl Remote {
     pub(crate) fn new(
         issuer: String,
         source: Source,
+        pinned: Vec<Key>,
         settings: KeyRefresh,
-    ) -> Result<Remote, GateError> {
+    ) -> Result<Remote, ConfigProblem> {
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
@@ -236,12 +249,16 @@ impl Remote {
             // another host.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| GateError::KeyUrl(format!("the HTTP client cannot start ({e})")))?;
+            .map_err(|e| ConfigProblem::KeyUrl {
+                url: source.url().to_owned(),
+                detail: format!("the HTTP client cannot start ({e})"),
+            })?;
         let epoch = KeyEpoch::fixed();
         epoch.set(epoch.generation(), 0); // not usable before the first fetch
         Ok(Remote {
             issuer,
             source,
+            pinned,
             signals: Arc::new(Signals {
                 kick: Notify::new(),
                 attempts: watch::Sender::new(0),
@@ -364,7 +381,12 @@ impl Remote {
                 self.epoch.set(previous.generation, usable_until);
             }
             _ => {
-                let keys = parse_jwks(&fetched.body, &self.settings.algorithms)?;
+                let keys = parse_jwks(
+                    &self.issuer,
+                    &fetched.body,
+                    &self.settings.algorithms,
+                    &self.pinned,
+                )?;
                 let generation = next_generation();
                 let count = keys.len();
                 self.snapshot.store(Some(Arc::new(Snapshot {

@@ -1,44 +1,61 @@
-//! The settings of one trusted issuer: the audience its tokens must name and where they carry
-//! roles, scopes and the client id, when these differ from the Gate's defaults.
+//! [`Issuer`]: one trusted issuer of tokens, with its keys and the rules of its tokens.
 
 use super::provider::Provider;
-use crate::error::GateError;
-use crate::verify::{ClaimPath, Rules, claim_path};
+use crate::error::ConfigProblem;
+use crate::keys::{Algorithm, Key, SigningKey};
+use crate::verify::{ClaimPath, Rules};
 
-/// One issuer a Gate accepts tokens from, with the rules of its tokens: what
-/// [`GateBuilder::issuer_keys`](crate::GateBuilder::issuer_keys) and, with the feature `oidc`,
-/// `GateBuilder::oidc_issuer` and `GateBuilder::jwks` take. A plain string is an issuer with the Gate's rules (its `audience`, `roles_at`,
-/// `scopes_at`); every setting here replaces the Gate's for this issuer's tokens only.
+/// One issuer a Gate accepts tokens from: its name (the tokens' `iss`), its keys, and where
+/// its tokens carry the audience, roles, scopes and client id. Give each to
+/// [`GateBuilder::issuer`](crate::GateBuilder::issuer).
 ///
 /// A token's `iss` selects the issuer, and with it the keys and these rules, before its
-/// signature is checked: a token claiming one issuer is never judged by another's rules.
+/// signature is checked: a token claiming one issuer is never verified with another's keys or
+/// judged by another's rules.
+///
+/// Keys come from three places, which may be combined (an issuer trusts all of its keys):
+///
+/// - given here: [`key`](Self::key) (a public key or an HMAC secret that verifies),
+///   [`secret`](Self::secret) (an HS256 secret that verifies and signs),
+///   [`signing_key`](Self::signing_key) (a private key that signs the Gate's own tokens; its
+///   public half verifies them);
+/// - fetched from the issuer, with the feature `oidc`: [`Issuer::discover`] (OpenID Connect
+///   Discovery) or [`Issuer::jwks`] (a JWKS URL), refreshed in the background.
 ///
 /// ```
-/// use authgate::{Algorithm, Gate, Issuer, Key, Provider};
+/// use authgate::Gate;
+/// use authgate::issuers::{Issuer, Provider};
+/// use authgate::keys::{Algorithm, Key};
 ///
 /// # let pem = include_bytes!("../../../tests/keys/rsa_public.pem");
 /// let gate = Gate::builder()
-///     .audience("invoices-api") // the default for every issuer
+///     // The app's own tokens: HS256, signed and verified with one secret.
+///     .issuer(Issuer::new("https://notes.example.com").secret("an HMAC secret of at least 32 bytes!!"))
 ///     // A migration: the old provider's tokens carry roles in `realm_access.roles` ...
-///     .issuer_keys(
-///         Issuer::new("https://sso.example.com/realms/acme").provider(Provider::Keycloak),
-///         [Key::from_pem(Algorithm::RS256, pem)?],
+///     .issuer(
+///         Issuer::new("https://sso.example.com/realms/acme")
+///             .key(Key::from_pem(Algorithm::RS256, pem)?)
+///             .provider(Provider::Keycloak)
+///             .audience("invoices-api"),
 ///     )
 ///     // ... the new one's name another audience and must be RFC 9068 access tokens.
-///     .issuer_keys(
+///     .issuer(
 ///         Issuer::new("https://login.example.com")
+///             .key(Key::from_pem(Algorithm::RS256, pem)?.with_kid("new"))
 ///             .audience("https://api.example.com/invoices")
 ///             .roles_claim("https://example.com/claims/roles")
 ///             .access_tokens_only(),
-///         [Key::from_pem(Algorithm::RS256, pem)?.with_kid("new")],
 ///     )
 ///     .build()?;
-/// # Ok::<(), authgate::GateError>(())
+/// # Ok::<(), authgate::ConfigError>(())
 /// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct Issuer {
     pub(crate) name: String,
+    pub(crate) keys: Vec<Key>,
+    pub(crate) signing: Option<SigningKey>,
+    pub(crate) fetch: Fetch,
     preset: Option<Provider>,
     audiences: Vec<String>,
     audience_claim: Option<String>,
@@ -47,15 +64,34 @@ pub struct Issuer {
     client_ids: Vec<ClaimPath>,
     required: Vec<(String, String)>,
     access_tokens_only: bool,
-    pub(crate) errors: Vec<GateError>,
+    pub(crate) problems: Vec<ConfigProblem>,
+    /// Whether a problem of its settings was reported (its keys may be missing because of it).
+    pub(crate) reported: bool,
+}
+
+/// Where an issuer's keys are fetched from, besides those given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// Only the keys given.
+    None,
+    /// A JWKS URL.
+    #[cfg(feature = "oidc")]
+    Jwks(String),
+    /// The `jwks_uri` of the issuer's discovery document.
+    #[cfg(feature = "oidc")]
+    Discovery,
 }
 
 impl Issuer {
-    /// The issuer whose tokens carry exactly this `iss` (for OpenID Connect Discovery, also
-    /// the URL the discovery document is found under).
-    pub fn new(issuer: impl Into<String>) -> Issuer {
+    /// The issuer whose tokens carry exactly this `iss`, with the keys given to it. For the
+    /// app's own tokens, any name that identifies the app (`https://notes.example.com`): the
+    /// tokens the Gate issues carry it.
+    pub fn new(name: impl Into<String>) -> Issuer {
         Issuer {
-            name: issuer.into(),
+            name: name.into(),
+            keys: Vec::new(),
+            signing: None,
+            fetch: Fetch::None,
             preset: None,
             audiences: Vec::new(),
             audience_claim: None,
@@ -64,8 +100,104 @@ impl Issuer {
             client_ids: Vec::new(),
             required: Vec::new(),
             access_tokens_only: false,
-            errors: Vec::new(),
+            problems: Vec::new(),
+            reported: false,
         }
+    }
+
+    /// The OpenID Provider `issuer` (feature `oidc`): its keys are found by OpenID Connect
+    /// Discovery (`{issuer}/.well-known/openid-configuration`, whose `issuer` must equal this
+    /// name exactly), then fetched and refreshed as
+    /// [`GateBuilder::key_refresh`](crate::GateBuilder::key_refresh) says.
+    ///
+    /// The URL must be HTTPS (plain HTTP only for loopback addresses). The Gate is built and
+    /// the server can start while the provider is down: this issuer's tokens answer 503 until
+    /// its keys are fetched ([`Gate::ready`](crate::Gate::ready) waits for them).
+    ///
+    /// ```
+    /// use authgate::Gate;
+    /// use authgate::issuers::{Issuer, Provider};
+    ///
+    /// let gate = Gate::builder()
+    ///     .issuer(Issuer::discover("https://login.example.com/realms/acme").audience("invoices-api"))
+    ///     .issuer(
+    ///         Issuer::discover("https://login.microsoftonline.com/5f1c2b3a-0000-4000-8000-000000000000/v2.0")
+    ///             .provider(Provider::Entra)
+    ///             .audience("api://invoices"),
+    ///     )
+    ///     .build()?;
+    /// # Ok::<(), authgate::ConfigError>(())
+    /// ```
+    #[cfg(feature = "oidc")]
+    pub fn discover(name: impl Into<String>) -> Issuer {
+        Issuer {
+            fetch: Fetch::Discovery,
+            ..Issuer::new(name)
+        }
+    }
+
+    /// The issuer `name`, whose keys are published at `jwks_url` (a JSON Web Key Set; feature
+    /// `oidc`), fetched and refreshed as with [`discover`](Self::discover).
+    ///
+    /// ```
+    /// use authgate::Gate;
+    /// use authgate::issuers::Issuer;
+    ///
+    /// let gate = Gate::builder()
+    ///     .issuer(Issuer::jwks("https://login.example.com/", "https://login.example.com/keys").audience("invoices-api"))
+    ///     .build()?;
+    /// # Ok::<(), authgate::ConfigError>(())
+    /// ```
+    #[cfg(feature = "oidc")]
+    pub fn jwks(name: impl Into<String>, jwks_url: impl Into<String>) -> Issuer {
+        Issuer {
+            fetch: Fetch::Jwks(jwks_url.into()),
+            ..Issuer::new(name)
+        }
+    }
+
+    /// Verifies this issuer's tokens with `key` too. Call it once per key (give each a `kid`
+    /// for rotation).
+    pub fn key(mut self, key: Key) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// An HS256 secret (at least 32 random bytes) that verifies this issuer's tokens and
+    /// signs the tokens the Gate issues as this issuer.
+    ///
+    /// The same as [`signing_key`](Self::signing_key) with `SigningKey::hmac(Algorithm::HS256,
+    /// secret)`: the secret verifies what it signs.
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        match SigningKey::hmac(Algorithm::HS256, secret) {
+            Ok(signing) => self.signing = Some(signing),
+            Err(e) => self.problems.extend(e.into_problems()),
+        }
+        self
+    }
+
+    /// Signs the tokens the Gate issues ([`Gate::issue`](crate::Gate::issue)) as this issuer
+    /// with `key`, and verifies them with its public half, which authgate derives (unless a
+    /// key of the same `kid` is given, which must then be that public half: `build` checks
+    /// it). One issuer of a Gate signs.
+    ///
+    /// ```
+    /// use authgate::{Gate, Identity};
+    /// use authgate::issuers::Issuer;
+    /// use authgate::keys::{Algorithm, SigningKey};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let pem = include_bytes!("../../../tests/keys/ed25519_private.pem");
+    /// let key = SigningKey::from_pem(Algorithm::EdDSA, pem)?.with_kid("2026-12");
+    /// let gate = Gate::builder()
+    ///     .issuer(Issuer::new("https://notes.example.com").signing_key(key).audience("notes-api"))
+    ///     .build()?;
+    /// let tokens = gate.issue(&Identity::new("42")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.signing = Some(key);
+        self
     }
 
     /// Where this provider's tokens carry roles, scopes and the client id (see [`Provider`]
@@ -76,73 +208,63 @@ impl Issuer {
         self
     }
 
-    /// Accepts this issuer's tokens for this audience (instead of the Gate's audiences). Call
-    /// it again to accept several.
+    /// Accepts this issuer's tokens for this audience: when any is given, `aud` is required
+    /// and must name one of them. Call it again to accept several.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
     }
 
-    /// Roles live in this top-level claim (taken whole, so a namespaced claim such as
-    /// `https://example.com/claims/roles` works).
-    pub fn roles_claim(self, name: impl Into<String>) -> Self {
-        self.roles_at([name.into()])
-    }
-
-    /// Roles live at this path of nested objects, for example `["realm_access", "roles"]`.
-    pub fn roles_at<I: IntoIterator<Item = T>, T: Into<String>>(mut self, path: I) -> Self {
-        match claim_path(path) {
-            Ok(path) => self.roles = Some(path),
-            Err(e) => self.errors.push(e),
+    /// Roles live in this claim (default `roles`): a top-level claim name, taken whole (so a
+    /// namespaced claim such as `https://example.com/claims/roles` works), or a JSON Pointer
+    /// (RFC 6901) into nested objects, such as `/realm_access/roles`.
+    pub fn roles_claim(mut self, claim: impl Into<String>) -> Self {
+        if let Some(path) = self.path(claim.into()) {
+            self.roles = Some(path);
         }
         self
     }
 
-    /// Scopes live in this top-level claim, as a space-delimited string or an array. Call
-    /// again to add more places; the first one present in a token wins.
-    pub fn scopes_claim(self, name: impl Into<String>) -> Self {
-        self.scopes_at([name.into()])
-    }
-
-    /// Scopes live at this path of nested objects (see [`scopes_claim`](Self::scopes_claim)).
-    pub fn scopes_at<I: IntoIterator<Item = T>, T: Into<String>>(mut self, path: I) -> Self {
-        match claim_path(path) {
-            Ok(path) => self.scopes.push(path),
-            Err(e) => self.errors.push(e),
+    /// Scopes live in this claim, as a space-delimited string or an array (a name or a JSON
+    /// Pointer, as for [`roles_claim`](Self::roles_claim); default: `scope`, then `scp`).
+    /// Replaces the defaults; call it again to add more places: the first one present in a
+    /// token wins.
+    pub fn scopes_claim(mut self, claim: impl Into<String>) -> Self {
+        if let Some(path) = self.path(claim.into()) {
+            self.scopes.push(path);
         }
         self
     }
 
-    /// The OAuth client the token was issued to lives in this top-level claim (default:
-    /// `client_id`, as RFC 9068 names it), read by
-    /// [`CurrentUser::client_id`](crate::CurrentUser::client_id). Call again to add more
+    /// The OAuth client the token was issued to lives in this claim (a name or a JSON
+    /// Pointer; default: `client_id`, as RFC 9068 names it), read by
+    /// [`CurrentUser::client_id`](crate::CurrentUser::client_id). Call it again to add more
     /// places; the first one present wins.
-    pub fn client_id_claim(mut self, name: impl Into<String>) -> Self {
-        match claim_path([name.into()]) {
-            Ok(path) => self.client_ids.push(path),
-            Err(e) => self.errors.push(e),
+    pub fn client_id_claim(mut self, claim: impl Into<String>) -> Self {
+        if let Some(path) = self.path(claim.into()) {
+            self.client_ids.push(path);
         }
         self
     }
 
-    /// The audience is checked against this claim instead of `aud`, for providers whose
-    /// access tokens have no `aud` and name the app client instead (Amazon Cognito's
+    /// The audience is checked against this top-level claim instead of `aud`, for providers
+    /// whose access tokens have no `aud` and name the app client instead (Amazon Cognito's
     /// `client_id`, which [`Provider::Cognito`] sets).
     pub fn audience_claim(mut self, name: impl Into<String>) -> Self {
         let name = name.into();
         match name.is_empty() {
-            true => self.errors.push(GateError::EmptyClaimPath),
+            true => self.problems.push(ConfigProblem::InvalidClaim { name }),
             false => self.audience_claim = Some(name),
         }
         self
     }
 
-    /// Tokens must carry the claim `name` with exactly the string `value` (for example
-    /// Cognito's `token_use: access`, which keeps its ID tokens out); otherwise 401.
+    /// Tokens must carry the top-level claim `name` with exactly the string `value` (for
+    /// example Cognito's `token_use: access`, which keeps its ID tokens out); otherwise 401.
     pub fn require_claim(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
         match name.is_empty() {
-            true => self.errors.push(GateError::EmptyClaimPath),
+            true => self.problems.push(ConfigProblem::InvalidClaim { name }),
             false => self.required.push((name, value.into())),
         }
         self
@@ -157,18 +279,30 @@ impl Issuer {
         self
     }
 
-    /// The rules of this issuer's tokens: the Gate's `defaults`, with what this issuer
-    /// replaces, then the preset's, and `iss` required to be exactly this issuer.
-    pub(crate) fn rules(&self, defaults: &Rules) -> Rules {
+    /// A claim place, or `None` with the problem recorded.
+    fn path(&mut self, claim: String) -> Option<ClaimPath> {
+        let path = ClaimPath::parse(&claim);
+        if path.is_none() {
+            self.problems
+                .push(ConfigProblem::InvalidClaim { name: claim });
+        }
+        path
+    }
+
+    /// The rules of this issuer's tokens: the Gate's `limits` (leeway, lifetime, size), the
+    /// preset's places, and this issuer's own over them; `iss` required to be exactly its
+    /// name.
+    pub(crate) fn rules(&self, limits: &Rules) -> Rules {
         let preset = self.preset.map(Provider::layout).unwrap_or_default();
-        let mut rules = defaults.clone();
+        let mut rules = Rules {
+            leeway: limits.leeway,
+            max_lifetime: limits.max_lifetime,
+            max_token_bytes: limits.max_token_bytes,
+            ..Rules::default()
+        };
         rules.issuers = vec![self.name.clone()];
-        if !self.audiences.is_empty() {
-            rules.audiences = self.audiences.clone();
-        }
-        if let Some(name) = self.audience_claim.clone().or(preset.audience_claim) {
-            rules.audience_claim = Some(name);
-        }
+        rules.audiences = self.audiences.clone();
+        rules.audience_claim = self.audience_claim.clone().or(preset.audience_claim);
         if let Some(roles) = self.roles.clone().or(preset.roles) {
             rules.roles = roles;
         }
@@ -184,26 +318,8 @@ impl Issuer {
         }
         rules.required.extend(preset.required);
         rules.required.extend(self.required.iter().cloned());
-        rules.access_tokens_only |= self.access_tokens_only;
+        rules.access_tokens_only = self.access_tokens_only;
         rules
-    }
-}
-
-impl From<&str> for Issuer {
-    fn from(issuer: &str) -> Issuer {
-        Issuer::new(issuer)
-    }
-}
-
-impl From<String> for Issuer {
-    fn from(issuer: String) -> Issuer {
-        Issuer::new(issuer)
-    }
-}
-
-impl From<&String> for Issuer {
-    fn from(issuer: &String) -> Issuer {
-        Issuer::new(issuer.as_str())
     }
 }
 
@@ -215,47 +331,71 @@ mod tests {
         ClaimPath(p.iter().map(|s| (*s).to_owned()).collect())
     }
 
-    /// An issuer's rules: the Gate's where it says nothing, the preset's over the Gate's, its
-    /// own over the preset's whatever the order of the calls; `iss` always its own name.
+    /// An issuer's rules: the defaults where it says nothing, the preset's over the
+    /// defaults, its own over the preset's whatever the order of the calls; `iss` always its
+    /// own name; the Gate's limits.
     #[test]
-    fn own_settings_win_over_the_preset_which_wins_over_the_gate() {
-        let gate = Rules {
-            audiences: vec!["gate-aud".into()],
-            issuers: vec!["https://other".into()],
+    fn own_settings_win_over_the_preset_which_wins_over_the_defaults() {
+        let limits = Rules {
+            leeway: 7,
+            max_lifetime: 99,
             ..Rules::default()
         };
-        let plain = Issuer::from("https://a").rules(&gate);
+        let defaults = Rules::default();
+        let plain = Issuer::new("https://a").rules(&limits);
         assert_eq!(plain.issuers, ["https://a"]);
-        assert_eq!(plain.audiences, ["gate-aud"]);
-        assert_eq!(plain.roles, gate.roles);
-        assert_eq!(plain.scopes, gate.scopes);
+        assert!(plain.audiences.is_empty());
+        assert_eq!((plain.leeway, plain.max_lifetime), (7, 99));
+        assert_eq!(plain.roles, defaults.roles);
+        assert_eq!(plain.scopes, defaults.scopes);
         assert!(!plain.access_tokens_only);
 
         let keycloak = Issuer::new("https://kc").provider(Provider::Keycloak);
-        let rules = keycloak.rules(&gate);
+        let rules = keycloak.rules(&limits);
         assert_eq!(rules.roles, path(&["realm_access", "roles"]));
-        assert_eq!(rules.scopes, gate.scopes);
+        assert_eq!(rules.scopes, defaults.scopes);
         assert_eq!(rules.client_ids, [path(&["client_id"]), path(&["azp"])]);
 
         let before = Issuer::new("https://kc")
             .roles_claim("groups")
-            .scopes_claim("perms")
+            .scopes_claim("/ext/perms")
             .audience("own")
             .provider(Provider::Cognito);
         let after = Issuer::new("https://kc")
             .provider(Provider::Cognito)
             .roles_claim("groups")
-            .scopes_claim("perms")
+            .scopes_claim("/ext/perms")
             .audience("own");
         for issuer in [before, after] {
-            let rules = issuer.rules(&gate);
+            let rules = issuer.rules(&limits);
             assert_eq!(rules.roles, path(&["groups"]));
-            assert_eq!(rules.scopes, [path(&["perms"])]);
+            assert_eq!(rules.scopes, [path(&["ext", "perms"])]);
             assert_eq!(rules.audiences, ["own"]);
             assert_eq!(rules.audience_claim.as_deref(), Some("client_id"));
             assert_eq!(rules.required, [("token_use".into(), "access".into())]);
         }
-        let strict = Issuer::new("https://s").access_tokens_only().rules(&gate);
+        let strict = Issuer::new("https://s").access_tokens_only().rules(&limits);
         assert!(strict.access_tokens_only);
+    }
+
+    /// A claim that names nothing, and a short secret, are problems the builder reports.
+    #[test]
+    fn bad_settings_are_recorded_for_build() {
+        let issuer = Issuer::new("https://a")
+            .roles_claim("")
+            .scopes_claim("/")
+            .client_id_claim("/a//b")
+            .audience_claim("")
+            .secret("short");
+        assert!(matches!(
+            &issuer.problems[..],
+            [
+                ConfigProblem::InvalidClaim { .. },
+                ConfigProblem::InvalidClaim { .. },
+                ConfigProblem::InvalidClaim { .. },
+                ConfigProblem::InvalidClaim { .. },
+                ConfigProblem::WeakSecret { len: 5, .. },
+            ]
+        ));
     }
 }

@@ -16,7 +16,9 @@
 //! async fn users() -> &'static str { "[]" }
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let gate = Gate::builder().hs256("an HMAC secret of at least 32 bytes!!").build()?;
+//! let gate = Gate::builder()
+//!     .issuer(authgate::issuers::Issuer::new("https://api.example.com").secret("an HMAC secret of at least 32 bytes!!"))
+//!     .build()?;
 //! let app: Router<Gate> = Router::new()
 //!     .route("/health", get(health))
 //!     .route("/admin/users", get(users));
@@ -29,7 +31,7 @@
 //!         .path("/admin/users", PathItem::new(HttpMethod::Get, op())))
 //!     .build();
 //!
-//! let drift = authgate::openapi::apply(&mut doc, app.policies(), &gate);
+//! let drift = authgate::openapi::apply(&mut doc, &app.audit(), &gate);
 //! assert!(drift.is_empty(), "{drift}"); // a CI test fails on a route without documentation
 //!
 //! let json: serde_json::Value = serde_json::from_str(&doc.to_json()?)?;
@@ -45,15 +47,15 @@
 //! What is written to each operation that a route serves (matched by method and path
 //! template; an `any` route matches every method the document lists at its path):
 //!
-//! - `security`: one requirement per way in. [`BEARER_SCHEME`] with the scopes the policy
-//!   requires, and [`COOKIE_SCHEME`] with the same scopes when the Gate accepts a session
+//! - `security`: one requirement per way in. `bearerAuth` (when the Gate has an issuer)
+//!   with the scopes the policy requires, and `sessionCookie` with the same scopes when the Gate accepts a session
 //!   cookie. `any(a, b)` is one requirement per name. `#[public]` gets `security: []`, the
 //!   reason in `x-authgate-public` and in the description.
-//! - the refusals authgate answers with, each with the [`REJECTION_SCHEMA`] body and
+//! - the refusals authgate answers with, each with the `AuthgateRejection` body and
 //!   `Cache-Control`: 401 with `WWW-Authenticate` (or 303 with `Location` for
 //!   `redirect = ".."`), 403 where roles, scopes, the cookie origin check (state-changing
 //!   methods) or `#[owned_by(.., status = 403)]` apply, 404 where `#[owned_by]` applies, 503
-//!   where the Gate depends on a key source or a session store. A status the app already
+//!   where the Gate depends on fetched keys, a session store or revocations. A status the app already
 //!   documents keeps its description and bodies; authgate's case is added to the description,
 //!   its headers where missing, and its `application/json` body next to the bodies the app
 //!   describes (not to an answer without a body: OpenAPI cannot mark a body optional).
@@ -61,10 +63,44 @@
 //!   (`[{"any": ["admin"]}]`, every entry must hold) and the description; the audit form of
 //!   the whole policy in `x-authgate-policy`.
 //!
-//! `components.securitySchemes` gets `bearerAuth` (`http`, `bearer`, `bearerFormat: JWT`) and,
-//! with sessions, `sessionCookie` (`apiKey` in `cookie`, named as the Gate's cookie).
-//! `components.schemas` gets `AuthgateRejection` unless the app defines it: an app whose
-//! Gate renders rejections its own way (`render_rejection`) describes its body there.
+//! `components.securitySchemes` gets `bearerAuth` (`http`, `bearer`, `bearerFormat: JWT`)
+//! when the Gate has an issuer (a Gate of session cookies only refuses every bearer token);
+//! with sessions, `sessionCookie` (`apiKey` in `cookie`, named as the Gate's cookie); and for
+//! each issuer configured with [`Issuer::discover`](crate::issuers::Issuer::discover) (feature
+//! `oidc`), an `openIdConnect` scheme with its discovery URL (`openIdConnect`,
+//! `openIdConnect2`, ..), which every guarded operation lists as one more way in, with the
+//! same scopes. `components.schemas` gets `AuthgateRejection` unless the app defines it: an
+//! app whose Gate renders rejections its own way (`render_rejection`) describes its body
+//! there.
+//!
+//! # Serving it, and keeping it true
+//!
+//! Apply the policies once at start, from the router's audit before the state is given, and
+//! serve the JSON from a `#[public]` handler; the
+//! [API quick start](crate::guide::api_behind_an_identity_provider) shows the route. Then a
+//! test that fails on drift keeps the document and the router together:
+//!
+//! ```
+//! # use authgate::{Gate, Router, public, routing::get};
+//! # use utoipa::openapi::{HttpMethod, OpenApiBuilder, PathItem, PathsBuilder};
+//! # use utoipa::openapi::path::OperationBuilder;
+//! # #[public(reason = "load-balancer health check")]
+//! # async fn health() -> &'static str { "ok" }
+//! # fn routes() -> Router<Gate> { Router::new().route("/health", get(health)) }
+//! # fn api_doc() -> utoipa::openapi::OpenApi {
+//! #     let op = OperationBuilder::new().response("200", utoipa::openapi::Response::new("ok"));
+//! #     OpenApiBuilder::new().paths(PathsBuilder::new().path("/health", PathItem::new(HttpMethod::Get, op))).build()
+//! # }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let gate = Gate::builder()
+//! #     .issuer(authgate::issuers::Issuer::new("https://api.example.com").secret("an HMAC secret of at least 32 bytes!!"))
+//! #     .build()?;
+//! // In a test: every route documented, every documented operation routed.
+//! let mut doc = api_doc(); // `ApiDoc::openapi()` with utoipa's derive
+//! let drift = authgate::openapi::apply(&mut doc, &routes().audit(), &gate);
+//! assert!(drift.is_empty(), "{drift}");
+//! # Ok(()) }
+//! ```
 //!
 //! Scopes in the requirement arrays: OpenAPI 3.1 lets the array of a non-OAuth scheme list
 //! "role names"; authgate lists the scopes a token must carry there, because they are what a
@@ -87,29 +123,19 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{Components, ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 use crate::gate::Gate;
-use crate::router::RoutePolicy;
+use crate::router::{RouteAudit, RoutePolicy};
 
-pub use model::{BEARER_SCHEME, COOKIE_SCHEME, REJECTION_SCHEMA};
-use model::{GateFacts, RefusalHeader};
+use model::{BEARER_SCHEME, COOKIE_SCHEME, GateFacts, REJECTION_SCHEMA, RefusalHeader};
 
 /// Writes every route's security and refusals into `doc`, and returns the drift: routes the
 /// document does not describe, and operations no route serves.
 ///
 /// Applying twice gives the same document. See the [module](self) documentation for what is
 /// written and an example.
-pub fn apply(doc: &mut OpenApi, policies: &[RoutePolicy], gate: &Gate) -> Drift {
-    let facts = GateFacts::of(gate);
-    add_components(doc, &facts);
-    walk(doc, policies, |operation, route, method| {
-        document(operation, route, method, &facts);
-    })
-}
-
-/// The drift between `doc` and the router's `policies`, without changing the document: what
-/// [`apply`] returns.
 ///
 /// ```
 /// use authgate::{Gate, Router, require_auth, routing::{get, post}};
+/// use authgate::issuers::Issuer;
 /// use utoipa::openapi::{HttpMethod, OpenApiBuilder, PathItem, PathsBuilder, Response};
 /// use utoipa::openapi::path::OperationBuilder;
 ///
@@ -118,24 +144,34 @@ pub fn apply(doc: &mut OpenApi, policies: &[RoutePolicy], gate: &Gate) -> Drift 
 /// #[require_auth]
 /// async fn create() -> &'static str { "{}" }
 ///
+/// # fn main() -> Result<(), authgate::ConfigError> {
+/// let gate = Gate::builder()
+///     .issuer(Issuer::new("https://api.example.com").secret("an HMAC secret of at least 32 bytes!!"))
+///     .build()?;
 /// let app: Router<Gate> = Router::new().route("/items", get(list).post(create));
-/// let doc = OpenApiBuilder::new()
+/// let mut doc = OpenApiBuilder::new()
 ///     .paths(PathsBuilder::new().path(
 ///         "/items",
 ///         PathItem::new(HttpMethod::Get, OperationBuilder::new().response("200", Response::new("the items"))),
 ///     ))
 ///     .build();
-/// let drift = authgate::openapi::drift(&doc, app.policies());
+/// let drift = authgate::openapi::apply(&mut doc, &app.audit(), &gate);
 /// assert_eq!(drift.to_string(), "route without documentation: POST /items require_auth\n");
+/// # Ok(()) }
 /// ```
-pub fn drift(doc: &OpenApi, policies: &[RoutePolicy]) -> Drift {
-    walk(&mut doc.clone(), policies, |_, _, _| {})
+pub fn apply(doc: &mut OpenApi, audit: &RouteAudit, gate: &Gate) -> Drift {
+    let facts = GateFacts::of(gate);
+    add_components(doc, &facts);
+    let policies: Vec<&RoutePolicy> = audit.iter().collect();
+    walk(doc, &policies, |operation, route, method| {
+        document(operation, route, method, &facts);
+    })
 }
 
 /// Calls `visit` with every operation of `doc` that a route serves, and returns the drift.
 fn walk(
     doc: &mut OpenApi,
-    policies: &[RoutePolicy],
+    policies: &[&RoutePolicy],
     mut visit: impl FnMut(&mut Operation, &RoutePolicy, &'static str),
 ) -> Drift {
     let mut drift = Drift::default();
@@ -143,11 +179,11 @@ fn walk(
     for route in policies.iter().filter(|r| is_operation(r)) {
         let mut matched = false;
         for (path, item) in doc.paths.paths.iter_mut() {
-            if !path_matches(&route.path, path) {
+            if !path_matches(route.path(), path) {
                 continue;
             }
             for (method, operation) in operations_mut(item) {
-                if route.method == "ANY" || route.method == "*" || route.method == method {
+                if route.method() == "ANY" || route.method() == "*" || route.method() == method {
                     visit(operation, route, method);
                     served.insert((method, path.clone()));
                     matched = true;
@@ -155,7 +191,7 @@ fn walk(
             }
         }
         if !matched {
-            drift.undocumented.push(route.clone());
+            drift.undocumented.push((*route).clone());
         }
     }
     for (path, item) in doc.paths.paths.iter_mut() {
@@ -171,6 +207,7 @@ fn walk(
 /// The difference between a router and its OpenAPI document, for a CI test that fails when
 /// they drift apart (`assert!(drift.is_empty(), "{drift}")`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Drift {
     /// Routes of the router that no operation of the document describes. The fallback is not
     /// an operation and never shows here.
@@ -202,7 +239,7 @@ impl fmt::Display for Drift {
 
 /// The fallback (`*` at `*`) answers paths that are not routes: it is not an operation.
 fn is_operation(route: &RoutePolicy) -> bool {
-    route.path != "*"
+    route.path() != "*"
 }
 
 /// Whether the router's path template `route` is the document's `path`. axum writes a
@@ -236,7 +273,7 @@ fn operations_mut(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
 
 /// Writes one route's policy into one operation.
 fn document(operation: &mut Operation, route: &RoutePolicy, method: &str, gate: &GateFacts) {
-    let spec = &route.policy;
+    let spec = route.policy();
     let security = model::requirements(spec, gate)
         .into_iter()
         .map(|(scheme, scopes)| SecurityRequirement::new(scheme, scopes))
@@ -249,8 +286,11 @@ fn document(operation: &mut Operation, route: &RoutePolicy, method: &str, gate: 
         Some(reason) => {
             extensions.insert("x-authgate-public".to_owned(), reason.into());
         }
-        None if !spec.roles.is_empty() => {
-            extensions.insert("x-authgate-roles".to_owned(), model::roles_json(spec.roles));
+        None if !spec.roles().is_empty() => {
+            extensions.insert(
+                "x-authgate-roles".to_owned(),
+                model::roles_json(spec.roles()),
+            );
         }
         None => {}
     }
@@ -264,12 +304,16 @@ fn document(operation: &mut Operation, route: &RoutePolicy, method: &str, gate: 
 
     // A `routing::any` route's handler cannot tell a safe method from a state change: the
     // guard checks a cookie's origin on every method there.
-    let method = if route.method == "ANY" { "ANY" } else { method };
+    let method = if route.method() == "ANY" {
+        "ANY"
+    } else {
+        method
+    };
     for refusal in model::refusals(spec, method, gate) {
         let status = refusal.status.to_string();
         // The body authgate renders by default: none for a redirect (its `Location` is the
         // answer), a small HTML page for the other refusals of a page route, JSON otherwise.
-        let body = match (refusal.status, spec.redirect) {
+        let body = match (refusal.status, spec.redirect()) {
             (303, _) => None,
             (_, Some(_)) => Some((
                 "text/html; charset=utf-8",
@@ -371,19 +415,22 @@ fn header_doc(header: RefusalHeader, gate: &GateFacts) -> (&'static str, Header)
     (name, header)
 }
 
-/// `bearerAuth`, `sessionCookie` when the Gate has sessions, and the rejection body's schema.
+/// `bearerAuth` when the Gate has an issuer, `sessionCookie` when it has sessions, and the
+/// rejection body's schema.
 fn add_components(doc: &mut OpenApi, gate: &GateFacts) {
     let components = doc.components.get_or_insert_with(Components::default);
-    let bearer = HttpBuilder::new()
-        .scheme(HttpAuthScheme::Bearer)
-        .bearer_format("JWT")
-        .description(Some(format!(
-            "`Authorization: Bearer <JWT>` (realm `{}`). A token that is presented but \
-             invalid is refused; it never falls back to the session cookie.",
-            gate.realm
-        )))
-        .build();
-    components.add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(bearer));
+    if gate.bearer {
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(format!(
+                "`Authorization: Bearer <JWT>` (realm `{}`). A token that is presented but \
+                 invalid is refused; it never falls back to the session cookie.",
+                gate.realm
+            )))
+            .build();
+        components.add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(bearer));
+    }
     if let Some(cookie) = &gate.cookie {
         let kind = if gate.session_store {
             "an opaque id of a server-side session"

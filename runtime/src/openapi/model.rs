@@ -3,15 +3,16 @@
 //! library, so the document writer only translates.
 
 use crate::gate::Gate;
-use crate::policy::{Ownership, PolicySpec, Requirement};
+use crate::policy::{PolicySpec, Requirement};
 use crate::reject::{Rejection, RejectionKind};
+use crate::sessions::SessionKind;
 
 /// The name of the bearer-token security scheme in `components.securitySchemes`.
-pub const BEARER_SCHEME: &str = "bearerAuth";
+pub(crate) const BEARER_SCHEME: &str = "bearerAuth";
 /// The name of the session-cookie security scheme in `components.securitySchemes`.
-pub const COOKIE_SCHEME: &str = "sessionCookie";
+pub(crate) const COOKIE_SCHEME: &str = "sessionCookie";
 /// The name of the rejection body's schema in `components.schemas`.
-pub const REJECTION_SCHEMA: &str = "AuthgateRejection";
+pub(crate) const REJECTION_SCHEMA: &str = "AuthgateRejection";
 /// The name of the `openIdConnect` security scheme of the Gate's first issuer configured with
 /// `oidc_issuer`; the others are `openIdConnect2`, `openIdConnect3`, ..
 pub(crate) const OIDC_SCHEME: &str = "openIdConnect";
@@ -40,27 +41,35 @@ pub(crate) const REJECTION_CODES: &[&str] = &[
 #[derive(Clone, Debug)]
 pub(crate) struct GateFacts {
     pub(crate) realm: String,
+    /// Bearer tokens, when the Gate has an issuer (without one, every token is refused).
+    pub(crate) bearer: bool,
     /// The session cookie's name, when the Gate accepts one.
     pub(crate) cookie: Option<String>,
     /// Server-side sessions (a store that can be down), as opposed to stateless cookies.
     pub(crate) session_store: bool,
-    /// Keys from a key source (which can be down).
+    /// Keys fetched from an issuer (which can be down).
     pub(crate) key_source: bool,
     /// Revocations (whose view can be stale: bearer tokens and stateless cookies get 503).
     pub(crate) revocations: bool,
-    /// The OpenID Connect Discovery URLs of the issuers configured with `oidc_issuer`.
+    /// The OpenID Connect Discovery URLs of the issuers configured with `Issuer::discover`.
     pub(crate) discovery: Vec<String>,
 }
 
 impl GateFacts {
     pub(crate) fn of(gate: &Gate) -> Self {
+        let sessions = gate.session_settings();
+        let issuers = gate.issuers();
         GateFacts {
             realm: gate.realm().to_owned(),
-            cookie: gate.session_cookie_name().map(str::to_owned),
-            session_store: gate.has_session_store(),
-            key_source: gate.has_key_source(),
+            bearer: issuers.iter().next().is_some(),
+            cookie: sessions.map(|s| s.cookie.clone()),
+            session_store: sessions.is_some_and(|s| matches!(s.kind, SessionKind::Server(_))),
+            key_source: issuers.any_fetched(),
             revocations: gate.has_revocations(),
-            discovery: gate.discovery_urls(),
+            discovery: issuers
+                .iter()
+                .filter_map(|entry| entry.discovery_url().map(str::to_owned))
+                .collect(),
         }
     }
 
@@ -122,7 +131,7 @@ pub(crate) fn refusals(spec: &PolicySpec, method: &str, gate: &GateFacts) -> Vec
         return Vec::new();
     }
     let mut out = Vec::new();
-    match spec.redirect {
+    match spec.redirect() {
         Some(login) => out.push(Refusal {
             status: 303,
             description: format!(
@@ -142,22 +151,22 @@ pub(crate) fn refusals(spec: &PolicySpec, method: &str, gate: &GateFacts) -> Vec
         }),
     }
     let mut forbidden = Vec::new();
-    if !spec.roles.is_empty() || !spec.scopes.is_empty() {
+    if !spec.roles().is_empty() || !spec.scopes().is_empty() {
         forbidden.push("the caller lacks a required role or scope");
     }
     if gate.cookie.is_some() && state_changing(method) {
         forbidden.push("a session-cookie request from another origin (CSRF)");
     }
-    if let Some(Ownership { status: 403, .. }) = spec.ownership {
+    if spec.owner_status() == Some(403) {
         forbidden.push("the caller does not own the resource");
     }
     if !forbidden.is_empty() {
         let mut description = forbidden.join("; ");
         capitalize(&mut description);
         description.push('.');
-        let roles_or_scopes = !spec.roles.is_empty() || !spec.scopes.is_empty();
+        let roles_or_scopes = !spec.roles().is_empty() || !spec.scopes().is_empty();
         let mut headers = vec![CacheControl];
-        if roles_or_scopes {
+        if roles_or_scopes && gate.bearer {
             headers.insert(0, WwwAuthenticate { always: false });
         }
         out.push(Refusal {
@@ -170,7 +179,7 @@ pub(crate) fn refusals(spec: &PolicySpec, method: &str, gate: &GateFacts) -> Vec
             headers,
         });
     }
-    if let Some(Ownership { status: 404, .. }) = spec.ownership {
+    if spec.owner_status() == Some(404) {
         out.push(Refusal {
             status: 404,
             description: "The resource does not exist or belongs to someone else (one answer \
@@ -227,8 +236,11 @@ pub(crate) fn requirements(spec: &PolicySpec, gate: &GateFacts) -> Vec<(String, 
     if !spec.requires_authentication() {
         return Vec::new();
     }
-    let alternatives = expand(spec.scopes);
-    let mut schemes = vec![BEARER_SCHEME.to_owned()];
+    let alternatives = expand(spec.scopes());
+    let mut schemes = Vec::new();
+    if gate.bearer {
+        schemes.push(BEARER_SCHEME.to_owned());
+    }
     if gate.cookie.is_some() {
         schemes.push(COOKIE_SCHEME.to_owned());
     }
@@ -299,19 +311,19 @@ pub(crate) fn sentence(spec: &PolicySpec) -> String {
     }
     let mut text = "Access: a valid credential".to_owned();
     let mut clauses = Vec::new();
-    clauses.extend(spec.roles.iter().map(|r| words("role", r)));
-    clauses.extend(spec.scopes.iter().map(|r| words("scope", r)));
+    clauses.extend(spec.roles().iter().map(|r| words("role", r)));
+    clauses.extend(spec.scopes().iter().map(|r| words("scope", r)));
     if !clauses.is_empty() {
         text.push_str(" with ");
         text.push_str(&clauses.join(" and "));
     }
-    if let Some(own) = &spec.ownership {
-        text.push_str(&format!("; only the owner (`{}`)", own.path));
-        if let Some(bypass) = &own.bypass {
+    if let Some(path) = spec.owner() {
+        text.push_str(&format!("; only the owner (`{path}`)"));
+        if let Some(bypass) = spec.owner_bypass() {
             text.push_str(&format!(" or a caller with {}", words("role", bypass)));
         }
     }
-    if let Some(login) = spec.redirect {
+    if let Some(login) = spec.redirect() {
         text.push_str(&format!("; anonymous visitors are sent to `{login}`"));
     }
     text.push_str(&format!(". authgate policy: `{spec}`."));
@@ -335,10 +347,12 @@ fn words(kind: &str, requirement: &Requirement) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::spec::{Ownership, SpecBuilder};
 
     fn gate(cookie: bool, store: bool, key_source: bool) -> GateFacts {
         GateFacts {
             realm: "api".to_owned(),
+            bearer: true,
             cookie: cookie.then(|| "session".to_owned()),
             session_store: store,
             key_source,
@@ -414,22 +428,27 @@ mod tests {
             "The key source, the session store or the revocation store is unavailable; try again later."
         );
 
-        const ADMIN: PolicySpec =
-            PolicySpec::authenticated().with_roles(&[Requirement::Any(&["admin"])]);
+        const ADMIN: PolicySpec = SpecBuilder::authenticated()
+            .with_roles(&[Requirement::Any(&["admin"])])
+            .build();
         assert_eq!(statuses(&ADMIN, "GET", &bearer_only), [401, 403]);
-        const OWNED: PolicySpec = PolicySpec::authenticated().with_ownership(Ownership {
-            path: "invoice.user_id",
-            status: 404,
-            bypass: None,
-        });
+        const OWNED: PolicySpec = SpecBuilder::authenticated()
+            .with_ownership(Ownership {
+                path: "invoice.user_id",
+                status: 404,
+                bypass: None,
+            })
+            .build();
         assert_eq!(statuses(&OWNED, "GET", &bearer_only), [401, 404]);
-        const OWNED_403: PolicySpec = PolicySpec::authenticated().with_ownership(Ownership {
-            path: "id",
-            status: 403,
-            bypass: None,
-        });
+        const OWNED_403: PolicySpec = SpecBuilder::authenticated()
+            .with_ownership(Ownership {
+                path: "id",
+                status: 403,
+                bypass: None,
+            })
+            .build();
         assert_eq!(statuses(&OWNED_403, "GET", &bearer_only), [401, 403]);
-        const PAGE: PolicySpec = PolicySpec::authenticated().with_redirect("/login");
+        const PAGE: PolicySpec = SpecBuilder::authenticated().with_redirect("/login").build();
         assert_eq!(statuses(&PAGE, "GET", &bearer_only), [303]);
         assert!(refusals(&PolicySpec::public("health"), "POST", &sessions).is_empty());
     }
@@ -437,8 +456,9 @@ mod tests {
     #[test]
     fn the_challenge_is_certain_on_401_and_bearer_only_on_403() {
         let facts = gate(true, false, false);
-        const SCOPED: PolicySpec =
-            PolicySpec::authenticated().with_scopes(&[Requirement::Any(&["a:b"])]);
+        const SCOPED: PolicySpec = SpecBuilder::authenticated()
+            .with_scopes(&[Requirement::Any(&["a:b"])])
+            .build();
         let all = refusals(&SCOPED, "POST", &facts);
         assert_eq!(
             all[0].headers,
@@ -458,8 +478,9 @@ mod tests {
 
     #[test]
     fn scope_alternatives_multiply() {
-        const SPEC: PolicySpec = PolicySpec::authenticated()
-            .with_scopes(&[Requirement::Any(&["a", "b"]), Requirement::All(&["d", "c"])]);
+        const SPEC: PolicySpec = SpecBuilder::authenticated()
+            .with_scopes(&[Requirement::Any(&["a", "b"]), Requirement::All(&["d", "c"])])
+            .build();
         let facts = gate(true, false, false);
         let reqs = requirements(&SPEC, &facts);
         let expected = |s: &str| {
@@ -490,14 +511,15 @@ mod tests {
 
     #[test]
     fn sentences_name_every_rule() {
-        const SPEC: PolicySpec = PolicySpec::authenticated()
+        const SPEC: PolicySpec = SpecBuilder::authenticated()
             .with_roles(&[Requirement::Any(&["staff", "billing"])])
             .with_scopes(&[Requirement::Any(&["invoices:write"])])
             .with_ownership(Ownership {
                 path: "invoice.user_id",
                 status: 404,
                 bypass: Some(Requirement::Any(&["admin"])),
-            });
+            })
+            .build();
         assert_eq!(
             sentence(&SPEC),
             "Access: a valid credential with any of the roles `staff`, `billing` and scope \

@@ -1,11 +1,44 @@
 //! Revocation of self-contained credentials: bearer tokens and stateless session cookies,
 //! which no store is asked about on each request.
 //!
-//! A revocation ends one token (by its `jti`) or everything a subject was issued before a
-//! second (a per-subject "not before"). It is written to a shared [`RevocationStore`], which
-//! announces it on a change feed; every Gate keeps a local view of the revocations in force,
-//! loaded whole when it (re)subscribes and kept current by the feed. A request reads that view
-//! and never waits on the network.
+//! # What can be revoked
+//!
+//! - [`Gate::revoke_user`](crate::Gate::revoke_user): everything a subject was issued up to
+//!   now (a per-subject "not before"), after a password change, a lost device or a deleted
+//!   account. It also deletes the subject's server-side sessions and refresh families.
+//! - [`Gate::logout`](crate::Gate::logout): the caller's own bearer token or stateless
+//!   cookie, by its `jti`.
+//! - [`Gate::revoke_token_id`](crate::Gate::revoke_token_id): one token by its `jti`, until
+//!   its `exp`.
+//! - a refresh token used twice revokes its subject (see [`tokens`](crate::tokens)).
+//!
+//! A revoked credential is refused with 401 `invalid_token`, also when the token cache holds
+//! it. With revocations configured, a JWT without `iat` is refused: its age cannot be
+//! compared with a subject's "not before".
+//!
+//! # The model
+//!
+//! A revocation is written to a shared [`RevocationStore`], which announces it on a change
+//! feed; every Gate keeps a local view of the revocations in force, loaded whole when it
+//! (re)subscribes and kept current by the feed. A request reads that view and never waits on
+//! the network.
+//!
+//! The view is bounded by time: a token revocation lives until the token could no longer be
+//! accepted (its `exp` plus the leeway), a subject revocation until every token issued before
+//! it has expired (`not_before` plus the Gate's maximum lifetime and leeway). Expired
+//! revocations are purged from the store in the background ([`Revocations::purge_every`]).
+//!
+//! # Several instances
+//!
+//! Every instance of an app builds its Gate on the same store, so a revocation on one holds
+//! on all: a logout behind a load balancer is a logout. The stores: [`MemoryStore`](crate::store::MemoryStore)
+//! (one process, or several Gates in one test), and for several processes the stores of
+//! `authgate-redis` (pub/sub), `authgate-sqlx` on PostgreSQL (`LISTEN`/`NOTIFY`) and on SQLite
+//! (a polled log, for processes on one machine). Any [`RevocationStore`] that passes
+//! `authgate::testing::Conformance::revocations` works. Server-side sessions need no
+//! revocations: they are read from their own shared store on every request.
+//!
+//! # The staleness bound
 //!
 //! The view **fails closed**. Each Gate sends a heartbeat through the store's own feed every
 //! [`Revocations::heartbeat_every`]; a heartbeat that comes back proves that every revocation
@@ -14,19 +47,65 @@
 //! or the Gate has not loaded the view yet), requests that present a valid bearer token or
 //! stateless cookie answer 503 `unavailable`, never 200 for a token that may be revoked. So a
 //! revocation holds on every instance within the feed's delivery time, and at worst within the
-//! staleness bound. Server-side sessions are read from their own store on every request and
-//! do not depend on the view.
+//! staleness bound. Anonymous callers and invalid tokens still get 401; the Gate subscribes
+//! again on its own and serves as soon as it has reloaded. [`Gate::ready`](crate::Gate::ready)
+//! waits for the first load at start.
 //!
-//! The view is bounded by time: a token revocation lives until the token could no longer be
-//! accepted (its `exp` plus the leeway), a subject revocation until every token issued before
-//! it has expired (`not_before` plus the Gate's maximum lifetime and leeway). With revocations
-//! configured, a JWT without `iat` is refused: its age cannot be compared with a subject's
-//! "not before".
+//! Two instances on one store, and the store going down:
 //!
-//! Stores: [`MemoryRevocations`] (one process), and with the features of those names
-//! `RedisRevocations` (pub/sub) and `PostgresRevocations` (`LISTEN`/`NOTIFY`).
+//! ```
+//! use std::time::Duration;
+//! use authgate::{CurrentUser, Gate, Identity, Router, require_auth, routing::get};
+//! use authgate::issuers::Issuer;
+//! use authgate::revocation::Revocations;
+//! use authgate::store::MemoryStore;
+//!
+//! #[require_auth]
+//! async fn me(user: CurrentUser) -> String { user.subject().to_owned() }
+//!
+//! /// One instance: its own Gate on the shared store.
+//! fn instance(store: &MemoryStore) -> Result<(Gate, axum::Router), authgate::ConfigError> {
+//!     let gate = Gate::builder()
+//!         .issuer(Issuer::new("https://notes.example.com").secret("an HMAC secret of at least 32 bytes!!"))
+//!         .revocations(Revocations::new(store.clone()).staleness(Duration::from_millis(500)))
+//!         .build()?;
+//!     let app = Router::new().route("/me", get(me)).with_state(gate.clone()).into_axum();
+//!     Ok((gate, app))
+//! }
+//! # /// The status of `GET /me` with this bearer token.
+//! # async fn me_status(app: &axum::Router, token: &str) -> u16 {
+//! #     use tower::ServiceExt as _;
+//! #     let request = axum::http::Request::get("/me").header("authorization", format!("Bearer {token}"));
+//! #     let response = app.clone().oneshot(request.body(axum::body::Body::empty()).unwrap()).await;
+//! #     response.map_or(0, |r| r.status().as_u16())
+//! # }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = MemoryStore::new(); // Redis or PostgreSQL between processes
+//! let (a, _) = instance(&store)?;
+//! let (b, app_b) = instance(&store)?;
+//! assert!(a.ready(Duration::from_secs(5)).await && b.ready(Duration::from_secs(5)).await);
+//! let token = a.issue(&Identity::new("42")).await?;
+//! assert_eq!(me_status(&app_b, token.access_token()).await, 200);
+//!
+//! a.revoke_user("42").await?; // on instance A
+//! while b.revocations_in_view() == 0 {
+//!     tokio::time::sleep(Duration::from_millis(5)).await; // the feed's delivery time
+//! }
+//! assert_eq!(me_status(&app_b, token.access_token()).await, 401); // on instance B
+//!
+//! // The store goes down: once no heartbeat has come back for the staleness bound, B cannot
+//! // know what was revoked meanwhile, and answers 503 to a valid token.
+//! let other = a.issue(&Identity::new("7")).await?;
+//! store.set_down(true);
+//! tokio::time::sleep(Duration::from_millis(800)).await;
+//! assert_eq!(me_status(&app_b, other.access_token()).await, 503);
+//! store.set_down(false);
+//! assert!(b.ready(Duration::from_secs(5)).await); // reloaded: serving again
+//! assert_eq!(me_status(&app_b, other.access_token()).await, 200);
+//! # Ok(()) }
+//! ```
 
-mod memory;
 mod sync;
 mod view;
 
@@ -34,27 +113,17 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::session::StoreError;
-use crate::verify::BoxFuture;
+use crate::clock::Clock;
+use crate::store::{RevocationLog, RevocationStore};
 
-pub use memory::MemoryRevocations;
 pub(crate) use view::View;
 
-/// One revocation, as stores keep and announce it.
-///
-/// ```
-/// use authgate::Revocation;
-///
-/// let one = Revocation::Token { jti: "a3f1c2".into(), until: 1_900_000_900 };
-/// assert_eq!(one.to_text(), "t 1900000900 a3f1c2");
-/// assert_eq!(Revocation::from_text(&one.to_text()), Some(one));
-/// ```
+/// One revocation, as authgate writes it into a [`RevocationStore`] (an opaque line of text
+/// to the store).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Revocation {
+pub(crate) enum Revocation {
     /// The token (bearer or stateless cookie) whose `jti` is `jti`.
     Token {
-        /// The token's id.
         jti: String,
         /// When the revocation can be forgotten: the token is no longer accepted then anyway.
         until: u64,
@@ -62,7 +131,6 @@ pub enum Revocation {
     /// Every token and stateless cookie of `subject` issued before `not_before`
     /// (`iat < not_before`).
     Subject {
-        /// The subject (`sub`).
         subject: String,
         /// The first second whose tokens stay valid.
         not_before: u64,
@@ -71,30 +139,23 @@ pub enum Revocation {
     },
 }
 
+/// What a feed delivers: a revocation, or a heartbeat some instance announced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum FeedEvent {
+    Revoked(Revocation),
+    Heartbeat(u64),
+}
+
 impl Revocation {
     /// When the revocation can be forgotten, in seconds since the Unix epoch.
-    pub fn until(&self) -> u64 {
+    pub(crate) fn until(&self) -> u64 {
         match self {
             Revocation::Token { until, .. } | Revocation::Subject { until, .. } => *until,
         }
     }
 
-    /// The revocation as one line of text, `t <until> <jti>` or `s <until> <not_before>
-    /// <subject>`: how the Redis and PostgreSQL stores announce it on their feeds. The free
-    /// text comes last, so it may contain spaces.
-    pub fn to_text(&self) -> String {
-        match self {
-            Revocation::Token { jti, until } => format!("t {until} {jti}"),
-            Revocation::Subject {
-                subject,
-                not_before,
-                until,
-            } => format!("s {until} {not_before} {subject}"),
-        }
-    }
-
-    /// Reads what [`to_text`](Self::to_text) wrote; `None` for anything else.
-    pub fn from_text(text: &str) -> Option<Revocation> {
+    /// Reads what `Display` wrote; `None` for anything else.
+    pub(crate) fn parse(text: &str) -> Option<Revocation> {
         let (kind, rest) = text.split_once(' ')?;
         let (until, rest) = rest.split_once(' ')?;
         let until = until.parse().ok()?;
@@ -117,117 +178,50 @@ impl Revocation {
     }
 }
 
-/// What a [`RevocationFeed`] delivers.
-///
-/// ```
-/// use authgate::FeedEvent;
-///
-/// assert_eq!(FeedEvent::from_text("h 42"), Some(FeedEvent::Heartbeat(42)));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FeedEvent {
-    /// A revocation announced by any instance.
-    Revoked(Revocation),
-    /// A heartbeat some instance sent with [`RevocationStore::heartbeat`]; the Gate ignores
-    /// the ones it did not send.
-    Heartbeat(u64),
+/// One line of text, `t <until> <jti>` or `s <until> <not_before> <subject>`: the free text
+/// comes last, so it may contain spaces.
+impl fmt::Display for Revocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Revocation::Token { jti, until } => write!(f, "t {until} {jti}"),
+            Revocation::Subject {
+                subject,
+                not_before,
+                until,
+            } => write!(f, "s {until} {not_before} {subject}"),
+        }
+    }
 }
 
 impl FeedEvent {
-    /// The event as one line of text: a revocation's [`to_text`](Revocation::to_text), or
-    /// `h <beat>`. How the Redis and PostgreSQL stores put it on their channels.
-    pub fn to_text(&self) -> String {
-        match self {
-            FeedEvent::Revoked(revocation) => revocation.to_text(),
-            FeedEvent::Heartbeat(beat) => format!("h {beat}"),
-        }
+    /// A heartbeat as it is announced.
+    pub(crate) fn heartbeat(beat: u64) -> String {
+        format!("h {beat}")
     }
 
-    /// Reads what [`to_text`](Self::to_text) wrote; `None` for anything else.
-    pub fn from_text(text: &str) -> Option<FeedEvent> {
+    /// Reads an announcement; `None` for anything that is not one of authgate's.
+    pub(crate) fn parse(text: &str) -> Option<FeedEvent> {
         match text.strip_prefix("h ") {
             Some(beat) => beat.parse().ok().map(FeedEvent::Heartbeat),
-            None => Revocation::from_text(text).map(FeedEvent::Revoked),
+            None => Revocation::parse(text).map(FeedEvent::Revoked),
         }
     }
 }
 
-/// Where revocations are kept and announced, shared by every instance of an app.
-///
-/// The contract every store must meet (checked by `authgate::testing::RevocationConformance`):
-///
-/// - [`revoke`](Self::revoke) writes the revocation durably **and** announces it on the feed
-///   as one step: once it returns `Ok`, every open feed will deliver it, and every later
-///   [`load`](Self::load) returns it until it expires;
-/// - a feed delivers events in the order the store took them: a heartbeat arrives after every
-///   revocation announced before it was sent;
-/// - a feed whose connection is lost returns an error (it never silently skips events); the
-///   Gate then subscribes again and reloads everything.
-///
-/// ```
-/// use authgate::{Gate, MemoryRevocations, Revocations};
-///
-/// let gate = Gate::builder()
-///     .hs256("an HMAC secret of at least 32 bytes!!")
-///     .revocations(Revocations::new(MemoryRevocations::new()))
-///     .build()?;
-/// # Ok::<(), authgate::GateError>(())
-/// ```
-pub trait RevocationStore: Send + Sync + 'static {
-    /// Keeps `revocation` and announces it on the feed, atomically.
-    fn revoke(&self, revocation: &Revocation) -> BoxFuture<'_, Result<(), StoreError>>;
-    /// Every revocation whose `until` is after `now`.
-    fn load(&self, now: u64) -> BoxFuture<'_, Result<Vec<Revocation>, StoreError>>;
-    /// Opens a feed of the revocations and heartbeats announced from now on.
-    fn subscribe(&self) -> BoxFuture<'_, Result<Box<dyn RevocationFeed>, StoreError>>;
-    /// Announces `beat` on the feed, after everything announced before.
-    fn heartbeat(&self, beat: u64) -> BoxFuture<'_, Result<(), StoreError>>;
-    /// Forgets the revocations whose `until` is at or before `now`; returns how many.
-    fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>>;
-}
-
-/// An open change feed of a [`RevocationStore`].
-///
-/// ```
-/// use authgate::{BoxFuture, FeedEvent, RevocationFeed, StoreError};
-/// use tokio::sync::mpsc;
-///
-/// /// A feed from a channel that some listener task fills.
-/// struct ChannelFeed(mpsc::Receiver<FeedEvent>);
-///
-/// impl RevocationFeed for ChannelFeed {
-///     fn next(&mut self) -> BoxFuture<'_, Result<FeedEvent, StoreError>> {
-///         // `recv` is cancel-safe; a closed channel ends the feed.
-///         Box::pin(async move { self.0.recv().await.ok_or_else(|| StoreError::new("closed")) })
-///     }
-/// }
-/// ```
-pub trait RevocationFeed: Send {
-    /// The next event. An error ends the feed: the Gate subscribes again and reloads.
-    /// Must be cancel-safe: the Gate drops an unfinished call when it has a heartbeat to send.
-    fn next(&mut self) -> BoxFuture<'_, Result<FeedEvent, StoreError>>;
-}
-
-/// Revocation settings. Give them to [`GateBuilder::revocations`](crate::GateBuilder::revocations).
+/// Revocation settings, for [`GateBuilder::revocations`](crate::GateBuilder::revocations).
 ///
 /// ```
 /// use std::time::Duration;
-/// use authgate::{Gate, MemoryRevocations, Revocations};
+/// use authgate::revocation::Revocations;
+/// use authgate::store::MemoryStore;
 ///
-/// let gate = Gate::builder()
-///     .hs256("an HMAC secret of at least 32 bytes!!")
-///     .revocations(
-///         Revocations::new(MemoryRevocations::new())
-///             .staleness(Duration::from_secs(5))
-///             .heartbeat_every(Duration::from_secs(1)),
-///     )
-///     .build()?;
-/// # Ok::<(), authgate::GateError>(())
+/// let revocations = Revocations::new(MemoryStore::new())
+///     .staleness(Duration::from_secs(5))
+///     .heartbeat_every(Duration::from_secs(1));
 /// ```
 #[derive(Clone)]
 pub struct Revocations {
-    pub(crate) store: Arc<dyn RevocationStore>,
+    pub(crate) store: RevocationLog,
     pub(crate) staleness: Duration,
     pub(crate) heartbeat: Option<Duration>,
     pub(crate) purge_every: Duration,
@@ -287,10 +281,52 @@ impl Revocations {
     }
 
     /// Starts the task that keeps the view current, once; inside a tokio runtime only.
-    pub(crate) fn start(&self, clock: Arc<dyn Fn() -> u64 + Send + Sync>) {
+    pub(crate) fn start(&self, clock: &Clock) {
         if tokio::runtime::Handle::try_current().is_err() {
             return;
         }
-        self.started.get_or_init(|| sync::spawn(self, clock));
+        self.started
+            .get_or_init(|| sync::spawn(self, clock.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revocations_and_heartbeats_round_trip_through_their_text() {
+        for revocation in [
+            Revocation::Token {
+                jti: "a b:c".into(),
+                until: 7,
+            },
+            Revocation::Subject {
+                subject: "user 42".into(),
+                not_before: 5,
+                until: 9,
+            },
+        ] {
+            assert_eq!(
+                Revocation::parse(&revocation.to_string()),
+                Some(revocation.clone())
+            );
+            let announced = revocation.to_string();
+            assert_eq!(
+                FeedEvent::parse(&announced),
+                Some(FeedEvent::Revoked(revocation))
+            );
+        }
+        for bad in [
+            "", "t", "t 5", "t 5 ", "x 5 a", "s 5 6", "s 5 6 ", "t -1 a", "s 1 x a",
+        ] {
+            assert_eq!(Revocation::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            FeedEvent::parse(&FeedEvent::heartbeat(99)),
+            Some(FeedEvent::Heartbeat(99))
+        );
+        assert_eq!(FeedEvent::parse("h x"), None);
+        assert_eq!(FeedEvent::parse("hello"), None);
     }
 }

@@ -7,11 +7,9 @@ use std::time::{Duration, Instant};
 
 use tokio::time::{MissedTickBehavior, interval, sleep, timeout};
 
-use super::{FeedEvent, RevocationStore, Revocations, View};
-use crate::session::StoreError;
-use crate::verify::monotonic_ms;
-
-type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+use super::{FeedEvent, Revocation, Revocations, View};
+use crate::clock::{Clock, monotonic_ms, time};
+use crate::store::{RevocationLog, StoreError};
 
 /// The bound on each store call the task makes.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -69,7 +67,7 @@ pub(super) fn spawn(settings: &Revocations, clock: Clock) {
 }
 
 struct Task {
-    store: Arc<dyn RevocationStore>,
+    store: RevocationLog,
     view: Weak<View>,
     clock: Clock,
     staleness_ms: u64,
@@ -83,19 +81,24 @@ impl Task {
         // Subscribed before the load: a revocation made in between is in the load, the feed,
         // or both (applying one twice changes nothing).
         let subscribed_at = monotonic_ms();
-        let mut feed = match call(self.store.subscribe()).await {
+        let mut feed = match call(self.store.clone().subscribe()).await {
             Ok(feed) => feed,
             Err(e) => return e.into(),
         };
-        let loaded = match call(self.store.load((self.clock)())).await {
+        let loaded = match call(self.store.entries(time(self.clock.now()))).await {
             Ok(loaded) => loaded,
             Err(e) => return e.into(),
+        };
+        // A revocation that does not read back is never skipped: the view would miss it.
+        let loaded: Vec<Revocation> = match loaded.iter().map(|e| Revocation::parse(e)).collect() {
+            Some(loaded) => loaded,
+            None => return Ended::Failed(StoreError::corrupt("a revocation that does not parse")),
         };
         {
             let Some(view) = self.view.upgrade() else {
                 return Ended::GateDropped;
             };
-            view.replace(&loaded, (self.clock)());
+            view.replace(&loaded, self.clock.now());
             view.confirm(subscribed_at.saturating_add(self.staleness_ms));
             tracing::info!(target: "authgate", revocations = loaded.len(),
                 "revocation view loaded; following the store's feed");
@@ -109,16 +112,20 @@ impl Task {
         let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
         loop {
             tokio::select! {
-                event = feed.next() => {
-                    let event = match event {
-                        Ok(event) => event,
+                announced = feed.next() => {
+                    let announced = match announced {
+                        Ok(announced) => announced,
                         Err(e) => return e.into(),
+                    };
+                    // Not ours (someone else announcing on the channel): skip it.
+                    let Some(event) = FeedEvent::parse(&announced) else {
+                        continue;
                     };
                     let Some(view) = self.view.upgrade() else {
                         return Ended::GateDropped;
                     };
                     match event {
-                        FeedEvent::Revoked(revocation) => view.apply(&revocation, (self.clock)()),
+                        FeedEvent::Revoked(revocation) => view.apply(&revocation, self.clock.now()),
                         FeedEvent::Heartbeat(beat) => {
                             // Ours: everything announced before it was sent is applied.
                             if let Some(at) = pending.iter().position(|(b, _)| *b == beat) {
@@ -133,26 +140,26 @@ impl Task {
                     let Some(view) = self.view.upgrade() else {
                         return Ended::GateDropped;
                     };
-                    view.forget_expired((self.clock)());
+                    view.forget_expired(self.clock.now());
                     drop(view);
                     let sent = monotonic_ms();
                     // A feed whose heartbeats stopped coming back is broken even if it never
                     // said so (a half-open connection): subscribe again while the view is
                     // still current.
                     if pending.front().is_some_and(|(_, at)| sent.saturating_sub(*at) > self.staleness_ms / 2) {
-                        return Ended::Failed(StoreError::new("heartbeats stopped coming back"));
+                        return Ended::Failed(StoreError::unavailable("heartbeats stopped coming back"));
                     }
                     let beat = match random_beat() {
                         Ok(beat) => beat,
                         Err(e) => return e.into(),
                     };
                     pending.push_back((beat, sent));
-                    if let Err(e) = call(self.store.heartbeat(beat)).await {
+                    if let Err(e) = call(self.store.announce(&FeedEvent::heartbeat(beat))).await {
                         return e.into();
                     }
                 }
                 _ = purges.tick() => {
-                    match call(self.store.purge_expired((self.clock)())).await {
+                    match call(self.store.purge(time(self.clock.now()))).await {
                         Ok(0) => {}
                         Ok(purged) => tracing::debug!(target: "authgate", purged,
                             "expired revocations purged"),
@@ -170,12 +177,13 @@ impl Task {
 async fn call<T>(future: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
     match timeout(CALL_TIMEOUT, future).await {
         Ok(result) => result,
-        Err(_) => Err(StoreError::new("revocation store call timed out")),
+        Err(_) => Err(StoreError::unavailable("revocation store call timed out")),
     }
 }
 
 fn random_beat() -> Result<u64, StoreError> {
     let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| StoreError::new(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::unavailable(format!("no randomness: {e}")))?;
     Ok(u64::from_le_bytes(bytes))
 }

@@ -132,15 +132,6 @@ impl TestRequest {
             .header("sec-fetch-site", "same-origin")
     }
 
-    /// Sends a credential.
-    pub fn credential(self, credential: &Credential) -> Self {
-        match credential {
-            Credential::Bearer(token) => self.bearer(token),
-            Credential::Cookie(cookie) => self.cookie(cookie),
-            Credential::Anonymous => self,
-        }
-    }
-
     /// A JSON body.
     pub fn json(mut self, value: &serde_json::Value) -> Self {
         self.headers.insert(
@@ -184,6 +175,7 @@ impl TestRequest {
 
 /// A whole response.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct TestResponse {
     /// The status.
     pub status: StatusCode,
@@ -208,17 +200,6 @@ impl TestResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-}
-
-/// How a request authenticates.
-#[derive(Clone, Debug)]
-pub enum Credential {
-    /// No credential.
-    Anonymous,
-    /// `Authorization: Bearer <token>`.
-    Bearer(String),
-    /// `Cookie: <name=value>`.
-    Cookie(String),
 }
 
 /// `Bearer <token>`, for the `Authorization` header.

@@ -1,62 +1,147 @@
-//! Test kit (feature `testing`): mint credentials from the app's own Gate, send requests with
-//! `oneshot`, and prove in one test that every route is protected.
+//! Test kit (feature `testing`): mint credentials from the app's own Gate, send requests
+//! in-process, prove in one test that every route is protected, and check a store against its
+//! contract. Enable it for tests only:
+//! `[dev-dependencies] authgate = { version = "..", features = ["testing"] }`.
+//!
+//! - [`Minter`] mints what the Gate accepts, for made-up users: bearer tokens
+//!   ([`token`](Minter::token)), ones it must refuse ([`expired`](Minter::expired),
+//!   [`wrongly_signed`](Minter::wrongly_signed)), and session cookies through the Gate's own
+//!   login ([`cookie`](Minter::cookie)). For a Gate that verifies an identity provider's
+//!   tokens, [`Minter::with_key`] and [`Minter::issuer`] mint that issuer's tokens with a key
+//!   the test gave the issuer.
+//! - [`TestClient`] sends requests to an `axum::Router` with `oneshot`, and reads whole
+//!   responses.
+//! - [`RouteProbe`] visits every route of the router's audit: anonymous callers must get 401
+//!   (or the declared 303 to the login page), callers without the declared roles or scopes
+//!   403, and only the listed routes may be public.
+//! - [`OwnershipProbe`] creates a resource as one user and tries to read, change and delete
+//!   it as another, who must get 404 (or 403) each time while the resource stays as it was.
+//! - [`Conformance`] runs the contract suites of [`LoginStore`](crate::store::LoginStore) and
+//!   [`RevocationStore`](crate::store::RevocationStore) against a store of yours.
+//!
+//! # The probes send real requests
+//!
+//! `RouteProbe` and `OwnershipProbe` do not read the code: they send real requests to the
+//! app, which its handlers answer. A route that is wrongly left unguarded really runs: a
+//! `DELETE` really deletes, a `POST` really writes, a handler that sends mail sends it. That
+//! is how they find it, and why they must run against a state built for the test: a fresh
+//! `MemoryStore`, an in-memory or throw-away database, stubbed mail and payments. Never point
+//! them at a database that matters.
 //!
 //! ```
-//! use authgate::testing::{Minter, RouteProbe, TestClient};
-//! use authgate::{CurrentUser, Gate, Router, public, require_auth, require_role, routing::get};
+//! use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+//! use authgate::issuers::Issuer;
+//! use authgate::resource::Resource;
+//! use authgate::routing::{get, post};
+//! use authgate::store::StoreError;
+//! use authgate::testing::{Minter, OwnershipProbe, RouteProbe, TestClient};
+//! use authgate::{CurrentUser, Gate, Identity, Load, Router, owned_by, public, require_auth, require_role};
+//! use axum::Json;
+//! use axum::extract::{FromRef, State};
+//! use axum::http::StatusCode;
 //!
-//! #[public(reason = "health check")]
+//! #[derive(Clone)]
+//! struct AppState { gate: Gate, db: Db }
+//!
+//! impl FromRef<AppState> for Gate {
+//!     fn from_ref(state: &AppState) -> Gate { state.gate.clone() }
+//! }
+//!
+//! /// The documents (a database in a real app; `Db::default()` is an empty one).
+//! #[derive(Clone, Default)]
+//! struct Db(Arc<Mutex<Vec<Doc>>>);
+//!
+//! impl Db {
+//!     fn lock(&self) -> MutexGuard<'_, Vec<Doc>> { self.0.lock().unwrap_or_else(PoisonError::into_inner) }
+//! }
+//!
+//! #[derive(Clone, serde::Serialize)]
+//! struct Doc { id: u64, owner: String }
+//!
+//! impl Resource<AppState> for Doc {
+//!     type Id = u64;
+//!     async fn load(id: u64, state: &AppState) -> Result<Option<Doc>, StoreError> {
+//!         Ok(state.db.lock().iter().find(|d| d.id == id).cloned())
+//!     }
+//! }
+//!
+//! #[public(reason = "load-balancer health check")]
 //! async fn health() -> &'static str { "ok" }
+//!
 //! #[require_auth]
-//! async fn me(user: CurrentUser) -> String { user.subject().to_owned() }
+//! async fn create(State(state): State<AppState>, user: CurrentUser) -> (StatusCode, Json<Doc>) {
+//!     let mut docs = state.db.lock();
+//!     let doc = Doc { id: docs.len() as u64 + 1, owner: user.subject().to_owned() };
+//!     docs.push(doc.clone());
+//!     (StatusCode::CREATED, Json(doc))
+//! }
+//!
+//! #[require_auth]
+//! #[owned_by(doc.owner)]
+//! async fn show(Load(doc): Load<Doc>) -> Json<Doc> { Json(doc) }
+//!
+//! #[require_auth]
+//! #[owned_by(doc.owner)]
+//! async fn remove(State(state): State<AppState>, Load(doc): Load<Doc>) -> StatusCode {
+//!     state.db.lock().retain(|d| d.id != doc.id);
+//!     StatusCode::NO_CONTENT
+//! }
+//!
 //! #[require_role("admin")]
-//! async fn users() -> &'static str { "[]" }
+//! async fn every_doc(State(state): State<AppState>) -> Json<Vec<Doc>> { Json(state.db.lock().clone()) }
 //!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
-//! let gate = Gate::builder().hs256("an HMAC secret of at least 32 bytes!!").build().unwrap();
-//! let router = Router::new()
-//!     .route("/health", get(health))
-//!     .route("/me", get(me))
-//!     .route("/admin/users", get(users))
-//!     .with_state(gate.clone());
-//! let minter = Minter::new(&gate).unwrap();
+//! fn app(gate: Gate, db: Db) -> Router {
+//!     Router::new()
+//!         .route("/health", get(health))
+//!         .route("/docs", post(create))
+//!         .route("/docs/{id}", get(show).delete(remove))
+//!         .route("/admin/docs", get(every_doc))
+//!         .with_state(AppState { gate, db })
+//! }
 //!
-//! // One line: every route refuses anonymous callers and users without the declared roles.
-//! RouteProbe::new(&router, &minter).allow_public(["/health"]).assert().await;
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // In a test: the app on a database of its own.
+//! let gate = Gate::builder()
+//!     .issuer(Issuer::new("https://docs.example.com").secret("a test-only secret of 32 bytes or more"))
+//!     .build()?;
+//! let minter = Minter::new(&gate)?;
+//! let db = Db::default();
+//! let app = app(gate, db.clone());
 //!
-//! // Requests read well.
-//! let client = TestClient::new(router.into_axum());
-//! let alice = minter.user("alice").token();
-//! let reply = client.get("/me").bearer(&alice).send().await;
-//! assert_eq!(reply.status, 200);
-//! assert_eq!(reply.text(), "alice");
-//! # }
+//! RouteProbe::new(&app, &minter)
+//!     .allow_public(["/health"]) // any other public route is a finding
+//!     .expect_roles("/admin", ["admin"]) // every route there requires it
+//!     .assert()
+//!     .await;
+//!
+//! let alice = minter.token(&Identity::new("alice"));
+//! let bob = minter.token(&Identity::new("bob"));
+//! OwnershipProbe::bearer(TestClient::new(app.into_axum()), &alice, &bob)
+//!     .create("/docs", serde_json::json!({}))
+//!     .read("/docs/{id}")
+//!     .delete("/docs/{id}")
+//!     .assert() // bob: 404 each time; alice's document unchanged
+//!     .await;
+//! assert_eq!(db.lock().len(), 1);
+//! # Ok(()) }
 //! ```
 //!
-//! Limits of the probe: it cannot know your ids, so it fills path parameters with
-//! placeholders (`1` unless told otherwise) and only sends requests that a correct app must
-//! refuse (anonymous, or authenticated without the declared roles and scopes). It never sends
-//! a request that should succeed, so it does not test ownership: use [`OwnershipProbe`] with
-//! two accounts for that.
+//! What the probe cannot know: it fills path parameters with `1`
+//! ([`placeholder`](RouteProbe::placeholder) for others), and it only sends requests a
+//! correct app refuses, so it never tests what should succeed, and not ownership: that is
+//! `OwnershipProbe`'s job, with two accounts and the app's real routes. A public route that
+//! checks a credential of its own (a refresh endpoint) answers 401 by design: list it with
+//! [`own_credential`](RouteProbe::own_credential). For an app with layers added after
+//! `into_axum`, build the probe with [`RouteProbe::from_parts`]. Each finding is one line,
+//! `GET /path: what is wrong`; [`run`](RouteProbe::run) returns them, `assert` panics with
+//! them.
 
 mod client;
+mod conformance;
 mod mint;
 mod probe;
-mod refresh;
-mod revocations;
-mod store;
 
-pub use client::{Credential, TestClient, TestRequest, TestResponse};
-pub use mint::{Minter, NoSigningKey, TestUser};
-pub use probe::{Finding, OwnershipProbe, ProbeReport, RouteProbe};
-pub use refresh::RefreshConformance;
-pub use revocations::RevocationConformance;
-pub use store::StoreConformance;
-
-use crate::Gate;
-
-/// Whether a Gate can start sessions (for kits that want both credential kinds).
-pub fn has_sessions(gate: &Gate) -> bool {
-    gate.has_sessions()
-}
+pub use client::{TestClient, TestRequest, TestResponse};
+pub use conformance::Conformance;
+pub use mint::Minter;
+pub use probe::{OwnershipProbe, RouteProbe};

@@ -1,67 +1,18 @@
 //! Probes: every route against its declared policy, and one user's resources against another.
 
-use std::fmt;
-
 use http::{Method, StatusCode};
 
-use super::{Credential, Minter, TestClient};
-use crate::policy::Access;
-use crate::router::{RoutePolicy, Router};
+use super::client::TestRequest;
+use super::{Minter, TestClient};
+use crate::identity::Identity;
+use crate::policy::Requirement;
+use crate::router::{RouteAudit, RoutePolicy, Router};
 
-/// One route that falls short.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// The method probed.
-    pub method: String,
-    /// The path template.
-    pub path: String,
-    /// What is wrong.
-    pub problem: String,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.method, self.path, self.problem)
-    }
-}
-
-/// What a probe found.
-#[derive(Clone, Debug, Default)]
-pub struct ProbeReport {
-    /// How many requests were sent.
-    pub requests: usize,
-    /// Every route that falls short; empty when all is well.
-    pub findings: Vec<Finding>,
-}
-
-impl ProbeReport {
-    /// True when no route falls short.
-    pub fn is_ok(&self) -> bool {
-        self.findings.is_empty()
-    }
-
-    /// Panics with every finding, one per line.
-    #[track_caller]
-    pub fn assert_ok(&self) {
-        assert!(self.is_ok(), "authgate route probe: {self}");
-    }
-}
-
-impl fmt::Display for ProbeReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.findings.is_empty() {
-            return write!(f, "all routes protected ({} requests)", self.requests);
-        }
-        writeln!(
-            f,
-            "{} finding(s) in {} requests:",
-            self.findings.len(),
-            self.requests
-        )?;
-        for finding in &self.findings {
-            writeln!(f, "  {finding}")?;
-        }
-        Ok(())
+/// What a probe found: one line per route that falls short, `GET /path: what is wrong`.
+fn outcome(findings: Vec<String>) -> Result<(), Vec<String>> {
+    match findings.is_empty() {
+        true => Ok(()),
+        false => Err(findings),
     }
 }
 
@@ -89,14 +40,14 @@ pub struct RouteProbe<'a> {
 impl<'a> RouteProbe<'a> {
     /// A probe of `router` (its audit and the app it serves), minting with `minter`.
     pub fn new(router: &Router, minter: &'a Minter) -> Self {
-        RouteProbe::from_parts(router.policies().to_vec(), router.clone_axum(), minter)
+        RouteProbe::from_parts(&router.audit(), router.clone_axum(), minter)
     }
 
     /// A probe from an audit and an app built separately (for example an app with layers
     /// added after `into_axum`).
-    pub fn from_parts(routes: Vec<RoutePolicy>, app: axum::Router, minter: &'a Minter) -> Self {
+    pub fn from_parts(audit: &RouteAudit, app: axum::Router, minter: &'a Minter) -> Self {
         RouteProbe {
-            routes,
+            routes: audit.iter().cloned().collect::<Vec<RoutePolicy>>(),
             app,
             minter,
             placeholders: Vec::new(),
@@ -120,7 +71,7 @@ impl<'a> RouteProbe<'a> {
 
     /// These public paths check a credential of their own, so their 401 to an anonymous
     /// caller is by design, not a finding: a refresh endpoint, whose credential is the refresh
-    /// token in the body ([`Refreshed`](crate::Refreshed)).
+    /// token in the body ([`Gate::refresh`](crate::Gate::refresh)).
     pub fn own_credential<I: IntoIterator<Item = T>, T: Into<String>>(mut self, paths: I) -> Self {
         self.own_credential
             .extend(paths.into_iter().map(Into::into));
@@ -162,46 +113,50 @@ impl<'a> RouteProbe<'a> {
         out
     }
 
-    /// Runs the probe.
-    pub async fn run(self) -> ProbeReport {
+    /// Runs the probe; `Err` lists every route that falls short, `GET /path: what is wrong`.
+    pub async fn run(self) -> Result<(), Vec<String>> {
         let client = TestClient::new(self.app.clone());
-        let mut report = ProbeReport::default();
-        let no_roles = self.minter.user("authgate-probe").token();
+        let mut findings = Vec::new();
+        // A caller with no roles and no scopes: a bearer token, or on a Gate that has only
+        // sessions, a session cookie.
+        let nobody = Identity::new("authgate-probe");
+        let no_roles = match self.minter.signs_tokens() {
+            true => Credential::Bearer(self.minter.token(&nobody)),
+            false => match self.minter.cookie(&nobody).await {
+                Ok(cookie) => Credential::Cookie(cookie),
+                Err(refused) => return Err(vec![format!("the probe could not log in: {refused}")]),
+            },
+        };
         for route in &self.routes {
-            if route.path.contains('*') && route.method == "*" {
+            if route.path().contains('*') && route.method() == "*" {
                 continue; // fallbacks and nested services: no single path to visit
             }
-            let method = match route.method {
+            let method = match route.method() {
                 "ANY" | "*" => Method::GET,
                 other => Method::from_bytes(other.as_bytes()).unwrap_or(Method::GET),
             };
-            let path = self.concrete_path(&route.path);
+            let path = self.concrete_path(route.path());
+            let policy = route.policy();
             let mut finding = |problem: String| {
-                report.findings.push(Finding {
-                    method: route.method.to_owned(),
-                    path: route.path.clone(),
-                    problem,
-                })
+                findings.push(format!("{} {}: {problem}", route.method(), route.path()));
             };
             let anonymous = client.request(method.clone(), &path).send().await;
-            report.requests += 1;
-            let public = matches!(route.policy.access, Access::Public { .. });
+            let public = policy.is_public();
             if public {
                 if anonymous.status == StatusCode::UNAUTHORIZED
-                    && !self.own_credential.contains(&route.path)
+                    && !self.own_credential.iter().any(|p| p == route.path())
                 {
                     finding("declared public but answers 401 to anonymous callers".into());
                 }
                 if let Some(allowed) = &self.public
-                    && !allowed.contains(&route.path)
+                    && !allowed.iter().any(|p| p == route.path())
                 {
                     finding(format!(
-                        "is public ({}) but not in the list of allowed public routes",
-                        route.policy
+                        "is public ({policy}) but not in the list of allowed public routes"
                     ));
                 }
             } else {
-                match route.policy.redirect {
+                match policy.redirect() {
                     Some(login) => {
                         let to_login = anonymous
                             .header("location")
@@ -227,30 +182,25 @@ impl<'a> RouteProbe<'a> {
             let expected: Vec<&String> = self
                 .expected_roles
                 .iter()
-                .filter(|(prefix, _)| route.path.starts_with(prefix.as_str()))
+                .filter(|(prefix, _)| route.path().starts_with(prefix.as_str()))
                 .flat_map(|(_, roles)| roles)
                 .collect();
             for role in &expected {
                 // Required means: a single-name requirement, or an `all(..)` that lists it.
-                let required = route.policy.roles.iter().any(|r| match r {
-                    crate::Requirement::Any(names) => *names == [role.as_str()],
-                    crate::Requirement::All(names) => names.contains(&role.as_str()),
+                let required = policy.roles().iter().any(|r| match r {
+                    Requirement::Any(names) => *names == [role.as_str()],
+                    Requirement::All(names) => names.contains(&role.as_str()),
                 });
                 if !required {
-                    finding(format!(
-                        "does not require role {role} (policy: {})",
-                        route.policy
-                    ));
+                    finding(format!("does not require role {role} (policy: {policy})"));
                 }
             }
-            let declares_more = !route.policy.roles.is_empty() || !route.policy.scopes.is_empty();
+            let declares_more = !policy.roles().is_empty() || !policy.scopes().is_empty();
             if !public && (declares_more || !expected.is_empty()) {
-                let reply = client
-                    .request(method.clone(), &path)
-                    .bearer(&no_roles)
+                let reply = no_roles
+                    .on(client.request(method.clone(), &path))
                     .send()
                     .await;
-                report.requests += 1;
                 if reply.status != StatusCode::FORBIDDEN {
                     finding(format!(
                         "answers {} to a user without the roles and scopes; expected 403",
@@ -259,7 +209,7 @@ impl<'a> RouteProbe<'a> {
                 }
             }
         }
-        report
+        outcome(findings)
     }
 
     /// Runs the probe and panics with every finding.
@@ -267,8 +217,12 @@ impl<'a> RouteProbe<'a> {
     pub fn assert(self) -> impl std::future::Future<Output = ()> {
         let caller = std::panic::Location::caller();
         async move {
-            let report = self.run().await;
-            assert!(report.is_ok(), "authgate route probe ({caller}): {report}");
+            if let Err(findings) = self.run().await {
+                panic!(
+                    "authgate route probe ({caller}):\n  {}",
+                    findings.join("\n  ")
+                );
+            }
         }
     }
 }
@@ -276,9 +230,9 @@ impl<'a> RouteProbe<'a> {
 /// Checks with two accounts that one user cannot read, change or delete another's resource.
 ///
 /// ```no_run
-/// # use authgate::testing::{Credential, OwnershipProbe, TestClient};
+/// # use authgate::testing::{OwnershipProbe, TestClient};
 /// # async fn demo(client: TestClient, alice: String, bob: String) {
-/// OwnershipProbe::new(client, Credential::Bearer(alice), Credential::Bearer(bob))
+/// OwnershipProbe::bearer(client, &alice, &bob)
 ///     .create("/api/invoices", serde_json::json!({"amount_cents": 100, "description": "x"}))
 ///     .read("/api/invoices/{id}")
 ///     .delete("/api/invoices/{id}")
@@ -298,9 +252,44 @@ pub struct OwnershipProbe {
     expected: StatusCode,
 }
 
+/// How one account of the probe authenticates.
+#[derive(Clone, Debug)]
+enum Credential {
+    Bearer(String),
+    Cookie(String),
+}
+
+impl Credential {
+    fn on(&self, request: TestRequest) -> TestRequest {
+        match self {
+            Credential::Bearer(token) => request.bearer(token),
+            Credential::Cookie(cookie) => request.cookie(cookie),
+        }
+    }
+}
+
 impl OwnershipProbe {
-    /// A probe where `owner` creates a resource and `other` tries to use it.
-    pub fn new(client: TestClient, owner: Credential, other: Credential) -> Self {
+    /// A probe where the owner of the bearer token `owner` creates a resource and the owner
+    /// of `other` tries to use it.
+    pub fn bearer(client: TestClient, owner: &str, other: &str) -> Self {
+        OwnershipProbe::new(
+            client,
+            Credential::Bearer(owner.to_owned()),
+            Credential::Bearer(other.to_owned()),
+        )
+    }
+
+    /// A probe where the holder of the session cookie `owner` (`name=value`) creates a
+    /// resource and the holder of `other` tries to use it.
+    pub fn cookies(client: TestClient, owner: &str, other: &str) -> Self {
+        OwnershipProbe::new(
+            client,
+            Credential::Cookie(owner.to_owned()),
+            Credential::Cookie(other.to_owned()),
+        )
+    }
+
+    fn new(client: TestClient, owner: Credential, other: Credential) -> Self {
         OwnershipProbe {
             client,
             owner,
@@ -350,24 +339,19 @@ impl OwnershipProbe {
     }
 
     /// Runs the probe: create as the owner, try every access as the other user, then check as
-    /// the owner that the resource is unchanged.
-    pub async fn run(self) -> ProbeReport {
-        let mut report = ProbeReport::default();
+    /// the owner that the resource is unchanged. `Err` lists every access that falls short.
+    pub async fn run(self) -> Result<(), Vec<String>> {
+        let mut findings = Vec::new();
         let mut finding = |method: &str, path: &str, problem: String| {
-            report.findings.push(Finding {
-                method: method.to_owned(),
-                path: path.to_owned(),
-                problem,
-            })
+            findings.push(format!("{method} {path}: {problem}"));
         };
         let Some((create_uri, body)) = &self.create else {
             finding("POST", "?", "no create request given".into());
-            return report;
+            return outcome(findings);
         };
         let created = self
-            .client
-            .post(create_uri)
-            .credential(&self.owner)
+            .owner
+            .on(self.client.post(create_uri))
             .json(body)
             .send()
             .await;
@@ -380,7 +364,7 @@ impl OwnershipProbe {
                     created.status
                 ),
             );
-            return report;
+            return outcome(findings);
         }
         let id = match created.json().pointer(&self.id_pointer) {
             Some(serde_json::Value::String(s)) => s.clone(),
@@ -391,20 +375,18 @@ impl OwnershipProbe {
                     create_uri,
                     format!("no id at {} in the response", self.id_pointer),
                 );
-                return report;
+                return outcome(findings);
             }
         };
         let before = match &self.read {
             Some(read) => Some(
-                self.client
-                    .get(&read.replace("{id}", &id))
-                    .credential(&self.owner)
+                self.owner
+                    .on(self.client.get(&read.replace("{id}", &id)))
                     .send()
                     .await,
             ),
             None => None,
         };
-        let mut requests = 2;
         let mut attempts: Vec<(Method, String, Option<serde_json::Value>)> = Vec::new();
         if let Some(read) = &self.read {
             attempts.push((Method::GET, read.clone(), None));
@@ -412,15 +394,11 @@ impl OwnershipProbe {
         attempts.extend(self.writes.iter().cloned());
         for (method, template, body) in attempts {
             let uri = template.replace("{id}", &id);
-            let mut request = self
-                .client
-                .request(method.clone(), &uri)
-                .credential(&self.other);
+            let mut request = self.other.on(self.client.request(method.clone(), &uri));
             if let Some(body) = &body {
                 request = request.json(body);
             }
             let reply = request.send().await;
-            requests += 1;
             if reply.status != self.expected {
                 finding(
                     method.as_str(),
@@ -435,12 +413,10 @@ impl OwnershipProbe {
         }
         if let (Some(read), Some(before)) = (&self.read, before) {
             let after = self
-                .client
-                .get(&read.replace("{id}", &id))
-                .credential(&self.owner)
+                .owner
+                .on(self.client.get(&read.replace("{id}", &id)))
                 .send()
                 .await;
-            requests += 1;
             if after.status != before.status || after.body != before.body {
                 finding(
                     "GET",
@@ -449,8 +425,7 @@ impl OwnershipProbe {
                 );
             }
         }
-        report.requests = requests;
-        report
+        outcome(findings)
     }
 
     /// Runs the probe and panics with every finding.
@@ -458,11 +433,12 @@ impl OwnershipProbe {
     pub fn assert(self) -> impl std::future::Future<Output = ()> {
         let caller = std::panic::Location::caller();
         async move {
-            let report = self.run().await;
-            assert!(
-                report.is_ok(),
-                "authgate ownership probe ({caller}): {report}"
-            );
+            if let Err(findings) = self.run().await {
+                panic!(
+                    "authgate ownership probe ({caller}):\n  {}",
+                    findings.join("\n  ")
+                );
+            }
         }
     }
 }

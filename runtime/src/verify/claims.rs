@@ -6,25 +6,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::json::{Object, for_each_name, number, text};
+pub(crate) use super::path::ClaimPath;
 use super::{Invalid, Verified};
-use crate::error::GateError;
 use crate::principal::{CredentialKind, Principal};
-
-/// Where in the claims a list of names (roles, scopes) lives: a top-level claim, or a path
-/// through nested objects (`realm_access.roles`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ClaimPath(pub(crate) Vec<String>);
-
-/// A claim path from its segments; none may be empty, and there must be one.
-pub(crate) fn claim_path<I: IntoIterator<Item = T>, T: Into<String>>(
-    path: I,
-) -> Result<ClaimPath, GateError> {
-    let path: Vec<String> = path.into_iter().map(Into::into).collect();
-    if path.is_empty() || path.iter().any(String::is_empty) {
-        return Err(GateError::EmptyClaimPath);
-    }
-    Ok(ClaimPath(path))
-}
 
 /// The claim rules of a Gate: everything but the keys.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::Invalid;
-use super::claims::ClaimPath;
+use super::path::ClaimPath;
 
 /// A JSON object's members as raw values, refusing duplicate names (RFC 7519 section 4 lets a
 /// parser refuse them, and accepting them lets two parsers disagree on who the user is).

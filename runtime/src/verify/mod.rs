@@ -15,16 +15,13 @@
 //! Every failure is one [`Invalid`] reason for the logs; the client only ever sees
 //! `invalid_token`.
 //!
-//! The module reads a request's token down through its parts: [`keys`] (what verifies a
-//! signature), the JWS header and signature here, then [`claims`] (the rules a payload must
-//! meet), which reads JSON with [`json`]. [`sign`] issues tokens with the same keys; `jwk`
-//! (feature `oidc`) reads the key sets identity providers publish.
+//! The module reads a request's token down through its parts: the keys (in `crate::keys`),
+//! the JWS header and signature here, then [`claims`] (the rules a payload must meet), which
+//! reads JSON with [`json`]. [`sign`] issues tokens with the same backend.
 
 mod claims;
 mod json;
-#[cfg(feature = "oidc")]
-mod jwk;
-mod keys;
+mod path;
 mod sign;
 
 use std::borrow::Cow;
@@ -35,38 +32,15 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 
+use crate::keys::{Algorithm, KeySet};
 use crate::principal::{CredentialKind, Principal};
 use json::{Object, Text};
 
-pub(crate) use claims::{ClaimPath, Rules, check_claims_until, claim_path};
-#[cfg(feature = "oidc")]
-pub(crate) use jwk::{MAX_JWKS_BYTES, parse_jwks};
-pub(crate) use keys::KeyEpoch;
-pub(crate) use keys::monotonic_ms;
-#[cfg(any(feature = "oidc", test))]
-pub(crate) use keys::next_generation;
-pub use keys::{BoxFuture, Key, KeySet, KeySource, KeySourceError};
-pub use sign::SigningKey;
+pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
 pub(crate) use sign::{SESSION_TYP, sign_access_jwt, sign_session_jwt};
 
-#[cfg(all(feature = "aws-lc-rs", feature = "rust-crypto"))]
-compile_error!("authgate: enable exactly one of the features `aws-lc-rs` and `rust-crypto`");
-#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
-compile_error!(
-    "authgate needs a crypto backend: enable the feature `aws-lc-rs` (the default, fastest) or \
-     `rust-crypto` (pure Rust)"
-);
-
-/// The backend chosen by our features, named directly: jsonwebtoken's process default panics
-/// on first use when another crate enables both of its backends.
-#[cfg(feature = "aws-lc-rs")]
-pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
-    &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-#[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
-pub(crate) static PROVIDER: &jsonwebtoken::crypto::CryptoProvider =
-    &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+pub(crate) use crate::keys::PROVIDER;
 
 /// Why a token was refused. For logs only: clients always see `invalid_token`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,7 +176,10 @@ pub(crate) fn verify_token_until(
     let signature = b64_into(signature, &mut signature_buf)?;
     let mut any_key = false;
     let mut verified = false;
-    for key in keys.candidates(alg, kid.as_deref())? {
+    let candidates = keys
+        .candidates(alg, kid.as_deref())
+        .ok_or(Invalid::UnknownKid)?;
+    for key in candidates {
         any_key = true;
         if key.verifies(message.as_bytes(), &signature) {
             verified = true;
@@ -311,7 +288,7 @@ fn header(header_b64: &str) -> Result<(Algorithm, Option<Rc<str>>, Typ), Invalid
         return Err(Invalid::Crit);
     }
     let alg: Text<'_> = header.get("alg")?.ok_or(Invalid::Algorithm)?;
-    let alg: Algorithm = alg.0.parse().map_err(|_| Invalid::Algorithm)?;
+    let alg = Algorithm::named(&alg.0).ok_or(Invalid::Algorithm)?;
     let kid: Option<Text<'_>> = header.get("kid")?;
     let kid: Option<Rc<str>> = kid.map(|kid| Rc::from(&*kid.0));
     let typ: Option<Text<'_>> = header.get("typ")?;

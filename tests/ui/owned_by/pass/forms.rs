@@ -1,7 +1,9 @@
 // Every form of #[owned_by] compiles lint-clean, with `?` in the body and `impl IntoResponse`.
 #![deny(warnings)]
 
-use authgate::{Gate, Load, LoadError, Resource, Router, owned_by, require_auth, require_role, routing::get};
+use authgate::resource::Resource;
+use authgate::store::StoreError;
+use authgate::{Gate, Load, Router, owned_by, require_auth, require_role, routing::get};
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -13,7 +15,7 @@ struct Invoice {
 
 impl Resource<Gate> for Invoice {
     type Id = u64;
-    async fn load(_id: u64, _state: &Gate) -> Result<Option<Self>, LoadError> {
+    async fn load(_id: u64, _state: &Gate) -> Result<Option<Self>, StoreError> {
         Ok(Some(Invoice { user_id: "7".into() }))
     }
 }

@@ -2,7 +2,7 @@
 // at the argument's type that names `Option<CurrentUser>`, instead of a 500 at run time. The
 // type is matched, not its name, so a renamed import and an alias are caught too.
 use authgate::CurrentUser as Caller;
-use authgate::{Claims, CurrentUser, Gate, Router, public, routing::get};
+use authgate::{CurrentUser, Gate, Router, public, routing::get};
 use serde::Deserialize;
 
 #[public(reason = "home page, with a greeting for signed-in users")]
@@ -23,7 +23,7 @@ async fn badge(user: Tenant) -> String {
 }
 
 #[public(reason = "status page")]
-async fn status(caller: Caller<Claims>) -> String {
+async fn status(caller: Caller) -> String {
     caller.subject().to_owned()
 }
 

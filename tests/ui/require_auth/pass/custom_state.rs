@@ -39,7 +39,7 @@ async fn status(State(state): State<AppState>) -> &'static str {
 
 fn main() {
     let gate = Gate::builder()
-        .hs256("an HMAC secret of at least 32 bytes!!")
+        .issuer(authgate::issuers::Issuer::new("https://ui.test").secret("an HMAC secret of at least 32 bytes!!"))
         .build()
         .expect("valid gate");
     let state = AppState { gate, greeting: "hello" };

@@ -175,10 +175,10 @@ fn main() {
         .route("/accounts/{account}/invoices", post(create_invoice))
         .route("/attrs", get(other_attributes))
         .route("/type", any(r#type));
-    assert_eq!(app.policies().len(), 21);
+    assert_eq!(app.audit().iter().count(), 21);
 
     let gate = Gate::builder()
-        .hs256("an HMAC secret of at least 32 bytes!!")
+        .issuer(authgate::issuers::Issuer::new("https://ui.test").secret("an HMAC secret of at least 32 bytes!!"))
         .build()
         .expect("valid gate");
     let _app: axum::Router = app.with_state(gate).into_axum();

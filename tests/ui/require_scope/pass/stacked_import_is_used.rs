@@ -15,7 +15,7 @@ async fn list_users() -> &'static str {
 fn main() {
     let app: Router<Gate> = Router::new().route("/users", get(list_users));
     assert_eq!(
-        app.policies()[0].to_string(),
+        app.audit().iter().next().unwrap().to_string(),
         "GET /users require_role(admin) + require_scope(users:read)"
     );
 }

@@ -20,7 +20,7 @@ fn api() -> Router<AppState> {
 
 fn main() {
     let gate = Gate::builder()
-        .hs256("an HMAC secret of at least 32 bytes!!")
+        .issuer(authgate::issuers::Issuer::new("https://ui.test").secret("an HMAC secret of at least 32 bytes!!"))
         .build()
         .expect("valid gate");
     let state = AppState { gate };

@@ -41,7 +41,7 @@ async fn robots() -> &'static str {
 
 fn main() {
     let gate = Gate::builder()
-        .hs256("an HMAC secret of at least 32 bytes!!")
+        .issuer(authgate::issuers::Issuer::new("https://ui.test").secret("an HMAC secret of at least 32 bytes!!"))
         .build()
         .expect("valid gate");
 
@@ -69,7 +69,7 @@ fn main() {
         .public_service("/robots.txt", "crawlers read it anonymously", robots.into_service())
         .layer(MapResponseLayer::new(|response: Response| response));
 
-    assert!(app.policies().len() >= 6);
+    assert!(app.audit().iter().count() >= 6);
     let app: axum::Router = app.with_state(gate).into_axum();
     drop(app);
 }
