@@ -120,6 +120,7 @@
 //! ```
 
 mod csrf;
+mod data;
 mod lifecycle;
 pub(crate) mod redirect;
 mod renew;
@@ -136,6 +137,7 @@ use crate::keys::{KeySet, SigningKey};
 use crate::store::{LoginStore, Logins};
 
 pub(crate) use csrf::{Csrf, EveryMethod};
+pub use data::{SessionData, SessionDataError};
 pub(crate) use lifecycle::{
     Refused, SESSION_STORE, authenticate_server, login, logout, renew_if_due, start_purge,
 };
@@ -171,7 +173,14 @@ pub struct Sessions {
     /// Whether the purge task runs (started by the first request that reads the store).
     pub(crate) purging: Arc<std::sync::Once>,
     pub(crate) csrf: Csrf,
+    /// The most bytes a session's values and flash messages take in its record.
+    pub(crate) data_limit: usize,
+    /// Whether `data_limit` was set, which stateless sessions refuse.
+    data_limit_set: bool,
 }
+
+/// The default of [`Sessions::data_limit`].
+const DATA_LIMIT: usize = 4096;
 
 #[derive(Clone)]
 pub(crate) enum SessionKind {
@@ -240,6 +249,8 @@ impl Sessions {
             purge_every: Duration::from_secs(10 * 60),
             purging: Arc::new(std::sync::Once::new()),
             csrf: Csrf::default(),
+            data_limit: DATA_LIMIT,
+            data_limit_set: false,
         }
     }
 
@@ -295,6 +306,17 @@ impl Sessions {
         self
     }
 
+    /// The most bytes a session's values and flash messages ([`SessionData`]) may take, as
+    /// stored (JSON); 4 KiB by default. Every request of the session reads them with it, and
+    /// each change sends them to the store. A change that would go over is refused
+    /// ([`SessionDataError::is_too_large`]). Server-side sessions only: `build` refuses it on
+    /// stateless ones.
+    pub fn data_limit(mut self, bytes: usize) -> Self {
+        self.data_limit = bytes;
+        self.data_limit_set = true;
+        self
+    }
+
     /// Refuses cookie-authenticated state changes that carry neither `Sec-Fetch-Site` nor
     /// `Origin`, instead of taking them for a non-browser client.
     pub fn require_origin(mut self) -> Self {
@@ -347,10 +369,16 @@ impl Sessions {
                 setting: "session timeouts",
             });
         }
-        if let SessionKind::Stateless(key) = &self.kind
-            && let Err(problem) = &key.verifying
-        {
-            problems.push(problem.clone());
+        if let SessionKind::Stateless(key) = &self.kind {
+            if let Err(problem) = &key.verifying {
+                problems.push(problem.clone());
+            }
+            if self.data_limit_set {
+                problems.push(ConfigProblem::Missing {
+                    setting: "server-side sessions (Sessions::server_side)",
+                    needed_by: "session data (Sessions::data_limit)",
+                });
+            }
         }
         problems
     }
