@@ -52,7 +52,7 @@ impl Gate {
         let (store, limit) = store;
         SessionData::new(
             Arc::clone(store),
-            key.clone(),
+            *key,
             stored.clone(),
             limit,
             self.inner.render.clone(),
