@@ -1,5 +1,6 @@
-//! Browser sessions: the session cookie, how a login starts one and a logout ends it, and the
-//! cross-site request forgery check of every cookie-authenticated state change.
+//! Browser sessions: the session cookie, how a login starts one and a logout ends it, the
+//! values a session keeps, and the cross-site request forgery check of every
+//! cookie-authenticated state change.
 //!
 //! Two kinds, configured on the Gate with [`GateBuilder::sessions`](crate::GateBuilder::sessions):
 //!
@@ -74,6 +75,15 @@
 //!     .build()?;
 //! # Ok(()) }
 //! ```
+//!
+//! # Session values
+//!
+//! [`SessionData`] keeps a server-side session's own values (typed, by key) and flash
+//! messages (taken once by a later request), in the session's record: read without a store
+//! call, written only when changed, each change an atomic compare-and-set that never brings
+//! back a session a logout or revocation deleted. Bounded by [`Sessions::data_limit`]. A
+//! login starts with none. Stateless cookies carry no values: an older cookie would bring back
+//! older ones, and two tabs would overwrite each other.
 //!
 //! # Cross-site request forgery
 //!
