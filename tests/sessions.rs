@@ -532,6 +532,9 @@ impl<S: LoginStore + Clone> LoginStore for Pausing<S> {
     ) -> Result<bool, StoreError> {
         self.inner.rotate(k, presented, next, at).await
     }
+    async fn replace_data(&self, k: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+        self.inner.replace_data(k, old, new).await
+    }
     async fn delete(&self, k: &str) -> Result<(), StoreError> {
         self.inner.delete(k).await
     }

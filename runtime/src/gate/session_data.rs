@@ -19,6 +19,7 @@ use crate::sessions::{SessionData, SessionKind};
 impl Gate {
     /// The session data of `principal`: `Ok(None)` for a caller without a server-side
     /// session (a bearer token); a 500 for a Gate without server-side sessions.
+    #[allow(clippy::result_large_err)] // the refusal is the extractor's own rejection type
     fn session_data(
         &self,
         parts: &Parts,
@@ -62,6 +63,7 @@ impl Gate {
     }
 
     /// The verified caller the guard left, or the 500 of a handler without one.
+    #[allow(clippy::result_large_err)] // as in session_data
     fn guarded_caller(&self, parts: &Parts) -> Result<Arc<Principal>, Response> {
         if let Some(Caller(principal)) = parts.extensions.get::<Caller>() {
             return Ok(Arc::clone(principal));
