@@ -147,6 +147,15 @@ pub enum ConfigProblem {
         /// The Gate's maximum lifetime.
         max_lifetime: Duration,
     },
+    /// A stateless session cookie would live longer than the Gate's `max_lifetime` (it lives
+    /// the shorter of the sessions' idle timeout and absolute lifetime), so the Gate would
+    /// refuse every cookie its own login issues.
+    SessionLifetimeTooLong {
+        /// How long a fresh stateless cookie lives.
+        lifetime: Duration,
+        /// The Gate's maximum lifetime.
+        max_lifetime: Duration,
+    },
     /// A feature needs a setting that is missing (refresh tokens need an issuer with a
     /// signing key and revocations; the test kit's minter needs a key to sign with).
     Missing {
@@ -290,6 +299,16 @@ impl fmt::Display for ConfigProblem {
                 f,
                 "the token lifetime ({lifetime:?}) is longer than max_lifetime \
                  ({max_lifetime:?}): shorten token_lifetime or raise max_lifetime"
+            ),
+            ConfigProblem::SessionLifetimeTooLong {
+                lifetime,
+                max_lifetime,
+            } => write!(
+                f,
+                "a stateless session cookie lives {lifetime:?} (the shorter of idle_timeout and \
+                 absolute_lifetime), longer than max_lifetime ({max_lifetime:?}), so every \
+                 cookie a login issues would be refused: shorten idle_timeout or raise \
+                 max_lifetime"
             ),
             ConfigProblem::Missing { setting, needed_by } => {
                 write!(f, "{needed_by} need {setting}")

@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::gate::{self, Gate};
+use crate::gate::{self, Failure, Gate};
 use crate::policy::PolicySpec;
 use crate::policy::spec::Policy;
 use crate::principal::{Caller, CurrentUser, Principal, PublicRoute};
@@ -208,9 +208,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let gate = Gate::from_ref(state);
-        if let Some(Caller(principal)) = parts.extensions.get::<Caller>() {
-            return CurrentUser::from_principal(principal.clone())
-                .map_err(|_| claims_mismatch(&gate, parts));
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return CurrentUser::from_principal(caller.principal.clone())
+                .map_err(|_| claims_mismatch(&gate, parts, caller.spec));
         }
         match parts.extensions.get::<PublicRoute>() {
             Some(PublicRoute) => Err(gate.misconfigured(
@@ -236,19 +236,29 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Response> {
         let gate = Gate::from_ref(state);
-        if let Some(Caller(principal)) = parts.extensions.get::<Caller>() {
-            return CurrentUser::from_principal(principal.clone())
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return CurrentUser::from_principal(caller.principal.clone())
                 .map(Some)
-                .map_err(|_| claims_mismatch(&gate, parts));
+                .map_err(|_| claims_mismatch(&gate, parts, caller.spec));
         }
         const OPTIONAL: PolicySpec = PolicySpec::public("Option<CurrentUser>");
         match gate.authenticate_shared(parts).await {
             Ok(None) => Ok(None),
             Ok(Some(principal)) => {
                 let user = CurrentUser::from_principal(principal.clone())
-                    .map_err(|_| claims_mismatch(&gate, parts))?;
-                parts.extensions.insert(Caller(principal));
+                    .map_err(|_| claims_mismatch(&gate, parts, &OPTIONAL))?;
+                parts.extensions.insert(Caller {
+                    principal,
+                    spec: &OPTIONAL,
+                });
                 Ok(Some(user))
+            }
+            // A dead session cookie on a public page (logged out elsewhere, idle, the store
+            // flushed) must not break the page for good: the visitor is anonymous and the
+            // cookie goes. A bad bearer token still answers 401: an API client must learn it.
+            Err(Failure::Token(invalid)) if gate.examined_the_cookie(parts) => {
+                gate.forget_dead_cookie(parts, &invalid);
+                Ok(None)
             }
             Err(failure) => Err(gate.deny(parts, &OPTIONAL, "Option<CurrentUser>", failure)),
         }
@@ -316,11 +326,11 @@ impl<T> PublicArgOk for PublicArg<T> {
 pub trait OnlyInGuardedHandlers {}
 
 /// The token verified but its claims do not fit the app's claims type: for this app it is not
-/// a usable credential.
-fn claims_mismatch(gate: &Gate, parts: &Parts) -> Response {
+/// a usable credential. Rendered as the route's other refusals are.
+fn claims_mismatch(gate: &Gate, parts: &Parts, spec: &PolicySpec) -> Response {
     tracing::info!(target: "authgate", route = gate::route(parts), reason = "claims_shape",
         "verified claims do not match the CurrentUser claims type");
-    gate.rejection(RejectionKind::InvalidToken)
+    gate.rejection_for(spec, RejectionKind::InvalidToken)
 }
 
 /// The response of a handler with `#[owned_by]`: the handler's own, or the ownership

@@ -12,7 +12,8 @@ use crate::resource::Resource;
 /// A resource loaded from the request path with [`Resource::load`].
 ///
 /// - a path id that does not parse, or a resource that does not exist: 404, the same bytes as
-///   an ownership mismatch;
+///   an ownership mismatch (a page on a page route, JSON on an API route, as every refusal of
+///   the route);
 /// - a loader error: 503, logged, never 200 and never a leak of the error text.
 ///
 /// It refuses to load in a handler without an authgate guard or in a `#[public]` one (500,
@@ -30,7 +31,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let gate = Gate::from_ref(state);
-        if parts.extensions.get::<Caller>().is_none() {
+        let Some(spec) = parts.extensions.get::<Caller>().map(|caller| caller.spec) else {
             let problem = if parts.extensions.get::<PublicRoute>().is_some() {
                 "Load<R> in a #[public] handler: a resource is loaded only for a checked caller; \
                  guard the handler, or load it yourself in the body"
@@ -38,17 +39,17 @@ where
                 "Load<R> in a handler without an authgate guard: add a policy attribute"
             };
             return Err(gate.misconfigured(parts, problem));
-        }
+        };
         let Ok(Path(id)) = Path::<R::Id>::from_request_parts(parts, state).await else {
-            return Err(gate.rejection(RejectionKind::NotFound));
+            return Err(gate.rejection_for(spec, RejectionKind::NotFound));
         };
         match R::load(id, state).await {
             Ok(Some(resource)) => Ok(Load(resource)),
-            Ok(None) => Err(gate.rejection(RejectionKind::NotFound)),
+            Ok(None) => Err(gate.rejection_for(spec, RejectionKind::NotFound)),
             Err(error) => {
                 tracing::error!(target: "authgate", route = crate::gate::route(parts), %error,
                     "resource loader failed");
-                Err(gate.rejection(RejectionKind::Unavailable))
+                Err(gate.rejection_for(spec, RejectionKind::Unavailable))
             }
         }
     }

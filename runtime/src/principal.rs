@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use serde_json::{Map, Value};
 
 use crate::clock::time;
+use crate::policy::PolicySpec;
 use crate::store::IdHash;
 
 /// Where a verified credential came from.
@@ -46,9 +47,17 @@ pub(crate) struct Principal {
 }
 
 /// What the guard leaves in the request's extensions when the caller passed the handler's
-/// policy: the verified principal, shared with the token cache.
+/// policy: the verified principal, shared with the token cache, and the policy it passed.
+///
+/// The policy travels with the caller so that every later refusal of the same route (`Load`'s
+/// 404 and 503, a claims type that does not fit) renders the way the guard's own refusals do:
+/// as a page on a page route, as JSON on an API route. One rendering per route is what keeps
+/// "not yours" and "missing" byte-identical.
 #[derive(Clone, Debug)]
-pub(crate) struct Caller(pub(crate) Arc<Principal>);
+pub(crate) struct Caller {
+    pub(crate) principal: Arc<Principal>,
+    pub(crate) spec: &'static PolicySpec,
+}
 
 /// What the guard leaves in the request's extensions on a `#[public]` handler, where no
 /// credential was examined. Zero-sized: storing it allocates nothing.

@@ -16,7 +16,7 @@ use authgate::keys::{Algorithm, SigningKey};
 use authgate::revocation::Revocations;
 use authgate::sessions::Sessions;
 use authgate::store::MemoryStore;
-use authgate::{CurrentUser, Gate, RejectionKind, Router, require_auth, routing};
+use authgate::{CurrentUser, Gate, RejectionKind, Router, public, require_auth, routing};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
@@ -28,6 +28,16 @@ use crate::support::*;
 async fn me(State(hits): State<Hits>, user: CurrentUser) -> String {
     hits.hit();
     user.subject().to_owned()
+}
+
+/// A public page that greets a signed-in visitor and welcomes anyone else.
+#[public(reason = "the home page")]
+async fn home(State(hits): State<Hits>, user: Option<CurrentUser>) -> String {
+    hits.hit();
+    user.map_or_else(
+        || "welcome".to_owned(),
+        |u| format!("hello {}", u.subject()),
+    )
 }
 
 /// The default test Gate with these sessions (idle timeout 10 minutes, absolute lifetime 1
@@ -53,6 +63,7 @@ impl App {
         let hits = state.hits.clone();
         let app = Router::new()
             .route("/me", routing::get(me).post(me))
+            .route("/", routing::get(home).post(home))
             .route("/login", routing::post(login))
             .route("/logout", routing::post(logout))
             .with_state(state)
@@ -861,4 +872,124 @@ async fn a_cached_stateless_cookie_is_still_parsed_strictly_and_csrf_checked() {
         ],
     )
     .await;
+}
+
+/// The `Set-Cookie` values of a reply.
+fn set_cookies(reply: &authgate::testing::TestResponse) -> Vec<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().expect("ASCII cookie").to_owned())
+        .collect()
+}
+
+/// A browser that still holds a dead session cookie (logged out elsewhere, idle, the store
+/// flushed, a key rotated) gets the public home page as an anonymous visitor, and the cookie
+/// is cleared so the next page does not pay for it again. A presented bearer token that fails
+/// still answers 401: an API client must learn that its token is bad.
+#[tokio::test]
+async fn a_dead_cookie_on_a_public_page_is_anonymous_and_cleared() {
+    let clock = Clock::new();
+    let (server, store) = App::server(&clock);
+    let stateless = App::stateless(&clock);
+    for (kind, app) in [("server-side", &server), ("stateless", &stateless)] {
+        let live = app.log_in("alice", None).await;
+        // Without revocations a stateless cookie outlives its logout (`stateless_cookies_cannot_
+        // be_revoked_documented_limit`); a server-side one does not.
+        let logged_out = match kind {
+            "server-side" => {
+                let cookie = app.log_in("bob", None).await;
+                let reply = send_raw(&app.app, post("/logout").cookie(&cookie).build().0).await;
+                assert_eq!(reply.status, StatusCode::NO_CONTENT, "{kind}: logout");
+                cookie
+            }
+            _ => format!("{COOKIE}=eyJhbGciOiJIUzI1NiJ9.e30.{}", "A".repeat(43)),
+        };
+        let forged = format!("{COOKIE}={}", "A".repeat(43));
+        let cleared = format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
+        for (what, cookie) in [
+            ("a dead session", &logged_out),
+            ("an unknown session", &forged),
+        ] {
+            let hits = app.hits.count();
+            let reply = send_raw(&app.app, get("/").cookie(cookie).build().0).await;
+            assert_eq!(reply.status, StatusCode::OK, "{kind}, {what}");
+            assert_eq!(reply.text(), "welcome", "{kind}, {what}: anonymous");
+            assert_eq!(
+                set_cookies(&reply),
+                [cleared.clone()],
+                "{kind}, {what}: cleared"
+            );
+            assert_eq!(
+                app.hits.count(),
+                hits + 1,
+                "{kind}, {what}: the page ran once"
+            );
+        }
+        // A live cookie is the visitor, and is left alone.
+        let reply = send_raw(&app.app, get("/").cookie(&live).build().0).await;
+        assert_eq!(reply.text(), "hello alice", "{kind}");
+        assert!(
+            set_cookies(&reply).is_empty(),
+            "{kind}: a live cookie is not cleared"
+        );
+        // A guarded route still refuses the dead cookie (401), and does not clear it.
+        app.table(
+            &format!("cookies/dead cookie on public and guarded routes ({kind})"),
+            vec![
+                Case::new(
+                    "a guarded route with a logged-out cookie",
+                    with_cookie(&logged_out),
+                    Expect::invalid_token(),
+                ),
+                Case::new(
+                    "a bad bearer token on the public page",
+                    get("/").bearer("not.a.token"),
+                    Expect::invalid_token(),
+                ),
+                Case::new(
+                    "a bad bearer token and a live cookie on the public page",
+                    get("/").bearer("not.a.token").cookie(&live),
+                    Expect::invalid_token(),
+                ),
+                Case::new(
+                    "a dead cookie on a cross-site POST to the public page (origin checked first)",
+                    post("/")
+                        .cookie(&logged_out)
+                        .header("host", HOST)
+                        .header("sec-fetch-site", "cross-site"),
+                    Expect::forbidden(),
+                ),
+            ],
+        )
+        .await;
+    }
+    // Sessions that expired on the Gate's clock, and one whose store record was purged.
+    let idle = server.log_in("carol", None).await;
+    let stateless_idle = stateless.log_in("erin", None).await;
+    let purged = server.log_in("dave", None).await;
+    // The store lost dave's record (a flush, a restore from an older backup).
+    let record = store
+        .logins()
+        .into_iter()
+        .find(|r| r.subject == "dave")
+        .expect("dave's session");
+    authgate::store::LoginStore::delete(&store, &record.key)
+        .await
+        .expect("delete");
+    clock.advance(700); // past the idle timeout (600 s) and the leeway (30 s)
+    for (what, app, cookie) in [
+        ("an idle-expired session", &server, &idle),
+        ("a purged session", &server, &purged),
+        ("an expired stateless cookie", &stateless, &stateless_idle),
+    ] {
+        let reply = send_raw(&app.app, get("/").cookie(cookie).build().0).await;
+        assert_eq!(
+            (reply.status, reply.text()),
+            (StatusCode::OK, "welcome".to_owned()),
+            "{what}"
+        );
+        assert_eq!(set_cookies(&reply).len(), 1, "{what}: cleared");
+    }
 }

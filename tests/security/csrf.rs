@@ -72,6 +72,7 @@ impl App {
             .route("/change", every)
             .route("/any", routing::any(change))
             .route("/hello", routing::any(hello))
+            .fallback(change)
             .with_state(state.clone())
             .into_axum()
             .route("/change", axum::routing::options(change).with_state(state));
@@ -459,6 +460,49 @@ async fn any_routes_check_the_origin_on_every_method() {
         ));
     }
     app.table("csrf/any() routes", cases).await;
+}
+
+/// A guarded fallback answers every method of every unknown path, like `routing::any`, and is
+/// origin-checked the same way: a cross-site `GET` to an unknown path with the cookie must not
+/// run it with the cookie's identity.
+#[tokio::test]
+async fn a_guarded_fallback_checks_the_origin_on_every_method() {
+    let app = App::server().await;
+    let unknown = |method: &str| {
+        req(method, "/no/such/route")
+            .header("host", HOST)
+            .cookie(&app.cookie)
+    };
+    let mut cases = Vec::new();
+    for method in ["GET", "HEAD", "OPTIONS", "POST", "DELETE"] {
+        cases.push(Case::new(
+            format!("{method} cross-site to the fallback"),
+            unknown(method).header("sec-fetch-site", "cross-site"),
+            Expect::forbidden(),
+        ));
+        cases.push(Case::new(
+            format!("{method} with an evil Origin and no Sec-Fetch-Site to the fallback"),
+            unknown(method).header("origin", EVIL),
+            Expect::forbidden(),
+        ));
+        cases.push(Case::new(
+            format!("control: {method} same-origin to the fallback"),
+            unknown(method).header("sec-fetch-site", "same-origin"),
+            Expect::allowed(),
+        ));
+        cases.push(Case::new(
+            format!("control: {method} cross-site to the fallback with a bearer token"),
+            req(method, "/no/such/route")
+                .header("host", HOST)
+                .header("sec-fetch-site", "cross-site")
+                .bearer(&token("alice", &[])),
+            Expect::allowed(),
+        ));
+    }
+    app.table("csrf/guarded fallback", cases).await;
+    let router: Router<AppState> = Router::new().fallback(change);
+    let lines: Vec<String> = router.audit().iter().map(ToString::to_string).collect();
+    assert_eq!(lines, ["* * require_auth [origin checked on every method]"]);
 }
 
 /// A WebSocket handshake is a `GET` that opens a channel both ways: with a cookie, it passes

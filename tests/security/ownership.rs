@@ -15,6 +15,7 @@
 
 use authgate::resource::{OwnerId, Resource};
 use authgate::store::StoreError;
+use authgate::testing::TestResponse;
 use authgate::{Gate, Load, Router, owned_by, require_auth, require_role, routing};
 use axum::Json;
 use axum::extract::{FromRef, Path, Query, State};
@@ -123,6 +124,23 @@ async fn document(State(db): State<Db>, Path(id): Path<uuid::Uuid>) -> String {
     id.to_string()
 }
 
+/// The page form of `show`: a browser shows its refusals, so every one is a page.
+#[require_auth(redirect = "/login")]
+#[owned_by(invoice.user_id)]
+async fn show_page(State(db): State<Db>, Load(invoice): Load<Invoice>) -> String {
+    db.ran();
+    format!("<h1>Invoice {}</h1>", invoice.id)
+}
+
+/// The page form of `remove`: HTML forms post, so the delete is a `POST`.
+#[require_role("user", redirect = "/login")]
+#[owned_by(invoice.user_id)]
+async fn remove_page(State(db): State<Db>, Load(invoice): Load<Invoice>) -> &'static str {
+    db.ran();
+    db.remove(invoice.id);
+    "deleted"
+}
+
 /// A `#[public]` handler must never load a resource for a caller nobody checked.
 #[authgate::public(reason = "a misuse under test: Load in a public handler")]
 async fn public_load(State(db): State<Db>, Load(invoice): Load<Invoice>) -> String {
@@ -137,6 +155,8 @@ fn app(db: Db) -> axum::Router {
             routing::get(show).put(update).delete(remove),
         )
         .route("/documents/{id}", routing::get(document))
+        .route("/pages/invoices/{id}", routing::get(show_page))
+        .route("/pages/invoices/{id}/delete", routing::post(remove_page))
         .route("/public/invoices/{id}", routing::get(public_load))
         .route("/users/{user_id}/profile", routing::get(profile))
         .route("/names/{name}", routing::get(by_name))
@@ -441,30 +461,46 @@ async fn nothing_is_loaded_for_anonymous_or_invalid_callers() {
     );
 }
 
-#[tokio::test]
-async fn the_404s_of_mismatch_missing_and_unparsable_are_identical() {
-    let db = Db::seeded();
-    let app = app(db.clone());
+/// Every way a caller can be refused a resource that is not theirs, on one route kind: the
+/// owner check, `Load`'s missing and unparsable ids, a subject that only looks like the owner.
+/// All must answer the same bytes, or a client could tell "exists" from "does not".
+async fn not_yours_and_missing_replies(
+    app: &axum::Router,
+    read: &str,
+    write: &str,
+) -> Vec<(String, TestResponse)> {
+    let write_of = |id: &str| {
+        let path = write.replace("{id}", id);
+        if path.ends_with("/delete") {
+            req("POST", &path).body("application/x-www-form-urlencoded", b"confirm=yes")
+        } else {
+            req("PUT", &path).body("application/json", br#"{"amount_cents":1}"#)
+        }
+    };
+    let read_of = |id: &str| get(&read.replace("{id}", id));
     let mut replies = Vec::new();
     for (name, r) in [
-        ("mismatch GET", as_user("8", get("/invoices/1"))),
+        ("mismatch read", as_user("8", read_of("1"))),
+        ("mismatch write", as_user("8", write_of("1"))),
+        ("missing read", as_user("8", read_of("999"))),
+        ("missing write", as_user("8", write_of("999"))),
+        ("unparsable read", as_user("8", read_of("abc"))),
+        ("unparsable write", as_user("8", write_of("abc"))),
         (
-            "mismatch DELETE",
-            as_user("8", req("DELETE", "/invoices/1")),
+            "over u64::MAX",
+            as_user("8", read_of("18446744073709551616")),
         ),
-        (
-            "mismatch PUT",
-            as_user(
-                "8",
-                req("PUT", "/invoices/1").body("application/json", br#"{"amount_cents":1}"#),
-            ),
-        ),
-        ("missing", as_user("8", get("/invoices/999"))),
-        ("unparsable", as_user("8", get("/invoices/abc"))),
-        ("lookalike subject", as_user("07", get("/invoices/1"))),
+        ("lookalike subject", as_user("07", read_of("1"))),
     ] {
-        replies.push((name, send_raw(&app, r.build().0).await));
+        replies.push((
+            format!("{name} on {read}"),
+            send_raw(app, r.build().0).await,
+        ));
     }
+    replies
+}
+
+fn assert_identical(replies: &[(String, TestResponse)]) {
     let (first_name, first) = &replies[0];
     for (name, reply) in &replies[1..] {
         assert_eq!(reply.status, first.status, "{name} vs {first_name}");
@@ -474,8 +510,108 @@ async fn the_404s_of_mismatch_missing_and_unparsable_are_identical() {
         );
         assert_eq!(reply.body, first.body, "body of {name} vs {first_name}");
     }
-    assert_eq!(first.status, 404);
+}
+
+#[tokio::test]
+async fn the_404s_of_mismatch_missing_and_unparsable_are_identical() {
+    let db = Db::seeded();
+    let app = app(db.clone());
+    let api = not_yours_and_missing_replies(&app, "/invoices/{id}", "/invoices/{id}").await;
+    assert_identical(&api);
+    assert_eq!(api[0].1.status, 404);
+    assert_eq!(api[0].1.headers["content-type"], "application/json");
+    // A page route renders all of them as its own 404 page: the same page for each.
+    let page =
+        not_yours_and_missing_replies(&app, "/pages/invoices/{id}", "/pages/invoices/{id}/delete")
+            .await;
+    assert_identical(&page);
+    assert_eq!(page[0].1.status, 404);
+    assert_eq!(
+        page[0].1.headers["content-type"],
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(page[0].1.body, page_of(404, "not_found").as_bytes());
     assert_eq!(db.runs(), 0);
+    assert!(db.contains(1), "a refused delete form removed the invoice");
+}
+
+/// The ownership table of a page route (`redirect = "/login"`): every refusal a browser can
+/// get from it, each rendered as a page (or the login redirect), none running the handler.
+#[tokio::test]
+async fn a_page_routes_refusals_are_all_pages() {
+    let db = Db::seeded();
+    let expired = hs256(&with(claims("7"), "exp", json!(NOW - 3600)));
+    let form =
+        |path: &str| req("POST", path).body("application/x-www-form-urlencoded", b"confirm=yes");
+    table(
+        "ownership/page routes",
+        &db,
+        vec![
+            Case::new(
+                "control: the owner's invoice page",
+                as_user("7", get("/pages/invoices/1")),
+                Expect::allowed().body("<h1>Invoice 1</h1>"),
+            ),
+            Case::new(
+                "another user's invoice page",
+                as_user("8", get("/pages/invoices/1")),
+                Expect::not_found().page(),
+            ),
+            Case::new(
+                "a missing invoice's page",
+                as_user("8", get("/pages/invoices/999")),
+                Expect::not_found().page(),
+            ),
+            Case::new(
+                "an unparsable id's page",
+                as_user("8", get("/pages/invoices/abc")),
+                Expect::not_found().page(),
+            ),
+            Case::new(
+                "another user's delete form",
+                as_user("8", form("/pages/invoices/1/delete")),
+                Expect::not_found().page(),
+            ),
+            Case::new(
+                "a missing invoice's delete form",
+                as_user("8", form("/pages/invoices/999/delete")),
+                Expect::not_found().page(),
+            ),
+            Case::new(
+                "the delete form without the role (checked before loading)",
+                form("/pages/invoices/1/delete").bearer(&token("7", &[])),
+                Expect::forbidden_bearer(None).page(),
+            ),
+            Case::new(
+                "an admin without a declared bypass",
+                get("/pages/invoices/1").bearer(&token("9", &["admin"])),
+                Expect::not_found().page(),
+            ),
+            Case::new(
+                "anonymous: to the login page",
+                get("/pages/invoices/1"),
+                Expect::redirect("/login?next=%2Fpages%2Finvoices%2F1"),
+            ),
+            Case::new(
+                "an expired token: to the login page",
+                get("/pages/invoices/999").bearer(&expired),
+                Expect::redirect("/login?next=%2Fpages%2Finvoices%2F999"),
+            ),
+        ],
+    )
+    .await;
+    assert!(db.contains(1), "a refused delete form removed the invoice");
+    db.set_down(true);
+    table(
+        "ownership/page routes, store down",
+        &db,
+        vec![Case::new(
+            "the owner's invoice page while the store is down",
+            as_user("7", get("/pages/invoices/1")),
+            Expect::unavailable().page(),
+        )],
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -75,6 +75,13 @@ async fn reports(State(hits): State<Hits>) -> &'static str {
     "reports"
 }
 
+/// A page's form posts here (`<form method="post">`).
+#[require_auth(redirect = "/login")]
+async fn delete_note(State(hits): State<Hits>) -> Redirect {
+    hits.hit();
+    Redirect::to("/dashboard")
+}
+
 #[require_auth(redirect = "/login")]
 async fn fallback(State(hits): State<Hits>) -> (StatusCode, &'static str) {
     hits.hit();
@@ -96,6 +103,7 @@ fn app() -> (axum::Router, Hits, Gate) {
         .route("/dashboard", routing::get(dashboard))
         .route("/admin", routing::get(admin_page))
         .route("/reports", routing::get(reports))
+        .route("/notes/{id}/delete", routing::post(delete_note))
         .fallback(fallback)
         .with_state(state)
         .into_axum();
@@ -271,6 +279,116 @@ async fn guard_redirects_encode_the_requested_path() {
             Case::new("a malformed Authorization header on a page route", get("/dashboard").authorization("Basic YWxpY2U6aHVudGVyMg=="), Expect::redirect("/login?next=%2Fdashboard")),
             Case::new("an unknown session cookie on a page route", get("/dashboard").cookie(&format!("{COOKIE}={}", "A".repeat(43))), Expect::redirect("/login?next=%2Fdashboard")),
             Case::new("logged in without the role: 403 as a page, not a redirect", get("/admin").cookie(&user), Expect::forbidden().page()),
+        ],
+    )
+    .await;
+}
+
+/// A state change that finds no session (expired, logged out elsewhere) cannot come back to
+/// itself after the login: the browser would `GET` a route that only takes `POST` (405). Its
+/// `next` is the page that showed the form (a same-origin `Referer`), or there is none and the
+/// login page's own default applies.
+#[tokio::test]
+async fn form_posts_come_back_to_the_page_that_posted() {
+    let (app, hits, _gate) = app();
+    let post = |referer: Option<&str>| {
+        let r = crate::harness::post("/notes/3/delete")
+            .header("host", "app.example.com")
+            .body("application/x-www-form-urlencoded", b"confirm=yes");
+        match referer {
+            Some(referer) => r.header("referer", referer),
+            None => r,
+        }
+    };
+    let dead_cookie = format!("{COOKIE}={}", "A".repeat(43));
+    run(
+        "redirects/next of a state change",
+        &app,
+        || hits.count(),
+        vec![
+            Case::new(
+                "no Referer: the login page's default",
+                post(None),
+                Expect::redirect("/login"),
+            ),
+            Case::new(
+                "a same-origin Referer",
+                post(Some("http://app.example.com/notes?tab=2")),
+                Expect::redirect("/login?next=%2Fnotes%3Ftab%3D2"),
+            ),
+            Case::new(
+                "a same-origin Referer, its fragment dropped",
+                post(Some("http://app.example.com/notes#n3")),
+                Expect::redirect("/login?next=%2Fnotes"),
+            ),
+            Case::new(
+                "a same-origin Referer of the site's root",
+                post(Some("http://app.example.com")),
+                Expect::redirect("/login?next=%2F"),
+            ),
+            Case::new(
+                "a same-origin Referer, with Sec-Fetch-Site",
+                post(Some("http://app.example.com/notes")).header("sec-fetch-site", "same-origin"),
+                Expect::redirect("/login?next=%2Fnotes"),
+            ),
+            Case::new(
+                "a dead session cookie and a same-origin Referer",
+                post(Some("http://app.example.com/notes")).cookie(&dead_cookie),
+                Expect::redirect("/login?next=%2Fnotes"),
+            ),
+            Case::new(
+                "another site's Referer",
+                post(Some("https://evil.example/notes")),
+                Expect::redirect("/login"),
+            ),
+            Case::new(
+                "another port's Referer",
+                post(Some("http://app.example.com:8443/notes")),
+                Expect::redirect("/login"),
+            ),
+            Case::new(
+                "a sub-domain's Referer",
+                post(Some("http://evil.app.example.com/notes")),
+                Expect::redirect("/login"),
+            ),
+            Case::new(
+                "a Referer with user info",
+                post(Some("http://app.example.com@evil.example/notes")),
+                Expect::redirect("/login"),
+            ),
+            Case::new(
+                "a same-origin Referer to a protocol-relative path",
+                post(Some("http://app.example.com//evil.example")),
+                Expect::redirect("/login"),
+            ),
+            Case::new(
+                "a same-origin Referer with an encoded path escape",
+                post(Some("http://app.example.com/%2F%2Fevil.example")),
+                Expect::redirect("/login"),
+            ),
+            Case::new(
+                "a Referer that is not a URL",
+                post(Some("/notes")),
+                Expect::redirect("/login"),
+            ),
+            Case::new(
+                "two Referers",
+                post(Some("http://app.example.com/notes"))
+                    .header("referer", "http://app.example.com/admin"),
+                Expect::redirect("/login"),
+            ),
+            Case::new(
+                "a POST to the fallback, same-origin Referer",
+                crate::harness::post("/unknown")
+                    .header("host", "app.example.com")
+                    .header("referer", "http://app.example.com/dashboard"),
+                Expect::redirect("/login?next=%2Fdashboard"),
+            ),
+            Case::new(
+                "HEAD still comes back to itself",
+                crate::harness::req("HEAD", "/dashboard"),
+                Expect::redirect("/login?next=%2Fdashboard"),
+            ),
         ],
     )
     .await;

@@ -189,6 +189,31 @@ impl Gate {
         }
     }
 
+    /// Whether the credential [`authenticate_now`](Gate::authenticate_now) examined was the
+    /// session cookie: it looks at a bearer token first (the `Authorization` header, or one a
+    /// WebSocket handshake offers), and at the cookie only without one.
+    pub(crate) fn examined_the_cookie(&self, parts: &Parts) -> bool {
+        let headers = &parts.headers;
+        if !matches!(credentials::authorization(headers), Ok(None)) {
+            return false;
+        }
+        !credentials::is_websocket_handshake(headers)
+            || matches!(
+                credentials::offered_bearer(headers, self.inner.limits.max_token_bytes),
+                Ok(None)
+            )
+    }
+
+    /// A refused session cookie on a route that welcomes anonymous visitors: the visitor is
+    /// anonymous, and the response clears the cookie (see `sessions::forget_dead_cookie`).
+    pub(crate) fn forget_dead_cookie(&self, parts: &Parts, invalid: &Invalid) {
+        tracing::info!(target: "authgate", route = %super::route(parts), reason = invalid.as_str(),
+            "a session cookie that stands for no session: the visitor is anonymous and the cookie is cleared");
+        if let Some(sessions) = &self.inner.sessions {
+            sessions::forget_dead_cookie(sessions);
+        }
+    }
+
     /// A presented bearer token: verified now with its issuer's keys, which are read without
     /// waiting; only an unknown `kid` of fetched keys waits (for a refresh), in the
     /// asynchronous rest.

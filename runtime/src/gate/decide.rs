@@ -91,7 +91,7 @@ impl Gate {
         log(parts, spec, handler, "allowed", "ok");
         // Moved into the request, not shared, unless the ownership check needs it too.
         let kept = spec.ownership().map(|_| principal.clone());
-        parts.extensions.insert(Caller(principal));
+        parts.extensions.insert(Caller { principal, spec });
         Ok(kept)
     }
 
@@ -109,7 +109,11 @@ impl Gate {
                 if spec.redirect().is_some() =>
             {
                 RejectionKind::Redirect {
-                    location: login_location(spec.redirect().unwrap_or("/"), parts),
+                    location: login_location(
+                        spec.redirect().unwrap_or("/"),
+                        parts,
+                        &self.inner.csrf,
+                    ),
                 }
             }
             Failure::Missing => RejectionKind::Unauthenticated,
@@ -148,11 +152,6 @@ impl Gate {
         tracing::error!(target: "authgate", route = %route(parts), problem = what,
             "authgate is misconfigured");
         self.inner.render.kind(RejectionKind::Misconfigured)
-    }
-
-    /// Renders a rejection of this kind, for extractors outside the guard.
-    pub(crate) fn rejection(&self, kind: RejectionKind) -> Response {
-        self.inner.render.kind(kind)
     }
 
     /// Renders a rejection of this kind for a handler with this policy (see `render_for`).

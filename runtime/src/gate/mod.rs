@@ -209,6 +209,7 @@ impl Gate {
         self.inner.sessions.is_some()
     }
 
+    #[cfg(feature = "testing")]
     pub(crate) fn signer(&self) -> Option<&Signer> {
         self.inner.signer.as_ref()
     }

@@ -12,19 +12,20 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
 use super::{Gate, route};
-use crate::principal::{Caller, Principal, PublicRoute};
+use crate::principal::{Caller, PublicRoute};
 use crate::reject::RejectionKind;
 use crate::sessions::{SessionData, SessionKind};
 
 impl Gate {
-    /// The session data of `principal`: `Ok(None)` for a caller without a server-side
-    /// session (a bearer token); a 500 for a Gate without server-side sessions.
+    /// The session data of `caller`: `Ok(None)` for a caller without a server-side session
+    /// (a bearer token); a 500 for a Gate without server-side sessions.
     #[allow(clippy::result_large_err)] // the refusal is the extractor's own rejection type
     fn session_data(
         &self,
         parts: &Parts,
-        principal: &Principal,
+        caller: &Caller,
     ) -> Result<Option<SessionData>, Response> {
+        let principal = &caller.principal;
         let store = match self
             .inner
             .sessions
@@ -57,6 +58,7 @@ impl Gate {
             stored.clone(),
             limit,
             self.inner.render.clone(),
+            caller.spec.redirect().is_some(),
         )
         .map(Some)
         .map_err(IntoResponse::into_response)
@@ -64,9 +66,9 @@ impl Gate {
 
     /// The verified caller the guard left, or the 500 of a handler without one.
     #[allow(clippy::result_large_err)] // as in session_data
-    fn guarded_caller(&self, parts: &Parts) -> Result<Arc<Principal>, Response> {
-        if let Some(Caller(principal)) = parts.extensions.get::<Caller>() {
-            return Ok(Arc::clone(principal));
+    fn guarded_caller(&self, parts: &Parts) -> Result<Caller, Response> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
         }
         Err(match parts.extensions.get::<PublicRoute>() {
             Some(PublicRoute) => self.misconfigured(
@@ -92,18 +94,21 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let gate = Gate::from_ref(state);
-        let principal = gate.guarded_caller(parts)?;
-        match gate.session_data(parts, &principal)? {
+        let caller = gate.guarded_caller(parts)?;
+        match gate.session_data(parts, &caller)? {
             Some(data) => Ok(data),
             None => {
                 tracing::info!(target: "authgate", route = %route(parts),
                     reason = "no_session",
                     "SessionData refused: the caller came with a bearer token, not a session \
                      cookie (use Option<SessionData> where both are accepted)");
-                Err(gate.rejection(RejectionKind::Forbidden {
-                    bearer: false,
-                    scopes: None,
-                }))
+                Err(gate.rejection_for(
+                    caller.spec,
+                    RejectionKind::Forbidden {
+                        bearer: false,
+                        scopes: None,
+                    },
+                ))
             }
         }
     }
@@ -120,7 +125,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Response> {
         let gate = Gate::from_ref(state);
-        let principal = gate.guarded_caller(parts)?;
-        gate.session_data(parts, &principal)
+        let caller = gate.guarded_caller(parts)?;
+        gate.session_data(parts, &caller)
     }
 }

@@ -15,7 +15,7 @@ use crate::issuers::KeyRefresh;
 use crate::issuers::{Issuer, Issuers, Limits};
 use crate::reject::{Hook, Rejection, Render};
 use crate::revocation::Revocations;
-use crate::sessions::{Csrf, Sessions};
+use crate::sessions::{Csrf, SessionKind, Sessions};
 use crate::tokens::RefreshTokens;
 use crate::verify::Rules;
 
@@ -296,6 +296,14 @@ impl GateBuilder {
         }
         if let Some(sessions) = &sessions {
             problems.extend(sessions.problems());
+            let lifetime = sessions.idle_timeout.min(sessions.absolute_lifetime);
+            if matches!(sessions.kind, SessionKind::Stateless(_)) && lifetime > limits.max_lifetime
+            {
+                problems.push(ConfigProblem::SessionLifetimeTooLong {
+                    lifetime: Duration::from_secs(lifetime),
+                    max_lifetime: Duration::from_secs(limits.max_lifetime),
+                });
+            }
         }
         if let Some(error) = ConfigError::from_problems(problems) {
             return Err(error);

@@ -101,3 +101,43 @@ async fn roles_are_checked_on_every_request_even_when_cached() {
         "the token itself was valid and cached"
     );
 }
+
+/// A stateless cookie that lives longer than the Gate's `max_lifetime` would be refused by the
+/// Gate that issued it, at every login: `build` says so instead. Server-side sessions are
+/// not tokens, and the limit is not theirs.
+#[test]
+fn build_refuses_stateless_cookies_that_outlive_max_lifetime() {
+    use crate::error::ConfigProblem;
+    use crate::sessions::Sessions;
+    use crate::store::MemoryStore;
+    use std::time::Duration;
+    let hours = |h: u64| Duration::from_secs(h * 3600);
+    let stateless = || {
+        Sessions::stateless(
+            "session",
+            SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
+        )
+    };
+    let built = |sessions: Sessions| {
+        Gate::builder()
+            .sessions(sessions.absolute_lifetime(hours(48)))
+            .max_lifetime(hours(24))
+            .build()
+    };
+    let err = built(stateless().idle_timeout(hours(25))).unwrap_err();
+    assert!(
+        matches!(
+            err.problems(),
+            [ConfigProblem::SessionLifetimeTooLong { lifetime, max_lifetime }]
+                if *lifetime == hours(25) && *max_lifetime == hours(24)
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("shorten idle_timeout or raise max_lifetime")
+    );
+    assert!(built(stateless().idle_timeout(hours(24))).is_ok());
+    let server = Sessions::server_side("session", MemoryStore::new()).idle_timeout(hours(25));
+    assert!(built(server).is_ok());
+}

@@ -86,10 +86,11 @@ impl RoutePolicy {
         self
     }
 
-    /// The policy as the audit shows it: for a guarded `ANY` route, with the note that cookie
-    /// credentials are origin-checked on every method there, `GET` included.
+    /// The policy as the audit shows it: for a guarded `ANY` route or fallback, with the note
+    /// that cookie credentials are origin-checked on every method there, `GET` included.
     fn policy_cell(&self) -> String {
-        if self.method == "ANY" && self.policy.requires_authentication() {
+        let every_method = matches!(self.method, "ANY" | "*");
+        if every_method && self.policy.requires_authentication() {
             format!("{} [origin checked on every method]", self.policy)
         } else {
             self.policy.to_string()

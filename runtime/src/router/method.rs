@@ -71,13 +71,9 @@ macro_rules! methods {
                 T::First: AccessGuard,
                 S: Clone + Send + Sync + 'static,
             {
-                let every_method = tower::util::MapRequestLayer::new(|mut request: axum::extract::Request| {
-                    request.extensions_mut().insert(crate::sessions::EveryMethod);
-                    request
-                });
                 MethodRouter::guarded(
                     "ANY",
-                    axum::routing::any(crate::sessions::Renew(handler)).layer(every_method),
+                    axum::routing::any(crate::sessions::Renew(crate::sessions::OnEveryMethod(handler))),
                     <T::First as AccessGuard>::SPEC,
                     <T::First as AccessGuard>::HANDLER,
                 )

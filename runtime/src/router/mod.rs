@@ -19,7 +19,7 @@ use axum::routing::Route;
 use tower::{Layer, Service};
 
 use crate::policy::PolicySpec;
-use crate::sessions::Renew;
+use crate::sessions::{OnEveryMethod, Renew};
 use bounds::{AccessGuard, HandlerArgs, RouterState};
 
 pub use audit::{RouteAudit, RoutePolicy};
@@ -149,6 +149,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
 
     /// Answers requests that match no route with a guarded handler. Without one, unknown
     /// paths answer 404 (not 401), as in axum.
+    ///
+    /// The fallback takes every method, as [`routing::any`](crate::routing::any) does, and
+    /// is origin-checked the same way: a cookie credential on every method, `GET` included.
     pub fn fallback<F, T, H>(mut self, handler: F) -> Self
     where
         F: Handler<T, H>,
@@ -160,7 +163,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         let name = <T::First as AccessGuard>::HANDLER;
         self.routes
             .push(RoutePolicy::new("*", "*".to_owned(), *spec, name));
-        self.inner = S::fallback(self.inner, Renew(handler));
+        self.inner = S::fallback(self.inner, Renew(OnEveryMethod(handler)));
         self
     }
 

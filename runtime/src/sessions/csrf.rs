@@ -18,6 +18,8 @@
 //!
 //! It runs before the session store is asked, so forged requests cost no store lookup.
 
+use axum::extract::Request;
+use axum::handler::Handler;
 use http::request::Parts;
 use http::{HeaderMap, Method, header};
 
@@ -35,9 +37,28 @@ pub(crate) struct Csrf {
     require_origin: bool,
 }
 
-/// Marks a request routed by `routing::any`: the origin check applies to every method.
+/// Marks a request routed by `routing::any` or to a guarded fallback: the origin check
+/// applies to every method.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct EveryMethod;
+
+/// A handler that takes every method (`routing::any`, a guarded fallback): its requests are
+/// marked [`EveryMethod`] before its guard runs. A handler wrapper rather than a tower layer,
+/// so the route pays no extra service and no boxed future.
+#[derive(Clone, Debug)]
+pub(crate) struct OnEveryMethod<H>(pub(crate) H);
+
+impl<H, T, S> Handler<T, S> for OnEveryMethod<H>
+where
+    H: Handler<T, S>,
+{
+    type Future = H::Future;
+
+    fn call(self, mut request: Request, state: S) -> Self::Future {
+        request.extensions_mut().insert(EveryMethod);
+        self.0.call(request, state)
+    }
+}
 
 impl Csrf {
     /// Accepts state changes from this origin too (`scheme://host[:port]`, compared with the
@@ -116,6 +137,30 @@ impl Csrf {
         match origin.split_once("://") {
             Some((_, origin_host)) if origin_host.eq_ignore_ascii_case(host) => Ok(()),
             _ => Err("csrf_origin_mismatch"),
+        }
+    }
+
+    /// The path and query of the request's `Referer` when the page that sent it is of this
+    /// app's origin (one of the declared origins, or, when none is declared, on the `Host` of
+    /// the request, as step 4 decides for `Origin`); `None` otherwise.
+    pub(crate) fn same_origin_referer<'a>(&self, parts: &'a Parts) -> Option<&'a str> {
+        let referer = single(&parts.headers, header::REFERER.as_str()).ok()??;
+        let (scheme, rest) = referer.split_once("://")?;
+        let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(split);
+        let origin = normalize_origin(&format!("{scheme}://{authority}"))?;
+        let ours = if self.own.is_empty() {
+            let host = single(&parts.headers, header::HOST.as_str()).ok()??;
+            let (scheme, authority) = origin.split_once("://")?;
+            normalize_authority(scheme, host).is_some_and(|host| host == authority)
+        } else {
+            self.own.contains(&origin)
+        };
+        let path = path.split('#').next().unwrap_or_default();
+        match (ours, path.starts_with('/')) {
+            (true, true) => Some(path),
+            (true, false) => Some("/"),
+            (false, _) => None,
         }
     }
 }

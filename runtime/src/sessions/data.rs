@@ -89,6 +89,8 @@ pub struct SessionData {
     limit: usize,
     /// How the Gate renders refusals, for the errors turned into responses.
     render: Render,
+    /// Whether the handler is a page (`redirect = "/login"`): its errors are page refusals.
+    page: bool,
 }
 
 impl fmt::Debug for SessionData {
@@ -110,10 +112,12 @@ impl SessionData {
         stored: String,
         limit: usize,
         render: Render,
+        page: bool,
     ) -> Result<SessionData, SessionDataError> {
         let failed = |problem| SessionDataError {
             problem,
             render: render.clone(),
+            page,
         };
         let login = LoginData::decode(&stored).map_err(|e| failed(Problem::Store(e)))?;
         Ok(SessionData {
@@ -123,6 +127,7 @@ impl SessionData {
             login,
             limit,
             render,
+            page,
         })
     }
 
@@ -167,10 +172,11 @@ impl SessionData {
         T: Serialize + DeserializeOwned,
         F: FnMut(Option<T>) -> Option<T>,
     {
-        let render = self.render.clone();
+        let (render, page) = (self.render.clone(), self.page);
         let failed = |problem| SessionDataError {
             problem,
             render: render.clone(),
+            page,
         };
         self.change(|session| {
             let old = session.values.get(key);
@@ -227,6 +233,7 @@ impl SessionData {
         SessionDataError {
             problem,
             render: self.render.clone(),
+            page: self.page,
         }
     }
 
@@ -325,6 +332,8 @@ fn set(
 pub struct SessionDataError {
     problem: Problem,
     render: Render,
+    /// Raised in a page handler: the rejection it becomes is a page's.
+    page: bool,
 }
 
 enum Problem {
@@ -396,12 +405,17 @@ impl From<SessionDataError> for Rejection {
                 let message = SessionDataError {
                     problem,
                     render: error.render.clone(),
+                    page: error.page,
                 }
                 .to_string();
                 Rejection::misconfigured(message)
             }
         };
-        rejection.rendered_by(&error.render)
+        let rejection = rejection.rendered_by(&error.render);
+        match error.page {
+            true => rejection.for_page(),
+            false => rejection,
+        }
     }
 }
 

@@ -189,6 +189,15 @@ pub(crate) fn renew_if_due(sessions: &Sessions, key: &SigningKey, principal: &Pr
     }
 }
 
+/// A session cookie that stands for no session any more (logged out elsewhere, idle, purged),
+/// presented where anonymous visitors are welcome: the response clears it, so the browser
+/// stops sending it. Only inside [`Renew`](super::Renew), where a response can get it.
+pub(crate) fn forget_dead_cookie(sessions: &Sessions) {
+    if can_renew() {
+        leave_renewed(sessions.set_cookie("", 0));
+    }
+}
+
 /// Starts the background purge of expired sessions, once per `Sessions`: every
 /// `sessions.purge_every`, `purge_expired` with the Gate's clock, bounded to 30 seconds and
 /// logged (never a session key). It holds the store weakly, so it ends with the Gate.

@@ -146,10 +146,11 @@ use crate::error::ConfigProblem;
 use crate::keys::{KeySet, SigningKey};
 use crate::store::{LoginStore, Logins};
 
-pub(crate) use csrf::{Csrf, EveryMethod};
+pub(crate) use csrf::{Csrf, OnEveryMethod};
 pub use data::{SessionData, SessionDataError};
 pub(crate) use lifecycle::{
-    Refused, SESSION_STORE, authenticate_server, login, logout, renew_if_due, start_purge,
+    Refused, SESSION_STORE, authenticate_server, forget_dead_cookie, login, logout, renew_if_due,
+    start_purge,
 };
 #[cfg(test)]
 pub(crate) use redirect::is_safe_next;

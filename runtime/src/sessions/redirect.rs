@@ -2,8 +2,11 @@
 //! the validation of the user-supplied `next` a login form sends back, against open redirects.
 
 use axum::extract::OriginalUri;
+use http::Method;
 use http::request::Parts;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+use super::csrf::Csrf;
 
 /// Everything but RFC 3986 unreserved characters is encoded in `next`.
 const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -12,15 +15,28 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// `login?next=<path and query of this request, percent-encoded>`: where a page route sends a
-/// visitor who is not logged in.
-pub(crate) fn login_location(login: &str, parts: &Parts) -> String {
-    // Inside `nest`, axum strips the prefix from `parts.uri`; the original URI has it.
-    let uri = parts
-        .extensions
-        .get::<OriginalUri>()
-        .map_or(&parts.uri, |original| &original.0);
-    let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
+/// `login?next=<where to come back to, percent-encoded>`: where a page route sends a visitor
+/// who is not logged in.
+///
+/// After the login the browser `GET`s `next`, so it is this request's path and query only
+/// when the request was a `GET` or `HEAD`. A form that posted (`/notes/3/delete`, `/logout`)
+/// comes back to the page that showed the form: the `Referer`, when it is of this app's origin
+/// and a safe path; otherwise there is no `next`, and the login page's own default applies.
+pub(crate) fn login_location(login: &str, parts: &Parts, csrf: &Csrf) -> String {
+    let target = if matches!(parts.method, Method::GET | Method::HEAD) {
+        // Inside `nest`, axum strips the prefix from `parts.uri`; the original URI has it.
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(&parts.uri, |original| &original.0);
+        Some(uri.path_and_query().map_or("/", |pq| pq.as_str()))
+    } else {
+        csrf.same_origin_referer(parts)
+            .filter(|path| is_safe_next(path))
+    };
+    let Some(target) = target else {
+        return login.to_owned();
+    };
     let separator = if login.contains('?') { '&' } else { '?' };
     format!(
         "{login}{separator}next={}",

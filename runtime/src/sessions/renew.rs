@@ -136,11 +136,28 @@ where
         }
         if let Poll::Ready(response) = &mut poll
             && let Some(cookie) = this.renewed.take()
+            && !sets_the_same_cookie(response, &cookie)
         {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
         poll
     }
+}
+
+/// Whether the handler's response already sets the cookie that `cookie` sets: a login's new
+/// session or a logout's clearing is the handler's word, and a browser applies `Set-Cookie`
+/// headers in order, so the guard's renewal (or clearing) must not come after it.
+fn sets_the_same_cookie(response: &Response, cookie: &HeaderValue) -> bool {
+    let bytes = cookie.as_bytes();
+    let Some(name_end) = bytes.iter().position(|&b| b == b'=') else {
+        return false;
+    };
+    let name = &bytes[..=name_end];
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|set| set.as_bytes().starts_with(name))
 }
 
 #[cfg(test)]
@@ -211,5 +228,29 @@ mod tests {
             Response::new(axum::body::Body::empty())
         });
         assert_eq!(set_cookies(&outer.await), ["s=outer"]);
+    }
+
+    /// A handler that sets the session cookie itself (a login, a logout) has the last word: the
+    /// renewal is dropped, not appended after it. Another cookie of the handler's is no reason.
+    #[tokio::test]
+    async fn the_handlers_own_cookie_wins() {
+        let answers = |set: &'static str| {
+            renewing(async move {
+                leave_renewed(cookie("s=renewed"));
+                let mut response = Response::new(axum::body::Body::empty());
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, cookie(set));
+                response
+            })
+        };
+        assert_eq!(
+            set_cookies(&answers("s=; Max-Age=0").await),
+            ["s=; Max-Age=0"]
+        );
+        assert_eq!(
+            set_cookies(&answers("session=x").await),
+            ["session=x", "s=renewed"]
+        );
     }
 }

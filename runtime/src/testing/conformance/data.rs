@@ -161,7 +161,15 @@ impl<S: LoginStore + Clone> Logins<S> {
     async fn view(&self, record: &LoginRecord, store: &Counted<S>) -> Option<SessionData> {
         let data = self.store.load(&record.key).await.ok()??.data;
         let key = IdHash::from_stored(&record.key)?;
-        SessionData::new(Arc::new(store.clone()), key, data, LIMIT, Render::default()).ok()
+        SessionData::new(
+            Arc::new(store.clone()),
+            key,
+            data,
+            LIMIT,
+            Render::default(),
+            false,
+        )
+        .ok()
     }
 
     /// [`SessionData`] on the store: what a handler reads and writes reaches the store only
