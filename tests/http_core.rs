@@ -1251,7 +1251,7 @@ fn the_audit_lists_every_route() {
             "POST /api/v1/me require_scope(reports:write)",
             "GET /status public: load-balancer health check",
             "* /static/app.js public: static assets",
-            "* * require_auth",
+            "* * require_auth [origin checked on every method]",
         ]
     );
     let handlers: Vec<&str> = router.audit().iter().map(|p| p.handler()).collect();
@@ -1293,7 +1293,13 @@ fn the_audit_lists_every_route() {
             .fallback(fallback_handler),
     );
     let lines: Vec<String> = nested.audit().iter().map(ToString::to_string).collect();
-    assert_eq!(lines, ["GET /api/me require_auth", "* /api/* require_auth"]);
+    assert_eq!(
+        lines,
+        [
+            "GET /api/me require_auth",
+            "* /api/* require_auth [origin checked on every method]"
+        ]
+    );
 }
 
 #[tokio::test]

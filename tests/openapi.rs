@@ -18,7 +18,8 @@ use authgate::sessions::Sessions;
 use authgate::store::MemoryStore;
 use authgate::testing::TestClient;
 use authgate::{
-    Gate, Router, owned_by, public, require_auth, require_role, require_scope, routing,
+    CredentialKind, Gate, Router, owned_by, public, require_auth, require_role, require_scope,
+    routing,
 };
 use axum::extract::Path;
 use serde_json::{Value, json};
@@ -536,6 +537,56 @@ fn a_cookie_only_gate_documents_no_bearer_scheme() {
             .as_object()
             .is_some_and(|h| h.contains_key("WWW-Authenticate"))
     );
+}
+
+/// A route that narrows its credential kinds documents only those: a cookie-only route has no
+/// `bearerAuth` requirement, a bearer-only route no `sessionCookie` and no origin check, and
+/// the policy text names the kinds.
+#[test]
+fn narrowed_routes_document_only_their_credential_kinds() {
+    let app: Router<Gate> = Router::new()
+        .route("/me", routing::get(cookie_me))
+        .route("/plain", routing::get(me))
+        .nest(
+            "/api",
+            Router::accepting(&[CredentialKind::Bearer]).route("/billing", routing::post(billing)),
+        );
+    let mut doc = OpenApiBuilder::new()
+        .paths(
+            PathsBuilder::new()
+                .path("/me", PathItem::new(HttpMethod::Get, op()))
+                .path("/plain", PathItem::new(HttpMethod::Get, op()))
+                .path("/api/billing", PathItem::new(HttpMethod::Post, op())),
+        )
+        .build();
+    let drift = authgate::openapi::apply(&mut doc, &app.audit(), &with_sessions());
+    assert!(drift.is_empty(), "{drift}");
+    let doc: Value = serde_json::from_str(&doc.to_json().expect("json")).expect("json");
+    let me = &doc["paths"]["/me"]["get"];
+    assert_eq!(me["security"], json!([{"sessionCookie": []}]));
+    assert_eq!(
+        me["x-authgate-policy"],
+        "require_auth [credentials: cookie]"
+    );
+    let billing = &doc["paths"]["/api/billing"]["post"];
+    assert_eq!(billing["security"], json!([{"bearerAuth": []}]));
+    // No cookie, no origin check and no session store: 403 for the roles only, no 503.
+    assert_eq!(statuses(billing), ["200", "401", "403"]);
+    assert!(
+        billing["responses"]["403"]["description"]
+            .as_str()
+            .is_some_and(|d| !d.contains("CSRF"))
+    );
+    assert_eq!(
+        doc["paths"]["/plain"]["get"]["security"],
+        json!([{"bearerAuth": []}, {"sessionCookie": []}]),
+        "an unnarrowed route keeps both schemes"
+    );
+}
+
+#[require_auth(credentials = "cookie")]
+async fn cookie_me() -> &'static str {
+    "me"
 }
 
 /// An issuer whose keys are fetched (here from an endpoint that is down) can leave the Gate

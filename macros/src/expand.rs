@@ -4,7 +4,7 @@ use proc_macro2::{Delimiter, Group, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::Ident;
 
-use crate::model::{Kind, Mode, Policy};
+use crate::model::{CREDENTIAL_KINDS, Kind, Mode, Policy};
 use crate::parse::{self, HandlerFn};
 use crate::paths;
 use crate::validate;
@@ -472,6 +472,16 @@ fn spec_tokens(policy: &Policy) -> TokenStream {
     }
     if let Some(url) = &policy.redirect {
         tokens.extend(quote!(.with_redirect(#url)));
+    }
+    if !policy.credentials.is_empty() {
+        let kind = paths::credential_kind();
+        let variants = policy.credentials.iter().filter_map(|name| {
+            CREDENTIAL_KINDS
+                .iter()
+                .find(|(known, _)| known == name)
+                .map(|(_, variant)| syn::Ident::new(variant, proc_macro2::Span::call_site()))
+        });
+        tokens.extend(quote!(.with_credentials(&[#(#kind::#variants),*])));
     }
     tokens.extend(quote!(.build()));
     tokens

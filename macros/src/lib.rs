@@ -16,13 +16,20 @@ use proc_macro::TokenStream;
 
 /// Requires any valid credential. `#[require_auth(redirect = "/login")]` sends anonymous page
 /// visitors to the login page (303) instead of answering 401.
+///
+/// `credentials = "cookie"` (or `"bearer"`, or `any("bearer", "cookie")`), on this attribute
+/// or on `require_role`/`require_scope`, narrows the credential kinds the handler accepts: a
+/// credential of another kind is not examined, as if the request did not carry it. A page
+/// that takes only the session cookie cannot be reached with a bearer token, which skips the
+/// origin check. The route audit and the OpenAPI document show the kinds.
 #[proc_macro_attribute]
 pub fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(model::Kind::Auth, args.into(), item.into()).into()
 }
 
 /// Requires a role: `#[require_role("admin")]`, `#[require_role(any("admin", "billing"))]`,
-/// `#[require_role(all("staff", "billing"))]`. Implies authentication.
+/// `#[require_role(all("staff", "billing"))]`. Implies authentication. Takes `redirect` and
+/// `credentials` as `require_auth` does.
 #[proc_macro_attribute]
 pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(model::Kind::Role, args.into(), item.into()).into()

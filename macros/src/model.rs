@@ -73,6 +73,8 @@ pub(crate) struct PolicyAttr {
     pub(crate) span: Span,
     pub(crate) names: Option<NameList>,
     pub(crate) redirect: Option<LitStr>,
+    /// `credentials = "cookie"` or `credentials = any("bearer", "cookie")`.
+    pub(crate) credentials: Option<NameList>,
     pub(crate) reason: Option<LitStr>,
     pub(crate) owner: Option<OwnerArg>,
 }
@@ -104,8 +106,14 @@ pub(crate) struct Policy {
     pub(crate) roles: Vec<(Mode, Vec<String>)>,
     pub(crate) scopes: Vec<(Mode, Vec<String>)>,
     pub(crate) redirect: Option<String>,
+    /// The credential kinds accepted (`bearer`, `cookie`); empty: every kind.
+    pub(crate) credentials: Vec<String>,
     pub(crate) owner: Option<OwnerRule>,
 }
+
+/// The credential kinds `credentials = ".."` may name, as the runtime's `CredentialKind`
+/// variants are named in the audit.
+pub(crate) const CREDENTIAL_KINDS: [(&str, &str); 2] = [("bearer", "Bearer"), ("cookie", "Cookie")];
 
 impl Policy {
     /// A fail-closed stand-in used when the attributes have errors, so that one mistake gives
@@ -116,6 +124,7 @@ impl Policy {
             roles: Vec::new(),
             scopes: Vec::new(),
             redirect: None,
+            credentials: Vec::new(),
             owner: None,
         }
     }

@@ -8,6 +8,7 @@
 //! item  := "name"                      require_role / require_scope: one name
 //!        | any("a", "b") | all("a", "b")
 //!        | key = "value"               redirect (guards), reason (public)
+//!        | credentials = kinds         guards: "bearer", "cookie" or any("bearer", "cookie")
 //!
 //! owned_by := path ("," key = value)* ","?
 //! path     := binding ("." field)*          the binding is one of the handler's arguments
@@ -164,6 +165,7 @@ fn parse_owner(span: Span, input: ParseStream) -> syn::Result<PolicyAttr> {
         span,
         names: None,
         redirect: None,
+        credentials: None,
         reason: None,
         owner: None,
     };
@@ -285,6 +287,7 @@ fn parse_items(kind: Kind, span: Span, input: ParseStream) -> syn::Result<Policy
         span,
         names: None,
         redirect: None,
+        credentials: None,
         reason: None,
         owner: None,
     };
@@ -347,6 +350,20 @@ fn parse_items(kind: Kind, span: Span, input: ParseStream) -> syn::Result<Policy
         } else if input.peek(Ident) && input.peek2(Token![=]) {
             let key: Ident = input.parse()?;
             input.parse::<Token![=]>()?;
+            if key == "credentials" && kind != Kind::Public {
+                match credential_kinds(&key, input)? {
+                    _ if attr.credentials.is_some() => push(syn::Error::new(
+                        key.span(),
+                        "duplicate `credentials` argument",
+                    )),
+                    Ok(list) => attr.credentials = Some(list),
+                    Err(e) => push(e),
+                }
+                if !input.is_empty() {
+                    input.parse::<Token![,]>()?;
+                }
+                continue;
+            }
             let value = input.parse::<syn::Lit>()?;
             let slot = match key.to_string().as_str() {
                 "redirect" if kind != Kind::Public => &mut attr.redirect,
@@ -393,6 +410,57 @@ fn parse_items(kind: Kind, span: Span, input: ParseStream) -> syn::Result<Policy
         Some(e) => Err(e),
         None => Ok(attr),
     }
+}
+
+/// The value of `credentials = ..`: one kind in quotes, or `any(..)` of several. The outer
+/// `Result` is a parse failure; the inner one a mistake reported with the others.
+fn credential_kinds(key: &Ident, input: ParseStream) -> syn::Result<Result<NameList, syn::Error>> {
+    const FORMS: &str = "`credentials = \"cookie\"`, `credentials = \"bearer\"` or \
+                         `credentials = any(\"bearer\", \"cookie\")`";
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        return Ok(Ok(NameList {
+            mode: Mode::Any,
+            span: lit.span(),
+            names: vec![lit],
+        }));
+    }
+    if input.peek(Ident) && input.peek2(syn::token::Paren) {
+        let ident: Ident = input.parse()?;
+        let content;
+        syn::parenthesized!(content in input);
+        let mut names: Vec<LitStr> = Vec::new();
+        while !content.is_empty() {
+            names.push(name_lit(&content, "credential kind")?);
+            if !content.is_empty() {
+                content.parse::<Token![,]>()?;
+            }
+        }
+        return Ok(match ident.to_string().as_str() {
+            "any" if !names.is_empty() => Ok(NameList {
+                mode: Mode::Any,
+                span: ident.span(),
+                names,
+            }),
+            "any" => Err(syn::Error::new(
+                ident.span(),
+                format!("`any()` needs at least one credential kind: {FORMS}"),
+            )),
+            _ => Err(syn::Error::new(
+                ident.span(),
+                format!(
+                    "a request presents one credential, so `credentials` takes one kind or \
+                     `any(..)` of several: {FORMS}"
+                ),
+            )),
+        });
+    }
+    let tt: TokenTree = input.parse()?;
+    let _ = input.parse::<TokenStream>()?;
+    Ok(Err(syn::Error::new(
+        tt.span(),
+        format!("`{key}` takes credential kinds: {FORMS}"),
+    )))
 }
 
 fn name_lit(input: ParseStream, noun: &str) -> syn::Result<LitStr> {
@@ -444,9 +512,10 @@ fn unknown_argument(kind: Kind, key: &Ident) -> syn::Error {
 fn unknown_argument_span(kind: Kind, span: Span, key: &str) -> syn::Error {
     let valid = match kind {
         Kind::Public => "`reason = \"...\"`",
-        Kind::Auth => "`redirect = \"/login\"`",
+        Kind::Auth => "`redirect = \"/login\"` and `credentials = \"..\"`",
         Kind::Role | Kind::Scope => {
-            "a name in quotes, `any(..)`, `all(..)` and `redirect = \"/login\"`"
+            "a name in quotes, `any(..)`, `all(..)`, `redirect = \"/login\"` and \
+             `credentials = \"..\"`"
         }
         Kind::OwnedBy => "`or_role = \"...\"` and `status = 403`",
     };

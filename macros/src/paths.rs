@@ -24,6 +24,10 @@ pub(crate) fn requirement() -> TokenStream {
     quote!(::authgate::__private::Requirement)
 }
 
+pub(crate) fn credential_kind() -> TokenStream {
+    quote!(::authgate::__private::CredentialKind)
+}
+
 pub(crate) fn option() -> TokenStream {
     quote!(::core::option::Option)
 }

@@ -6,7 +6,7 @@ use proc_macro2::Span;
 use quote::ToTokens;
 use syn::{FnArg, Ident, LitStr};
 
-use crate::model::{Kind, NameList, OwnerArg, OwnerRule, Policy, PolicyAttr};
+use crate::model::{CREDENTIAL_KINDS, Kind, NameList, OwnerArg, OwnerRule, Policy, PolicyAttr};
 use crate::parse::HandlerFn;
 
 /// Combines the attributes of one handler into its [`Policy`], reporting every problem.
@@ -114,7 +114,50 @@ pub(crate) fn policy(attrs: &[PolicyAttr]) -> Result<Policy, syn::Error> {
         );
     }
     policy.redirect = redirect.map(LitStr::value);
+    let mut credentials: Option<&NameList> = None;
+    for list in attrs.iter().filter_map(|attr| attr.credentials.as_ref()) {
+        if credentials.is_some() {
+            errors.push(
+                list.span,
+                "`credentials` is given twice; give it once, on one of the attributes".to_owned(),
+            );
+            continue;
+        }
+        credentials = Some(list);
+        policy.credentials = check_credentials(list, &mut errors);
+    }
     errors.finish(policy)
+}
+
+/// The kinds of `credentials = ..`, each one that exists, once; an empty list when any is
+/// wrong (the errors say which), so the handler stays fail-closed on the other checks.
+fn check_credentials(list: &NameList, errors: &mut Errors) -> Vec<String> {
+    let mut kinds: Vec<String> = Vec::new();
+    for lit in &list.names {
+        let kind = lit.value();
+        if !CREDENTIAL_KINDS.iter().any(|(name, _)| *name == kind) {
+            let known: Vec<String> = CREDENTIAL_KINDS
+                .iter()
+                .map(|(name, _)| format!("\"{name}\""))
+                .collect();
+            errors.push(
+                lit.span(),
+                format!(
+                    "unknown credential kind {:?}; the kinds are {}",
+                    kind,
+                    known.join(" and ")
+                ),
+            );
+        } else if kinds.contains(&kind) {
+            errors.push(
+                lit.span(),
+                format!("credential kind {kind:?} is listed twice"),
+            );
+        } else {
+            kinds.push(kind);
+        }
+    }
+    kinds
 }
 
 /// The checks on the function itself: async, free (no `self`).

@@ -132,7 +132,8 @@ pub fn gate_verify_at(token: &str, now: u64) -> Result<Verified, &'static str> {
         .body(())
         .map_err(|_| "not_a_header")?;
     let parts = request.into_parts().0;
-    let mut future = std::pin::pin!(gate().authenticate_shared(&parts));
+    let mut future =
+        std::pin::pin!(gate().authenticate_shared(&parts, crate::credentials::Kinds::ALL));
     let mut context = Context::from_waker(Waker::noop());
     let Poll::Ready(result) = future.as_mut().poll(&mut context) else {
         unreachable!("static keys and no store: authentication never waits");

@@ -27,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::credentials::router_kinds;
 use crate::gate::{self, Failure, Gate};
 use crate::policy::PolicySpec;
 use crate::policy::spec::Policy;
@@ -242,7 +243,8 @@ where
                 .map_err(|_| claims_mismatch(&gate, parts, caller.spec));
         }
         const OPTIONAL: PolicySpec = PolicySpec::public("Option<CurrentUser>");
-        match gate.authenticate_shared(parts).await {
+        let kinds = router_kinds(parts);
+        match gate.authenticate_shared(parts, kinds).await {
             Ok(None) => Ok(None),
             Ok(Some(principal)) => {
                 let user = CurrentUser::from_principal(principal.clone())
@@ -256,7 +258,7 @@ where
             // A dead session cookie on a public page (logged out elsewhere, idle, the store
             // flushed) must not break the page for good: the visitor is anonymous and the
             // cookie goes. A bad bearer token still answers 401: an API client must learn it.
-            Err(Failure::Token(invalid)) if gate.examined_the_cookie(parts) => {
+            Err(Failure::Token(invalid)) if gate.examined_the_cookie(parts, kinds) => {
                 gate.forget_dead_cookie(parts, &invalid);
                 Ok(None)
             }

@@ -168,6 +168,7 @@ pub use uuid;
 /// Paths used by the code the attribute macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::credentials::CredentialKind;
     pub use crate::guard::{Guard, OnlyInGuardedHandlers, Owned, PublicArg, PublicArgOk};
     pub use crate::policy::spec::{Ownership, Policy, PolicySpec, Requirement, SpecBuilder};
     pub use crate::router::bounds::{AccessGuard, HandlerArgs, NoArguments, RouterState};

@@ -12,15 +12,7 @@ use crate::clock::time;
 use crate::policy::PolicySpec;
 use crate::store::IdHash;
 
-/// Where a verified credential came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CredentialKind {
-    /// `Authorization: Bearer <token>`.
-    Bearer,
-    /// A session cookie.
-    Cookie,
-}
+pub use crate::credentials::CredentialKind;
 
 /// A caller whose credential verified. Read it through
 /// [`CurrentUser`](crate::CurrentUser).

@@ -918,7 +918,7 @@ async fn a_dead_cookie_on_a_public_page_is_anonymous_and_cleared() {
             assert_eq!(reply.text(), "welcome", "{kind}, {what}: anonymous");
             assert_eq!(
                 set_cookies(&reply),
-                [cleared.clone()],
+                std::slice::from_ref(&cleared),
                 "{kind}, {what}: cleared"
             );
             assert_eq!(

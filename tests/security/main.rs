@@ -18,6 +18,7 @@ mod harness;
 
 mod authz;
 mod cookies;
+mod credentials;
 mod csrf;
 mod header;
 mod hygiene;

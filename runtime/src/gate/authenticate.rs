@@ -15,7 +15,7 @@ use http::request::Parts;
 use super::Gate;
 use super::failure::Failure;
 use crate::cache;
-use crate::credentials::{self, cookie};
+use crate::credentials::{self, Kinds, cookie};
 use crate::issuers::{Entry, Issuers};
 use crate::keys::KeyEpoch;
 use crate::principal::{CredentialKind, Principal};
@@ -74,8 +74,9 @@ impl Gate {
     pub(crate) async fn authenticate_shared(
         &self,
         parts: &Parts,
+        kinds: Kinds,
     ) -> Result<Option<Arc<Principal>>, Failure> {
-        match self.authenticate_now(parts) {
+        match self.authenticate_now(parts, kinds) {
             Step::Done(result) => result,
             step => self.authenticate_rest(step).await,
         }
@@ -84,43 +85,20 @@ impl Gate {
     /// As much of [`authenticate_shared`](Gate::authenticate_shared) as needs no waiting: all
     /// of it with the Gate's own keys, unless the credential is a server-side session. Callers
     /// on the hot path call this first and only build the asynchronous rest when it is needed.
-    pub(super) fn authenticate_now<'r>(&self, parts: &'r Parts) -> Step<'r> {
+    ///
+    /// Only the credential kinds in `kinds` are examined: one outside it is passed over as if
+    /// the request did not carry it.
+    pub(super) fn authenticate_now<'r>(&self, parts: &'r Parts, kinds: Kinds) -> Step<'r> {
         let inner = &*self.inner;
-        match credentials::authorization(&parts.headers) {
-            Ok(Some(value)) => {
-                let jwt = Jwt {
-                    kind: CredentialKind::Bearer,
-                    cache_key: credentials::bearer_cache_key(
-                        value.as_bytes(),
-                        inner.limits.max_token_bytes,
-                    ),
-                    missed: None,
-                    presented: Presented::Bearer(value),
-                };
-                return self.bearer_step(jwt);
-            }
-            Ok(None) => {}
-            Err(e) => return Step::Done(Err(Failure::Header(e))),
-        }
-        // A browser's WebSocket cannot set `Authorization`: its bearer token comes as a
-        // subprotocol of the handshake (see `credentials::websocket_bearer_token`).
-        let handshake = credentials::is_websocket_handshake(&parts.headers);
-        let offered = match handshake {
-            true => credentials::offered_bearer(&parts.headers, inner.limits.max_token_bytes),
-            false => Ok(None),
+        let handshake = match kinds.contains(CredentialKind::Bearer) {
+            true => match self.bearer_now(parts) {
+                Ok(step) => return step,
+                Err(NoBearer { handshake }) => handshake,
+            },
+            false => credentials::is_websocket_handshake(&parts.headers),
         };
-        match offered {
-            Ok(Some(token)) => {
-                let jwt = Jwt {
-                    kind: CredentialKind::Bearer,
-                    cache_key: Some(token.as_bytes()),
-                    missed: None,
-                    presented: Presented::Read(token),
-                };
-                return self.bearer_step(jwt);
-            }
-            Ok(None) => {}
-            Err(e) => return Step::Done(Err(Failure::Header(e))),
+        if !kinds.contains(CredentialKind::Cookie) {
+            return Step::Done(Ok(None));
         }
         let Some(sessions) = &inner.sessions else {
             return Step::Done(Ok(None));
@@ -192,7 +170,10 @@ impl Gate {
     /// Whether the credential [`authenticate_now`](Gate::authenticate_now) examined was the
     /// session cookie: it looks at a bearer token first (the `Authorization` header, or one a
     /// WebSocket handshake offers), and at the cookie only without one.
-    pub(crate) fn examined_the_cookie(&self, parts: &Parts) -> bool {
+    pub(crate) fn examined_the_cookie(&self, parts: &Parts, kinds: Kinds) -> bool {
+        if !kinds.contains(CredentialKind::Bearer) {
+            return kinds.contains(CredentialKind::Cookie);
+        }
         let headers = &parts.headers;
         if !matches!(credentials::authorization(headers), Ok(None)) {
             return false;
@@ -204,13 +185,45 @@ impl Gate {
             )
     }
 
-    /// A refused session cookie on a route that welcomes anonymous visitors: the visitor is
-    /// anonymous, and the response clears the cookie (see `sessions::forget_dead_cookie`).
-    pub(crate) fn forget_dead_cookie(&self, parts: &Parts, invalid: &Invalid) {
-        tracing::info!(target: "authgate", route = %super::route(parts), reason = invalid.as_str(),
-            "a session cookie that stands for no session: the visitor is anonymous and the cookie is cleared");
-        if let Some(sessions) = &self.inner.sessions {
-            sessions::forget_dead_cookie(sessions);
+    /// The bearer token of the request, if it presents one: the `Authorization` header, or
+    /// the token a WebSocket handshake offers (a browser's WebSocket cannot set
+    /// `Authorization`; see `credentials::websocket_bearer_token`).
+    #[inline]
+    fn bearer_now<'r>(&self, parts: &'r Parts) -> Result<Step<'r>, NoBearer> {
+        let inner = &*self.inner;
+        match credentials::authorization(&parts.headers) {
+            Ok(Some(value)) => {
+                let jwt = Jwt {
+                    kind: CredentialKind::Bearer,
+                    cache_key: credentials::bearer_cache_key(
+                        value.as_bytes(),
+                        inner.limits.max_token_bytes,
+                    ),
+                    missed: None,
+                    presented: Presented::Bearer(value),
+                };
+                return Ok(self.bearer_step(jwt));
+            }
+            Ok(None) => {}
+            Err(e) => return Ok(Step::Done(Err(Failure::Header(e)))),
+        }
+        // Only looked at without an `Authorization` header: the hot path skips it.
+        let handshake = credentials::is_websocket_handshake(&parts.headers);
+        if !handshake {
+            return Err(NoBearer { handshake });
+        }
+        match credentials::offered_bearer(&parts.headers, inner.limits.max_token_bytes) {
+            Ok(Some(token)) => {
+                let jwt = Jwt {
+                    kind: CredentialKind::Bearer,
+                    cache_key: Some(token.as_bytes()),
+                    missed: None,
+                    presented: Presented::Read(token),
+                };
+                Ok(self.bearer_step(jwt))
+            }
+            Ok(None) => Err(NoBearer { handshake }),
+            Err(e) => Ok(Step::Done(Err(Failure::Header(e)))),
         }
     }
 
@@ -467,4 +480,10 @@ fn issuer_of<'i>(issuers: &'i Issuers, token: &str, rules: &Rules) -> Result<&'i
     let iss = verify::claimed_issuer(token, rules).map_err(Failure::Token)?;
     iss.and_then(|iss| issuers.find(&iss))
         .ok_or(Failure::Token(Invalid::Issuer))
+}
+
+/// What [`Gate::bearer_now`] found when the request presents no bearer token: whether it is a
+/// WebSocket handshake, which the cookie's origin check needs next.
+struct NoBearer {
+    handshake: bool,
 }

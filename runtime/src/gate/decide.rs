@@ -11,11 +11,13 @@ use http::request::Parts;
 use super::Gate;
 use super::authenticate::Step;
 use super::failure::Failure;
+use crate::credentials::{Kinds, router_kinds};
 use crate::policy::PolicySpec;
 use crate::policy::spec::all_met;
 use crate::principal::{Caller, CredentialKind, Principal, PublicRoute};
 use crate::reject::{Rejection, RejectionKind};
-use crate::sessions::login_location;
+use crate::sessions::{self, login_location};
+use crate::verify::Invalid;
 
 impl Gate {
     /// The guard's whole decision for one request: authenticate, check roles and scopes,
@@ -31,7 +33,7 @@ impl Gate {
         if !spec.requires_authentication() {
             return Ok(self.public(parts, spec, handler));
         }
-        let authenticated = self.authenticate_shared(parts).await;
+        let authenticated = self.authenticate_shared(parts, kinds(parts, spec)).await;
         self.decide(parts, spec, handler, authenticated)
     }
 
@@ -47,7 +49,7 @@ impl Gate {
         if !spec.requires_authentication() {
             return Some(Ok(self.public(parts, spec, handler)));
         }
-        let authenticated = match self.authenticate_now(parts) {
+        let authenticated = match self.authenticate_now(parts, kinds(parts, spec)) {
             Step::Done(result) => result,
             Step::NeedsKeys(_) | Step::NeedsStore(_) => return None,
         };
@@ -93,6 +95,16 @@ impl Gate {
         let kept = spec.ownership().map(|_| principal.clone());
         parts.extensions.insert(Caller { principal, spec });
         Ok(kept)
+    }
+
+    /// A refused session cookie on a route that welcomes anonymous visitors: the visitor is
+    /// anonymous, and the response clears the cookie (see `sessions::forget_dead_cookie`).
+    pub(crate) fn forget_dead_cookie(&self, parts: &Parts, invalid: &Invalid) {
+        tracing::info!(target: "authgate", route = %route(parts), reason = invalid.as_str(),
+            "a session cookie that stands for no session: the visitor is anonymous and the cookie is cleared");
+        if let Some(sessions) = &self.inner.sessions {
+            sessions::forget_dead_cookie(sessions);
+        }
     }
 
     /// Turns a failure into the rendered response and logs it.
@@ -168,6 +180,13 @@ impl Gate {
             self.inner.render.render(&rejection)
         }
     }
+}
+
+/// The credential kinds a request to a handler with this policy may present: those of the
+/// policy, narrowed by the router's.
+#[inline]
+fn kinds(parts: &Parts, spec: &PolicySpec) -> Kinds {
+    spec.credentials().and(router_kinds(parts))
 }
 
 /// The route template when axum matched one, else `<fallback>`; never the concrete path or

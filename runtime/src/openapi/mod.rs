@@ -274,6 +274,7 @@ fn operations_mut(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
 /// Writes one route's policy into one operation.
 fn document(operation: &mut Operation, route: &RoutePolicy, method: &str, gate: &GateFacts) {
     let spec = route.policy();
+    let gate = &gate.for_route(spec);
     let security = model::requirements(spec, gate)
         .into_iter()
         .map(|(scheme, scopes)| SecurityRequirement::new(scheme, scopes))

@@ -2,6 +2,7 @@
 //! refusals it can answer with, and the sentence a reader sees. Independent of any OpenAPI
 //! library, so the document writer only translates.
 
+use crate::credentials::CredentialKind;
 use crate::gate::Gate;
 use crate::policy::{PolicySpec, Requirement};
 use crate::reject::{Rejection, RejectionKind};
@@ -73,6 +74,26 @@ impl GateFacts {
         }
     }
 
+    /// What a route with this policy can meet of the Gate: the credential kinds it does not
+    /// accept are as if the Gate had none (no scheme, no refusal of theirs).
+    pub(crate) fn for_route(&self, spec: &PolicySpec) -> GateFacts {
+        let bearer = spec.accepts(CredentialKind::Bearer);
+        let cookie = spec.accepts(CredentialKind::Cookie);
+        GateFacts {
+            realm: self.realm.clone(),
+            bearer: self.bearer && bearer,
+            cookie: self.cookie.clone().filter(|_| cookie),
+            session_store: self.session_store && cookie,
+            key_source: self.key_source && bearer,
+            revocations: self.revocations && (bearer || cookie),
+            discovery: if bearer {
+                self.discovery.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
     /// Whether a guarded route can answer 503 because a dependency of authentication is down.
     fn can_be_unavailable(&self) -> bool {
         self.key_source || self.session_store || self.revocations
@@ -136,7 +157,8 @@ pub(crate) fn refusals(spec: &PolicySpec, method: &str, gate: &GateFacts) -> Vec
             status: 303,
             description: format!(
                 "Not logged in (no credential, or an invalid or expired one): sent to the \
-                 login page `{login}`, with the requested path in `next`."
+                 login page `{login}`, with the page to come back to in `next` (this one for `GET`, \
+                 the page that sent a form for other methods)."
             ),
             example: RejectionKind::Redirect {
                 location: login.to_owned(),

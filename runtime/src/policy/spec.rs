@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::credentials::{CredentialKind, Kinds};
+
 /// The access policy of one handler, as its attributes declared it: read it in the route
 /// audit, or on a route of [`Router::audit`](crate::Router::audit).
 ///
@@ -14,6 +16,9 @@ pub struct PolicySpec {
     scopes: &'static [Requirement],
     ownership: Option<Ownership>,
     redirect: Option<&'static str>,
+    /// The credential kinds the handler accepts (`credentials = ".."`); every kind unless
+    /// narrowed.
+    credentials: Kinds,
 }
 
 /// Whether a handler needs a credential.
@@ -92,6 +97,15 @@ impl SpecBuilder {
         })
     }
 
+    /// The same policy, accepting only these credential kinds (`credentials = "cookie"`): a
+    /// credential of another kind is not examined, as if the request did not carry it.
+    pub const fn with_credentials(self, kinds: &'static [CredentialKind]) -> Self {
+        SpecBuilder(PolicySpec {
+            credentials: Kinds::of(kinds),
+            ..self.0
+        })
+    }
+
     /// The policy.
     pub const fn build(self) -> PolicySpec {
         self.0
@@ -107,6 +121,7 @@ impl PolicySpec {
             scopes: &[],
             ownership: None,
             redirect: None,
+            credentials: Kinds::ALL,
         }
     }
 
@@ -174,6 +189,38 @@ impl PolicySpec {
     /// answering 401.
     pub const fn redirect(&self) -> Option<&'static str> {
         self.redirect
+    }
+
+    /// Whether the handler accepts a credential of this kind (every kind unless its attribute
+    /// says `credentials = ".."`; a router can narrow them further).
+    ///
+    /// ```
+    /// use authgate::{CredentialKind, Gate, Router, require_auth, routing::get};
+    ///
+    /// #[require_auth(credentials = "cookie")]
+    /// async fn page() -> &'static str { "<h1>Hello</h1>" }
+    ///
+    /// let app: Router<Gate> = Router::new().route("/", get(page));
+    /// for route in app.audit().iter() {
+    ///     assert!(route.policy().accepts(CredentialKind::Cookie));
+    ///     assert!(!route.policy().accepts(CredentialKind::Bearer));
+    /// }
+    /// ```
+    pub const fn accepts(&self, kind: CredentialKind) -> bool {
+        self.credentials.contains(kind)
+    }
+
+    /// The kinds the handler accepts.
+    pub(crate) const fn credentials(&self) -> Kinds {
+        self.credentials
+    }
+
+    /// The same policy, accepting only what `kinds` accepts too: a route of a narrowed router.
+    pub(crate) const fn narrowed(self, kinds: Kinds) -> PolicySpec {
+        PolicySpec {
+            credentials: self.credentials.and(kinds),
+            ..self
+        }
     }
 
     /// The ownership rule, for the check.
@@ -256,6 +303,13 @@ impl fmt::Display for PolicySpec {
         if let Some(login) = self.redirect {
             write!(f, " [redirect: {login}]")?;
         }
+        if !self.credentials.is_all() {
+            let names: Vec<&str> = self.credentials.iter().map(CredentialKind::name).collect();
+            match names.is_empty() {
+                true => f.write_str(" [credentials: none]")?,
+                false => write!(f, " [credentials: {}]", names.join(", "))?,
+            }
+        }
         Ok(())
     }
 }
@@ -303,6 +357,28 @@ mod tests {
                 .build()
                 .to_string(),
             "require_auth [redirect: /login]"
+        );
+        assert_eq!(
+            SpecBuilder::authenticated()
+                .with_redirect("/login")
+                .with_credentials(&[CredentialKind::Cookie])
+                .build()
+                .to_string(),
+            "require_auth [redirect: /login] [credentials: cookie]"
+        );
+        assert_eq!(
+            SpecBuilder::authenticated()
+                .with_credentials(&[CredentialKind::Cookie, CredentialKind::Bearer])
+                .build()
+                .to_string(),
+            "require_auth"
+        );
+        assert_eq!(
+            SpecBuilder::authenticated()
+                .build()
+                .narrowed(Kinds::of(&[CredentialKind::Bearer]))
+                .to_string(),
+            "require_auth [credentials: bearer]"
         );
     }
 

@@ -56,6 +56,12 @@ impl RoutePolicy {
         }
     }
 
+    /// The same route, accepting only the credential kinds `kinds` allows too.
+    pub(crate) fn narrowed(mut self, kinds: crate::credentials::Kinds) -> Self {
+        self.policy = self.policy.narrowed(kinds);
+        self
+    }
+
     /// `GET`, `POST`, ..., `ANY` for every method, or `*` for a fallback or a service.
     pub fn method(&self) -> &'static str {
         self.method

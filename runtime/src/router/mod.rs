@@ -16,8 +16,10 @@ use axum::extract::Request;
 use axum::handler::Handler;
 use axum::response::IntoResponse;
 use axum::routing::Route;
+use tower::util::MapRequestLayer;
 use tower::{Layer, Service};
 
+use crate::credentials::{CredentialKind, Kinds, RouterKinds};
 use crate::policy::PolicySpec;
 use crate::sessions::{OnEveryMethod, Renew};
 use bounds::{AccessGuard, HandlerArgs, RouterState};
@@ -55,6 +57,8 @@ pub use method::{MethodRouter, routing};
 pub struct Router<S = ()> {
     inner: axum::Router<S>,
     routes: Vec<RoutePolicy>,
+    /// The credential kinds every route of this router accepts ([`Router::accepting`]).
+    kinds: Kinds,
 }
 
 impl<S> fmt::Debug for Router<S> {
@@ -77,6 +81,44 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         Router {
             inner: axum::Router::new(),
             routes: Vec::new(),
+            kinds: Kinds::ALL,
+        }
+    }
+
+    /// An empty router whose routes accept only these kinds of credential, whatever else
+    /// their Gate accepts: a credential of another kind is not examined, as if the request
+    /// did not carry it. Every route that reaches this router (`route`, `nest`, `merge`,
+    /// `fallback`) is narrowed, and the audit and the OpenAPI document show it.
+    ///
+    /// The pages of an app that also serves an API take session cookies only, so a bearer
+    /// token (which skips the origin check) is no way into them; the API takes bearer tokens
+    /// only, so a browser's cookie gives it no identity:
+    ///
+    /// ```
+    /// use authgate::{CredentialKind, Gate, Router, require_auth, routing::get};
+    ///
+    /// #[require_auth(redirect = "/login")]
+    /// async fn dashboard() -> &'static str { "<h1>Dashboard</h1>" }
+    /// #[require_auth]
+    /// async fn invoices() -> &'static str { "[]" }
+    ///
+    /// let pages = Router::accepting(&[CredentialKind::Cookie]).route("/dashboard", get(dashboard));
+    /// let api = Router::accepting(&[CredentialKind::Bearer]).route("/invoices", get(invoices));
+    /// let app: Router<Gate> = Router::new().merge(pages).nest("/api", api);
+    /// let lines: Vec<String> = app.audit().iter().map(|route| route.to_string()).collect();
+    /// assert_eq!(lines, [
+    ///     "GET /dashboard require_auth [redirect: /login] [credentials: cookie]",
+    ///     "GET /api/invoices require_auth [credentials: bearer]",
+    /// ]);
+    /// ```
+    ///
+    /// A handler narrows its own kinds with `credentials = ".."` on its attribute; a route
+    /// accepts what both allow. An empty list accepts nothing: every guarded route of the
+    /// router refuses every request.
+    pub fn accepting(kinds: &[CredentialKind]) -> Self {
+        Router {
+            kinds: Kinds::of(kinds),
+            ..Router::new()
         }
     }
 
@@ -90,12 +132,15 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         S: RouterState<H>,
     {
         for (method, policy, handler) in &method_router.methods {
+            let policy = policy.narrowed(self.kinds);
             self.routes
-                .push(RoutePolicy::new(method, path.to_owned(), **policy, handler));
+                .push(RoutePolicy::new(method, path.to_owned(), policy, handler));
         }
-        self.inner = self
-            .inner
-            .route(path, S::method_router(method_router.inner));
+        let mut inner = S::method_router(method_router.inner);
+        if let Some(narrowing) = narrowing(self.kinds) {
+            inner = inner.layer(narrowing);
+        }
+        self.inner = self.inner.route(path, inner);
         self
     }
 
@@ -103,17 +148,33 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// in the audit with their full path.
     pub fn nest(mut self, prefix: &str, router: Router<S>) -> Self {
         let prefix = prefix.trim_end_matches('/');
+        let (inner, routes) = self.adopt(router);
         self.routes
-            .extend(router.routes.into_iter().map(|route| route.nested(prefix)));
-        self.inner = self.inner.nest(prefix, router.inner);
+            .extend(routes.into_iter().map(|route| route.nested(prefix)));
+        self.inner = self.inner.nest(prefix, inner);
         self
     }
 
     /// Merges the routes of another authgate router.
     pub fn merge(mut self, other: Router<S>) -> Self {
-        self.routes.extend(other.routes);
-        self.inner = self.inner.merge(other.inner);
+        let (inner, routes) = self.adopt(other);
+        self.routes.extend(routes);
+        self.inner = self.inner.merge(inner);
         self
+    }
+
+    /// Another router's routes, narrowed to this router's credential kinds.
+    fn adopt(&self, other: Router<S>) -> (axum::Router<S>, Vec<RoutePolicy>) {
+        let routes = other
+            .routes
+            .into_iter()
+            .map(|route| route.narrowed(self.kinds))
+            .collect();
+        let inner = match narrowing(self.kinds) {
+            Some(narrowing) => other.inner.layer(narrowing),
+            None => other.inner,
+        };
+        (inner, routes)
     }
 
     /// Serves a tower service at `path` without authentication, for example static files.
@@ -159,11 +220,15 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         T::First: AccessGuard,
         S: RouterState<H>,
     {
-        let spec = <T::First as AccessGuard>::SPEC;
+        let spec = <T::First as AccessGuard>::SPEC.narrowed(self.kinds);
         let name = <T::First as AccessGuard>::HANDLER;
         self.routes
-            .push(RoutePolicy::new("*", "*".to_owned(), *spec, name));
-        self.inner = S::fallback(self.inner, Renew(OnEveryMethod(handler)));
+            .push(RoutePolicy::new("*", "*".to_owned(), spec, name));
+        let handler = Narrowed {
+            handler: Renew(OnEveryMethod(handler)),
+            kinds: self.kinds,
+        };
+        self.inner = S::fallback(self.inner, handler);
         self
     }
 
@@ -179,6 +244,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         Router {
             inner: self.inner.layer(layer),
             routes: self.routes,
+            kinds: self.kinds,
         }
     }
 
@@ -194,6 +260,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         Router {
             inner: self.inner.route_layer(layer),
             routes: self.routes,
+            kinds: self.kinds,
         }
     }
 
@@ -202,6 +269,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         Router {
             inner: self.inner.with_state(state),
             routes: self.routes,
+            kinds: self.kinds,
         }
     }
 
@@ -244,5 +312,46 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
 impl<S> From<Router<S>> for axum::Router<S> {
     fn from(router: Router<S>) -> Self {
         router.inner
+    }
+}
+
+/// The layer that leaves a router's kinds in each request, when they narrow anything.
+fn narrowing(kinds: Kinds) -> Option<MapRequestLayer<impl Fn(Request) -> Request + Clone>> {
+    (!kinds.is_all()).then(|| {
+        MapRequestLayer::new(move |mut request: Request| {
+            let narrowed = router_kinds_of(&request).and(kinds);
+            request.extensions_mut().insert(RouterKinds(narrowed));
+            request
+        })
+    })
+}
+
+/// The kinds an enclosing router already left in `request` (every kind when none did).
+fn router_kinds_of(request: &Request) -> Kinds {
+    request
+        .extensions()
+        .get::<RouterKinds>()
+        .map_or(Kinds::ALL, |kinds| kinds.0)
+}
+
+/// A fallback of a narrowing router: its requests carry the router's credential kinds.
+#[derive(Clone)]
+struct Narrowed<H> {
+    handler: H,
+    kinds: Kinds,
+}
+
+impl<H, T, S> Handler<T, S> for Narrowed<H>
+where
+    H: Handler<T, S>,
+{
+    type Future = H::Future;
+
+    fn call(self, mut request: Request, state: S) -> Self::Future {
+        if !self.kinds.is_all() {
+            let narrowed = router_kinds_of(&request).and(self.kinds);
+            request.extensions_mut().insert(RouterKinds(narrowed));
+        }
+        self.handler.call(request, state)
     }
 }

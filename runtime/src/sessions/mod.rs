@@ -24,7 +24,14 @@
 //!
 //! A Gate may take sessions next to bearer tokens. When a request carries an `Authorization`
 //! header, the bearer token decides, valid or not: a presented credential never falls back to
-//! the cookie.
+//! the cookie. Pages that should take the cookie only say so with `credentials = "cookie"` on
+//! their attribute, or live in a [`Router::accepting`](crate::Router::accepting) router: a
+//! bearer token (which skips the origin check) is then no way into them.
+//!
+//! A cookie that stands for no session any more (a logout elsewhere, the idle timeout, a
+//! store flush) is refused on guarded routes (401, or the login redirect of a page), and on
+//! `#[public]` routes with `Option<CurrentUser>` makes the visitor anonymous: the response
+//! clears the cookie, so a home page never stays broken for a browser that kept one.
 //!
 //! Server-side sessions live in a [`LoginStore`]: [`MemoryStore`](crate::store::MemoryStore)
 //! for one instance and tests; for several instances, or sessions that survive a restart,

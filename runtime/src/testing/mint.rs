@@ -223,7 +223,10 @@ mod tests {
             .body(())
             .unwrap()
             .into_parts();
-        gate.authenticate_shared(&parts).await.unwrap().unwrap()
+        gate.authenticate_shared(&parts, crate::credentials::Kinds::ALL)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     /// Minted roles and scopes land where the Gate reads them, whatever its claim settings:
