@@ -1293,7 +1293,13 @@ fn the_audit_lists_every_route() {
             .fallback(fallback_handler),
     );
     let lines: Vec<String> = nested.audit().iter().map(ToString::to_string).collect();
-    assert_eq!(lines, ["GET /api/me require_auth", "* /api/* require_auth [origin checked on every method]"]);
+    assert_eq!(
+        lines,
+        [
+            "GET /api/me require_auth",
+            "* /api/* require_auth [origin checked on every method]"
+        ]
+    );
 }
 
 #[tokio::test]
