@@ -344,8 +344,11 @@ enum IdSource {
     /// A path template with `{id}`, matched against the `Location` header.
     Location(String),
     /// The test's own function of the response.
-    With(Box<dyn Fn(&TestResponse) -> Option<String> + Send + Sync>),
+    With(Box<FindId>),
 }
+
+/// The test's function from the creation response to the id.
+type FindId = dyn Fn(&TestResponse) -> Option<String> + Send + Sync;
 
 impl IdSource {
     /// The id in `reply`, or what was looked for, for the finding.
