@@ -56,8 +56,8 @@ fn cross_site(request: TestRequest, cookie: &str) -> TestRequest {
 ///   `PATCH`, `DELETE`, `ANY`) gets 403 for a valid session cookie sent from another site
 ///   (`Sec-Fetch-Site: cross-site`, `Origin: https://evil.example`), as a forged form would
 ///   send it. The cookie's user holds the route's roles and scopes, so only the origin check
-///   can refuse it; the guard does so before the handler, and a route that answers anything
-///   else ran its handler.
+///   can refuse it. The guard refuses before the handler runs; any other answer means the
+///   forged request reached the handler.
 #[must_use]
 pub struct RouteProbe<'a> {
     routes: Vec<RoutePolicy>,
