@@ -726,3 +726,45 @@ async fn the_ownership_probe_forges_the_owners_writes_and_sees_what_they_did() {
         "the creation and the forged delete"
     );
 }
+
+/// A page that takes session cookies only (on a Gate that also takes bearer tokens).
+#[require_role("admin", credentials = "cookie")]
+async fn admin_form(State(state): State<PageState>) -> StatusCode {
+    state.runs.fetch_add(1, Ordering::SeqCst);
+    StatusCode::NO_CONTENT
+}
+
+/// An API route that takes bearer tokens only: a browser's cookie is not examined there.
+#[require_auth(credentials = "bearer")]
+async fn api_write(State(state): State<PageState>) -> StatusCode {
+    state.runs.fetch_add(1, Ordering::SeqCst);
+    StatusCode::NO_CONTENT
+}
+
+/// Each route is probed with the credentials it accepts: the role check of a cookie-only page
+/// with a cookie, no forged cookie post to a bearer-only route (the cookie is not examined
+/// there, so it would answer 401 for want of a credential, not 403).
+#[tokio::test]
+async fn each_route_is_probed_with_the_credentials_it_accepts() {
+    let gate = gate(); // an issuer and sessions
+    let minter = Minter::new(&gate).unwrap();
+    let runs = Runs::default();
+    let router = Router::new()
+        .route("/admin/settings", post(admin_form))
+        .route("/api/reports", post(api_write))
+        .with_state(PageState {
+            gate: gate.clone(),
+            items: Items::default(),
+            runs: runs.clone(),
+        });
+    let audit = router.audit();
+    let (app, requests) = counted(router.into_axum());
+    let report = RouteProbe::from_parts(&audit, app, &minter)
+        .expect_roles("/admin", ["admin"])
+        .run()
+        .await;
+    assert_eq!(report, Ok(()));
+    // Anonymous to both; the admin page: a forged cookie post and a role-less cookie.
+    assert_eq!(requests.load(Ordering::SeqCst), 2 + 2);
+    assert_eq!(runs.load(Ordering::SeqCst), 0, "no handler ran");
+}

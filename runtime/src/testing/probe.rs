@@ -4,6 +4,7 @@ use http::{Method, StatusCode};
 
 use super::client::{TestRequest, TestResponse};
 use super::{Minter, TestClient};
+use crate::credentials::CredentialKind;
 use crate::identity::Identity;
 use crate::policy::Requirement;
 use crate::router::{RouteAudit, RoutePolicy, Router};
@@ -52,12 +53,15 @@ fn cross_site(request: TestRequest, cookie: &str) -> TestRequest {
 ///   the listed paths are public;
 /// - (with [`expect_roles`](Self::expect_roles)) routes under a prefix declare and enforce the
 ///   roles you expect there;
-/// - on a Gate with sessions, every non-public route that can change state (`POST`, `PUT`,
-///   `PATCH`, `DELETE`, `ANY`) gets 403 for a valid session cookie sent from another site
-///   (`Sec-Fetch-Site: cross-site`, `Origin: https://evil.example`), as a forged form would
-///   send it. The cookie's user holds the route's roles and scopes, so only the origin check
-///   can refuse it. The guard refuses before the handler runs; any other answer means the
-///   forged request reached the handler.
+/// - on a Gate with sessions, every non-public route that accepts session cookies and can
+///   change state (`POST`, `PUT`, `PATCH`, `DELETE`, `ANY`) gets 403 for a valid session
+///   cookie sent from another site (`Sec-Fetch-Site: cross-site`,
+///   `Origin: https://evil.example`), as a forged form would send it. The cookie's user holds
+///   the route's roles and scopes, so only the origin check can refuse it. The guard refuses
+///   before the handler runs; any other answer means the forged request reached the handler.
+///
+/// The role and scope check uses a bearer token where the route accepts one (and the Gate
+/// issues them), else a session cookie.
 #[must_use]
 pub struct RouteProbe<'a> {
     routes: Vec<RoutePolicy>,
@@ -150,15 +154,19 @@ impl<'a> RouteProbe<'a> {
     pub async fn run(self) -> Result<(), Vec<String>> {
         let client = TestClient::new(self.app.clone());
         let mut findings = Vec::new();
-        // A caller with no roles and no scopes: a bearer token, or on a Gate that has only
-        // sessions, a session cookie.
+        // A caller with no roles and no scopes, as each kind of credential the Gate takes: a
+        // route gets the bearer token where it accepts one, else the session cookie.
         let nobody = Identity::new("authgate-probe");
-        let no_roles = match self.minter.signs_tokens() {
-            true => Credential::Bearer(self.minter.token(&nobody)),
-            false => match self.minter.cookie(&nobody).await {
-                Ok(cookie) => Credential::Cookie(cookie),
+        let bearer = self
+            .minter
+            .signs_tokens()
+            .then(|| Credential::Bearer(self.minter.token(&nobody)));
+        let cookie = match self.minter.has_sessions() {
+            true => match self.minter.cookie(&nobody).await {
+                Ok(cookie) => Some(Credential::Cookie(cookie)),
                 Err(refused) => return Err(vec![format!("the probe could not log in: {refused}")]),
             },
+            false => None,
         };
         for route in &self.routes {
             if route.path().contains('*') && route.method() == "*" {
@@ -228,7 +236,9 @@ impl<'a> RouteProbe<'a> {
                     finding(format!("does not require role {role} (policy: {policy})"));
                 }
             }
-            if !public && self.minter.has_sessions() && changes_state(route.method()) {
+            let takes_cookies =
+                self.minter.has_sessions() && policy.accepts(CredentialKind::Cookie);
+            if !public && takes_cookies && changes_state(route.method()) {
                 let method = match route.method() {
                     "ANY" => Method::POST,
                     _ => method.clone(),
@@ -253,7 +263,15 @@ impl<'a> RouteProbe<'a> {
                 }
             }
             let declares_more = !policy.roles().is_empty() || !policy.scopes().is_empty();
-            if !public && (declares_more || !expected.is_empty()) {
+            let no_roles = match policy.accepts(CredentialKind::Bearer) {
+                true => bearer.as_ref(),
+                false => None,
+            };
+            let no_roles = no_roles.or(cookie.as_ref().filter(|_| takes_cookies));
+            if !public
+                && (declares_more || !expected.is_empty())
+                && let Some(no_roles) = no_roles
+            {
                 let reply = no_roles
                     .on(client.request(method.clone(), &path))
                     .send()
