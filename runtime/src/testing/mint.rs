@@ -147,6 +147,12 @@ impl Minter {
             .to_owned()
     }
 
+    /// Whether the Gate takes session cookies, whose state changes the probes send from
+    /// another site.
+    pub(super) fn has_sessions(&self) -> bool {
+        self.gate.has_sessions()
+    }
+
     /// Whether the minter makes bearer tokens: `false` for a Gate with sessions only.
     pub fn signs_tokens(&self) -> bool {
         self.key.is_some()

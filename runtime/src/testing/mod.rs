@@ -13,9 +13,14 @@
 //!   responses.
 //! - [`RouteProbe`] visits every route of the router's audit: anonymous callers must get 401
 //!   (or the declared 303 to the login page), callers without the declared roles or scopes
-//!   403, and only the listed routes may be public.
+//!   403, and only the listed routes may be public. On a Gate with sessions, every guarded
+//!   state change (`POST`, `PUT`, `PATCH`, `DELETE`) sent from another site with a valid
+//!   session cookie must get 403 (cross-site request forgery).
 //! - [`OwnershipProbe`] creates a resource as one user and tries to read, change and delete
 //!   it as another, who must get 404 (or 403) each time while the resource stays as it was.
+//!   It speaks JSON (an API) or forms (a page app: the id from the `Location` of the `303`),
+//!   and with session cookies it also sends the owner's own writes from another site, which
+//!   must get 403 and change nothing.
 //! - [`Conformance`] runs the contract suites of [`LoginStore`](crate::store::LoginStore) and
 //!   [`RevocationStore`](crate::store::RevocationStore) against a store of yours.
 //!
@@ -125,6 +130,113 @@
 //! assert_eq!(db.lock().len(), 1);
 //! # Ok(()) }
 //! ```
+//!
+//! # A page app
+//!
+//! The same probes on server-rendered pages: a Gate with sessions only, page routes
+//! (`redirect = "/login"`), a form that creates a note and answers `303` to its page, and a
+//! delete form (HTML forms only `GET` and `POST`). The minter makes session cookies through
+//! the Gate's own login; the route probe adds a forged post from another site to each form
+//! route, and the ownership probe creates with the form and finds the id in `Location`.
+//!
+//! ```
+//! use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+//! use authgate::resource::Resource;
+//! use authgate::routing::{get, post};
+//! use authgate::sessions::Sessions;
+//! use authgate::store::{MemoryStore, StoreError};
+//! use authgate::testing::{Minter, OwnershipProbe, RouteProbe, TestClient};
+//! use authgate::{CurrentUser, Gate, Identity, Load, Router, owned_by, require_auth};
+//! use axum::Form;
+//! use axum::extract::{FromRef, State};
+//! use axum::response::{Html, Redirect};
+//!
+//! #[derive(Clone)]
+//! struct AppState { gate: Gate, notes: Notes }
+//!
+//! impl FromRef<AppState> for Gate {
+//!     fn from_ref(state: &AppState) -> Gate { state.gate.clone() }
+//! }
+//!
+//! #[derive(Clone, Default)]
+//! struct Notes(Arc<Mutex<Vec<Note>>>);
+//!
+//! impl Notes {
+//!     fn lock(&self) -> MutexGuard<'_, Vec<Note>> { self.0.lock().unwrap_or_else(PoisonError::into_inner) }
+//! }
+//!
+//! #[derive(Clone)]
+//! struct Note { id: u64, owner: String, text: String }
+//!
+//! impl Resource<AppState> for Note {
+//!     type Id = u64;
+//!     async fn load(id: u64, state: &AppState) -> Result<Option<Note>, StoreError> {
+//!         Ok(state.notes.lock().iter().find(|n| n.id == id).cloned())
+//!     }
+//! }
+//!
+//! #[derive(serde::Deserialize)]
+//! struct NewNote { text: String }
+//!
+//! /// The add form posts here: `303` to the new note's page.
+//! #[require_auth(redirect = "/login")]
+//! async fn add(State(state): State<AppState>, user: CurrentUser, Form(new): Form<NewNote>) -> Redirect {
+//!     let mut notes = state.notes.lock();
+//!     let id = notes.len() as u64 + 1;
+//!     notes.push(Note { id, owner: user.subject().to_owned(), text: new.text });
+//!     Redirect::to(&format!("/notes/{id}"))
+//! }
+//!
+//! #[require_auth(redirect = "/login")]
+//! #[owned_by(note.owner)]
+//! async fn show(Load(note): Load<Note>) -> Html<String> {
+//!     Html(format!("<p>{}</p>", note.text.replace('<', "&lt;")))
+//! }
+//!
+//! /// The delete form posts here.
+//! #[require_auth(redirect = "/login")]
+//! #[owned_by(note.owner)]
+//! async fn remove(State(state): State<AppState>, Load(note): Load<Note>) -> Redirect {
+//!     state.notes.lock().retain(|n| n.id != note.id);
+//!     Redirect::to("/")
+//! }
+//!
+//! fn app(gate: Gate, notes: Notes) -> Router {
+//!     Router::new()
+//!         .route("/notes", post(add))
+//!         .route("/notes/{id}", get(show))
+//!         .route("/notes/{id}/delete", post(remove))
+//!         .with_state(AppState { gate, notes })
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let gate = Gate::builder()
+//!     .sessions(Sessions::server_side("__Host-notes", MemoryStore::new())) // a throw-away store
+//!     .build()?;
+//! let minter = Minter::new(&gate)?; // session cookies: this Gate takes no bearer token
+//! let notes = Notes::default();
+//! let app = app(gate, notes.clone());
+//!
+//! RouteProbe::new(&app, &minter)
+//!     .allow_public([] as [&str; 0]) // no public page here
+//!     .assert() // anonymous: 303 to /login; a forged post from another site: 403
+//!     .await;
+//!
+//! let alice = minter.cookie(&Identity::new("alice")).await?;
+//! let bob = minter.cookie(&Identity::new("bob")).await?;
+//! OwnershipProbe::cookies(TestClient::new(app.into_axum()), &alice, &bob)
+//!     .create_form("/notes", "text=buy+milk")
+//!     .id_from_location("/notes/{id}") // `Location: /notes/1`
+//!     .read("/notes/{id}")
+//!     .post_form("/notes/{id}/delete", "")
+//!     .assert() // bob: the 404 page each time; alice's forged delete: 403
+//!     .await;
+//! assert_eq!(notes.lock().len(), 1);
+//! # Ok(()) }
+//! ```
+//!
+//! `examples/pages.rs` is a whole page app (login form, logout, a public home page), and
+//! `tests/browser.rs` drives it in a real Chromium.
 //!
 //! What the probe cannot know: it fills path parameters with `1`
 //! ([`placeholder`](RouteProbe::placeholder) for others), and it only sends requests a
