@@ -478,6 +478,9 @@ async fn the_contract_catches_a_store_that_resurrects() {
         ) -> Result<bool, StoreError> {
             self.0.rotate(k, presented, next, at).await
         }
+        async fn replace_data(&self, k: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+            self.0.replace_data(k, old, new).await
+        }
         async fn delete(&self, k: &str) -> Result<(), StoreError> {
             self.0.delete(k).await
         }
@@ -528,6 +531,9 @@ impl<S: LoginStore + Clone> LoginStore for Pausing<S> {
         at: SystemTime,
     ) -> Result<bool, StoreError> {
         self.inner.rotate(k, presented, next, at).await
+    }
+    async fn replace_data(&self, k: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+        self.inner.replace_data(k, old, new).await
     }
     async fn delete(&self, k: &str) -> Result<(), StoreError> {
         self.inner.delete(k).await
@@ -792,6 +798,9 @@ async fn the_contract_catches_a_rotation_that_is_not_atomic() {
             family.last_used = now;
             self.0.create(&family).await?;
             Ok(true)
+        }
+        async fn replace_data(&self, k: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+            self.0.replace_data(k, old, new).await
         }
         async fn delete(&self, k: &str) -> Result<(), StoreError> {
             self.0.delete(k).await

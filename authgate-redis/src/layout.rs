@@ -13,7 +13,9 @@
 //! A request reads a login with one `GET` and no parsing beyond slicing. The fields that
 //! change sit at fixed places, next to each other, so the scripts change them in place with
 //! `SETRANGE`, which keeps the key's expiry: a touch writes the 20 digits at 1, a rotation
-//! compares bytes 21..86 and writes bytes 1..86. The scripts in `logins.rs` use these offsets.
+//! compares bytes 21..86 and writes bytes 1..86. Session data replaces the `data` after the
+//! subject, keeping the header (`SET ... KEEPTTL`). The scripts in `logins.rs` use these
+//! offsets.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

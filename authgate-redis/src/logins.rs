@@ -55,6 +55,27 @@ return 0",
     ))
 });
 
+/// Replaces a login's data if it is the expected one. KEYS: the login; ARGV: the expected
+/// data, the new data. The data starts after the subject (its length at 106, 10 digits;
+/// itself from 116). `SET ... KEEPTTL` keeps Redis's expiry at the login's end; a missing
+/// login (deleted, or expired by Redis) is not written, so no write brings one back.
+static REPLACE_DATA: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        r"
+local value = redis.call('GET', KEYS[1])
+if not value then return 0 end
+local length = tonumber(string.sub(value, {len_from}, {len_to}))
+if not length then return 0 end
+local head = {subject} + length
+if string.sub(value, head + 1) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], string.sub(value, 1, head) .. ARGV[2], 'KEEPTTL')
+return 1",
+        len_from = layout::SUBJECT_LEN + 1,
+        len_to = layout::SUBJECT,
+        subject = layout::SUBJECT,
+    ))
+});
+
 /// Deletes a login, and its key from its subject's set and the expiry set. KEYS: the login;
 /// ARGV: the key, the subject-set prefix, the expiry set. The subject is read from the value
 /// (its length at 106, 10 digits; itself from 116; Lua counts from 1). A value this store did
@@ -187,6 +208,23 @@ impl LoginStore for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(rotated == 1)
+    }
+
+    async fn replace_data(
+        &self,
+        key: &str,
+        expected: &str,
+        data: &str,
+    ) -> Result<bool, StoreError> {
+        let mut redis = self.redis.clone();
+        let replaced: i64 = REPLACE_DATA
+            .key(self.login(key))
+            .arg(expected)
+            .arg(data)
+            .invoke_async(&mut redis)
+            .await
+            .map_err(unavailable)?;
+        Ok(replaced == 1)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

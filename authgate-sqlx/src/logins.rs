@@ -43,6 +43,7 @@ struct LoginSql {
     load: Arc<str>,
     touch: Arc<str>,
     rotate: Arc<str>,
+    replace_data: Arc<str>,
     delete: Arc<str>,
     delete_user: Arc<str>,
     purge: Arc<str>,
@@ -67,6 +68,11 @@ impl LoginSql {
             // `current` changed and updates nothing.
             rotate: sql(format!(
                 "UPDATE {table} SET current = ?, last_used = ? WHERE key = ? AND current = ?"
+            )),
+            // The same for session data: of two writes that read the same data, the second
+            // finds it changed and updates nothing; a deleted login has no row to update.
+            replace_data: sql(format!(
+                "UPDATE {table} SET data = ? WHERE key = ? AND data = ?"
             )),
             delete: sql(format!("DELETE FROM {table} WHERE key = ?")),
             delete_user: sql(format!("DELETE FROM {table} WHERE subject = ?")),
@@ -194,6 +200,22 @@ where
         Ok(DB::rows_affected(&done) == 1)
     }
 
+    pub(crate) async fn replace_data(
+        &self,
+        key: &str,
+        expected: &str,
+        data: &str,
+    ) -> Result<bool, StoreError> {
+        let done = Self::query(&self.sql.replace_data)
+            .bind(data)
+            .bind(key)
+            .bind(expected)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
     pub(crate) async fn delete(&self, key: &str) -> Result<(), StoreError> {
         Self::query(&self.sql.delete)
             .bind(key)
@@ -284,6 +306,16 @@ macro_rules! login_store {
             ) -> Result<bool, authgate::store::StoreError> {
                 self.ready().await?;
                 self.logins.rotate(key, presented, next, now).await
+            }
+
+            async fn replace_data(
+                &self,
+                key: &str,
+                expected: &str,
+                data: &str,
+            ) -> Result<bool, authgate::store::StoreError> {
+                self.ready().await?;
+                self.logins.replace_data(key, expected, data).await
             }
 
             async fn delete(&self, key: &str) -> Result<(), authgate::store::StoreError> {

@@ -358,6 +358,7 @@ mod tests {
             credential: kind,
             claims: format!(r#"{{"sub":"{subject}","exp":2000}}"#),
             session_key: None,
+            session_data: None,
         })
     }
 

@@ -32,6 +32,10 @@ pub(crate) struct Principal {
     pub(crate) claims: String,
     /// The server-side session's key in its store, for logout (the id itself is not kept).
     pub(crate) session_key: Option<IdHash>,
+    /// The server-side session's record data as the guard loaded it: what
+    /// [`SessionData`](crate::sessions::SessionData) reads, and the value its first write
+    /// expects to replace.
+    pub(crate) session_data: Option<String>,
 }
 
 /// What the guard leaves in the request's extensions when the caller passed the handler's

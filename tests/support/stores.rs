@@ -42,6 +42,9 @@ impl LoginStore for DownStore {
     async fn rotate(&self, _: &str, _: &str, _: &str, _: SystemTime) -> Result<bool, StoreError> {
         down(STORE_DOWN)
     }
+    async fn replace_data(&self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
+        down(STORE_DOWN)
+    }
     async fn delete(&self, _key: &str) -> Result<(), StoreError> {
         down(STORE_DOWN)
     }
@@ -81,6 +84,9 @@ impl LoginStore for ReadOnlyStore {
         down("read-only replica")
     }
     async fn rotate(&self, _: &str, _: &str, _: &str, _: SystemTime) -> Result<bool, StoreError> {
+        down("read-only replica")
+    }
+    async fn replace_data(&self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
         down("read-only replica")
     }
     async fn delete(&self, _key: &str) -> Result<(), StoreError> {

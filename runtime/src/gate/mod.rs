@@ -9,6 +9,7 @@ mod failure;
 mod issuing;
 mod login;
 mod revoke;
+mod session_data;
 mod settings;
 #[cfg(test)]
 mod tests;

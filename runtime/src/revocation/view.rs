@@ -180,6 +180,7 @@ mod tests {
             credential: CredentialKind::Bearer,
             claims: "{}".to_owned(),
             session_key: None,
+            session_data: None,
         })
     }
 

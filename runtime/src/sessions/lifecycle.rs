@@ -16,8 +16,8 @@ use crate::keys::SigningKey;
 use crate::principal::{CredentialKind, Principal};
 use crate::reject::Rejection;
 use crate::store::{
-    DynLoginStore, IdHash, LoginData, LoginRecord, Logins, PurgeLog, StoreError, random_id,
-    spawn_purge,
+    DynLoginStore, IdHash, LoginData, LoginRecord, Logins, PurgeLog, SessionValues, StoreError,
+    random_id, spawn_purge,
 };
 use crate::verify::{Invalid, Rules, sign_session_jwt};
 
@@ -43,6 +43,8 @@ pub(crate) async fn login(
                 scopes: user.scopes,
                 claims: Value::Object(claims).to_string(),
                 created_at: now,
+                // A new login starts with no values, whatever the session it replaces held.
+                session: SessionValues::default(),
             };
             let record = LoginRecord {
                 key: IdHash::of(&id).as_str().to_owned(),
@@ -156,6 +158,7 @@ pub(crate) async fn authenticate_server(
         credential: CredentialKind::Cookie,
         claims: data.claims,
         session_key: Some(key),
+        session_data: Some(record.data),
     }))
 }
 

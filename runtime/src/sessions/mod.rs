@@ -1,5 +1,6 @@
-//! Browser sessions: the session cookie, how a login starts one and a logout ends it, and the
-//! cross-site request forgery check of every cookie-authenticated state change.
+//! Browser sessions: the session cookie, how a login starts one and a logout ends it, the
+//! values a session keeps, and the cross-site request forgery check of every
+//! cookie-authenticated state change.
 //!
 //! Two kinds, configured on the Gate with [`GateBuilder::sessions`](crate::GateBuilder::sessions):
 //!
@@ -82,6 +83,15 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Session values
+//!
+//! [`SessionData`] keeps a server-side session's own values (typed, by key) and flash
+//! messages (taken once by a later request), in the session's record: read without a store
+//! call, written only when changed, each change an atomic compare-and-set that never brings
+//! back a session a logout or revocation deleted. Bounded by [`Sessions::data_limit`]. A
+//! login starts with none. Stateless cookies carry no values: an older cookie would bring back
+//! older ones, and two tabs would overwrite each other.
+//!
 //! # Cross-site request forgery
 //!
 //! Checked by the guard for every cookie-authenticated request that can change state, before
@@ -127,6 +137,7 @@
 //! ```
 
 mod csrf;
+mod data;
 mod lifecycle;
 pub(crate) mod redirect;
 mod renew;
@@ -143,6 +154,7 @@ use crate::keys::{KeySet, SigningKey};
 use crate::store::{LoginStore, Logins};
 
 pub(crate) use csrf::{Csrf, OnEveryMethod};
+pub use data::{SessionData, SessionDataError};
 pub(crate) use lifecycle::{
     Refused, SESSION_STORE, authenticate_server, forget_dead_cookie, login, logout, renew_if_due,
     start_purge,
@@ -179,7 +191,14 @@ pub struct Sessions {
     /// Whether the purge task runs (started by the first request that reads the store).
     pub(crate) purging: Arc<std::sync::Once>,
     pub(crate) csrf: Csrf,
+    /// The most bytes a session's values and flash messages take in its record.
+    pub(crate) data_limit: usize,
+    /// Whether `data_limit` was set, which stateless sessions refuse.
+    data_limit_set: bool,
 }
+
+/// The default of [`Sessions::data_limit`].
+const DATA_LIMIT: usize = 4096;
 
 #[derive(Clone)]
 pub(crate) enum SessionKind {
@@ -248,6 +267,8 @@ impl Sessions {
             purge_every: Duration::from_secs(10 * 60),
             purging: Arc::new(std::sync::Once::new()),
             csrf: Csrf::default(),
+            data_limit: DATA_LIMIT,
+            data_limit_set: false,
         }
     }
 
@@ -303,6 +324,17 @@ impl Sessions {
         self
     }
 
+    /// The most bytes a session's values and flash messages ([`SessionData`]) may take, as
+    /// stored (JSON); 4 KiB by default. Every request of the session reads them with it, and
+    /// each change sends them to the store. A change that would go over is refused
+    /// ([`SessionDataError::is_too_large`]). Server-side sessions only: `build` refuses it on
+    /// stateless ones.
+    pub fn data_limit(mut self, bytes: usize) -> Self {
+        self.data_limit = bytes;
+        self.data_limit_set = true;
+        self
+    }
+
     /// Refuses cookie-authenticated state changes that carry neither `Sec-Fetch-Site` nor
     /// `Origin`, instead of taking them for a non-browser client.
     pub fn require_origin(mut self) -> Self {
@@ -355,10 +387,16 @@ impl Sessions {
                 setting: "session timeouts",
             });
         }
-        if let SessionKind::Stateless(key) = &self.kind
-            && let Err(problem) = &key.verifying
-        {
-            problems.push(problem.clone());
+        if let SessionKind::Stateless(key) = &self.kind {
+            if let Err(problem) = &key.verifying {
+                problems.push(problem.clone());
+            }
+            if self.data_limit_set {
+                problems.push(ConfigProblem::Missing {
+                    setting: "server-side sessions (Sessions::server_side)",
+                    needed_by: "session data (Sessions::data_limit)",
+                });
+            }
         }
         problems
     }

@@ -31,6 +31,12 @@ pub(crate) trait DynLoginStore: Send + Sync + 'static {
         next: &'a str,
         now: SystemTime,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn replace_data<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a str,
+        data: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     fn delete_user<'a>(&'a self, subject: &'a str) -> BoxFuture<'a, Result<u64, StoreError>>;
     fn purge_expired(&self, now: SystemTime) -> BoxFuture<'_, Result<u64, StoreError>>;
@@ -58,6 +64,14 @@ impl<S: LoginStore> DynLoginStore for S {
         now: SystemTime,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(LoginStore::rotate(self, key, presented, next, now))
+    }
+    fn replace_data<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a str,
+        data: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(LoginStore::replace_data(self, key, expected, data))
     }
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(LoginStore::delete(self, key))

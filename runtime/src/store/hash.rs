@@ -31,7 +31,7 @@ impl IdHash {
     }
 
     /// A hash as a store gave it back (64 lower-case hex digits); `None` for anything else.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn from_stored(text: &str) -> Option<IdHash> {
         let hex: [u8; 64] = text.as_bytes().try_into().ok()?;
         hex.iter()

@@ -145,6 +145,22 @@ impl LoginStore for MemoryStore {
         })
     }
 
+    async fn replace_data(
+        &self,
+        key: &str,
+        expected: &str,
+        data: &str,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.up()?;
+        Ok(match inner.logins.get_mut(key) {
+            Some(record) if record.data == expected => {
+                record.data = data.to_owned();
+                true
+            }
+            _ => false,
+        })
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.up()?.logins.remove(key);
         Ok(())

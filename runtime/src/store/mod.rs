@@ -24,9 +24,10 @@
 //!
 //! Implement the trait with `async fn`, keeping to the contract in its documentation. The
 //! two properties that matter most for security: nothing but [`LoginStore::create`] adds a
-//! login (so a logout that runs during a request stays done), and [`LoginStore::rotate`] is
-//! one atomic compare-and-set (so a refresh token is good for one exchange, even when two
-//! requests race). Idle and absolute expiry are authgate's to decide: a store returns what it
+//! login (so a logout that runs during a request stays done), and [`LoginStore::rotate`] and
+//! [`LoginStore::replace_data`] are each one atomic compare-and-set (so a refresh token is
+//! good for one exchange, even when two requests race, and concurrent changes of a session's
+//! data are not lost). Idle and absolute expiry are authgate's to decide: a store returns what it
 //! holds.
 //!
 //! ```
@@ -65,6 +66,17 @@
 //!             Some(r) if r.current.as_deref() == Some(presented) => {
 //!                 r.current = Some(next.to_owned());
 //!                 r.last_used = now;
+//!                 Ok(true)
+//!             }
+//!             _ => Ok(false),
+//!         }
+//!     }
+//!     async fn replace_data(&self, key: &str, expected: &str, data: &str)
+//!         -> Result<bool, StoreError> {
+//!         // Also one step under the lock; in SQL, `UPDATE .. WHERE key = $1 AND data = $2`.
+//!         match self.map().get_mut(key) {
+//!             Some(r) if r.data == expected => {
+//!                 r.data = data.to_owned();
 //!                 Ok(true)
 //!             }
 //!             _ => Ok(false),
@@ -114,7 +126,8 @@
 //!
 //! `authgate::testing::Conformance` (feature `testing`) checks a store against its contract,
 //! the same suite the bundled stores pass: for logins, create and load, a `touch` that never
-//! resurrects a deleted login, exactly one winner of concurrent rotations, `delete_user` of
+//! resurrects a deleted login, exactly one winner of concurrent rotations and of concurrent
+//! data replacements (which never resurrect a login either), `delete_user` of
 //! one subject only, `purge_expired` at its boundary, times kept exactly, a Gate's
 //! sessions and refresh families on the store, and (given a dump of what the store wrote) no
 //! secret in it; for revocations, what is kept and loaded until when, delivery on every open
@@ -134,7 +147,7 @@ use std::time::SystemTime;
 pub use error::StoreError;
 pub use memory::MemoryStore;
 
-pub(crate) use data::LoginData;
+pub(crate) use data::{LoginData, SessionValues};
 pub(crate) use dynamic::{BoxFuture, DynLoginStore, Logins, RevocationLog};
 pub(crate) use hash::{IdHash, random_id};
 pub(crate) use purge::{PurgeLog, spawn_purge};
@@ -172,9 +185,11 @@ pub struct LoginRecord {
 ///   [`touch`](Self::touch) and [`rotate`](Self::rotate) update a login that still exists and
 ///   report `false` when it is gone, so a logout or revocation that runs between a request's
 ///   [`load`](Self::load) and its update stays done;
-/// - **one winner**: `rotate` replaces `current` only if it is still the presented hash, in
-///   one atomic step (a conditional update, a transaction, a script), so two concurrent uses
-///   of one refresh token cannot both succeed;
+/// - **one winner**: `rotate` replaces `current` only if it is still the presented hash, and
+///   [`replace_data`](Self::replace_data) replaces `data` only if it is still what the caller
+///   read, each in one atomic step (a conditional update, a transaction, a script), so two
+///   concurrent uses of one refresh token cannot both succeed, and two requests that change
+///   a session's data cannot silently undo each other;
 /// - **hashes only**: keys are hashes; neither an id nor a token is ever passed in;
 /// - [`delete_user`](Self::delete_user) removes every login of one subject and no other;
 /// - [`purge_expired`](Self::purge_expired) removes logins whose `expires_at` is at or before
@@ -209,6 +224,18 @@ pub trait LoginStore: Send + Sync + 'static {
         presented: &str,
         next: &str,
         now: SystemTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// If the login under `key` exists and its `data` is exactly `expected`, sets `data` to
+    /// `data` and returns `true`; otherwise changes nothing and returns `false`. Atomic, like
+    /// [`rotate`](Self::rotate): of two writes that expect the same `data`, one wins. Never
+    /// creates a login and changes no other field. Session data
+    /// ([`SessionData`](crate::sessions::SessionData)) is written with it.
+    fn replace_data(
+        &self,
+        key: &str,
+        expected: &str,
+        data: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Deletes one login. Deleting a missing one is not an error.

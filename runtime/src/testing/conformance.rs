@@ -1,5 +1,7 @@
 //! The conformance suites of the store contracts: run them against your own store.
 
+mod data;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -60,7 +62,9 @@ const DELIVERY: Duration = Duration::from_secs(5);
 impl Conformance {
     /// The suite of the [`LoginStore`] contract: create and load, an update-only `touch`
     /// that never resurrects a revoked login (the revoke-during-touch race), `rotate` with
-    /// exactly one winner of concurrent rotations, `delete_user` of one subject only,
+    /// exactly one winner of concurrent rotations, `replace_data` likewise (and never after a
+    /// logout), session data on the store (written only when changed, kept across requests,
+    /// size-bounded, concurrent changes not lost), `delete_user` of one subject only,
     /// `purge_expired` at its boundary, times kept exactly, a Gate's sessions and refresh
     /// families on the store, and (with [`written`](Self::written)) that no id or token reaches
     /// what the store wrote.
@@ -241,6 +245,8 @@ impl<S: LoginStore + Clone> Logins<S> {
         );
 
         self.rotations().await?;
+        self.data_replacements().await?;
+        self.session_data().await?;
 
         let first = self.login("carol", NOW + 3600, false).await?;
         let second = self.login("carol", NOW + 7200, true).await?;

@@ -25,8 +25,8 @@ use serde_json::Value;
 use crate::clock::{Clock, seconds, time};
 use crate::identity::Identity;
 use crate::store::{
-    IdHash, LoginData, LoginRecord, LoginStore, Logins, PurgeLog, StoreError, random_id,
-    spawn_purge,
+    IdHash, LoginData, LoginRecord, LoginStore, Logins, PurgeLog, SessionValues, StoreError,
+    random_id, spawn_purge,
 };
 
 /// What a refresh family's store is called in refusals and logs.
@@ -115,6 +115,7 @@ pub(crate) fn new_family(
         scopes: user.scopes.clone(),
         claims: Value::Object(user.claims.clone()).to_string(),
         created_at: now,
+        session: SessionValues::default(),
     };
     let record = LoginRecord {
         key: IdHash::of(&family).as_str().to_owned(),

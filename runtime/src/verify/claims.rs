@@ -217,6 +217,7 @@ pub(crate) fn check_claims_until(
             credential,
             claims: payload,
             session_key: None,
+            session_data: None,
         }),
         expired_at,
     })
