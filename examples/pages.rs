@@ -1,6 +1,7 @@
 //! A server-rendered app: a login form, a session cookie, notes per user with a delete form
-//! only their owner may post, a logout, and a public home page that greets a logged-in
-//! visitor. Sessions live on the server, in a `MemoryStore` (gone at a restart).
+//! only their owner may post, one-time notices (flash messages kept with the session), a
+//! logout, and a public home page that greets a logged-in visitor. Sessions live on the
+//! server, in a `MemoryStore` (gone at a restart); every route takes the session cookie only.
 //!
 //! ```text
 //! cargo run --example pages                              # http://127.0.0.1:3000
@@ -13,11 +14,12 @@
 //! `tests/browser.rs` drives it in a real Chromium.
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use authgate::LoginAttempt;
 use authgate::resource::Resource;
 use authgate::routing::{get, post};
-use authgate::sessions::{Sessions, safe_next};
+use authgate::sessions::{SessionData, Sessions, safe_next};
 use authgate::store::{MemoryStore, StoreError};
-use authgate::{ConfigError, CurrentUser, Gate, GateBuilder, Identity, Load, LoginAttempt};
+use authgate::{ConfigError, CredentialKind, CurrentUser, Gate, GateBuilder, Identity, Load};
 use authgate::{Rejection, Router, owned_by, public, require_auth};
 use axum::Form;
 use axum::extract::{FromRef, Query, State};
@@ -173,8 +175,17 @@ async fn logout(State(gate): State<Gate>, user: CurrentUser) -> Result<Response,
     Ok((cookie, Redirect::to("/")).into_response())
 }
 
+/// The key of the one-time notice of the last action.
+const NOTICE: &str = "notice";
+
 #[require_auth(redirect = "/login")]
-async fn notes_page(State(app): State<App>, user: CurrentUser) -> Html<String> {
+async fn notes_page(
+    State(app): State<App>,
+    user: CurrentUser,
+    mut data: SessionData,
+) -> Result<Html<String>, Rejection> {
+    // Shown once: taking it removes it from the session.
+    let notice: Option<String> = data.take_flash(NOTICE).await?;
     let mut content = String::from(r#"<ul id="notes">"#);
     for note in app
         .notes
@@ -192,7 +203,7 @@ async fn notes_page(State(app): State<App>, user: CurrentUser) -> Html<String> {
         r#"</ul><form method="post" action="/notes"><input name="text" aria-label="New note"> <button>Add</button></form>
 <form method="post" action="/logout"><button>Log out</button></form>"#,
     );
-    page("Your notes", None, &content)
+    Ok(page("Your notes", notice.as_deref(), &content))
 }
 
 #[derive(Deserialize)]
@@ -202,30 +213,46 @@ struct NewNote {
 
 /// The add form posts here; `303` to the list, at the new note.
 #[require_auth(redirect = "/login")]
-async fn add_note(State(app): State<App>, user: CurrentUser, Form(new): Form<NewNote>) -> Redirect {
-    let mut notes = app.notes.lock();
-    let id = notes.last().map_or(1, |last| last.id + 1);
-    let owner = user.subject().to_owned();
-    notes.push(Note {
-        id,
-        owner,
-        text: new.text,
-    });
-    Redirect::to(&format!("/notes#note-{id}"))
+async fn add_note(
+    State(app): State<App>,
+    user: CurrentUser,
+    mut data: SessionData,
+    Form(new): Form<NewNote>,
+) -> Result<Redirect, Rejection> {
+    let id = {
+        let mut notes = app.notes.lock();
+        let id = notes.last().map_or(1, |last| last.id + 1);
+        let owner = user.subject().to_owned();
+        notes.push(Note {
+            id,
+            owner,
+            text: new.text,
+        });
+        id
+    };
+    data.flash(NOTICE, "Note added.").await?;
+    Ok(Redirect::to(&format!("/notes#note-{id}")))
 }
 
 /// HTML forms only `GET` and `POST`: the delete form posts here. Someone else's note answers
 /// the 404 page of a missing one.
 #[require_auth(redirect = "/login")]
 #[owned_by(note.owner)]
-async fn delete_note(State(app): State<App>, Load(note): Load<Note>) -> Redirect {
+async fn delete_note(
+    State(app): State<App>,
+    mut data: SessionData,
+    Load(note): Load<Note>,
+) -> Result<Redirect, Rejection> {
     app.notes.lock().retain(|n| n.id != note.id);
-    Redirect::to("/notes")
+    data.flash(NOTICE, "Note deleted.").await?;
+    Ok(Redirect::to("/notes"))
 }
 
+/// The app's routes. They take the session cookie only: a bearer token, which a browser
+/// never sends on its own and which skips the origin check, is not examined.
 pub fn app(gate: Gate) -> Router {
     let notes = Notes::default();
-    Router::new()
+    Router::accepting(&[CredentialKind::Cookie])
         .route("/", get(home))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))

@@ -206,8 +206,16 @@ async fn the_page_example_in_chromium() {
     judge("login lands on next", &|r| {
         r["login_page"] == "/login?next=%2Fnotes" && r["landed"] == "/notes"
     });
+    // Item 5: the notice of the add is a flash message, shown once.
     judge("add a note", &|r| {
-        r["landed"] == "/notes#note-1" && r["note"] == "1"
+        r["landed"] == "/notes#note-1"
+            && r["note"] == "1"
+            && r["notice"] == "Note added."
+            && r["notice_after"] == 0
+    });
+    // Item 3: the pages take the session cookie only.
+    judge("a bearer header does not replace the page cookie", &|r| {
+        r["status"] == 200 && r["landed"] == "/notes"
     });
     // Item 1: the 404 page of someone else's note is the 404 page of a missing one, byte for
     // byte, and an HTML page.

@@ -127,8 +127,21 @@ try {
       alicePage.getByRole('button', { name: 'Add' }).click(),
     ]);
     const landed = where(alicePage);
-    note = await noteId(alicePage, 'buy milk');
-    return { landed, note };
+    const notice = await alicePage.locator('.notice').textContent().catch(() => null);
+    note = await noteId(alicePage, 'buy milk'); // a second load of /notes
+    const notice_after = await alicePage.locator('.notice').count();
+    return { landed, note, notice, notice_after };
+  });
+
+  await scenario('a bearer header does not replace the page cookie', async () => {
+    // A header an extension or a proxy adds: the pages take the session cookie only, so a
+    // bearer token is not examined (on a route that took both, it would win, and refuse).
+    const context = alice;
+    await context.setExtraHTTPHeaders({ Authorization: 'Bearer not.a.token' });
+    const response = await alicePage.goto(`${APP}/notes`);
+    const facts = { status: response.status(), landed: where(alicePage) };
+    await context.setExtraHTTPHeaders({});
+    return facts;
   });
 
   await scenario("another user's delete is a missing note's 404", async () => {
