@@ -386,7 +386,9 @@ fn weak_token(iss: &str, sub: &str) -> String {
     encoded.push(0x00);
     encoded.extend_from_slice(&SHA256_INFO);
     encoded.extend_from_slice(hash.as_ref());
-    let raw = BigUint::from_bytes_be(&encoded).modpow(&d, &n).to_bytes_be();
+    let raw = BigUint::from_bytes_be(&encoded)
+        .modpow(&d, &n)
+        .to_bytes_be();
     let mut signature = vec![0; size - raw.len()];
     signature.extend_from_slice(&raw);
     // The signature is genuine: aws-lc-rs's legacy 1024-bit verifier accepts it.
@@ -427,7 +429,11 @@ async fn a_key_set_of_weak_keys_keeps_the_previous_keys() {
     // Beside a good key, the weak one is skipped.
     provider.set_keys(vec![jwk(&rsa_a(), Algorithm::RS256, "k1"), weak_jwk()]);
     let fetches = provider.fetches();
-    assert!(eventually(Duration::from_secs(2), async || provider.fetches() >= fetches + 2).await);
+    assert!(
+        eventually(Duration::from_secs(2), async || provider.fetches()
+            >= fetches + 2)
+        .await
+    );
     assert_accepted(&app, &valid, "kept").await;
     assert_refused(&app, &hits, &weak).await;
 
@@ -435,11 +441,18 @@ async fn a_key_set_of_weak_keys_keeps_the_previous_keys() {
     let (logs, guard) = capture_logs();
     provider.set_keys(vec![weak_jwk()]);
     let fetches = provider.fetches();
-    assert!(eventually(Duration::from_secs(2), async || provider.fetches() >= fetches + 2).await);
+    assert!(
+        eventually(Duration::from_secs(2), async || provider.fetches()
+            >= fetches + 2)
+        .await
+    );
     assert_accepted(&app, &valid, "kept").await;
     let logs = logs.contents();
     drop(guard);
-    assert_logged(&logs, &["JWKS key skipped", "weak", "an RSA key under 2048"]);
+    assert_logged(
+        &logs,
+        &["JWKS key skipped", "weak", "an RSA key under 2048"],
+    );
     assert_logged(
         &logs,
         &["issuer keys not fetched", "no signature key usable"],

@@ -452,7 +452,7 @@ async fn json_login_gives_a_token_and_no_session(c: &Client) {
     assert_eq!(exp.zip(iat).map(|(e, i)| e - i), Some(900), "15 minutes");
     assert!(iat.is_some_and(|iat| iat.abs_diff(now()) < 60));
 
-    // Emails compare case-insensitively.
+    // Emails are compared in one normal form (`db::normalize_email`): trimmed, lower case.
     let reply = c
         .post_json(
             "/login",
@@ -1992,7 +1992,11 @@ async fn email_spellings_reach_one_account_and_one_quota(settings: &app::Setting
         let reply = login(" Alice@Example.com", WRONG_PASSWORD).await;
         assert_eq!(reply.status, 401, "attempt {attempt}: {}", reply.text());
     }
-    for email in ["alice@example.com", "ALICE@example.com", "ａｌｉｃｅ@example.com"] {
+    for email in [
+        "alice@example.com",
+        "ALICE@example.com",
+        "ａｌｉｃｅ@example.com",
+    ] {
         let reply = login(email, "alice-password").await;
         assert_eq!(reply.status, 429, "{email}: {}", reply.text());
     }

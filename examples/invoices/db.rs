@@ -518,10 +518,17 @@ mod tests {
             " Alice@Example.COM\t",
             "ａｌｉｃｅ@example.com",
         ] {
-            assert_eq!(normalize_email(spelling), "alice@example.com", "{spelling:?}");
+            assert_eq!(
+                normalize_email(spelling),
+                "alice@example.com",
+                "{spelling:?}"
+            );
         }
         // `İ` lower-cases to `i` and a combining dot above: another address than alice's.
-        assert_eq!(normalize_email("alİce@example.com"), "ali\u{307}ce@example.com");
+        assert_eq!(
+            normalize_email("alİce@example.com"),
+            "ali\u{307}ce@example.com"
+        );
         assert_eq!(normalize_email("ÄLICE@example.com"), "älice@example.com");
     }
 

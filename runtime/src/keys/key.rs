@@ -518,7 +518,10 @@ mod tests {
             Ok(_) => panic!("a 1024-bit RSA key was accepted"),
         };
         let detail = refused(Key::from_pem(Algorithm::PS256, file("rsa1024_public.pem")));
-        assert_eq!(detail, "an RSA key of 1024 bits; RSA keys need 2048 to 8192 bits");
+        assert_eq!(
+            detail,
+            "an RSA key of 1024 bits; RSA keys need 2048 to 8192 bits"
+        );
         // The same modulus in DER (PKCS#1), as a fetched JWK arrives.
         let der = DecodingKey::from_rsa_pem(&file("rsa1024_public.pem")).unwrap();
         let der = der.try_get_as_bytes().unwrap();
