@@ -351,6 +351,117 @@ async fn invalid_and_oversized_key_sets_keep_the_previous_keys() {
     );
 }
 
+/// A token for `sub` from `iss` signed with the 1024-bit RSA key of
+/// `tests/keys/rsa1024_private.jwk.json` under `kid` "weak": RS256 written out (RFC 8017,
+/// RSASSA-PKCS1-v1_5 over SHA-256), because aws-lc-rs will not sign with a key that small.
+fn weak_token(iss: &str, sub: &str) -> String {
+    use base64::Engine as _;
+    use num_bigint::BigUint;
+    let jwk: serde_json::Value = serde_json::from_slice(&pem("rsa1024_private.jwk.json")).unwrap();
+    let int = |name: &str| {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwk[name].as_str().unwrap())
+            .unwrap();
+        BigUint::from_bytes_be(&bytes)
+    };
+    let (n, d) = (int("n"), int("d"));
+    let now = now();
+    let header = json!({ "alg": "RS256", "typ": "JWT", "kid": "weak" });
+    let claims = json!({ "sub": sub, "iss": iss, "aud": AUDIENCE, "iat": now, "exp": now + 600 });
+    let message = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    // EMSA-PKCS1-v1_5: 00 01 FF..FF 00, then SHA-256's DigestInfo prefix and the hash, as long
+    // as the modulus.
+    const SHA256_INFO: [u8; 19] = [
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message.as_bytes());
+    let size = n.to_bytes_be().len();
+    let mut encoded = vec![0x00, 0x01];
+    encoded.resize(size - SHA256_INFO.len() - hash.as_ref().len() - 1, 0xff);
+    encoded.push(0x00);
+    encoded.extend_from_slice(&SHA256_INFO);
+    encoded.extend_from_slice(hash.as_ref());
+    let raw = BigUint::from_bytes_be(&encoded)
+        .modpow(&d, &n)
+        .to_bytes_be();
+    let mut signature = vec![0; size - raw.len()];
+    signature.extend_from_slice(&raw);
+    // The signature is genuine: aws-lc-rs's legacy 1024-bit verifier accepts it.
+    let public = jsonwebtoken::DecodingKey::from_rsa_pem(&pem("rsa1024_public.pem")).unwrap();
+    aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+        public.try_get_as_bytes().unwrap(),
+    )
+    .verify(message.as_bytes(), &signature)
+    .expect("the hand-made RS256 signature verifies");
+    format!("{message}.{}", b64url(&signature))
+}
+
+/// The public JWK of the 1024-bit key, `kid` "weak", for RS256.
+fn weak_jwk() -> serde_json::Value {
+    let mut jwk: serde_json::Value =
+        serde_json::from_slice(&pem("rsa1024_private.jwk.json")).unwrap();
+    jwk.as_object_mut().unwrap().remove("d");
+    jwk["kid"] = "weak".into();
+    jwk["alg"] = "RS256".into();
+    jwk["use"] = "sig".into();
+    jwk
+}
+
+/// Fetched keys are held to the size rule of configured keys: an RSA key under 2048 bits is
+/// skipped (logged, without its material), and a key set rotated to only such a key is a
+/// failed refresh: the previous keys stay in force, and the weak key verifies nothing.
+#[tokio::test]
+async fn a_key_set_of_weak_keys_keeps_the_previous_keys() {
+    let provider = Provider::start(vec![jwk(&rsa_a(), Algorithm::RS256, "k1")]).await;
+    let gate = jwks_gate(&provider, fast(30, 60_000, 60_000));
+    assert!(gate.ready(Duration::from_secs(5)).await);
+    let (app, hits) = app(gate);
+    let valid = token(&provider.issuer(), &rsa_a(), Algorithm::RS256, "k1", "kept");
+    let weak = weak_token(&provider.issuer(), "weak");
+    assert_accepted(&app, &valid, "kept").await;
+
+    // Beside a good key, the weak one is skipped.
+    provider.set_keys(vec![jwk(&rsa_a(), Algorithm::RS256, "k1"), weak_jwk()]);
+    let fetches = provider.fetches();
+    assert!(
+        eventually(Duration::from_secs(2), async || provider.fetches()
+            >= fetches + 2)
+        .await
+    );
+    assert_accepted(&app, &valid, "kept").await;
+    assert_refused(&app, &hits, &weak).await;
+
+    // Only the weak key: the set is refused, the good key stays.
+    let (logs, guard) = capture_logs();
+    provider.set_keys(vec![weak_jwk()]);
+    let fetches = provider.fetches();
+    assert!(
+        eventually(Duration::from_secs(2), async || provider.fetches()
+            >= fetches + 2)
+        .await
+    );
+    assert_accepted(&app, &valid, "kept").await;
+    let logs = logs.contents();
+    drop(guard);
+    assert_logged(
+        &logs,
+        &["JWKS key skipped", "weak", "an RSA key under 2048"],
+    );
+    assert_logged(
+        &logs,
+        &["issuer keys not fetched", "no signature key usable"],
+    );
+    let modulus = weak_jwk()["n"].as_str().unwrap().to_owned();
+    assert!(!logs.contains(&modulus[..40]), "key material logged");
+    assert_refused(&app, &hits, &weak).await;
+}
+
 /// A provider slower than the timeout: each fetch is cut short (several attempts in the time
 /// one slow answer would take), requests answer 503 at once instead of waiting for it.
 #[tokio::test]

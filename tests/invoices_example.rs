@@ -452,7 +452,7 @@ async fn json_login_gives_a_token_and_no_session(c: &Client) {
     assert_eq!(exp.zip(iat).map(|(e, i)| e - i), Some(900), "15 minutes");
     assert!(iat.is_some_and(|iat| iat.abs_diff(now()) < 60));
 
-    // Emails compare case-insensitively.
+    // Emails are compared in one normal form (`db::normalize_email`): trimmed, lower case.
     let reply = c
         .post_json(
             "/login",
@@ -1918,6 +1918,91 @@ async fn two_instances_share_one_state_on_postgres() {
     // The admin's session (the only one left) is in PostgreSQL.
     assert_eq!(postgres_sessions(&pool).await, Some(1));
     pool.close().await;
+}
+
+/// One spelling of an email (`db::normalize_email`) decides both the account a login reaches
+/// and the login quota it spends, on SQLite.
+#[tokio::test]
+async fn email_spellings_on_sqlite() {
+    let settings = local_settings(false, limits::Rates::default());
+    email_spellings_reach_one_account_and_one_quota(&settings).await;
+}
+
+/// The same on PostgreSQL, whose `lower()` folded `İ` to `i` where the quota's key did not.
+#[tokio::test]
+async fn email_spellings_on_postgres() {
+    let test = "email spellings on PostgreSQL";
+    let Some([postgres]) = support::server_urls(test, [support::POSTGRES_URL]) else {
+        return;
+    };
+    let database = support::TempPostgres::create(&postgres).await;
+    let settings = app::Settings {
+        login_rates: limits::Rates::default(),
+        ..shared_settings(
+            db::Database::Postgres(db::ServerUrl::new(database.url.clone())),
+            None,
+        )
+    };
+    email_spellings_reach_one_account_and_one_quota(&settings).await;
+}
+
+async fn email_spellings_reach_one_account_and_one_quota(settings: &app::Settings) {
+    let app = app::build(settings).await.expect("the app builds");
+    let hash = auth::Auth::new()
+        .await
+        .expect("a hasher")
+        .hash_password("anna-password".to_owned())
+        .await
+        .expect("a hash");
+    // Stored normalised, whatever the spelling given.
+    let anna_id = app
+        .db
+        .create_user("ÄNNA@Example.com", &hash, &["user"])
+        .await
+        .expect("a user");
+    let c = serve(app).await;
+    let login = async |email: &str, password: &str| {
+        let body = json!({ "email": email, "password": password });
+        c.post_json("/login", Cred::Anonymous, &body).await
+    };
+
+    // `alİce` normalises to `ali̇ce` (a combining dot): another address, no account.
+    let reply = login("alİce@example.com", "alice-password").await;
+    assert_eq!(reply.status, 401, "alİce: {}", reply.text());
+
+    // Spellings of one address reach its account.
+    for (email, password, id) in [
+        ("ALICE@example.com", "alice-password", None),
+        ("ａｌｉｃｅ@example.com", "alice-password", None),
+        ("änna@example.com", "anna-password", Some(anna_id)),
+        ("ÄNNA@EXAMPLE.COM", "anna-password", Some(anna_id)),
+    ] {
+        let reply = login(email, password).await;
+        assert_eq!(reply.status, 200, "{email}: {}", reply.text());
+        let user = &reply.json()["user"];
+        if let Some(id) = id {
+            assert_eq!(user["id"], id, "{email}");
+            assert_eq!(user["email"], "änna@example.com", "{email}");
+        } else {
+            assert_eq!(user["email"], "alice@example.com", "{email}");
+        }
+    }
+    // alice's quota (10 a minute, 2 used above) is spent by every spelling of her address.
+    for attempt in 2..10 {
+        let reply = login(" Alice@Example.com", WRONG_PASSWORD).await;
+        assert_eq!(reply.status, 401, "attempt {attempt}: {}", reply.text());
+    }
+    for email in [
+        "alice@example.com",
+        "ALICE@example.com",
+        "ａｌｉｃｅ@example.com",
+    ] {
+        let reply = login(email, "alice-password").await;
+        assert_eq!(reply.status, 429, "{email}: {}", reply.text());
+    }
+    // The spelling of another address has its own quota, and never reaches alice.
+    let reply = login("alİce@example.com", "alice-password").await;
+    assert_eq!(reply.status, 401, "alİce: {}", reply.text());
 }
 
 /// A second seeding does nothing and fails nothing: what lets an instance start while

@@ -8,10 +8,14 @@
 //! and `on_pool!` runs one piece of code on whichever it is: the macro writes the code into
 //! both arms of a `match`, so each arm is compiled against its own driver. The SQL is shared,
 //! since both read `$1` binds, `RETURNING`, `ON CONFLICT .. DO NOTHING` and `ON DELETE
-//! CASCADE`. Where the dialects differ, a [`Dialect`] puts the two texts side by side: only
-//! the email lookup (SQLite's column compares case-insensitively by its `NOCASE` collation,
-//! PostgreSQL compares `lower(email)`, which its unique index covers), and the schema, which
-//! has its own migrations per backend (`migrations/sqlite/`, `migrations/postgres/`).
+//! CASCADE`. Only the schema differs, with its own migrations per backend
+//! (`migrations/sqlite/`, `migrations/postgres/`).
+//!
+//! **One spelling of an email.** [`normalize_email`] is the only rule: emails are stored
+//! normalised, the lookup compares the stored text with the normalised input (plain `=`, no
+//! SQL case folding, whose rules differ between the databases and from Rust's), and the login
+//! limit counts attempts per normalised email. So the account a login reaches and the quota
+//! it spends are always the same one.
 //!
 //! Not sqlx's `Any` driver: authgate-sqlx's `SqliteStore` and `PostgresStore` take the
 //! concrete pool, so `Any` would mean a second pool on the same database (for `:memory:`, a
@@ -102,19 +106,25 @@ pub enum Backend {
     Postgres,
 }
 
-/// One statement in both dialects, where they differ.
-struct Dialect {
-    sqlite: &'static str,
-    postgres: &'static str,
-}
-
-impl Dialect {
-    fn on(&self, backend: Backend) -> &'static str {
-        match backend {
-            Backend::Sqlite => self.sqlite,
-            Backend::Postgres => self.postgres,
+/// The one form of an email the app stores, looks up and rate-limits: surrounding white space
+/// trimmed, Unicode compatibility forms folded (NFKC: a full-width `ａ` is `a`), and Unicode
+/// lower case (`ALICE` is `alice`; `İ` lower-cases to `i` followed by a combining dot, so
+/// `alİce` is not `alice`). Applied until it changes nothing more, so it is idempotent: a
+/// stored email normalises to itself.
+pub fn normalize_email(email: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let mut email = email.trim().to_owned();
+    // Lower-casing can undo NFKC and NFKC can bring back upper case (`ℌ` is `H`); a few
+    // rounds reach the fixed point for every character.
+    for _ in 0..4 {
+        let next: String = email.nfkc().collect::<String>().to_lowercase();
+        let next = next.trim().to_owned();
+        if next == email {
+            break;
         }
+        email = next;
     }
+    email
 }
 
 /// Runs `$body` with `$pool` bound to the pool of `$pools` (a `&Pool`), whichever backend it
@@ -136,16 +146,14 @@ macro_rules! insert_user {
         sqlx::query(
             "INSERT INTO users (email, password_hash, roles) VALUES ($1, $2, $3) RETURNING id",
         )
-        .bind($email)
+        .bind(normalize_email($email))
         .bind($password_hash)
         .bind(serde_json::json!($roles).to_string())
     };
 }
 
-const USER_BY_EMAIL: Dialect = Dialect {
-    sqlite: "SELECT id, email, roles, password_hash FROM users WHERE email = $1",
-    postgres: "SELECT id, email, roles, password_hash FROM users WHERE lower(email) = lower($1)",
-};
+/// The user whose stored (normalised) email is `$1`, a normalised email.
+const USER_BY_EMAIL: &str = "SELECT id, email, roles, password_hash FROM users WHERE email = $1";
 
 /// The demo users' fact, claimed by the first start that seeds them (see `seed_demo_users`).
 const CLAIM_DEMO_SEED: &str = "INSERT INTO facts (name, value) VALUES ('demo_users_seeded', 'yes')
@@ -218,7 +226,8 @@ impl Db {
         })
     }
 
-    /// Creates a user; returns the new id, which no earlier user ever had.
+    /// Creates a user, its email stored normalised; returns the new id, which no earlier user
+    /// ever had.
     pub async fn create_user(
         &self,
         email: &str,
@@ -233,12 +242,12 @@ impl Db {
         })
     }
 
-    /// The user with this email (case-insensitive) and their password hash.
+    /// The user with this email, as [`normalize_email`] spells it, and their password hash.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
-        let sql = USER_BY_EMAIL.on(self.pool.backend());
+        let email = normalize_email(email);
         on_pool!(&self.pool, |pool| {
-            let row = sqlx::query(sql)
-                .bind(email.trim())
+            let row = sqlx::query(USER_BY_EMAIL)
+                .bind(&email)
                 .fetch_optional(pool)
                 .await?;
             row.map(|row| Ok((user(&row)?, row.text("password_hash")?)))
@@ -452,11 +461,18 @@ pub fn migrations(backend: Backend) -> Vec<Migration> {
                 include_str!("migrations/sqlite/0002_ids_never_reused.sql"),
             ),
         ],
-        Backend::Postgres => vec![migration(
-            1,
-            "users and invoices",
-            include_str!("migrations/postgres/0001_users_and_invoices.sql"),
-        )],
+        Backend::Postgres => vec![
+            migration(
+                1,
+                "users and invoices",
+                include_str!("migrations/postgres/0001_users_and_invoices.sql"),
+            ),
+            migration(
+                2,
+                "emails stored normalised",
+                include_str!("migrations/postgres/0002_emails_stored_normalised.sql"),
+            ),
+        ],
     }
 }
 
@@ -487,5 +503,47 @@ impl From<sqlx::Error> for OpenError {
 impl From<MigrateError> for OpenError {
     fn from(e: MigrateError) -> Self {
         OpenError::Migrate(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_email;
+
+    #[test]
+    fn emails_have_one_spelling() {
+        for spelling in [
+            "alice@example.com",
+            "ALICE@example.com",
+            " Alice@Example.COM\t",
+            "ａｌｉｃｅ@example.com",
+        ] {
+            assert_eq!(
+                normalize_email(spelling),
+                "alice@example.com",
+                "{spelling:?}"
+            );
+        }
+        // `İ` lower-cases to `i` and a combining dot above: another address than alice's.
+        assert_eq!(
+            normalize_email("alİce@example.com"),
+            "ali\u{307}ce@example.com"
+        );
+        assert_eq!(normalize_email("ÄLICE@example.com"), "älice@example.com");
+    }
+
+    /// Normalising a normalised email changes nothing, so stored emails are found by their
+    /// own normal form: checked for every character of the planes with assigned letters and
+    /// marks (0 to 3, and 14's tags and variation selectors).
+    #[test]
+    fn normalising_is_idempotent() {
+        let planes = (0..=0x3ffff).chain(0xe0000..=0xe0fff);
+        for c in planes.filter_map(char::from_u32) {
+            let input = format!("a{c}b");
+            let once = normalize_email(&input);
+            if once != input {
+                assert_eq!(normalize_email(&once), once, "U+{:04X}", c as u32);
+            }
+        }
     }
 }

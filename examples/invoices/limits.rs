@@ -6,7 +6,8 @@
 //!
 //! - per client address: 60 attempts a minute by default (a burst of 60), then 429 with
 //!   `Retry-After`;
-//! - per account (the email as sent, known or not): 10 attempts a minute by default, then 429:
+//! - per account (the email as `db::normalize_email` spells it, the spelling the lookup uses,
+//!   known or not): 10 attempts a minute by default, then 429:
 //!   a password guesser is slowed to a crawl, and other accounts are untouched.
 //!
 //! The rate limits are governor's keyed GCRA limiters; their memory is bounded by forgetting
@@ -93,7 +94,9 @@ impl LoginLimits {
         if let Some(address) = address {
             check(&inner.per_address, &address)?;
         }
-        check(&inner.per_account, &email.trim().to_lowercase())
+        // The account's key is the email the lookup uses, so no spelling that reaches an
+        // account counts against another quota.
+        check(&inner.per_account, &crate::db::normalize_email(email))
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::time;
 use crate::policy::PolicySpec;
+use crate::resource::{InvalidId, OwnerId};
 use crate::store::IdHash;
 
 pub use crate::credentials::CredentialKind;
@@ -94,11 +95,38 @@ impl<C> CurrentUser<C> {
         &self.principal.subject
     }
 
-    /// The subject parsed as the app's id type, for scoping queries to the caller:
-    /// `let id: i64 = user.id()?;`. A subject that does not parse is an error, never a
-    /// default id.
-    pub fn id<T: std::str::FromStr>(&self) -> Result<T, T::Err> {
-        self.principal.subject.parse()
+    /// The subject parsed as the app's id type, for scoping queries to the caller. Only the
+    /// id's one canonical spelling is read, the one [`#[owned_by]`](crate::owned_by) compares
+    /// ([`OwnerId::is_subject`]): for integers the plain decimal form, so `"+2"`, `"02"` and
+    /// `" 2"` are not user 2; for `Uuid` (feature `uuid`) the lower-case hyphenated form. A
+    /// subject that is not such an id is an error, never a default id: the same caller is
+    /// never one user here and another to `#[owned_by]`.
+    ///
+    /// ```
+    /// use authgate::resource::{InvalidId, OwnerId};
+    /// use authgate::{CurrentUser, require_auth};
+    /// use axum::http::StatusCode;
+    ///
+    /// #[require_auth]
+    /// async fn my_invoices(user: CurrentUser) -> Result<String, StatusCode> {
+    ///     let id: i64 = user.id().map_err(|InvalidId| StatusCode::FORBIDDEN)?;
+    ///     Ok(format!("the invoices of user {id}"))
+    /// }
+    ///
+    /// // The rule `id` applies: the subject parses and is the id's canonical spelling.
+    /// let canonical = |subject: &str| subject.parse::<i64>().is_ok_and(|id| id.is_subject(subject));
+    /// assert!(canonical("2"));
+    /// assert!(!canonical("+2") && !canonical("02") && !canonical(" 2"));
+    /// ```
+    pub fn id<T>(&self) -> Result<T, InvalidId>
+    where
+        T: std::str::FromStr + OwnerId,
+    {
+        let subject = &self.principal.subject;
+        match subject.parse::<T>() {
+            Ok(id) if id.is_subject(subject) => Ok(id),
+            _ => Err(InvalidId),
+        }
     }
 
     /// The verified roles, exactly as the credential carries them.
@@ -190,5 +218,58 @@ impl<C> fmt::Debug for CurrentUser<C> {
             .field("roles", &self.principal.roles)
             .field("scopes", &self.principal.scopes)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(subject: &str) -> CurrentUser {
+        CurrentUser {
+            principal: Arc::new(Principal {
+                subject: subject.to_owned(),
+                roles: Vec::new(),
+                scopes: Vec::new(),
+                expires_at: 2000,
+                issued_at: None,
+                token_id: None,
+                client_id: None,
+                credential: CredentialKind::Bearer,
+                claims: "{}".to_owned(),
+                session_key: None,
+                session_data: None,
+            }),
+            claims: Map::new(),
+        }
+    }
+
+    /// `id` reads only the spelling `#[owned_by]` compares: another spelling of the same
+    /// number is not that user.
+    #[test]
+    fn id_reads_the_canonical_spelling_only() {
+        assert_eq!(user("2").id::<i64>(), Ok(2));
+        assert_eq!(user("2").id::<u8>(), Ok(2));
+        assert_eq!(user("-2").id::<i32>(), Ok(-2));
+        for other in ["+2", "02", " 2", "2 ", "", "two", "-0"] {
+            assert_eq!(user(other).id::<i64>(), Err(InvalidId), "{other:?}");
+        }
+        assert_eq!(user("300").id::<u8>(), Err(InvalidId));
+        assert_eq!(user(" alice").id::<String>().as_deref(), Ok(" alice"));
+    }
+
+    #[cfg(feature = "uuid")]
+    #[test]
+    fn uuid_ids_are_lower_case_hyphenated() {
+        let id = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+        assert_eq!(user(id).id::<uuid::Uuid>().unwrap().to_string(), id);
+        for other in [
+            "67E55044-10B1-426F-9247-BB680E5FE0C8",
+            "67e5504410b1426f9247bb680e5fe0c8",
+            "{67e55044-10b1-426f-9247-bb680e5fe0c8}",
+            "urn:uuid:67e55044-10b1-426f-9247-bb680e5fe0c8",
+        ] {
+            assert_eq!(user(other).id::<uuid::Uuid>(), Err(InvalidId), "{other}");
+        }
     }
 }

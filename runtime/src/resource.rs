@@ -178,6 +178,19 @@ impl OwnerId for uuid::Uuid {
     }
 }
 
+/// The caller's subject is not an id of the type asked for, in that type's canonical
+/// spelling: the error of [`CurrentUser::id`](crate::CurrentUser::id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidId;
+
+impl std::fmt::Display for InvalidId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the subject is not an id of this type in its canonical spelling")
+    }
+}
+
+impl std::error::Error for InvalidId {}
+
 /// A resource an extractor can load by its path id, for `#[owned_by]` to check. Implement it
 /// with `async fn`.
 ///

@@ -3,8 +3,10 @@
 //!
 //! A key set published by an identity provider is untrusted input: it is bounded in size and
 //! in keys, must be JSON, and a key authgate cannot use (another `use`, an unknown `kty` or
-//! curve, an algorithm the issuer does not allow) is skipped rather than failing the set, so
-//! that a provider adding an encryption key does not take the API down. A key's `alg`, when
+//! curve, an algorithm the issuer does not allow, an RSA key outside the 2048 to 8192 bits
+//! every [`Key`] is held to) is skipped rather than failing the set, so that a provider adding
+//! an encryption key does not take the API down. A set left with no usable key is refused
+//! whole: a fetch of it fails, and the keys in force stay. A key's `alg`, when
 //! present, binds it; without `alg`, its type decides (EC: the curve's algorithm, OKP Ed25519:
 //! EdDSA, RSA: the first RSA algorithm allowed), within the allowed algorithms.
 
@@ -16,7 +18,7 @@ use jsonwebtoken::jwk::{
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::key::{Key, rsa_public_key_der};
+use super::key::{Key, check_rsa_size, rsa_public_key_der};
 use super::set::KeySet;
 use crate::algorithm::{Algorithm, Family};
 
@@ -124,7 +126,11 @@ fn key_of(jwk: &Jwk, allowed: &[Algorithm]) -> Result<Key, &'static str> {
     };
     let key = match &jwk.algorithm {
         AlgorithmParameters::RSA(rsa) => {
-            Key::from_der(algorithm, rsa_public_key_der(&b64(&rsa.n)?, &b64(&rsa.e)?))
+            let der = rsa_public_key_der(&b64(&rsa.n)?, &b64(&rsa.e)?);
+            // The size rule of every RSA key (`Key::from_der` applies it too), checked here to
+            // log the precise reason.
+            check_rsa_size(&der).map_err(|_| "an RSA key under 2048 or over 8192 bits")?;
+            Key::from_der(algorithm, der)
         }
         AlgorithmParameters::EllipticCurve(ec) => {
             let (x, y) = (b64(&ec.x)?, b64(&ec.y)?);
@@ -234,6 +240,30 @@ mod tests {
         assert_eq!(alg_of("e384"), Some(Algorithm::ES384));
         assert_eq!(alg_of("d"), Some(Algorithm::EdDSA));
         assert_eq!(alg_of("enc"), None);
+    }
+
+    /// An RSA key under 2048 bits is held to the rule of PEM and DER keys: skipped in a set
+    /// beside good keys, and a set holding only weak keys is refused whole (so a refresh that
+    /// fetches it fails and the keys in force stay).
+    #[test]
+    fn weak_rsa_keys_skipped() {
+        let mut good = jwk(Algorithm::RS256, "rsa_private.pem");
+        good["kid"] = "good".into();
+        // The public half of a 1024-bit key (the crypto backend will not derive it).
+        let mut weak: serde_json::Value =
+            serde_json::from_slice(&file("rsa1024_private.jwk.json")).unwrap();
+        weak.as_object_mut().unwrap().remove("d");
+        weak["kid"] = "weak".into();
+        weak["alg"] = "RS256".into();
+        let keys = parse_jwks("i", &set(vec![good, weak.clone()]), ALL, &[]).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert!(keys.by_kid("good").is_some());
+        assert!(keys.by_kid("weak").is_none());
+        let err = parse_jwks("i", &set(vec![weak.clone()]), ALL, &[]).unwrap_err();
+        assert!(err.contains("no signature key usable"), "{err}");
+        // Pinned keys do not make a set of weak keys acceptable.
+        let pinned = Key::from_pem(Algorithm::ES256, file("ec256_public.pem")).unwrap();
+        assert!(parse_jwks("i", &set(vec![weak]), ALL, &[pinned]).is_err());
     }
 
     /// Too large, not JSON, too many keys, nothing usable: the whole set is refused.

@@ -189,6 +189,11 @@ impl Key {
     /// The key, prepared for verification; refused when its bytes are not a key of the
     /// algorithm's kind.
     pub(crate) fn new(algorithm: Algorithm, decoding: DecodingKey) -> Result<Key, ConfigError> {
+        if algorithm.family() == Family::Rsa
+            && let Ok(der) = decoding.try_get_as_bytes()
+        {
+            check_rsa_size(der).map_err(|detail| invalid_key(algorithm, detail))?;
+        }
         let check = Check::prepare(algorithm, &decoding)
             .map_err(|detail| invalid_key(algorithm, detail.to_owned()))?;
         Ok(Key {
@@ -254,6 +259,55 @@ pub(crate) fn check_hmac_secret(algorithm: Algorithm, secret: &[u8]) -> Result<(
         .into());
     }
     Ok(())
+}
+
+/// The smallest and largest RSA modulus accepted, in bits: the range aws-lc-rs verifies
+/// (`RSA_PKCS1_2048_8192_*`), checked when a key is made, whatever the backend, so that a weak
+/// key is refused at once (a PEM or DER key, a key of a fetched set) instead of failing every
+/// token it is asked to verify, or, with a backend without that floor, verifying them.
+pub(crate) const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// Refuses a PKCS#1 `RSAPublicKey` whose modulus is outside [`RSA_BITS`]; bytes that are not
+/// such a structure are left to the backend's parser, which refuses them.
+pub(crate) fn check_rsa_size(der: &[u8]) -> Result<(), String> {
+    match rsa_modulus_bits(der) {
+        Some(bits) if !RSA_BITS.contains(&bits) => Err(format!(
+            "an RSA key of {bits} bits; RSA keys need {} to {} bits",
+            RSA_BITS.start(),
+            RSA_BITS.end()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The size in bits of the modulus of a DER `RSAPublicKey ::= SEQUENCE { modulus INTEGER,
+/// publicExponent INTEGER }`; `None` when the bytes do not start that way.
+fn rsa_modulus_bits(der: &[u8]) -> Option<usize> {
+    /// One DER tag-length header: the content's length and the bytes after the header.
+    fn header(bytes: &[u8], tag: u8) -> Option<(usize, &[u8])> {
+        let (&first, rest) = bytes.split_first()?;
+        if first != tag {
+            return None;
+        }
+        let (&len, rest) = rest.split_first()?;
+        if len < 0x80 {
+            return Some((usize::from(len), rest));
+        }
+        let count = usize::from(len & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let len = rest[..count]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        Some((len, &rest[count..]))
+    }
+    let (_, body) = header(der, 0x30)?;
+    let (len, rest) = header(body, 0x02)?;
+    let modulus = rest.get(..len)?;
+    let modulus = &modulus[modulus.iter().take_while(|&&b| b == 0).count()..];
+    let top = modulus.first()?;
+    Some((modulus.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
 }
 
 pub(crate) fn invalid_key(algorithm: Algorithm, detail: String) -> ConfigError {
@@ -441,6 +495,48 @@ mod tests {
             problem(Key::from_pem(Algorithm::RS256, file("ec256_public.pem"))),
             ConfigProblem::InvalidKey { .. }
         ));
+    }
+
+    /// An RSA key outside 2048 to 8192 bits is refused when it is made, from PEM or DER, for
+    /// verifying or (through its public half) signing, whatever the backend; the error names the size, not the key.
+    #[test]
+    fn weak_rsa_keys_refused() {
+        let file = |name: &str| {
+            std::fs::read(format!(
+                "{}/../tests/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let good = Key::from_pem(Algorithm::RS256, file("rsa_public.pem")).unwrap();
+        assert_eq!(rsa_modulus_bits(good.der()), Some(2048));
+        let refused = |result: Result<Key, ConfigError>| match result {
+            Err(e) => match e.problems() {
+                [ConfigProblem::InvalidKey { detail, .. }] => detail.clone(),
+                other => panic!("{other:?}"),
+            },
+            Ok(_) => panic!("a 1024-bit RSA key was accepted"),
+        };
+        let detail = refused(Key::from_pem(Algorithm::PS256, file("rsa1024_public.pem")));
+        assert_eq!(
+            detail,
+            "an RSA key of 1024 bits; RSA keys need 2048 to 8192 bits"
+        );
+        // The same modulus in DER (PKCS#1), as a fetched JWK arrives.
+        let der = DecodingKey::from_rsa_pem(&file("rsa1024_public.pem")).unwrap();
+        let der = der.try_get_as_bytes().unwrap();
+        assert_eq!(rsa_modulus_bits(der), Some(1024));
+        refused(Key::from_der(Algorithm::RS256, der));
+        // A weak signing key: its public half is refused (when the Gate is built).
+        let signing = SigningKey::from_pem(Algorithm::RS256, file("rsa1024_private.pem")).unwrap();
+        refused(signing.verification_key());
+        // Over 8192 bits: a modulus of 8200 bits.
+        let mut n = vec![0xffu8; 1025];
+        n[0] = 0x01;
+        let big = rsa_public_key_der(&n, &[1, 0, 1]);
+        assert_eq!(rsa_modulus_bits(&big), Some(8193));
+        refused(Key::from_der(Algorithm::RS256, &big));
+        assert_eq!(rsa_modulus_bits(b"not DER"), None);
     }
 
     #[test]
