@@ -103,13 +103,13 @@ impl<C> CurrentUser<C> {
     /// never one user here and another to `#[owned_by]`.
     ///
     /// ```
-    /// use authgate::resource::{InvalidId, OwnerId};
+    /// use authgate::resource::OwnerId;
     /// use authgate::{CurrentUser, require_auth};
     /// use axum::http::StatusCode;
     ///
     /// #[require_auth]
     /// async fn my_invoices(user: CurrentUser) -> Result<String, StatusCode> {
-    ///     let id: i64 = user.id().map_err(|InvalidId| StatusCode::FORBIDDEN)?;
+    ///     let id: i64 = user.id().map_err(|_| StatusCode::FORBIDDEN)?;
     ///     Ok(format!("the invoices of user {id}"))
     /// }
     ///

@@ -181,6 +181,7 @@ impl OwnerId for uuid::Uuid {
 /// The caller's subject is not an id of the type asked for, in that type's canonical
 /// spelling: the error of [`CurrentUser::id`](crate::CurrentUser::id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InvalidId;
 
 impl std::fmt::Display for InvalidId {
