@@ -137,6 +137,14 @@ pub(crate) enum Revocation {
         /// When the revocation can be forgotten.
         until: u64,
     },
+    /// Every token whose login (`sid`) is `login`, whenever it was issued: a login's tokens
+    /// share its id, so this ends the ones issued by every refresh of a family, and the one a
+    /// refresh running alongside the logout may still be signing.
+    Login {
+        login: String,
+        /// When the revocation can be forgotten: every token of the login has expired.
+        until: u64,
+    },
 }
 
 /// What a feed delivers: a revocation, or a heartbeat some instance announced.
@@ -150,7 +158,9 @@ impl Revocation {
     /// When the revocation can be forgotten, in seconds since the Unix epoch.
     pub(crate) fn until(&self) -> u64 {
         match self {
-            Revocation::Token { until, .. } | Revocation::Subject { until, .. } => *until,
+            Revocation::Token { until, .. }
+            | Revocation::Subject { until, .. }
+            | Revocation::Login { until, .. } => *until,
         }
     }
 
@@ -162,6 +172,10 @@ impl Revocation {
         match kind {
             "t" if !rest.is_empty() => Some(Revocation::Token {
                 jti: rest.to_owned(),
+                until,
+            }),
+            "l" if !rest.is_empty() => Some(Revocation::Login {
+                login: rest.to_owned(),
                 until,
             }),
             "s" => {
@@ -178,8 +192,8 @@ impl Revocation {
     }
 }
 
-/// One line of text, `t <until> <jti>` or `s <until> <not_before> <subject>`: the free text
-/// comes last, so it may contain spaces.
+/// One line of text, `t <until> <jti>`, `s <until> <not_before> <subject>` or
+/// `l <until> <sid>`: the free text comes last, so it may contain spaces.
 impl fmt::Display for Revocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -189,6 +203,7 @@ impl fmt::Display for Revocation {
                 not_before,
                 until,
             } => write!(f, "s {until} {not_before} {subject}"),
+            Revocation::Login { login, until } => write!(f, "l {until} {login}"),
         }
     }
 }
@@ -306,6 +321,10 @@ mod tests {
                 not_before: 5,
                 until: 9,
             },
+            Revocation::Login {
+                login: "a login".into(),
+                until: 11,
+            },
         ] {
             assert_eq!(
                 Revocation::parse(&revocation.to_string()),
@@ -318,7 +337,8 @@ mod tests {
             );
         }
         for bad in [
-            "", "t", "t 5", "t 5 ", "x 5 a", "s 5 6", "s 5 6 ", "t -1 a", "s 1 x a",
+            "", "t", "t 5", "t 5 ", "x 5 a", "s 5 6", "s 5 6 ", "t -1 a", "s 1 x a", "l 5", "l 5 ",
+            "l x a",
         ] {
             assert_eq!(Revocation::parse(bad), None, "{bad:?}");
         }

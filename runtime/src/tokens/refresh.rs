@@ -150,8 +150,12 @@ fn family_of(token: &str) -> Option<&str> {
 
 /// What an exchange came to.
 pub(crate) enum Exchange {
-    /// The token was the one in force: the family now holds `next`.
-    Rotated { user: Identity, next: String },
+    /// The token was the one in force: the family (stored under `login`) now holds `next`.
+    Rotated {
+        user: Identity,
+        login: IdHash,
+        next: String,
+    },
     /// Unknown, malformed or expired: the reason, for the logs.
     Refused(&'static str),
     /// A token of the family that was no longer in force: the subject's access tokens must
@@ -184,7 +188,8 @@ pub(crate) async fn exchange(
     let data = LoginData::decode(&record.data)?;
     let presented = IdHash::of(presented);
     let next = token_of(family)?;
-    let rotated = record.current.as_deref() == Some(presented.as_str())
+    let in_force = record.current.as_deref() == Some(presented.as_str());
+    let rotated = in_force
         && store
             .rotate(
                 key.as_str(),
@@ -193,6 +198,12 @@ pub(crate) async fn exchange(
                 time(now),
             )
             .await?;
+    // The family ended between the load and the rotation (a logout, a revocation): nothing
+    // was reused, and nothing is left to end (a concurrent use of the same token leaves the
+    // family in place, and is a reuse).
+    if in_force && !rotated && store.load(key.as_str()).await?.is_none() {
+        return Ok(Exchange::Refused("unknown_refresh_token"));
+    }
     if !rotated {
         // The Gate revokes the subject first and then ends the family: a failed revocation
         // leaves the family, so the next presentation is caught as a reuse again.
@@ -208,7 +219,11 @@ pub(crate) async fn exchange(
         scopes: data.scopes,
         claims,
     };
-    Ok(Exchange::Rotated { user, next })
+    Ok(Exchange::Rotated {
+        user,
+        login: key,
+        next,
+    })
 }
 
 /// Starts the background purge of expired families, once per `RefreshTokens` (as sessions'

@@ -37,7 +37,7 @@ use crate::keys::{Algorithm, KeySet};
 use crate::principal::{CredentialKind, Principal};
 use json::{Object, Text};
 
-pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
+pub(crate) use claims::{ClaimPath, LOGIN_CLAIM, Rules, check_claims_until};
 pub(crate) use sign::{SESSION_TYP, sign_access_jwt, sign_session_jwt};
 
 pub(crate) use crate::keys::PROVIDER;
