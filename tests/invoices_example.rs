@@ -1153,8 +1153,10 @@ async fn a_bearer_logout_ends_its_refresh_family(c: &Client) {
         let refresh = body["refresh_token"].as_str().expect("a refresh token");
         (token, refresh.to_owned())
     };
-    let (first, first_refresh) = tokens(c.post_json("/login", Cred::Anonymous, &login).await.json());
-    let (other, other_refresh) = tokens(c.post_json("/login", Cred::Anonymous, &login).await.json());
+    let (first, first_refresh) =
+        tokens(c.post_json("/login", Cred::Anonymous, &login).await.json());
+    let (other, other_refresh) =
+        tokens(c.post_json("/login", Cred::Anonymous, &login).await.json());
     let refresh = |token: &str| json!({ "refresh_token": token });
     let reply = c
         .post_json("/token/refresh", Cred::Anonymous, &refresh(&first_refresh))
@@ -1171,7 +1173,12 @@ async fn a_bearer_logout_ends_its_refresh_family(c: &Client) {
     let reply = c
         .post_json("/token/refresh", Cred::Anonymous, &refresh(&next))
         .await;
-    assert_eq!(reply.status, 401, "the logged-out login's refresh token: {}", reply.text());
+    assert_eq!(
+        reply.status,
+        401,
+        "the logged-out login's refresh token: {}",
+        reply.text()
+    );
     assert_eq!(
         reply.header("www-authenticate"),
         Some(r#"Bearer realm="invoices", error="invalid_token""#)
@@ -1179,7 +1186,10 @@ async fn a_bearer_logout_ends_its_refresh_family(c: &Client) {
     assert_eq!(reply.json()["error"], "invalid_token");
     for token in [&first, &refreshed] {
         let reply = c.get("/api/me", Cred::Bearer(token)).await;
-        assert_eq!(reply.status, 401, "a token of the logged-out login still works");
+        assert_eq!(
+            reply.status, 401,
+            "a token of the logged-out login still works"
+        );
         assert_eq!(reply.json()["error"], "invalid_token");
     }
     // The other login (another device) is not ended.

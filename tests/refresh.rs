@@ -433,7 +433,10 @@ async fn logging_out_with_a_bearer_token_ends_its_login() {
     assert_ne!(claims_of(other_device.access_token())["sid"], sid);
     // The family's key in the store: 64 hex digits, neither the family id nor in a token.
     let sid = sid.as_str().expect("a string `sid`").to_owned();
-    assert!(sid.len() == 64 && sid.bytes().all(|b| b.is_ascii_hexdigit()), "{sid}");
+    assert!(
+        sid.len() == 64 && sid.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{sid}"
+    );
     for refresh in [first.refresh_token().unwrap(), &next_refresh] {
         assert!(!refresh.contains(&sid) && !sid.contains(refresh.split('.').next().unwrap()));
     }
@@ -567,7 +570,12 @@ impl LoginStore for HeldStore {
         let call = self.inner.rotate(key, presented, next, now);
         self.around("rotate", call).await
     }
-    async fn replace_data(&self, key: &str, expected: &str, data: &str) -> Result<bool, StoreError> {
+    async fn replace_data(
+        &self,
+        key: &str,
+        expected: &str,
+        data: &str,
+    ) -> Result<bool, StoreError> {
         let call = self.inner.replace_data(key, expected, data);
         self.around("replace_data", call).await
     }
@@ -575,10 +583,12 @@ impl LoginStore for HeldStore {
         self.around("delete", self.inner.delete(key)).await
     }
     async fn delete_user(&self, subject: &str) -> Result<u64, StoreError> {
-        self.around("delete_user", self.inner.delete_user(subject)).await
+        self.around("delete_user", self.inner.delete_user(subject))
+            .await
     }
     async fn purge_expired(&self, now: std::time::SystemTime) -> Result<u64, StoreError> {
-        self.around("purge_expired", self.inner.purge_expired(now)).await
+        self.around("purge_expired", self.inner.purge_expired(now))
+            .await
     }
 }
 
@@ -613,7 +623,11 @@ async fn a_refresh_racing_a_logout_leaves_nothing_of_the_login() {
         let _ = held.release.send(());
         match refresh.await.expect("the refresh ran") {
             Ok(tokens) => {
-                assert_eq!(at, At::After("rotate"), "only a rotation before it succeeds");
+                assert_eq!(
+                    at,
+                    At::After("rotate"),
+                    "only a rotation before it succeeds"
+                );
                 assert_invalid_token(&app.me(tokens.access_token()).await);
                 let before = app.hits.count();
                 let reply = app.exchange(tokens.refresh_token().unwrap()).await;
@@ -621,7 +635,11 @@ async fn a_refresh_racing_a_logout_leaves_nothing_of_the_login() {
             }
             Err(refused) => assert_eq!(refused.kind(), &RejectionKind::InvalidToken, "{at:?}"),
         }
-        assert_eq!(app.families(), 1, "{at:?}: only the other login's family is left");
+        assert_eq!(
+            app.families(),
+            1,
+            "{at:?}: only the other login's family is left"
+        );
         assert_invalid_token(&app.me(login.access_token()).await);
         assert_ok(&app.me(other_device.access_token()).await, "alice");
     }

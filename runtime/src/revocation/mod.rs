@@ -6,8 +6,12 @@
 //! - [`Gate::revoke_user`](crate::Gate::revoke_user): everything a subject was issued up to
 //!   now (a per-subject "not before"), after a password change, a lost device or a deleted
 //!   account. It also deletes the subject's server-side sessions and refresh families.
-//! - [`Gate::logout`](crate::Gate::logout): the caller's own bearer token or stateless
-//!   cookie, by its `jti`.
+//! - [`Gate::logout`](crate::Gate::logout) with a bearer token that names its login (`sid`,
+//!   which every token of a refresh family carries): every token of that login, whenever it
+//!   was issued, and its refresh family (see [`tokens`](crate::tokens)). A token of an
+//!   identity provider that carries `sid` (its session id) ends that login's tokens here too.
+//! - [`Gate::logout`](crate::Gate::logout) with any other bearer token or a stateless cookie:
+//!   that credential, by its `jti`.
 //! - [`Gate::revoke_token_id`](crate::Gate::revoke_token_id): one token by its `jti`, until
 //!   its `exp`.
 //! - a refresh token used twice revokes its subject (see [`tokens`](crate::tokens)).
@@ -25,7 +29,14 @@
 //!
 //! The view is bounded by time: a token revocation lives until the token could no longer be
 //! accepted (its `exp` plus the leeway), a subject revocation until every token issued before
-//! it has expired (`not_before` plus the Gate's maximum lifetime and leeway). Expired
+//! it has expired (`not_before` plus the Gate's maximum lifetime and leeway), a login
+//! revocation likewise from the logout (a refresh that rotated before the family was deleted
+//! stamps its token with a time read before that).
+//!
+//! Every instance on one store must understand every kind of revocation written to it: an
+//! instance that loads one it cannot read fails closed (503) rather than skip it. Login
+//! revocations are new in this release, so upgrade every instance before one logs out a
+//! bearer token of a refresh family. Expired
 //! revocations are purged from the store in the background ([`Revocations::purge_every`]).
 //!
 //! # Several instances

@@ -270,7 +270,11 @@ mod tests {
             1000,
         );
         // Whatever its id and whenever it was issued (a refresh's token after the logout too).
-        for (jti, iat) in [(Some("t-1"), Some(900)), (Some("t-2"), Some(1999)), (None, None)] {
+        for (jti, iat) in [
+            (Some("t-1"), Some(900)),
+            (Some("t-2"), Some(1999)),
+            (None, None),
+        ] {
             assert!(view.is_revoked(&of_login("alice", jti, iat, Some("login-1"))));
         }
         assert!(!view.is_revoked(&of_login("alice", Some("t-3"), Some(900), Some("login-2"))));

@@ -12,8 +12,10 @@
 //! subject issued up to now (a subject revocation, on every instance), as the OAuth 2.0
 //! Security BCP (RFC 9700, section 4.14.2) recommends; it is logged, never with a token.
 //!
-//! A family ends after its absolute lifetime, or when unused for its idle timeout, and with
-//! [`Gate::revoke_user`](crate::Gate::revoke_user). A token is `<family id>.<secret>`
+//! A family ends after its absolute lifetime, or when unused for its idle timeout, at a
+//! logout with one of its access tokens ([`Gate::logout`](crate::Gate::logout)), and with
+//! [`Gate::revoke_user`](crate::Gate::revoke_user). An exchange that loaded a family a logout
+//! then deleted is refused as unknown, not taken for a reuse. A token is `<family id>.<secret>`
 //! (128 and 256 random bits, base64url): the family id finds the record without a scan.
 
 use std::fmt;

@@ -85,7 +85,7 @@ pub(crate) enum Invalid {
     UnknownSession,
     /// The session passed its idle timeout or absolute lifetime.
     SessionExpired,
-    /// The token was revoked: by its `jti`, or by a cutoff of its subject.
+    /// The token was revoked: by its `jti`, its login (`sid`), or a cutoff of its subject.
     Revoked,
     /// With revocations configured, a JWT without `iat`: its age cannot be compared with a
     /// subject's cutoff.
