@@ -1,6 +1,7 @@
 //! Several instances, one state: revocation of bearer tokens and stateless cookies (the
 //! local view, its feed, failing closed when the feed is down), the revocation stores'
-//! contract, and two Gates with their own connections sharing one PostgreSQL and one Redis.
+//! contract, and two Gates with their own connections sharing one PostgreSQL and one Redis
+//! (sessions, refresh families, reuse, and a bearer logout ending its login).
 
 mod support;
 
@@ -540,6 +541,72 @@ async fn a_reused_refresh_token_ends_the_family_on_every_instance() {
             revoked.is_err_and(|e| matches!(e.kind(), RejectionKind::InvalidToken)),
             "{name}: revoke_user ends the user's families"
         );
+        backend.clean_up().await;
+    }
+}
+
+/// Logging out with a bearer token on A ends its login everywhere (issue 26): B refuses the
+/// family's newest refresh token at once (the store), and the login's access tokens, the
+/// one B's own refresh handed out and cached ones included, within the staleness bound (the
+/// feed); an instance started afterwards loads the revocation. The user's other login stays.
+#[tokio::test]
+async fn a_bearer_logout_on_one_instance_ends_the_login_on_every_instance() {
+    for backend in backends("a bearer logout on two instances").await {
+        let name = backend.name();
+        let (a, b) = (backend.instance().await, backend.instance().await);
+        let user = Identity::new("lena").roles(["user"]);
+        let login = a.gate.issue(&user).await.expect("a login on A");
+        let other = a.gate.issue(&user).await.expect("another login on A");
+        let refresh = login.refresh_token().expect("a refresh token");
+        let refreshed = b.gate.refresh(refresh).await.expect("exchanged on B");
+        for token in [login.access_token(), refreshed.access_token()] {
+            assert_ok(&b.bearer(token).await, "lena");
+        }
+
+        let start = Instant::now();
+        let reply = a
+            .client
+            .post("/logout")
+            .bearer(login.access_token())
+            .send()
+            .await;
+        assert_eq!(reply.status, 204, "{name}: {}", reply.text());
+        let after = b
+            .gate
+            .refresh(refreshed.refresh_token().expect("a refresh token"))
+            .await;
+        assert!(
+            after.is_err_and(|e| matches!(e.kind(), RejectionKind::InvalidToken)),
+            "{name}: the family ended for B"
+        );
+        for token in [login.access_token(), refreshed.access_token()] {
+            while b.bearer(token).await.status != 401 {
+                assert!(
+                    start.elapsed() < Duration::from_secs(2),
+                    "{name}: B still accepts a token of the ended login after the staleness bound"
+                );
+                tokio::task::yield_now().await;
+            }
+        }
+        report(&format!(
+            "{name}: a bearer logout on A held on B after {:?}",
+            start.elapsed()
+        ));
+        let before = b.hits.count();
+        assert_invalid_token(&b.bearer(refreshed.access_token()).await);
+        assert_eq!(b.hits.count(), before, "{name}: the handler did not run");
+        // A new instance loads the revocation with the rest.
+        let c = backend.instance().await;
+        assert_invalid_token(&c.bearer(refreshed.access_token()).await);
+        // The other login works on every instance, and refreshes.
+        for instance in [&a, &b, &c] {
+            assert_ok(&instance.bearer(other.access_token()).await, "lena");
+        }
+        let next = b
+            .gate
+            .refresh(other.refresh_token().expect("a refresh token"))
+            .await;
+        assert!(next.is_ok(), "{name}: the other login's family is kept");
         backend.clean_up().await;
     }
 }

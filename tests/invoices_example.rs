@@ -1143,6 +1143,63 @@ async fn dashboard_pages(c: &Client) {
     assert_eq!(reply.header("location"), Some("/login"));
 }
 
+/// `POST /logout` with a bearer token ends its login (issue 26): the refresh token of the
+/// same login answers what a revoked one answers (401 `invalid_token`), and an access token
+/// an earlier refresh of it handed out is refused. Alice's other login keeps working.
+async fn a_bearer_logout_ends_its_refresh_family(c: &Client) {
+    let login = json!({ "email": "alice@example.com", "password": "alice-password" });
+    let tokens = |body: serde_json::Value| {
+        let token = body["token"].as_str().expect("a token").to_owned();
+        let refresh = body["refresh_token"].as_str().expect("a refresh token");
+        (token, refresh.to_owned())
+    };
+    let (first, first_refresh) =
+        tokens(c.post_json("/login", Cred::Anonymous, &login).await.json());
+    let (other, other_refresh) =
+        tokens(c.post_json("/login", Cred::Anonymous, &login).await.json());
+    let refresh = |token: &str| json!({ "refresh_token": token });
+    let reply = c
+        .post_json("/token/refresh", Cred::Anonymous, &refresh(&first_refresh))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let (refreshed, next) = tokens(reply.json());
+    assert_eq!(c.get("/api/me", Cred::Bearer(&refreshed)).await.status, 200);
+
+    let reply = c
+        .send("POST", "/logout", Cred::Bearer(&first), &[], b"")
+        .await;
+    assert_eq!(reply.status, 204);
+    assert!(reply.header("set-cookie").is_none());
+    let reply = c
+        .post_json("/token/refresh", Cred::Anonymous, &refresh(&next))
+        .await;
+    assert_eq!(
+        reply.status,
+        401,
+        "the logged-out login's refresh token: {}",
+        reply.text()
+    );
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(r#"Bearer realm="invoices", error="invalid_token""#)
+    );
+    assert_eq!(reply.json()["error"], "invalid_token");
+    for token in [&first, &refreshed] {
+        let reply = c.get("/api/me", Cred::Bearer(token)).await;
+        assert_eq!(
+            reply.status, 401,
+            "a token of the logged-out login still works"
+        );
+        assert_eq!(reply.json()["error"], "invalid_token");
+    }
+    // The other login (another device) is not ended.
+    assert_eq!(c.get("/api/me", Cred::Bearer(&other)).await.status, 200);
+    let reply = c
+        .post_json("/token/refresh", Cred::Anonymous, &refresh(&other_refresh))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
 async fn logout_ends_the_session(c: &Client) {
     // JSON (or any non-form) logout: 204, the cookie cleared, the session gone server-side.
     let alice = c.alice().await;
@@ -1394,6 +1451,7 @@ async fn json_login() {
 #[tokio::test]
 async fn token_refresh() {
     refresh_tokens_rotate_and_a_reuse_ends_access(&in_process(false).await).await;
+    a_bearer_logout_ends_its_refresh_family(&in_process(false).await).await;
 }
 
 #[tokio::test]

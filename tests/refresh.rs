@@ -1,6 +1,7 @@
 //! Refresh tokens over HTTP (issue 17): a login's token pair, rotation at the refresh
 //! endpoint (a `#[public]` handler that calls `Gate::refresh`), reuse detection (the family
-//! and the subject's access tokens end), absolute and idle expiry, `revoke_user`, and what the
+//! and the subject's access tokens end), absolute and idle expiry, `revoke_user`, a logout with
+//! a bearer token ending its login (issue 26) also while a refresh of it runs, and what the
 //! builder refuses. The store contract is in `tests/sessions.rs`, two instances in
 //! `tests/instances.rs`.
 
@@ -11,7 +12,7 @@ use std::time::Duration;
 use authgate::issuers::Issuer;
 use authgate::keys::{Algorithm, Key};
 use authgate::revocation::Revocations;
-use authgate::store::MemoryStore;
+use authgate::store::{LoginRecord, LoginStore, MemoryStore, StoreError};
 use authgate::tokens::{RefreshTokens, Tokens};
 use authgate::{
     ConfigProblem, CurrentUser, Gate, Identity, Rejection, RejectionKind, Router, public,
@@ -65,16 +66,21 @@ struct App {
     client: TestClient,
 }
 
-/// An app with `/me` and `/token/refresh`: families live 1 day, idle 1 hour.
+/// An app with `/me`, `/token/refresh` and `/logout`: families live 1 day, idle 1 hour.
 async fn app() -> App {
     let store = MemoryStore::new();
+    app_on(store.clone(), store).await
+}
+
+/// [`app`] with its families in `logins`, which keeps them in `store`.
+async fn app_on(store: MemoryStore, logins: impl LoginStore) -> App {
     let clock = Clock::new();
     let revocations = MemoryStore::new();
     let gate = gate_builder()
         .clock(clock.reader())
         .revocations(Revocations::new(revocations.clone()))
         .refresh_tokens(
-            RefreshTokens::new(store.clone())
+            RefreshTokens::new(logins)
                 .absolute_lifetime(Duration::from_secs(24 * 3600))
                 .idle_timeout(Duration::from_secs(3600)),
         )
@@ -87,6 +93,7 @@ async fn app() -> App {
         Router::new()
             .route("/me", get(me))
             .route("/token/refresh", post(refresh))
+            .route("/logout", post(logout))
             .with_state(state)
             .into_axum(),
     );
@@ -111,6 +118,10 @@ impl App {
 
     async fn me(&self, token: &str) -> TestResponse {
         self.client.get("/me").bearer(token).send().await
+    }
+
+    async fn logout(&self, token: &str) -> TestResponse {
+        self.client.post("/logout").bearer(token).send().await
     }
 
     /// A refused exchange: 401 `invalid_token`, and no tokens handed out.
@@ -394,4 +405,265 @@ async fn refresh_tokens_need_revocations_and_a_gate_that_issues() {
     let debug = format!("{tokens:?}");
     assert!(!debug.contains(tokens.refresh_token().unwrap()), "{debug}");
     assert!(!debug.contains(tokens.access_token()), "{debug}");
+}
+
+/// The claims of a JWT, unverified.
+fn claims_of(token: &str) -> serde_json::Value {
+    jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(token)
+        .expect("a JWT")
+        .claims
+}
+
+/// Logging out with a bearer token ends its login (issue 26, finding 2): the refresh family
+/// is deleted, and every access token of the login is refused, the ones earlier refreshes
+/// handed out included. The user's other login stays, and nothing is logged as a reuse.
+#[tokio::test]
+async fn logging_out_with_a_bearer_token_ends_its_login() {
+    let app = app().await;
+    let (logs, _guard) = capture_logs();
+    let first = app.gate.issue(&alice()).await.unwrap();
+    let other_device = app.gate.issue(&alice()).await.unwrap();
+    let reply = app.exchange(first.refresh_token().unwrap()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let refreshed = reply.json()["access_token"].as_str().unwrap().to_owned();
+    let next_refresh = reply.json()["refresh_token"].as_str().unwrap().to_owned();
+    // Every token of a login names it; another login has another name.
+    let sid = claims_of(first.access_token())["sid"].clone();
+    assert_eq!(claims_of(&refreshed)["sid"], sid);
+    assert_ne!(claims_of(other_device.access_token())["sid"], sid);
+    // The family's key in the store: 64 hex digits, neither the family id nor in a token.
+    let sid = sid.as_str().expect("a string `sid`").to_owned();
+    assert!(
+        sid.len() == 64 && sid.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{sid}"
+    );
+    for refresh in [first.refresh_token().unwrap(), &next_refresh] {
+        assert!(!refresh.contains(&sid) && !sid.contains(refresh.split('.').next().unwrap()));
+    }
+    assert_eq!(app.families(), 2);
+
+    // Logged out with the login's first access token.
+    let reply = app.logout(first.access_token()).await;
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    assert!(reply.header("set-cookie").is_none());
+    assert_eq!(app.families(), 1, "the login's family is deleted");
+    let before = app.hits.count();
+    app.assert_refused(&app.exchange(&next_refresh).await, before);
+    for token in [first.access_token(), refreshed.as_str()] {
+        assert_invalid_token(&app.me(token).await);
+    }
+    assert_eq!(app.hits.count(), before, "a handler ran for an ended login");
+    // The other device is untouched.
+    assert_ok(&app.me(other_device.access_token()).await, "alice");
+    let reply = app.exchange(other_device.refresh_token().unwrap()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_ok(
+        &app.me(reply.json()["access_token"].as_str().unwrap()).await,
+        "alice",
+    );
+    // A logout with a logged-out token is refused like any revoked token.
+    assert_invalid_token(&app.logout(&refreshed).await);
+
+    let logs = logs.contents();
+    assert!(!logs.contains("refresh_token_reused"), "{logs}");
+    for secret in [first.refresh_token().unwrap(), &next_refresh, &refreshed] {
+        assert!(!logs.contains(secret), "a token in the logs:\n{logs}");
+    }
+}
+
+/// `sid` is the Gate's: a token issued without a family carries none, even when the
+/// identity has a claim of that name (an app value shared by several users would otherwise
+/// be revoked as one login).
+#[tokio::test]
+async fn a_sid_claim_of_the_app_is_never_issued() {
+    let identity = Identity::new("alice").claim("sid", "shared-by-everyone");
+    let alone = gate().issue(&identity).await.unwrap();
+    assert_eq!(claims_of(alone.access_token()).get("sid"), None);
+    let app = app().await;
+    let with_family = app.gate.issue(&identity).await.unwrap();
+    let sid = claims_of(with_family.access_token())["sid"].clone();
+    assert!(sid.as_str().is_some_and(|sid| sid.len() == 64), "{sid}");
+}
+
+/// Which call of a [`HeldStore`] waits, and whether before or after it reached the store.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum At {
+    Before(&'static str),
+    After(&'static str),
+}
+
+/// A family store whose next call of one kind waits, before or after it ran, until the test
+/// releases it: the interleavings of a refresh and a logout, made certain.
+#[derive(Clone)]
+struct HeldStore {
+    inner: MemoryStore,
+    hold: std::sync::Arc<std::sync::Mutex<Option<Hold>>>,
+}
+
+struct Hold {
+    at: At,
+    reached: tokio::sync::oneshot::Sender<()>,
+    release: tokio::sync::oneshot::Receiver<()>,
+}
+
+/// The test's side of a hold: when the call waits, and letting it go on.
+struct Held {
+    reached: tokio::sync::oneshot::Receiver<()>,
+    release: tokio::sync::oneshot::Sender<()>,
+}
+
+impl HeldStore {
+    /// The next call at `at` waits until released.
+    fn hold(&self, at: At) -> Held {
+        let (reached, reached_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release) = tokio::sync::oneshot::channel();
+        *self.hold.lock().unwrap() = Some(Hold {
+            at,
+            reached,
+            release,
+        });
+        Held {
+            reached: reached_rx,
+            release: release_tx,
+        }
+    }
+
+    async fn pause(&self, at: At) {
+        let hold = {
+            let mut slot = self.hold.lock().unwrap();
+            match slot.as_ref() {
+                Some(hold) if hold.at == at => slot.take(),
+                _ => None,
+            }
+        };
+        if let Some(hold) = hold {
+            let _ = hold.reached.send(());
+            let _ = hold.release.await;
+        }
+    }
+
+    async fn around<T>(&self, method: &'static str, call: impl Future<Output = T>) -> T {
+        self.pause(At::Before(method)).await;
+        let result = call.await;
+        self.pause(At::After(method)).await;
+        result
+    }
+}
+
+impl LoginStore for HeldStore {
+    async fn create(&self, record: &LoginRecord) -> Result<(), StoreError> {
+        self.around("create", self.inner.create(record)).await
+    }
+    async fn load(&self, key: &str) -> Result<Option<LoginRecord>, StoreError> {
+        self.around("load", self.inner.load(key)).await
+    }
+    async fn touch(&self, key: &str, at: std::time::SystemTime) -> Result<bool, StoreError> {
+        self.around("touch", self.inner.touch(key, at)).await
+    }
+    async fn rotate(
+        &self,
+        key: &str,
+        presented: &str,
+        next: &str,
+        now: std::time::SystemTime,
+    ) -> Result<bool, StoreError> {
+        let call = self.inner.rotate(key, presented, next, now);
+        self.around("rotate", call).await
+    }
+    async fn replace_data(
+        &self,
+        key: &str,
+        expected: &str,
+        data: &str,
+    ) -> Result<bool, StoreError> {
+        let call = self.inner.replace_data(key, expected, data);
+        self.around("replace_data", call).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.around("delete", self.inner.delete(key)).await
+    }
+    async fn delete_user(&self, subject: &str) -> Result<u64, StoreError> {
+        self.around("delete_user", self.inner.delete_user(subject))
+            .await
+    }
+    async fn purge_expired(&self, now: std::time::SystemTime) -> Result<u64, StoreError> {
+        self.around("purge_expired", self.inner.purge_expired(now))
+            .await
+    }
+}
+
+/// An app on a [`HeldStore`], and the store.
+async fn held_app() -> (App, HeldStore) {
+    let store = MemoryStore::new();
+    let held = HeldStore {
+        inner: store.clone(),
+        hold: Default::default(),
+    };
+    (app_on(store, held.clone()).await, held)
+}
+
+/// A refresh and a logout of the same login at once, in each order that matters: however
+/// they interleave, no family is left and no access token of the login works, while the
+/// user's other login is untouched (the race is not taken for a reuse).
+#[tokio::test]
+async fn a_refresh_racing_a_logout_leaves_nothing_of_the_login() {
+    // The logout runs while the refresh waits: after its load and before its rotation
+    // (the family is gone when it rotates), and after its rotation (it signs after the
+    // logout, a token of the ended login).
+    for at in [At::Before("rotate"), At::After("rotate")] {
+        let (app, store) = held_app().await;
+        let login = app.gate.issue(&alice()).await.unwrap();
+        let other_device = app.gate.issue(&alice()).await.unwrap();
+        let held = store.hold(at);
+        let refresh_token = login.refresh_token().unwrap().to_owned();
+        let gate = app.gate.clone();
+        let refresh = tokio::spawn(async move { gate.refresh(&refresh_token).await });
+        held.reached.await.expect("the refresh reached the store");
+        assert_eq!(app.logout(login.access_token()).await.status, 204, "{at:?}");
+        let _ = held.release.send(());
+        match refresh.await.expect("the refresh ran") {
+            Ok(tokens) => {
+                assert_eq!(
+                    at,
+                    At::After("rotate"),
+                    "only a rotation before it succeeds"
+                );
+                assert_invalid_token(&app.me(tokens.access_token()).await);
+                let before = app.hits.count();
+                let reply = app.exchange(tokens.refresh_token().unwrap()).await;
+                app.assert_refused(&reply, before);
+            }
+            Err(refused) => assert_eq!(refused.kind(), &RejectionKind::InvalidToken, "{at:?}"),
+        }
+        assert_eq!(
+            app.families(),
+            1,
+            "{at:?}: only the other login's family is left"
+        );
+        assert_invalid_token(&app.me(login.access_token()).await);
+        assert_ok(&app.me(other_device.access_token()).await, "alice");
+    }
+
+    // The reverse: the refresh runs while the logout waits between finding the family and
+    // deleting it. The refresh's tokens are of the login the logout then ends.
+    let (app, store) = held_app().await;
+    let login = app.gate.issue(&alice()).await.unwrap();
+    let other_device = app.gate.issue(&alice()).await.unwrap();
+    let held = store.hold(At::Before("delete"));
+    let client = app.client.clone();
+    let token = login.access_token().to_owned();
+    let logout = tokio::spawn(async move { client.post("/logout").bearer(&token).send().await });
+    held.reached.await.expect("the logout reached the store");
+    let reply = app.exchange(login.refresh_token().unwrap()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let refreshed = reply.json();
+    let _ = held.release.send(());
+    assert_eq!(logout.await.expect("the logout ran").status, 204);
+    assert_eq!(app.families(), 1, "only the other login's family is left");
+    let refreshed_token = refreshed["access_token"].as_str().unwrap();
+    assert_invalid_token(&app.me(refreshed_token).await);
+    let before = app.hits.count();
+    let next = refreshed["refresh_token"].as_str().unwrap();
+    app.assert_refused(&app.exchange(next).await, before);
+    assert_ok(&app.me(other_device.access_token()).await, "alice");
 }

@@ -135,11 +135,12 @@ pub async fn refresh_token(State(gate): State<Gate>, body: Body) -> Result<Respo
 const MAX_REFRESH_BODY: usize = 4 * 1024;
 
 /// `POST /logout`: ends the caller's credential on every instance (`Gate::logout`): a
-/// session is deleted server-side and its cookie cleared; a bearer token is revoked. A form
+/// session is deleted server-side and its cookie cleared; a bearer token ends its login (the
+/// refresh token of that login is refused from then on, and every access token of it). A form
 /// post (the dashboard's button) is sent back to the login page with 303; anything else gets
 /// 204.
 #[utoipa::path(post, path = "/logout", tag = "auth", responses(
-    (status = 204, description = "Logged out: the session ended and the cookie cleared, or the bearer token revoked"),
+    (status = 204, description = "Logged out: the session ended and the cookie cleared, or the bearer token's login ended (its refresh token and access tokens)"),
     (status = 303, description = "A form post: back to the login page", headers(("Location" = String))),
 ))]
 #[require_auth]

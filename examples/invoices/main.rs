@@ -88,7 +88,7 @@
 //!   -> 409 {"error":"conflict","message":"cannot delete your own account"}
 //! $ curl -i -X DELETE $B/api/admin/users/2 -H "Authorization: Bearer $ADMIN"
 //!   -> 204: bob, his invoices, his sessions and his tokens are gone (his token answers 401 from then on)
-//! $ curl -i -X POST $B/logout -H "Authorization: Bearer $ALICE"   -> 204: the token revoked on every instance
+//! $ curl -i -X POST $B/logout -H "Authorization: Bearer $ALICE"   -> 204: the login ended on every instance (its refresh token too)
 //! $ curl -i $B/nope                                               -> 404
 //! ```
 //!

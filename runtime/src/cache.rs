@@ -175,6 +175,7 @@ impl TokenCache {
             + p.claims.len()
             + p.client_id.as_ref().map_or(0, String::len)
             + p.token_id.as_ref().map_or(0, String::len)
+            + p.login_id.as_ref().map_or(0, String::len)
             + p.roles
                 .iter()
                 .chain(&p.scopes)
@@ -354,6 +355,7 @@ mod tests {
             expires_at: 2000,
             issued_at: None,
             token_id: None,
+            login_id: None,
             client_id: None,
             credential: kind,
             claims: format!(r#"{{"sub":"{subject}","exp":2000}}"#),

@@ -26,6 +26,9 @@ pub(crate) struct Principal {
     pub(crate) issued_at: Option<u64>,
     /// The token's id (`jti`), by which it can be revoked.
     pub(crate) token_id: Option<String>,
+    /// The login the token belongs to (its `sid`): every token of one refresh family carries
+    /// the same, by which a logout ends them all.
+    pub(crate) login_id: Option<String>,
     /// The OAuth client the token was issued to (`client_id`, or where the issuer says).
     pub(crate) client_id: Option<String>,
     pub(crate) credential: CredentialKind,

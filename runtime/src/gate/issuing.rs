@@ -7,6 +7,7 @@ use crate::identity::Identity;
 use crate::reject::{Rejection, RejectionKind};
 use crate::store::StoreError;
 use crate::tokens::{self, Exchange, REFRESH_STORE, RefreshTokens, Tokens};
+use crate::verify::LOGIN_CLAIM;
 
 impl Gate {
     /// Issues an access token for `user` that this Gate accepts: signed as the issuer with a
@@ -44,9 +45,9 @@ impl Gate {
     /// ```
     pub async fn issue(&self, user: &Identity) -> Result<Tokens, Rejection> {
         let now = self.now_secs();
-        let issued = self.issue_own(user, self.login_iat(&user.subject, now), now)?;
+        let iat = self.login_iat(&user.subject, now);
         let Some(settings) = &self.inner.refresh else {
-            return Ok(issued);
+            return self.issue_own(user, None, iat, now);
         };
         // Started by the first family too, so an instance that only logs users in still
         // purges what expires.
@@ -54,6 +55,7 @@ impl Gate {
         let store_failed = |e: StoreError| self.fail(Rejection::store(REFRESH_STORE, e));
         let (family, refresh_token) =
             tokens::new_family(settings, user, now).map_err(store_failed)?;
+        let issued = self.issue_own(user, Some(family.key.as_str()), iat, now)?;
         settings.store.create(&family).await.map_err(store_failed)?;
         Ok(issued.with_refresh_token(refresh_token))
     }
@@ -75,11 +77,13 @@ impl Gate {
             .await
             .map_err(store_failed)?;
         match exchanged {
-            Exchange::Rotated { user, next } => {
+            Exchange::Rotated { user, login, next } => {
                 // Stamped now, never with a revocation's cutoff: a refresh continues a family
                 // that a revocation in this same second may be ending, and such a token is
-                // then refused with everything else the subject held in that second.
-                let issued = self.issue_own(&user, now, now)?;
+                // then refused with everything else the subject held in that second. `now`
+                // was read before the rotation, so a logout that ends the family after it
+                // has revoked the login past this token's `exp` (`Gate::end_login`).
+                let issued = self.issue_own(&user, Some(login.as_str()), now, now)?;
                 Ok(issued.with_refresh_token(next))
             }
             Exchange::Refused(reason) => {
@@ -104,8 +108,16 @@ impl Gate {
     }
 
     /// Issues with the Gate's own key and rules, `iat` as given, living the Gate's token
-    /// lifetime from `now`.
-    fn issue_own(&self, user: &Identity, iat: u64, now: u64) -> Result<Tokens, Rejection> {
+    /// lifetime from `now`, naming `login` (a refresh family's key) as its `sid`. The claim
+    /// is the Gate's: a user's claim of that name is never issued, so a `sid` always names a
+    /// family and no app value shared by several users can be revoked as a login.
+    fn issue_own(
+        &self,
+        user: &Identity,
+        login: Option<&str>,
+        iat: u64,
+        now: u64,
+    ) -> Result<Tokens, Rejection> {
         let Some(signer) = &self.inner.signer else {
             return Err(self.fail(Rejection::misconfigured(
                 "this Gate cannot issue tokens: none of its issuers has a signing key (give \
@@ -113,7 +125,15 @@ impl Gate {
             )));
         };
         let times = (iat, now.saturating_add(signer.lifetime), now);
-        tokens::sign(&signer.key, &signer.rules, user, times, |_| {}).map_err(|e| {
+        let name_login = |claims: &mut serde_json::Map<String, serde_json::Value>| match login {
+            Some(login) => {
+                claims.insert(LOGIN_CLAIM.into(), login.into());
+            }
+            None => {
+                claims.remove(LOGIN_CLAIM);
+            }
+        };
+        tokens::sign(&signer.key, &signer.rules, user, times, name_login).map_err(|e| {
             self.fail(Rejection::misconfigured(format!(
                 "signing an access token failed: {e}"
             )))

@@ -201,9 +201,17 @@ impl Gate {
     /// session cookie in the browser (a bearer logout clears none):
     ///
     /// - a server-side session is deleted from its store;
-    /// - a bearer token or stateless cookie is revoked by its `jti` (needs
-    ///   [`Revocations`](crate::revocation::Revocations); without them a stateless cookie is
-    ///   only cleared in this browser, and a bearer token cannot be logged out: 500).
+    /// - a bearer token that names its login (`sid`: every token a Gate issues with a refresh
+    ///   family does) ends that login: its refresh family is deleted, and every access token
+    ///   of the login is revoked, those of earlier refreshes included, and one a refresh
+    ///   running at the same time is still signing;
+    /// - any other bearer token, or a stateless cookie, is revoked by its `jti`.
+    ///
+    /// Revoking needs [`Revocations`](crate::revocation::Revocations); without them a
+    /// stateless cookie is only cleared in this browser, and a bearer token cannot be logged
+    /// out (500). A store that fails answers 503; the logout can be retried, and what
+    /// succeeded stays done. Other logins of the same user (another device) stay; to end
+    /// them all, [`revoke_user`](Self::revoke_user).
     ///
     /// ```
     /// use authgate::{CurrentUser, Gate, Rejection, require_auth};
@@ -219,11 +227,12 @@ impl Gate {
     /// ```
     pub async fn logout<C>(&self, user: &CurrentUser<C>) -> Result<SessionCookie, Rejection> {
         let principal = &user.principal;
+        let bearer = principal.credential == CredentialKind::Bearer;
         let stateless_cookie =
             principal.credential == CredentialKind::Cookie && principal.session_key.is_none();
-        if principal.credential == CredentialKind::Bearer
-            || (stateless_cookie && self.inner.revocations.is_some())
-        {
+        if let (true, Some(login)) = (bearer, &principal.login_id) {
+            self.end_login(&principal.subject, login).await?;
+        } else if bearer || (stateless_cookie && self.inner.revocations.is_some()) {
             let Some(jti) = &principal.token_id else {
                 return Err(self.fail(Rejection::misconfigured(
                     "the credential has no jti, so it cannot be revoked alone: revoke its \

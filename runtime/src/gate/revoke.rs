@@ -115,6 +115,38 @@ impl Gate {
         .await
     }
 
+    /// Ends the login `login` (a token's `sid`) of `subject`: its refresh family, when the
+    /// refresh store holds one under that key for that subject (a `sid` of another issuer's
+    /// token never deletes a session or someone else's family), then every token of the login
+    /// on every instance.
+    ///
+    /// The family goes first, as in `revoke_user`. A refresh that rotated before the deletion
+    /// still signs a token of this login, stamped with the time it read before rotating, so
+    /// at most this second: the revocation, by the login and not by `iat`, refuses it
+    /// wherever it is presented, and lasts until every token that can carry this login has
+    /// expired. A refresh that loaded the family before the deletion and rotates after it
+    /// finds it gone and is refused (`tokens::exchange`).
+    pub(crate) async fn end_login(&self, subject: &str, login: &str) -> Result<(), Rejection> {
+        if let Some(refresh) = &self.inner.refresh {
+            let store_failed = |e| self.fail(Rejection::store(REFRESH_STORE, e));
+            let record = refresh.store.load(login).await.map_err(store_failed)?;
+            if record.is_some_and(|r| r.current.is_some() && r.subject == subject) {
+                refresh.store.delete(login).await.map_err(store_failed)?;
+            }
+        }
+        let limits = &self.inner.limits;
+        let until = self
+            .now_secs()
+            .saturating_add(1)
+            .saturating_add(limits.max_lifetime)
+            .saturating_add(limits.leeway);
+        self.revoke(Revocation::Login {
+            login: login.to_owned(),
+            until,
+        })
+        .await
+    }
+
     /// The revocation of everything `subject` was issued up to the end of this second.
     pub(crate) fn subject_cutoff(&self, subject: &str) -> Revocation {
         let limits = &self.inner.limits;

@@ -6,8 +6,12 @@
 //! - [`Gate::revoke_user`](crate::Gate::revoke_user): everything a subject was issued up to
 //!   now (a per-subject "not before"), after a password change, a lost device or a deleted
 //!   account. It also deletes the subject's server-side sessions and refresh families.
-//! - [`Gate::logout`](crate::Gate::logout): the caller's own bearer token or stateless
-//!   cookie, by its `jti`.
+//! - [`Gate::logout`](crate::Gate::logout) with a bearer token that names its login (`sid`,
+//!   which every token of a refresh family carries): every token of that login, whenever it
+//!   was issued, and its refresh family (see [`tokens`](crate::tokens)). A token of an
+//!   identity provider that carries `sid` (its session id) ends that login's tokens here too.
+//! - [`Gate::logout`](crate::Gate::logout) with any other bearer token or a stateless cookie:
+//!   that credential, by its `jti`.
 //! - [`Gate::revoke_token_id`](crate::Gate::revoke_token_id): one token by its `jti`, until
 //!   its `exp`.
 //! - a refresh token used twice revokes its subject (see [`tokens`](crate::tokens)).
@@ -25,7 +29,14 @@
 //!
 //! The view is bounded by time: a token revocation lives until the token could no longer be
 //! accepted (its `exp` plus the leeway), a subject revocation until every token issued before
-//! it has expired (`not_before` plus the Gate's maximum lifetime and leeway). Expired
+//! it has expired (`not_before` plus the Gate's maximum lifetime and leeway), a login
+//! revocation likewise from the logout (a refresh that rotated before the family was deleted
+//! stamps its token with a time read before that).
+//!
+//! Every instance on one store must understand every kind of revocation written to it: an
+//! instance that loads one it cannot read fails closed (503) rather than skip it. Login
+//! revocations are new in this release, so upgrade every instance before one logs out a
+//! bearer token of a refresh family. Expired
 //! revocations are purged from the store in the background ([`Revocations::purge_every`]).
 //!
 //! # Several instances
@@ -137,6 +148,14 @@ pub(crate) enum Revocation {
         /// When the revocation can be forgotten.
         until: u64,
     },
+    /// Every token whose login (`sid`) is `login`, whenever it was issued: a login's tokens
+    /// share its id, so this ends the ones issued by every refresh of a family, and the one a
+    /// refresh running alongside the logout may still be signing.
+    Login {
+        login: String,
+        /// When the revocation can be forgotten: every token of the login has expired.
+        until: u64,
+    },
 }
 
 /// What a feed delivers: a revocation, or a heartbeat some instance announced.
@@ -150,7 +169,9 @@ impl Revocation {
     /// When the revocation can be forgotten, in seconds since the Unix epoch.
     pub(crate) fn until(&self) -> u64 {
         match self {
-            Revocation::Token { until, .. } | Revocation::Subject { until, .. } => *until,
+            Revocation::Token { until, .. }
+            | Revocation::Subject { until, .. }
+            | Revocation::Login { until, .. } => *until,
         }
     }
 
@@ -162,6 +183,10 @@ impl Revocation {
         match kind {
             "t" if !rest.is_empty() => Some(Revocation::Token {
                 jti: rest.to_owned(),
+                until,
+            }),
+            "l" if !rest.is_empty() => Some(Revocation::Login {
+                login: rest.to_owned(),
                 until,
             }),
             "s" => {
@@ -178,8 +203,8 @@ impl Revocation {
     }
 }
 
-/// One line of text, `t <until> <jti>` or `s <until> <not_before> <subject>`: the free text
-/// comes last, so it may contain spaces.
+/// One line of text, `t <until> <jti>`, `s <until> <not_before> <subject>` or
+/// `l <until> <sid>`: the free text comes last, so it may contain spaces.
 impl fmt::Display for Revocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -189,6 +214,7 @@ impl fmt::Display for Revocation {
                 not_before,
                 until,
             } => write!(f, "s {until} {not_before} {subject}"),
+            Revocation::Login { login, until } => write!(f, "l {until} {login}"),
         }
     }
 }
@@ -306,6 +332,10 @@ mod tests {
                 not_before: 5,
                 until: 9,
             },
+            Revocation::Login {
+                login: "a login".into(),
+                until: 11,
+            },
         ] {
             assert_eq!(
                 Revocation::parse(&revocation.to_string()),
@@ -318,7 +348,8 @@ mod tests {
             );
         }
         for bad in [
-            "", "t", "t 5", "t 5 ", "x 5 a", "s 5 6", "s 5 6 ", "t -1 a", "s 1 x a",
+            "", "t", "t 5", "t 5 ", "x 5 a", "s 5 6", "s 5 6 ", "t -1 a", "s 1 x a", "l 5", "l 5 ",
+            "l x a",
         ] {
             assert_eq!(Revocation::parse(bad), None, "{bad:?}");
         }

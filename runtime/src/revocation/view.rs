@@ -31,6 +31,8 @@ struct State {
     tokens: HashMap<String, u64, Hasher>,
     /// Per subject: tokens issued before `not_before` are revoked; remembered until `until`.
     subjects: HashMap<String, Cutoff, Hasher>,
+    /// Ended logins (`sid`), with the second until which each must be remembered.
+    logins: HashMap<String, u64, Hasher>,
 }
 
 #[derive(Clone, Copy)]
@@ -47,6 +49,10 @@ impl State {
         match revocation {
             Revocation::Token { jti, until } => {
                 let kept = self.tokens.entry(jti.clone()).or_insert(*until);
+                *kept = (*kept).max(*until);
+            }
+            Revocation::Login { login, until } => {
+                let kept = self.logins.entry(login.clone()).or_insert(*until);
                 *kept = (*kept).max(*until);
             }
             Revocation::Subject {
@@ -95,12 +101,17 @@ impl View {
         self.current_until.fetch_max(deadline, Ordering::AcqRel);
     }
 
-    /// Whether `principal`'s token is revoked: by its id, or by a cutoff of its subject that
-    /// its `iat` does not pass (a token without `iat` never passes one).
+    /// Whether `principal`'s token is revoked: by its id, by its login, or by a cutoff of its
+    /// subject that its `iat` does not pass (a token without `iat` never passes one).
     pub(crate) fn is_revoked(&self, principal: &Principal) -> bool {
         let state = self.read();
         if let Some(jti) = &principal.token_id
             && state.tokens.contains_key(jti.as_str())
+        {
+            return true;
+        }
+        if let Some(login) = &principal.login_id
+            && state.logins.contains_key(login.as_str())
         {
             return true;
         }
@@ -142,12 +153,13 @@ impl View {
         let mut state = self.write();
         state.tokens.retain(|_, until| *until > now);
         state.subjects.retain(|_, cutoff| cutoff.until > now);
+        state.logins.retain(|_, until| *until > now);
     }
 
-    /// How many token ids and subjects the view holds.
+    /// How many token ids, subjects and logins the view holds.
     pub(crate) fn len(&self) -> usize {
         let state = self.read();
-        state.tokens.len() + state.subjects.len()
+        state.tokens.len() + state.subjects.len() + state.logins.len()
     }
 
     // A panic while holding the lock cannot leave a half-written state behind (every change is
@@ -169,6 +181,15 @@ mod tests {
     use crate::principal::CredentialKind;
 
     fn principal(subject: &str, jti: Option<&str>, iat: Option<u64>) -> Arc<Principal> {
+        of_login(subject, jti, iat, None)
+    }
+
+    fn of_login(
+        subject: &str,
+        jti: Option<&str>,
+        iat: Option<u64>,
+        login: Option<&str>,
+    ) -> Arc<Principal> {
         Arc::new(Principal {
             subject: subject.to_owned(),
             roles: vec![],
@@ -176,6 +197,7 @@ mod tests {
             expires_at: 5000,
             issued_at: iat,
             token_id: jti.map(str::to_owned),
+            login_id: login.map(str::to_owned),
             client_id: None,
             credential: CredentialKind::Bearer,
             claims: "{}".to_owned(),
@@ -234,6 +256,35 @@ mod tests {
         );
         assert_eq!(view.len(), 1);
         view.replace(&[], 1000);
+        assert_eq!(view.len(), 0);
+    }
+
+    #[test]
+    fn an_ended_login_revokes_every_token_of_that_login_and_no_other() {
+        let view = View::new();
+        view.apply(
+            &Revocation::Login {
+                login: "login-1".into(),
+                until: 2000,
+            },
+            1000,
+        );
+        // Whatever its id and whenever it was issued (a refresh's token after the logout too).
+        for (jti, iat) in [
+            (Some("t-1"), Some(900)),
+            (Some("t-2"), Some(1999)),
+            (None, None),
+        ] {
+            assert!(view.is_revoked(&of_login("alice", jti, iat, Some("login-1"))));
+        }
+        assert!(!view.is_revoked(&of_login("alice", Some("t-3"), Some(900), Some("login-2"))));
+        assert!(!view.is_revoked(&of_login("alice", Some("t-3"), Some(900), None)));
+        // A token id equal to the login's is not its login.
+        assert!(!view.is_revoked(&principal("alice", Some("login-1"), Some(900))));
+        assert_eq!(view.len(), 1);
+        view.forget_expired(1999);
+        assert!(view.is_revoked(&of_login("bob", None, None, Some("login-1"))));
+        view.forget_expired(2000);
         assert_eq!(view.len(), 0);
     }
 

@@ -154,6 +154,7 @@ pub(crate) async fn authenticate_server(
         expires_at,
         issued_at: Some(data.created_at),
         token_id: None,
+        login_id: None,
         client_id: None,
         credential: CredentialKind::Cookie,
         claims: data.claims,

@@ -3,6 +3,7 @@
 mod data;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::time;
@@ -81,12 +82,14 @@ impl Conformance {
     /// The suite of the [`RevocationStore`] contract: what `revoke` kept is loaded until its
     /// `until` and announced on every open feed, in order with what is announced after it;
     /// `purge_expired` forgets exactly what ended; entries with spaces and non-ASCII text
-    /// survive.
+    /// survive; and Gates on the store share a logout: one ends a login with a bearer token,
+    /// another refuses the login's tokens through the feed, and a Gate started later through
+    /// the entries it loads.
     pub fn revocations<S: RevocationStore>(store: S) -> Self {
         Conformance {
             name: "revocation store",
             suite: Box::new(move |_| {
-                Box::pin(async move { failures(revocation_checks(&store).await) })
+                Box::pin(async move { failures(revocation_checks(Arc::new(store)).await) })
             }),
             written: None,
         }
@@ -469,16 +472,177 @@ impl<S: LoginStore + Clone> Logins<S> {
             store.load(&family_key).await?.is_none(),
             "a reused refresh token ends its family in the store",
         );
+
+        // A logout with a bearer token of a login ends that login's family, and no other.
+        let login = gate.issue(&user).await.map_err(failed)?;
+        let other = gate.issue(&user).await.map_err(failed)?;
+        let refreshed = gate
+            .refresh(login.refresh_token().unwrap_or_default())
+            .await
+            .map_err(failed)?;
+        for tokens in [&login, &other, &refreshed] {
+            self.secrets
+                .extend(tokens.refresh_token().map(str::to_owned));
+        }
+        let ready = gate.ready(DELIVERY).await;
+        let caller = bearer_user(&gate, login.access_token()).await;
+        self.check(
+            ready && caller.is_some(),
+            "a Gate on the store accepts its token",
+        );
+        if let Some(caller) = caller {
+            let _no_cookie = gate.logout(&caller).await.map_err(failed)?;
+        }
+        let family_of = |tokens: &crate::tokens::Tokens| {
+            let id = tokens.refresh_token().unwrap_or_default();
+            IdHash::of(id.split('.').next().unwrap_or_default())
+        };
+        self.check(
+            store.load(family_of(&login).as_str()).await?.is_none(),
+            "a logout with a bearer token ends its refresh family in the store",
+        );
+        let after = gate
+            .refresh(refreshed.refresh_token().unwrap_or_default())
+            .await;
+        self.check(
+            after.is_err_and(|e| matches!(e.kind(), RejectionKind::InvalidToken)),
+            "a Gate refuses the refresh token of a logged-out login",
+        );
+        self.check(
+            store.load(family_of(&other).as_str()).await?.is_some(),
+            "a logout keeps the user's other refresh families",
+        );
+        store.delete(family_of(&other).as_str()).await?;
         store.delete(&session_key).await?;
         Ok(())
     }
 }
 
+/// The caller a Gate makes of a bearer token, as a handler would see it.
+async fn bearer_user(gate: &Gate, token: &str) -> Option<crate::CurrentUser> {
+    let request = http::Request::builder()
+        .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(())
+        .ok()?;
+    let (parts, ()) = request.into_parts();
+    let principal = gate
+        .authenticate_shared(&parts, crate::credentials::Kinds::ALL)
+        .await
+        .ok()??;
+    Some(crate::CurrentUser {
+        principal,
+        claims: serde_json::Map::new(),
+    })
+}
+
 /// The revocation suite.
-async fn revocation_checks<S: RevocationStore>(store: &S) -> (Vec<String>, Result<(), StoreError>) {
+async fn revocation_checks<S: RevocationStore>(
+    store: Arc<S>,
+) -> (Vec<String>, Result<(), StoreError>) {
     let mut failures = Vec::new();
-    let outcome = revocations_run(store, &mut failures).await;
-    (failures, outcome)
+    let mut outcome = revocations_run(&*store, &mut failures).await;
+    if outcome.is_ok() {
+        outcome = gates_share_a_logout(&store, &mut failures).await;
+    }
+    let cleaned = store.purge(time(NOW + 3 * 24 * 3600)).await;
+    (failures, outcome.and(cleaned.map(|_| ())))
+}
+
+/// A store shared by several Gates of the suite.
+struct Shared<S>(Arc<S>);
+
+impl<S: RevocationStore> RevocationStore for Shared<S> {
+    type Feed = S::Feed;
+
+    async fn revoke(&self, entry: &str, until: std::time::SystemTime) -> Result<(), StoreError> {
+        self.0.revoke(entry, until).await
+    }
+
+    async fn entries(&self, now: std::time::SystemTime) -> Result<Vec<String>, StoreError> {
+        self.0.entries(now).await
+    }
+
+    async fn announce(&self, message: &str) -> Result<(), StoreError> {
+        self.0.announce(message).await
+    }
+
+    async fn subscribe(&self) -> Result<S::Feed, StoreError> {
+        self.0.subscribe().await
+    }
+
+    async fn next(&self, feed: &mut S::Feed) -> Result<String, StoreError> {
+        self.0.next(feed).await
+    }
+
+    async fn purge(&self, now: std::time::SystemTime) -> Result<u64, StoreError> {
+        self.0.purge(now).await
+    }
+}
+
+/// Two Gates on the store (their refresh families in memory, shared): a logout with a bearer
+/// token on one ends the login's access tokens on the other, the one its refresh handed out
+/// included, within [`DELIVERY`]; a third Gate, started afterwards, loads that.
+async fn gates_share_a_logout<S: RevocationStore>(
+    store: &Arc<S>,
+    failures: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    let secret = random_id(32)?;
+    let families = MemoryStore::new();
+    let gate = || {
+        Gate::builder()
+            .issuer(Issuer::new("https://conformance.test").secret(secret.clone()))
+            .revocations(Revocations::new(Shared(store.clone())))
+            .refresh_tokens(RefreshTokens::new(families.clone()))
+            .clock(|| time(NOW))
+            .build()
+            .map_err(|e| StoreError::unavailable(e.to_string()))
+    };
+    let failed = |e: crate::Rejection| StoreError::unavailable(e.to_string());
+    let (a, b) = (gate()?, gate()?);
+    if !(a.ready(DELIVERY).await && b.ready(DELIVERY).await) {
+        failures.push("two Gates on the store never loaded their revocations".into());
+        return Ok(());
+    }
+    let login = a
+        .issue(&Identity::new("conformance logout ✓"))
+        .await
+        .map_err(failed)?;
+    let refreshed = b
+        .refresh(login.refresh_token().unwrap_or_default())
+        .await
+        .map_err(failed)?;
+    let token = refreshed.access_token();
+    if bearer_user(&b, token).await.is_none() {
+        failures.push("a Gate on the store refused a token of a login in force".into());
+        return Ok(());
+    }
+    let Some(caller) = bearer_user(&a, login.access_token()).await else {
+        failures.push("a Gate on the store refused its own token".into());
+        return Ok(());
+    };
+    let _no_cookie = a.logout(&caller).await.map_err(failed)?;
+    let start = tokio::time::Instant::now();
+    while bearer_user(&b, token).await.is_some() {
+        if start.elapsed() > DELIVERY {
+            failures.push(format!(
+                "a Gate on the store still accepts a token of a login ended on another after \
+                 {DELIVERY:?}"
+            ));
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let c = gate()?;
+    if !c.ready(DELIVERY).await {
+        failures.push("a Gate started later never loaded its revocations".into());
+    } else if bearer_user(&c, token).await.is_some() {
+        failures.push(
+            "a Gate started after a logout accepts a token of the ended login: the entry \
+             did not load"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 async fn revocations_run<S: RevocationStore>(
@@ -530,6 +694,7 @@ async fn revocations_run<S: RevocationStore>(
     if !left.iter().any(|e| e == subject) {
         failures.push("purge removed an entry that had not ended".into());
     }
+    // Its entries are not authgate's revocations: gone before a Gate loads the store.
     store.purge(time(NOW + 300)).await?;
     Ok(())
 }

@@ -32,7 +32,8 @@
 //!   warning is logged with the subject, never a token. That is why refresh tokens need
 //!   [`Revocations`](crate::revocation::Revocations).
 //! - A family ends after its absolute lifetime (30 days), when unused for its idle timeout
-//!   (7 days), and with [`Gate::revoke_user`](crate::Gate::revoke_user). Its access tokens
+//!   (7 days), at a logout with one of its access tokens, and with
+//!   [`Gate::revoke_user`](crate::Gate::revoke_user). Its access tokens
 //!   carry the roles and scopes given at login.
 //! - An unknown, expired, used or malformed refresh token is 401 `invalid_token`; a store
 //!   that fails is 503.
@@ -73,8 +74,14 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`Gate::logout`](crate::Gate::logout) with an access token ends that token; the refresh
-//! token of the same login stays valid until its family ends, so a client drops it at logout.
+//! Every access token of a family names it in its `sid` claim: the family's key in the store
+//! (the SHA-256 of the family id), which is no credential: an exchange presents the refresh
+//! token and hashes what it gets, so a `sid` presented anywhere finds nothing, and it reveals
+//! neither the family id nor a token. [`Gate::logout`](crate::Gate::logout) with any access
+//! token of a family ends that login: the family is deleted, and every access token naming it
+//! is revoked on every instance, those of earlier refreshes included (see
+//! [`revocation`](crate::revocation)). The claim is the Gate's: a token issued without a
+//! family carries no `sid`, whatever the identity's claims say.
 //! The [quick start of an app that issues its own tokens](crate::guide::app_that_issues_its_own_tokens)
 //! has the login, refresh, logout and password change routes with their test.
 

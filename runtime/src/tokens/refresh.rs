@@ -12,8 +12,10 @@
 //! subject issued up to now (a subject revocation, on every instance), as the OAuth 2.0
 //! Security BCP (RFC 9700, section 4.14.2) recommends; it is logged, never with a token.
 //!
-//! A family ends after its absolute lifetime, or when unused for its idle timeout, and with
-//! [`Gate::revoke_user`](crate::Gate::revoke_user). A token is `<family id>.<secret>`
+//! A family ends after its absolute lifetime, or when unused for its idle timeout, at a
+//! logout with one of its access tokens ([`Gate::logout`](crate::Gate::logout)), and with
+//! [`Gate::revoke_user`](crate::Gate::revoke_user). An exchange that loaded a family a logout
+//! then deleted is refused as unknown, not taken for a reuse. A token is `<family id>.<secret>`
 //! (128 and 256 random bits, base64url): the family id finds the record without a scan.
 
 use std::fmt;
@@ -150,8 +152,12 @@ fn family_of(token: &str) -> Option<&str> {
 
 /// What an exchange came to.
 pub(crate) enum Exchange {
-    /// The token was the one in force: the family now holds `next`.
-    Rotated { user: Identity, next: String },
+    /// The token was the one in force: the family (stored under `login`) now holds `next`.
+    Rotated {
+        user: Identity,
+        login: IdHash,
+        next: String,
+    },
     /// Unknown, malformed or expired: the reason, for the logs.
     Refused(&'static str),
     /// A token of the family that was no longer in force: the subject's access tokens must
@@ -184,7 +190,8 @@ pub(crate) async fn exchange(
     let data = LoginData::decode(&record.data)?;
     let presented = IdHash::of(presented);
     let next = token_of(family)?;
-    let rotated = record.current.as_deref() == Some(presented.as_str())
+    let in_force = record.current.as_deref() == Some(presented.as_str());
+    let rotated = in_force
         && store
             .rotate(
                 key.as_str(),
@@ -193,6 +200,12 @@ pub(crate) async fn exchange(
                 time(now),
             )
             .await?;
+    // The family ended between the load and the rotation (a logout, a revocation): nothing
+    // was reused, and nothing is left to end (a concurrent use of the same token leaves the
+    // family in place, and is a reuse).
+    if in_force && !rotated && store.load(key.as_str()).await?.is_none() {
+        return Ok(Exchange::Refused("unknown_refresh_token"));
+    }
     if !rotated {
         // The Gate revokes the subject first and then ends the family: a failed revocation
         // leaves the family, so the next presentation is caught as a reuse again.
@@ -208,7 +221,11 @@ pub(crate) async fn exchange(
         scopes: data.scopes,
         claims,
     };
-    Ok(Exchange::Rotated { user, next })
+    Ok(Exchange::Rotated {
+        user,
+        login: key,
+        next,
+    })
 }
 
 /// Starts the background purge of expired families, once per `RefreshTokens` (as sessions'

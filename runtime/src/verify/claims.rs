@@ -10,6 +10,11 @@ pub(crate) use super::path::ClaimPath;
 use super::{Invalid, Verified};
 use crate::principal::{CredentialKind, Principal};
 
+/// The claim naming the login a token belongs to: `sid`, OpenID Connect's session id. A
+/// Gate's own tokens carry their refresh family's key; a logout with any token that has one
+/// ends every token of that login (`crate::revocation`).
+pub(crate) const LOGIN_CLAIM: &str = "sid";
+
 /// The claim rules of a Gate: everything but the keys.
 #[derive(Clone, Debug)]
 pub(crate) struct Rules {
@@ -187,6 +192,7 @@ pub(crate) fn check_claims_until(
         }
     }
     let token_id = text(registered.jti)?.map(|jti| jti.0.into_owned());
+    let login_id = text(claims.raw(LOGIN_CLAIM))?.map(|sid| sid.0.into_owned());
     let mut client_id = None;
     for path in &rules.client_ids {
         if let Some(found) = text(claims.at(path)?)? {
@@ -213,6 +219,7 @@ pub(crate) fn check_claims_until(
             expires_at: exp as u64,
             issued_at: iat.map(|t| t as u64),
             token_id,
+            login_id,
             client_id,
             credential,
             claims: payload,

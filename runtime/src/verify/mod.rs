@@ -37,7 +37,7 @@ use crate::keys::{Algorithm, KeySet};
 use crate::principal::{CredentialKind, Principal};
 use json::{Object, Text};
 
-pub(crate) use claims::{ClaimPath, Rules, check_claims_until};
+pub(crate) use claims::{ClaimPath, LOGIN_CLAIM, Rules, check_claims_until};
 pub(crate) use sign::{SESSION_TYP, sign_access_jwt, sign_session_jwt};
 
 pub(crate) use crate::keys::PROVIDER;
@@ -85,7 +85,7 @@ pub(crate) enum Invalid {
     UnknownSession,
     /// The session passed its idle timeout or absolute lifetime.
     SessionExpired,
-    /// The token was revoked: by its `jti`, or by a cutoff of its subject.
+    /// The token was revoked: by its `jti`, its login (`sid`), or a cutoff of its subject.
     Revoked,
     /// With revocations configured, a JWT without `iat`: its age cannot be compared with a
     /// subject's cutoff.
