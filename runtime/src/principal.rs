@@ -237,6 +237,7 @@ mod tests {
                 expires_at: 2000,
                 issued_at: None,
                 token_id: None,
+                login_id: None,
                 client_id: None,
                 credential: CredentialKind::Bearer,
                 claims: "{}".to_owned(),
