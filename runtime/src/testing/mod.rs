@@ -251,9 +251,11 @@
 mod client;
 mod conformance;
 mod mint;
+mod ownership;
 mod probe;
 
 pub use client::{TestClient, TestRequest, TestResponse};
 pub use conformance::Conformance;
 pub use mint::Minter;
-pub use probe::{OwnershipProbe, RouteProbe};
+pub use ownership::OwnershipProbe;
+pub use probe::RouteProbe;
