@@ -243,7 +243,7 @@ where
                 .map_err(|_| claims_mismatch(&gate, parts, caller.spec));
         }
         const OPTIONAL: PolicySpec = PolicySpec::public("Option<CurrentUser>");
-        let kinds = router_kinds(parts);
+        let kinds = router_kinds(&parts.extensions);
         match gate.authenticate_shared(parts, kinds).await {
             Ok(None) => Ok(None),
             Ok(Some(principal)) => {

@@ -100,12 +100,20 @@ impl std::fmt::Debug for Kinds {
 /// The kinds a router accepts, left in a request by the routers that narrow them
 /// ([`Router::accepting`](crate::Router::accepting)); absent: every kind.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct RouterKinds(pub(crate) Kinds);
+struct RouterKinds(Kinds);
 
-/// The kinds the router of this request accepts.
-pub(crate) fn router_kinds(parts: &http::request::Parts) -> Kinds {
-    parts
-        .extensions
+/// The kinds the routers of a request (with these extensions) accept.
+pub(crate) fn router_kinds(extensions: &http::Extensions) -> Kinds {
+    extensions
         .get::<RouterKinds>()
         .map_or(Kinds::ALL, |kinds| kinds.0)
+}
+
+/// Narrows the kinds a request (with these extensions) may present to those `kinds` accepts
+/// too: what a narrowing router does to each of its requests. Enclosing routers intersect.
+pub(crate) fn narrow(extensions: &mut http::Extensions, kinds: Kinds) {
+    if !kinds.is_all() {
+        let narrowed = router_kinds(extensions).and(kinds);
+        extensions.insert(RouterKinds(narrowed));
+    }
 }

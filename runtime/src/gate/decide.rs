@@ -186,7 +186,7 @@ impl Gate {
 /// policy, narrowed by the router's.
 #[inline]
 fn kinds(parts: &Parts, spec: &PolicySpec) -> Kinds {
-    spec.credentials().and(router_kinds(parts))
+    spec.credentials().and(router_kinds(&parts.extensions))
 }
 
 /// The route template when axum matched one, else `<fallback>`; never the concrete path or

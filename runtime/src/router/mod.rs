@@ -19,7 +19,7 @@ use axum::routing::Route;
 use tower::util::MapRequestLayer;
 use tower::{Layer, Service};
 
-use crate::credentials::{CredentialKind, Kinds, RouterKinds};
+use crate::credentials::{CredentialKind, Kinds, narrow};
 use crate::policy::PolicySpec;
 use crate::sessions::{OnEveryMethod, Renew};
 use bounds::{AccessGuard, HandlerArgs, RouterState};
@@ -319,19 +319,10 @@ impl<S> From<Router<S>> for axum::Router<S> {
 fn narrowing(kinds: Kinds) -> Option<MapRequestLayer<impl Fn(Request) -> Request + Clone>> {
     (!kinds.is_all()).then(|| {
         MapRequestLayer::new(move |mut request: Request| {
-            let narrowed = router_kinds_of(&request).and(kinds);
-            request.extensions_mut().insert(RouterKinds(narrowed));
+            narrow(request.extensions_mut(), kinds);
             request
         })
     })
-}
-
-/// The kinds an enclosing router already left in `request` (every kind when none did).
-fn router_kinds_of(request: &Request) -> Kinds {
-    request
-        .extensions()
-        .get::<RouterKinds>()
-        .map_or(Kinds::ALL, |kinds| kinds.0)
 }
 
 /// A fallback of a narrowing router: its requests carry the router's credential kinds.
@@ -348,10 +339,7 @@ where
     type Future = H::Future;
 
     fn call(self, mut request: Request, state: S) -> Self::Future {
-        if !self.kinds.is_all() {
-            let narrowed = router_kinds_of(&request).and(self.kinds);
-            request.extensions_mut().insert(RouterKinds(narrowed));
-        }
+        narrow(request.extensions_mut(), self.kinds);
         self.handler.call(request, state)
     }
 }

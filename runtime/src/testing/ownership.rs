@@ -4,7 +4,7 @@ use http::{Method, StatusCode};
 
 use super::TestClient;
 use super::client::{TestRequest, TestResponse};
-use super::probe::{Credential, cross_site, outcome};
+use super::probe::{Credential, cross_site, outcome, panic_on};
 
 /// Checks with two accounts that one user cannot read, change or delete another's resource.
 ///
@@ -365,14 +365,7 @@ impl OwnershipProbe {
     #[track_caller]
     pub fn assert(self) -> impl std::future::Future<Output = ()> {
         let caller = std::panic::Location::caller();
-        async move {
-            if let Err(findings) = self.run().await {
-                panic!(
-                    "authgate ownership probe ({caller}):\n  {}",
-                    findings.join("\n  ")
-                );
-            }
-        }
+        async move { panic_on("ownership probe", caller, self.run().await) }
     }
 }
 

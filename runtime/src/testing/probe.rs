@@ -17,6 +17,17 @@ pub(super) fn outcome(findings: Vec<String>) -> Result<(), Vec<String>> {
     }
 }
 
+/// The panic of a probe's `assert` (called at `caller`) when it found anything.
+pub(super) fn panic_on(
+    probe: &str,
+    caller: &std::panic::Location<'_>,
+    outcome: Result<(), Vec<String>>,
+) {
+    if let Err(findings) = outcome {
+        panic!("authgate {probe} ({caller}):\n  {}", findings.join("\n  "));
+    }
+}
+
 /// Whether a route's method (as the audit names it) can change state, so a cookie-authenticated
 /// request to it must pass the origin check: `ANY` routes are checked on every method.
 pub(super) fn changes_state(method: &str) -> bool {
@@ -291,14 +302,7 @@ impl<'a> RouteProbe<'a> {
     #[track_caller]
     pub fn assert(self) -> impl std::future::Future<Output = ()> {
         let caller = std::panic::Location::caller();
-        async move {
-            if let Err(findings) = self.run().await {
-                panic!(
-                    "authgate route probe ({caller}):\n  {}",
-                    findings.join("\n  ")
-                );
-            }
-        }
+        async move { panic_on("route probe", caller, self.run().await) }
     }
 }
 
